@@ -1,0 +1,90 @@
+"""The executor seam: the engine hands a CommandSpec to an Executor and gets
+one HostResult per host back. Local (subprocess) and SSH (fabric) executors
+implement it; the engine knows nothing else about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+# How much of a stream is kept in memory for `capture`/`expect`; the rest is
+# only in the log file. Output beyond it makes `result.stdout` truncated.
+CAPTURE_LIMIT = 1024 * 1024
+# How many trailing lines the journal and report keep of each output.
+TAIL_LINES = 20
+TAIL_BYTES = 8 * 1024
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command to execute, fully rendered (values already shell-quoted)."""
+
+    step_id: str
+    command: str  # what runs
+    display: str  # what is shown and journaled (secrets masked)
+    log_path: Path  # full output (masked) is written here
+    shell: str = "/bin/sh"
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    timeout: float | None = None  # seconds; None = no limit
+    hosts: Sequence[str] = ()  # ssh only
+    parallel: int = 10  # ssh only
+    sudo: bool = False  # ssh only
+    sudo_password: str | None = None  # ssh only; never journaled
+
+
+@dataclass(frozen=True)
+class HostResult:
+    """The outcome of a command on one host ("local" for local commands)."""
+
+    host: str
+    exit_code: int | None  # None: it never ran or was killed before exiting
+    duration: float
+    stdout: str = ""  # masked; at most CAPTURE_LIMIT bytes kept
+    stderr: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    output_bytes: int = 0  # total bytes of stdout + stderr
+    output_sha256: str = ""  # of the masked log file content for this host
+    tail: str = ""  # last TAIL_LINES lines of combined output, masked
+    timed_out: bool = False
+    interrupted: bool = False  # stopped by Ctrl-C
+    error: str | None = None  # one-line reason it did not run/finish (connect refused, ...)
+    log_path: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.interrupted
+
+
+class OutputSink(Protocol):
+    """Receives live output (already masked) for display."""
+
+    def output(self, host: str, stream: str, text: str) -> None: ...
+
+
+class Masker(Protocol):
+    """Masks secrets in text; `stream()` gives a chunk-safe masker."""
+
+    def mask(self, text: str) -> str: ...
+
+    def stream(self) -> StreamMasker: ...
+
+
+class StreamMasker(Protocol):
+    def feed(self, data: str) -> str: ...
+
+    def flush(self) -> str: ...
+
+
+class Executor(Protocol):
+    """Runs a CommandSpec; returns one HostResult per host, in host order."""
+
+    def execute(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> list[HostResult]: ...
+
+    def close(self) -> None: ...

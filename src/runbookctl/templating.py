@@ -1,0 +1,185 @@
+"""Sandboxed Jinja2 with strict undefined and injection-proof command rendering.
+
+Command templates are rendered with every `{{ value }}` replaced by a sentinel;
+the rendered text is then scanned with a small shell-quoting state machine and
+each sentinel is replaced by the value quoted for the context it sits in (bare
+word, inside '...', inside "...", inside $(...) or backticks). A value can never
+end a quote it sits in, so `'; rm -rf ~ #` or `$(touch x)` arrive as one
+literal argument. The `unquoted` filter is the explicit opt-out (validate warns).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import shlex
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from runbookctl.errors import RunbookctlError
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
+_SENTINEL = "\x00RBQ{}\x00"
+_SENTINEL_RE = re.compile("\x00RBQ(\\d+)\x00")
+
+
+class TemplateError(RunbookctlError):
+    """A template or expression failed to render (undefined name, bad syntax)."""
+
+
+class Unquoted(str):
+    """A value the author chose not to quote (`| unquoted`)."""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_ENVS: dict[str, SandboxedEnvironment] = {}
+
+
+def _env(kind: str = "text") -> SandboxedEnvironment:
+    """The shared sandboxed environment (created on first use: jinja2 is heavy)."""
+    env = _ENVS.get(kind)
+    if env is None:
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        env = ImmutableSandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+        )
+        env.globals["now"] = _now
+        env.filters["unquoted"] = lambda v: Unquoted(str(v))
+        _ENVS[kind] = env
+    return env
+
+
+def _fail(what: str, source: str, exc: Exception) -> TemplateError:
+    msg = getattr(exc, "message", None) or str(exc)
+    return TemplateError(f"cannot render {what} {source!r}: {msg}")
+
+
+def render_text(source: str, scope: Mapping[str, Any], what: str = "template") -> str:
+    """Render a template for display (questions, messages): no quoting."""
+    from jinja2 import TemplateError as JinjaError
+
+    try:
+        return _env().from_string(source).render(dict(scope))
+    except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _fail(what, source, exc) from None
+
+
+def evaluate(expr: str, scope: Mapping[str, Any], what: str = "expression") -> Any:
+    """Evaluate a Jinja2 expression (no braces) in the sandbox."""
+    from jinja2 import TemplateError as JinjaError
+
+    try:
+        compiled = _env().compile_expression(expr, undefined_to_none=False)
+        return compiled(dict(scope))
+    except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _fail(what, expr, exc) from None
+
+
+def truthy(value: Any) -> bool:
+    """Truth of an expression result; strings 'false'/'no'/'0'/'' are false."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "no", "0", "none")
+    return bool(value)
+
+
+def render_command(source: str, scope: Mapping[str, Any]) -> str:
+    """Render a command template with every interpolated value shell-quoted."""
+    from jinja2 import TemplateError as JinjaError
+
+    values: list[Any] = []
+
+    def finalize(value: Any) -> str:
+        values.append(value)
+        return _SENTINEL.format(len(values) - 1)
+
+    env = _env().overlay(finalize=finalize)
+    try:
+        rendered = env.from_string(source).render(dict(scope))
+    except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _fail("command", source, exc) from None
+    return _substitute(rendered, values)
+
+
+def _substitute(rendered: str, values: list[Any]) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _SENTINEL_RE.finditer(rendered):
+        out.append(rendered[pos : match.start()])
+        context = shell_context("".join(out))
+        out.append(quote_for(values[int(match.group(1))], context))
+        pos = match.end()
+    out.append(rendered[pos:])
+    return "".join(out)
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if "\x00" in text:
+        raise TemplateError(f"a value contains a NUL byte and cannot be passed to a shell: {text!r}")
+    return text
+
+
+def quote_for(value: Any, context: str) -> str:
+    """Quote `value` so it stays one literal word in shell `context`."""
+    text = _as_text(value)
+    if isinstance(value, Unquoted):
+        return text
+    if context == "sq":
+        return text.replace("'", "'\\''")
+    if context == "dq":
+        return re.sub(r'([\\"$`])', r"\\\1", text)
+    if context == "bq":
+        # inside `...` a backslash before \ ` $ is removed before the inner parse
+        return re.sub(r"([\\`$])", r"\\\1", shlex.quote(text))
+    return shlex.quote(text)
+
+
+def shell_context(prefix: str) -> str:
+    """The quoting context at the end of `prefix`: 'bare', 'sq', 'dq' or 'bq'.
+
+    A stack handles command substitutions: `"$(` or a backtick inside double
+    quotes starts a fresh bare context that ends at the matching `)` / backtick.
+    """
+    stack = ["bare"]
+    i = 0
+    n = len(prefix)
+    while i < n:
+        c = prefix[i]
+        top = stack[-1]
+        if top == "sq":
+            if c == "'":
+                stack.pop()
+        elif c == "\\":
+            i += 1
+        elif top == "dq" and c == '"':
+            stack.pop()
+        elif c == "`":
+            if top == "bq":
+                stack.pop()
+            else:
+                stack.append("bq")
+        elif c == "$" and i + 1 < n and prefix[i + 1] == "(":
+            stack.append("paren")
+            i += 1
+        elif top == "paren" and c == ")":
+            stack.pop()
+        elif top != "dq" and c == "'":
+            stack.append("sq")
+        elif top != "dq" and c == '"':
+            stack.append("dq")
+        elif top == "paren" and c == "(":
+            stack.append("paren")
+        i += 1
+    top = stack[-1]
+    return top if top in ("sq", "dq", "bq") else "bare"
