@@ -52,6 +52,7 @@ def _env(kind: str = "text") -> SandboxedEnvironment:
         )
         env.globals["now"] = _now
         env.filters["unquoted"] = lambda v: Unquoted(str(v))
+        env.filters["words"] = words
         _ENVS[kind] = env
     return env
 
@@ -130,8 +131,20 @@ def _as_text(value: Any) -> str:
     return text
 
 
+def words(value: Any) -> list[str]:
+    """Split on whitespace and commas: `{{ hosts | words }}` gives one argument per item."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [w for w in re.split(r"[\s,]+", "" if value is None else str(value)) if w]
+
+
 def quote_for(value: Any, context: str) -> str:
-    """Quote `value` so it stays one literal word in shell `context`."""
+    """Quote `value` so it stays one literal word in shell `context`.
+
+    A list in a bare context becomes one quoted argument per item.
+    """
+    if isinstance(value, list | tuple) and context == "bare":
+        return " ".join(shlex.quote(_as_text(v)) for v in value)
     text = _as_text(value)
     if isinstance(value, Unquoted):
         return text

@@ -1,0 +1,5 @@
+"""`python -m runbookctl`."""
+
+from runbookctl.cli import main
+
+main()

@@ -1,0 +1,237 @@
+"""The command line: parse flags, build a Session and a UI, call a command.
+
+No logic lives here. Heavy modules are imported inside the commands so that
+`runbookctl --help` starts instantly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runbookctl import __version__
+from runbookctl.errors import ExitCode
+
+app = typer.Typer(
+    name="runbookctl",
+    help="Executable runbooks: YAML step graphs of shell, SSH and human steps, journaled as "
+    "they run and written up as a Markdown incident report.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+RunbooksOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--runbooks", help="A folder of runbooks searched before the others (repeatable).",
+                 show_default=False),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Config file (default: runbookctl.yaml in this folder or a parent).",
+                 show_default=False),
+]
+
+
+class _Globals:
+    runbooks: list[Path] | None = None
+    config: Path | None = None
+
+
+G = _Globals()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"runbookctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    runbooks: RunbooksOpt = None,
+    config: ConfigOpt = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Executable runbooks with a journal and a Markdown report."""
+    G.runbooks = runbooks
+    G.config = config
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from runbookctl.session import Session
+
+    return Session.create(G.runbooks, G.config)
+
+
+def _ui():  # type: ignore[no-untyped-def]
+    from runbookctl.ui import UI
+
+    return UI()
+
+
+def _guard(fn):  # type: ignore[no-untyped-def]
+    """Run a command body under the one error handler."""
+    from runbookctl.handler import handle
+
+    raise typer.Exit(handle(fn))
+
+
+@app.command("list")
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only runbooks with this tag.")] = None,
+) -> None:
+    """List the runbooks found on the search path: id, title, severity, steps, source."""
+    from runbookctl.commands import catalog
+
+    _guard(lambda: catalog.list_runbooks(_session(), _ui(), as_json=as_json, tag=tag))
+
+
+@app.command("show")
+def show_cmd(
+    runbook: Annotated[str, typer.Argument(help="Runbook id or path to a runbook file.")],
+    graph: Annotated[bool, typer.Option("--graph", help="Print the step graph as a Mermaid "
+                                        "flowchart.")] = False,
+) -> None:
+    """Show a runbook's inputs and steps, or its step graph with --graph."""
+    from runbookctl.commands import catalog
+
+    _guard(lambda: catalog.show_runbook(_session(), _ui(), runbook, graph=graph))
+
+
+@app.command("validate")
+def validate_cmd(
+    targets: Annotated[list[str] | None, typer.Argument(
+        help="Runbook ids, files or folders (default: every runbook found).",
+        show_default=False)] = None,
+    answers: Annotated[Path | None, typer.Option("--answers", help="Also check this answers file "
+                                                 "against the (single) runbook.")] = None,
+) -> None:
+    """Check runbooks: every problem as path:line:col. Exit 0 valid, 2 invalid."""
+    from runbookctl.commands import validate_cmd as v
+
+    _guard(lambda: v.validate(_session(), targets or [], answers))
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of the runbook format (for editors and CI)."""
+    from runbookctl.commands import catalog
+
+    _guard(catalog.print_schema)
+
+
+Var = Annotated[list[str] | None, typer.Option("--var", help="Set an input: NAME=VALUE "
+                                               "(repeatable).", show_default=False)]
+VarsFile = Annotated[Path | None, typer.Option("--vars-file", help="YAML file of input values.",
+                                               show_default=False)]
+Answers = Annotated[Path | None, typer.Option("--answers", help="YAML answers to prompts, keyed by "
+                                              "step id (for drills and CI).", show_default=False)]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmation gates (never to "
+                                   "dangerous steps, questions or manual checks).")]
+NoInput = Annotated[bool, typer.Option("--no-input", help="Never prompt: an unanswered prompt stops "
+                                       "the run with exit 2.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run; only readonly steps "
+                                      "execute.")]
+FromStep = Annotated[str | None, typer.Option("--from", help="Start at this step id.",
+                                              show_default=False)]
+ReportDir = Annotated[Path | None, typer.Option("--report-dir", help="Where the report is written "
+                                                "(default: config reports_dir, else ./reports).",
+                                                show_default=False)]
+Operator = Annotated[str | None, typer.Option("--operator", help="Who is running this (default: "
+                                              "config operator, $RUNBOOKCTL_OPERATOR, the login).",
+                                              show_default=False)]
+Incident = Annotated[str | None, typer.Option("--incident", help="Incident id, shown in the report.",
+                                              show_default=False)]
+Commit = Annotated[bool, typer.Option("--commit", help="Commit the report and its journal to the "
+                                      "git repository holding the report dir (never pushes).")]
+Hosts = Annotated[list[str] | None, typer.Option("--hosts", help="Host group override: "
+                                                 "GROUP=h1,h2 (repeatable).", show_default=False)]
+
+
+def _request(runbook: str, **kw: object):  # type: ignore[no-untyped-def]
+    from runbookctl.commands.run import RunRequest
+
+    kw["variables"] = kw.pop("var") or []
+    kw["hosts"] = kw.get("hosts") or []
+    return RunRequest(runbook=runbook, **kw)  # type: ignore[arg-type]
+
+
+@app.command("run")
+def run_cmd(
+    runbook: Annotated[str, typer.Argument(help="Runbook id or path to a runbook file.")],
+    var: Var = None, vars_file: VarsFile = None, answers: Answers = None, yes: Yes = False,
+    no_input: NoInput = False, dry_run: DryRun = False, from_step: FromStep = None,
+    report_dir: ReportDir = None, operator: Operator = None, incident: Incident = None,
+    commit: Commit = False, hosts: Hosts = None,
+) -> None:
+    """Run a runbook: every step journaled, a Markdown report written at the end.
+
+    Exit codes: 0 completed, 1 failed or aborted, 2 usage error / invalid runbook / unanswered
+    prompt, 3 internal error, 130 interrupted (resumable).
+    """
+    from runbookctl.commands.run import run_command
+
+    req = _request(runbook, var=var, vars_file=vars_file, answers=answers, yes=yes,
+                   no_input=no_input, dry_run=dry_run, from_step=from_step, report_dir=report_dir,
+                   operator=operator, incident=incident, commit=commit, hosts=hosts)
+    _guard(lambda: run_command(req, _session(), _ui()))
+
+
+@app.command("weekly")
+def weekly_cmd(
+    day: Annotated[str | None, typer.Argument(help="monday … sunday (default: today).",
+                                              show_default=False)] = None,
+    var: Var = None, vars_file: VarsFile = None, answers: Answers = None, yes: Yes = False,
+    no_input: NoInput = False, dry_run: DryRun = False, from_step: FromStep = None,
+    report_dir: ReportDir = None, operator: Operator = None, incident: Incident = None,
+    commit: Commit = False, hosts: Hosts = None,
+) -> None:
+    """Run the weekly ops checklist `weekly-<day>` (default: today's). Same options as run."""
+    from runbookctl.commands.run import resolve_day, run_command
+
+    def body() -> int:
+        req = _request(f"weekly-{resolve_day(day)}", var=var, vars_file=vars_file,
+                       answers=answers, yes=yes, no_input=no_input, dry_run=dry_run,
+                       from_step=from_step, report_dir=report_dir, operator=operator,
+                       incident=incident, commit=commit, hosts=hosts)
+        return run_command(req, _session(), _ui())
+
+    _guard(body)
+
+
+@app.command("runs")
+def runs_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most N runs, newest first.")] = 20,
+) -> None:
+    """Run history from the state dir: id, runbook, status, operator, started, duration."""
+    from runbookctl.commands import history
+
+    _guard(lambda: history.list_runs(_session(), _ui(), as_json=as_json, limit=limit))
+
+
+@app.command("report")
+def report_cmd(
+    run_id: Annotated[str, typer.Argument(help="Run id (see `runbookctl runs`); a unique prefix "
+                                          "is enough.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of the "
+                                                "run's report path; '-' for stdout.")] = None,
+) -> None:
+    """Re-render a run's Markdown report from its journal."""
+    from runbookctl.commands import history
+
+    _guard(lambda: history.rerender(_session(), _ui(), run_id, output))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(int(ExitCode.INTERRUPTED)) from None

@@ -1,0 +1,92 @@
+"""`list`, `show` and `schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from runbookctl.errors import ValidationError
+
+if TYPE_CHECKING:
+    from runbookctl.model import Runbook
+    from runbookctl.session import Session
+    from runbookctl.ui import UI
+
+
+def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -> int:
+    rows = []
+    for rb_id, path in sorted(session.registry.ids().items()):
+        try:
+            rb = session.registry.load_path(path)
+        except ValidationError as exc:
+            rows.append({"id": rb_id, "title": f"(invalid: {len(exc.problems)} problem(s))",
+                         "severity": None, "steps": None, "tags": [], "source": str(path)})
+            continue
+        if tag and tag not in rb.tags:
+            continue
+        rows.append({"id": rb.id, "title": rb.title, "severity": rb.severity,
+                     "steps": len(rb.steps), "tags": list(rb.tags), "source": str(path)})
+    if tag:
+        rows = [r for r in rows if tag in r["tags"]]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table("id", "title", "severity", "steps", "source", box=None, pad_edge=False)
+    for r in rows:
+        table.add_row(r["id"], r["title"], r["severity"] or "", str(r["steps"] or ""), r["source"])
+    ui.console.print(table)
+    return 0
+
+
+def show_runbook(session: Session, ui: UI, name: str, *, graph: bool) -> int:
+    rb = session.registry.load(name)
+    if graph:
+        from runbookctl.graph import mermaid
+
+        print(mermaid(rb))
+        return 0
+    _show_text(rb, ui)
+    return 0
+
+
+def _show_text(rb: Runbook, ui: UI) -> None:
+    from rich.markup import escape as esc
+
+    out = ui.console
+    out.print(f"[bold]{esc(rb.title)}[/] [dim]({rb.id}{', ' + rb.severity if rb.severity else ''})[/]")
+    if rb.summary:
+        out.print(esc(rb.summary))
+    out.print(f"[dim]{esc(rb.path)}[/]")
+    if rb.inputs:
+        out.print("\n[bold]Inputs[/]")
+        for spec in rb.inputs:
+            default = f" = {spec.default!r}" if spec.default is not None else ""
+            out.print(f"  {spec.name}: {spec.type}{esc(default)}  [dim]{esc(spec.help or spec.prompt or '')}[/]")
+    if rb.secrets:
+        out.print("\n[bold]Secrets[/]")
+        for s in rb.secrets:
+            out.print(f"  {s.name} [dim](env {s.env or s.name})[/]")
+    out.print("\n[bold]Steps[/]")
+    for i, step in enumerate(rb.steps, 1):
+        flags = [f for f, on in (("dangerous", step.dangerous), ("readonly", step.readonly),
+                                 ("confirm", step.confirm is not None)) if on]
+        extra = f" [yellow]{' '.join(flags)}[/]" if flags else ""
+        out.print(f"  {i:>2}. [cyan]{step.id}[/] [dim]{step.action}[/]{extra}  {esc(step.label)}")
+        if step.is_command:
+            out.print(f"      [dim]$ {esc(step.text.strip())}[/]")
+        if step.when:
+            out.print(f"      [dim]when {esc(step.when)}[/]")
+        for b in step.next:
+            cond = f"if {b.cond} " if b.cond else ""
+            out.print(f"      [dim]next: {esc(cond)}→ {b.goto}[/]")
+
+
+def print_schema() -> int:
+    from runbookctl.schema import runbook_schema
+
+    json.dump(runbook_schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0

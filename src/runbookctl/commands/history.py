@@ -1,0 +1,83 @@
+"""`runs` (history from the state dir) and `report` (re-render from a journal)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runbookctl import config as cfg
+from runbookctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from runbookctl.session import Session
+    from runbookctl.state import RunState
+    from runbookctl.ui import UI
+
+
+def runs_root(session: Session) -> Path:
+    return cfg.state_dir(session.config) / "runs"
+
+
+def find_run(session: Session, run_id: str) -> Path:
+    """A run dir by id or unique prefix (or a path to a run dir)."""
+    as_path = Path(run_id)
+    if (as_path / "journal.jsonl").is_file():
+        return as_path
+    root = runs_root(session)
+    matches = sorted(p for p in root.glob(f"{run_id}*") if p.is_dir()) if root.is_dir() else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"no run '{run_id}' in {root} (runbookctl runs lists them)")
+    raise UsageError(f"'{run_id}' matches {len(matches)} runs: {', '.join(p.name for p in matches[:5])}")
+
+
+def run_dirs(session: Session) -> list[Path]:
+    root = runs_root(session)
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if (p / "journal.jsonl").is_file()),
+                  key=lambda p: p.name, reverse=True)
+
+
+def summary(state: RunState) -> dict[str, Any]:
+    return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
+            "operator": state.operator, "started": state.started, "finished": state.finished,
+            "duration": round(state.duration, 1), "incident": state.incident}
+
+
+def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int) -> int:
+    from runbookctl.reporting import load_state
+
+    rows = [summary(load_state(d)) for d in run_dirs(session)[: max(limit, 0)]]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    from runbookctl.report import human_duration
+
+    table = Table("id", "runbook", "status", "operator", "started", "duration", box=None)
+    for r in rows:
+        table.add_row(r["id"], r["runbook"], r["status"], r["operator"], r["started"][:19],
+                      human_duration(r["duration"]))
+    ui.console.print(table)
+    if not rows:
+        ui.info(f"no runs yet in {runs_root(session)}")
+    return 0
+
+
+def rerender(session: Session, ui: UI, run_id: str, output: Path | None) -> int:
+    from runbookctl.reporting import load_state, render_state, write_run_report
+
+    run_dir = find_run(session, run_id)
+    if output is not None and str(output) == "-":
+        sys.stdout.write(render_state(load_state(run_dir), session.registry.template_dirs))
+        return 0
+    path = write_run_report(run_dir, None, ui, output, session.registry.template_dirs)
+    if path is None:
+        return 1
+    ui.info(f"report written: {path}")
+    return 0

@@ -1,0 +1,47 @@
+"""The one error handler: errors become messages and exit codes, never tracebacks."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runbookctl.errors import ExitCode, RunbookctlError, ValidationError
+
+
+def handle(fn: Callable[[], int | None]) -> int:
+    """Run a command body; return its exit code."""
+    try:
+        code = fn()
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        print(f"{errors} error(s)", file=sys.stderr)
+        return int(exc.exit_code)
+    except RunbookctlError as exc:
+        print(f"runbookctl: {exc.message}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("runbookctl: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug: keep the details, show one line
+        log = write_crash_log()
+        print(f"runbookctl: internal error: {exc!r}\n  crash log: {log}", file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+    return int(code or 0)
+
+
+def write_crash_log() -> Path | None:
+    from runbookctl import config as cfg
+
+    try:
+        folder = cfg.state_dir(cfg.Config()) / "crash"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        return path
+    except OSError:
+        return None

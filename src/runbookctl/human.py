@@ -1,0 +1,114 @@
+"""Human steps: confirm gates, questions, manual checks and messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from runbookctl import recorder as ev
+from runbookctl.engine import FAILED, NEXT, OK, SKIPPED, Flow
+from runbookctl.inputs import coerce_value
+from runbookctl.model import InputSpec, Step
+from runbookctl.templating import render_text
+
+if TYPE_CHECKING:
+    from runbookctl.engine import Engine
+
+_TEMPLATE_SUFFIXES = (".j2", ".md", ".txt")
+
+
+def is_template_name(text: str) -> bool:
+    """A message value naming a template file rather than inline text."""
+    value = text.strip()
+    return bool(value) and not any(c.isspace() for c in value) and value.endswith(
+        _TEMPLATE_SUFFIXES
+    )
+
+
+def run_human_step(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
+    handler = {"confirm": _confirm, "ask": _ask, "manual": _manual, "message": _message}
+    return handler[step.action](engine, step, key)
+
+
+def _confirm(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
+    question = render_text(step.text, engine.vars.scope(), "question")
+    if engine.opts.dry_run:
+        engine.sv.ui.skip(f"dry run: would ask {question!r}")
+        return SKIPPED, NEXT, "dry run: not asked"
+    answer = engine.sv.prompter.confirm(key, question, dangerous=step.dangerous)
+    engine.record_answer(key, "confirm", question, answer)
+    engine.vars.record_step(step, key, answer=bool(answer.value))
+    if answer.value is True:
+        engine.sv.ui.ok(f"yes ({answer.origin})")
+        return OK, NEXT, "answered yes"
+    engine.sv.ui.skip(f"no ({answer.origin})")
+    return engine.on_no(step, key)
+
+
+def _ask(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
+    question = render_text(step.text, engine.vars.scope(), "question")
+    spec = step.answer or InputSpec(name=step.var or step.id.replace("-", "_"))
+    if engine.opts.dry_run:
+        engine.vars.values[spec.name] = f"<{spec.name}>"
+        engine.sv.ui.skip(f"dry run: would ask {question!r}")
+        return SKIPPED, NEXT, "dry run: not asked"
+    answer = engine.sv.prompter.ask(key, question, spec)
+    value = coerce_value(spec, answer.value)
+    engine.record_answer(key, "ask", question, answer)
+    engine.vars.values[spec.name] = value
+    engine.vars.record_step(step, key, answer=value)
+    engine.sv.ui.ok(f"{spec.name} = {value} ({answer.origin})")
+    return OK, NEXT, f"{spec.name} answered"
+
+
+def _manual(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
+    text = render_text(step.text, engine.vars.scope(), "instruction")
+    engine.sv.ui.block(step.label, text)
+    if engine.opts.dry_run:
+        return SKIPPED, NEXT, "dry run: not asked"
+    while True:
+        answer = engine.sv.prompter.manual(key, text)
+        engine.record_answer(key, "manual", text, answer)
+        engine.vars.record_step(step, key, answer=answer.value)
+        if answer.value == "done":
+            engine.sv.ui.ok(f"done ({answer.origin})")
+            return OK, NEXT, "done"
+        if answer.value == "skipped":
+            engine.sv.ui.skip(f"skipped: {answer.note}")
+            return SKIPPED, NEXT, f"skipped: {answer.note}"
+        reason = f"marked failed: {answer.note or 'no note'}"
+        engine.sv.ui.fail(reason)
+        decision = engine.decide_failure(engine.current_rb, step, key, reason)
+        if decision != "retry":
+            return _after_failure(decision, key, reason)
+
+
+def _after_failure(decision: str, key: str, reason: str) -> tuple[str, Flow, str]:
+    """Map a failure decision to the step status and where the walk goes."""
+    if decision == "continue":
+        return FAILED, NEXT, reason
+    if decision == "skip":
+        return SKIPPED, NEXT, f"skipped after failure: {reason}"
+    if decision == "abort":
+        return FAILED, Flow("abort", reason=f"aborted at {key}: {reason}"), reason
+    if decision.startswith("goto:"):
+        target = decision.split(":", 1)[1]
+        return FAILED, Flow("goto", target, f"after failure: {reason}"), reason
+    return FAILED, Flow("fail", reason=f"{key} failed: {reason}"), reason
+
+
+def _message(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
+    source = step.text
+    if is_template_name(source):
+        found = engine.sv.template_source(source.strip())
+        if found is None:
+            return FAILED, Flow("fail", reason=f"template {source} not found"), "template not found"
+        source = found
+    text = engine.sv.redactor.mask(render_text(source, engine.vars.scope(), "message"))
+    engine.sv.ui.block(step.label, text)
+    engine.sv.recorder.event(ev.MESSAGE, key, text=text, template=step.text.strip()
+                             if is_template_name(step.text) else None)
+    engine.vars.record_step(step, key, answer=text)
+    return OK, NEXT, "shown and recorded"
+
+
+after_failure = _after_failure

@@ -1,0 +1,56 @@
+"""Journals run events: every string is masked before it reaches the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runbookctl.journal import Event, Journal
+    from runbookctl.redact import Redactor
+
+SYSTEM = "runbookctl"
+
+# Event types (SPEC §5). The report and resume replay these.
+RUN_STARTED = "run_started"
+RUN_RESUMED = "run_resumed"
+RUN_FINISHED = "run_finished"
+RUN_INTERRUPTED = "run_interrupted"
+INPUT = "input"
+SECRET = "secret"
+STEP_STARTED = "step_started"
+STEP_FINISHED = "step_finished"
+STEP_SKIPPED = "step_skipped"
+COMMAND_STARTED = "command_started"
+COMMAND_FINISHED = "command_finished"
+ANSWER = "answer"
+MESSAGE = "message"
+CAPTURED = "captured"
+JUMP = "jump"
+HOST_KEY_ACCEPTED = "host_key_accepted"
+
+
+class Recorder:
+    """Appends masked events to the journal; the journal fsyncs each one."""
+
+    def __init__(self, journal: Journal, redactor: Redactor) -> None:
+        self.journal = journal
+        self.redactor = redactor
+
+    def event(
+        self, type_: str, step: str | None = None, actor: str = SYSTEM, **data: Any
+    ) -> Event:
+        return self.journal.append(type_, step, self.redactor.mask(actor), self._mask(data))
+
+    def _mask(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redactor.mask(value)
+        if isinstance(value, Mapping):
+            return {str(k): self._mask(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._mask(v) for v in value]
+        return value
+
+    @property
+    def head_hash(self) -> str:
+        return self.journal.head_hash

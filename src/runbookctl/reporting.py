@@ -1,0 +1,79 @@
+"""Journal → RunState → report file: used at the end of a run, by `report` and `resume`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runbookctl import __version__
+from runbookctl.config import bundled_dir
+from runbookctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from runbookctl.redact import Redactor
+    from runbookctl.state import RunState
+    from runbookctl.ui import UI
+
+REPORT_TEMPLATE = "report.md.j2"
+
+
+def load_state(run_dir: Path) -> RunState:
+    from runbookctl.journal import read_journal
+    from runbookctl.state import replay
+
+    journal = run_dir / "journal.jsonl"
+    if not journal.is_file():
+        raise UsageError(f"no journal in {run_dir}")
+    replayed = read_journal(journal)
+    state = replay(replayed.events)
+    state.torn = replayed.torn
+    return state
+
+
+def report_template(template_dirs: list[Path] | None = None) -> str:
+    for d in [*(template_dirs or []), bundled_dir("templates")]:
+        candidate = d / REPORT_TEMPLATE
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise UsageError(f"{REPORT_TEMPLATE} not found (looked in the template dirs)")
+
+
+def default_report_path(state: RunState) -> Path:
+    from runbookctl.report import report_name
+
+    folder = Path(str(state.meta.get("report_dir") or "reports"))
+    return folder / report_name(state)
+
+
+def render_state(state: RunState, template_dirs: list[Path] | None = None) -> str:
+    from runbookctl.report import render_report
+
+    return render_report(state, report_template(template_dirs), __version__)
+
+
+def write_run_report(run_dir: Path, redactor: Redactor | None, ui: UI,
+                     output: Path | None = None, template_dirs: list[Path] | None = None
+                     ) -> Path | None:
+    """Render and write the report; never raises for a broken journal (warns instead)."""
+    from runbookctl.redact import scan_tokens
+    from runbookctl.report import write_report
+
+    try:
+        state = load_state(run_dir)
+        text = render_state(state, template_dirs)
+    except Exception as exc:  # the report must not hide the run's own outcome
+        ui.warn(f"could not render the report: {exc}")
+        return None
+    if redactor is not None:
+        text = redactor.mask(text)
+    path = output or default_report_path(state)
+    try:
+        kinds = write_report(path, text, scan_tokens)
+    except OSError as exc:
+        ui.warn(f"could not write the report {path}: {exc}")
+        return None
+    for kind in kinds:
+        ui.warn(f"the report contained a token-like string ({kind}); it was masked")
+    if state.torn:
+        ui.warn(f"journal: {state.torn}")
+    return path

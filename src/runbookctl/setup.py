@@ -1,0 +1,217 @@
+"""Builds a run: prompter, inputs, secrets, masking, run dir, journal, engine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runbookctl import __version__
+from runbookctl import config as cfg
+from runbookctl import recorder as ev
+from runbookctl.commands.run import RunRequest, git_commit_of, new_run_id, operator_name
+from runbookctl.errors import NoAnswerError, UsageError
+from runbookctl.inputs import coerce_value, display_value, parse_var_options
+from runbookctl.prompts_base import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
+
+if TYPE_CHECKING:
+    from runbookctl.engine import Engine
+    from runbookctl.model import InputSpec, Runbook
+    from runbookctl.prompts_base import Prompter
+    from runbookctl.recorder import Recorder
+    from runbookctl.redact import Redactor
+    from runbookctl.session import Session
+    from runbookctl.ui import UI
+
+
+@dataclass
+class PreparedRun:
+    run_id: str
+    run_dir: Path
+    engine: Engine
+    recorder: Recorder
+    redactor: Redactor
+    commit: bool
+
+
+def all_inputs(rb: Runbook, session: Session, seen: set[str] | None = None
+               ) -> list[tuple[InputSpec, str]]:
+    """Inputs of the runbook and of every runbook it includes (first wins)."""
+    seen = seen if seen is not None else set()
+    if rb.id in seen:
+        return []
+    seen.add(rb.id)
+    out = [(spec, rb.id) for spec in rb.inputs]
+    for step in rb.steps:
+        if step.action == "include":
+            sub = session.registry.try_load(step.text)
+            if sub is not None:
+                out += all_inputs(sub, session, seen)
+    names: set[str] = set()
+    unique = []
+    for spec, owner in out:
+        if spec.name not in names:
+            names.add(spec.name)
+            unique.append((spec, owner))
+    return unique
+
+
+def _vars_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    from runbookctl.yamlpos import parse_yaml, problem, to_plain
+
+    if not path.is_file():
+        raise UsageError(f"--vars-file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    node = parse_yaml(text, str(path))
+    if not node.is_map:
+        from runbookctl.errors import ValidationError
+
+        raise ValidationError([problem(text, node.pos, "a vars file must be a mapping of name: value")])
+    data: dict[str, Any] = to_plain(node)
+    return data
+
+
+def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter: Prompter
+                   ) -> list[tuple[InputSpec, Any, str]]:
+    """Each input's typed value and where it came from; exit 2 on a bad or missing one."""
+    try:
+        cli = parse_var_options(req.variables)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    from_file = _vars_file(req.vars_file)
+    known = {s.name for s, _ in specs}
+    unknown = sorted(set(cli) - known)
+    if unknown:
+        raise UsageError(f"--var {unknown[0]}: the runbook has no input '{unknown[0]}' "
+                         f"(inputs: {', '.join(sorted(known)) or 'none'})")
+    out = []
+    for spec, _owner in specs:
+        raw, origin = _raw_input(spec, cli, from_file, prompter)
+        try:
+            value = coerce_value(spec, raw)
+        except ValueError as exc:
+            raise UsageError(f"input {exc} (from {origin})") from None
+        out.append((spec, value, origin))
+    return out
+
+
+def _raw_input(spec: InputSpec, cli: dict[str, str], from_file: dict[str, Any],
+               prompter: Prompter) -> tuple[Any, str]:
+    if spec.name in cli:
+        return cli[spec.name], ORIGIN_VAR
+    if spec.name in from_file:
+        return from_file[spec.name], ORIGIN_VARS_FILE
+    if prompter.interactive:
+        if spec.secret:
+            return prompter.secret(spec.name, spec.prompt or spec.name), "terminal"
+        answer = prompter.ask(f"input:{spec.name}", spec.prompt or spec.name, spec)
+        return answer.value, answer.origin
+    if spec.default is not None:
+        return spec.default, ORIGIN_DEFAULT
+    if not spec.required:
+        return None, ORIGIN_DEFAULT
+    raise NoAnswerError(f"input '{spec.name}' needs a value and there is no terminal to ask: "
+                        f"pass --var {spec.name}=VALUE or put it in --vars-file")
+
+
+def resolve_secrets(rb: Runbook, prompter: Prompter) -> list[tuple[str, str, str]]:
+    """(name, value, origin) of each declared secret: env first, else asked hidden."""
+    out = []
+    for spec in rb.secrets:
+        env_name = spec.env or spec.name
+        value = os.environ.get(env_name)
+        origin = f"{ORIGIN_ENV} {env_name}"
+        if value is None:
+            if not prompter.interactive:
+                raise NoAnswerError(f"secret '{spec.name}' is not set: export {env_name}=... "
+                                    f"(secrets are never read from answers files)")
+            value = prompter.secret(spec.name, spec.prompt or f"{spec.name} (hidden)")
+            origin = "terminal"
+        out.append((spec.name, value, origin))
+    return out
+
+
+def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> PreparedRun:
+    from runbookctl.engine import Engine, Options, RunVars, Services
+    from runbookctl.executors.local import LocalExecutor
+    from runbookctl.journal import Journal
+    from runbookctl.prompts import make_prompter
+    from runbookctl.recorder import Recorder
+    from runbookctl.redact import Redactor
+
+    operator = operator_name(req, session)
+    prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
+                             no_input=req.no_input)
+    if req.from_step and req.from_step not in rb.step_ids:
+        raise UsageError(f"--from {req.from_step}: no such step in {rb.id} "
+                         f"(steps: {', '.join(rb.step_ids)})")
+    secrets = resolve_secrets(rb, prompter)
+    inputs = resolve_inputs(req, all_inputs(rb, session), prompter)
+    redactor = Redactor(v for _n, v, _o in secrets)
+    for spec, value, _origin in inputs:
+        if spec.secret and value:
+            redactor.add(str(value))
+    run_id = new_run_id(rb.id)
+    run_dir = cfg.state_dir(session.config) / "runs" / run_id
+    run_dir.mkdir(parents=True, exist_ok=False)
+    recorder = Recorder(Journal.create(run_dir / "journal.jsonl"), redactor)
+    report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
+    recorder.event(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
+                   title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
+                   sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
+                   version=__version__, incident=req.incident, report_dir=str(report_dir),
+                   dry_run=req.dry_run, from_step=req.from_step,
+                   answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
+    scope: dict[str, Any] = {}
+    for spec, value, origin in inputs:
+        scope[spec.name] = value
+        recorder.event(ev.INPUT, None, actor=operator, name=spec.name,
+                       value=display_value(spec, value), origin=origin)
+    for name, value, origin in secrets:
+        scope[name] = value
+        recorder.event(ev.SECRET, None, name=name, origin=origin)
+    variables = RunVars(values=scope, run={"id": run_id, "operator": operator,
+                                           "runbook": rb.id, "started_at": run_id[:16]})
+    services = Services(
+        prompter=prompter, recorder=recorder, redactor=redactor, ui=ui, local=LocalExecutor(),
+        ssh=_ssh_factory(session, redactor), run_dir=run_dir,
+        resolve_runbook=session.registry.load, template_source=session.template_source,
+        resolve_hosts=_host_resolver(session, req),
+    )
+    options = Options(dry_run=req.dry_run, from_step=req.from_step,
+                      default_timeout=session.config.default_timeout, operator=operator)
+    engine = Engine(rb, services, options, variables)
+    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit)
+
+
+def _answers_meta(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        raise UsageError(f"--answers file not found: {path}") from None
+    return {"path": str(path), "sha256": digest}
+
+
+def _ssh_factory(session: Session, redactor: Redactor) -> Any:
+    def make() -> Any:
+        from runbookctl.executors.ssh import SSHConfig, SSHExecutor
+
+        return SSHExecutor(SSHConfig.from_mapping(session.config.ssh))
+
+    return make
+
+
+def _host_resolver(session: Session, req: RunRequest) -> Any:
+    def resolve(step: Any, rb: Runbook) -> list[str]:
+        from runbookctl.hosts import hosts_for_step
+
+        return hosts_for_step(step, rb, session, req.hosts)
+
+    return resolve

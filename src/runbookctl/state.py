@@ -1,0 +1,239 @@
+"""Replays a journal into a RunState: what the report renders and resume reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from runbookctl import recorder as ev
+
+if TYPE_CHECKING:
+    from runbookctl.journal import Event
+
+
+@dataclass
+class StepRecord:
+    key: str
+    title: str
+    action: str
+    status: str = "running"  # running (no end event yet) | ok | failed | skipped | dry-run
+    reason: str = ""
+    started: str | None = None
+    finished: str | None = None
+    duration: float = 0.0
+    visits: int = 0
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    captures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunState:
+    run_id: str = ""
+    runbook: str = ""
+    title: str = ""
+    severity: str | None = None
+    status: str = "running"
+    reason: str = ""
+    operator: str = ""
+    incident: str | None = None
+    started: str = ""
+    finished: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    path: list[tuple[str, str]] = field(default_factory=list)  # (step key, status) in order
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, label)
+    timeline: list[dict[str, str]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    head_hash: str = ""
+    events: int = 0
+    torn: str | None = None
+
+    @property
+    def duration(self) -> float:
+        end = self.finished or (self.timeline[-1]["ts"] if self.timeline else self.started)
+        return seconds_between(self.started, end)
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.status == "completed"
+
+
+def seconds_between(a: str, b: str | None) -> float:
+    if not a or not b:
+        return 0.0
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    try:
+        return max((datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds(), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def replay(events: list[Event]) -> RunState:
+    """Fold journal events into a RunState."""
+    state = RunState()
+    for event in events:
+        _apply(state, event)
+        state.head_hash = event.hash
+        state.events += 1
+    return state
+
+
+def _step(state: RunState, event: Event) -> StepRecord:
+    key = event.step or "?"
+    rec = state.steps.get(key)
+    if rec is None:
+        rec = StepRecord(key, str(event.data.get("title", key)), str(event.data.get("action", "")))
+        state.steps[key] = rec
+    return rec
+
+
+def _apply(state: RunState, event: Event) -> None:
+    handler = _HANDLERS.get(event.type)
+    if handler is not None:
+        handler(state, event)
+
+
+def _run_started(state: RunState, e: Event) -> None:
+    d = e.data
+    state.run_id = str(d.get("run_id", ""))
+    state.runbook = str(d.get("runbook", ""))
+    state.title = str(d.get("title", ""))
+    state.severity = d.get("severity")
+    state.operator = e.actor
+    state.incident = d.get("incident")
+    state.started = e.ts
+    state.meta = dict(d)
+    _timeline(state, e, f"run started ({d.get('runbook')})")
+
+
+def _run_resumed(state: RunState, e: Event) -> None:
+    state.status = "running"
+    state.finished = None
+    _timeline(state, e, f"run resumed: {e.data.get('note', '')}".strip())
+
+
+def _run_finished(state: RunState, e: Event) -> None:
+    state.status = str(e.data.get("status", ""))
+    state.reason = str(e.data.get("reason", ""))
+    state.finished = e.ts
+    _timeline(state, e, f"run {state.status}: {state.reason}")
+
+
+def _step_started(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    rec.status, rec.reason = "running", ""
+    rec.started = rec.started or e.ts
+    rec.visits += 1
+    if state.path:
+        prev = state.path[-1][0]
+        if not state.edges or state.edges[-1][1] != e.step:
+            state.edges.append((prev, e.step or "?", ""))
+    state.path.append((e.step or "?", "running"))
+    _timeline(state, e, "started")
+
+
+def _step_skipped(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    rec.status, rec.reason = "skipped", str(e.data.get("reason", ""))
+    rec.visits += 1
+    if state.path:
+        state.edges.append((state.path[-1][0], e.step or "?", ""))
+    state.path.append((e.step or "?", "skipped"))
+    _timeline(state, e, f"skipped: {rec.reason}")
+
+
+def _step_finished(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    rec.status = str(e.data.get("status", ""))
+    rec.reason = str(e.data.get("reason", ""))
+    rec.finished = e.ts
+    rec.duration += float(e.data.get("duration", 0.0) or 0.0)
+    for i in range(len(state.path) - 1, -1, -1):
+        if state.path[i][0] == e.step:
+            state.path[i] = (state.path[i][0], rec.status)
+            break
+    _timeline(state, e, f"{rec.status}" + (f": {rec.reason}" if rec.reason else ""))
+
+
+def _command_started(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    rec.commands.append({**e.data, "started": e.ts, "results": [], "ok": None})
+
+
+def _command_finished(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    if not rec.commands:
+        rec.commands.append({"command": "?", "started": e.ts})
+    cmd = rec.commands[-1]
+    cmd.update(results=e.data.get("hosts", []), ok=e.data.get("ok"), reason=e.data.get("reason"),
+               finished=e.ts)
+    codes = ", ".join(f"{h.get('host')}={h.get('exit_code')}" for h in cmd["results"])
+    _timeline(state, e, f"command {'ok' if cmd['ok'] else 'failed'} ({codes})")
+
+
+def _answer(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    record = {**e.data, "step": e.step, "actor": e.actor, "ts": e.ts}
+    rec.answers.append(record)
+    state.answers.append(record)
+    value = e.data.get("value")
+    shown = "yes" if value is True else "no" if value is False else str(value)
+    _timeline(state, e, f"{e.data.get('kind')}: {shown} ({e.data.get('origin')})")
+
+
+def _message(state: RunState, e: Event) -> None:
+    _step(state, e).messages.append(str(e.data.get("text", "")))
+    _timeline(state, e, "message recorded")
+
+
+def _captured(state: RunState, e: Event) -> None:
+    _step(state, e).captures[str(e.data.get("name"))] = str(e.data.get("value", ""))
+
+
+def _jump(state: RunState, e: Event) -> None:
+    to = str(e.data.get("to", ""))
+    state.edges.append((e.step or "?", to, str(e.data.get("why", ""))))
+    _timeline(state, e, f"jump to {to} ({e.data.get('why', '')})")
+
+
+def _input(state: RunState, e: Event) -> None:
+    state.inputs.append({**e.data, "actor": e.actor})
+
+
+def _secret(state: RunState, e: Event) -> None:
+    state.secrets.append(dict(e.data))
+
+
+def _interrupted(state: RunState, e: Event) -> None:
+    state.status = "interrupted"
+    state.reason = str(e.data.get("reason", ""))
+    state.finished = e.ts
+    _timeline(state, e, f"interrupted: {state.reason}")
+
+
+def _timeline(state: RunState, e: Event, what: str) -> None:
+    state.timeline.append({"ts": e.ts, "step": e.step or "", "what": what, "who": e.actor})
+
+
+_HANDLERS = {
+    ev.RUN_STARTED: _run_started,
+    ev.RUN_RESUMED: _run_resumed,
+    ev.RUN_FINISHED: _run_finished,
+    ev.RUN_INTERRUPTED: _interrupted,
+    ev.STEP_STARTED: _step_started,
+    ev.STEP_SKIPPED: _step_skipped,
+    ev.STEP_FINISHED: _step_finished,
+    ev.COMMAND_STARTED: _command_started,
+    ev.COMMAND_FINISHED: _command_finished,
+    ev.ANSWER: _answer,
+    ev.MESSAGE: _message,
+    ev.CAPTURED: _captured,
+    ev.JUMP: _jump,
+    ev.INPUT: _input,
+    ev.SECRET: _secret,
+}

@@ -1,0 +1,95 @@
+"""What a run shows on the terminal. The engine talks to a UI object, never to
+sys.stdout; rich is imported on first use so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from runbookctl.executors.base import LOCAL
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class UI:
+    """Rich terminal output; honours NO_COLOR (rich does) and non-tty streams."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._stream = stream or sys.stdout
+        self._console: Console | None = None
+        self.quiet = quiet
+        self._partial: dict[tuple[str, str], str] = {}
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self._stream, highlight=False, soft_wrap=True)
+        return self._console
+
+    def _print(self, *parts: Any, **kw: Any) -> None:
+        self.console.print(*parts, **kw)
+
+    def step(self, key: str, title: str, action: str) -> None:
+        self._print(f"\n[bold cyan]▶ {_esc(key)}[/] [bold]{_esc(title)}[/] [dim]({action})[/]")
+
+    def command(self, display: str, hosts: list[str] | None = None) -> None:
+        where = f" [dim]on {', '.join(hosts)}[/]" if hosts else ""
+        self._print(f"  [dim]$[/] {_esc(display)}{where}")
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        """Live command output, line-buffered per host/stream, prefixed for ssh."""
+        if self.quiet:
+            return
+        buf = self._partial.get((host, stream), "") + text
+        *lines, rest = buf.split("\n")
+        self._partial[(host, stream)] = rest
+        prefix = "" if host == LOCAL else f"[{host}] "
+        for line in lines:
+            self._stream.write(f"  {prefix}{line}\n")
+        self._stream.flush()
+
+    def flush_output(self) -> None:
+        for (host, _stream), rest in list(self._partial.items()):
+            if rest:
+                prefix = "" if host == LOCAL else f"[{host}] "
+                self._stream.write(f"  {prefix}{rest}\n")
+        self._partial.clear()
+        self._stream.flush()
+
+    def ok(self, text: str) -> None:
+        self._print(f"  [green]✔[/] {_esc(text)}")
+
+    def fail(self, text: str) -> None:
+        self._print(f"  [red]✘[/] {_esc(text)}")
+
+    def skip(self, text: str) -> None:
+        self._print(f"  [yellow]↷[/] {_esc(text)}")
+
+    def info(self, text: str) -> None:
+        self._print(f"  {_esc(text)}")
+
+    def warn(self, text: str) -> None:
+        self._print(f"  [yellow]![/] {_esc(text)}")
+
+    def block(self, title: str, text: str) -> None:
+        """A rendered message (status-page text, instructions), shown verbatim."""
+        from rich.panel import Panel
+        from rich.text import Text
+
+        self._print(Panel(Text(text), title=_esc(title), expand=False))
+
+    def summary(self, status: str, report: str | None, run_id: str) -> None:
+        color = {"completed": "green", "interrupted": "yellow"}.get(status, "red")
+        self._print(f"\n[bold {color}]Run {status}[/] [dim]({run_id})[/]")
+        if report:
+            self._print(f"Report: {_esc(report)}")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
