@@ -1,0 +1,337 @@
+"""Local commands: a shell in its own process group, output streamed through
+the masker to the sink, the log file, a bounded capture and a tail.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from runbookctl.executors.base import (
+    CAPTURE_LIMIT,
+    LOCAL,
+    TAIL_BYTES,
+    TAIL_LINES,
+    CommandSpec,
+    HostResult,
+    Masker,
+    OutputSink,
+    StreamMasker,
+)
+from runbookctl.redact import sanitize_terminal
+
+CHUNK = 64 * 1024
+POLL = 0.2  # seconds between checks for the shell's exit while the pipes stay open
+
+
+class _Stream:
+    """One pipe: decoding, masking and the in-memory capture."""
+
+    def __init__(self, name: str, masker: StreamMasker) -> None:
+        self.name = name
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.masker = masker
+        self.parts: list[str] = []
+        self.kept = 0  # bytes kept in `parts`
+        self.truncated = False
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        text = self.masker.feed(self.decoder.decode(data, final))
+        return text + self.masker.flush() if final else text
+
+    def keep(self, text: str) -> None:
+        if self.truncated or not text:
+            return
+        size = len(text.encode("utf-8"))
+        if self.kept + size <= CAPTURE_LIMIT:
+            self.parts.append(text)
+            self.kept += size
+            return
+        room = CAPTURE_LIMIT - self.kept
+        self.parts.append(text.encode("utf-8")[:room].decode("utf-8", errors="ignore"))
+        self.kept = CAPTURE_LIMIT
+        self.truncated = True
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class _Output:
+    """Where masked text goes: the sink, the log (hashed), the tail, the capture."""
+
+    def __init__(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> None:
+        self.sink = sink
+        self.streams = {name: _Stream(name, masker.stream()) for name in ("stdout", "stderr")}
+        self.raw_bytes = 0
+        self.sha = hashlib.sha256()
+        self.tail = ""
+        self.log_error: str | None = None
+        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log: BinaryIO | None = open(spec.log_path, "wb")  # noqa: SIM115 (closed in close())
+
+    def feed(self, name: str, data: bytes, final: bool = False) -> None:
+        self.raw_bytes += len(data)
+        stream = self.streams[name]
+        text = stream.decode(data, final)
+        if not text:
+            return
+        stream.keep(text)
+        self._write_log(text)
+        shown = sanitize_terminal(text)
+        self.tail = (self.tail + shown)[-TAIL_BYTES:]
+        self.sink.output(LOCAL, name, shown)
+
+    def _write_log(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.sha.update(data)
+        if self.log is None:
+            return
+        try:
+            self.log.write(data)
+        except OSError as exc:
+            # Keep the command and the live output going; the result says so.
+            self.log_error = f"log file not fully written: {exc.strerror or exc}"
+            self._close_log()
+
+    def finish(self) -> None:
+        for name in self.streams:
+            self.feed(name, b"", final=True)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self.log is None:
+            return
+        log, self.log = self.log, None
+        try:
+            log.close()
+        except OSError as exc:
+            self.log_error = f"log file not fully written: {exc.strerror or exc}"
+
+    def tail_lines(self) -> str:
+        return "".join(self.tail.splitlines(keepends=True)[-TAIL_LINES:])
+
+
+class LocalExecutor:
+    """Runs a command with the local shell; implements executors.base.Executor."""
+
+    def __init__(self, kill_grace: float = 2.0, linger: float = 1.0) -> None:
+        # kill_grace: SIGTERM to SIGKILL. linger: how long to keep reading after
+        # the shell exits while a background child still holds the pipes.
+        self.kill_grace = kill_grace
+        self.linger = linger
+
+    def execute(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> list[HostResult]:
+        return [self._run(spec, sink, masker)]
+
+    def close(self) -> None:
+        pass
+
+    def _run(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> HostResult:
+        started = time.monotonic()
+        shell = shutil.which(spec.shell) or spec.shell
+        if spec.cwd and not os.path.isdir(spec.cwd):
+            return _not_run(spec, started, f"cwd does not exist: {spec.cwd}")
+        try:
+            out = _Output(spec, sink, masker)
+        except OSError as exc:
+            return _not_run(spec, started, f"cannot write the log {spec.log_path}: {exc.strerror}")
+        try:
+            proc = subprocess.Popen(
+                [shell, "-c", spec.command],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=spec.cwd or None,
+                env={**os.environ, **spec.env},
+                start_new_session=True,
+            )
+        except OSError as exc:
+            out.finish()
+            return _not_run(spec, started, f"cannot start {spec.shell}: {exc.strerror or exc}")
+        return _Run(self, spec, proc, out, started).wait()
+
+
+def _not_run(spec: CommandSpec, started: float, error: str) -> HostResult:
+    return HostResult(host=LOCAL, exit_code=None, duration=time.monotonic() - started, error=error)
+
+
+class _Run:
+    """One started process: pump its pipes until it ends, times out or is interrupted."""
+
+    def __init__(
+        self,
+        executor: LocalExecutor,
+        spec: CommandSpec,
+        proc: subprocess.Popen[bytes],
+        out: _Output,
+        started: float,
+    ) -> None:
+        self.executor = executor
+        self.spec = spec
+        self.proc = proc
+        self.out = out
+        self.started = started
+        self.selector = selectors.DefaultSelector()
+        assert proc.stdout is not None and proc.stderr is not None
+        self.selector.register(proc.stdout, selectors.EVENT_READ, "stdout")
+        self.selector.register(proc.stderr, selectors.EVENT_READ, "stderr")
+
+    def wait(self) -> HostResult:
+        timed_out = interrupted = False
+        try:
+            timed_out = not self._pump()
+        except KeyboardInterrupt:
+            interrupted = True
+        try:
+            if timed_out or interrupted:
+                _kill_group(self.proc, self.executor.kill_grace)
+                self._drain(time.monotonic() + 1.0)
+            code = self.proc.wait()
+        finally:
+            self._close()
+        return self._result(code, timed_out, interrupted)
+
+    def _pump(self) -> bool:
+        """Read until EOF and the shell's exit (False if the timeout struck first)."""
+        deadline = None if self.spec.timeout is None else self.started + self.spec.timeout
+        linger_until: float | None = None
+        while True:
+            now = time.monotonic()
+            exited = self.proc.poll() is not None
+            if exited and not self.selector.get_map():
+                return True
+            if deadline is not None and now >= deadline:
+                return False
+            if exited and linger_until is None:
+                linger_until = now + self.executor.linger
+            if linger_until is not None and now >= linger_until:
+                return True  # a background child holds the pipes: stop listening
+            wait = POLL if deadline is None else min(POLL, deadline - now)
+            if self.selector.get_map():
+                self._read_ready(wait)
+            else:  # the pipes are closed but the shell still runs
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(wait)
+
+    def _read_ready(self, wait: float) -> None:
+        for key, _ in self.selector.select(max(wait, 0)):
+            data = os.read(key.fd, CHUNK)
+            if not data:
+                self.selector.unregister(key.fileobj)
+            else:
+                self.out.feed(key.data, data)
+
+    def _drain(self, until: float) -> None:
+        while self.selector.get_map() and time.monotonic() < until:
+            self._read_ready(min(POLL, until - time.monotonic()))
+
+    def _close(self) -> None:
+        self.selector.close()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        self.out.finish()
+
+    def _result(self, code: int, timed_out: bool, interrupted: bool) -> HostResult:
+        error: str | None = None
+        exit_code: int | None = code
+        if timed_out:
+            exit_code, error = None, f"timed out after {format_seconds(self.spec.timeout or 0)}"
+        elif interrupted:
+            exit_code, error = None, "interrupted"
+        elif code < 0:
+            exit_code, error = 128 - code, f"killed by signal {_signal_name(-code)}"
+        streams = self.out.streams
+        return HostResult(
+            host=LOCAL,
+            exit_code=exit_code,
+            duration=time.monotonic() - self.started,
+            stdout=streams["stdout"].text,
+            stderr=streams["stderr"].text,
+            stdout_truncated=streams["stdout"].truncated,
+            stderr_truncated=streams["stderr"].truncated,
+            output_bytes=self.out.raw_bytes,
+            output_sha256=self.out.sha.hexdigest(),
+            tail=self.out.tail_lines(),
+            timed_out=timed_out,
+            interrupted=interrupted,
+            error=error or self.out.log_error,
+            log_path=str(self.spec.log_path),
+        )
+
+
+def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the whole process group, SIGKILL what is left after `grace`."""
+    pgid = proc.pid  # start_new_session: the shell leads its own group
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    try:
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the shell so it does not count as alive
+            if not _group_alive(pgid):
+                return
+            time.sleep(0.02)
+    except KeyboardInterrupt:
+        # A second Ctrl-C means "now": kill hard and let the caller stop.
+        _signal_group(pgid, signal.SIGKILL)
+        raise
+    _signal_group(pgid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live (non-zombie) process is left in the group.
+
+    Orphans whose parent does not reap them (PID 1 in some containers) stay
+    as zombies; they are dead and must not hold us up.
+    """
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for entry in proc_dir.iterdir():
+        if entry.name.isdigit() and _live_member(entry / "stat", pgid):
+            return True
+    return False
+
+
+def _live_member(stat_path: Path, pgid: int) -> bool:
+    try:
+        stat = stat_path.read_text()
+    except OSError:
+        return False
+    # Fields after the parenthesised command name: state ppid pgrp ...
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return len(fields) > 2 and fields[0] not in "ZX" and int(fields[2]) == pgid
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def format_seconds(seconds: float) -> str:
+    """30 -> "30s", 600 -> "10m", 7200 -> "2h", 1.5 -> "1.5s"."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

@@ -1,0 +1,291 @@
+"""The run journal (SPEC §5): append-only JSONL, each event fsynced before the
+run goes on, chained by sha256 so that any edit, deletion or reordering shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runbookctl.errors import JournalError
+
+GENESIS = "0" * 64
+_FIELDS = ("seq", "ts", "type", "step", "actor", "data", "hash")
+
+
+def canonical_json(obj: Any) -> str:
+    """The one serialisation that is hashed and written."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
+    """sha256 over the previous hash and the event without its `hash` key."""
+    payload = prev_hash + canonical_json({k: v for k, v in body.items() if k != "hash"})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """UTC ISO-8601 with milliseconds and Z: 2024-05-01T12:00:00.123Z."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One journal line."""
+
+    seq: int
+    ts: str
+    type: str
+    step: str | None
+    actor: str
+    data: dict[str, Any]
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_line(self) -> str:
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> Event:
+        """Build from a parsed line; ValueError names what is wrong."""
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        missing = [name for name in _FIELDS if name not in obj]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        extra = sorted(set(obj) - set(_FIELDS))
+        if extra:
+            raise ValueError(f"unexpected key {', '.join(extra)}")
+        seq, step, data = obj["seq"], obj["step"], obj["data"]
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise ValueError("seq is not an integer")
+        if step is not None and not isinstance(step, str):
+            raise ValueError("step is not a string")
+        if not isinstance(data, dict):
+            raise ValueError("data is not an object")
+        if not all(isinstance(obj[k], str) for k in ("ts", "type", "actor", "hash")):
+            raise ValueError("ts, type, actor and hash must be strings")
+        return cls(seq, obj["ts"], obj["type"], step, obj["actor"], data, obj["hash"])
+
+
+@dataclass
+class Replay:
+    """What a journal file holds: its events and what was wrong reading it."""
+
+    events: list[Event] = field(default_factory=list)
+    torn: str | None = None  # a cut-off last line, described
+    problems: list[str] = field(default_factory=list)  # unreadable lines (not the torn one)
+    good_size: int = 0  # bytes up to the end of the last complete line
+    ends_with_newline: bool = True
+
+    @property
+    def head_hash(self) -> str:
+        return self.events[-1].hash if self.events else GENESIS
+
+
+def read_journal(path: Path | str) -> Replay:
+    """Parse a journal; a cut-off last line is reported in `torn`, not raised."""
+    raw = Path(path).read_bytes()
+    replay = Replay()
+    lines = raw.split(b"\n")
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        last = number == len(lines)
+        if last and not line:
+            break  # the file ends with a newline
+        try:
+            event = Event.from_dict(json.loads(line.decode("utf-8")))
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError too
+            if last:
+                kept = len(replay.events)
+                replay.torn = f"line {number} is incomplete (killed mid-write?); {kept} events kept"
+                break
+            replay.problems.append(f"line {number}: not a journal event ({_short(exc)})")
+        else:
+            replay.events.append(event)
+        offset += len(line) + (0 if last else 1)
+        replay.good_size = offset
+        replay.ends_with_newline = not last
+    return replay
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split(":")[0] if isinstance(exc, json.JSONDecodeError) else str(exc)
+
+
+def verify_journal(path: Path | str, expect_head: str | None = None) -> list[str]:
+    """Every problem of the hash chain, located; empty when the journal is intact.
+
+    Truncation at the end is only visible against `expect_head`, the head hash
+    recorded elsewhere (the report's front matter).
+    """
+    try:
+        replay = read_journal(path)
+    except OSError as exc:
+        return [f"cannot read the journal {path}: {exc.strerror or exc}"]
+    problems = list(replay.problems)
+    if replay.torn:
+        problems.append(replay.torn)
+    problems += chain_problems(replay.events)
+    if expect_head is not None and expect_head != replay.head_hash:
+        problems.append(_head_problem(replay.events, expect_head))
+    return problems
+
+
+def chain_problems(events: list[Event]) -> list[str]:
+    """Seq continuity, each hash recomputed, each event linked to the one before."""
+    problems = []
+    prev_seq, prev_hash = 0, GENESIS
+    for index, event in enumerate(events, start=1):
+        where = f"event {index} (seq {event.seq})"
+        if event.seq == prev_seq + 1:
+            pass
+        elif event.seq > prev_seq + 1:
+            problems.append(f"{where}: seq jumps from {prev_seq} to {event.seq} (events missing)")
+        elif event.seq == prev_seq:
+            problems.append(f"{where}: seq {event.seq} appears twice (duplicated event)")
+        else:
+            problems.append(f"{where}: seq {event.seq} follows {prev_seq} (events out of order)")
+        if event_hash(prev_hash, event.to_dict()) != event.hash:
+            problems.append(
+                f"{where}: hash mismatch (this event was altered, or the one before it"
+                " was changed, removed or moved)"
+            )
+        prev_seq, prev_hash = event.seq, event.hash
+    return problems
+
+
+def _head_problem(events: list[Event], expect_head: str) -> str:
+    last_seq = events[-1].seq if events else 0
+    for event in events:
+        if event.hash == expect_head:
+            return (
+                f"the expected head is event seq {event.seq}, but the journal goes on"
+                f" to seq {last_seq} (events added after it)"
+            )
+    head = events[-1].hash if events else GENESIS
+    return (
+        f"the journal ends at seq {last_seq} (head {head[:12]}…), not at the expected"
+        f" head {expect_head[:12]}… (events removed from the end, or altered)"
+    )
+
+
+class Journal:
+    """An open journal: `append` writes one event and fsyncs before returning."""
+
+    def __init__(self, path: Path, fd: int, replay: Replay) -> None:
+        self.path = path
+        self._fd: int | None = fd
+        self._seq = replay.events[-1].seq if replay.events else 0
+        self._head = replay.head_hash
+        self._broken: str | None = None
+        self.replay = replay  # what was there when it was opened
+        self.torn_tail: str | None = replay.torn
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @classmethod
+    def create(cls, path: Path | str) -> Journal:
+        """Start a new journal; fails (JournalError) if the file exists."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise JournalError(f"cannot create the journal {path}: {_reason(exc)}") from exc
+        return cls(path, fd, Replay())
+
+    @classmethod
+    def open_append(cls, path: Path | str) -> Journal:
+        """Reopen a journal to continue it; a torn last line is cut off first."""
+        path = Path(path)
+        try:
+            replay = read_journal(path)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            if replay.torn:
+                os.ftruncate(fd, replay.good_size)
+            if not replay.ends_with_newline:
+                os.write(fd, b"\n")
+            if replay.torn or not replay.ends_with_newline:
+                os.fsync(fd)
+        except OSError as exc:
+            raise JournalError(f"cannot open the journal {path}: {_reason(exc)}") from exc
+        return cls(path, fd, replay)
+
+    @property
+    def head_hash(self) -> str:
+        return self._head
+
+    @property
+    def seq(self) -> int:
+        """The seq of the last event written (0 for an empty journal)."""
+        return self._seq
+
+    def append(
+        self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None = None
+    ) -> Event:
+        """Write one event and fsync it; any write failure raises JournalError."""
+        if self._broken is not None:
+            raise JournalError(self._broken)
+        if self._fd is None:
+            raise JournalError(f"the journal {self.path} is closed")
+        # Round-trip the data so the returned event equals what a replay reads;
+        # a stray Path or datetime is written as text rather than crash a run.
+        clean = json.loads(json.dumps(dict(data or {}), default=str))
+        draft = Event(self._seq + 1, utc_timestamp(self.clock()), type, step, actor, clean, "")
+        event = replace(draft, hash=event_hash(self._head, draft.to_dict()))
+        try:
+            _write_all(self._fd, (event.to_line() + "\n").encode("utf-8"))
+            os.fsync(self._fd)
+        except OSError as exc:
+            self._broken = (
+                f"cannot write the journal {self.path}: {_reason(exc)}; the run stops here"
+            )
+            raise JournalError(self._broken) from exc
+        self._seq, self._head = event.seq, event.hash
+        return event
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the new file's directory entry durable; not every platform allows it.
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

@@ -1,0 +1,278 @@
+"""Secret masking that survives chunked output, multi-line values and common
+encodings; a scanner for token-like strings; terminal-escape neutralising.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shlex
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+# Shorter values would mask innocent text everywhere ("abc", "1"); the caller
+# warns about them through `Redactor.ignored`.
+MIN_SECRET_LEN = 4
+
+
+def _b64_cores(raw: bytes) -> list[str]:
+    """Base64 text that encodes `raw` whatever its offset inside a larger blob.
+
+    The value may start 0, 1 or 2 bytes into a 3-byte group; the edge
+    characters that mix in neighbouring bytes are dropped so the core matches
+    wherever the value sits.
+    """
+    cores = []
+    for lead in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(b"\0" * lead + raw).decode("ascii")
+            start = -(-lead * 8 // 6)  # ceil: chars touched by the lead bytes
+            end = (lead + len(raw)) * 8 // 6  # chars made only of value bits
+            cores.append(text[start:end])
+    return cores
+
+
+def _forms(value: str) -> set[str]:
+    """Every text form of one secret value that is worth masking."""
+    forms = {
+        value,
+        *_b64_cores(value.encode("utf-8")),
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1],
+        shlex.quote(value),
+    }
+    lines = value.splitlines()
+    if len(lines) > 1:
+        # Output often carries a multi-line value re-wrapped or indented, so
+        # each line is masked on its own (encoding single lines would add
+        # hundreds of forms for a key and slow every output chunk).
+        forms.update(lines)
+        forms.update(line.strip() for line in lines)
+    return {f for f in forms if len(f) >= MIN_SECRET_LEN}
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """One regex matching any of `words`, longest first, built as a trie so
+    its cost per position does not grow with the number of words (a PEM key
+    has hundreds of masked forms)."""
+    root: dict[str, dict[str, Any]] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # end of a word
+    return _node_regex(root)
+
+
+def _node_regex(node: dict[str, dict[str, Any]]) -> str:
+    branches = []
+    for char, child in sorted(node.items()):
+        if not char:
+            continue
+        run = [char]
+        # Walk single-child chains iteratively: a long secret is one literal,
+        # not thousands of nested calls.
+        while len(child) == 1 and "" not in child:
+            ((char, child),) = child.items()
+            run.append(char)
+        rest = _node_regex(child) if set(child) != {""} else ""
+        branches.append(re.escape("".join(run)) + rest)
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # A word ending here makes the longer continuations optional (greedy, so
+    # the longest form wins).
+    return f"(?:{body})?" if "" in node else body
+
+
+class Redactor:
+    """Masks registered secrets (and their encoded forms) as `***`."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._values: dict[str, str] = {}  # value -> name
+        self._ignored: list[str] = []
+        self._patterns: list[str] = []
+        self._regex: re.Pattern[str] | None = None
+        self._by_first: dict[str, tuple[str, ...]] = {}
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str, name: str = "") -> None:
+        """Register a secret value; values shorter than 4 chars are ignored."""
+        if not secret or secret in self._values:
+            return
+        if len(secret) < MIN_SECRET_LEN:
+            self._ignored.append(name or "(unnamed)")
+            return
+        self._values[secret] = name
+        self._rebuild()
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the registered secrets (those given one)."""
+        return [name for name in self._values.values() if name]
+
+    @property
+    def ignored(self) -> list[str]:
+        """Names of secrets too short to be masked (for a warning)."""
+        return list(self._ignored)
+
+    @property
+    def longest(self) -> int:
+        """Length of the longest masked form (0 with no secrets)."""
+        return len(self._patterns[0]) if self._patterns else 0
+
+    def _rebuild(self) -> None:
+        forms: set[str] = set()
+        for value in self._values:
+            forms |= _forms(value)
+        # Longest first: the alternation takes the first alternative that
+        # matches at a position, so a secret wins over its own prefix.
+        self._patterns = sorted(forms, key=lambda f: (-len(f), f))
+        self._regex = re.compile(_trie_regex(self._patterns))
+        by_first: dict[str, list[str]] = {}
+        for pattern in self._patterns:
+            by_first.setdefault(pattern[0], []).append(pattern)
+        self._by_first = {k: tuple(v) for k, v in by_first.items()}
+
+    def mask(self, text: str) -> str:
+        """Return `text` with every secret form replaced by `***`."""
+        if self._regex is None or not text:
+            return text
+        return self._regex.sub(MASK, text)
+
+    def stream(self) -> StreamMasker:
+        """A masker for one output stream fed in arbitrary chunks."""
+        return StreamMasker(self)
+
+    def _hold_from(self, text: str, start: int) -> int:
+        """Index from which `text` must be held back: where its tail could be
+        the beginning of a secret that the next chunk completes."""
+        first = max(start, len(text) - self.longest + 1)
+        for i in range(first, len(text)):
+            candidates = self._by_first.get(text[i])
+            if candidates is None:
+                continue
+            tail = text[i:]
+            if any(len(p) > len(tail) and p.startswith(tail) for p in candidates):
+                return i
+        return len(text)
+
+    def _release(self, text: str, final: bool) -> tuple[str, str]:
+        """Mask what can be decided now; return (released, held back)."""
+        regex = self._regex
+        if regex is None:
+            return text, ""
+        out: list[str] = []
+        pos = 0
+        hold = len(text) if final else self._hold_from(text, 0)
+        while True:
+            match = regex.search(text, pos)
+            if match is None or match.start() >= hold:
+                out.append(text[pos:hold])
+                return "".join(out), text[hold:]
+            out.append(text[pos : match.start()])
+            out.append(MASK)
+            pos = match.end()
+            if pos > hold:
+                hold = len(text) if final else self._hold_from(text, pos)
+
+
+class StreamMasker:
+    """Chunk-safe masking: holds back only a tail that could start a secret."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._pending = ""
+
+    def feed(self, data: str) -> str:
+        """Mask a chunk; text that might begin a split secret is kept for later."""
+        released, self._pending = self._redactor._release(self._pending + data, final=False)
+        return released
+
+    def flush(self) -> str:
+        """Mask and release everything held back (end of stream)."""
+        released, self._pending = self._redactor._release(self._pending, final=True)
+        return released
+
+
+# --- token-like strings -------------------------------------------------------
+
+_PEM_BEGIN = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+_PEM_END = r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+_TOKEN_RULES: list[tuple[str, re.Pattern[str]]] = [
+    # A block, a block cut off at the end (a tail), a block whose start was cut.
+    ("private key", re.compile(rf"{_PEM_BEGIN}.*?(?:{_PEM_END}|\Z)", re.S)),
+    ("private key", re.compile(rf"(?m)(?:^[ \t]*[A-Za-z0-9+/=]{{16,}}[ \t]*\r?\n)+{_PEM_END}")),
+    ("Stripe key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,}")),
+    ("Stripe webhook secret", re.compile(r"\bwhsec_[0-9A-Za-z+/=]{10,}")),
+    ("AWS access key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b")),
+    (
+        "AWS secret key",
+        re.compile(r"(?i)(?<=aws_secret_access_key)(\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{40}\b"),
+    ),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
+    ("password in URL", re.compile(r"(?<=://)([^\s:/@]+:)[^\s/@]+(?=@)")),
+    (
+        "password in URL",
+        re.compile(r"(?i)(?<=[?&;])((?:password|passwd|pwd|secret|token|api_?key)=)[^&\s#\"']+"),
+    ),
+]
+
+
+def scan_tokens(text: str) -> tuple[str, list[str]]:
+    """Mask token-like strings (keys, tokens, URL passwords); return the masked
+    text and the kinds found, in rule order, without repeats."""
+    kinds: list[str] = []
+    for kind, rule in _TOKEN_RULES:
+        text, count = rule.subn(_token_replacement, text)
+        if count and kind not in kinds:
+            kinds.append(kind)
+    return text, kinds
+
+
+def _token_replacement(match: re.Match[str]) -> str:
+    # Keep a `user:` or `password=` prefix so the masked text still reads well.
+    if match.re.groups and match.group(1) and match.group(0).startswith(match.group(1)):
+        return match.group(1) + MASK
+    return MASK
+
+
+# --- terminal control characters ---------------------------------------------
+
+# C0 controls except \t and \n, DEL, C1 controls (0x9b is a one-byte CSI), and
+# bidi overrides that can make text read differently from what it is.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ .. ␟ (ESC shows as ␛)
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+_CONTROL_CODES = [
+    *(c for c in range(0x20) if chr(c) not in "\t\n"),
+    *range(0x7F, 0xA0),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_VISIBLE = {code: _visible(chr(code)) for code in _CONTROL_CODES}
+
+
+def sanitize_terminal(text: str) -> str:
+    """Make escape sequences and control characters visible and inert:
+    `\\x1b[31m` becomes `␛[31m`; `\\n` and `\\t` stay, `\\r\\n` becomes `\\n`."""
+    if _CONTROL_RE.search(text) is None:
+        return text
+    return text.replace("\r\n", "\n").translate(_VISIBLE)

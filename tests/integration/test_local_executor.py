@@ -1,0 +1,263 @@
+"""LocalExecutor against real shells: streaming, masking, logs, limits, timeouts,
+process-group cleanup, Ctrl-C from a real terminal, bounded memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from runbookctl.executors.base import CAPTURE_LIMIT, TAIL_LINES, CommandSpec, HostResult
+from runbookctl.executors.local import LocalExecutor
+from runbookctl.redact import Redactor
+
+pytestmark = pytest.mark.integration
+
+SECRET = "canary-S3cr3t-9f8e7d"
+
+
+class Recorder:
+    """An OutputSink keeping what would reach the terminal."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[str, str, str]] = []
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        self.chunks.append((host, stream, text))
+
+    def text(self, stream: str) -> str:
+        return "".join(t for _, s, t in self.chunks if s == stream)
+
+
+def run(
+    tmp_path: Path,
+    command: str,
+    *,
+    secrets: tuple[str, ...] = (SECRET,),
+    executor: LocalExecutor | None = None,
+    **spec: object,
+) -> tuple[HostResult, Recorder]:
+    sink = Recorder()
+    log = tmp_path / "logs" / "step.log"
+    full = CommandSpec("step", command, command, log, **spec)  # type: ignore[arg-type]
+    [result] = (executor or LocalExecutor()).execute(full, sink, Redactor(secrets))
+    return result, sink
+
+
+def live_members(pgid: int) -> list[int]:
+    """Processes of a group that are alive (zombies are dead, not counted)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if fields[0] not in "ZX" and int(fields[2]) == pgid:
+            alive.append(int(entry.name))
+    return alive
+
+
+def test_output_streams_to_sink_log_capture_and_tail(tmp_path: Path) -> None:
+    result, sink = run(tmp_path, "echo out1; echo err1 >&2; echo out2")
+    assert result.ok and result.exit_code == 0 and result.host == "local"
+    assert (result.stdout, result.stderr) == ("out1\nout2\n", "err1\n")
+    assert sink.text("stdout") == "out1\nout2\n" and sink.text("stderr") == "err1\n"
+    log = Path(result.log_path).read_bytes()
+    assert sorted(log.decode().splitlines()) == ["err1", "out1", "out2"]
+    assert result.output_sha256 == hashlib.sha256(log).hexdigest()
+    assert result.output_bytes == len(b"out1\nout2\nerr1\n")
+    assert sorted(result.tail.splitlines()) == ["err1", "out1", "out2"]
+
+
+def test_secret_never_leaves_even_split_across_writes(tmp_path: Path) -> None:
+    # The halves arrive in separate reads; the encoded form too.
+    command = (
+        f"printf '%s' {SECRET[:7]}; sleep 0.2; printf '%s\\n' {SECRET[7:]};"
+        f" printf '%s' {SECRET} | base64; printf 'x%s\\n' {SECRET} >&2"
+    )
+    result, sink = run(tmp_path, command)
+    assert result.exit_code == 0
+    seen = [sink.text("stdout"), sink.text("stderr"), result.stdout, result.stderr, result.tail]
+    seen.append(Path(result.log_path).read_text())
+    for text in seen:
+        assert SECRET not in text and "Y2FuYXJ5LVMzY3Iz" not in text
+    assert result.stdout.startswith("***\n") and result.stderr == "x***\n"
+
+
+def test_terminal_escapes_are_neutralised_for_the_terminal_not_the_log(tmp_path: Path) -> None:
+    result, sink = run(tmp_path, r"printf '\033[2J\033]0;title\007red\n'")
+    assert sink.text("stdout") == "␛[2J␛]0;title␇red\n"
+    assert result.tail == "␛[2J␛]0;title␇red\n"
+    assert Path(result.log_path).read_bytes() == b"\x1b[2J\x1b]0;title\x07red\n"
+
+
+def test_env_cwd_and_bash_from_path(tmp_path: Path) -> None:
+    command = 'echo "$GREETING ${BASH_VERSION:+bash}"; pwd'
+    result, _ = run(tmp_path, command, env={"GREETING": "hi"}, cwd=str(tmp_path), shell="bash")
+    assert result.stdout == f"hi bash\n{tmp_path}\n"
+
+
+def test_stdin_is_empty(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, "cat; echo done")
+    assert result.stdout == "done\n"
+
+
+def test_command_not_found_is_exit_127(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, "no-such-command-xyz")
+    assert result.exit_code == 127 and not result.ok
+    assert "no-such-command-xyz" in result.stderr and "not found" in result.stderr
+
+
+def test_missing_cwd_is_a_clean_error(tmp_path: Path) -> None:
+    result, sink = run(tmp_path, "touch created", cwd=str(tmp_path / "nope"))
+    assert result.exit_code is None and not result.ok
+    assert result.error == f"cwd does not exist: {tmp_path / 'nope'}"
+    assert sink.chunks == [] and not (tmp_path / "created").exists()
+
+
+def test_missing_shell_is_a_clean_error(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, "true", shell="no-such-shell")
+    assert result.exit_code is None
+    assert result.error == "cannot start no-such-shell: No such file or directory"
+
+
+def test_killed_by_a_signal_reads_like_a_shell(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, "kill -9 $$")
+    assert result.exit_code == 137 and result.error == "killed by signal SIGKILL"
+
+
+def test_invalid_and_split_utf8(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, r"printf '\342\234'; sleep 0.1; printf '\223 ok \377\n'")
+    assert result.stdout == "✓ ok \ufffd\n"
+
+
+def test_large_output_is_truncated_in_memory_but_whole_in_the_log(tmp_path: Path) -> None:
+    lines = 200_000  # ~1.3 MB, over CAPTURE_LIMIT
+    result, _ = run(tmp_path, f"seq 1 {lines}")
+    assert result.stdout_truncated and not result.stderr_truncated
+    assert len(result.stdout.encode()) == CAPTURE_LIMIT
+    log = Path(result.log_path).read_text()
+    assert log.endswith(f"\n{lines}\n") and len(log) == result.output_bytes
+    assert result.tail.splitlines() == [str(n) for n in range(lines - TAIL_LINES + 1, lines + 1)]
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result, _ = run(tmp_path, "echo $$; sleep 100 & sleep 100; wait", timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert result.timed_out and result.exit_code is None and not result.ok
+    assert result.error == "timed out after 0.5s"
+    assert live_members(int(result.stdout)) == []
+
+
+def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
+    command = "echo $$; (trap '' TERM; sleep 100) & trap '' TERM; wait"
+    started = time.monotonic()
+    result, _ = run(tmp_path, command, timeout=0.3, executor=LocalExecutor(kill_grace=0.5))
+    assert 0.8 <= time.monotonic() - started < 3
+    assert result.timed_out
+    assert live_members(int(result.stdout)) == []
+
+
+def test_background_child_holding_the_pipe_does_not_hang_the_step(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result, _ = run(tmp_path, "sleep 30 & echo started", executor=LocalExecutor(linger=0.3))
+    assert time.monotonic() - started < 3
+    assert result.exit_code == 0 and result.stdout == "started\n"
+
+
+
+def test_timeout_holds_when_the_command_closes_its_output(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result, _ = run(tmp_path, "echo $$; exec >&- 2>&-; sleep 100", timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert result.timed_out and result.error == "timed out after 0.5s"
+    assert live_members(int(result.stdout)) == []
+
+
+def test_quick_commands_return_quickly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    for _ in range(20):
+        result, _ = run(tmp_path, "echo hi")
+        assert result.stdout == "hi\n"
+    assert time.monotonic() - started < 2  # no polling delay per command
+
+CTRL_C_SCRIPT = """
+import sys
+from pathlib import Path
+from runbookctl.executors.base import CommandSpec
+from runbookctl.executors.local import LocalExecutor
+from runbookctl.redact import Redactor
+
+class Sink:
+    def output(self, host, stream, text):
+        print(text, end="", flush=True)
+
+command = "echo $$; echo ready; sleep 100 & sleep 100; wait"
+spec = CommandSpec("s", command, command, Path(sys.argv[1]))
+[result] = LocalExecutor().execute(spec, Sink(), Redactor())
+print(f"RESULT interrupted={result.interrupted} error={result.error} exit={result.exit_code}")
+"""
+
+
+def test_ctrl_c_at_the_terminal_stops_the_command_and_returns(tmp_path: Path) -> None:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-c", CTRL_C_SCRIPT, str(tmp_path / "log")],
+        encoding="utf-8",
+        timeout=10,
+    )
+    child.expect(r"(\d+)\r\nready")
+    pgid = int(child.match.group(1))
+    child.sendintr()
+    child.expect("RESULT interrupted=True error=interrupted exit=None")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0  # returned a result; nothing re-raised
+    assert live_members(pgid) == []
+
+
+MEMORY_SCRIPT = """
+import json, resource, sys
+from pathlib import Path
+from runbookctl.executors.base import CommandSpec
+from runbookctl.executors.local import LocalExecutor
+from runbookctl.redact import Redactor
+
+class Discard:
+    def output(self, host, stream, text):
+        pass
+
+spec = CommandSpec("s", sys.argv[1], sys.argv[1], Path(sys.argv[2]))
+[result] = LocalExecutor().execute(spec, Discard(), Redactor(["canary-S3cr3t-9f8e7d"]))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"peak_kb": peak, "bytes": result.output_bytes}))
+"""
+
+
+def peak_memory(tmp_path: Path, command: str) -> dict[str, int]:
+    log = tmp_path / f"mem-{len(command)}.log"
+    proc = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, command, str(log)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    log.unlink()
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def test_200_mb_of_output_keeps_memory_bounded(tmp_path: Path) -> None:
+    size = 200_000_000
+    baseline = peak_memory(tmp_path, "true")
+    big = peak_memory(tmp_path, f"yes 'a line of output 0123456789' | head -c {size}")
+    assert big["bytes"] == size
+    assert big["peak_kb"] - baseline["peak_kb"] < 50 * 1024, (baseline, big)

@@ -1,0 +1,203 @@
+"""Secret masking: whole, chunked, multi-line, encoded; token scan; terminal escapes."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import random
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from runbookctl.redact import Redactor, sanitize_terminal, scan_tokens
+
+SECRET = "hunter2-Sup3r/s3cret+key"
+INNOCENT = (
+    "PostgreSQL 15.4 on x86_64: 42 connections, hunter and hunt-er2 are users;\n"
+    "SGVsbG8gd29ybGQ= is base64 for Hello world; 100% ok, a+b=c&d=e.\n"
+)
+
+
+def feed_in_chunks(redactor: Redactor, text: str, cuts: list[int]) -> str:
+    stream = redactor.stream()
+    bounds = [0, *sorted(cuts), len(text)]
+    out = [stream.feed(text[a:b]) for a, b in itertools.pairwise(bounds)]
+    return "".join(out) + stream.flush()
+
+
+def test_masks_the_whole_value_everywhere_it_appears() -> None:
+    redactor = Redactor([SECRET])
+    text = f"password={SECRET} and again:{SECRET}"
+    assert redactor.mask(text) == "password=*** and again:***"
+
+
+def test_innocent_text_is_left_alone() -> None:
+    redactor = Redactor([SECRET, "s3cr3t-token-value"])
+    assert redactor.mask(INNOCENT) == INNOCENT
+    assert feed_in_chunks(redactor, INNOCENT, [7, 30, 31]) == INNOCENT
+
+
+def test_short_secrets_are_ignored_and_reported_by_name() -> None:
+    redactor = Redactor()
+    redactor.add("abc", "PIN")
+    redactor.add("longer-value", "TOKEN")
+    assert redactor.ignored == ["PIN"]
+    assert redactor.names == ["TOKEN"]
+    assert redactor.mask("abc longer-value") == "abc ***"
+
+
+def test_a_secret_added_later_is_masked_too() -> None:
+    redactor = Redactor()
+    assert redactor.mask(SECRET) == SECRET
+    redactor.add(SECRET)
+    assert redactor.mask(SECRET) == "***"
+
+
+def test_each_line_of_a_multi_line_secret_is_masked_on_its_own() -> None:
+    key = "line-one-AAAA\n    line-two-BBBB\nline-three-CCCC"
+    redactor = Redactor([key])
+    shown = "first\n  line-two-BBBB\nthen line-one-AAAA and line-three-CCCC\n"
+    masked = redactor.mask(shown)
+    assert masked == "first\n  ***\nthen *** and ***\n"
+    assert redactor.mask(key) == "***"
+
+
+@pytest.mark.parametrize("lead", range(6))
+def test_secret_inside_a_larger_base64_blob_is_masked(lead: int) -> None:
+    prefix, suffix = b"x" * lead, b'","other":"value"}'
+    blob = base64.b64encode(prefix + SECRET.encode() + suffix).decode()
+    masked = Redactor([SECRET]).mask(f"token: {blob}")
+    # The characters that encode only the secret's bits must all be gone.
+    start = -(-lead * 8 // 6)
+    end = (lead + len(SECRET)) * 8 // 6
+    assert blob[start:end] not in masked
+    assert "***" in masked
+    assert masked.startswith("token: " + blob[: max(start - 1, 0)])
+
+
+def test_urlsafe_base64_is_masked() -> None:
+    blob = base64.urlsafe_b64encode(b"{" + SECRET.encode() + b"}").decode()
+    assert "***" in Redactor([SECRET]).mask(blob)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [lambda s: quote(s, safe=""), quote, quote_plus, lambda s: json.dumps(s)[1:-1]],
+    ids=["quote-nosafe", "quote", "quote_plus", "json"],
+)
+def test_url_and_json_encoded_forms_are_masked(encode: object) -> None:
+    secret = 'p@ss w0rd/+&="x"'
+    encoded = encode(secret)  # type: ignore[operator]
+    assert encoded != secret
+    masked = Redactor([secret]).mask(f"https://api.example/?token={encoded}&x=1")
+    assert masked == "https://api.example/?token=***&x=1"
+
+
+def test_stream_masks_a_secret_split_at_every_possible_point() -> None:
+    redactor = Redactor([SECRET])
+    text = f"start {SECRET} middle\n{SECRET}{SECRET} end"
+    expected = redactor.mask(text)
+    assert SECRET not in expected
+    for cut in range(len(text) + 1):
+        assert feed_in_chunks(redactor, text, [cut]) == expected, cut
+    for a in range(0, len(text), 3):
+        for b in range(a, len(text), 5):
+            assert feed_in_chunks(redactor, text, [a, b]) == expected, (a, b)
+
+
+def test_stream_random_chunkings_never_leak() -> None:
+    key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkq\nhkiG9w0BAQEFAASC\n-----END KEY-----"
+    redactor = Redactor([SECRET, key, "tok-ABCD1234"])
+    lines = ["noise", SECRET, key, "tok-ABCD1234", base64.b64encode(SECRET.encode()).decode()]
+    rng = random.Random(1234)
+    for _ in range(300):
+        text = " ".join(rng.choice(lines) for _ in range(8))
+        cuts = [rng.randrange(len(text) + 1) for _ in range(rng.randrange(1, 12))]
+        out = feed_in_chunks(redactor, text, cuts)
+        assert out == redactor.mask(text)
+        for leak in (SECRET, "tok-ABCD1234", "MIIEvQIBADANBgkq", "hkiG9w0BAQEFAASC"):
+            assert leak not in out
+
+
+def test_stream_one_character_at_a_time() -> None:
+    redactor = Redactor([SECRET])
+    text = f"a{SECRET}b\nhunter2 {SECRET[:-1]}\n"
+    stream = redactor.stream()
+    out = "".join(stream.feed(ch) for ch in text) + stream.flush()
+    assert out == f"a***b\nhunter2 {SECRET[:-1]}\n"
+
+
+def test_stream_releases_text_promptly() -> None:
+    stream = Redactor([SECRET]).stream()
+    assert stream.feed("progress 10%\n") == "progress 10%\n"
+    assert stream.feed("no newline yet") == "no newline yet"
+    # Only a tail that could begin the secret is held back.
+    assert stream.feed("login: hunt") == "login: "
+    assert stream.feed("er2-Sup3r/s3cret+key done\n") == "*** done\n"
+    assert stream.feed("ends with hunt") == "ends with "
+    assert stream.flush() == "hunt"
+
+
+def test_without_secrets_the_stream_is_a_pass_through() -> None:
+    stream = Redactor().stream()
+    assert stream.feed("abc") == "abc"
+    assert stream.flush() == ""
+
+
+def test_longest_form_wins_over_a_prefix() -> None:
+    redactor = Redactor(["abcd1234", "abcd1234-extended"])
+    assert redactor.mask("x abcd1234-extended y abcd1234") == "x *** y ***"
+    assert feed_in_chunks(redactor, "abcd1234-extended", [8]) == "***"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "leak"),
+    [
+        ("key sk_live_51HxAbCdEfGhIjKlMn end", "Stripe key", "51HxAbCdEfGhIjKlMn"),
+        ("rk_live_abcdefghij0123456789", "Stripe key", "abcdefghij0123456789"),
+        ("STRIPE_WEBHOOK_SECRET=whsec_abcDEF0123456789xyz", "Stripe webhook secret", "abcDEF0123"),
+        ("id AKIAIOSFODNN7EXAMPLE in config", "AWS access key", "IOSFODNN7EXAMPLE"),
+        ("ghp_" + "a1B2" * 9, "GitHub token", "a1B2a1B2a1B2"),
+        ("github_pat_11ABCDEFG0abcdefghijklmn_xyz", "GitHub token", "11ABCDEFG0abcdefghijklmn"),
+        ("postgres://app:Pa55word!@db.internal:5432/app", "password in URL", "Pa55word!"),
+        ("https://x.example/cb?user=a&password=hunter22&z=1", "password in URL", "hunter22"),
+    ],
+)
+def test_scan_tokens_masks_each_kind(text: str, kind: str, leak: str) -> None:
+    masked, kinds = scan_tokens(text)
+    assert leak not in masked
+    assert "***" in masked
+    assert kinds == [kind]
+
+
+def test_scan_tokens_keeps_the_user_of_a_url() -> None:
+    masked, _ = scan_tokens("DATABASE_URL=postgres://app:Pa55@db:5432/x")
+    assert masked == "DATABASE_URL=postgres://app:***@db:5432/x"
+
+
+def test_scan_tokens_masks_private_key_blocks_whole_and_cut() -> None:
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+    block = f"-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----"
+    for text in (f"before\n{block}\nafter", f"tail:\n{block[:60]}", f"{body}{block[-29:]}\nx"):
+        masked, kinds = scan_tokens(text)
+        assert "MIIEvQIBADANBgkq" not in masked and "BKcwggSjAgEAAoIB" not in masked, text
+        assert kinds == ["private key"]
+    assert scan_tokens(f"before\n{block}\nafter")[0] == "before\n***\nafter"
+
+
+def test_scan_tokens_leaves_innocent_text_alone() -> None:
+    text = INNOCENT + "see https://example.com/docs?page=2 and git@github.com:org/repo\n"
+    assert scan_tokens(text) == (text, [])
+
+
+def test_sanitize_terminal_makes_escapes_visible() -> None:
+    text = "\x1b[31mred\x1b[0m\x1b]0;pwned title\x07\tok\r\nbell\x07 csi\x9b2J bidi\u202eevil\n"
+    shown = sanitize_terminal(text)
+    assert shown == "␛[31mred␛[0m␛]0;pwned title␇\tok\nbell␇ csi<U+009B>2J bidi<U+202E>evil\n"
+    assert not [ch for ch in shown if (ord(ch) < 0x20 and ch not in "\n\t") or ch == "\x7f"]
+
+
+def test_sanitize_terminal_keeps_plain_text_identical() -> None:
+    text = "plain text\twith tabs — and unicode ✓\n"
+    assert sanitize_terminal(text) is text
