@@ -1,0 +1,74 @@
+"""Asks scripted questions through the real prompters, for test_prompts_pty.py.
+
+Usage: prompt_driver.py MODE. Each answer is printed as `ANSWER {json}`.
+Exit 130 on KeyboardInterrupt, 2 on NoAnswerError (with the message).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+
+from runbookctl.errors import NoAnswerError
+from runbookctl.model import InputSpec
+from runbookctl.prompts import TerminalPrompter, make_prompter
+from runbookctl.prompts_base import Answer, Prompter
+
+
+def show(answer: Answer) -> None:
+    print("ANSWER " + json.dumps(dataclasses.asdict(answer)), flush=True)
+
+
+def sequence(p: Prompter) -> None:
+    show(p.confirm("restart", "Restart the worker?", dangerous=False, detail="$ restart worker"))
+    show(p.confirm("kill-queries", "Terminate 3 queries?", dangerous=True))
+    show(p.ask("workers", "How many workers?", InputSpec(name="workers", type="int", default=4)))
+    envs = ("staging", "production", "dev")
+    show(p.ask("env", "Which environment?", InputSpec(name="env", type="choice", choices=envs)))
+    show(p.manual("sentry", "Check the error rate in Sentry."))
+    show(p.on_failure("ready", "ready failed: exit 1", ["retry", "skip", "abort", "goto:db-down"]))
+
+
+def dangerous(p: Prompter) -> None:
+    show(p.confirm("kill-queries", "Terminate 3 queries?", dangerous=True))
+
+
+def gate(p: Prompter) -> None:
+    show(p.confirm("restart", "Restart the worker?", dangerous=False))
+
+
+def typeahead(p: Prompter) -> None:
+    print("RUNNING a command", flush=True)
+    time.sleep(1.5)  # keys typed now must not answer the next prompt
+    gate(p)
+    show(p.confirm("second", "Second gate?", dangerous=False))
+
+
+def made(p: Prompter) -> None:
+    print(f"PROMPTER {type(p).__name__}", flush=True)
+    gate(p)
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    if mode == "make":
+        prompter = make_prompter(operator="alice", answers_path=None, yes=False, no_input=False)
+    else:
+        prompter = TerminalPrompter("alice")
+    modes = {"sequence": sequence, "gate": gate, "dangerous": dangerous}
+    modes |= {"typeahead": typeahead, "make": made}
+    try:
+        modes[mode](prompter)
+    except KeyboardInterrupt:
+        print("interrupted: KeyboardInterrupt", flush=True)
+        return 130
+    except NoAnswerError as exc:
+        print(f"NoAnswerError: {exc.message}", flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
