@@ -6,13 +6,19 @@ No logic lives here. Heavy modules are imported inside the commands so that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from runbookctl import __version__
 from runbookctl.errors import ExitCode
+
+if TYPE_CHECKING:
+    from runbookctl.commands.run import RunRequest
+    from runbookctl.session import Session
+    from runbookctl.ui import UI
 
 app = typer.Typer(
     name="runbookctl",
@@ -62,19 +68,19 @@ def main_callback(
     G.config = config
 
 
-def _session():  # type: ignore[no-untyped-def]
+def _session() -> Session:
     from runbookctl.session import Session
 
     return Session.create(G.runbooks, G.config)
 
 
-def _ui():  # type: ignore[no-untyped-def]
+def _ui() -> UI:
     from runbookctl.ui import UI
 
     return UI()
 
 
-def _guard(fn):  # type: ignore[no-untyped-def]
+def _guard(fn: Callable[[], int | None]) -> NoReturn:
     """Run a command body under the one error handler."""
     from runbookctl.handler import handle
 
@@ -154,12 +160,12 @@ Hosts = Annotated[list[str] | None, typer.Option("--hosts", help="Host group ove
                                                  "GROUP=h1,h2 (repeatable).", show_default=False)]
 
 
-def _request(runbook: str, **kw: object):  # type: ignore[no-untyped-def]
+def _request(runbook: str, **kw: Any) -> RunRequest:
     from runbookctl.commands.run import RunRequest
 
     kw["variables"] = kw.pop("var") or []
     kw["hosts"] = kw.get("hosts") or []
-    return RunRequest(runbook=runbook, **kw)  # type: ignore[arg-type]
+    return RunRequest(runbook=runbook, **kw)
 
 
 @app.command("run")

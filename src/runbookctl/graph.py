@@ -35,7 +35,7 @@ def edges(rb: Runbook) -> list[Edge]:
 def _flow_edges(step: Step, following: str) -> list[Edge]:
     if not step.next:
         return [Edge(step.id, following, "next")]
-    out = []
+    out: list[Edge] = []
     for branch in step.next:
         if branch.cond is None:
             return [*out, Edge(step.id, branch.goto, "next")]

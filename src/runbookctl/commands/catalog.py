@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runbookctl.errors import ValidationError
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -> int:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rb_id, path in sorted(session.registry.ids().items()):
         try:
             rb = session.registry.load_path(path)
@@ -36,7 +36,8 @@ def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -
 
     table = Table("id", "title", "severity", "steps", "source", box=None, pad_edge=False)
     for r in rows:
-        table.add_row(r["id"], r["title"], r["severity"] or "", str(r["steps"] or ""), r["source"])
+        table.add_row(str(r["id"]), str(r["title"]), str(r["severity"] or ""), str(r["steps"] or ""),
+                      str(r["source"]))
     ui.console.print(table)
     return 0
 
