@@ -135,14 +135,16 @@ def mermaid_path(state: RunState) -> str:
             rec = state.steps.get(key)
             title = rec.title if rec else key
             status = rec.status if rec else "running"
-            lines.append(f'  {_node(key)}["{_label(key)}<br/>{_label(title)}<br/>{status}"]'
-                         f":::{_css(status)}")
+            name = _label(key) if title in (key, key.rsplit("/", 1)[-1]) else (
+                f"{_label(key)}<br/>{_label(title)}")
+            lines.append(f'  {_node(key)}["{name}<br/><i>{status}</i>"]:::{_css(status)}')
     if seen:
         lines.append(f"  start --> {_node(seen[0])}")
     for src, dst, why in _dedupe(state.edges):
         if dst not in seen or src not in seen:
             continue
-        arrow = f" -->|{_label(why)}| " if why else " --> "
+        label = "" if why in ("", "next") else why
+        arrow = f" -->|{_label(label[:60])}| " if label else " --> "
         lines.append(f"  {_node(src)}{arrow}{_node(dst)}")
     end = {"completed": "end", "interrupted": "interrupted"}.get(state.status, state.status)
     lines.append(f'  finish(["{_label(end or "running")}"])')

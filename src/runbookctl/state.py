@@ -157,7 +157,8 @@ def _step_finished(state: RunState, e: Event) -> None:
         if state.path[i][0] == e.step:
             state.path[i] = (state.path[i][0], rec.status)
             break
-    _timeline(state, e, f"{rec.status}" + (f": {rec.reason}" if rec.reason else ""))
+    plain = rec.reason in ("", "ok", rec.status)
+    _timeline(state, e, rec.status if plain else f"{rec.status}: {rec.reason}")
 
 
 def _command_started(state: RunState, e: Event) -> None:
@@ -172,8 +173,9 @@ def _command_finished(state: RunState, e: Event) -> None:
     cmd = rec.commands[-1]
     cmd.update(results=e.data.get("hosts", []), ok=e.data.get("ok"), reason=e.data.get("reason"),
                finished=e.ts)
-    codes = ", ".join(f"{h.get('host')}={h.get('exit_code')}" for h in cmd["results"])
-    _timeline(state, e, f"command {'ok' if cmd['ok'] else 'failed'} ({codes})")
+    codes = ", ".join(f"{h.get('host')}: exit {h.get('exit_code')}" for h in cmd["results"])
+    what = "command ok" if cmd["ok"] else f"command failed: {cmd.get('reason')}"
+    _timeline(state, e, f"{what} ({codes})")
 
 
 def _answer(state: RunState, e: Event) -> None:

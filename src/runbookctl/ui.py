@@ -34,7 +34,8 @@ class UI:
         self.console.print(*parts, **kw)
 
     def step(self, key: str, title: str, action: str) -> None:
-        self._print(f"\n[bold cyan]▶ {_esc(key)}[/] [bold]{_esc(title)}[/] [dim]({action})[/]")
+        shown = "" if title in (key, key.rsplit("/", 1)[-1]) else f" [bold]{_esc(title)}[/]"
+        self._print(f"\n[bold cyan]▶ {_esc(key)}[/]{shown} [dim]({action})[/]")
 
     def command(self, display: str, hosts: list[str] | None = None) -> None:
         where = f" [dim]on {', '.join(hosts)}[/]" if hosts else ""

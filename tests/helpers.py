@@ -1,0 +1,60 @@
+"""Shared test helpers: run the real CLI in a subprocess, read what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def cli_env(state: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOKCTL_")}
+    env.update(RUNBOOKCTL_STATE_DIR=str(state), NO_COLOR="1", COLUMNS="200",
+               RUNBOOKCTL_OPERATOR="tester")
+    env.update(extra)
+    return env
+
+
+def run_cli(args: list[str], cwd: Path, state: Path, timeout: float = 120,
+            stdin: str | None = None, **env: str) -> CliResult:
+    proc = subprocess.run(
+        [sys.executable, "-m", "runbookctl", *args], cwd=cwd, env=cli_env(state, **env),
+        capture_output=True, text=True, timeout=timeout,
+        input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def only_run_dir(state: Path) -> Path:
+    runs = sorted((state / "runs").iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def journal_events(run_dir: Path) -> list[dict[str, Any]]:
+    lines = (run_dir / "journal.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def only_report(report_dir: Path) -> str:
+    reports = sorted(report_dir.rglob("*.md"))
+    assert len(reports) == 1, reports
+    return reports[0].read_text()

@@ -1,0 +1,130 @@
+"""A runbook using every action and modifier, run end to end through the real CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, journal_events, only_report, only_run_dir, run_cli
+
+E2E = FIXTURES / "e2e"
+TOKEN = "tok-3f9a1c77e2b04d"
+
+EXPECTED_LOG = [
+    "start",
+    "greet '; touch CANARY #",
+    "flaky1",
+    "flaky2",
+    "hello '; touch CANARY # from out",
+    "failing",
+    "slow-start",
+    "timeout-handled",
+    "fast-path",
+    "wiped",
+    "child",
+]
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    shutil.copytree(E2E, tmp_path / "e2e")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "scratch").write_text("x")
+    return tmp_path
+
+
+def _run(work: Path, *extra: str) -> tuple[int, str, str]:
+    result = run_cli(
+        ["--runbooks", str(work / "e2e" / "runbooks"), "run", "everything", "--var",
+         f"out={work / 'out'}", "--answers", str(work / "e2e" / "answers.yaml"), "--no-input",
+         "--report-dir", str(work / "reports"), *extra],
+        cwd=work, state=work / "state", RB_TEST_TOKEN=TOKEN,
+    )
+    return result.code, result.stdout, result.stderr
+
+
+def test_every_action_runs_in_graph_order_exactly_once(work: Path) -> None:
+    code, out, err = _run(work)
+    assert code == 0, out + err
+    log = (work / "out" / "log").read_text().splitlines()
+    assert log == EXPECTED_LOG
+    assert not (work / "out" / "scratch").exists()  # the dangerous step ran once answered
+    assert not list(work.rglob("CANARY"))  # answers were never executed
+
+
+def test_report_shows_outcomes_path_captures_and_answers(work: Path) -> None:
+    code, out, err = _run(work)
+    assert code == 0, out + err
+    report = only_report(work / "reports")
+    assert report.startswith("---\nrun_id: ")
+    assert 'status: "completed"' in report
+    assert 'runbook: "everything"' in report
+    # each step's outcome
+    for key, icon in [("count-files", "✅"), ("failing", "❌"), ("not-needed", "⏭️"),
+                      ("slow", "❌"), ("after-slow", None), ("child/write", "✅")]:
+        if icon is None:
+            assert f"`{key}`" not in report.split("## Steps")[1]
+        else:
+            assert f"### {icon} `{key}`" in report, key
+    assert "timed out after 1s" in report
+    assert "when: count > 10 is false" in report
+    # the path taken, as Mermaid
+    assert "```mermaid\nflowchart TD" in report
+    assert "s_slow -->|on_failure" in report or "s_slow -->" in report
+    # captured values
+    assert "`chosen` = fast" in report
+    # every answer with its origin
+    assert "answers-file" in report
+    assert "What was the root cause?" in report and "$(touch CANARY)" in report
+    assert "Post-incident review" in report
+    # secrets never reach the report; the message was recorded masked
+    assert TOKEN not in report
+    assert "token ***" in report
+
+
+def test_secret_never_reaches_journal_logs_or_terminal(work: Path) -> None:
+    code, out, err = _run(work)
+    assert code == 0
+    run_dir = only_run_dir(work / "state")
+    assert TOKEN not in out + err
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert TOKEN not in path.read_text(errors="replace"), path
+
+
+def test_journal_is_a_hash_chain_with_answer_origins(work: Path) -> None:
+    code, _out, _err = _run(work)
+    assert code == 0
+    events = journal_events(only_run_dir(work / "state"))
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_finished"
+    answers = [e for e in events if e["type"] == "answer"]
+    assert {a["step"] for a in answers} >= {"gate", "oncall", "optional", "wipe", "dashboard",
+                                            "child/ack", "root-cause"}
+    assert all(a["data"]["origin"] == "answers-file" for a in answers)
+    assert all("answers.yaml (sha256 " in a["actor"] for a in answers)
+
+
+def test_missing_answer_stops_with_exit_2_naming_step_and_key(work: Path) -> None:
+    answers = work / "e2e" / "answers.yaml"
+    answers.write_text(answers.read_text().replace("wipe: yes\n", ""))
+    code, out, err = _run(work)
+    assert code == 2
+    assert "wipe" in err + out
+    assert "answers" in (err + out).lower()
+    log = (work / "out" / "log").read_text().splitlines()
+    assert log[-1] == "fast-path"  # nothing after the unanswered step ran
+    assert (work / "out" / "scratch").exists()
+    report = only_report(work / "reports")
+    assert 'status: "interrupted"' in report
+
+
+def test_yes_does_not_answer_dangerous_steps(work: Path) -> None:
+    answers = work / "e2e" / "answers.yaml"
+    answers.write_text(answers.read_text().replace("wipe: yes\n", "").replace("gate: yes\n", ""))
+    code, out, err = _run(work, "--yes")
+    assert code == 2
+    assert "wipe" in out + err
+    assert (work / "out" / "scratch").exists()
