@@ -27,18 +27,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # plain help: rich's help renderer costs ~75 ms of start-up (markdown_it etc.)
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 RunbooksOpt = Annotated[
     list[Path] | None,
-    typer.Option("--runbooks", help="A folder of runbooks searched before the others (repeatable).",
-                 show_default=False),
+    typer.Option(
+        "--runbooks",
+        metavar="DIR",
+        help="A folder of runbooks searched before the others (repeatable).",
+        show_default=False,
+    ),
 ]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="Config file (default: runbookctl.yaml in this folder or a parent).",
-                 show_default=False),
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Config file (default: runbookctl.yaml in this folder or a parent).",
+        show_default=False,
+    ),
 ]
 
 
@@ -60,8 +70,9 @@ def _version(value: bool) -> None:
 def main_callback(
     runbooks: RunbooksOpt = None,
     config: ConfigOpt = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Executable runbooks with a journal and a Markdown report."""
     G.runbooks = runbooks
@@ -90,7 +101,9 @@ def _guard(fn: Callable[[], int | None]) -> NoReturn:
 @app.command("list")
 def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    tag: Annotated[str | None, typer.Option("--tag", help="Only runbooks with this tag.")] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", metavar="TAG", help="Only runbooks with this tag.")
+    ] = None,
 ) -> None:
     """List the runbooks found on the search path: id, title, severity, steps, source."""
     from runbookctl.commands import catalog
@@ -100,9 +113,10 @@ def list_cmd(
 
 @app.command("show")
 def show_cmd(
-    runbook: Annotated[str, typer.Argument(help="Runbook id or path to a runbook file.")],
-    graph: Annotated[bool, typer.Option("--graph", help="Print the step graph as a Mermaid "
-                                        "flowchart.")] = False,
+    runbook: Annotated[str, typer.Argument(metavar="RUNBOOK", help="Runbook id or path to a runbook file.")],
+    graph: Annotated[
+        bool, typer.Option("--graph", help="Print the step graph as a Mermaid flowchart.")
+    ] = False,
 ) -> None:
     """Show a runbook's inputs and steps, or its step graph with --graph."""
     from runbookctl.commands import catalog
@@ -112,11 +126,20 @@ def show_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    targets: Annotated[list[str] | None, typer.Argument(
-        help="Runbook ids, files or folders (default: every runbook found).",
-        show_default=False)] = None,
-    answers: Annotated[Path | None, typer.Option("--answers", help="Also check this answers file "
-                                                 "against the (single) runbook.")] = None,
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[RUNBOOK|PATH]...",
+            help="Runbook ids, files or folders (default: every runbook found).",
+            show_default=False,
+        ),
+    ] = None,
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers", metavar="FILE", help="Also check this answers file against the (single) runbook."
+        ),
+    ] = None,
 ) -> None:
     """Check runbooks: every problem as path:line:col. Exit 0 valid, 2 invalid."""
     from runbookctl.commands import validate_cmd as v
@@ -132,32 +155,78 @@ def schema_cmd() -> None:
     _guard(catalog.print_schema)
 
 
-Var = Annotated[list[str] | None, typer.Option("--var", help="Set an input: NAME=VALUE "
-                                               "(repeatable).", show_default=False)]
-VarsFile = Annotated[Path | None, typer.Option("--vars-file", help="YAML file of input values.",
-                                               show_default=False)]
-Answers = Annotated[Path | None, typer.Option("--answers", help="YAML answers to prompts, keyed by "
-                                              "step id (for drills and CI).", show_default=False)]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmation gates (never to "
-                                   "dangerous steps, questions or manual checks).")]
-NoInput = Annotated[bool, typer.Option("--no-input", help="Never prompt: an unanswered prompt stops "
-                                       "the run with exit 2.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run; only readonly steps "
-                                      "execute.")]
-FromStep = Annotated[str | None, typer.Option("--from", help="Start at this step id.",
-                                              show_default=False)]
-ReportDir = Annotated[Path | None, typer.Option("--report-dir", help="Where the report is written "
-                                                "(default: config reports_dir, else ./reports).",
-                                                show_default=False)]
-Operator = Annotated[str | None, typer.Option("--operator", help="Who is running this (default: "
-                                              "config operator, $RUNBOOKCTL_OPERATOR, the login).",
-                                              show_default=False)]
-Incident = Annotated[str | None, typer.Option("--incident", help="Incident id, shown in the report.",
-                                              show_default=False)]
-Commit = Annotated[bool, typer.Option("--commit", help="Commit the report and its journal to the "
-                                      "git repository holding the report dir (never pushes).")]
-Hosts = Annotated[list[str] | None, typer.Option("--hosts", help="Host group override: "
-                                                 "GROUP=h1,h2 (repeatable).", show_default=False)]
+Var = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--var", metavar="NAME=VALUE", help="Set an input: NAME=VALUE (repeatable).", show_default=False
+    ),
+]
+VarsFile = Annotated[
+    Path | None,
+    typer.Option("--vars-file", metavar="FILE", help="YAML file of input values.", show_default=False),
+]
+Answers = Annotated[
+    Path | None,
+    typer.Option(
+        "--answers",
+        metavar="FILE",
+        help="YAML answers to prompts, keyed by step id (for drills and CI).",
+        show_default=False,
+    ),
+]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Answer yes to confirmation gates (never to dangerous steps, questions or manual checks).",
+    ),
+]
+NoInput = Annotated[
+    bool, typer.Option("--no-input", help="Never prompt: an unanswered prompt stops the run with exit 2.")
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run; only readonly steps execute.")]
+FromStep = Annotated[
+    str | None, typer.Option("--from", metavar="STEP", help="Start at this step id.", show_default=False)
+]
+ReportDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--report-dir",
+        metavar="DIR",
+        help="Where the report is written (default: config reports_dir, else ./reports).",
+        show_default=False,
+    ),
+]
+Operator = Annotated[
+    str | None,
+    typer.Option(
+        "--operator",
+        metavar="NAME",
+        help="Who is running this (default: config operator, $RUNBOOKCTL_OPERATOR, the login).",
+        show_default=False,
+    ),
+]
+Incident = Annotated[
+    str | None,
+    typer.Option("--incident", metavar="ID", help="Incident id, shown in the report.", show_default=False),
+]
+Commit = Annotated[
+    bool,
+    typer.Option(
+        "--commit",
+        help="Commit the report and its journal to the git repository holding the report dir (never pushes).",
+    ),
+]
+Hosts = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--hosts",
+        metavar="GROUP=H1,H2",
+        help="Host group override: GROUP=h1,h2 (repeatable).",
+        show_default=False,
+    ),
+]
 
 
 def _request(runbook: str, **kw: Any) -> RunRequest:
@@ -170,11 +239,19 @@ def _request(runbook: str, **kw: Any) -> RunRequest:
 
 @app.command("run")
 def run_cmd(
-    runbook: Annotated[str, typer.Argument(help="Runbook id or path to a runbook file.")],
-    var: Var = None, vars_file: VarsFile = None, answers: Answers = None, yes: Yes = False,
-    no_input: NoInput = False, dry_run: DryRun = False, from_step: FromStep = None,
-    report_dir: ReportDir = None, operator: Operator = None, incident: Incident = None,
-    commit: Commit = False, hosts: Hosts = None,
+    runbook: Annotated[str, typer.Argument(metavar="RUNBOOK", help="Runbook id or path to a runbook file.")],
+    var: Var = None,
+    vars_file: VarsFile = None,
+    answers: Answers = None,
+    yes: Yes = False,
+    no_input: NoInput = False,
+    dry_run: DryRun = False,
+    from_step: FromStep = None,
+    report_dir: ReportDir = None,
+    operator: Operator = None,
+    incident: Incident = None,
+    commit: Commit = False,
+    hosts: Hosts = None,
 ) -> None:
     """Run a runbook: every step journaled, a Markdown report written at the end.
 
@@ -183,29 +260,62 @@ def run_cmd(
     """
     from runbookctl.commands.run import run_command
 
-    req = _request(runbook, var=var, vars_file=vars_file, answers=answers, yes=yes,
-                   no_input=no_input, dry_run=dry_run, from_step=from_step, report_dir=report_dir,
-                   operator=operator, incident=incident, commit=commit, hosts=hosts)
+    req = _request(
+        runbook,
+        var=var,
+        vars_file=vars_file,
+        answers=answers,
+        yes=yes,
+        no_input=no_input,
+        dry_run=dry_run,
+        from_step=from_step,
+        report_dir=report_dir,
+        operator=operator,
+        incident=incident,
+        commit=commit,
+        hosts=hosts,
+    )
     _guard(lambda: run_command(req, _session(), _ui()))
 
 
 @app.command("weekly")
 def weekly_cmd(
-    day: Annotated[str | None, typer.Argument(help="monday … sunday (default: today).",
-                                              show_default=False)] = None,
-    var: Var = None, vars_file: VarsFile = None, answers: Answers = None, yes: Yes = False,
-    no_input: NoInput = False, dry_run: DryRun = False, from_step: FromStep = None,
-    report_dir: ReportDir = None, operator: Operator = None, incident: Incident = None,
-    commit: Commit = False, hosts: Hosts = None,
+    day: Annotated[
+        str | None,
+        typer.Argument(metavar="[DAY]", help="monday … sunday (default: today).", show_default=False),
+    ] = None,
+    var: Var = None,
+    vars_file: VarsFile = None,
+    answers: Answers = None,
+    yes: Yes = False,
+    no_input: NoInput = False,
+    dry_run: DryRun = False,
+    from_step: FromStep = None,
+    report_dir: ReportDir = None,
+    operator: Operator = None,
+    incident: Incident = None,
+    commit: Commit = False,
+    hosts: Hosts = None,
 ) -> None:
     """Run the weekly ops checklist `weekly-<day>` (default: today's). Same options as run."""
     from runbookctl.commands.run import resolve_day, run_command
 
     def body() -> int:
-        req = _request(f"weekly-{resolve_day(day)}", var=var, vars_file=vars_file,
-                       answers=answers, yes=yes, no_input=no_input, dry_run=dry_run,
-                       from_step=from_step, report_dir=report_dir, operator=operator,
-                       incident=incident, commit=commit, hosts=hosts)
+        req = _request(
+            f"weekly-{resolve_day(day)}",
+            var=var,
+            vars_file=vars_file,
+            answers=answers,
+            yes=yes,
+            no_input=no_input,
+            dry_run=dry_run,
+            from_step=from_step,
+            report_dir=report_dir,
+            operator=operator,
+            incident=incident,
+            commit=commit,
+            hosts=hosts,
+        )
         return run_command(req, _session(), _ui())
 
     _guard(body)
@@ -214,7 +324,9 @@ def weekly_cmd(
 @app.command("runs")
 def runs_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    limit: Annotated[int, typer.Option("--limit", help="Show at most N runs, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", help="Show at most N runs, newest first.")
+    ] = 20,
 ) -> None:
     """Run history from the state dir: id, runbook, status, operator, started, duration."""
     from runbookctl.commands import history
@@ -224,10 +336,19 @@ def runs_cmd(
 
 @app.command("report")
 def report_cmd(
-    run_id: Annotated[str, typer.Argument(help="Run id (see `runbookctl runs`); a unique prefix "
-                                          "is enough.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of the "
-                                                "run's report path; '-' for stdout.")] = None,
+    run_id: Annotated[
+        str,
+        typer.Argument(metavar="RUN_ID", help="Run id (see `runbookctl runs`); a unique prefix is enough."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write here instead of the run's report path; '-' for stdout.",
+        ),
+    ] = None,
 ) -> None:
     """Re-render a run's Markdown report from its journal."""
     from runbookctl.commands import history
