@@ -38,11 +38,16 @@ def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple
         if gate is not None:
             return gate
     if engine.opts.dry_run and not step.readonly:
-        where = f" on {', '.join(hosts)}" if hosts else ""
-        engine.sv.ui.skip(f"dry run: would run{where}: {spec.display}")
+        if step.action == "ssh":
+            for line in engine.ssh_executor().dry_run_lines(spec):  # type: ignore[attr-defined]
+                engine.sv.ui.skip(f"dry run: would run on {engine.sv.redactor.mask(line)}")
+        else:
+            engine.sv.ui.skip(f"dry run: would run: {spec.display}")
         if step.capture:
             engine.vars.values[step.capture] = f"<{step.capture}>"
         return DRY_RUN, NEXT, "dry run: not executed"
+    if step.sudo:
+        spec = replace(spec, sudo_password=engine.sudo_password(key))
     while True:
         results, verdict = _run_with_policy(engine, step, key, spec)
         _remember(engine, step, key, results)
@@ -169,7 +174,7 @@ def _host_record(r: HostResult) -> dict[str, Any]:
     return {"host": r.host, "exit_code": r.exit_code, "duration": round(r.duration, 3),
             "bytes": r.output_bytes, "sha256": r.output_sha256, "tail": r.tail,
             "timed_out": r.timed_out, "interrupted": r.interrupted, "error": r.error,
-            "log": r.log_path}
+            "log": r.log_path, "host_key_accepted": r.host_key_accepted}
 
 
 def result_view(r: HostResult) -> dict[str, Any]:

@@ -50,6 +50,28 @@ class Flow:
 NEXT = Flow("next")
 
 
+def flow_record(flow: Flow) -> dict[str, str | None]:
+    return {"kind": flow.kind, "target": flow.target, "reason": flow.reason}
+
+
+def flow_from_record(data: object) -> Flow:
+    if not isinstance(data, dict):
+        return NEXT
+    return Flow(str(data.get("kind") or "next"), data.get("target"), str(data.get("reason") or ""))
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a resumed run picks up: run step `key` again, or leave it with `leave`.
+
+    `key` is relative to the root runbook: `kill`, or `child/write` inside an include.
+    """
+
+    key: str
+    rerun: bool
+    leave: Flow = NEXT
+
+
 @dataclass
 class Options:
     """Run options that change how steps behave."""
@@ -108,6 +130,7 @@ class Engine:
         self.current_rb = runbook
         self.log_seq = 0
         self._ssh: Executor | None = None
+        self._sudo: str | None = None
 
     def ssh_executor(self) -> Executor:
         """The run's one SSH executor (one connection per host, reused across steps)."""
@@ -117,14 +140,27 @@ class Engine:
             self._ssh = self.sv.ssh()
         return self._ssh
 
+    def sudo_password(self, key: str) -> str | None:
+        """The sudo password, asked once per run (hidden, masked, never journaled).
+
+        Empty means passwordless sudo; a non-interactive run without one uses `sudo -n`.
+        """
+        if self._sudo is None:
+            if not self.sv.prompter.interactive:
+                return None
+            self._sudo = self.sv.prompter.secret(key, "sudo password for the remote hosts "
+                                                      "(empty for passwordless sudo)")
+            if self._sudo:
+                self.sv.redactor.add(self._sudo, "sudo")
+        return self._sudo or None
+
     def close(self) -> None:
         if self._ssh is not None:
             self._ssh.close()
 
-    def run(self) -> tuple[str, str]:
-        """Walk the graph from the first (or --from) step; returns (status, reason)."""
-        start = self.opts.from_step
-        flow = self.walk(self.runbook, "", start)
+    def run(self, resume: ResumePoint | None = None) -> tuple[str, str]:
+        """Walk the graph from the first (or --from, or resume) step; returns (status, reason)."""
+        flow = self.walk(self.runbook, "", self.opts.from_step, resume)
         if flow.kind == "abort":
             return ABORTED, flow.reason
         if flow.kind == "fail":
@@ -133,24 +169,59 @@ class Engine:
             return COMPLETED, f"completed; failed steps continued past: {', '.join(self.failed_steps)}"
         return COMPLETED, "all steps done"
 
-    def walk(self, rb: Runbook, prefix: str, start: str | None = None) -> Flow:
+    def walk(self, rb: Runbook, prefix: str, start: str | None = None,
+             resume: ResumePoint | None = None) -> Flow:
         index = rb.index(start) if start else 0
+        if resume is not None:
+            index, leave = self._resume_in(rb, prefix, resume)
+            if leave is not None:
+                where = self._follow(rb, prefix, index, leave)
+                if isinstance(where, Flow):
+                    return where
+                index = where
         while index < len(rb.steps):
             step = rb.steps[index]
-            key = f"{prefix}{step.id}"
-            flow = self.run_step(rb, step, key)
-            if flow.kind in ("abort", "fail", "end"):
-                return flow if flow.kind != "end" else Flow("end")
-            if flow.kind == "next":
-                flow = self._next_flow(step, key)
-            if flow.kind == "end":
-                return flow
-            if flow.kind == "goto" and flow.target:
-                self.sv.recorder.event(ev.JUMP, key, to=f"{prefix}{flow.target}", why=flow.reason)
-                index = rb.index(flow.target)
-                continue
-            index += 1
+            flow = self.run_step(rb, step, f"{prefix}{step.id}")
+            where = self._follow(rb, prefix, index, flow)
+            if isinstance(where, Flow):
+                return where
+            index = where
         return Flow("end")
+
+    def _follow(self, rb: Runbook, prefix: str, index: int, flow: Flow) -> int | Flow:
+        """Where the walk goes after step `index` left with `flow`: an index or an ending."""
+        step = rb.steps[index]
+        key = f"{prefix}{step.id}"
+        if flow.kind in ("abort", "fail"):
+            return flow
+        if flow.kind == "next":
+            flow = self._next_flow(step, key)
+        if flow.kind == "end":
+            return Flow("end", reason=flow.reason)
+        if flow.kind == "goto" and flow.target:
+            self.sv.recorder.event(ev.JUMP, key, to=f"{prefix}{flow.target}", why=flow.reason)
+            return rb.index(flow.target)
+        return index + 1
+
+    def _resume_in(self, rb: Runbook, prefix: str, point: ResumePoint) -> tuple[int, Flow | None]:
+        """The index to resume at in `rb`, and the flow to leave it with (None: run it)."""
+        head, _, rest = point.key.partition("/")
+        if not rest:
+            return rb.index(head), (None if point.rerun else point.leave)
+        for index, step in enumerate(rb.steps):
+            if step.action != "include":
+                continue
+            sub = self.sv.resolve_runbook(step.text)
+            if sub.id != head:
+                continue
+            key = f"{prefix}{step.id}"
+            inner = self.walk(sub, f"{prefix}{sub.id}/", None,
+                              ResumePoint(rest, point.rerun, point.leave))
+            self.current_rb = rb
+            status, flow, reason = self._include_outcome(sub, inner)
+            self._finish_step(step, key, status, flow, reason, None)
+            return index, flow
+        raise KeyError(point.key)
 
     def _next_flow(self, step: Step, key: str) -> Flow:
         for branch in step.next:
@@ -191,12 +262,18 @@ class Engine:
         except TemplateError as exc:
             status, flow, reason = FAILED, self._failure_policy_flow(step, exc.message), exc.message
             ui.fail(exc.message)
+        self._finish_step(step, key, status, flow, reason, started)
+        return flow
+
+    def _finish_step(self, step: Step, key: str, status: str, flow: Flow, reason: str,
+                     started: float | None) -> None:
+        """Journal a step's end, with how the walk leaves it (resume reads this)."""
         self.vars.record_step(step, key, status=status)
         if status == FAILED and flow.kind in ("next", "goto", "end"):
             self.failed_steps.append(key)
-        rec.event(ev.STEP_FINISHED, key, status=status, reason=reason,
-                  duration=round(time.monotonic() - started, 3))
-        return flow
+        duration = round(time.monotonic() - started, 3) if started is not None else 0.0
+        self.sv.recorder.event(ev.STEP_FINISHED, key, status=status, reason=reason,
+                               duration=duration, flow=flow_record(flow))
 
     def _when_skips(self, step: Step) -> str | None:
         assert step.when is not None
@@ -230,6 +307,10 @@ class Engine:
         prefix = key[: len(key) - len(step.id)]
         flow = self.walk(sub, f"{prefix}{sub.id}/")
         self.current_rb = parent
+        return self._include_outcome(sub, flow)
+
+    @staticmethod
+    def _include_outcome(sub: Runbook, flow: Flow) -> tuple[str, Flow, str]:
         if flow.kind in ("abort", "fail"):
             return FAILED, flow, flow.reason
         return OK, NEXT, f"runbook {sub.id} done"

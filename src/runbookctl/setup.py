@@ -212,6 +212,7 @@ def _host_resolver(session: Session, req: RunRequest) -> Any:
     def resolve(step: Any, rb: Runbook) -> list[str]:
         from runbookctl.hosts import hosts_for_step
 
-        return hosts_for_step(step, rb, session, req.hosts)
+        hosts: list[str] = hosts_for_step(step, rb, session, req.hosts)
+        return hosts
 
     return resolve

@@ -65,7 +65,8 @@ def _show_text(rb: Runbook, ui: UI) -> None:
         out.print("\n[bold]Inputs[/]")
         for spec in rb.inputs:
             default = f" = {spec.default!r}" if spec.default is not None else ""
-            out.print(f"  {spec.name}: {spec.type}{esc(default)}  [dim]{esc(spec.help or spec.prompt or '')}[/]")
+            about = esc(spec.help or spec.prompt or "")
+            out.print(f"  {spec.name}: {spec.type}{esc(default)}  [dim]{about}[/]")
     if rb.secrets:
         out.print("\n[bold]Secrets[/]")
         for s in rb.secrets:

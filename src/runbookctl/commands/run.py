@@ -16,13 +16,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from runbookctl import __version__
 from runbookctl import recorder as ev
 from runbookctl.errors import ExitCode, InterruptedRun, JournalError, NoAnswerError, UsageError
 
 if TYPE_CHECKING:
     from runbookctl.engine import Engine
-    from runbookctl.model import Runbook
     from runbookctl.session import Session
     from runbookctl.ui import UI
 

@@ -56,6 +56,7 @@ class HostResult:
     interrupted: bool = False  # stopped by Ctrl-C
     error: str | None = None  # one-line reason it did not run/finish (connect refused, ...)
     log_path: str = ""
+    host_key_accepted: str | None = None  # ssh accept-new: "ssh-ed25519 SHA256:..." first seen
 
     @property
     def ok(self) -> bool:

@@ -306,10 +306,8 @@ def _group_alive(pgid: int) -> bool:
         except ProcessLookupError:
             return False
         return True
-    for entry in proc_dir.iterdir():
-        if entry.name.isdigit() and _live_member(entry / "stat", pgid):
-            return True
-    return False
+    return any(entry.name.isdigit() and _live_member(entry / "stat", pgid)
+               for entry in proc_dir.iterdir())
 
 
 def _live_member(stat_path: Path, pgid: int) -> bool:

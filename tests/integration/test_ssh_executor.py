@@ -1,0 +1,507 @@
+"""SSHExecutor against real OpenSSH servers on loopback (tests/sshd.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.sshd import (
+    Fleet,
+    Server,
+    free_port,
+    keygen,
+    silent_listener,
+    user_lock,
+)
+
+from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult
+from runbookctl.executors.ssh import SSHExecutor
+from runbookctl.redact import Redactor
+
+pytestmark = pytest.mark.integration
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.chunks: list[tuple[str, str, str]] = []
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        self.chunks.append((host, stream, text))
+
+    def text(self, host: str, stream: str = "stdout") -> str:
+        return "".join(t for h, s, t in self.chunks if h == host and s == stream)
+
+
+def make_spec(tmp_path: Path, command: str, hosts: list[str], **kw: Any) -> CommandSpec:
+    return CommandSpec(step_id="step", command=command, display=command,
+                       log_path=tmp_path / "logs" / "0001-step.log", hosts=hosts,
+                       timeout=kw.pop("timeout", 30), **kw)
+
+
+def run(executor: SSHExecutor, spec: CommandSpec, redactor: Redactor | None = None
+        ) -> tuple[list[HostResult], Sink]:
+    sink = Sink()
+    return executor.execute(spec, sink, redactor or Redactor()), sink
+
+
+@pytest.fixture
+def executor(sshd_fleet: Fleet) -> Iterator[SSHExecutor]:
+    ex = SSHExecutor(sshd_fleet.config())
+    yield ex
+    ex.close()
+
+
+def remote_processes(user: str, marker: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-a", "-u", user, "-f", marker], capture_output=True,
+                         text=True)
+    return out.stdout.splitlines()
+
+
+def wait_gone(user: str, marker: str, within: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + within
+    while (left := remote_processes(user, marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def wait_running(user: str, marker: str, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not remote_processes(user, marker):
+        assert time.monotonic() < deadline, f"remote command {marker} never started"
+        time.sleep(0.05)
+
+
+def hung_command(marker: str, ignore: str = "HUP") -> str:
+    """Loops forever ignoring `ignore`; the marker is in its argv for pgrep."""
+    return f"sh -c 'trap \"\" {ignore}; while :; do sleep 1; done' {marker}"
+
+
+# --- running commands --------------------------------------------------------
+
+
+def test_one_host_runs_the_command_as_the_user(sshd_fleet: Fleet, executor: SSHExecutor,
+                                               tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    out_dir = sshd_fleet.scratch()
+    command = f'echo "made by $(id -un)" > {out_dir}/side-effect; echo done; echo warn >&2; exit 3'
+    results, sink = run(executor, make_spec(tmp_path, command, [server.spec]))
+
+    (r,) = results
+    assert (r.host, r.exit_code, r.error) == (server.spec, 3, None)
+    assert (r.stdout, r.stderr) == ("done\n", "warn\n")
+    effect = out_dir / "side-effect"
+    assert effect.read_text() == f"made by {server.user}\n"
+    assert effect.stat().st_uid == pwd.getpwnam(server.user).pw_uid
+    assert sink.text(server.spec) == "done\n"
+    assert sink.text(server.spec, "stderr") == "warn\n"
+    log = Path(r.log_path)
+    assert log.parent == tmp_path / "logs" and server.spec.split("@")[0] in log.name
+    assert sorted(log.read_text().splitlines()) == ["done", "warn"]
+    assert r.output_sha256 == hashlib.sha256(log.read_bytes()).hexdigest()
+    assert r.output_bytes == 10 and "done" in r.tail
+
+
+def test_env_cwd_and_quoting_reach_the_remote_shell(sshd_fleet: Fleet, executor: SSHExecutor,
+                                                    tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    folder = sshd_fleet.scratch()
+    value = "it's $HOME; `touch x` \"q\""
+    spec = make_spec(tmp_path, 'pwd; printf "%s\\n" "$GREETING"; ls', [server.spec],
+                     env={"GREETING": value}, cwd=str(folder))
+    (r,), _ = run(executor, spec)
+    assert r.exit_code == 0, r
+    assert r.stdout == f"{folder}\n{value}\n"
+
+
+def test_bash_as_the_step_shell(sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    spec = make_spec(tmp_path, 'echo "${BASH_VERSION:+bash}"', [server.spec], shell="bash")
+    (r,), _ = run(executor, spec)
+    assert (r.exit_code, r.stdout) == (0, "bash\n")
+
+
+def test_secrets_are_masked_per_host_in_output_and_logs(sshd_fleet: Fleet,
+                                                        executor: SSHExecutor,
+                                                        tmp_path: Path) -> None:
+    servers = sshd_fleet.hosts(2)
+    secret = "hunter2-canary-value"
+    # The secret arrives in two writes: it must be masked across chunks.
+    command = f"printf a={secret[:7]}; sleep 0.2; printf '%s b\\n' {secret[7:]}; echo {secret} >&2"
+    results, sink = run(executor, make_spec(tmp_path, command, [s.spec for s in servers]),
+                        Redactor([secret]))
+    for r in results:
+        assert r.exit_code == 0
+        assert secret not in r.stdout + r.stderr + r.tail
+        assert secret not in Path(r.log_path).read_text()
+        assert r.stdout == "a=*** b\n"
+    assert not any(secret in text for _, _, text in sink.chunks)
+
+
+def test_ten_hosts_run_in_parallel(sshd_fleet: Fleet, executor: SSHExecutor,
+                                   tmp_path: Path) -> None:
+    servers = sshd_fleet.hosts(10)
+    out_dir = sshd_fleet.scratch()
+    # SSH_CONNECTION ends with the server port: one file per host.
+    command = f'sleep 1; echo ok > "{out_dir}/port-${{SSH_CONNECTION##* }}"'
+    started = time.monotonic()
+    results, _ = run(executor, make_spec(tmp_path, command, [s.spec for s in servers]))
+    elapsed = time.monotonic() - started
+
+    assert [r.host for r in results] == [s.spec for s in servers]
+    assert all(r.exit_code == 0 for r in results), results
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
+        f"port-{s.port}" for s in servers)
+    assert elapsed < 5.0  # one after another would take 10 s and more
+    assert len({r.log_path for r in results}) == 10
+
+
+def test_parallel_bounds_how_many_hosts_run_at_once(sshd_fleet: Fleet, executor: SSHExecutor,
+                                                    tmp_path: Path) -> None:
+    servers = sshd_fleet.hosts(4)
+    executor.execute(make_spec(tmp_path, "true", [s.spec for s in servers]), Sink(), Redactor())
+    started = time.monotonic()
+    results, _ = run(executor, make_spec(tmp_path, "sleep 1", [s.spec for s in servers],
+                                         parallel=2))
+    elapsed = time.monotonic() - started
+    assert all(r.ok for r in results)
+    assert 2.0 <= elapsed < 3.8
+
+
+def test_one_connection_per_host_reused_across_steps(sshd_fleet: Fleet,
+                                                     tmp_path: Path) -> None:
+    server = sshd_fleet.start_extra()
+    known = tmp_path / "known_hosts"
+    known.write_text(server.known_hosts_line)
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    try:
+        for _ in range(3):
+            (r,), _ = run(ex, make_spec(tmp_path, "true", [server.spec]))
+            assert r.ok
+        assert server.log.read_text().count("Accepted publickey") == 1
+    finally:
+        ex.close()
+    (r,), _ = run(SSHExecutor(sshd_fleet.config(known_hosts=str(known))),
+                  make_spec(tmp_path, "true", [server.spec]))
+    assert r.ok and server.log.read_text().count("Accepted publickey") == 2
+
+
+def test_a_dropped_connection_is_reopened_for_the_next_step(sshd_fleet: Fleet,
+                                                            tmp_path: Path) -> None:
+    server = sshd_fleet.start_extra()
+    known = tmp_path / "known_hosts"
+    known.write_text(server.known_hosts_line)
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    try:
+        assert run(ex, make_spec(tmp_path, "true", [server.spec]))[0][0].ok
+        drop_connections(server)  # the link drops between steps
+        (r,), _ = run(ex, make_spec(tmp_path, "echo again", [server.spec]))
+        assert (r.exit_code, r.stdout) == (0, "again\n"), r.error
+        assert server.log.read_text().count("Accepted publickey") == 2
+    finally:
+        ex.close()
+
+
+def test_a_connection_lost_mid_command_is_reported(sshd_fleet: Fleet, tmp_path: Path) -> None:
+    server = sshd_fleet.start_extra()
+    known = tmp_path / "known_hosts"
+    known.write_text(server.known_hosts_line)
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    dropper = threading.Timer(0.5, drop_connections, [server])
+    dropper.start()
+    try:
+        (r,), _ = run(ex, make_spec(tmp_path, "echo started; sleep 10", [server.spec]))
+    finally:
+        dropper.join()
+        ex.close()
+    assert r.exit_code is None and r.stdout == "started\n"
+    assert r.error is not None and r.error.startswith("connection lost while the command ran")
+    assert r.duration < 5
+
+
+def drop_connections(server: Server) -> None:
+    """Kill the server's per-connection processes (not the listener) and wait."""
+    def children(pid: int) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    doomed = children(server.proc.pid)
+    doomed += [grandchild for child in doomed for grandchild in children(child)]
+    for pid in doomed:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while children(server.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+# --- hosts that cannot be used ----------------------------------------------------
+
+
+def test_connection_refused_fails_that_host_only(sshd_fleet: Fleet, executor: SSHExecutor,
+                                                 tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    closed = f"{server.user}@127.0.0.1:{free_port()}"
+    results, _ = run(executor, make_spec(tmp_path, "echo up", [closed, server.spec]))
+    down, up = results
+    assert down.host == closed and down.exit_code is None
+    assert down.error == (f"connection refused by 127.0.0.1:{closed.rsplit(':', 1)[1]} "
+                          "(no SSH server on that port)")
+    assert down.duration < 2
+    assert (up.exit_code, up.stdout) == (0, "up\n")
+
+
+def test_a_host_that_never_answers_fails_at_the_connect_timeout(sshd_fleet: Fleet,
+                                                                tmp_path: Path) -> None:
+    ex = SSHExecutor(sshd_fleet.config(connect_timeout=1.5))
+    with silent_listener() as port:
+        started = time.monotonic()
+        (r,), _ = run(ex, make_spec(tmp_path, "true", [f"rbtest@127.0.0.1:{port}"]))
+    assert time.monotonic() - started < 4
+    assert r.exit_code is None and not r.ok
+    assert r.error is not None
+    assert r.error.startswith(f"127.0.0.1:{port} did not answer within 1.5s (host down")
+
+
+def test_changed_host_key_is_refused_under_both_policies(sshd_fleet: Fleet,
+                                                         tmp_path: Path) -> None:
+    server, other = sshd_fleet.hosts(2)
+    out_dir = sshd_fleet.scratch()
+    known = tmp_path / "known_hosts"
+    # `other`'s key recorded under `server`'s name: what a MITM looks like.
+    known.write_text(other.known_hosts_line.replace(f":{other.port} ", f":{server.port} "))
+    expected = other.fingerprint.split()[1]
+    for policy in ("strict", "accept-new"):
+        ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy=policy))
+        (r,), _ = run(ex, make_spec(tmp_path, f"touch {out_dir}/ran", [server.spec]))
+        assert r.error == (f"HOST KEY CHANGED for 127.0.0.1:{server.port} ({server.fingerprint}, "
+                           f"expected {expected}); if the host was re-installed, remove its "
+                           "old line from known_hosts")
+        assert r.exit_code is None and r.host_key_accepted is None
+    assert not (out_dir / "ran").exists()
+    assert known.read_text().count("\n") == 1
+
+
+def test_unknown_host_key_is_refused_when_strict(sshd_fleet: Fleet, tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    out_dir = sshd_fleet.scratch()
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    (r,), _ = run(ex, make_spec(tmp_path, f"touch {out_dir}/ran", [server.spec]))
+    assert r.error == (f"unknown host key for 127.0.0.1:{server.port} ({server.fingerprint}); "
+                       "add it to known_hosts or set ssh.host_key_policy: accept-new")
+    assert not (out_dir / "ran").exists()
+    assert known.read_text() == ""
+
+
+def test_accept_new_records_a_first_seen_key(sshd_fleet: Fleet, tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    known = tmp_path / "ssh" / "known_hosts"  # created, folder too
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy="accept-new"))
+    (r,), _ = run(ex, make_spec(tmp_path, "echo hi", [server.spec]))
+    assert (r.exit_code, r.host_key_accepted) == (0, server.fingerprint)
+    assert [(k.host, k.fingerprint) for k in ex.accepted_keys] == [
+        (server.spec, server.fingerprint)]
+    found = subprocess.run(["ssh-keygen", "-F", f"[127.0.0.1]:{server.port}", "-f", str(known)],
+                           capture_output=True, text=True)
+    assert found.returncode == 0 and server.public_key.split()[1] in found.stdout
+    (r,), _ = run(ex, make_spec(tmp_path, "true", [server.spec]))
+    assert r.ok and r.host_key_accepted is None  # reported once, when accepted
+    strict = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    assert run(strict, make_spec(tmp_path, "true", [server.spec]))[0][0].ok
+
+
+def test_auth_failure_with_a_key_the_server_does_not_know(sshd_fleet: Fleet,
+                                                          tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    stranger = tmp_path / "stranger_key"
+    keygen(stranger, "stranger")
+    ex = SSHExecutor(sshd_fleet.config(identity_file=str(stranger)))
+    (r,), _ = run(ex, make_spec(tmp_path, "true", [server.spec]))
+    assert r.exit_code is None and r.error is not None
+    assert r.error.startswith(f"authentication failed for rbtest@127.0.0.1:{server.port} "
+                              f"(tried {stranger})")
+
+
+def test_proxy_jump_from_ssh_config(sshd_fleet: Fleet, tmp_path: Path) -> None:
+    jump, inner = sshd_fleet.hosts(2)
+    config = tmp_path / "ssh_config"
+    config.write_text(textwrap.dedent(f"""\
+        Host behind
+            HostName 127.0.0.1
+            Port {inner.port}
+            User {inner.user}
+            ProxyJump {jump.user}@127.0.0.1:{jump.port}
+        Host broken
+            HostName 127.0.0.1
+            Port {inner.port}
+            User {inner.user}
+            ProxyJump {jump.user}@127.0.0.1:{free_port()}
+        Host *
+            IdentityFile {sshd_fleet.client_key}
+        """))
+    ex = SSHExecutor(sshd_fleet.config(config_file=str(config), identity_file=None))
+    try:
+        assert ex.target("behind").jump == (f"{jump.user}@127.0.0.1:{jump.port}",)
+        ok, broken = run(ex, make_spec(tmp_path, "echo ${SSH_CONNECTION##* }",
+                                       ["behind", "broken"]))[0]
+        assert (ok.host, ok.exit_code, ok.stdout) == ("behind", 0, f"{inner.port}\n"), ok.error
+        assert broken.error is not None and broken.error.startswith("connection refused by")
+    finally:
+        ex.close()
+
+
+# --- stopping remote commands -------------------------------------------------------
+
+
+@pytest.mark.parametrize("ignore", ["HUP", "HUP TERM"])
+def test_a_hung_command_is_killed_at_its_timeout(sshd_fleet: Fleet, tmp_path: Path,
+                                                 ignore: str) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    ex = SSHExecutor(sshd_fleet.config(kill_grace=0.5))
+    marker = f"rbhung-{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
+    try:
+        (r,), _ = run(ex, make_spec(tmp_path, f"echo started; {hung_command(marker, ignore)}",
+                                    [server.spec], timeout=1))
+    finally:
+        ex.close()
+    assert time.monotonic() - started < 5
+    assert r.timed_out and r.exit_code is None and not r.ok
+    assert r.error == "timed out after 1s"
+    assert r.stdout == "started\n"
+    assert wait_gone(server.user, marker) == []
+
+
+DRIVER = textwrap.dedent("""\
+    import json, resource, sys
+    from pathlib import Path
+    from runbookctl.executors.base import CommandSpec
+    from runbookctl.executors.ssh import SSHConfig, SSHExecutor
+    from runbookctl.redact import Redactor
+
+    class Sink:
+        def output(self, host, stream, text):
+            if text.startswith("started"):
+                print("STARTED", flush=True)
+
+    args = json.loads(sys.argv[1])
+    ex = SSHExecutor(SSHConfig(**args["config"]))
+    def spec(command, n):
+        return CommandSpec(step_id="s", command=command, display=command, hosts=args["hosts"],
+                           log_path=Path(args["logs"]) / f"{n}-s.log", timeout=120)
+    ex.execute(spec("true", 1), Sink(), Redactor())  # connected, warmed up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    results = ex.execute(spec(args["command"], 2), Sink(), Redactor())
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ex.close()
+    print("RESULT " + json.dumps({"grew_kb": after - before,
+                                  "results": [r.__dict__ for r in results]}), flush=True)
+    """)
+
+
+def start_driver(fleet: Fleet, tmp_path: Path, command: str, hosts: list[Server]
+                 ) -> subprocess.Popen[str]:
+    script = tmp_path / "ssh_driver.py"
+    script.write_text(DRIVER)
+    args = {"config": {k: v for k, v in fleet.config().__dict__.items()},
+            "hosts": [s.spec for s in hosts], "command": command, "logs": str(tmp_path)}
+    return subprocess.Popen([sys.executable, str(script), json.dumps(args)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def driver_result(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    out, _ = proc.communicate(timeout=timeout)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+def test_ctrl_c_stops_the_remote_commands(sshd_fleet: Fleet, tmp_path: Path) -> None:
+    servers = sshd_fleet.hosts(2)
+    marker = f"rbctrlc-{uuid.uuid4().hex[:12]}"
+    proc = start_driver(sshd_fleet, tmp_path, f"echo started; {hung_command(marker)}", servers)
+    try:
+        wait_running(servers[0].user, marker)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "STARTED"
+        proc.send_signal(signal.SIGINT)
+        result = driver_result(proc, timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0  # the executor reports; it does not re-raise
+    for r in result["results"]:
+        assert (r["interrupted"], r["exit_code"], r["error"]) == (True, None, "interrupted")
+        assert r["duration"] < 10
+    assert wait_gone(servers[0].user, marker) == []
+
+
+def test_fifty_megabytes_of_output_in_bounded_memory(sshd_fleet: Fleet, tmp_path: Path) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    size = 50_000_000
+    command = f"yes 0123456789abcdef0123456789abcdef | head -c {size}"
+    result = driver_result(start_driver(sshd_fleet, tmp_path, command, [server]), timeout=120)
+    (r,) = result["results"]
+    assert (r["exit_code"], r["output_bytes"], r["stdout_truncated"]) == (0, size, True)
+    assert len(r["stdout"].encode()) <= CAPTURE_LIMIT
+    assert Path(r["log_path"]).stat().st_size == size
+    assert result["grew_kb"] < 50 * 1024, f"memory grew by {result['grew_kb']} kB"
+
+
+# --- sudo ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def sudo_password(sshd_fleet: Fleet) -> Iterator[str]:
+    """Lets the test user sudo with a password for the duration of one test."""
+    if shutil.which("sudo") is None:
+        pytest.skip("sudo is not installed (.ci/install-sshd.sh installs it)")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to set up sudoers for the test user")
+    password = f"pw-{uuid.uuid4().hex[:10]}"
+    user = sshd_fleet.user
+    rule = Path(f"/etc/sudoers.d/runbookctl-test-{os.getpid()}")
+    rule.write_text(f"Defaults:{user} timestamp_timeout=0\n{user} ALL=(root) ALL\n")
+    rule.chmod(0o440)
+    with user_lock():
+        subprocess.run(["chpasswd"], input=f"{user}:{password}", text=True, check=True)
+        try:
+            yield password
+        finally:
+            rule.unlink()
+            subprocess.run(["usermod", "-p", "*", user], check=True)
+
+
+def test_sudo_runs_as_root_with_the_password_on_stdin(sshd_fleet: Fleet, executor: SSHExecutor,
+                                                      tmp_path: Path, sudo_password: str) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    command = "id -un; cat; echo done"  # `cat` would show a password left on stdin
+    spec = make_spec(tmp_path, command, [server.spec], sudo=True, sudo_password=sudo_password)
+    (r,), sink = run(executor, spec)
+    assert (r.exit_code, r.stdout) == (0, "root\ndone\n"), r
+    assert sudo_password not in Path(r.log_path).read_text() + r.stderr
+    assert not any(sudo_password in text for _, _, text in sink.chunks)
+
+
+def test_sudo_without_a_password_fails_at_once(sshd_fleet: Fleet, executor: SSHExecutor,
+                                               tmp_path: Path, sudo_password: str) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    started = time.monotonic()
+    (r,), _ = run(executor, make_spec(tmp_path, "id -un", [server.spec], sudo=True))
+    assert time.monotonic() - started < 5
+    assert r.exit_code == 1 and "password is required" in r.stderr
+    bad = make_spec(tmp_path, "id -un", [server.spec], sudo=True, sudo_password="wrong")
+    (r,), _ = run(executor, bad)
+    assert r.exit_code == 1 and r.stdout == ""
