@@ -356,6 +356,44 @@ def report_cmd(
     _guard(lambda: history.rerender(_session(), _ui(), run_id, output))
 
 
+@app.command("resume")
+def resume_cmd(
+    run_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[RUN_ID]", help="Run id or unique prefix (default: the latest "
+                       "unfinished run).", show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Resume even though the runbook file "
+                                        "changed since the run began.")] = False,
+    var: Var = None, answers: Answers = None, yes: Yes = False, no_input: NoInput = False,
+    operator: Operator = None, commit: Commit = False,
+) -> None:
+    """Continue an interrupted run where it stopped; completed steps never run again.
+
+    A step that was running when the run stopped is UNKNOWN: you choose rerun, done, failed or
+    skip (answers file: `STEP: {resume: rerun|done|failed|skip}`). Secrets are read again.
+    """
+    from runbookctl.commands.resume import ResumeRequest, resume_command
+
+    req = ResumeRequest(run_id=run_id, force=force, answers=answers, yes=yes, no_input=no_input,
+                        operator=operator, variables=var or [], commit=commit)
+    _guard(lambda: resume_command(req, _session(), _ui()))
+
+
+@app.command("verify")
+def verify_cmd(
+    target: Annotated[str, typer.Argument(metavar="REPORT_OR_RUN", help="A report file, a journal "
+                                          "file, a run dir or a run id.")],
+) -> None:
+    """Check a run's journal hash chain, and that a report matches its journal.
+
+    Exit 0 valid, 1 tampered (each problem located), 2 not found.
+    """
+    from runbookctl.commands.verify_cmd import verify
+
+    _guard(lambda: verify(_session(), target))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from runbookctl.engine import Engine
 
 DEFAULT_EVERY = 10.0
+# Captured values are journaled (masked) up to this size so resume can restore them.
+CAPTURE_JOURNAL = 64 * 1024
 DEFAULT_WITHIN = 600.0
 
 
@@ -54,8 +56,11 @@ def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple
         if verdict.ok:
             return _succeeded(engine, step, key, results)
         engine.sv.ui.fail(verdict.reason)
-        decision = engine.decide_failure(rb, step, key, verdict.reason,
-                                         failed_hosts=len(verdict.failed_hosts) < len(hosts))
+        if _interrupted(results):
+            decision = engine.decide_interrupt(key)
+        else:
+            decision = engine.decide_failure(rb, step, key, verdict.reason,
+                                             failed_hosts=len(verdict.failed_hosts) < len(hosts))
         if decision == "retry":
             spec = replace(spec, hosts=hosts)
             continue
@@ -259,6 +264,7 @@ def _succeeded(engine: Engine, step: Step, key: str, results: list[HostResult]
                       else {r.host: r.stdout.strip() for r in results})
         engine.vars.values[step.capture] = value
         shown = value if isinstance(value, str) else repr(value)
-        engine.sv.recorder.event(ev.CAPTURED, key, name=step.capture, value=shown[:4096])
+        engine.sv.recorder.event(ev.CAPTURED, key, name=step.capture, value=shown[:CAPTURE_JOURNAL],
+                                 truncated=len(shown) > CAPTURE_JOURNAL)
     engine.sv.ui.ok("ok" + (f" (captured {step.capture})" if step.capture else ""))
     return OK, NEXT, "ok"

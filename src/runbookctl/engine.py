@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
-from runbookctl.errors import NoAnswerError
+from runbookctl.errors import InterruptedRun, NoAnswerError
 from runbookctl.model import ABORT, END, SKIP, Runbook, Step
 from runbookctl.templating import TemplateError, evaluate, truthy
 
@@ -351,7 +351,19 @@ class Engine:
         self.record_answer(key, "on_failure", f"{key} failed: {reason}", answer)
         return str(answer.value)
 
-    def record_answer(self, key: str, kind: str, question: str, answer: Any) -> None:
+    def decide_interrupt(self, key: str) -> str:
+        """After a first Ctrl-C stopped a command: retry, skip or abort (asked, never assumed).
+
+        With nobody to ask, the run stops as interrupted (resumable).
+        """
+        if not self.sv.prompter.interactive:
+            raise InterruptedRun("interrupted by Ctrl-C")
+        question = f"{key} was interrupted (Ctrl-C)"
+        answer = self.sv.prompter.on_failure(key, question, ["retry", "skip", "abort"])
+        self.record_answer(key, "on_failure", question, answer)
+        return str(answer.value)
+
+    def record_answer(self, key: str, kind: str, question: str, answer: Any, **extra: Any) -> None:
         """Journal an answer with its origin and who gave it."""
         self.sv.recorder.event(ev.ANSWER, key, actor=answer.actor, kind=kind, question=question,
-                               value=answer.value, origin=answer.origin, note=answer.note)
+                               value=answer.value, origin=answer.origin, note=answer.note, **extra)

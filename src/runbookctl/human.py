@@ -53,7 +53,7 @@ def _ask(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
         return SKIPPED, NEXT, "dry run: not asked"
     answer = engine.sv.prompter.ask(key, question, spec)
     value = coerce_value(spec, answer.value)
-    engine.record_answer(key, "ask", question, answer)
+    engine.record_answer(key, "ask", question, answer, var=spec.name)
     engine.vars.values[spec.name] = value
     engine.vars.record_step(step, key, answer=value)
     engine.sv.ui.ok(f"{spec.name} = {value} ({answer.origin})")

@@ -135,8 +135,7 @@ def resolve_secrets(rb: Runbook, prompter: Prompter) -> list[tuple[str, str, str
 
 
 def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> PreparedRun:
-    from runbookctl.engine import Engine, Options, RunVars, Services
-    from runbookctl.executors.local import LocalExecutor
+    from runbookctl.engine import RunVars
     from runbookctl.journal import Journal
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
@@ -150,10 +149,12 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
                          f"(steps: {', '.join(rb.step_ids)})")
     secrets = resolve_secrets(rb, prompter)
     inputs = resolve_inputs(req, all_inputs(rb, session), prompter)
-    redactor = Redactor(v for _n, v, _o in secrets)
+    redactor = Redactor()
+    for name, value, _origin in secrets:
+        redactor.add(value, name)
     for spec, value, _origin in inputs:
         if spec.secret and value:
-            redactor.add(str(value))
+            redactor.add(str(value), spec.name)
     run_id = new_run_id(rb.id)
     run_dir = cfg.state_dir(session.config) / "runs" / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -175,16 +176,27 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
         recorder.event(ev.SECRET, None, name=name, origin=origin)
     variables = RunVars(values=scope, run={"id": run_id, "operator": operator,
                                            "runbook": rb.id, "started_at": run_id[:16]})
+    engine = build_engine(rb, session, req, ui, prompter, recorder, run_dir, variables, operator)
+    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit)
+
+
+def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompter: Prompter,
+                 recorder: Recorder, run_dir: Path, variables: Any, operator: str) -> Engine:
+    """The engine and the services it talks to (shared by run and resume)."""
+    from runbookctl.engine import Engine, Options, Services
+    from runbookctl.executors.local import LocalExecutor
+
+    for name in recorder.redactor.ignored:
+        ui.warn(f"secret {name} is shorter than 4 characters and cannot be masked reliably")
     services = Services(
-        prompter=prompter, recorder=recorder, redactor=redactor, ui=ui, local=LocalExecutor(),
-        ssh=_ssh_factory(session, redactor), run_dir=run_dir,
+        prompter=prompter, recorder=recorder, redactor=recorder.redactor, ui=ui,
+        local=LocalExecutor(), ssh=_ssh_factory(session), run_dir=run_dir,
         resolve_runbook=session.registry.load, template_source=session.template_source,
         resolve_hosts=_host_resolver(session, req),
     )
     options = Options(dry_run=req.dry_run, from_step=req.from_step,
                       default_timeout=session.config.default_timeout, operator=operator)
-    engine = Engine(rb, services, options, variables)
-    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit)
+    return Engine(rb, services, options, variables)
 
 
 def _answers_meta(path: Path | None) -> dict[str, str] | None:
@@ -199,7 +211,7 @@ def _answers_meta(path: Path | None) -> dict[str, str] | None:
     return {"path": str(path), "sha256": digest}
 
 
-def _ssh_factory(session: Session, redactor: Redactor) -> Any:
+def _ssh_factory(session: Session) -> Any:
     def make() -> Any:
         from runbookctl.executors.ssh import SSHConfig, SSHExecutor
 

@@ -27,6 +27,8 @@ class StepRecord:
     answers: list[dict[str, Any]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     captures: dict[str, str] = field(default_factory=dict)
+    leave: dict[str, Any] | None = None  # how the walk left the step (last step_finished)
+    command_in_visit: bool = False  # a command started during the step's latest visit
 
 
 @dataclass
@@ -129,6 +131,7 @@ def _step_started(state: RunState, e: Event) -> None:
     rec.status, rec.reason = "running", ""
     rec.started = rec.started or e.ts
     rec.visits += 1
+    rec.command_in_visit = False
     if state.path:
         prev = state.path[-1][0]
         if not state.edges or state.edges[-1][1] != e.step:
@@ -152,6 +155,7 @@ def _step_finished(state: RunState, e: Event) -> None:
     rec.status = str(e.data.get("status", ""))
     rec.reason = str(e.data.get("reason", ""))
     rec.finished = e.ts
+    rec.leave = e.data.get("flow")
     rec.duration += float(e.data.get("duration", 0.0) or 0.0)
     for i in range(len(state.path) - 1, -1, -1):
         if state.path[i][0] == e.step:
@@ -164,6 +168,7 @@ def _step_finished(state: RunState, e: Event) -> None:
 def _command_started(state: RunState, e: Event) -> None:
     rec = _step(state, e)
     rec.commands.append({**e.data, "started": e.ts, "results": [], "ok": None})
+    rec.command_in_visit = True
 
 
 def _command_finished(state: RunState, e: Event) -> None:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from tests.helpers import FIXTURES, journal_events, only_report, only_run_dir, run_cli
 
 E2E = FIXTURES / "e2e"

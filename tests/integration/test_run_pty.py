@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+
 from tests.helpers import FIXTURES, cli_env, only_report
 from tests.integration.test_run_e2e import EXPECTED_LOG
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.helpers import journal_events, only_report, only_run_dir, run_cli
 from tests.sshd import Fleet
 

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult
+from runbookctl.executors.ssh import SSHExecutor
+from runbookctl.redact import Redactor
 from tests.sshd import (
     Fleet,
     Server,
@@ -27,10 +31,6 @@ from tests.sshd import (
     silent_listener,
     user_lock,
 )
-
-from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult
-from runbookctl.executors.ssh import SSHExecutor
-from runbookctl.redact import Redactor
 
 pytestmark = pytest.mark.integration
 

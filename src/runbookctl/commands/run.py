@@ -20,7 +20,7 @@ from runbookctl import recorder as ev
 from runbookctl.errors import ExitCode, InterruptedRun, JournalError, NoAnswerError, UsageError
 
 if TYPE_CHECKING:
-    from runbookctl.engine import Engine
+    from runbookctl.engine import Engine, ResumePoint
     from runbookctl.session import Session
     from runbookctl.ui import UI
 
@@ -103,13 +103,13 @@ def run_command(req: RunRequest, session: Session, ui: UI) -> int:
     return drive(run, ui)
 
 
-def drive(run: Any, ui: UI) -> int:
+def drive(run: Any, ui: UI, resume: ResumePoint | None = None) -> int:
     """Walk the engine inside the signal guard; map every ending to a code."""
     engine: Engine = run.engine
     status, reason, code = "interrupted", "", ExitCode.INTERRUPTED
     try:
         with interrupt_signals():
-            status, reason = engine.run()
+            status, reason = engine.run(resume)
         code = ExitCode.OK if status == "completed" else ExitCode.FAILED
     except NoAnswerError as exc:
         status, reason, code = "interrupted", exc.message, ExitCode.USAGE

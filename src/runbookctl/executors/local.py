@@ -192,6 +192,10 @@ class _Run:
             timed_out = not self._pump()
         except KeyboardInterrupt:
             interrupted = True
+        except BaseException:  # SIGTERM/SIGHUP stop the run: leave no process behind
+            _kill_group(self.proc, min(self.executor.kill_grace, 0.5))
+            self._close()
+            raise
         try:
             if timed_out or interrupted:
                 _kill_group(self.proc, self.executor.kill_grace)

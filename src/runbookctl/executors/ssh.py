@@ -166,6 +166,11 @@ class SSHExecutor:
             stop.set()
             self._conns.abort_pending()
             _wait_all(futures)
+        except BaseException:  # SIGTERM/SIGHUP: stop the remote commands, then stop the run
+            stop.set()
+            self._conns.abort_pending()
+            _wait_all(futures)
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return [_collect(f, str(h), started) for f, h in zip(futures, hosts, strict=True)]

@@ -1,0 +1,239 @@
+"""`runbookctl resume`: continue a run that stopped (Ctrl-C, a missing answer, kill -9).
+
+Completed steps never run again. A step with a start event but no end event
+is UNKNOWN when a command had started in it: the operator (or the answers
+file's `<step>: {resume: rerun|done|failed|skip}`) decides. Variables come back
+from the journal; secrets are read again, never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runbookctl import recorder as ev
+from runbookctl.errors import NoAnswerError, UsageError
+from runbookctl.inputs import coerce_value
+
+if TYPE_CHECKING:
+    from runbookctl.engine import Engine, ResumePoint, RunVars
+    from runbookctl.model import Runbook, Step
+    from runbookctl.prompts_base import Prompter
+    from runbookctl.session import Session
+    from runbookctl.state import RunState
+    from runbookctl.ui import UI
+
+RESUMABLE = ("running", "interrupted")
+RESUME_CHOICES = ["rerun", "done", "failed", "skip"]
+
+
+@dataclass
+class ResumeRequest:
+    run_id: str | None = None
+    force: bool = False
+    answers: Path | None = None
+    yes: bool = False
+    no_input: bool = False
+    operator: str | None = None
+    variables: list[str] = field(default_factory=list)
+    commit: bool = False
+
+
+def pick_run(session: Session, run_id: str | None) -> Path:
+    """The named run, or the newest one that did not end."""
+    from runbookctl.commands.history import find_run, run_dirs
+    from runbookctl.reporting import load_state
+
+    if run_id:
+        return find_run(session, run_id)
+    for run_dir in run_dirs(session):
+        if load_state(run_dir).status in RESUMABLE:
+            return run_dir
+    raise UsageError("no unfinished run to resume (runbookctl runs lists them)")
+
+
+def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
+    from runbookctl.commands.run import RunRequest, drive, operator_name
+    from runbookctl.journal import Journal, read_journal
+    from runbookctl.prompts import make_prompter
+    from runbookctl.recorder import Recorder
+    from runbookctl.redact import Redactor
+    from runbookctl.setup import PreparedRun, build_engine, resolve_secrets
+    from runbookctl.state import replay
+
+    run_dir = pick_run(session, req.run_id)
+    replayed = read_journal(run_dir / "journal.jsonl")
+    if replayed.torn:
+        ui.warn(f"journal: {replayed.torn}")
+    state = replay(replayed.events)
+    if state.status not in RESUMABLE:
+        raise UsageError(f"run {state.run_id} already ended ({state.status}); nothing to resume")
+    rb = _runbook_of(state, session, req.force)
+    run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
+                         operator=req.operator, commit=req.commit, variables=req.variables,
+                         dry_run=bool(state.meta.get("dry_run")))
+    operator = operator_name(run_req, session)
+    prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
+                             no_input=req.no_input)
+    redactor = Redactor()
+    secrets = resolve_secrets(rb, prompter)
+    for name, value, _origin in secrets:
+        redactor.add(value, name)
+    variables = restore_vars(state, rb, session, prompter, req.variables, redactor)
+    variables.values.update({name: value for name, value, _o in secrets})
+    recorder = Recorder(Journal.open_append(run_dir / "journal.jsonl"), redactor)
+    engine = build_engine(rb, session, run_req, ui, prompter, recorder, run_dir, variables,
+                          operator)
+    engine.failed_steps = [k for k, r in state.steps.items() if r.status == "failed"]
+    how = "after an interruption" if state.status == "interrupted" else (
+        "after the run stopped without an end event (killed?)")
+    recorder.event(ev.RUN_RESUMED, None, actor=operator, note=how, runbook_sha256=rb.sha256,
+                   forced=req.force and rb.sha256 != state.meta.get("sha256"),
+                   torn=replayed.torn)
+    ui.info(f"resuming {state.run_id} {how}")
+    point = resume_point(state, rb, engine, prompter)
+    run = PreparedRun(state.run_id, run_dir, engine, recorder, redactor, req.commit)
+    return drive(run, ui, point)
+
+
+def _runbook_of(state: RunState, session: Session, force: bool) -> Runbook:
+    path = Path(str(state.meta.get("path", "")))
+    if not path.is_file():
+        raise UsageError(f"the runbook of run {state.run_id} is gone: {path}")
+    rb = session.registry.load_path(path)
+    then = str(state.meta.get("sha256", ""))
+    if rb.sha256 != then and not force:
+        raise UsageError(
+            f"the runbook changed since the run began: {path}\n"
+            f"  when the run began: sha256 {then}\n"
+            f"  now:                sha256 {rb.sha256}\n"
+            "resume with --force to continue with the changed runbook")
+    return rb
+
+
+def restore_vars(state: RunState, rb: Runbook, session: Session, prompter: Prompter,
+                 cli_vars: list[str], redactor: Any) -> RunVars:
+    """Inputs, answers and captured values as they were; secret inputs asked again."""
+    from runbookctl.engine import RunVars
+    from runbookctl.inputs import parse_var_options
+    from runbookctl.setup import all_inputs
+
+    specs = {spec.name: spec for spec, _owner in all_inputs(rb, session)}
+    given = parse_var_options(cli_vars)
+    values: dict[str, Any] = {}
+    for item in state.inputs:
+        name = str(item.get("name"))
+        spec = specs.get(name)
+        if spec is not None and spec.secret:
+            values[name] = _secret_input(name, given, prompter)
+            redactor.add(str(values[name]), name)
+        elif spec is not None:
+            values[name] = coerce_value(spec, item.get("value"))
+    for answer in state.answers:
+        if answer.get("kind") == "ask" and answer.get("var"):
+            values[str(answer["var"])] = answer.get("value")
+    variables = RunVars(values=values, run={"id": state.run_id, "operator": state.operator,
+                                            "runbook": state.runbook,
+                                            "started_at": state.run_id[:16]})
+    for key, rec in state.steps.items():
+        values.update(rec.captures)
+        last = rec.commands[-1]["results"] if rec.commands and rec.commands[-1].get("results") else []
+        view = {"status": rec.status, "exit_code": last[0].get("exit_code") if last else None,
+                "stdout": last[0].get("tail", "") if len(last) == 1 else "", "stderr": "",
+                "answer": rec.answers[-1].get("value") if rec.answers else None,
+                "hosts": {h.get("host"): h for h in last}}
+        variables.steps[key] = view
+        short = key.rsplit("/", 1)[-1]
+        variables.steps[short] = view
+        variables.steps[short.replace("-", "_")] = view
+    return variables
+
+
+def _secret_input(name: str, given: dict[str, str], prompter: Prompter) -> str:
+    if name in given:
+        return given[name]
+    if prompter.interactive:
+        return prompter.secret(name, f"{name} (secret input, not stored: enter it again)")
+    raise NoAnswerError(f"input '{name}' is secret and was not stored: resume with --var {name}=...")
+
+
+def find_step(rb: Runbook, key: str, session_load: Any) -> tuple[Runbook, Step]:
+    """The runbook and step a (possibly nested, `child/step`) key names."""
+    head, _, rest = key.partition("/")
+    if not rest:
+        return rb, rb.step(head)
+    for step in rb.steps:
+        if step.action == "include":
+            sub = session_load(step.text)
+            if sub.id == head:
+                return find_step(sub, rest, session_load)
+    raise KeyError(key)
+
+
+def resume_point(state: RunState, rb: Runbook, engine: Engine, prompter: Prompter
+                 ) -> ResumePoint | None:
+    """Where to pick up: after the last finished step, or at the UNKNOWN one as decided."""
+    from runbookctl.engine import NEXT, ResumePoint, flow_from_record
+
+    if not state.path:
+        return None
+    key, status = state.path[-1]
+    rec = state.steps[key]
+    if status != "running":
+        return ResumePoint(key, rerun=False, leave=flow_from_record(rec.leave))
+    owner, step = find_step(rb, key, engine.sv.resolve_runbook)
+    if not rec.command_in_visit:
+        engine.sv.ui.info(f"{key} had not started a command: it runs again")
+        return ResumePoint(key, rerun=True)
+    choice = _unknown_choice(key, step, prompter, engine)
+    if choice == "rerun":
+        return ResumePoint(key, rerun=True)
+    if choice in ("done", "skip"):
+        status_now = "ok" if choice == "done" else "skipped"
+        engine.sv.recorder.event(ev.STEP_FINISHED, key, status=status_now,
+                                 reason=f"marked {choice} on resume", duration=0.0,
+                                 flow={"kind": "next", "target": None, "reason": ""})
+        engine.vars.record_step(step, key, status=status_now)
+        return ResumePoint(key, rerun=False, leave=NEXT)
+    return _marked_failed(engine, owner, step, key)
+
+
+def _marked_failed(engine: Engine, owner: Runbook, step: Step, key: str) -> ResumePoint:
+    from runbookctl.engine import ResumePoint, flow_record
+    from runbookctl.human import after_failure
+
+    reason = "marked failed on resume"
+    decision = engine.decide_failure(owner, step, key, reason)
+    if decision == "retry":
+        return ResumePoint(key, rerun=True)
+    status, flow, why = after_failure(decision, key, reason)
+    engine.sv.recorder.event(ev.STEP_FINISHED, key, status=status, reason=why, duration=0.0,
+                             flow=flow_record(flow))
+    engine.vars.record_step(step, key, status=status)
+    if status == "failed" and flow.kind in ("next", "goto", "end"):
+        engine.failed_steps.append(key)
+    return ResumePoint(key, rerun=False, leave=flow)
+
+
+def _unknown_choice(key: str, step: Step, prompter: Prompter, engine: Engine) -> str:
+    from runbookctl.answers import AnswersPrompter
+
+    question = (f"{key} was running when the run stopped; whether its command finished is "
+                "unknown. What now?")
+    engine.sv.ui.warn(question)
+    if isinstance(prompter, AnswersPrompter):
+        written = prompter.resume_choice(key)
+        if written is not None:
+            engine.sv.recorder.event(ev.ANSWER, key, actor=prompter.actor, kind="resume",
+                                     question=question, value=written, origin="answers-file")
+            return written
+        prompter = prompter.fallback
+    if not prompter.interactive:
+        raise NoAnswerError(
+            f"step '{key}' was running when the run stopped and its outcome is unknown: "
+            f"add \"{key}: {{resume: rerun | done | failed | skip}}\" to an answers file "
+            "(--answers FILE)")
+    answer = prompter.on_failure(key, question, RESUME_CHOICES)
+    engine.record_answer(key, "resume", question, answer)
+    return str(answer.value)

@@ -1,0 +1,173 @@
+"""Crash-safe resume: runs killed at many points continue to completion, each side effect
+happening exactly once for completed steps and per the operator's choice for UNKNOWN ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, cli_env, only_report, only_run_dir, run_cli
+
+pytestmark = pytest.mark.integration
+
+RUNBOOKS = FIXTURES / "resume"
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "out").mkdir()
+    return tmp_path
+
+
+def _args(work: Path, answers: str | None = None) -> list[str]:
+    args = ["--runbooks", str(RUNBOOKS), "run", "counted", "--var", f"out={work / 'out'}",
+            "--no-input", "--report-dir", str(work / "reports")]
+    if answers is not None:
+        (work / "answers.yaml").write_text(answers)
+        args += ["--answers", str(work / "answers.yaml")]
+    return args
+
+
+def _resume(work: Path, answers: str | None = None, *extra: str) -> tuple[int, str]:
+    args = ["--runbooks", str(RUNBOOKS), "resume", "--no-input", *extra]
+    if answers is not None:
+        (work / "resume.yaml").write_text(answers)
+        args += ["--answers", str(work / "resume.yaml")]
+    result = run_cli(args, cwd=work, state=work / "state")
+    return result.code, result.output
+
+
+def _log(work: Path) -> list[str]:
+    return (work / "out" / "log").read_text().splitlines()
+
+
+def _kill_during_two(work: Path) -> None:
+    """Start a run, SIGKILL it while step two's command sleeps, then kill that command too."""
+    (work / "out" / "slow").write_text("")
+    proc = subprocess.Popen([sys.executable, "-m", "runbookctl", *_args(work, "gate: yes\n")],
+                            cwd=work, env=cli_env(work / "state"), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid_file = work / "out" / "two.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "step two never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    os.killpg(int(pid_file.read_text()), signal.SIGKILL)  # its command outlived it
+    (work / "out" / "slow").unlink()
+
+
+@pytest.mark.parametrize(("choice", "expected", "status"), [
+    ("rerun", ["one", "two-start", "two-start", "two-end", "three"], "ok"),
+    ("done", ["one", "two-start", "three"], "ok"),
+    ("skip", ["one", "two-start", "three"], "skipped"),
+])
+def test_killed_mid_command_resumes_per_the_operators_choice(
+        work: Path, choice: str, expected: list[str], status: str) -> None:
+    _kill_during_two(work)
+    assert _log(work) == ["one", "two-start"]
+    code, out = _resume(work, f"two: {{resume: {choice}}}\ngate: yes\n")
+    assert code == 0, out
+    assert _log(work) == expected, out
+    assert "Report:" in out, out
+    report = only_report(work / "reports")
+    assert 'status: "completed"' in report
+    assert "run resumed" in report
+    events = [json.loads(x) for x in (only_run_dir(work / "state") / "journal.jsonl")
+              .read_text().splitlines()]
+    finished = [e for e in events if e["type"] == "step_finished" and e["step"] == "two"]
+    assert finished[-1]["data"]["status"] == status
+
+
+def test_unknown_step_without_an_answer_exits_2_naming_the_key(work: Path) -> None:
+    _kill_during_two(work)
+    code, out = _resume(work)
+    assert code == 2
+    assert "two: {resume: rerun | done | failed | skip}" in out
+    assert _log(work) == ["one", "two-start"]
+
+
+def test_marked_failed_follows_the_failure_policy(work: Path) -> None:
+    _kill_during_two(work)
+    code, out = _resume(work, "two: {resume: failed, on_failure: skip}\ngate: yes\n")
+    assert code == 0, out
+    assert _log(work) == ["one", "two-start", "three"]
+
+
+def test_stopped_at_an_unanswered_prompt_resumes_without_rerunning_anything(work: Path) -> None:
+    result = run_cli(_args(work), cwd=work, state=work / "state")
+    assert result.code == 2 and "gate" in result.output
+    assert _log(work) == ["one", "two-start", "two-end"]
+    code, out = _resume(work, "gate: yes\n")
+    assert code == 0, out
+    assert _log(work) == ["one", "two-start", "two-end", "three"]
+    report = only_report(work / "reports")
+    assert "interrupted" in report and "run resumed" in report
+
+
+def _complete_then_cut(work: Path, keep_until: str) -> Path:
+    """A finished run whose journal is cut just after the first `keep_until` event of step two."""
+    result = run_cli(_args(work, "gate: yes\n"), cwd=work, state=work / "state")
+    assert result.code == 0, result.output
+    journal = only_run_dir(work / "state") / "journal.jsonl"
+    lines = journal.read_text().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines)
+               if json.loads(line)["type"] == keep_until and json.loads(line)["step"] == "two")
+    journal.write_text("".join(lines[: cut + 1]))
+    (work / "out" / "log").write_text("one\ntwo-start\ntwo-end\n")
+    return journal
+
+
+def test_killed_after_the_command_exited_before_its_end_event(work: Path) -> None:
+    _complete_then_cut(work, "command_finished")
+    code, out = _resume(work, "two: {resume: done}\ngate: yes\n")
+    assert code == 0, out
+    assert _log(work) == ["one", "two-start", "two-end", "three"]
+
+
+def test_killed_after_a_step_finished_continues_with_the_next_one(work: Path) -> None:
+    _complete_then_cut(work, "step_finished")
+    code, out = _resume(work, "gate: yes\n")
+    assert code == 0, out
+    assert _log(work) == ["one", "two-start", "two-end", "three"]
+
+
+def test_torn_last_event_is_reported_and_earlier_events_kept(work: Path) -> None:
+    journal = _complete_then_cut(work, "step_finished")
+    with journal.open("a") as fh:
+        fh.write('{"seq": 99, "ts": "2026-')  # killed in the middle of writing an event
+    code, out = _resume(work, "gate: yes\n")
+    assert code == 0, out
+    assert "incomplete" in out
+    assert _log(work) == ["one", "two-start", "two-end", "three"]
+    verified = run_cli(["verify", str(journal)], cwd=work, state=work / "state")
+    assert verified.code == 0, verified.output
+
+
+def test_resume_refuses_a_changed_runbook_unless_forced(work: Path, tmp_path: Path) -> None:
+    runbooks = tmp_path / "rb"
+    runbooks.mkdir()
+    (runbooks / "counted.yaml").write_text((RUNBOOKS / "counted.yaml").read_text())
+    args = ["--runbooks", str(runbooks), "run", "counted", "--var", f"out={work / 'out'}",
+            "--no-input", "--report-dir", str(work / "reports")]
+    assert run_cli(args, cwd=work, state=work / "state").code == 2
+    path = runbooks / "counted.yaml"
+    path.write_text(path.read_text().replace("Continue to step three?", "Go on?"))
+    result = run_cli(["--runbooks", str(runbooks), "resume", "--no-input"], cwd=work,
+                     state=work / "state")
+    assert result.code == 2
+    assert "the runbook changed since the run began" in result.output
+    assert result.output.count("sha256 ") == 2
+    (work / "go.yaml").write_text("gate: yes\n")
+    forced = run_cli(["--runbooks", str(runbooks), "resume", "--no-input", "--force",
+                      "--answers", str(work / "go.yaml")], cwd=work, state=work / "state")
+    assert forced.code == 0, forced.output
+    assert _log(work)[-1] == "three"
