@@ -96,6 +96,7 @@ def _shell(name: str | None) -> str:
 
 def _confirm(engine: Engine, step: Step, key: str, spec: CommandSpec) -> tuple[str, Flow, str] | None:
     question = render_text(step.confirm, engine.vars.scope(), "question") if step.confirm else ""
+    question = engine.sv.redactor.mask(question)
     question = question or f"Run this command{' on ' + ', '.join(spec.hosts) if spec.hosts else ''}?"
     engine.sv.ui.command(spec.display, list(spec.hosts) or None)
     if engine.opts.dry_run and not step.readonly:

@@ -22,16 +22,22 @@ def handle(fn: Callable[[], int | None]) -> int:
         print(f"{errors} error(s)", file=sys.stderr)
         return int(exc.exit_code)
     except RunbookctlError as exc:
-        print(f"runbookctl: {exc.message}", file=sys.stderr)
+        print(f"runbookctl: {_masked(exc.message)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("runbookctl: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: keep the details, show one line
         log = write_crash_log()
-        print(f"runbookctl: internal error: {exc!r}\n  crash log: {log}", file=sys.stderr)
+        print(f"runbookctl: internal error: {_masked(repr(exc))}\n  crash log: {log}", file=sys.stderr)
         return int(ExitCode.INTERNAL)
     return int(code or 0)
+
+
+def _masked(text: str) -> str:
+    from runbookctl.redact import mask_active
+
+    return mask_active(text)
 
 
 def write_crash_log() -> Path | None:
@@ -41,7 +47,7 @@ def write_crash_log() -> Path | None:
         folder = cfg.state_dir(cfg.Config()) / "crash"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
-        path.write_text(traceback.format_exc(), encoding="utf-8")
+        path.write_text(_masked(traceback.format_exc()), encoding="utf-8")
         return path
     except OSError:
         return None

@@ -29,8 +29,13 @@ def run_human_step(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str
     return handler[step.action](engine, step, key)
 
 
+def _shown(engine: Engine, source: str, what: str) -> str:
+    """Render text a person will see; secrets masked (they are in scope for commands only)."""
+    return engine.sv.redactor.mask(render_text(source, engine.vars.scope(), what))
+
+
 def _confirm(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
-    question = render_text(step.text, engine.vars.scope(), "question")
+    question = _shown(engine, step.text, "question")
     if engine.opts.dry_run:
         engine.sv.ui.skip(f"dry run: would ask {question!r}")
         return SKIPPED, NEXT, "dry run: not asked"
@@ -45,7 +50,7 @@ def _confirm(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
 
 
 def _ask(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
-    question = render_text(step.text, engine.vars.scope(), "question")
+    question = _shown(engine, step.text, "question")
     spec = step.answer or InputSpec(name=step.var or step.id.replace("-", "_"))
     if engine.opts.dry_run:
         engine.vars.values[spec.name] = f"<{spec.name}>"
@@ -61,7 +66,7 @@ def _ask(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
 
 
 def _manual(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
-    text = render_text(step.text, engine.vars.scope(), "instruction")
+    text = _shown(engine, step.text, "instruction")
     engine.sv.ui.block(step.label, text)
     if engine.opts.dry_run:
         return SKIPPED, NEXT, "dry run: not asked"
@@ -103,7 +108,7 @@ def _message(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
         if found is None:
             return FAILED, Flow("fail", reason=f"template {source} not found"), "template not found"
         source = found
-    text = engine.sv.redactor.mask(render_text(source, engine.vars.scope(), "message"))
+    text = _shown(engine, source, "message")
     engine.sv.ui.block(step.label, text)
     engine.sv.recorder.event(ev.MESSAGE, key, text=text, template=step.text.strip()
                              if is_template_name(step.text) else None)

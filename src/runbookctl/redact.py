@@ -276,3 +276,17 @@ def sanitize_terminal(text: str) -> str:
     if _CONTROL_RE.search(text) is None:
         return text
     return text.replace("\r\n", "\n").translate(_VISIBLE)
+
+
+# The redactor of the run in progress: the error handler masks messages with it,
+# so a secret in an error (a bad secret input, a failed command line) is never shown.
+_ACTIVE: list[Redactor] = []
+
+
+def set_active(redactor: Redactor) -> None:
+    _ACTIVE[:] = [redactor]
+
+
+def mask_active(text: str) -> str:
+    """Mask `text` with the current run's secrets (unchanged outside a run)."""
+    return _ACTIVE[0].mask(text) if _ACTIVE else text

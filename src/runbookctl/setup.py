@@ -93,7 +93,8 @@ def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter
         try:
             value = coerce_value(spec, raw)
         except ValueError as exc:
-            raise UsageError(f"input {exc} (from {origin})") from None
+            shown = f"{spec.name}: the value does not fit (secret: not shown)" if spec.secret else exc
+            raise UsageError(f"input {shown} (from {origin})") from None
         out.append((spec, value, origin))
     return out
 
@@ -139,7 +140,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     from runbookctl.journal import Journal
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
-    from runbookctl.redact import Redactor
+    from runbookctl.redact import Redactor, set_active
 
     operator = operator_name(req, session)
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
@@ -150,6 +151,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     secrets = resolve_secrets(rb, prompter)
     inputs = resolve_inputs(req, all_inputs(rb, session), prompter)
     redactor = Redactor()
+    set_active(redactor)
     for name, value, _origin in secrets:
         redactor.add(value, name)
     for spec, value, _origin in inputs:
@@ -186,6 +188,7 @@ def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompte
     from runbookctl.engine import Engine, Options, Services
     from runbookctl.executors.local import LocalExecutor
 
+    ui.masker = recorder.redactor
     for name in recorder.redactor.ignored:
         ui.warn(f"secret {name} is shorter than 4 characters and cannot be masked reliably")
     services = Services(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from runbookctl.executors.base import LOCAL
+from runbookctl.executors.base import LOCAL, Masker
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,6 +21,10 @@ class UI:
         self._console: Console | None = None
         self.quiet = quiet
         self._partial: dict[tuple[str, str], str] = {}
+        self.masker: Masker | None = None  # set once a run knows its secrets
+
+    def _mask(self, text: str) -> str:
+        return self.masker.mask(text) if self.masker is not None else text
 
     @property
     def console(self) -> Console:
@@ -31,7 +35,7 @@ class UI:
         return self._console
 
     def _print(self, *parts: Any, **kw: Any) -> None:
-        self.console.print(*parts, **kw)
+        self.console.print(*(self._mask(p) if isinstance(p, str) else p for p in parts), **kw)
 
     def step(self, key: str, title: str, action: str) -> None:
         shown = "" if title in (key, key.rsplit("/", 1)[-1]) else f" [bold]{_esc(title)}[/]"
@@ -81,7 +85,7 @@ class UI:
         from rich.panel import Panel
         from rich.text import Text
 
-        self._print(Panel(Text(text), title=_esc(title), expand=False))
+        self._print(Panel(Text(self._mask(text)), title=_esc(self._mask(title)), expand=False))
 
     def summary(self, status: str, report: str | None, run_id: str) -> None:
         color = {"completed": "green", "interrupted": "yellow"}.get(status, "red")

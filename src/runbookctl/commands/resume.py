@@ -58,7 +58,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl.journal import Journal, read_journal
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
-    from runbookctl.redact import Redactor
+    from runbookctl.redact import Redactor, set_active
     from runbookctl.setup import PreparedRun, build_engine, resolve_secrets
     from runbookctl.state import replay
 
@@ -77,6 +77,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
                              no_input=req.no_input)
     redactor = Redactor()
+    set_active(redactor)
     secrets = resolve_secrets(rb, prompter)
     for name, value, _origin in secrets:
         redactor.add(value, name)
