@@ -110,6 +110,9 @@ class Step:
     answer: InputSpec | None = None
     # where each key of the step was written, for runtime errors
     key_pos: Mapping[str, Pos] = field(default_factory=dict)
+    # where each value was written, by key path inside the step (`run`, `next`,
+    # `next[1].goto`, `next[1].if`, `env.PGHOST`), for validate's carets
+    value_pos: Mapping[str, Pos] = field(default_factory=dict)
 
     @property
     def is_command(self) -> bool:

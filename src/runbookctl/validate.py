@@ -1,0 +1,231 @@
+"""Semantic checks of a loaded runbook: duplicate step ids, jumps to missing
+steps, unreachable steps, loops with no way out, includes (unknown runbooks,
+cycles) and every template and expression (names.py). Also the answers-file
+check (answercheck.py), re-exported here.
+
+A loop "has a way out" when some step in it can go to a step outside it or to
+the end. Aborting (a failed step, a 'no' with on_no: abort) does not count: a
+loop that only ends by failing is a mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator
+from typing import TYPE_CHECKING
+
+from runbookctl.answercheck import check_answers_file
+from runbookctl.errors import Problem
+from runbookctl.fields import did_you_mean
+from runbookctl.graph import edges
+from runbookctl.model import END, Pos, Runbook, Step
+from runbookctl.names import Scope, check_sources
+from runbookctl.schema import ON_FAILURE_WORDS, ON_NO_WORDS
+from runbookctl.yamlpos import problem
+
+if TYPE_CHECKING:
+    Resolve = Callable[[str], Runbook | None]
+
+__all__ = ["check_answers_file", "check_runbook", "scope_of"]
+
+
+def check_runbook(rb: Runbook, text: str, *, resolve_runbook: Callable[[str], Runbook | None],
+                  template_source: Callable[[str], str | None],
+                  known_runbooks: Collection[str] = ()) -> list[Problem]:
+    """Every semantic problem (errors and warnings) of `rb`, whose source is `text`.
+
+    `known_runbooks` (ids on the search path) only improves include messages.
+    """
+    out = [*_duplicates(rb, text), *_jumps(rb, text)]
+    if not out:
+        # A misspelt jump would also make its intended target "unreachable": fix jumps first.
+        out += _flow(rb, text)
+    out += _includes(rb, text, resolve_runbook, known_runbooks)
+    out += check_sources(rb, text, scope_of(rb, resolve_runbook), template_source)
+    return sorted(out, key=lambda p: (p.pos.line, p.pos.col, p.message))
+
+
+def scope_of(rb: Runbook, resolve_runbook: Callable[[str], Runbook | None]) -> Scope:
+    """The names templates of `rb` may use: inputs, secrets, captures and answers of
+    `rb` and of the runbooks it includes, and the step ids `steps.<id>` may name."""
+    names: set[str] = set()
+    step_keys: set[str] = set()
+    for book in _with_includes(rb, resolve_runbook):
+        names |= {spec.name for spec in book.inputs} | {s.name for s in book.secrets}
+        names |= {s.capture for s in book.steps if s.capture}
+        names |= {s.var for s in book.steps if s.var}
+        step_keys |= {s.id for s in book.steps} | {s.id.replace("-", "_") for s in book.steps}
+    return Scope(frozenset(names), frozenset(step_keys))
+
+
+def _with_includes(rb: Runbook, resolve: Resolve) -> Iterator[Runbook]:
+    seen = {rb.id}
+    todo = [rb]
+    while todo:
+        book = todo.pop()
+        yield book
+        for step in book.steps:
+            if step.action == "include" and step.text not in seen:
+                seen.add(step.text)
+                sub = resolve(step.text)
+                if sub is not None:
+                    todo.append(sub)
+
+
+def _kp(rb: Runbook, step: Step) -> str:
+    """`steps[N]` of `step` (by identity: two steps may be equal field for field)."""
+    index = next(i for i, s in enumerate(rb.steps) if s is step)
+    return f"steps[{index}]"
+
+
+def _duplicates(rb: Runbook, text: str) -> list[Problem]:
+    first: dict[str, Step] = {}
+    out = []
+    for index, step in enumerate(rb.steps):
+        if step.id in first:
+            where = first[step.id].value_pos.get("id", first[step.id].pos)
+            out.append(problem(text, step.value_pos.get("id", step.pos),
+                               f"duplicate step id '{step.id}' (first used at line {where.line}, "
+                               f"column {where.col})", f"steps[{index}].id"))
+        else:
+            first[step.id] = step
+    return out
+
+
+def _jumps(rb: Runbook, text: str) -> list[Problem]:
+    """Every next / on_failure / on_no naming a step that does not exist."""
+    ids = set(rb.step_ids)
+    out = []
+    for index, step in enumerate(rb.steps):
+        kp = f"steps[{index}]"
+        for rel, target, words in _targets(step):
+            if target in ids or target in words:
+                continue
+            pos = step.value_pos.get(rel, step.at(rel.split("[")[0]))
+            hint = did_you_mean(target, [*rb.step_ids, *words])
+            also = "" if hint else f"; use a step id or {', '.join(words)}"
+            out.append(problem(text, pos, f"{rel.split('[')[0]}: no step '{target}' in this "
+                               f"runbook{hint}{also}", f"{kp}.{rel}"))
+    return out
+
+
+def _targets(step: Step) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """(key path in the step, target, words allowed besides step ids) of each jump."""
+    for i, branch in enumerate(step.next):
+        rel = f"next[{i}].goto" if f"next[{i}].goto" in step.value_pos else "next"
+        yield rel, branch.goto, (END,)
+    if step.on_failure not in ON_FAILURE_WORDS:
+        yield "on_failure", step.on_failure, ON_FAILURE_WORDS
+    if step.on_no not in ON_NO_WORDS:
+        yield "on_no", step.on_no, ON_NO_WORDS
+
+
+# --- the step graph ----------------------------------------------------------
+
+
+def _adjacency(rb: Runbook) -> dict[str, set[str]]:
+    """Step id -> where it can go: step ids and END (ABORT and missing steps left out)."""
+    ids = set(rb.step_ids)
+    adj: dict[str, set[str]] = {sid: set() for sid in rb.step_ids}
+    for edge in edges(rb):
+        if edge.dst in ids or edge.dst == END:
+            adj[edge.src].add(edge.dst)
+    return adj
+
+
+def _flow(rb: Runbook, text: str) -> list[Problem]:
+    adj = _adjacency(rb)
+    reached = _reachable(rb.steps[0].id, adj)
+    out = []
+    for i, step in enumerate(rb.steps):
+        if step.id not in reached:
+            out.append(problem(text, step.pos, f"step '{step.id}' can never run: no path from the "
+                               f"first step leads to it (add a `next` or jump to it, or remove it)",
+                               f"steps[{i}]"))
+    for loop in _closed_loops(adj, reached):
+        out.append(_loop_problem(rb, text, loop))
+    return out
+
+
+def _reachable(start: str, adj: dict[str, set[str]]) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _closed_loops(adj: dict[str, set[str]], reached: set[str]) -> list[set[str]]:
+    """Strongly connected groups of reached steps (or a step jumping to itself) that
+    have no edge to a step outside the group nor to the end."""
+    reach = {sid: _reachable(sid, adj) for sid in adj if sid in reached}
+    done: set[str] = set()
+    loops = []
+    for sid in adj:
+        if sid not in reached or sid in done:
+            continue
+        group = {other for other in reach[sid] if other in reach and sid in reach[other]}
+        done |= group
+        cyclic = len(group) > 1 or sid in adj[sid]
+        if cyclic and all(adj[member] <= group for member in group):
+            loops.append(group)
+    return loops
+
+
+def _loop_problem(rb: Runbook, text: str, group: set[str]) -> Problem:
+    members = [s for s in rb.steps if s.id in group]
+    last = members[-1]  # the step that jumps back: where a way out is usually missing
+    key = next((k for k in ("next", "on_failure", "on_no") if k in last.value_pos), None)
+    pos: Pos = last.value_pos[key] if key else last.pos
+    if len(members) == 1:
+        msg = f"step '{last.id}' loops to itself with no way out"
+    else:
+        msg = f"loop with no way out: steps {', '.join(s.id for s in members)} only lead to each other"
+    msg += " (add a condition to `next`, or a step outside the loop or `end` to go to)"
+    return problem(text, pos, msg, f"{_kp(rb, last)}.{key}" if key else _kp(rb, last))
+
+
+# --- includes ----------------------------------------------------------------
+
+
+def _includes(rb: Runbook, text: str, resolve: Resolve, known: Collection[str]) -> list[Problem]:
+    out = []
+    for step in rb.steps:
+        if step.action != "include":
+            continue
+        kp = f"{_kp(rb, step)}.include"
+        pos = step.value_pos.get("include", step.pos)
+        target = step.text
+        cycle = _cycle_through(rb.id, target, resolve, [rb.id], set())
+        if cycle:
+            out.append(problem(text, pos, f"include cycle: {' → '.join(cycle)}", kp))
+        elif resolve(target) is None:
+            out.append(problem(text, pos, _missing(target, known), kp))
+    return out
+
+
+def _missing(target: str, known: Collection[str]) -> str:
+    if target in known:
+        return f"include: runbook '{target}' has problems of its own (runbookctl validate {target})"
+    return f"include: no runbook '{target}' on the search path{did_you_mean(target, known)}"
+
+
+def _cycle_through(root: str, target: str, resolve: Resolve, trail: list[str],
+                   seen: set[str]) -> list[str] | None:
+    """The include path from `root` back to itself through `target`, if there is one."""
+    trail = [*trail, target]
+    if target == root:
+        return trail
+    if target in seen:
+        return None
+    seen.add(target)
+    sub = resolve(target)
+    for step in sub.steps if sub is not None else ():
+        if step.action == "include":
+            found = _cycle_through(root, step.text, resolve, trail, seen)
+            if found:
+                return found
+    return None
+
