@@ -85,7 +85,8 @@ class UI:
         from rich.panel import Panel
         from rich.text import Text
 
-        self._print(Panel(Text(self._mask(text)), title=_esc(self._mask(title)), expand=False))
+        panel = Panel(Text(self._mask(text)), title=_esc(self._mask(title)), expand=False)
+        self._print(panel, soft_wrap=False)  # wrap long instructions inside the box
 
     def summary(self, status: str, report: str | None, run_id: str) -> None:
         color = {"completed": "green", "interrupted": "yellow"}.get(status, "red")
