@@ -51,24 +51,36 @@ def render_state(state: RunState, template_dirs: list[Path] | None = None) -> st
     return render_report(state, report_template(template_dirs), __version__)
 
 
+def final_text(state: RunState, template_dirs: list[Path] | None = None,
+               redactor: Redactor | None = None) -> tuple[str, list[str]]:
+    """The report exactly as written: rendered, masked, token-scanned, escapes made inert.
+
+    `verify` compares a report file with this, so both must go through here.
+    """
+    from runbookctl.redact import sanitize_terminal, scan_tokens
+
+    text = render_state(state, template_dirs)
+    if redactor is not None:
+        text = redactor.mask(text)
+    text, kinds = scan_tokens(text)
+    return sanitize_terminal(text), kinds
+
+
 def write_run_report(run_dir: Path, redactor: Redactor | None, ui: UI,
                      output: Path | None = None, template_dirs: list[Path] | None = None
                      ) -> Path | None:
     """Render and write the report; never raises for a broken journal (warns instead)."""
-    from runbookctl.redact import scan_tokens
     from runbookctl.report import write_report
 
     try:
         state = load_state(run_dir)
-        text = render_state(state, template_dirs)
+        text, kinds = final_text(state, template_dirs, redactor)
     except Exception as exc:  # the report must not hide the run's own outcome
         ui.warn(f"could not render the report: {exc}")
         return None
-    if redactor is not None:
-        text = redactor.mask(text)
     path = output or default_report_path(state)
     try:
-        kinds = write_report(path, text, scan_tokens)
+        write_report(path, text, None)
     except OSError as exc:
         ui.warn(f"could not write the report {path}: {exc}")
         return None

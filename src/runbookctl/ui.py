@@ -24,7 +24,10 @@ class UI:
         self.masker: Masker | None = None  # set once a run knows its secrets
 
     def _mask(self, text: str) -> str:
-        return self.masker.mask(text) if self.masker is not None else text
+        """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
+        from runbookctl.redact import sanitize_terminal
+
+        return sanitize_terminal(self.masker.mask(text) if self.masker is not None else text)
 
     @property
     def console(self) -> Console:

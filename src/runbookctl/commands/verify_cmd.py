@@ -46,7 +46,7 @@ def _journal_for_report(session: Session, report: Path, meta: dict[str, Any]) ->
 
 def _report_problems(report: Path, journal: Path, session: Session) -> list[str]:
     from runbookctl.journal import read_journal
-    from runbookctl.reporting import render_state
+    from runbookctl.reporting import final_text
     from runbookctl.state import replay
 
     text = report.read_text(encoding="utf-8")
@@ -65,9 +65,7 @@ def _report_problems(report: Path, journal: Path, session: Session) -> list[str]
     if meta.get("run_id") != state.run_id:
         problems.append(f"{report}: run_id {meta.get('run_id')} is not the journal's {state.run_id}")
     if not problems and meta.get("runbookctl_version") == __version__:
-        from runbookctl.redact import scan_tokens
-
-        expected, _kinds = scan_tokens(render_state(state, session.registry.template_dirs))
+        expected, _kinds = final_text(state, session.registry.template_dirs)
         if expected != text:
             problems.append(f"{report}: the body differs from what its journal renders "
                             f"(line {_first_difference(expected, text)}): edited after it was written")
