@@ -29,7 +29,7 @@ steps:
   - id: split
     run: |
       printf '%s' "$RB_TOKEN" | head -c 7; sleep 0.3
-      printf '%s\n' "$RB_TOKEN" | tail -c +8
+      printf '%s\\n' "$RB_TOKEN" | tail -c +8
   - id: encoded
     run: |
       printf '%s' "$RB_TOKEN" | base64
