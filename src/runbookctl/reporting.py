@@ -57,13 +57,32 @@ def final_text(state: RunState, template_dirs: list[Path] | None = None,
 
     `verify` compares a report file with this, so both must go through here.
     """
-    from runbookctl.redact import sanitize_terminal, scan_tokens
+    from runbookctl.redact import sanitize_terminal
 
     text = render_state(state, template_dirs)
     if redactor is not None:
         text = redactor.mask(text)
-    text, kinds = scan_tokens(text)
+    text, kinds = _scan_sections(text)
     return sanitize_terminal(text), kinds
+
+
+def _scan_sections(text: str) -> tuple[str, list[str]]:
+    """Mask token-like strings section by section, to say which step each was in."""
+    import re
+
+    from runbookctl.redact import scan_tokens
+
+    out: list[str] = []
+    found: list[str] = []
+    for part in re.split(r"(?m)^(?=##+ )", text):
+        masked, kinds = scan_tokens(part)
+        out.append(masked)
+        step = re.match(r"### \S+ `([^`]+)`", part)
+        section = re.match(r"##+ (.+)", part)
+        where = f"step {step.group(1)}" if step else (
+            f"section {section.group(1).strip()}" if section else "header")
+        found += [f"{kind} in {where}" for kind in kinds]
+    return "".join(out), found
 
 
 def write_run_report(run_dir: Path, redactor: Redactor | None, ui: UI,

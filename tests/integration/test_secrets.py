@@ -77,4 +77,4 @@ def test_secret_never_leaks_anywhere(tmp_path: Path) -> None:
             assert form not in text, (form, where)
     report = next((tmp_path / "reports").rglob("*.md")).read_text()
     assert STRIPE not in report
-    assert "Stripe key" in result.output  # the token scan warned
+    assert "Stripe key in step stripe" in result.output  # the token scan warned, naming the step
