@@ -33,6 +33,7 @@ class PreparedRun:
     recorder: Recorder
     redactor: Redactor
     commit: bool
+    template_dirs: list[Path] | None = None
 
 
 def all_inputs(rb: Runbook, session: Session, seen: set[str] | None = None
@@ -179,7 +180,8 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     variables = RunVars(values=scope, run={"id": run_id, "operator": operator,
                                            "runbook": rb.id, "started_at": run_id[:16]})
     engine = build_engine(rb, session, req, ui, prompter, recorder, run_dir, variables, operator)
-    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit)
+    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit,
+                       session.registry.template_dirs)
 
 
 def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompter: Prompter,

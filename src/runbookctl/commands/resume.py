@@ -94,7 +94,8 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
                    torn=replayed.torn)
     ui.info(f"resuming {state.run_id} {how}")
     point = resume_point(state, rb, engine, prompter)
-    run = PreparedRun(state.run_id, run_dir, engine, recorder, redactor, req.commit)
+    run = PreparedRun(state.run_id, run_dir, engine, recorder, redactor, req.commit,
+                      session.registry.template_dirs)
     return drive(run, ui, point)
 
 

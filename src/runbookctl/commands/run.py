@@ -141,11 +141,12 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
         except JournalError as exc:
             ui.fail(exc.message)
             code = ExitCode.FAILED
-    report = write_run_report(run.run_dir, run.redactor, ui)
+    report = write_run_report(run.run_dir, run.redactor, ui, template_dirs=run.template_dirs)
     if run.commit and report is not None:
         from runbookctl.gitcommit import commit_report
+        from runbookctl.reporting import load_state
 
-        commit_report(report, run.run_dir, ui)
+        commit_report(report, run.run_dir, load_state(run.run_dir), ui)
     ui.summary(status, str(report) if report else None, run.run_id)
     if status == "interrupted":
         ui.info(f"resume with: runbookctl resume {run.run_id}")

@@ -1,0 +1,83 @@
+"""--commit in a throwaway post-mortem repo: one commit per run with only the report and its
+journal, whatever else is dirty; verify accepts the committed copies; never pushes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "postmortems"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "oncall@example.com")
+    git(repo, "config", "user.name", "On Call")
+    (repo / "README.md").write_text("post-mortems\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-qm", "init")
+    return repo
+
+
+def _run(tmp_path: Path, repo: Path) -> str:
+    out = tmp_path / f"out-{len(list(tmp_path.glob('out-*')))}"
+    out.mkdir()
+    (tmp_path / "answers.yaml").write_text("gate: yes\n")
+    result = run_cli(["--runbooks", str(FIXTURES / "resume"), "run", "counted", "--var",
+                      f"out={out}", "--no-input", "--answers", str(tmp_path / "answers.yaml"),
+                      "--report-dir", str(repo / "incidents"), "--commit", "--incident", "INC-7"],
+                     cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 0, result.output
+    return result.output
+
+
+def test_each_run_is_one_commit_of_only_its_report_and_journal(tmp_path: Path,
+                                                               repo: Path) -> None:
+    (repo / "draft.md").write_text("work in progress\n")  # untracked
+    (repo / "README.md").write_text("edited, not staged\n")  # dirty
+    (repo / "staged.md").write_text("staged by the user\n")
+    git(repo, "add", "staged.md")
+    _run(tmp_path, repo)
+    _run(tmp_path, repo)
+    log = git(repo, "log", "--format=%s").splitlines()
+    assert len(log) == 3
+    assert log[0].startswith("runbookctl: counted completed in ")
+    for rev in ("HEAD", "HEAD~1"):
+        files = git(repo, "show", "--name-only", "--format=", rev).split()
+        assert len(files) == 2
+        assert files[0].startswith("incidents/") and files[0].endswith(".journal.jsonl")
+        assert files[1].endswith(".md")
+    status = git(repo, "status", "--porcelain")
+    assert "A  staged.md" in status and " M README.md" in status and "?? draft.md" in status
+    assert git(repo, "branch", "-r") == ""  # nothing pushed anywhere
+    body = git(repo, "log", "-1", "--format=%b")
+    assert "INC-7" in body
+
+
+def test_verify_accepts_the_committed_copy(tmp_path: Path, repo: Path) -> None:
+    _run(tmp_path, repo)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    report = next((clone / "incidents").glob("*.md"))
+    result = run_cli(["verify", str(report)], cwd=tmp_path, state=tmp_path / "empty-state")
+    assert result.code == 0, result.output
+    assert "intact" in result.output
+
+
+def test_report_dir_outside_a_repository_says_so(tmp_path: Path) -> None:
+    outside = tmp_path / "plain"
+    output = _run(tmp_path, outside)
+    assert "not inside a git repository" in output
+    assert list(outside.glob("incidents/*.md"))
