@@ -324,14 +324,60 @@ def weekly_cmd(
 @app.command("runs")
 def runs_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", metavar="N", help="Show at most N runs, newest first.")
-    ] = 20,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="At most N runs, newest first.")] = 20,
+    runbook: Annotated[
+        str | None,
+        typer.Option("--runbook", metavar="ID", help="Only runs of this runbook.", show_default=False),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="Only runs that ended so: completed, failed, aborted, interrupted, running.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Only runs started after a date (2026-11-01) or an age ago (7d, 12h).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run history from the state dir: id, runbook, status, operator, started, duration."""
     from runbookctl.commands import history
 
-    _guard(lambda: history.list_runs(_session(), _ui(), as_json=as_json, limit=limit))
+    _guard(
+        lambda: history.list_runs(
+            _session(), _ui(), as_json=as_json, limit=limit, runbook=runbook, status=status, since=since
+        )
+    )
+
+
+@app.command("stats")
+def stats_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            "--reports",
+            metavar="DIR",
+            help="Read the journal copies committed under DIR (a post-mortem repo) instead of the state dir.",
+            show_default=False,
+        ),
+    ] = None,
+    runbook: Annotated[
+        str | None, typer.Option("--runbook", metavar="ID", help="Only this runbook.", show_default=False)
+    ] = None,
+) -> None:
+    """Per runbook and month: runs, completion rate, time to resolve (median, p90), most-failed steps."""
+    from runbookctl.commands import stats
+
+    _guard(lambda: stats.stats(_session(), _ui(), as_json=as_json, reports=reports, runbook=runbook))
 
 
 @app.command("report")
@@ -360,13 +406,21 @@ def report_cmd(
 def resume_cmd(
     run_id: Annotated[
         str | None,
-        typer.Argument(metavar="[RUN_ID]", help="Run id or unique prefix (default: the latest "
-                       "unfinished run).", show_default=False),
+        typer.Argument(
+            metavar="[RUN_ID]",
+            help="Run id or unique prefix (default: the latest unfinished run).",
+            show_default=False,
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Resume even though the runbook file "
-                                        "changed since the run began.")] = False,
-    var: Var = None, answers: Answers = None, yes: Yes = False, no_input: NoInput = False,
-    operator: Operator = None, commit: Commit = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Resume even though the runbook file changed since the run began.")
+    ] = False,
+    var: Var = None,
+    answers: Answers = None,
+    yes: Yes = False,
+    no_input: NoInput = False,
+    operator: Operator = None,
+    commit: Commit = False,
 ) -> None:
     """Continue an interrupted run where it stopped; completed steps never run again.
 
@@ -375,15 +429,25 @@ def resume_cmd(
     """
     from runbookctl.commands.resume import ResumeRequest, resume_command
 
-    req = ResumeRequest(run_id=run_id, force=force, answers=answers, yes=yes, no_input=no_input,
-                        operator=operator, variables=var or [], commit=commit)
+    req = ResumeRequest(
+        run_id=run_id,
+        force=force,
+        answers=answers,
+        yes=yes,
+        no_input=no_input,
+        operator=operator,
+        variables=var or [],
+        commit=commit,
+    )
     _guard(lambda: resume_command(req, _session(), _ui()))
 
 
 @app.command("verify")
 def verify_cmd(
-    target: Annotated[str, typer.Argument(metavar="REPORT_OR_RUN", help="A report file, a journal "
-                                          "file, a run dir or a run id.")],
+    target: Annotated[
+        str,
+        typer.Argument(metavar="REPORT_OR_RUN", help="A report file, a journal file, a run dir or a run id."),
+    ],
 ) -> None:
     """Check a run's journal hash chain, and that a report matches its journal.
 

@@ -48,10 +48,41 @@ def summary(state: RunState) -> dict[str, Any]:
             "duration": round(state.duration, 1), "incident": state.incident}
 
 
-def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int) -> int:
+def parse_since(value: str | None) -> str | None:
+    """`--since`: a date (2026-11-01), or an age like 7d, 12h, 30m; as a UTC timestamp prefix."""
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    if not value:
+        return None
+    match = re.fullmatch(r"(\d+)([dhm])", value.strip())
+    if match:
+        n, unit = int(match.group(1)), match.group(2)
+        delta = {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+        return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%S")
+    try:
+        return datetime.fromisoformat(value.strip()).strftime("%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise UsageError(f"--since {value!r}: expected a date (2026-11-01) or an age (7d, 12h)") from None
+
+
+def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: str | None = None,
+              status: str | None = None, since: str | None = None) -> int:
     from runbookctl.reporting import load_state
 
-    rows = [summary(load_state(d)) for d in run_dirs(session)[: max(limit, 0)]]
+    after = parse_since(since)
+    rows = []
+    for run_dir in run_dirs(session):
+        row = summary(load_state(run_dir))
+        if runbook and row["runbook"] != runbook:
+            continue
+        if status and row["status"] != status:
+            continue
+        if after and row["started"] < after:
+            continue
+        rows.append(row)
+        if len(rows) >= max(limit, 0):
+            break
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0

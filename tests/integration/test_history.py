@@ -1,0 +1,80 @@
+"""`runs` (with filters) and `stats` agree with the journals they are computed from."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def _ts(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """Three completed runs, one stopped at a prompt, one aborted at a gate."""
+    for i, answers in enumerate(["gate: yes", "gate: yes", "gate: yes", None, "gate: no"]):
+        out = tmp_path / f"out{i}"
+        out.mkdir()
+        args = ["--runbooks", str(FIXTURES / "resume"), "run", "counted", "--var", f"out={out}",
+                "--no-input", "--report-dir", str(tmp_path / "reports")]
+        if answers:
+            (tmp_path / f"a{i}.yaml").write_text(answers + "\n")
+            args += ["--answers", str(tmp_path / f"a{i}.yaml")]
+        run_cli(args, cwd=tmp_path, state=tmp_path / "state")
+    return tmp_path
+
+
+def _json(work: Path, *args: str) -> list[dict[str, object]]:
+    result = run_cli([*args, "--json"], cwd=work, state=work / "state")
+    assert result.code == 0, result.output
+    rows: list[dict[str, object]] = json.loads(result.stdout)
+    return rows
+
+
+def _journal_durations(work: Path) -> list[float]:
+    out = []
+    for journal in (work / "state" / "runs").glob("*/journal.jsonl"):
+        events = [json.loads(line) for line in journal.read_text().splitlines()]
+        end = [e for e in events if e["type"] == "run_finished"]
+        if end and end[-1]["data"]["status"] == "completed":
+            out.append((_ts(end[-1]["ts"]) - _ts(events[0]["ts"])).total_seconds())
+    return out
+
+
+def test_runs_lists_and_filters(history: Path) -> None:
+    rows = _json(history, "runs")
+    assert len(rows) == 5
+    assert sorted(str(r["status"]) for r in rows) == [
+        "aborted", "completed", "completed", "completed", "interrupted"]
+    assert [r["status"] for r in _json(history, "runs", "--status", "aborted")] == ["aborted"]
+    assert len(_json(history, "runs", "--limit", "2")) == 2
+    assert _json(history, "runs", "--runbook", "other") == []
+    assert len(_json(history, "runs", "--since", "1d")) == 5
+    assert _json(history, "runs", "--since", "2999-01-01") == []
+
+
+def test_stats_agree_with_the_journals(history: Path) -> None:
+    rows = _json(history, "stats")
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["runbook"] == "counted" and row["runs"] == 5 and row["completed"] == 3
+    assert row["completion_rate"] == 0.6
+    durations = _journal_durations(history)
+    assert len(durations) == 3
+    assert row["median_seconds"] == pytest.approx(statistics.median(durations), abs=0.06)
+    assert row["statuses"] == {"completed": 3, "interrupted": 1, "aborted": 1}
+
+
+def test_bad_since_is_a_usage_error(history: Path) -> None:
+    result = run_cli(["runs", "--since", "last tuesday"], cwd=history, state=history / "state")
+    assert result.code == 2
+    assert "--since 'last tuesday'" in result.output
