@@ -297,8 +297,13 @@ def weekly_cmd(
     commit: Commit = False,
     hosts: Hosts = None,
 ) -> None:
-    """Run the weekly ops checklist `weekly-<day>` (default: today's). Same options as run."""
-    from runbookctl.commands.run import resolve_day, run_command
+    """Run the weekly ops checklist `weekly-<day>` (default: today's). Same options as run.
+
+    First asks about what the previous run of the same checklist left failed or skipped
+    (answers file key: `carry-over/STEP`: resolved | still open | won't fix).
+    """
+    from runbookctl.commands.run import resolve_day
+    from runbookctl.commands.weekly import weekly_command
 
     def body() -> int:
         req = _request(
@@ -316,7 +321,7 @@ def weekly_cmd(
             commit=commit,
             hosts=hosts,
         )
-        return run_command(req, _session(), _ui())
+        return weekly_command(req, _session(), _ui())
 
     _guard(body)
 

@@ -39,10 +39,30 @@ def report_template(template_dirs: list[Path] | None = None) -> str:
 
 
 def default_report_path(state: RunState) -> Path:
+    """The SPEC's name; `-2`, `-3`... when another run's report already has it (never overwrite
+    another run's report; a resumed run rewrites its own)."""
     from runbookctl.report import report_name
 
     folder = Path(str(state.meta.get("report_dir") or "reports"))
-    return folder / report_name(state)
+    first = folder / report_name(state)
+    candidate, n = first, 1
+    while candidate.is_file() and _run_id_of(candidate) not in (state.run_id, None):
+        n += 1
+        candidate = first.with_name(f"{first.stem}-{n}{first.suffix}")
+    return candidate
+
+
+def _run_id_of(report: Path) -> str | None:
+    """The run_id in a report's front matter (None if unreadable: then it is ours to replace)."""
+    try:
+        with report.open(encoding="utf-8") as fh:
+            head = [fh.readline() for _ in range(3)]
+    except OSError:
+        return None
+    for line in head:
+        if line.startswith("run_id:"):
+            return line.split(":", 1)[1].strip().strip('"') or None
+    return None
 
 
 def render_state(state: RunState, template_dirs: list[Path] | None = None) -> str:

@@ -51,6 +51,7 @@ class RunState:
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, label)
     timeline: list[dict[str, str]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    carry_over: list[dict[str, Any]] = field(default_factory=list)
     head_hash: str = ""
     events: int = 0
     torn: str | None = None
@@ -184,8 +185,13 @@ def _command_finished(state: RunState, e: Event) -> None:
 
 
 def _answer(state: RunState, e: Event) -> None:
-    rec = _step(state, e)
     record = {**e.data, "step": e.step, "actor": e.actor, "ts": e.ts}
+    if e.data.get("kind") == "carry-over":  # about last run's step, not one of this run
+        state.carry_over.append(record)
+        state.answers.append(record)
+        _timeline(state, e, f"carried over: {e.data.get('value')} ({e.data.get('origin')})")
+        return
+    rec = _step(state, e)
     rec.answers.append(record)
     state.answers.append(record)
     value = e.data.get("value")

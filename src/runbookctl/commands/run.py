@@ -8,7 +8,7 @@ import secrets as _secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from runbookctl.errors import ExitCode, InterruptedRun, JournalError, NoAnswerEr
 if TYPE_CHECKING:
     from runbookctl.engine import Engine, ResumePoint
     from runbookctl.session import Session
+    from runbookctl.setup import PreparedRun
     from runbookctl.ui import UI
 
 
@@ -92,23 +93,29 @@ def interrupt_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def run_command(req: RunRequest, session: Session, ui: UI) -> int:
-    """Run a runbook; returns the exit code (SPEC §4)."""
+def run_command(req: RunRequest, session: Session, ui: UI,
+                before: Callable[[PreparedRun], None] | None = None) -> int:
+    """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
     from runbookctl.setup import prepare_run
 
     rb, warnings = session.load_checked(req.runbook)
     for w in warnings:
         ui.warn(w.format())
     run = prepare_run(req, session, rb, ui)
-    return drive(run, ui)
+    if before is None:
+        return drive(run, ui)
+    return drive(run, ui, prelude=lambda: before(run))
 
 
-def drive(run: Any, ui: UI, resume: ResumePoint | None = None) -> int:
+def drive(run: Any, ui: UI, resume: ResumePoint | None = None,
+          prelude: Callable[[], None] | None = None) -> int:
     """Walk the engine inside the signal guard; map every ending to a code."""
     engine: Engine = run.engine
     status, reason, code = "interrupted", "", ExitCode.INTERRUPTED
     try:
         with interrupt_signals():
+            if prelude is not None:
+                prelude()
             status, reason = engine.run(resume)
         code = ExitCode.OK if status == "completed" else ExitCode.FAILED
     except NoAnswerError as exc:
