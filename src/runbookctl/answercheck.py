@@ -23,12 +23,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from runbookctl.answers import ENTRY_KEYS, MANUAL_STATUSES, RESUME_CHOICES, coerce_answer
+from runbookctl.answers import (
+    CARRY_CHOICES,
+    CARRY_OVER,
+    ENTRY_KEYS,
+    MANUAL_STATUSES,
+    RESUME_CHOICES,
+    coerce_answer,
+)
 from runbookctl.errors import Problem, ValidationError
 from runbookctl.fields import did_you_mean, kind
+from runbookctl.loader import parse_source
 from runbookctl.model import Pos, Runbook, Step
 from runbookctl.prompts_base import FAIL_ABORT, FAIL_RETRY, FAIL_RETRY_FAILED_HOSTS, FAIL_SKIP
-from runbookctl.yamlpos import YNode, parse_yaml, problem
+from runbookctl.yamlpos import YNode, problem
 
 _YES_NO = ("yes", "no", "true", "false")
 
@@ -45,7 +53,7 @@ def check_answers_file(path: Path, rb: Runbook, *,
         why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         return [Problem(Pos(str(path), 1, 1), f"cannot read the answers file: {why}")]
     try:
-        root = parse_yaml(text, str(path))
+        root = parse_source(text, str(path))
     except ValidationError as exc:
         return exc.problems
     if not root.is_map:
@@ -56,9 +64,17 @@ def check_answers_file(path: Path, rb: Runbook, *,
     for key, node in root.value.items():
         if key in steps:
             out += _entry(text, key, node, *steps[key])
+        elif key.startswith(CARRY_OVER):
+            out += _carry_over(text, key, node)
         elif not any(key.startswith(prefix) for prefix in opaque):
             out.append(problem(text, root.key_pos[key], _unknown_key(key, steps), key))
     return out
+
+
+def _carry_over(text: str, key: str, node: YNode) -> list[Problem]:
+    if node.value in CARRY_CHOICES:
+        return []
+    return [problem(text, node.pos, f"{key}: expected one of {', '.join(CARRY_CHOICES)}", key)]
 
 
 def _answerable(rb: Runbook, resolve: Callable[[str], Runbook | None] | None,

@@ -26,6 +26,9 @@ from runbookctl.prompts_base import (
 MANUAL_STATUSES = (MANUAL_DONE, MANUAL_SKIPPED, MANUAL_FAILED)
 RESUME_CHOICES = ("rerun", "done", "failed", "skip")
 ENTRY_KEYS = ("answer", "status", "note", "on_failure", "resume")
+# weekly: answers about the last run's loose ends, keyed carry-over/<step>
+CARRY_OVER = "carry-over/"
+CARRY_CHOICES = ("resolved", "still open", "won't fix")
 
 
 def choice_label(choice: str) -> str:

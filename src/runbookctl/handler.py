@@ -27,6 +27,11 @@ def handle(fn: Callable[[], int | None]) -> int:
     except KeyboardInterrupt:
         print("runbookctl: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # `runbookctl schema | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
     except Exception as exc:  # a bug: keep the details, show one line
         log = write_crash_log()
         print(f"runbookctl: internal error: {_masked(repr(exc))}\n  crash log: {log}", file=sys.stderr)

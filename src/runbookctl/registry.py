@@ -28,6 +28,12 @@ class Registry:
         self._cache: dict[Path, Runbook] = {}
         self._ids: dict[str, Path] | None = None
 
+    def add_dir(self, folder: Path) -> None:
+        """Search `folder` first (validate DIR: its runbooks may include one another)."""
+        if folder not in self.runbook_dirs:
+            self.runbook_dirs.insert(0, folder)
+            self._ids = None
+
     def files(self) -> list[Path]:
         """Every runbook file on the search path, in search order."""
         out: list[Path] = []

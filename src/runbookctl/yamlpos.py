@@ -50,14 +50,27 @@ def _pos(path: str, mark: yaml.Mark | None) -> Pos:
     return Pos(path, mark.line + 1, mark.column + 1)
 
 
+# Aliases are expanded into the tree: a small file can expand exponentially
+# ("billion laughs"). No runbook comes near this many values.
+MAX_NODES = 200_000
+
+
+class _TooBig(Exception):
+    pass
+
+
 class _Builder:
     def __init__(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
+        self.count = 0
 
     def build(self, node: yaml.Node) -> YNode:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig
         pos = _pos(self.path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)
@@ -97,7 +110,18 @@ def parse_yaml(text: str, path: str) -> YNode:
     if root is None:
         raise ValidationError([Problem(Pos(path, 1, 1), "the file is empty")])
     builder = _Builder(text, path)
-    node = builder.build(root)
+    try:
+        node = builder.build(root)
+    except RecursionError:  # an alias that contains itself (`&a [*a]`), or absurd nesting
+        msg = "the YAML refers to itself through an alias (&anchor / *alias) or nests too deep"
+        raise ValidationError([Problem(Pos(path, 1, 1), msg)]) from None
+    except _TooBig:
+        msg = f"the YAML expands to over {MAX_NODES} values (aliases of aliases?)"
+        raise ValidationError([Problem(Pos(path, 1, 1), msg)]) from None
+    except yaml.MarkedYAMLError as exc:  # an unknown !tag on a key, a bad merge key
+        mark = exc.problem_mark or exc.context_mark
+        raise ValidationError([problem(text, _pos(path, mark),
+                                       f"YAML error: {exc.problem or exc.context}")]) from None
     if builder.problems:
         raise ValidationError(builder.problems)
     return node

@@ -20,6 +20,7 @@ def _targets(session: Session, names: list[str]) -> list[Path]:
     for name in names:
         p = Path(name)
         if p.is_dir():
+            session.registry.add_dir(p)  # runbooks there may include one another
             out += sorted(f for f in p.iterdir() if f.suffix in RUNBOOK_SUFFIXES
                           and f.name != "inventory.yaml")
         else:
@@ -40,7 +41,8 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
             from runbookctl.validate import check_answers_file
 
             checked = session.registry.load_path(path)
-            problems += check_answers_file(answers, checked)
+            problems += check_answers_file(answers, checked,
+                                           resolve_runbook=session.registry.try_load)
         for p in problems:
             print(p.format(), file=sys.stderr)
         errors += sum(1 for p in problems if p.severity == "error")

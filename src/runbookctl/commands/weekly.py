@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runbookctl.answers import CARRY_CHOICES, CARRY_OVER
 from runbookctl.model import InputSpec
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from runbookctl.state import RunState, StepRecord
     from runbookctl.ui import UI
 
-CARRY_CHOICES = ("resolved", "still open", "won't fix")
-CARRY_PREFIX = "carry-over/"
 
 
 def previous_run(session: Session, runbook: str, current: str) -> RunState | None:
@@ -53,7 +52,7 @@ def carry_over(run: PreparedRun, previous: RunState, ui: UI) -> None:
     ui.step("carry-over", f"Left open by last run ({previous.run_id})", "carry-over")
     spec = InputSpec(name="carry_over", type="choice", choices=CARRY_CHOICES)
     for rec in ends:
-        key = f"{CARRY_PREFIX}{rec.key}"
+        key = f"{CARRY_OVER}{rec.key}"
         question = (f"Last run: {rec.key} ({rec.title}) was {rec.status}"
                     f"{': ' + rec.reason if rec.reason else ''}. Where is it now?")
         ui.warn(question)
