@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbookctl.errors import Problem
-from runbookctl.model import InputSpec, InputType, Pos, SecretSpec
-from runbookctl.schema import DURATION_RE, IDENT_RE, INPUT_KEYS, INPUT_TYPES, SECRET_KEYS, Key
+from runbookctl.model import Branch, InputSpec, InputType, Pos, SecretSpec
+from runbookctl.schema import (
+    BRANCH_KEYS,
+    DURATION_RE,
+    IDENT_RE,
+    INPUT_KEYS,
+    INPUT_TYPES,
+    SECRET_KEYS,
+    Key,
+)
 from runbookctl.yamlpos import YNode, problem, to_plain
 
 # Names a template already gives a meaning to, plus Jinja2 keywords: a
@@ -26,6 +34,7 @@ RESERVED_NAMES = frozenset(
 )
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_HINT = "write it like 30s, 5m, 1h30m or 500ms"
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 class Bad(Exception):
@@ -323,3 +332,68 @@ def read_host_groups(ctx: Ctx, node: YNode) -> dict[str, tuple[str, ...]]:
         if hosts is not None:
             groups[name] = hosts
     return groups
+
+
+# --- step keys with structure ----------------------------------------------
+
+
+def as_confirm(value: object) -> str | None:
+    """`confirm: true` asks the default question, `false` none, text is the question."""
+    if isinstance(value, bool):
+        return "" if value else None
+    return as_text(value)
+
+
+def read_next(ctx: Ctx, node: YNode, kp: str, value_pos: dict[str, Pos]) -> tuple[Branch, ...]:
+    if isinstance(node.value, str) and node.value:
+        return (Branch(node.value, None, node.pos),)
+    if not node.is_seq or not node.value:
+        ctx.err(node.pos, f"next: expected a step id, `end`, or a list of {{if: EXPR, goto: ID}}, "
+                f"got {kind(node.value)}", kp)
+        return ()
+    out = []
+    last = len(node.value) - 1
+    for i, item in enumerate(node.value):
+        branch = _branch(ctx, item, f"{kp}[{i}]", value_pos, f"next[{i}]")
+        if branch is None:
+            continue
+        if branch.cond is None and i != last:
+            ctx.err(item.pos, f"next[{i}]: only the last entry may leave out `if` "
+                    f"(the entries after it could never be taken)", f"{kp}[{i}]")
+        out.append(branch)
+    return tuple(out)
+
+
+def _branch(ctx: Ctx, item: YNode, kp: str, value_pos: dict[str, Pos], rel: str) -> Branch | None:
+    if not item.is_map:
+        ctx.err(item.pos, f"{rel}: expected {{if: EXPR, goto: ID}}, got {kind(item.value)}", kp)
+        return None
+    ctx.unknown_keys(item, BRANCH_KEYS, kp)
+    keys: dict[str, YNode] = item.value
+    if "goto" not in keys:
+        ctx.err(item.pos, f"{rel}: missing `goto` (the step id to go to, or end)", kp)
+        return None
+    goto = ctx.read(keys["goto"], as_text, f"{kp}.goto")
+    cond = ctx.read(keys["if"], as_expr, f"{kp}.if") if "if" in keys else None
+    value_pos[f"{rel}.goto"] = keys["goto"].pos
+    if "if" in keys:
+        value_pos[f"{rel}.if"] = keys["if"].pos
+    if goto is None or ("if" in keys and cond is None):
+        return None
+    return Branch(goto, cond, item.pos)
+
+
+def read_env(ctx: Ctx, node: YNode, kp: str, value_pos: dict[str, Pos]) -> dict[str, str]:
+    if not ctx.expect_map(node, kp, "a map of NAME: value"):
+        return {}
+    out = {}
+    for name, child in node.value.items():
+        if not re.fullmatch(_ENV_NAME, name):
+            ctx.err(node.key_pos[name], f"env: {name!r} is not an environment variable name",
+                    f"{kp}.{name}")
+            continue
+        value = ctx.read(child, as_text, f"{kp}.{name}")
+        if value is not None:
+            out[name] = value
+            value_pos[f"env.{name}"] = child.pos
+    return out

@@ -17,6 +17,7 @@ from runbookctl.fields import (
     Bad,
     Ctx,
     as_bool,
+    as_confirm,
     as_duration,
     as_expr,
     as_ident,
@@ -25,15 +26,16 @@ from runbookctl.fields import (
     as_text,
     kind,
     parse_duration,
+    read_env,
     read_host_groups,
     read_hosts,
     read_inputs,
+    read_next,
     read_secrets,
     read_spec,
 )
-from runbookctl.model import ACTIONS, SEVERITIES, Branch, Pos, Runbook, Step
+from runbookctl.model import ACTIONS, SEVERITIES, Pos, Runbook, Step
 from runbookctl.schema import (
-    BRANCH_KEYS,
     COMMANDS,
     STEP_ID_RE,
     STEP_KEYS,
@@ -42,7 +44,7 @@ from runbookctl.schema import (
 )
 from runbookctl.yamlpos import YNode, parse_yaml, problem
 
-__all__ = ["load_runbook", "load_runbook_text", "parse_duration"]
+__all__ = ["load_runbook", "load_runbook_text", "parse_duration", "parse_source"]
 
 # Words that mean something wherever a step id is expected: no step may be called so.
 RESERVED_IDS = ("end", "abort", "skip", "continue", "ask")
@@ -71,7 +73,6 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
 SPECIAL_KEYS = frozenset({*ACTIONS, "id", "next", "env", "hosts", "var", "type", "choices",
                           "default", "pattern"})
 _ANSWER_KEYS = ("type", "choices", "default", "pattern")
-_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -92,7 +93,7 @@ def load_runbook(path: Path) -> Runbook:
 
 def load_runbook_text(text: str, path: str, sha256: str = "") -> Runbook:
     """Build a runbook from its source text; `path` names it in problems (and gives the id)."""
-    root = _parse(text, path)
+    root = parse_source(text, path)
     ctx = Ctx(text, path)
     if not root.is_map:
         ctx.err(root.pos, f"a runbook is a map of keys (title, steps, ...), got {kind(root.value)}")
@@ -105,7 +106,7 @@ def load_runbook_text(text: str, path: str, sha256: str = "") -> Runbook:
     return rb
 
 
-def _parse(text: str, path: str) -> YNode:
+def parse_source(text: str, path: str) -> YNode:
     """parse_yaml, with the YAML oddities it lets through turned into problems too."""
     import yaml
 
@@ -295,15 +296,15 @@ def _action_fields(ctx: Ctx, node: YNode, action: str, step_id: str, text: str,
     out: dict[str, Any] = {}
     value_pos: dict[str, Pos] = {}
     if action in COMMANDS and "confirm" in keys:
-        out["confirm"] = ctx.read(keys["confirm"], _as_confirm, f"{kp}.confirm")
+        out["confirm"] = ctx.read(keys["confirm"], as_confirm, f"{kp}.confirm")
     if action in COMMANDS and keys.get("dangerous", YNode(False, node.pos)).value is True:
         # `dangerous: true` implies a confirmation (a typed one): a dangerous command
         # is never run without asking, whether or not the author wrote `confirm:`.
         out["confirm"] = out.get("confirm") or ""
     if "next" in keys:
-        out["next"] = _next(ctx, keys["next"], f"{kp}.next", value_pos)
+        out["next"] = read_next(ctx, keys["next"], f"{kp}.next", value_pos)
     if "env" in keys and action in COMMANDS:
-        out["env"] = _env(ctx, keys["env"], f"{kp}.env", value_pos)
+        out["env"] = read_env(ctx, keys["env"], f"{kp}.env", value_pos)
     if "hosts" in keys and action == "ssh":
         out["hosts"] = read_hosts(ctx, keys["hosts"], f"{kp}.hosts") or ()
     if action == "ask":
@@ -341,68 +342,6 @@ def _action_text(action: str) -> Callable[[object], str]:
         return text
 
     return read
-
-
-def _as_confirm(value: object) -> str | None:
-    """`confirm: true` asks the default question, `false` none, text is the question."""
-    if isinstance(value, bool):
-        return "" if value else None
-    return as_text(value)
-
-
-def _next(ctx: Ctx, node: YNode, kp: str, value_pos: dict[str, Pos]) -> tuple[Branch, ...]:
-    if isinstance(node.value, str) and node.value:
-        return (Branch(node.value, None, node.pos),)
-    if not node.is_seq or not node.value:
-        ctx.err(node.pos, f"next: expected a step id, `end`, or a list of {{if: EXPR, goto: ID}}, "
-                f"got {kind(node.value)}", kp)
-        return ()
-    out = []
-    last = len(node.value) - 1
-    for i, item in enumerate(node.value):
-        branch = _branch(ctx, item, f"{kp}[{i}]", value_pos, f"next[{i}]")
-        if branch is None:
-            continue
-        if branch.cond is None and i != last:
-            ctx.err(item.pos, f"next[{i}]: only the last entry may leave out `if` "
-                    f"(the entries after it could never be taken)", f"{kp}[{i}]")
-        out.append(branch)
-    return tuple(out)
-
-
-def _branch(ctx: Ctx, item: YNode, kp: str, value_pos: dict[str, Pos], rel: str) -> Branch | None:
-    if not item.is_map:
-        ctx.err(item.pos, f"{rel}: expected {{if: EXPR, goto: ID}}, got {kind(item.value)}", kp)
-        return None
-    ctx.unknown_keys(item, BRANCH_KEYS, kp)
-    keys: dict[str, YNode] = item.value
-    if "goto" not in keys:
-        ctx.err(item.pos, f"{rel}: missing `goto` (the step id to go to, or end)", kp)
-        return None
-    goto = ctx.read(keys["goto"], as_text, f"{kp}.goto")
-    cond = ctx.read(keys["if"], as_expr, f"{kp}.if") if "if" in keys else None
-    value_pos[f"{rel}.goto"] = keys["goto"].pos
-    if "if" in keys:
-        value_pos[f"{rel}.if"] = keys["if"].pos
-    if goto is None or ("if" in keys and cond is None):
-        return None
-    return Branch(goto, cond, item.pos)
-
-
-def _env(ctx: Ctx, node: YNode, kp: str, value_pos: dict[str, Pos]) -> dict[str, str]:
-    if not ctx.expect_map(node, kp, "a map of NAME: value"):
-        return {}
-    out = {}
-    for name, child in node.value.items():
-        if not re.fullmatch(_ENV_NAME, name):
-            ctx.err(node.key_pos[name], f"env: {name!r} is not an environment variable name",
-                    f"{kp}.{name}")
-            continue
-        value = ctx.read(child, as_text, f"{kp}.{name}")
-        if value is not None:
-            out[name] = value
-            value_pos[f"env.{name}"] = child.pos
-    return out
 
 
 def _cross_checks(ctx: Ctx, node: YNode, step: Step, kp: str) -> None:

@@ -243,6 +243,7 @@ def test_good_answers_file(tmp_path: Path, everything: Runbook) -> None:
     ("input:service: web\n", "inputs are given with --var or --vars-file"),
     ("- go-on\n", "1:1: an answers file is a map of step id to answer"),
     ("go-on: [yes\n", "YAML syntax error"),
+    ("go-on: &x [*x]\n", "refers to itself through an alias"),
 ])
 def test_answers_file_problems(tmp_path: Path, everything: Runbook, text: str, expected: str) -> None:
     found = answers(tmp_path, everything, text)
