@@ -53,8 +53,9 @@ def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple
     while True:
         results, verdict = _run_with_policy(engine, step, key, spec)
         _remember(engine, step, key, results)
+        too_big = _capture(engine, step, key, results)
         if verdict.ok:
-            return _succeeded(engine, step, key, results)
+            return _succeeded(engine, step, too_big)
         engine.sv.ui.fail(verdict.reason)
         if _interrupted(results):
             decision = engine.decide_interrupt(key)
@@ -253,19 +254,26 @@ def _remember(engine: Engine, step: Step, key: str, results: list[HostResult]) -
                             stderr=view["stderr"], hosts=view["hosts"])
 
 
-def _succeeded(engine: Engine, step: Step, key: str, results: list[HostResult]
-               ) -> tuple[str, Flow, str]:
-    if step.capture:
-        if any(r.stdout_truncated for r in results):
-            reason = (f"output too large to capture into {step.capture} (over "
-                      f"{CAPTURE_LIMIT // 1024} KiB); the full output is in the step log")
-            engine.sv.ui.fail(reason)
-            return FAILED, Flow("fail", reason=reason), reason
-        value: Any = (results[0].stdout.strip() if len(results) == 1
-                      else {r.host: r.stdout.strip() for r in results})
-        engine.vars.values[step.capture] = value
-        shown = value if isinstance(value, str) else repr(value)
-        engine.sv.recorder.event(ev.CAPTURED, key, name=step.capture, value=shown[:CAPTURE_JOURNAL],
-                                 truncated=len(shown) > CAPTURE_JOURNAL)
+def _capture(engine: Engine, step: Step, key: str, results: list[HostResult]) -> str | None:
+    """Store `capture:` whenever the command ran to its end — also when it failed its
+    `expect`, so later steps and the report see the value. Returns why it could not."""
+    if not step.capture or not results or any(r.exit_code is None for r in results):
+        return None
+    if any(r.stdout_truncated for r in results):
+        return (f"output too large to capture into {step.capture} (over "
+                f"{CAPTURE_LIMIT // 1024} KiB); the full output is in the step log")
+    value: Any = (results[0].stdout.strip() if len(results) == 1
+                  else {r.host: r.stdout.strip() for r in results})
+    engine.vars.values[step.capture] = value
+    shown = value if isinstance(value, str) else repr(value)
+    engine.sv.recorder.event(ev.CAPTURED, key, name=step.capture, value=shown[:CAPTURE_JOURNAL],
+                             truncated=len(shown) > CAPTURE_JOURNAL)
+    return None
+
+
+def _succeeded(engine: Engine, step: Step, too_big: str | None) -> tuple[str, Flow, str]:
+    if too_big:
+        engine.sv.ui.fail(too_big)
+        return FAILED, Flow("fail", reason=too_big), too_big
     engine.sv.ui.ok("ok" + (f" (captured {step.capture})" if step.capture else ""))
     return OK, NEXT, "ok"

@@ -128,3 +128,19 @@ def test_yes_does_not_answer_dangerous_steps(work: Path) -> None:
     assert code == 2
     assert "wipe" in out + err
     assert (work / "out" / "scratch").exists()
+
+
+def test_capture_is_kept_when_expect_fails(tmp_path: Path) -> None:
+    runbook = tmp_path / "usage.yaml"
+    runbook.write_text(
+        "id: usage\ntitle: Usage\nsteps:\n"
+        "  - id: usage\n    run: echo 93\n    capture: pct\n    expect: result.stdout | int < 80\n"
+        "    on_failure: continue\n"
+        "  - id: act\n    when: pct | int >= 80\n    run: echo acting on {{ pct }} > acted\n")
+    result = run_cli(["run", str(runbook), "--no-input", "--report-dir", str(tmp_path / "r")],
+                     cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 0, result.output
+    assert (tmp_path / "acted").read_text() == "acting on 93\n"
+    report = only_report(tmp_path / "r")
+    assert "expect: result.stdout | int < 80 does not hold" in report
+    assert "`pct` = 93" in report
