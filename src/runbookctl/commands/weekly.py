@@ -63,6 +63,13 @@ def carry_over(run: PreparedRun, previous: RunState, ui: UI) -> None:
 
 def weekly_command(req: RunRequest, session: Session, ui: UI) -> int:
     from runbookctl.commands.run import run_command
+    from runbookctl.errors import UsageError
+
+    ids = session.registry.ids()
+    if req.runbook not in ids:
+        days = [i.removeprefix("weekly-") for i in sorted(ids) if i.startswith("weekly-")]
+        raise UsageError(f"no weekly checklist for {req.runbook.removeprefix('weekly-')} "
+                         f"(no runbook {req.runbook}); there are: {', '.join(days) or 'none'}")
 
     def before(run: PreparedRun) -> None:
         previous = previous_run(session, req.runbook, run.run_id)
