@@ -73,7 +73,9 @@ def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple
 
 def _build_spec(engine: Engine, rb: Runbook, step: Step, key: str) -> CommandSpec:
     scope = engine.vars.scope()
-    command = render_command(step.text, scope)
+    per_host: dict[str, str] = {}
+    if step.action == "ssh" and "host" in step.text:
+        scope = engine.vars.scope(host="<host>")  # what is shown; each host gets its own below
     env = {k: render_text(v, scope, f"env {k}") for k, v in step.env.items()}
     cwd = render_text(step.cwd, scope, "cwd") if step.cwd else None
     hosts: list[str] = []
@@ -81,11 +83,15 @@ def _build_spec(engine: Engine, rb: Runbook, step: Step, key: str) -> CommandSpe
         if engine.sv.resolve_hosts is None:
             raise TemplateError(f"step {key}: ssh steps are not available in this build")
         hosts = engine.sv.resolve_hosts(step, rb)
+        if "host" in step.text:
+            per_host = {h: render_command(step.text, engine.vars.scope(host=h)) for h in hosts}
+    command = render_command(step.text, scope)
     timeout = step.timeout if step.timeout is not None else engine.opts.default_timeout
     return CommandSpec(
         step_id=key, command=command, display=engine.sv.redactor.mask(command),
         log_path=engine.sv.run_dir / "logs" / "pending.log", shell=_shell(step.shell),
         env=env, cwd=cwd, timeout=timeout, hosts=hosts, parallel=step.parallel, sudo=step.sudo,
+        per_host=per_host,
     )
 
 

@@ -20,7 +20,7 @@ steps:
     hosts: web
     capture: stamps
   - id: uptime
-    ssh: echo up
+    ssh: echo "up on {{ host }}"
     hosts: web
     on_failure: continue
   - id: local
@@ -62,6 +62,7 @@ def test_ssh_step_on_an_inventory_group_records_each_host(tmp_path: Path,
     assert code == 0, out
     for server in servers:
         assert f"[{server.spec}] done-t1" in out  # live output, prefixed by host
+        assert f"[{server.spec}] up on {server.spec}" in out  # {{ host }}: rendered per host
     report = only_report(project / "reports")
     for server in servers:
         assert f"| {server.spec} | 0 |" in report  # a per-host row with its exit code

@@ -36,6 +36,7 @@ class CommandSpec:
     parallel: int = 10  # ssh only
     sudo: bool = False  # ssh only
     sudo_password: str | None = None  # ssh only; never journaled
+    per_host: Mapping[str, str] = field(default_factory=dict)  # ssh: host -> command using {{ host }}
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,8 @@ class SSHExecutor:
         except OSError as exc:
             channel.close()
             return _not_run(label, started, f"cannot write the log {log}: {exc.strerror or exc}")
+        if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
+            spec = replace(spec, command=spec.per_host[label])
         run = _RemoteRun(self.config, spec, client, channel, out, stop, log)
         return replace(run.run(label, started), host_key_accepted=accepted)
 
