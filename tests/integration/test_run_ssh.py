@@ -98,3 +98,25 @@ def test_dry_run_prints_the_command_per_host_without_connecting(tmp_path: Path,
     assert code == 0, out
     assert "dry run: would run on" in out and "db.invalid" in out
     assert "connection refused" not in out
+
+
+def test_unknown_host_key_strict_then_accept_new(tmp_path: Path, sshd_fleet: Fleet) -> None:
+    new = sshd_fleet.start_extra()  # its key is in no known_hosts file
+    project = _project(tmp_path, sshd_fleet, [new.spec])
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    config = project / "runbookctl.yaml"
+    config.write_text(config.read_text().replace(str(sshd_fleet.known_hosts), str(known)))
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t4"))
+    code, out = _run(project)
+    assert code == 1
+    assert f"unknown host key for {new.address}" in out and new.fingerprint in out
+    assert known.read_text() == ""  # strict: nothing was trusted
+    config.write_text(config.read_text() + "  host_key_policy: accept-new\n")
+    for report in (project / "reports").glob("*.md"):
+        report.unlink()
+    code, out = _run(project)
+    assert code == 0, out
+    assert new.fingerprint in only_report(project / "reports")  # journaled and reported
+    assert known.read_text().strip()  # remembered for next time
