@@ -120,3 +120,21 @@ def test_unknown_host_key_strict_then_accept_new(tmp_path: Path, sshd_fleet: Fle
     assert code == 0, out
     assert new.fingerprint in only_report(project / "reports")  # journaled and reported
     assert known.read_text().strip()  # remembered for next time
+
+
+def test_retry_the_failed_hosts_only(tmp_path: Path, sshd_fleet: Fleet) -> None:
+    a, b = sshd_fleet.hosts(2)
+    scratch = sshd_fleet.scratch()
+    project = _project(tmp_path, sshd_fleet, [a.spec, b.spec])
+    (project / "runbooks" / "fleet-check.yaml").write_text(
+        "id: fleet-check\ntitle: Retry\nsteps:\n  - id: flaky\n    hosts: web\n"
+        f"    ssh: echo run >> {scratch}/count-{{{{ host }}}}; "
+        f"test -f {scratch}/ok-{{{{ host }}}} || {{ touch {scratch}/ok-{{{{ host }}}}; exit 1; }}\n")
+    (scratch / f"ok-{a.spec}").write_text("")
+    (project / "answers.yaml").write_text("flaky: {on_failure: retry-failed-hosts}\n")
+    code, out = _run(project, "--answers", str(project / "answers.yaml"))
+    assert code == 0, out
+    assert (scratch / f"count-{a.spec}").read_text() == "run\n"  # the good host ran once
+    assert (scratch / f"count-{b.spec}").read_text() == "run\nrun\n"  # the failed one again
+    report = only_report(project / "reports")
+    assert "retry-failed-hosts" in report
