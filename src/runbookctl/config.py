@@ -61,12 +61,9 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
     if not path.is_file():
         raise UsageError(f"config file not found: {path}")
     from runbookctl.loader import parse_duration
-    from runbookctl.yamlpos import parse_yaml, problem, to_plain
+    from runbookctl.yamlpos import problem, read_yaml_map, to_plain
 
-    text = path.read_text(encoding="utf-8")
-    root = parse_yaml(text, str(path))
-    if not root.is_map:
-        raise ValidationError([problem(text, root.pos, "the config must be a mapping")])
+    text, root = read_yaml_map(path, "config file", "reports_dir: ..., ssh: {...}")
     problems = [problem(text, root.key_pos[k], f"unknown config key '{k}' (known: "
                         f"{', '.join(CONFIG_KEYS)})") for k in root.value if k not in CONFIG_KEYS]
     data = to_plain(root)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from runbookctl.errors import Problem, UsageError, ValidationError
+from runbookctl.errors import Problem, ValidationError
 from runbookctl.fields import (
     Bad,
     Ctx,
@@ -42,7 +42,7 @@ from runbookctl.schema import (
     TOP_KEYS,
     TOP_REQUIRED,
 )
-from runbookctl.yamlpos import YNode, parse_yaml, problem
+from runbookctl.yamlpos import YNode, parse_yaml, problem, read_source
 
 __all__ = ["load_runbook", "load_runbook_text", "parse_duration", "parse_source"]
 
@@ -77,17 +77,7 @@ _ANSWER_KEYS = ("type", "choices", "default", "pattern")
 
 def load_runbook(path: Path) -> Runbook:
     """Read and build a runbook; ValidationError carries every problem found."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        msg = f"not UTF-8 text (byte 0x{raw[exc.start]:02x})"
-        raise ValidationError([Problem(Pos(str(path), line, col), msg)]) from None
+    raw, text = read_source(path, "runbook")
     return load_runbook_text(text, str(path), hashlib.sha256(raw).hexdigest())
 
 

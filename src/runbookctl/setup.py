@@ -61,16 +61,9 @@ def all_inputs(rb: Runbook, session: Session, seen: set[str] | None = None
 def _vars_file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    from runbookctl.yamlpos import parse_yaml, problem, to_plain
+    from runbookctl.yamlpos import read_yaml_map, to_plain
 
-    if not path.is_file():
-        raise UsageError(f"--vars-file not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    node = parse_yaml(text, str(path))
-    if not node.is_map:
-        from runbookctl.errors import ValidationError
-
-        raise ValidationError([problem(text, node.pos, "a vars file must be a mapping of name: value")])
+    _text, node = read_yaml_map(path, "vars file", "name: value")
     data: dict[str, Any] = to_plain(node)
     return data
 

@@ -8,6 +8,7 @@ at the exact place a value came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -134,3 +135,29 @@ def to_plain(node: YNode) -> Any:
     if isinstance(node.value, list):
         return [to_plain(v) for v in node.value]
     return node.value
+
+
+def read_source(path: Path, what: str) -> tuple[bytes, str]:
+    """A text file's bytes and text: UsageError if unreadable, a positioned problem if not UTF-8."""
+    from runbookctl.errors import UsageError
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+    try:
+        return raw, raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        msg = f"not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+        raise ValidationError([Problem(Pos(str(path), line, col), msg)]) from None
+
+
+def read_yaml_map(path: Path, what: str, example: str) -> tuple[str, YNode]:
+    """Parse a YAML file whose root must be a mapping (config, vars file, answers)."""
+    _raw, text = read_source(path, what)
+    node = parse_yaml(text, str(path))
+    if not node.is_map:
+        raise ValidationError([problem(text, node.pos, f"a {what} must be a mapping ({example})")])
+    return text, node
