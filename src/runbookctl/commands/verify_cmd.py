@@ -83,6 +83,8 @@ def verify(session: Session, target: str) -> int:
     from runbookctl.journal import verify_journal
 
     path = Path(target)
+    if path.suffix in (".md", ".jsonl") and not path.exists():
+        raise UsageError(f"not found: {target}")
     report: Path | None = None
     if path.suffix == ".md" and path.is_file():
         report = path
