@@ -138,7 +138,6 @@ def _step_started(state: RunState, e: Event) -> None:
         if not state.edges or state.edges[-1][1] != e.step:
             state.edges.append((prev, e.step or "?", ""))
     state.path.append((e.step or "?", "running"))
-    _timeline(state, e, "started")
 
 
 def _step_skipped(state: RunState, e: Event) -> None:
@@ -180,8 +179,8 @@ def _command_finished(state: RunState, e: Event) -> None:
     cmd.update(results=e.data.get("hosts", []), ok=e.data.get("ok"), reason=e.data.get("reason"),
                finished=e.ts)
     codes = ", ".join(f"{h.get('host')}: exit {h.get('exit_code')}" for h in cmd["results"])
-    what = "command ok" if cmd["ok"] else f"command failed: {cmd.get('reason')}"
-    _timeline(state, e, f"{what} ({codes})")
+    if not cmd["ok"]:  # a passing command shows in its step's row; failures and retries here
+        _timeline(state, e, f"command failed: {cmd.get('reason')} ({codes})")
 
 
 def _answer(state: RunState, e: Event) -> None:
