@@ -144,3 +144,13 @@ def test_capture_is_kept_when_expect_fails(tmp_path: Path) -> None:
     report = only_report(tmp_path / "r")
     assert "expect: result.stdout | int < 80 does not hold" in report
     assert "`pct` = 93" in report
+
+
+def test_dry_run_executes_only_readonly_steps(work: Path) -> None:
+    code, out, err = _run(work, "--dry-run")
+    assert code == 0, out + err
+    assert (work / "out" / "log").read_text().splitlines() == ["start"]  # the readonly step
+    assert (work / "out" / "scratch").exists()
+    assert "dry run: would run: rm -f" in out
+    report = only_report(work / "reports")
+    assert "dry run: only read-only steps executed" in report
