@@ -53,11 +53,13 @@ class UI:
         if self.quiet:
             return
         buf = self._partial.get((host, stream), "") + text
-        *lines, rest = buf.split("\n")
+        head, sep, rest = buf.rpartition("\n")
         self._partial[(host, stream)] = rest
-        prefix = "" if host == LOCAL else f"[{host}] "
-        for line in lines:
-            self._stream.write(f"  {prefix}{line}\n")
+        if not sep:
+            return
+        prefix = "  " if host == LOCAL else f"  [{host}] "
+        # one write per chunk, not per line: a command may print hundreds of MB
+        self._stream.write(prefix + head.replace("\n", "\n" + prefix) + "\n")
         self._stream.flush()
 
     def flush_output(self) -> None:
