@@ -1,0 +1,305 @@
+"""import: Markdown playbook -> runbooks. Step shapes, ids, severities, TODO notes,
+placeholders as inputs, Jinja escaping, and YAML text that loads back exactly."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import yaml
+
+from runbookctl.commands.authoring import self_check
+from runbookctl.import_md import fix_mojibake
+from runbookctl.import_yaml import render_runbook, scalar
+from runbookctl.importer import DraftInput, DraftRunbook, command_template, escape_jinja, import_markdown
+from runbookctl.loader import load_runbook_text
+from runbookctl.model import Runbook
+from runbookctl.templating import render_command, render_text
+
+
+def books(md: str, prefix: str = "") -> list[DraftRunbook]:
+    return import_markdown(textwrap.dedent(md), "playbook.md", prefix)
+
+
+def loaded(md: str) -> list[Runbook]:
+    """Import, write the YAML text, load it with the real loader and check it as validate does."""
+    out = []
+    for rb in books(md):
+        text = render_runbook(rb, "playbook.md")
+        self_check(text, f"{rb.id}.yaml")  # raises on any validation error
+        out.append(load_runbook_text(text, f"{rb.id}.yaml"))
+    return out
+
+
+OUTAGE = """\
+    # Ops playbook
+
+    ## P0 Alerts
+
+    ### API down
+    **Threshold:** 3 failed health checks
+
+    **Response Procedure:**
+    1. **Acknowledge alert** (Slack: "Investigating")
+    2. **Check status:**
+       ```bash
+       curl -fsS https://api.example.com/health
+       ```
+    3. **Immediate action:**
+       - Rollback (if a deploy caused it)
+       - Restart crashed services
+    4. If persistent, restart the database: `docker compose restart db`
+
+    **Escalation:** If not resolved within 30 minutes, page the CTO.
+
+    ## Weekly checklist
+
+    - [ ] Review weekend alerts
+    - [x] Check backups
+"""
+
+
+def test_each_heading_with_a_procedure_becomes_a_runbook_with_title_severity_and_tags() -> None:
+    api, weekly = loaded(OUTAGE)
+    assert (api.id, api.title, api.severity) == ("api-down", "API down", "P0")
+    assert api.tags == ("p0-alerts", "imported")
+    assert "Threshold: 3 failed health checks" in (api.summary or "")
+    assert (weekly.id, weekly.severity) == ("weekly-checklist", None)
+
+
+def test_numbered_items_become_manual_steps_with_nested_bullets_folded_in() -> None:
+    api = loaded(OUTAGE)[0]
+    ack = api.step("acknowledge-alert")
+    assert (ack.action, ack.title) == ("manual", "Acknowledge alert")
+    act = api.step("immediate-action")
+    assert act.action == "manual"
+    assert act.text == "Immediate action:\n- Rollback (if a deploy caused it)\n- Restart crashed services"
+
+
+def test_shell_blocks_and_inline_commands_become_confirmed_run_steps_with_a_timeout() -> None:
+    api = loaded(OUTAGE)[0]
+    check = api.step("check-status")
+    assert check.action == "run"
+    assert check.text == "curl -fsS https://api.example.com/health"
+    assert (check.confirm, check.timeout, check.shell) == ("Run this?", 300.0, "bash")
+    restart = api.step("if-persistent-restart-the-database")
+    assert (restart.action, restart.text) == ("run", "docker compose restart db")
+    assert restart.confirm == "Run this?"
+
+
+def test_checklist_items_become_manual_steps() -> None:
+    weekly = loaded(OUTAGE)[1]
+    assert [(s.id, s.action, s.text) for s in weekly.steps] == [
+        ("review-weekend-alerts", "manual", "Review weekend alerts"),
+        ("check-backups", "manual", "Check backups"),
+    ]
+
+
+def test_conditions_become_todo_comments_above_their_step() -> None:
+    api = books(OUTAGE)[0]
+    lines = render_runbook(api, "playbook.md").splitlines()
+    restart = lines.index('  - id: "if-persistent-restart-the-database"')
+    assert lines[restart - 1].startswith("  # TODO: condition in the playbook: If persistent, restart")
+    action = lines.index('  - id: "immediate-action"')
+    assert "Rollback (if a deploy caused it)" in lines[action - 1]
+    # a condition after the last step stays as a note at the end
+    assert lines[-1] == ("  # TODO: Escalation: If not resolved within 30 minutes, page the CTO.")
+
+
+def test_step_ids_are_unique_slugs_and_long_titles_are_cut_at_a_word() -> None:
+    long = "Check " + " ".join(["the replication lag on every replica"] * 4)
+    (rb,) = loaded(f"""\
+        # Checks
+        1. Restart the worker
+        2. Restart the worker
+        3. {long}
+        4. end
+        5. 检查数据库
+        6. ✅
+    """)
+    assert [s.id for s in rb.steps] == ["restart-the-worker", "restart-the-worker-2",
+                                        "check-the-replication-lag-on-every", "end-step",
+                                        "step-5"]
+    title = rb.steps[2].title or ""
+    assert title.endswith("…") and len(title) <= 70 and long.startswith(title[:-1])
+    assert rb.steps[4].text == "检查数据库"  # no ASCII for an id; a symbol alone is no step
+    assert rb.steps[2].text == long  # the full text stays in the instruction
+
+
+def test_bullets_are_steps_only_under_a_procedure_like_heading_or_lead_in() -> None:
+    (rb,) = loaded("""\
+        # Database overload
+
+        Contacts:
+        - the DBA team
+        - the platform on-call
+
+        Steps:
+        - Find the long-running queries
+        - **Owner**: platform
+    """)
+    assert [s.text for s in rb.steps] == ["Find the long-running queries"]
+    assert "- the DBA team" in (rb.summary or "") and "- Owner: platform" in (rb.summary or "")
+
+
+def test_small_sub_sections_merge_into_one_runbook_and_big_ones_stay_apart() -> None:
+    md = """\
+        # Ops
+        ## Common commands
+        ### Logs
+        ```bash
+        docker compose logs api
+        ```
+        ### Status
+        ```bash
+        docker compose ps
+        ```
+        ## Monday
+        - [ ] Review alerts
+        - [ ] Check backups
+        - [ ] Check certificates
+        - [ ] Plan patches
+        ## Tuesday
+        - [ ] Rotate keys
+    """
+    common, monday, tuesday = books(md)
+    assert common.id == "common-commands"
+    assert [(s.title, s.text) for s in common.steps] == [("Logs", "docker compose logs api"),
+                                                         ("Status", "docker compose ps")]
+    assert (monday.id, len(monday.steps), tuesday.id, len(tuesday.steps)) == ("monday", 4, "tuesday", 1)
+
+
+@pytest.mark.parametrize(("heading", "parent", "severity"), [
+    ("API down", "P0 Alerts (CRITICAL)", "P0"),
+    ("Critical Alerts (P1)", "Alerts", "P1"),
+    ("Severity 2 (High)", "Incidents", "P1"),
+    ("SEV-1: Outage", "Incidents", "P0"),
+    ("P4 cosmetic", "Incidents", "P3"),
+    ("P95 latency over 500ms", "Latency", None),
+])
+def test_severity_comes_from_the_heading_or_its_parents(heading: str, parent: str,
+                                                        severity: str | None) -> None:
+    (rb,) = books(f"# Doc\n## {parent}\n### {heading}\n1. Look at the dashboard\n")
+    assert rb.severity == severity
+
+
+def test_code_without_a_language_is_a_command_only_when_it_looks_like_one() -> None:
+    (rb,) = loaded("""\
+        # Comms
+        **Investigating:**
+        ```
+        Status: Investigating
+        We are looking into [issue].
+        ```
+        ```
+        $ kubectl get pods -n web
+        NAME    READY
+        web-1   1/1
+        ```
+        ```sql
+        SELECT 1;
+        ```
+        ```bash
+        # only a note: open the dashboard
+        ```
+    """)
+    kinds = [(s.action, s.title) for s in rb.steps]
+    assert kinds == [("message", "Investigating"), ("run", "kubectl get pods -n web"),
+                     ("manual", "SQL snippet"), ("manual", "only a note")]
+    assert rb.steps[0].text == "Status: Investigating\nWe are looking into [issue]."
+    assert rb.steps[1].text == "kubectl get pods -n web"  # the transcript's output is dropped
+    assert "  SELECT 1;" in rb.steps[2].text
+
+
+def test_a_text_block_naming_a_file_is_not_taken_for_a_message_template() -> None:
+    (rb,) = loaded("# Notes\n```\nrelease-notes.md\n```\n")
+    assert (rb.steps[0].action, rb.steps[0].text) == ("manual", "release-notes.md")
+
+
+def test_destructive_and_never_ending_commands_are_flagged() -> None:
+    (rb,) = books("""\
+        # Cleanup
+        ```bash
+        redis-cli FLUSHALL
+        ```
+        ```bash
+        docker compose logs -f web
+        ```
+    """)
+    flush, follow = rb.steps
+    assert flush.dangerous and not follow.dangerous
+    assert any("may not end by itself" in t for t in follow.todos)
+
+
+def test_no_procedure_gives_no_runbook() -> None:
+    assert books("# Philosophy\n\nWe are calm.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n") == []
+
+
+def test_runbook_ids_are_unique_and_take_the_prefix() -> None:
+    md = "# A\n## Restart\n1. do x\n## Other\n### Restart\n1. do y\n"
+    assert [rb.id for rb in books(md, "Team Web")] == ["team-web-restart", "team-web-restart-2"]
+
+
+def test_front_matter_is_dropped_and_gives_the_title() -> None:
+    (rb,) = books("---\ntitle: Disk full\ntags: [x]\n---\n1. Free some space\n")
+    assert (rb.title, [s.text for s in rb.steps]) == ("Disk full", ["Free some space"])
+
+
+def test_mojibake_is_repaired_and_real_accents_kept() -> None:
+    assert fix_mojibake("Playbook â€” ðŸ“Š café") == "Playbook — 📊 café"
+    assert fix_mojibake("‚úÖ done; naïve — ok") == "✅ done; naïve — ok"  # Mac Roman
+    (rb,) = books("# Checks â€” weekly\n- [ ] Review the alerts â€” all of them\n")
+    assert rb.title == "Checks — weekly" and rb.steps[0].text == "Review the alerts — all of them"
+
+
+# --- templates ---------------------------------------------------------------------
+
+TRICKY = [
+    "docker ps --format '{{.Names}} {{ .Status }}'",
+    'echo "${#arr[@]} items" {# not a comment #}',
+    "{% if x %}y{% endif %} and {% endraw %} and {%- raw -%}",
+    "{{{ a }}} {%{ {#{ }}} %} #}",
+    "a{\n{{b}}\n\tc }}",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_escaped_text_renders_to_itself(text: str) -> None:
+    assert render_text(escape_jinja(text), {}) == text
+    assert render_command(escape_jinja(text), {}) == text
+
+
+def test_placeholders_in_commands_become_inputs_and_are_shell_quoted() -> None:
+    inputs: dict[str, DraftInput] = {}
+    code = ("pg_isready -h [postgres-host]\nssh <host> 'echo [INFO] ok'\n# see [Runbook Link]\n"
+            "cat > x <<EOF\n{\"q\": [QUERY STATS]}\nEOF\ncurl \"https://[api-host]/x\"")
+    template = command_template(code, inputs)
+    assert list(inputs) == ["postgres_host", "host_value", "api_host"]
+    assert inputs["postgres_host"].prompt == "Postgres host"
+    values = {"postgres_host": "db 1", "host_value": "web1", "api_host": "a$(id)"}
+    assert render_command(template, values) == (
+        "pg_isready -h 'db 1'\nssh web1 'echo [INFO] ok'\n# see [Runbook Link]\n"
+        "cat > x <<EOF\n{\"q\": [QUERY STATS]}\nEOF\ncurl \"https://a\\$(id)/x\"")
+
+
+def test_imported_runbook_with_placeholders_declares_its_inputs() -> None:
+    (rb,) = loaded("# Db\n```bash\npg_isready -h [postgres-host] -p 5432\n```\n")
+    assert [(i.name, i.prompt) for i in rb.inputs] == [("postgres_host", "Postgres host")]
+    assert rb.steps[0].text == "pg_isready -h {{ postgres_host }} -p 5432"
+
+
+@pytest.mark.parametrize("text", [
+    "no", "123", "a: b", "# x", "- item", "  leading", "tab\there", "x\x85y", "x\u2028y",
+    "emoji 🔥 and “quotes”", "back\\slash \"dq\"", "---", "multi\n  line\n\n\ttabbed\n",
+    "\n  starts indented\nx", " - alertname = X\n...\n - node = n1",
+    "trailing   \nspaces", "bell\x07", "\ufeffbom", "one line\n\t\n", "x\n\t",
+])
+def test_yaml_scalars_load_back_as_the_same_text(text: str) -> None:
+    top = yaml.safe_load(f"key: {scalar(text, 2)}\nafter: 1\n")
+    nested = yaml.safe_load(f"steps:\n  - id: x\n    key: {scalar(text, 6)}\n    after: 1\n")
+    expected = text
+    block = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+    if "\n" in block and not any(c in text for c in "\x85\u2028\x07\ufeff"):
+        expected = block  # a block scalar: trailing spaces and blank outer lines are not kept
+    assert top == {"key": expected, "after": 1}
+    assert nested == {"steps": [{"id": "x", "key": expected, "after": 1}]}
