@@ -1,38 +1,60 @@
-"""An `ssh` step on 1, 5, 10 and 20 loopback sshd hosts: SSHExecutor vs
-fabric's ThreadingGroup.
+"""An `ssh` step on 1, 5, 10 and 20 loopback sshd hosts: runbookctl's SSH
+executor (directly, cold and warm) and the whole CLI, against fabric's
+ThreadingGroup and `ansible all -m command -f 20`.
 
-    sudo .venv/bin/python benchmarks/bench_ssh.py [--reps 7] [--sizes 1,5,10,20]
+    sudo .venv/bin/python benchmarks/bench_ssh.py [REPS] [SIZES]
 
-Starts a fleet of real sshd servers (tests/sshd.py; root creates the test
-user), then for each size times, median of --reps runs:
+Starts a fleet of real sshd servers as the tests do (tests/sshd.py; root
+creates the test user). Per size, every variant runs REPS times, interleaved:
 
-- cold: a new executor per run - connect, authenticate, run, close (what the
-  first ssh step of a run costs);
-- warm: the same executor's second step on its open connections;
-- fabric: ThreadingGroup(...).run(hide=True) then close(), also cold.
-
-The ratio column is each cold median over the 1-host cold median (target:
-20 hosts <= 3x one host).
+- executor, cold: a new SSHExecutor per run - connect, authenticate, run,
+  close (what the first ssh step of a run costs);
+- executor, warm: the same executor's next step on its open connections;
+- CLI: `runbookctl run` of a one-step runbook (`parallel: 20`), start-up,
+  journal and report included;
+- fabric: ThreadingGroup(...).run(hide=True), then close();
+- OpenSSH: the `ssh` client, one process per host, all at once (a yardstick);
+- ansible: `ansible all -m command -a CMD -f 20` with its default SSH
+  settings (ControlMaster on) but a fresh control folder per run, so every
+  run connects anew as the others do (ControlPersist cut to 2 s so masters
+  do not pile up).
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
+import itertools
+import os
+import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runbookctl.executors.base import CommandSpec
-from runbookctl.executors.ssh import SSHExecutor
-from runbookctl.redact import Redactor
-from sshd import Fleet, Server, require_sshd, test_user
+from benchlib import (
+    RUNBOOKCTL,
+    VARIANT_HEADERS,
+    WORK,
+    Sample,
+    Section,
+    Variant,
+    Verdict,
+    alternate,
+    bench_env,
+    ensure_tools,
+    ms,
+    run_measured,
+    table,
+    timed,
+    variant_rows,
+)
 
-COMMAND = "uname -n; uptime"
+COMMAND = "uptime"
+SIZES = (1, 5, 10, 20)
+_serial = itertools.count()
 
 
 class Discard:
@@ -40,21 +62,14 @@ class Discard:
         pass
 
 
-def median_seconds(run: Callable[[], None], reps: int) -> float:
-    times = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def executor_variant(fleet: Any, servers: list[Any], logs: Path, warm: bool) -> Callable[[], Sample]:
+    from runbookctl.executors.base import CommandSpec
+    from runbookctl.executors.ssh import SSHExecutor
+    from runbookctl.redact import Redactor
 
-
-def ours(fleet: Fleet, servers: list[Server], logs: Path, warm: bool) -> Callable[[], None]:
     spec = CommandSpec("bench", COMMAND, COMMAND, logs / "0001-bench.log",
                        hosts=[s.spec for s in servers], parallel=len(servers), timeout=60)
     kept = SSHExecutor(fleet.config())
-    if warm:
-        kept.execute(spec, Discard(), Redactor())
 
     def step() -> None:
         executor = kept if warm else SSHExecutor(fleet.config())
@@ -64,10 +79,12 @@ def ours(fleet: Fleet, servers: list[Server], logs: Path, warm: bool) -> Callabl
         bad = [r for r in results if not r.ok]
         assert not bad, bad[0]
 
-    return step
+    if warm:
+        step()  # open the connections
+    return lambda: timed(step)
 
 
-def fabric(fleet: Fleet, servers: list[Server]) -> Callable[[], None]:
+def fabric_variant(fleet: Any, servers: list[Any]) -> Callable[[], Sample]:
     from fabric import ThreadingGroup
 
     def step() -> None:
@@ -80,55 +97,198 @@ def fabric(fleet: Fleet, servers: list[Server]) -> Callable[[], None]:
         finally:
             group.close()
 
-    return step
+    return lambda: timed(step)
 
 
-def ansible(fleet: Fleet, servers: list[Server]) -> Callable[[], None] | None:
-    """TODO(ansible comparison, later issue): `ansible all -m command -f N`
-    against an inventory of the same hosts; None means "not measured"."""
-    return None
+def openssh_variant(fleet: Any, servers: list[Any]) -> Callable[[], Sample]:
+    """OpenSSH's own client (C), one process per host, all at once: what the
+    machine allows, as a yardstick."""
+    import subprocess
+
+    def command(server: Any) -> list[str]:
+        # The key exchange paramiko negotiates: OpenSSH's default (sntrup761) costs
+        # ~90 ms of CPU more per connection here.
+        return ["ssh", "-F", "/dev/null", "-i", str(fleet.client_key), "-o", "IdentitiesOnly=yes",
+                "-o", "KexAlgorithms=curve25519-sha256",
+                "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={fleet.known_hosts}",
+                "-o", "StrictHostKeyChecking=yes", "-p", str(server.port),
+                f"{fleet.user}@127.0.0.1", COMMAND]
+
+    def step() -> None:
+        procs = [subprocess.Popen(command(s), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for s in servers]
+        codes = [p.wait() for p in procs]
+        assert not any(codes), codes
+
+    return lambda: timed(step)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--sizes", default="1,5,10,20")
-    args = parser.parse_args()
-    sizes = [int(n) for n in args.sizes.split(",")]
-    _require_sshd_or_exit()
+def cli_variant(fleet: Any, servers: list[Any], folder: Path) -> Callable[[], Sample]:
+    """`runbookctl run` of a one-step runbook on these hosts, fresh state each run."""
+    n = len(servers)
+    hosts = ", ".join(f'"{s.spec}"' for s in servers)
+    runbook = folder / f"fanout-{n}.yaml"
+    runbook.write_text(f"id: fanout-{n}\ntitle: uptime on {n} hosts\nhosts:\n  fleet: [{hosts}]\n"
+                       f"steps:\n  - id: probe\n    ssh: {COMMAND}\n    hosts: fleet\n"
+                       "    parallel: 20\n")
+
+    (folder / "runbookctl.yaml").write_text(
+        f"ssh:\n  identity_file: {fleet.client_key}\n  known_hosts: {fleet.known_hosts}\n"
+        f"  config_file: {folder / 'no-ssh-config'}\n")
+
+    def once() -> Sample:
+        state = WORK / f"ssh-state-{next(_serial)}"
+        env = bench_env(RUNBOOKCTL_STATE_DIR=str(state))
+        env.pop("SSH_AUTH_SOCK", None)
+        try:
+            return run_measured([str(RUNBOOKCTL), "run", str(runbook), "--no-input",
+                                 "--report-dir", str(state / "reports")], env, folder)
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+    return once
+
+
+def ansible_variant(fleet: Any, servers: list[Any], folder: Path, tools: Path
+                    ) -> Callable[[], Sample]:
+    n = len(servers)
+    inventory = folder / f"inventory-{n}.ini"
+    lines = ["[fleet]"] + [f"h{i} ansible_host=127.0.0.1 ansible_port={s.port}"
+                           for i, s in enumerate(servers)]
+    lines += ["[fleet:vars]", f"ansible_user={fleet.user}",
+              f"ansible_ssh_private_key_file={fleet.client_key}",
+              f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} "
+              "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'",
+              "ansible_python_interpreter=/usr/bin/python3"]
+    inventory.write_text("\n".join(lines) + "\n")
+    cmd = [str(tools / "ansible"), "all", "-i", str(inventory), "-m", "command", "-a", COMMAND,
+           "-f", "20"]
+
+    def once() -> Sample:
+        control = Path(tempfile.mkdtemp(prefix="cp-", dir=folder))
+        env = bench_env(ANSIBLE_HOME=str(folder / "ansible-home"), ANSIBLE_NOCOLOR="1",
+                        ANSIBLE_LOCAL_TEMP=str(folder / "ansible-tmp"),
+                        ANSIBLE_CONFIG=str(folder / "no-ansible.cfg"),
+                        ANSIBLE_SSH_CONTROL_PATH_DIR=str(control),
+                        ANSIBLE_SSH_ARGS="-C -o ControlMaster=auto -o ControlPersist=2s")
+        env.pop("SSH_AUTH_SOCK", None)
+        try:
+            return run_measured(cmd, env, folder)
+        finally:
+            shutil.rmtree(control, ignore_errors=True)
+
+    return once
+
+
+def cpu_split(fleet: Any, servers: list[Any], logs: Path, runs: int = 3) -> tuple[float, float]:
+    """CPU seconds of one cold executor run: ours (all threads) and the sshd servers'
+    (their reaped per-connection children included); medians of `runs`."""
+    import statistics
+    import time
+
+    step = executor_variant(fleet, servers, logs, warm=False)
+    time.sleep(3)  # ansible's ControlPersist masters (2 s) end and are reaped first
+    ours, theirs = [], []
+    for _ in range(runs):
+        before_sshd, before = _sshd_cpu(fleet.servers), time.process_time()
+        step()
+        ours.append(time.process_time() - before)
+        time.sleep(0.5)  # sshd reaps its connection processes asynchronously
+        theirs.append(_sshd_cpu(fleet.servers) - before_sshd)
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def _sshd_cpu(servers: list[Any]) -> float:
+    ticks = 0
+    for server in servers:
+        stat = Path(f"/proc/{server.proc.pid}/stat").read_text()
+        fields = stat[stat.rfind(")") + 2 :].split()
+        ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run(reps: int, tools: Path, sizes: tuple[int, ...] = SIZES) -> Section:
+    from tests.sshd import Fleet, require_sshd, test_user
+
+    require_sshd()
+    folder = WORK / "ssh"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     fleet = Fleet(Path(tempfile.mkdtemp(prefix="rb-bench-sshd-")), test_user())
     try:
         fleet.hosts(max(sizes))
-        _report(fleet, sizes, args.reps)
+        rows: dict[int, list[Variant]] = {}
+        cpu = {}
+        for n in sizes:
+            rows[n] = _measure(fleet, fleet.servers[:n], folder, tools, reps)
+            cpu[n] = cpu_split(fleet, fleet.servers[:n], folder / f"logs-{n}")
     finally:
         fleet.close()
+    return _section(rows, reps, cpu)
 
 
-def _report(fleet: Fleet, sizes: list[int], reps: int) -> None:
-    print(f"ssh step `{COMMAND}`, median of {reps} runs, seconds")
-    print(f"{'hosts':>5} {'cold':>7} {'ratio':>6} {'warm':>7} {'fabric':>7} {'ratio':>6} "
-          f"{'ansible':>8}")
-    base: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as logs:
-        for n in sizes:
-            servers = fleet.servers[:n]
-            cold = median_seconds(ours(fleet, servers, Path(logs), warm=False), reps)
-            warm = median_seconds(ours(fleet, servers, Path(logs), warm=True), reps)
-            fab = median_seconds(fabric(fleet, servers), reps)
-            hook = ansible(fleet, servers)
-            ans = f"{median_seconds(hook, reps):8.3f}" if hook else f"{'TODO':>8}"
-            base.setdefault("ours", cold)
-            base.setdefault("fabric", fab)
-            print(f"{n:>5} {cold:7.3f} {cold / base['ours']:5.1f}x {warm:7.3f} {fab:7.3f} "
-                  f"{fab / base['fabric']:5.1f}x {ans}")
+def _measure(fleet: Any, servers: list[Any], folder: Path, tools: Path, reps: int) -> list[Variant]:
+    logs = folder / f"logs-{len(servers)}"
+    logs.mkdir()
+    variants = [
+        Variant("executor, cold", executor_variant(fleet, servers, logs, warm=False)),
+        Variant("executor, warm", executor_variant(fleet, servers, logs, warm=True)),
+        Variant("runbookctl run (CLI)", cli_variant(fleet, servers, folder)),
+        Variant("fabric ThreadingGroup", fabric_variant(fleet, servers)),
+        Variant("OpenSSH ssh, a process each", openssh_variant(fleet, servers)),
+        Variant("ansible -m command -f 20", ansible_variant(fleet, servers, folder, tools)),
+    ]
+    alternate(variants, reps)
+    return variants
 
 
-def _require_sshd_or_exit() -> None:
-    try:
-        require_sshd()
-    except BaseException as exc:  # pytest's skip/fail outcomes
-        sys.exit(f"bench_ssh: {exc}")
+def _section(rows: dict[int, list[Variant]], reps: int, cpu: dict[int, tuple[float, float]]
+             ) -> Section:
+    sizes = sorted(rows)
+    first, last = sizes[0], sizes[-1]
+    names = [v.name for v in rows[first]]
+    header = ["hosts", *names]
+    body_rows = []
+    for n in sizes:
+        cells = [str(n)]
+        for i, v in enumerate(rows[n]):
+            ratio = v.median / rows[first][i].median
+            cells.append(f"{ms(v.median)} ({ratio:.1f}×)")
+        body_rows.append(cells)
+    body = "Median per run, and in brackets the ratio to the same variant on 1 host:\n\n"
+    body += table(header, body_rows)
+    body += "\n\nmin / max per variant:\n\n" + table(
+        ["hosts", *VARIANT_HEADERS[1:], "variant"],
+        [[str(n), *row[1:4], row[0]] for n in sizes
+         for row in variant_rows(rows[n], None)])
+    body += (f"\n\n{reps} runs each after one warm-up, interleaved within a size. Command: "
+             f"`{COMMAND}`; hosts: real sshd on 127.0.0.1 (tests/sshd.py), ed25519 keys, "
+             "the test user. ansible: `-f 20`, default SSH arguments except ControlPersist "
+             "2 s and a fresh ControlPath folder per run (cold like the others).")
+    cores = os.cpu_count() or 1
+    body += ("\n\nCPU of one cold executor run (runbookctl's process, all threads; the sshd "
+             "servers with their per-connection processes), and the wall-clock floor that "
+             f"sets on {cores} cores, where client and servers share the machine:\n\n")
+    body += table(["hosts", "runbookctl CPU", "sshd CPU", f"(sum) / {cores} cores",
+                   "executor, cold (median)"],
+                  [[str(n), ms(cpu[n][0]), ms(cpu[n][1]), ms(sum(cpu[n]) / cores),
+                    ms(rows[n][0].median)] for n in sizes])
+    verdicts = []
+    for i, label in ((0, "executor, cold"), (2, "CLI")):
+        ratio = rows[last][i].median / rows[first][i].median
+        verdicts.append(Verdict(f"ssh, {last} hosts vs 1 ({label})", "≤ 3×",
+                                f"{ratio:.2f}× ({ms(rows[last][i].median)} vs "
+                                f"{ms(rows[first][i].median)})", ratio <= 3.0))
+    ans = rows[last][5].median
+    for i, label in ((0, "executor, cold"), (2, "CLI")):
+        ours = rows[last][i].median
+        verdicts.append(Verdict(f"ssh, {last} hosts ({label}) vs ansible -f 20", "faster",
+                                f"{ms(ours)} vs {ms(ans)} ({ans / ours:.1f}× faster)", ours < ans))
+    return Section(f"`ssh` step on {', '.join(map(str, sizes))} loopback hosts", body, verdicts)
 
 
 if __name__ == "__main__":
-    main()
+    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    sizes = tuple(int(x) for x in sys.argv[2].split(",")) if len(sys.argv) > 2 else SIZES
+    os.environ.pop("SSH_AUTH_SOCK", None)
+    print(run(reps, ensure_tools(print), sizes).body)

@@ -1,57 +1,68 @@
-"""Start-up time of `runbookctl --help` and `list`, against `python -c pass`.
+"""Start-up: `runbookctl --help`, `list`, `validate` (the bundled runbooks)
+against `python -c pass` and `ansible-playbook --version`.
 
-Measured as a user's machine runs it: the venv's own interpreter (no pyenv
-shim) and bytecode caching on (PYTHONDONTWRITEBYTECODE unset). Target: --help
-<= 150 ms, list <= 300 ms (median of N runs, after one warm-up run).
+Measured as a user's machine runs it: the venv's own interpreter and entry
+point, bytecode caching on (PYTHONDONTWRITEBYTECODE unset), from an empty
+folder so only the bundled runbooks are found.
+
+    .venv/bin/python benchmarks/bench_startup.py [REPS]
 """
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
-TARGETS = {"--help": 0.150, "list": 0.300}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (
+    PYTHON,
+    RUNBOOKCTL,
+    VARIANT_HEADERS,
+    WORK,
+    Sample,
+    Section,
+    Variant,
+    Verdict,
+    alternate,
+    bench_env,
+    ensure_tools,
+    ms,
+    run_measured,
+    table,
+    variant_rows,
+)
+
+TARGETS = {"runbookctl --help": 0.150, "runbookctl list": 0.300}
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> list[float]:
-    subprocess.run(cmd, env=env, capture_output=True, check=False)  # warm the bytecode cache
-    out = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, capture_output=True, check=False)
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def main() -> int:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    cases = {
-        "python -c pass": [str(BIN / "python"), "-c", "pass"],
-        "runbookctl --help": [str(BIN / "runbookctl"), "--help"],
-        "runbookctl list": [str(BIN / "runbookctl"), "list"],
-        "runbookctl validate (bundled)": [str(BIN / "runbookctl"), "validate"],
+def run(reps: int, tools: Path) -> Section:
+    cwd = WORK / "startup"
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = bench_env(RUNBOOKCTL_STATE_DIR=str(WORK / "startup-state"))
+    commands = {
+        "python -c pass": [str(PYTHON), "-c", "pass"],
+        "runbookctl --help": [str(RUNBOOKCTL), "--help"],
+        "runbookctl list": [str(RUNBOOKCTL), "list"],
+        "runbookctl validate (bundled)": [str(RUNBOOKCTL), "validate"],
+        "ansible-playbook --version": [str(tools / "ansible-playbook"), "--version"],
     }
-    failed = False
-    print(f"{'case':32} {'median':>9} {'min':>9} {'max':>9}  target")
-    for name, cmd in cases.items():
-        samples = _time(cmd, env)
-        med = statistics.median(samples)
-        key = name.split(" ", 1)[1] if name.startswith("runbookctl") else ""
-        target = TARGETS.get(key)
-        verdict = "" if target is None else ("ok" if med <= target else "MISSED")
-        failed |= verdict == "MISSED"
-        tgt = f"<= {target * 1000:.0f} ms {verdict}" if target else ""
-        print(f"{name:32} {med * 1000:8.1f}ms {min(samples) * 1000:8.1f}ms "
-              f"{max(samples) * 1000:8.1f}ms  {tgt}")
-    return 1 if failed else 0
+    variants = [Variant(name, _runner(cmd, env, cwd)) for name, cmd in commands.items()]
+    alternate(variants, reps)
+    base = variants[0]
+    verdicts = [Verdict(v.name, f"≤ {TARGETS[v.name] * 1000:.0f} ms", ms(v.median),
+                        v.median <= TARGETS[v.name]) for v in variants if v.name in TARGETS]
+    body = table([*VARIANT_HEADERS, "× python -c pass"], variant_rows(variants, base))
+    body += (f"\n\n{reps} runs each after one warm-up, interleaved. The entry point is "
+             "`.venv/bin/runbookctl`; the working folder is empty (bundled runbooks only).")
+    return Section("Start-up", body, verdicts)
+
+
+def _runner(cmd: list[str], env: dict[str, str], cwd: Path) -> Callable[[], Sample]:
+    return lambda: run_measured(cmd, env, cwd)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    section = run(int(sys.argv[1]) if len(sys.argv) > 1 else 10, ensure_tools(print))
+    print(section.body)

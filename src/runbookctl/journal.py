@@ -4,11 +4,12 @@ run goes on, chained by sha256 so that any edit, deletion or reordering shows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ def canonical_json(obj: Any) -> str:
 
 def event_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
     """sha256 over the previous hash and the event without its `hash` key."""
-    payload = prev_hash + canonical_json({k: v for k, v in body.items() if k != "hash"})
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return _hash_text(prev_hash, canonical_json({k: v for k, v in body.items() if k != "hash"}))
+
+
+def _hash_text(prev_hash: str, body_json: str) -> str:
+    return hashlib.sha256((prev_hash + body_json).encode("utf-8")).hexdigest()
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -49,7 +53,9 @@ class Event:
     hash: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: its recursive deep copy was most of append()'s CPU.
+        return {"seq": self.seq, "ts": self.ts, "type": self.type, "step": self.step,
+                "actor": self.actor, "data": self.data, "hash": self.hash}
 
     def to_line(self) -> str:
         return canonical_json(self.to_dict())
@@ -188,6 +194,7 @@ class Journal:
         self._seq = replay.events[-1].seq if replay.events else 0
         self._head = replay.head_hash
         self._broken: str | None = None
+        self._unsynced = False  # events written but not yet fsynced (append(sync=False))
         self.replay = replay  # what was there when it was opened
         self.torn_tail: str | None = replay.torn
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -231,9 +238,15 @@ class Journal:
         return self._seq
 
     def append(
-        self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None = None
+        self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None = None,
+        *, sync: bool = True,
     ) -> Event:
-        """Write one event and fsync it; any write failure raises JournalError."""
+        """Write one event and fsync it; any write failure raises JournalError.
+
+        `sync=False` leaves the fsync to the next synced append, `sync()` or
+        `close()`: for an event that no action follows before the next one (the
+        line is still written at once, so a killed process loses nothing).
+        """
         if self._broken is not None:
             raise JournalError(self._broken)
         if self._fd is None:
@@ -241,11 +254,15 @@ class Journal:
         # Round-trip the data so the returned event equals what a replay reads;
         # a stray Path or datetime is written as text rather than crash a run.
         clean = json.loads(json.dumps(dict(data or {}), default=str))
-        draft = Event(self._seq + 1, utc_timestamp(self.clock()), type, step, actor, clean, "")
-        event = replace(draft, hash=event_hash(self._head, draft.to_dict()))
+        body = {"seq": self._seq + 1, "ts": utc_timestamp(self.clock()), "type": type,
+                "step": step, "actor": actor, "data": clean}
+        digest = _hash_text(self._head, canonical_json(body))
+        event = Event(hash=digest, **body)
         try:
             _write_all(self._fd, (event.to_line() + "\n").encode("utf-8"))
-            os.fsync(self._fd)
+            self._unsynced = True
+            if sync:
+                self._fsync()
         except OSError as exc:
             self._broken = (
                 f"cannot write the journal {self.path}: {_reason(exc)}; the run stops here"
@@ -254,8 +271,26 @@ class Journal:
         self._seq, self._head = event.seq, event.hash
         return event
 
+    def sync(self) -> None:
+        """fsync events appended with `sync=False`; a failure raises JournalError."""
+        if self._fd is None or not self._unsynced or self._broken is not None:
+            return
+        try:
+            self._fsync()
+        except OSError as exc:
+            self._broken = f"cannot write the journal {self.path}: {_reason(exc)}; the run stops here"
+            raise JournalError(self._broken) from exc
+
+    def _fsync(self) -> None:
+        assert self._fd is not None
+        os.fsync(self._fd)
+        self._unsynced = False
+
     def close(self) -> None:
         if self._fd is not None:
+            with contextlib.suppress(OSError):  # a failed write already raised
+                if self._unsynced:
+                    os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
 

@@ -16,6 +16,8 @@ MASK = "***"
 # Shorter values would mask innocent text everywhere ("abc", "1"); the caller
 # warns about them through `Redactor.ignored`.
 MIN_SECRET_LEN = 4
+# Up to this many masked forms, chunks are searched for each form before the regex.
+PREFILTER_FORMS = 40
 
 
 def _b64_cores(raw: bytes) -> list[str]:
@@ -100,6 +102,7 @@ class Redactor:
         self._patterns: list[str] = []
         self._regex: re.Pattern[str] | None = None
         self._by_first: dict[str, tuple[str, ...]] = {}
+        self._prefilter: tuple[str, ...] | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -140,10 +143,19 @@ class Redactor:
         for pattern in self._patterns:
             by_first.setdefault(pattern[0], []).append(pattern)
         self._by_first = {k: tuple(v) for k, v in by_first.items()}
+        # With few forms, `form in text` (a fast substring search) rules out most
+        # chunks before the regex, which tries every position (~180 MB/s).
+        few = len(self._patterns) <= PREFILTER_FORMS
+        self._prefilter = tuple(self._patterns) if few else None
+
+    def _absent(self, text: str) -> bool:
+        """True when no secret form can be in `text` (checked quickly); False: maybe."""
+        forms = self._prefilter
+        return forms is not None and not any(form in text for form in forms)
 
     def mask(self, text: str) -> str:
         """Return `text` with every secret form replaced by `***`."""
-        if self._regex is None or not text:
+        if self._regex is None or not text or self._absent(text):
             return text
         return self._regex.sub(MASK, text)
 
@@ -169,9 +181,11 @@ class Redactor:
         regex = self._regex
         if regex is None:
             return text, ""
+        hold = len(text) if final else self._hold_from(text, 0)
+        if self._absent(text):
+            return text[:hold], text[hold:]
         out: list[str] = []
         pos = 0
-        hold = len(text) if final else self._hold_from(text, 0)
         while True:
             match = regex.search(text, pos)
             if match is None or match.start() >= hold:
@@ -227,11 +241,32 @@ _TOKEN_RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Text every match of a rule contains (any of them; lowercase for the (?i)
+# rules): `in` is far faster than the regex, which runs only when one is there.
+# A report of 2,000 steps spent 0.25 s in these regexes, nearly all of it on
+# text with no token at all.
+_TOKEN_HINTS: dict[str, tuple[str, ...]] = {
+    "private key": ("PRIVATE KEY",),
+    "Stripe key": ("_live_", "_test_"),
+    "Stripe webhook secret": ("whsec_",),
+    "AWS access key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA"),
+    "AWS secret key": ("aws_secret_access_key",),
+    "GitHub token": ("gh", "github_pat_"),
+    "Slack token": ("xox",),
+    "password in URL": ("@", "="),
+}
+
+
 def scan_tokens(text: str) -> tuple[str, list[str]]:
     """Mask token-like strings (keys, tokens, URL passwords); return the masked
     text and the kinds found, in rule order, without repeats."""
     kinds: list[str] = []
+    lower = text.lower()
     for kind, rule in _TOKEN_RULES:
+        hints = _TOKEN_HINTS[kind]
+        haystack = lower if rule.flags & re.IGNORECASE else text
+        if not any(hint in haystack for hint in hints):
+            continue
         text, count = rule.subn(_token_replacement, text)
         if count and kind not in kinds:
             kinds.append(kind)
@@ -270,10 +305,19 @@ _CONTROL_CODES = [
 _VISIBLE = {code: _visible(chr(code)) for code in _CONTROL_CODES}
 
 
+# The ASCII ones, as bytes: deleting them from ASCII text is ~8x faster than
+# searching it with _CONTROL_RE (which ran at ~200 MB/s on command output).
+_ASCII_CONTROLS = bytes(c for c in _CONTROL_CODES if c < 0x80)
+
+
 def sanitize_terminal(text: str) -> str:
     """Make escape sequences and control characters visible and inert:
     `\\x1b[31m` becomes `␛[31m`; `\\n` and `\\t` stay, `\\r\\n` becomes `\\n`."""
-    if _CONTROL_RE.search(text) is None:
+    if text.isascii():  # O(1): CPython records it
+        data = text.encode("ascii")
+        if len(data.translate(None, _ASCII_CONTROLS)) == len(data):
+            return text
+    elif _CONTROL_RE.search(text) is None:
         return text
     return text.replace("\r\n", "\n").translate(_VISIBLE)
 
