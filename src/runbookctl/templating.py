@@ -11,6 +11,7 @@ literal argument. The `unquoted` filter is the explicit opt-out (validate warns)
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import shlex
 from collections.abc import Mapping
@@ -62,12 +63,35 @@ def _fail(what: str, source: str, exc: Exception) -> TemplateError:
     return TemplateError(f"cannot render {what} {source!r}: {msg}")
 
 
+# Values of the command being rendered, in order (rendering is single-threaded).
+_COLLECTED: list[Any] = []
+
+
+def _collect(value: Any) -> str:
+    _COLLECTED.append(value)
+    return _SENTINEL.format(len(_COLLECTED) - 1)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(kind: str, source: str) -> Any:
+    """Templates compiled once per run, not once per step visit."""
+    env = _env() if kind == "text" else _env().overlay(finalize=_collect)
+    return env.from_string(source)
+
+
+@functools.lru_cache(maxsize=1024)
+def _expression(expr: str) -> Any:
+    return _env().compile_expression(expr, undefined_to_none=False)
+
+
 def render_text(source: str, scope: Mapping[str, Any], what: str = "template") -> str:
     """Render a template for display (questions, messages): no quoting."""
     from jinja2 import TemplateError as JinjaError
 
+    if "{" not in source:
+        return source
     try:
-        return _env().from_string(source).render(dict(scope))
+        return str(_compiled("text", source).render(dict(scope)))
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail(what, source, exc) from None
 
@@ -77,8 +101,7 @@ def evaluate(expr: str, scope: Mapping[str, Any], what: str = "expression") -> A
     from jinja2 import TemplateError as JinjaError
 
     try:
-        compiled = _env().compile_expression(expr, undefined_to_none=False)
-        return compiled(dict(scope))
+        return _expression(expr)(dict(scope))
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail(what, expr, exc) from None
 
@@ -94,17 +117,15 @@ def render_command(source: str, scope: Mapping[str, Any]) -> str:
     """Render a command template with every interpolated value shell-quoted."""
     from jinja2 import TemplateError as JinjaError
 
-    values: list[Any] = []
-
-    def finalize(value: Any) -> str:
-        values.append(value)
-        return _SENTINEL.format(len(values) - 1)
-
-    env = _env().overlay(finalize=finalize)
+    if "{" not in source:
+        return source
+    _COLLECTED.clear()
     try:
-        rendered = env.from_string(source).render(dict(scope))
+        rendered = _compiled("cmd", source).render(dict(scope))
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail("command", source, exc) from None
+    values = list(_COLLECTED)
+    _COLLECTED.clear()
     return _substitute(rendered, values)
 
 

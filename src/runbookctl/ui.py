@@ -4,6 +4,7 @@ sys.stdout; rich is imported on first use so start-up stays fast.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +23,7 @@ class UI:
         self.quiet = quiet
         self._partial: dict[tuple[str, str], str] = {}
         self.masker: Masker | None = None  # set once a run knows its secrets
+        self._styled: bool | None = None
 
     def _mask(self, text: str) -> str:
         """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
@@ -37,7 +39,20 @@ class UI:
             self._console = Console(file=self._stream, highlight=False, soft_wrap=True)
         return self._console
 
+    @property
+    def styled(self) -> bool:
+        """Colours and boxes on a terminal; plain lines into a pipe or a file (and faster)."""
+        if self._styled is None:
+            isatty = getattr(self._stream, "isatty", None)
+            self._styled = bool(isatty and isatty())
+        return self._styled
+
     def _print(self, *parts: Any, **kw: Any) -> None:
+        if not self.styled and all(isinstance(p, str) for p in parts):
+            text = " ".join(_plain(self._mask(p)) for p in parts)
+            self._stream.write(text + "\n")
+            self._stream.flush()
+            return
         self.console.print(*(self._mask(p) if isinstance(p, str) else p for p in parts), **kw)
 
     def step(self, key: str, title: str, action: str) -> None:
@@ -46,7 +61,8 @@ class UI:
 
     def command(self, display: str, hosts: list[str] | None = None) -> None:
         where = f" [dim]on {', '.join(hosts)}[/]" if hosts else ""
-        self._print(f"  [dim]$[/] {_esc(display)}{where}")
+        shown = _esc(display.strip("\n")).replace("\n", "\n    ")  # continuation lines indented
+        self._print(f"  [dim]$[/] {shown}{where}")
 
     def output(self, host: str, stream: str, text: str) -> None:
         """Live command output, line-buffered per host/stream, prefixed for ssh."""
@@ -98,6 +114,14 @@ class UI:
         self._print(f"\n[bold {color}]Run {status}[/] [dim]({run_id})[/]")
         if report:
             self._print(f"Report: {_esc(report)}")
+
+
+_MARKUP = re.compile(r"(?<!\\)\[(?:/|bold|dim|cyan|green|red|yellow)[a-z ]*\]")
+
+
+def _plain(markup: str) -> str:
+    """Our own console markup (known tags only) as plain text."""
+    return _MARKUP.sub("", markup).replace("\\[", "[")
 
 
 def _esc(text: str) -> str:
