@@ -159,19 +159,55 @@ def _reachable(start: str, adj: dict[str, set[str]]) -> set[str]:
 
 def _closed_loops(adj: dict[str, set[str]], reached: set[str]) -> list[set[str]]:
     """Strongly connected groups of reached steps (or a step jumping to itself) that
-    have no edge to a step outside the group nor to the end."""
-    reach = {sid: _reachable(sid, adj) for sid in adj if sid in reached}
-    done: set[str] = set()
+    have no edge to a step outside the group nor to the end (Tarjan: linear time)."""
     loops = []
-    for sid in adj:
-        if sid not in reached or sid in done:
-            continue
-        group = {other for other in reach[sid] if other in reach and sid in reach[other]}
-        done |= group
+    for group in _sccs({sid: adj[sid] for sid in adj if sid in reached}):
+        sid = next(iter(group))
         cyclic = len(group) > 1 or sid in adj[sid]
         if cyclic and all(adj[member] <= group for member in group):
             loops.append(group)
     return loops
+
+
+def _sccs(adj: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components, iteratively (no recursion limit on long runbooks)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+    for root in adj:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(adj[root] & adj.keys())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(adj[child] & adj.keys()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                out.append(group)
+    return out
 
 
 def _loop_problem(rb: Runbook, text: str, group: set[str]) -> Problem:
