@@ -92,6 +92,8 @@ class _Builder:
             return YNode(out, pos, key_pos)
         if isinstance(node, yaml.SequenceNode):
             return YNode([self.build(n) for n in node.value], pos)
+        if node.tag == "tag:yaml.org,2002:str":  # most scalars: no constructor needed
+            return YNode(node.value, pos)
         try:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
