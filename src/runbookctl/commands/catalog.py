@@ -37,9 +37,24 @@ def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -
     table = Table("id", "title", "severity", "steps", "source", box=None, pad_edge=False)
     for r in rows:
         table.add_row(str(r["id"]), str(r["title"]), str(r["severity"] or ""), str(r["steps"] or ""),
-                      str(r["source"]))
+                      _short_source(str(r["source"])))
     ui.console.print(table)
     return 0
+
+
+def _short_source(path: str) -> str:
+    """`bundled`, or the path relative to the working folder when it is below it."""
+    from pathlib import Path
+
+    from runbookctl.config import bundled_dir
+
+    p = Path(path)
+    if p.parent == bundled_dir("runbooks"):
+        return "bundled"
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
 
 
 def show_runbook(session: Session, ui: UI, name: str, *, graph: bool) -> int:
