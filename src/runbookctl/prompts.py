@@ -137,7 +137,7 @@ class TerminalPrompter:
         return self._answer(coerce_answer(spec, raw))
 
     def manual(self, key: str, text: str) -> Answer:
-        self._say(text)
+        # `text` is already on screen: the engine shows each instruction in a box first.
         labels = {MANUAL_DONE: "done", MANUAL_SKIPPED: "skipped (give a reason)"}
         choices = [{"name": labels.get(s, s), "value": s} for s in MANUAL_STATUSES]
         status = self._prompt("select", f"{key}: done, skipped or failed?", choices=choices)
