@@ -81,9 +81,13 @@ def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter
     if unknown:
         raise UsageError(f"--var {unknown[0]}: the runbook has no input '{unknown[0]}' "
                          f"(inputs: {', '.join(sorted(known)) or 'none'})")
+    keep_defaults = _accept_defaults(specs, cli, from_file, prompter)
     out = []
     for spec, _owner in specs:
-        raw, origin = _raw_input(spec, cli, from_file, prompter)
+        if spec.name in keep_defaults:
+            raw, origin = spec.default, "default (accepted at start)"
+        else:
+            raw, origin = _raw_input(spec, cli, from_file, prompter)
         try:
             value = coerce_value(spec, raw)
         except ValueError as exc:
@@ -91,6 +95,20 @@ def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter
             raise UsageError(f"input {shown} (from {origin})") from None
         out.append((spec, value, origin))
     return out
+
+
+def _accept_defaults(specs: list[tuple[InputSpec, str]], cli: dict[str, str],
+                     from_file: dict[str, Any], prompter: Prompter) -> set[str]:
+    """At a terminal, offer every defaulted input at once instead of one prompt each:
+    at 3 a.m. nobody wants to press Enter eight times. 'no' asks them one by one."""
+    pending = [spec for spec, _owner in specs if spec.name not in cli and spec.name not in from_file
+               and spec.default is not None and not spec.secret]
+    if len(pending) < 2 or not prompter.interactive:
+        return set()
+    listing = "\n".join(f"  {spec.name} = {spec.default!r}" + (f"  ({spec.help})" if spec.help else "")
+                        for spec in pending)
+    answer = prompter.confirm("inputs", f"Use these defaults?\n{listing}\n", dangerous=False)
+    return {spec.name for spec in pending} if answer.value is True else set()
 
 
 def _raw_input(spec: InputSpec, cli: dict[str, str], from_file: dict[str, Any],

@@ -41,10 +41,9 @@ def work(tmp_path: Path) -> Path:
 
 def test_every_prompt_answered_by_keystrokes(work: Path) -> None:
     child = _spawn(work)
-    child.expect_exact("count")  # inputs with defaults are offered at start
-    child.send(ENTER)
-    child.expect_exact("mode")
-    child.send(ENTER)
+    child.expect_exact("Use these defaults?")  # inputs with defaults are offered at start
+    child.expect_exact("mode = 'fast'")
+    child.send("y" + ENTER)
     child.expect_exact("Proceed with 3 items?")
     child.send("y" + ENTER)
     child.expect_exact("Who is on call?")
@@ -73,6 +72,8 @@ def test_every_prompt_answered_by_keystrokes(work: Path) -> None:
 
 def test_ctrl_c_at_a_prompt_is_never_a_yes(work: Path) -> None:
     child = _spawn(work)
+    child.expect_exact("Use these defaults?")
+    child.send(ENTER)  # no: each input is asked
     child.expect_exact("count")
     child.send(ENTER)
     child.expect_exact("mode")
