@@ -257,9 +257,7 @@ class Engine:
         rec.event(ev.STEP_STARTED, key, title=step.label, action=step.action)
         try:
             status, flow, reason = self._dispatch(rb, step, key)
-        except NoAnswerError:
-            raise
-        except TemplateError as exc:
+        except TemplateError as exc:  # rendering failed before anything ran
             status, flow, reason = FAILED, self._failure_policy_flow(step, exc.message), exc.message
             ui.fail(exc.message)
         self._finish_step(step, key, status, flow, reason, started)
