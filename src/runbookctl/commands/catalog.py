@@ -93,7 +93,10 @@ def _show_text(rb: Runbook, ui: UI) -> None:
         extra = f" [yellow]{' '.join(flags)}[/]" if flags else ""
         out.print(f"  {i:>2}. [cyan]{step.id}[/] [dim]{step.action}[/]{extra}  {esc(step.label)}")
         if step.is_command:
-            out.print(f"      [dim]$ {esc(step.text.strip())}[/]")
+            lines = [ln for ln in step.text.strip().splitlines() if ln.strip()]
+            more = f"  (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
+            first = lines[0] if lines else ""
+            out.print(f"      [dim]$ {esc(first[:110])}{'…' if len(first) > 110 else ''}{more}[/]")
         if step.when:
             out.print(f"      [dim]when {esc(step.when)}[/]")
         for b in step.next:
