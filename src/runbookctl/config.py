@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import runbookctl
-from runbookctl.errors import Problem, UsageError, ValidationError
-from runbookctl.model import Pos
+from runbookctl.errors import UsageError, ValidationError
 
 CONFIG_NAME = "runbookctl.yaml"
 CONFIG_KEYS = ("reports_dir", "default_timeout", "operator", "ssh", "runbooks", "templates",
@@ -155,5 +154,3 @@ def reports_dir(cli: Path | None, config: Config) -> Path:
         return Path(config.reports_dir)
     return Path("reports")
 
-
-NOWHERE_PROBLEM = Problem(Pos("<config>", 0, 0), "")

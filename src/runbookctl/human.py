@@ -84,10 +84,10 @@ def _manual(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
         engine.sv.ui.fail(reason)
         decision = engine.decide_failure(engine.current_rb, step, key, reason)
         if decision != "retry":
-            return _after_failure(decision, key, reason)
+            return after_failure(decision, key, reason)
 
 
-def _after_failure(decision: str, key: str, reason: str) -> tuple[str, Flow, str]:
+def after_failure(decision: str, key: str, reason: str) -> tuple[str, Flow, str]:
     """Map a failure decision to the step status and where the walk goes."""
     if decision == "continue":
         return FAILED, NEXT, reason
@@ -115,5 +115,3 @@ def _message(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
     engine.vars.record_step(step, key, answer=text)
     return OK, NEXT, "shown and recorded"
 
-
-after_failure = _after_failure

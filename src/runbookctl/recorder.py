@@ -27,7 +27,6 @@ ANSWER = "answer"
 MESSAGE = "message"
 CAPTURED = "captured"
 JUMP = "jump"
-HOST_KEY_ACCEPTED = "host_key_accepted"
 
 
 # Events that no action follows before the next event: written at once (a killed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -168,16 +167,11 @@ def _dedupe(edges: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(edges))
 
 
-def write_report(path: Path, text: str, scan: Callable[[str], tuple[str, list[str]]] | None
-                 ) -> list[str]:
-    """Scan for token-like strings, then write atomically; returns the kinds masked."""
+def write_report(path: Path, text: str) -> None:
+    """Write atomically: a reader (or a crash) never sees half a report."""
     import os
 
-    kinds: list[str] = []
-    if scan is not None:
-        text, kinds = scan(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-    return kinds

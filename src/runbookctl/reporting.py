@@ -119,7 +119,7 @@ def write_run_report(run_dir: Path, redactor: Redactor | None, ui: UI,
         return None
     path = output or default_report_path(state)
     try:
-        write_report(path, text, None)
+        write_report(path, text)
     except OSError as exc:
         ui.warn(f"could not write the report {path}: {exc}")
         return None
