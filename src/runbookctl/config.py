@@ -17,6 +17,7 @@ CONFIG_KEYS = ("reports_dir", "default_timeout", "operator", "ssh", "runbooks", 
                "state_dir")
 SSH_KEYS = ("user", "identity_file", "config_file", "known_hosts", "host_key_policy",
             "connect_timeout", "keepalive")
+HOST_KEY_POLICIES = ("strict", "accept-new")
 
 
 def bundled_dir(kind: str) -> Path:
@@ -70,10 +71,18 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
     if not isinstance(ssh, dict):
         problems.append(problem(text, root.value["ssh"].pos, "ssh: must be a mapping"))
         ssh = {}
-    for key in ssh:
+    for key, value in ssh.items():
+        pos = root.value["ssh"].key_pos.get(key, root.pos)
         if key not in SSH_KEYS:
-            pos = root.value["ssh"].key_pos.get(key, root.pos)
             problems.append(problem(text, pos, f"unknown ssh key '{key}' (known: {', '.join(SSH_KEYS)})"))
+        elif key == "host_key_policy" and value not in HOST_KEY_POLICIES:
+            problems.append(problem(text, pos, f"ssh.host_key_policy must be one of "
+                                    f"{', '.join(HOST_KEY_POLICIES)}, not {value!r}"))
+        elif key in ("connect_timeout", "keepalive"):
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                problems.append(problem(text, pos, f"ssh.{key}: {exc}"))
     timeout = 600.0
     if "default_timeout" in data:
         try:

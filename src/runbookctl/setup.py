@@ -231,7 +231,8 @@ def _ssh_factory(session: Session) -> Any:
     def make() -> Any:
         from runbookctl.executors.ssh import SSHConfig, SSHExecutor
 
-        return SSHExecutor(SSHConfig.from_mapping(session.config.ssh))
+        # paths in runbookctl.yaml are relative to its folder, like reports_dir
+        return SSHExecutor(SSHConfig.from_mapping(session.config.ssh, base=session.config.folder))
 
     return make
 

@@ -138,3 +138,29 @@ def test_retry_the_failed_hosts_only(tmp_path: Path, sshd_fleet: Fleet) -> None:
     assert (scratch / f"count-{b.spec}").read_text() == "run\nrun\n"  # the failed one again
     report = only_report(project / "reports")
     assert "retry-failed-hosts" in report
+
+
+def test_ssh_config_paths_are_relative_to_the_config_and_bad_values_rejected_up_front(
+        tmp_path: Path, sshd_fleet: Fleet) -> None:
+    import shutil
+
+    server = sshd_fleet.hosts(1)[0]
+    project = _project(tmp_path, sshd_fleet, [server.spec])
+    shutil.copy(sshd_fleet.client_key, project / "deploy_key")
+    (project / "deploy_key").chmod(0o600)
+    config = project / "runbookctl.yaml"
+    config.write_text(config.read_text().replace(str(sshd_fleet.client_key), "deploy_key"))
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t6"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_cli(["--config", str(config), "run", "fleet-check", "--no-input",
+                      "--report-dir", str(project / "reports")], cwd=elsewhere,
+                     state=project / "state")
+    assert result.code == 0, result.output
+    config.write_text(config.read_text() + "  host_key_policy: trust-everything\n")
+    bad = run_cli(["--config", str(config), "run", "fleet-check", "--no-input"], cwd=elsewhere,
+                  state=project / "state2")
+    assert bad.code == 2
+    assert f"{config}:" in bad.output and "ssh.host_key_policy must be one of" in bad.output
+    assert not (project / "state2").exists()  # refused before anything ran
