@@ -103,6 +103,7 @@ class Redactor:
         self._regex: re.Pattern[str] | None = None
         self._by_first: dict[str, tuple[str, ...]] = {}
         self._prefilter: tuple[str, ...] | None = None
+        self._prefilter_bytes: tuple[bytes, ...] | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -147,6 +148,7 @@ class Redactor:
         # chunks before the regex, which tries every position (~180 MB/s).
         few = len(self._patterns) <= PREFILTER_FORMS
         self._prefilter = tuple(self._patterns) if few else None
+        self._prefilter_bytes = tuple(p.encode("utf-8") for p in self._patterns) if few else None
 
     def _absent(self, text: str) -> bool:
         """True when no secret form can be in `text` (checked quickly); False: maybe."""
@@ -209,6 +211,24 @@ class StreamMasker:
         """Mask a chunk; text that might begin a split secret is kept for later."""
         released, self._pending = self._redactor._release(self._pending + data, final=False)
         return released
+
+    def feed_ascii(self, data: bytes) -> bytes | None:
+        """`feed` for ASCII bytes, without decoding them: the bytes released,
+        or None when no quick check rules a secret out (then use `feed`)."""
+        redactor = self._redactor
+        if redactor._regex is None:
+            return data  # nothing to mask, so nothing is ever held back
+        forms = redactor._prefilter_bytes
+        if forms is None or not self._pending.isascii():
+            return None
+        if self._pending:
+            data = self._pending.encode("ascii") + data
+        if any(form in data for form in forms):
+            return None
+        tail = data[max(0, len(data) - redactor.longest + 1) :].decode("ascii")
+        hold = redactor._hold_from(tail, 0)
+        self._pending = tail[hold:]
+        return data[: len(data) - len(self._pending)]
 
     def flush(self) -> str:
         """Mask and release everything held back (end of stream)."""
@@ -310,12 +330,21 @@ _VISIBLE = {code: _visible(chr(code)) for code in _CONTROL_CODES}
 _ASCII_CONTROLS = bytes(c for c in _CONTROL_CODES if c < 0x80)
 
 
+_ASCII_CONTROL_BYTES = tuple(bytes([c]) for c in _ASCII_CONTROLS)
+
+
+def ascii_is_clean(data: bytes) -> bool:
+    """Whether ASCII `data` is free of control characters (\\t and \\n aside).
+    One memchr per control character: ~0.35 ns a byte, twice as fast as
+    `bytes.translate` and six times faster than a regex."""
+    return not any(char in data for char in _ASCII_CONTROL_BYTES)
+
+
 def sanitize_terminal(text: str) -> str:
     """Make escape sequences and control characters visible and inert:
     `\\x1b[31m` becomes `␛[31m`; `\\n` and `\\t` stay, `\\r\\n` becomes `\\n`."""
     if text.isascii():  # O(1): CPython records it
-        data = text.encode("ascii")
-        if len(data.translate(None, _ASCII_CONTROLS)) == len(data):
+        if ascii_is_clean(text.encode("ascii")):
             return text
     elif _CONTROL_RE.search(text) is None:
         return text

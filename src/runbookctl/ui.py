@@ -21,7 +21,7 @@ class UI:
         self._stream = stream or sys.stdout
         self._console: Console | None = None
         self.quiet = quiet
-        self._partial: dict[tuple[str, str], str] = {}
+        self._partial: dict[tuple[str, str], bytes] = {}  # an unfinished line per host/stream
         self.masker: Masker | None = None  # set once a run knows its secrets
         self._styled: bool | None = None
 
@@ -68,23 +68,40 @@ class UI:
         """Live command output, line-buffered per host/stream, prefixed for ssh."""
         if self.quiet:
             return
-        buf = self._partial.get((host, stream), "") + text
-        head, sep, rest = buf.rpartition("\n")
-        self._partial[(host, stream)] = rest
-        if not sep:
+        # Bytes from here: fewer copies than str for hundreds of MB (and no
+        # re-encoding by the text layer). Partial lines wait for their end.
+        data = text.encode("utf-8")
+        end = data.rfind(b"\n")
+        key = (host, stream)
+        if end < 0:
+            self._partial[key] = self._partial.get(key, b"") + data
             return
-        prefix = "  " if host == LOCAL else f"  [{host}] "
-        # one write per chunk, not per line: a command may print hundreds of MB
-        self._stream.write(prefix + head.replace("\n", "\n" + prefix) + "\n")
-        self._stream.flush()
+        prefix = _line_prefix(host)
+        pending = self._partial.pop(key, b"")
+        rest = data[end + 1 :]
+        if rest:
+            self._partial[key] = rest
+        # One replace over the whole chunk (the trailing partial line has no
+        # newline, so it only gains the prefix after the last one, cut off).
+        body = data.replace(b"\n", b"\n" + prefix)
+        self._write_bytes(prefix + pending, memoryview(body)[: len(body) - len(prefix) - len(rest)])
 
     def flush_output(self) -> None:
         for (host, _stream), rest in list(self._partial.items()):
             if rest:
-                prefix = "" if host == LOCAL else f"[{host}] "
-                self._stream.write(f"  {prefix}{rest}\n")
+                self._write_bytes(_line_prefix(host) + rest + b"\n")
         self._partial.clear()
-        self._stream.flush()
+
+    def _write_bytes(self, *parts: bytes | memoryview) -> None:
+        buffer = getattr(self._stream, "buffer", None)
+        if buffer is None:  # a text-only stream (StringIO)
+            self._stream.write(b"".join(parts).decode("utf-8", errors="replace"))
+            self._stream.flush()
+            return
+        self._stream.flush()  # whatever the text layer holds goes first
+        for part in parts:
+            buffer.write(part)
+        buffer.flush()
 
     def ok(self, text: str) -> None:
         self._print(f"  [green]✔[/] {_esc(text)}")
@@ -117,6 +134,10 @@ class UI:
 
 
 _MARKUP = re.compile(r"(?<!\\)\[(?:/|bold|dim|cyan|green|red|yellow)[a-z ]*\]")
+
+
+def _line_prefix(host: str) -> bytes:
+    return b"  " if host == LOCAL else f"  [{host}] ".encode()
 
 
 def _plain(markup: str) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from runbookctl.redact import Redactor, sanitize_terminal, scan_tokens
+from runbookctl.redact import Redactor, ascii_is_clean, sanitize_terminal, scan_tokens
 
 SECRET = "hunter2-Sup3r/s3cret+key"
 INNOCENT = (
@@ -118,6 +118,47 @@ def test_stream_random_chunkings_never_leak() -> None:
         assert out == redactor.mask(text)
         for leak in (SECRET, "tok-ABCD1234", "MIIEvQIBADANBgkq", "hkiG9w0BAQEFAASC"):
             assert leak not in out
+
+
+def feed_mixed(redactor: Redactor, text: str, cuts: list[int]) -> str:
+    """Like Output does: ASCII chunks try `feed_ascii` first, the rest use `feed`."""
+    stream = redactor.stream()
+    bounds = [0, *sorted(cuts), len(text)]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        chunk = text[a:b]
+        fast = stream.feed_ascii(chunk.encode()) if chunk.isascii() else None
+        out.append(fast.decode() if fast is not None else stream.feed(chunk))
+    return "".join(out) + stream.flush()
+
+
+def test_the_ascii_fast_path_masks_exactly_like_the_text_path() -> None:
+    redactor = Redactor([SECRET, "tok-ABCD1234", "clé-secrète-ü"])
+    lines = ["noise line\n", SECRET, "tok-ABCD1234", "hunt", "tok-", "a clé-secrète-ü b",
+             base64.b64encode(SECRET.encode()).decode(), quote(SECRET)]
+    rng = random.Random(99)
+    for _ in range(400):
+        text = " ".join(rng.choice(lines) for _ in range(10))
+        cuts = [rng.randrange(len(text) + 1) for _ in range(rng.randrange(1, 15))]
+        out = feed_mixed(redactor, text, cuts)
+        assert out == redactor.mask(text), (text, cuts)
+        assert SECRET not in out and "tok-ABCD1234" not in out
+
+
+def test_the_ascii_fast_path_holds_back_a_split_secret_and_declines_a_whole_one() -> None:
+    stream = Redactor([SECRET]).stream()
+    assert stream.feed_ascii(b"progress 10%\n") == b"progress 10%\n"
+    assert stream.feed_ascii(b"login: hunt") == b"login: "  # "hunt" may begin the secret
+    assert stream.feed_ascii(b"er2-Sup3r/s3cret+key done\n") is None  # the text path masks it
+    assert stream.feed("er2-Sup3r/s3cret+key done\n") == "*** done\n"
+    assert Redactor().stream().feed_ascii(b"abc") == b"abc"
+
+
+def test_ascii_is_clean_finds_every_control_character() -> None:
+    assert ascii_is_clean(b"plain\ttext\n with ~ symbols {}")
+    for code in [*range(0x20), 0x7F]:
+        if chr(code) not in "\t\n":
+            assert not ascii_is_clean(b"ok " + bytes([code]) + b" ok"), code
 
 
 def test_stream_one_character_at_a_time() -> None:

@@ -1,12 +1,11 @@
 """Local commands: a shell in its own process group, output streamed through
-the masker to the sink, the log file, a bounded capture and a tail.
+the masker to the sink, the log file, a bounded capture and a tail
+(executors.output).
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import hashlib
 import os
 import selectors
 import shutil
@@ -14,112 +13,12 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import BinaryIO
 
-from runbookctl.executors.base import (
-    CAPTURE_LIMIT,
-    LOCAL,
-    TAIL_BYTES,
-    TAIL_LINES,
-    CommandSpec,
-    HostResult,
-    Masker,
-    OutputSink,
-    StreamMasker,
-)
-from runbookctl.redact import sanitize_terminal
+from runbookctl.executors.base import LOCAL, CommandSpec, HostResult, Masker, OutputSink
+from runbookctl.executors.output import Output
 
 CHUNK = 64 * 1024
 POLL = 0.2  # seconds between checks for the shell's exit while the pipes stay open
-
-
-class _Stream:
-    """One pipe: decoding, masking and the in-memory capture."""
-
-    def __init__(self, name: str, masker: StreamMasker) -> None:
-        self.name = name
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.masker = masker
-        self.parts: list[str] = []
-        self.kept = 0  # bytes kept in `parts`
-        self.truncated = False
-
-    def decode(self, data: bytes, final: bool = False) -> str:
-        text = self.masker.feed(self.decoder.decode(data, final))
-        return text + self.masker.flush() if final else text
-
-    def keep(self, text: str) -> None:
-        if self.truncated or not text:
-            return
-        size = len(text.encode("utf-8"))
-        if self.kept + size <= CAPTURE_LIMIT:
-            self.parts.append(text)
-            self.kept += size
-            return
-        room = CAPTURE_LIMIT - self.kept
-        self.parts.append(text.encode("utf-8")[:room].decode("utf-8", errors="ignore"))
-        self.kept = CAPTURE_LIMIT
-        self.truncated = True
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-class _Output:
-    """Where masked text goes: the sink, the log (hashed), the tail, the capture."""
-
-    def __init__(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> None:
-        self.sink = sink
-        self.streams = {name: _Stream(name, masker.stream()) for name in ("stdout", "stderr")}
-        self.raw_bytes = 0
-        self.sha = hashlib.sha256()
-        self.tail = ""
-        self.log_error: str | None = None
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log: BinaryIO | None = open(spec.log_path, "wb")  # noqa: SIM115 (closed in close())
-
-    def feed(self, name: str, data: bytes, final: bool = False) -> None:
-        self.raw_bytes += len(data)
-        stream = self.streams[name]
-        text = stream.decode(data, final)
-        if not text:
-            return
-        stream.keep(text)
-        self._write_log(text)
-        shown = sanitize_terminal(text)
-        # Slice first: a 64 KiB chunk is not copied whole just to keep its end.
-        self.tail = (self.tail + shown[-TAIL_BYTES:])[-TAIL_BYTES:]
-        self.sink.output(LOCAL, name, shown)
-
-    def _write_log(self, text: str) -> None:
-        data = text.encode("utf-8")
-        self.sha.update(data)
-        if self.log is None:
-            return
-        try:
-            self.log.write(data)
-        except OSError as exc:
-            # Keep the command and the live output going; the result says so.
-            self.log_error = f"log file not fully written: {exc.strerror or exc}"
-            self._close_log()
-
-    def finish(self) -> None:
-        for name in self.streams:
-            self.feed(name, b"", final=True)
-        self._close_log()
-
-    def _close_log(self) -> None:
-        if self.log is None:
-            return
-        log, self.log = self.log, None
-        try:
-            log.close()
-        except OSError as exc:
-            self.log_error = f"log file not fully written: {exc.strerror or exc}"
-
-    def tail_lines(self) -> str:
-        return "".join(self.tail.splitlines(keepends=True)[-TAIL_LINES:])
 
 
 class LocalExecutor:
@@ -143,7 +42,7 @@ class LocalExecutor:
         if spec.cwd and not os.path.isdir(spec.cwd):
             return _not_run(spec, started, f"cwd does not exist: {spec.cwd}")
         try:
-            out = _Output(spec, sink, masker)
+            out = Output(spec, sink, masker)
         except OSError as exc:
             return _not_run(spec, started, f"cannot write the log {spec.log_path}: {exc.strerror}")
         try:
@@ -175,7 +74,7 @@ class _Run:
         executor: LocalExecutor,
         spec: CommandSpec,
         proc: subprocess.Popen[bytes],
-        out: _Output,
+        out: Output,
         started: float,
     ) -> None:
         self.executor = executor
@@ -267,7 +166,7 @@ class _Run:
             stdout_truncated=streams["stdout"].truncated,
             stderr_truncated=streams["stderr"].truncated,
             output_bytes=self.out.raw_bytes,
-            output_sha256=self.out.sha.hexdigest(),
+            output_sha256=self.out.sha256,
             tail=self.out.tail_lines(),
             timed_out=timed_out,
             interrupted=interrupted,

@@ -32,7 +32,8 @@ import paramiko
 
 from runbookctl.errors import UsageError
 from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
-from runbookctl.executors.local import _Output, format_seconds
+from runbookctl.executors.local import format_seconds
+from runbookctl.executors.output import Output
 from runbookctl.executors.ssh_hosts import (
     HostSpec,
     HostSpecError,
@@ -192,7 +193,7 @@ class SSHExecutor:
             return _not_run(label, started, str(exc))
         log = host_log(spec.log_path, label)
         try:
-            out = _Output(replace(spec, log_path=log), sink, masker)
+            out = Output(replace(spec, log_path=log), sink, masker)
         except OSError as exc:
             channel.close()
             return _not_run(label, started, f"cannot write the log {log}: {exc.strerror or exc}")
@@ -293,7 +294,7 @@ class _RemoteRun:
     or is interrupted, then build the HostResult."""
 
     def __init__(self, config: SSHConfig, spec: CommandSpec, client: paramiko.SSHClient,
-                 channel: paramiko.Channel, out: _Output, stop: threading.Event,
+                 channel: paramiko.Channel, out: Output, stop: threading.Event,
                  log_path: Path) -> None:
         self.config, self.spec, self.client = config, spec, client
         self.channel, self.out, self.stop = channel, out, stop
@@ -409,7 +410,7 @@ class _RemoteRun:
             stdout=streams["stdout"].text, stderr=streams["stderr"].text,
             stdout_truncated=streams["stdout"].truncated,
             stderr_truncated=streams["stderr"].truncated,
-            output_bytes=self.out.raw_bytes, output_sha256=self.out.sha.hexdigest(),
+            output_bytes=self.out.raw_bytes, output_sha256=self.out.sha256,
             tail=self.out.tail_lines(), timed_out=state == "timeout",
             interrupted=state == "interrupted", error=error or self.out.log_error,
             log_path=str(self.log_path),

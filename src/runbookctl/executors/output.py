@@ -1,0 +1,217 @@
+"""Where a command's output goes, for local and ssh commands alike: masked,
+into the step's log file (hashed), a bounded capture, a tail for the report,
+and the live display with escape sequences made visible.
+
+Most output is plain ASCII with no secret and no control character in it.
+Such a chunk takes a fast path that never decodes it: a few memchr-speed
+scans decide that nothing needs changing, and the bytes go on as they came.
+Anything else (UTF-8, a possible secret, a control character, a chunk that
+ends in a split character) takes the text path. Both give the same bytes.
+
+A big output's log is hashed and written on a thread: sha256 and write(2)
+release the GIL, so they run on another core while this one reads the pipe.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import queue
+import threading
+from pathlib import Path
+
+from runbookctl.executors.base import (
+    CAPTURE_LIMIT,
+    LOCAL,
+    TAIL_BYTES,
+    TAIL_LINES,
+    CommandSpec,
+    Masker,
+    OutputSink,
+    StreamMasker,
+)
+from runbookctl.redact import ascii_is_clean, sanitize_terminal
+
+# Past this much output, the log is hashed and written on a thread, in batches.
+THREAD_AFTER = 4 * 1024 * 1024
+BATCH = 1024 * 1024
+QUEUED_BATCHES = 8  # at most ~8 MB waits for the disk; then the reader waits too
+
+
+class _Stream:
+    """One pipe: decoding, masking and the in-memory capture."""
+
+    def __init__(self, name: str, masker: StreamMasker) -> None:
+        self.name = name
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.masker = masker
+        self.parts: list[str] = []
+        self.kept = 0  # bytes kept in `parts`
+        self.truncated = False
+        self.clean = True  # the decoder holds no partial character
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        text = self.masker.feed(self.decoder.decode(data, final))
+        self.clean = not self.decoder.getstate()[0]
+        return text + self.masker.flush() if final else text
+
+    def keep(self, text: str) -> None:
+        if self.truncated or not text:
+            return
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        if self.kept + size <= CAPTURE_LIMIT:
+            self.parts.append(text)
+            self.kept += size
+            return
+        room = CAPTURE_LIMIT - self.kept
+        self.parts.append(text.encode("utf-8")[:room].decode("utf-8", errors="ignore"))
+        self.kept = CAPTURE_LIMIT
+        self.truncated = True
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class LogWriter:
+    """The step's log file and the sha256 of what was written to it.
+
+    Small outputs are written as they come. Past THREAD_AFTER bytes, batches
+    of ~1 MB go to a thread that hashes and writes them; the queue is bounded
+    so a slow disk slows the reader instead of filling memory. A failed write
+    closes the log but the hash goes on: it is the hash of the output.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.sha = hashlib.sha256()
+        self.error: str | None = None
+        self.written = 0
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                                       0o666)
+        self._queue: queue.Queue[list[bytes] | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._batch: list[bytes] = []
+        self._batch_size = 0
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+        if self._queue is None:
+            self._store([data])
+            if self.written >= THREAD_AFTER:
+                self._start_thread()
+            return
+        self._batch.append(data)
+        self._batch_size += len(data)
+        if self._batch_size >= BATCH:
+            self._queue.put(self._batch)
+            self._batch, self._batch_size = [], 0
+
+    def close(self) -> None:
+        """Write what is left, wait for the thread, close the file."""
+        if self._queue is not None and self._thread is not None:
+            if self._batch:
+                self._queue.put(self._batch)
+                self._batch, self._batch_size = [], 0
+            self._queue.put(None)
+            self._thread.join()
+            self._queue = self._thread = None
+        self._close_fd()
+
+    def hexdigest(self) -> str:
+        return self.sha.hexdigest()
+
+    def _start_thread(self) -> None:
+        self._queue = queue.Queue(QUEUED_BATCHES)
+        self._thread = threading.Thread(target=self._drain, name="runbookctl-log", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (batch := self._queue.get()) is not None:
+            self._store(batch)
+
+    def _store(self, parts: list[bytes]) -> None:
+        for part in parts:
+            self.sha.update(part)
+        if self._fd is None:
+            return
+        try:
+            _write_all(self._fd, parts)
+        except OSError as exc:
+            # Keep the command and the live output going; the result says so.
+            self.error = f"log file not fully written: {exc.strerror or exc}"
+            self._close_fd()
+
+    def _close_fd(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.close(fd)
+        except OSError as exc:
+            self.error = f"log file not fully written: {exc.strerror or exc}"
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+class Output:
+    """Where masked text goes: the sink, the log (hashed), the tail, the capture."""
+
+    def __init__(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> None:
+        self.sink = sink
+        self.streams = {name: _Stream(name, masker.stream()) for name in ("stdout", "stderr")}
+        self.raw_bytes = 0
+        self.tail = ""
+        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = LogWriter(spec.log_path)
+
+    @property
+    def sha256(self) -> str:
+        return self.log.hexdigest()
+
+    @property
+    def log_error(self) -> str | None:
+        return self.log.error
+
+    def feed(self, name: str, data: bytes, final: bool = False) -> None:
+        self.raw_bytes += len(data)
+        stream = self.streams[name]
+        if not final and stream.clean and data.isascii():
+            released = stream.masker.feed_ascii(data)
+            if released is not None:
+                self._emit_ascii(name, stream, released)
+                return
+        text = stream.decode(data, final)
+        if text:
+            stream.keep(text)
+            self.log.write(text.encode("utf-8"))
+            self._show(name, sanitize_terminal(text))
+
+    def _emit_ascii(self, name: str, stream: _Stream, data: bytes) -> None:
+        """The fast path: ASCII bytes with no secret in them, never decoded whole."""
+        if not data:
+            return
+        if not stream.truncated:
+            stream.keep(data.decode("ascii"))
+        self.log.write(data)
+        text = data.decode("ascii")
+        self._show(name, text if ascii_is_clean(data) else sanitize_terminal(text))
+
+    def _show(self, name: str, shown: str) -> None:
+        # Slice first: a 64 KiB chunk is not copied whole just to keep its end.
+        self.tail = (self.tail + shown[-TAIL_BYTES:])[-TAIL_BYTES:]
+        self.sink.output(LOCAL, name, shown)
+
+    def finish(self) -> None:
+        for name in self.streams:
+            self.feed(name, b"", final=True)
+        self.log.close()
+
+    def tail_lines(self) -> str:
+        return "".join(self.tail.splitlines(keepends=True)[-TAIL_LINES:])

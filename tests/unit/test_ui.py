@@ -1,0 +1,52 @@
+"""Live output on a plain stream: whole lines, indented, prefixed by host, in order
+with the UI's own lines, whether the stream takes bytes (a file) or only text."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from runbookctl.ui import UI
+
+EXPECTED = (
+    "  $ make\n"
+    "  first line\n"
+    "  [web1:22] remote one\n"
+    "  second line, in two pieces\n"
+    "  [web1:22] remote two\n"
+    "  ✔ done\n"
+    "  [web1:22] remote tail\n"
+    "  tail without newline\n"
+)
+
+
+def _drive(ui: UI) -> None:
+    ui.command("make")
+    ui.output("local", "stdout", "first line\nsecond line, ")
+    ui.output("web1:22", "stdout", "remote one\nremote")
+    ui.output("local", "stdout", "in two pieces\n")
+    ui.output("web1:22", "stdout", " two\nremote tail")
+    ui.ok("done")
+    ui.output("local", "stdout", "tail without newline")
+    ui.flush_output()
+
+
+def test_output_to_a_file_goes_through_the_byte_layer_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    with open(path, "w", encoding="utf-8") as stream:
+        _drive(UI(stream))
+    assert path.read_text(encoding="utf-8") == EXPECTED
+
+
+def test_output_to_a_text_only_stream(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    _drive(UI(stream))
+    assert stream.getvalue() == EXPECTED
+
+
+def test_quiet_shows_no_command_output() -> None:
+    stream = io.StringIO()
+    ui = UI(stream, quiet=True)
+    ui.output("local", "stdout", "hidden\n")
+    ui.flush_output()
+    assert stream.getvalue() == ""
