@@ -4,7 +4,9 @@ sys.stdout; rich is imported on first use so start-up stays fast.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -24,6 +26,7 @@ class UI:
         self._partial: dict[tuple[str, str], bytes] = {}  # an unfinished line per host/stream
         self.masker: Masker | None = None  # set once a run knows its secrets
         self._styled: bool | None = None
+        self._discarded: bool | None = None
 
     def _mask(self, text: str) -> str:
         """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
@@ -47,6 +50,14 @@ class UI:
             self._styled = bool(isatty and isatty())
         return self._styled
 
+    @property
+    def live(self) -> bool:
+        """Whether command output is shown: not with --quiet, nor into /dev/null
+        (where preparing 500 MB for display would only cost time)."""
+        if self._discarded is None:
+            self._discarded = _is_devnull(self._stream)
+        return not (self.quiet or self._discarded)
+
     def _print(self, *parts: Any, **kw: Any) -> None:
         if not self.styled and all(isinstance(p, str) for p in parts):
             text = " ".join(_plain(self._mask(p)) for p in parts)
@@ -66,7 +77,7 @@ class UI:
 
     def output(self, host: str, stream: str, text: str) -> None:
         """Live command output, line-buffered per host/stream, prefixed for ssh."""
-        if self.quiet:
+        if not self.live:
             return
         # Bytes from here: fewer copies than str for hundreds of MB (and no
         # re-encoding by the text layer). Partial lines wait for their end.
@@ -134,6 +145,14 @@ class UI:
 
 
 _MARKUP = re.compile(r"(?<!\\)\[(?:/|bold|dim|cyan|green|red|yellow)[a-z ]*\]")
+
+
+def _is_devnull(stream: TextIO) -> bool:
+    try:
+        mine, null = os.fstat(stream.fileno()), os.stat(os.devnull)
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return stat.S_ISCHR(mine.st_mode) and mine.st_rdev == null.st_rdev
 
 
 def _line_prefix(host: str) -> bytes:

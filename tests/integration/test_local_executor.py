@@ -25,6 +25,8 @@ SECRET = "canary-S3cr3t-9f8e7d"
 class Recorder:
     """An OutputSink keeping what would reach the terminal."""
 
+    live = True
+
     def __init__(self) -> None:
         self.chunks: list[tuple[str, str, str]] = []
 
@@ -197,6 +199,8 @@ from runbookctl.executors.local import LocalExecutor
 from runbookctl.redact import Redactor
 
 class Sink:
+    live = True
+
     def output(self, host, stream, text):
         print(text, end="", flush=True)
 

@@ -36,6 +36,8 @@ pytestmark = pytest.mark.integration
 
 
 class Sink:
+    live = True
+
     def __init__(self) -> None:
         self.chunks: list[tuple[str, str, str]] = []
 
@@ -394,6 +396,8 @@ DRIVER = textwrap.dedent("""\
     from runbookctl.redact import Redactor
 
     class Sink:
+        live = True
+
         def output(self, host, stream, text):
             if text.startswith("started"):
                 print("STARTED", flush=True)

@@ -22,6 +22,8 @@ PIECES = [b"plain ascii line\n", SECRET.encode(), b"\x1b[31mred\x1b[0m\n", "caf\
 
 
 class Sink:
+    live = True
+
     def __init__(self) -> None:
         self.shown: list[tuple[str, str, str]] = []
 
@@ -92,3 +94,25 @@ def test_the_capture_stops_at_its_limit(tmp_path: Path, monkeypatch: pytest.Monk
     stream = out.streams["stdout"]
     assert stream.text == "x" * 1000 and stream.truncated
     assert (tmp_path / "c.log").stat().st_size == 3000
+
+
+class Discarding:
+    """A sink whose output nobody sees (the UI into /dev/null, or --quiet)."""
+
+    live = False
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        raise AssertionError("output prepared for a sink that discards it")
+
+
+def test_output_nobody_sees_is_still_logged_and_its_tail_kept_visible(tmp_path: Path) -> None:
+    data = b"".join(b"line %d\n" % i for i in range(5000)) + b"\x1b[31mlast\x1b[0m " + \
+        SECRET.encode() + b"\n"
+    out = Output(_spec(tmp_path / "d.log"), Discarding(), Redactor([SECRET]))
+    for start in range(0, len(data), 4096):
+        out.feed("stdout", data[start : start + 4096])
+    out.finish()
+    expected = Redactor([SECRET]).mask(data.decode())
+    assert (tmp_path / "d.log").read_text() == expected
+    assert out.tail_lines().endswith("line 4999\n\u241b[31mlast\u241b[0m ***\n")
+    assert len(out.tail_lines().splitlines()) == 20

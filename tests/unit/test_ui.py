@@ -4,6 +4,7 @@ with the UI's own lines, whether the stream takes bytes (a file) or only text.""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 from runbookctl.ui import UI
@@ -50,3 +51,11 @@ def test_quiet_shows_no_command_output() -> None:
     ui.output("local", "stdout", "hidden\n")
     ui.flush_output()
     assert stream.getvalue() == ""
+
+
+def test_output_into_dev_null_is_not_prepared(tmp_path: Path) -> None:
+    with open(os.devnull, "w") as null, open(tmp_path / "f", "w") as file:
+        assert not UI(null).live
+        assert UI(file).live
+        assert not UI(file, quiet=True).live
+    assert UI(io.StringIO()).live

@@ -67,6 +67,12 @@ class HostResult:
 class OutputSink(Protocol):
     """Receives live output (already masked) for display."""
 
+    @property
+    def live(self) -> bool:
+        """False when output is not shown (quiet, or going to /dev/null): then
+        it is not prepared for display, only logged."""
+        ...
+
     def output(self, host: str, stream: str, text: str) -> None: ...
 
 

@@ -165,6 +165,7 @@ class Output:
 
     def __init__(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> None:
         self.sink = sink
+        self.live = sink.live
         self.streams = {name: _Stream(name, masker.stream()) for name in ("stdout", "stderr")}
         self.raw_bytes = 0
         self.tail = ""
@@ -188,10 +189,14 @@ class Output:
                 self._emit_ascii(name, stream, released)
                 return
         text = stream.decode(data, final)
-        if text:
-            stream.keep(text)
-            self.log.write(text.encode("utf-8"))
+        if not text:
+            return
+        stream.keep(text)
+        self.log.write(text.encode("utf-8"))
+        if self.live:
             self._show(name, sanitize_terminal(text))
+        else:
+            self._keep_tail(sanitize_terminal(text[-TAIL_BYTES:]))
 
     def _emit_ascii(self, name: str, stream: _Stream, data: bytes) -> None:
         """The fast path: ASCII bytes with no secret in them, never decoded whole."""
@@ -200,13 +205,22 @@ class Output:
         if not stream.truncated:
             stream.keep(data.decode("ascii"))
         self.log.write(data)
+        if not self.live:  # nobody sees it: only the tail is prepared for display
+            data = data[-TAIL_BYTES:]
         text = data.decode("ascii")
-        self._show(name, text if ascii_is_clean(data) else sanitize_terminal(text))
+        shown = text if ascii_is_clean(data) else sanitize_terminal(text)
+        if self.live:
+            self._show(name, shown)
+        else:
+            self._keep_tail(shown)
 
     def _show(self, name: str, shown: str) -> None:
+        self._keep_tail(shown)
+        self.sink.output(LOCAL, name, shown)
+
+    def _keep_tail(self, shown: str) -> None:
         # Slice first: a 64 KiB chunk is not copied whole just to keep its end.
         self.tail = (self.tail + shown[-TAIL_BYTES:])[-TAIL_BYTES:]
-        self.sink.output(LOCAL, name, shown)
 
     def finish(self) -> None:
         for name in self.streams:

@@ -232,6 +232,10 @@ class _HostSink:
     def __init__(self, sink: OutputSink, host: str, lock: threading.Lock) -> None:
         self.sink, self.host, self.lock = sink, host, lock
 
+    @property
+    def live(self) -> bool:
+        return self.sink.live
+
     def output(self, host: str, stream: str, text: str) -> None:
         with self.lock:
             self.sink.output(self.host, stream, text)
