@@ -236,6 +236,8 @@ from runbookctl.executors.local import LocalExecutor
 from runbookctl.redact import Redactor
 
 class Discard:
+    live = True  # the display path too must stay bounded
+
     def output(self, host, stream, text):
         pass
 
