@@ -300,5 +300,7 @@ def test_unusable_steps_fail_every_host_without_connecting() -> None:
 
 
 class NullSink:
+    live = True
+
     def output(self, host: str, stream: str, text: str) -> None:
         pass
