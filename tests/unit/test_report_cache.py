@@ -1,0 +1,42 @@
+"""The report template is compiled once and kept in the user's cache; a changed
+template is never served stale, and a cache others can write to is not used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runbookctl.report import render_report
+from runbookctl.state import RunState
+
+STATE = RunState(run_id="r1", runbook="db-overload", title="DB overload")
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RUNBOOKCTL_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "jinja"
+
+
+def test_the_compiled_template_is_cached_and_a_changed_one_recompiled(cache: Path) -> None:
+    assert render_report(STATE, "# {{ run.title }} ({{ version }})\n", "9.9") == "# DB overload (9.9)\n"
+    (entry,) = cache.iterdir()
+    first = entry.read_bytes()
+    assert render_report(STATE, "# {{ run.title }} ({{ version }})\n", "9.9") == "# DB overload (9.9)\n"
+    assert entry.read_bytes() == first  # loaded, not rewritten
+    assert render_report(STATE, "changed: {{ run.runbook }}\n", "9.9") == "changed: db-overload\n"
+    assert entry.read_bytes() != first
+
+
+def test_a_cache_others_can_write_to_is_not_used(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    cache.chmod(0o777)
+    assert render_report(STATE, "{{ run.run_id }}\n", "9.9") == "r1\n"
+    assert list(cache.iterdir()) == []
+
+
+def test_an_unusable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("RUNBOOKCTL_CACHE_DIR", str(tmp_path / "file"))
+    assert render_report(STATE, "{{ run.run_id }}\n", "9.9") == "r1\n"
