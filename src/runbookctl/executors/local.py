@@ -6,6 +6,7 @@ the masker to the sink, the log file, a bounded capture and a tail
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import selectors
 import shutil
@@ -17,7 +18,11 @@ from pathlib import Path
 from runbookctl.executors.base import LOCAL, CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.executors.output import Output
 
-CHUNK = 64 * 1024
+CHUNK = 256 * 1024
+# Pipes of 1 MiB instead of 64 KiB (Linux, up to /proc/sys/fs/pipe-max-size):
+# the command blocks and wakes 16 times less often on a flood of output.
+PIPE_SIZE = 1024 * 1024
+BURST = 64  # reads from a busy pipe before looking at the clock and the other pipe again
 POLL = 0.2  # seconds between checks for the shell's exit while the pipes stay open
 
 
@@ -84,8 +89,9 @@ class _Run:
         self.started = started
         self.selector = selectors.DefaultSelector()
         assert proc.stdout is not None and proc.stderr is not None
-        self.selector.register(proc.stdout, selectors.EVENT_READ, "stdout")
-        self.selector.register(proc.stderr, selectors.EVENT_READ, "stderr")
+        for pipe, name in ((proc.stdout, "stdout"), (proc.stderr, "stderr")):
+            _prepare_pipe(pipe.fileno())
+            self.selector.register(pipe, selectors.EVENT_READ, name)
 
     def wait(self) -> HostResult:
         timed_out = interrupted = False
@@ -130,11 +136,18 @@ class _Run:
 
     def _read_ready(self, wait: float) -> None:
         for key, _ in self.selector.select(max(wait, 0)):
-            data = os.read(key.fd, CHUNK)
-            if not data:
-                self.selector.unregister(key.fileobj)
-            else:
+            # The pipes are non-blocking: read what is there, a burst at most.
+            for _ in range(BURST):
+                try:
+                    data = os.read(key.fd, CHUNK)
+                except BlockingIOError:
+                    break
+                if not data:
+                    self.selector.unregister(key.fileobj)
+                    break
                 self.out.feed(key.data, data)
+                if len(data) < CHUNK:
+                    break
 
     def _drain(self, until: float) -> None:
         while self.selector.get_map() and time.monotonic() < until:
@@ -173,6 +186,12 @@ class _Run:
             error=error or self.out.log_error,
             log_path=str(self.spec.log_path),
         )
+
+
+def _prepare_pipe(fd: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or over the user's pipe quota
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    os.set_blocking(fd, False)
 
 
 def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
