@@ -193,10 +193,9 @@ class Output:
             return
         stream.keep(text)
         self.log.write(text.encode("utf-8"))
+        self._keep_tail(text)
         if self.live:
-            self._show(name, sanitize_terminal(text))
-        else:
-            self._keep_tail(sanitize_terminal(text[-TAIL_BYTES:]))
+            self.sink.output(LOCAL, name, sanitize_terminal(text))
 
     def _emit_ascii(self, name: str, stream: _Stream, data: bytes) -> None:
         """The fast path: ASCII bytes with no secret in them, never decoded whole."""
@@ -205,22 +204,15 @@ class Output:
         if not stream.truncated:
             stream.keep(data.decode("ascii"))
         self.log.write(data)
-        if not self.live:  # nobody sees it: only the tail is prepared for display
-            data = data[-TAIL_BYTES:]
-        text = data.decode("ascii")
-        shown = text if ascii_is_clean(data) else sanitize_terminal(text)
-        if self.live:
-            self._show(name, shown)
-        else:
-            self._keep_tail(shown)
+        self._keep_tail(data[-TAIL_BYTES:].decode("ascii"))
+        if self.live:  # else nobody sees it: it is not prepared for display
+            text = data.decode("ascii")
+            self.sink.output(LOCAL, name, text if ascii_is_clean(data) else sanitize_terminal(text))
 
-    def _show(self, name: str, shown: str) -> None:
-        self._keep_tail(shown)
-        self.sink.output(LOCAL, name, shown)
-
-    def _keep_tail(self, shown: str) -> None:
-        # Slice first: a 64 KiB chunk is not copied whole just to keep its end.
-        self.tail = (self.tail + shown[-TAIL_BYTES:])[-TAIL_BYTES:]
+    def _keep_tail(self, text: str) -> None:
+        """The masked end of the output (made safe to show by tail_lines)."""
+        # Slice first: a big chunk is not copied whole just to keep its end.
+        self.tail = (self.tail + text[-TAIL_BYTES:])[-TAIL_BYTES:]
 
     def finish(self) -> None:
         for name in self.streams:
@@ -228,4 +220,5 @@ class Output:
         self.log.close()
 
     def tail_lines(self) -> str:
-        return "".join(self.tail.splitlines(keepends=True)[-TAIL_LINES:])
+        """The last lines, escape sequences made visible (for the journal and report)."""
+        return "".join(sanitize_terminal(self.tail).splitlines(keepends=True)[-TAIL_LINES:])
