@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import secrets as _secrets
 import signal
 import subprocess
 import sys
@@ -47,7 +46,8 @@ class RunRequest:
 
 def new_run_id(runbook_id: str) -> str:
     now = datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{runbook_id}-{_secrets.token_hex(2)}"
+    # os.urandom, not the secrets module: the same bytes, without its ~7 ms import.
+    return f"{now:%Y%m%dT%H%M%SZ}-{runbook_id}-{os.urandom(2).hex()}"
 
 
 def operator_name(req: RunRequest, session: Session) -> str:
