@@ -1,6 +1,6 @@
 """executors.output: whatever the chunking, and whichever path a chunk takes
-(ASCII fast path or text path, log written inline or on a thread), the log,
-its hash, the capture, the tail and the display are the same."""
+(ASCII fast path or text path), the log, its hash,
+the capture, the tail and the display are the same."""
 
 from __future__ import annotations
 
@@ -45,13 +45,7 @@ def _feed(path: Path, data: bytes, cuts: list[int]) -> tuple[Output, Sink]:
     return out, sink
 
 
-@pytest.mark.parametrize("thread_after", [output_mod.THREAD_AFTER, 0])
-def test_any_chunking_gives_the_same_log_hash_capture_and_display(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, thread_after: int
-) -> None:
-    # thread_after=0: every log write goes through the writer thread, in small batches.
-    monkeypatch.setattr(output_mod, "THREAD_AFTER", thread_after)
-    monkeypatch.setattr(output_mod, "BATCH", 100)
+def test_any_chunking_gives_the_same_log_hash_capture_and_display(tmp_path: Path) -> None:
     rng = random.Random(7)
     for i in range(60):
         data = b"".join(rng.choice(PIECES) for _ in range(40))
@@ -76,11 +70,7 @@ def test_ascii_chunks_take_the_fast_path_and_still_show_escapes_visibly(tmp_path
     assert (tmp_path / "a.log").read_bytes() == b"ok\n\x1b[2Jcleared?\n"  # the log keeps the bytes
 
 
-@pytest.mark.parametrize("thread_after", [output_mod.THREAD_AFTER, 0])
-def test_a_log_that_cannot_be_written_is_reported_and_the_hash_still_covers_everything(
-    monkeypatch: pytest.MonkeyPatch, thread_after: int
-) -> None:
-    monkeypatch.setattr(output_mod, "THREAD_AFTER", thread_after)
+def test_a_log_that_cannot_be_written_is_reported_and_the_hash_still_covers_everything() -> None:
     data = b"line of output\n" * 10_000
     out, sink = _feed(Path("/dev/full"), data, [1000, 50_000])
     assert out.log_error == "log file not fully written: No space left on device"

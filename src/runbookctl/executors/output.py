@@ -7,9 +7,6 @@ Such a chunk takes a fast path that never decodes it: a few memchr-speed
 scans decide that nothing needs changing, and the bytes go on as they came.
 Anything else (UTF-8, a possible secret, a control character, a chunk that
 ends in a split character) takes the text path. Both give the same bytes.
-
-A big output's log is hashed and written on a thread: sha256 and write(2)
-release the GIL, so they run on another core while this one reads the pipe.
 """
 
 from __future__ import annotations
@@ -17,8 +14,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-import queue
-import threading
 from pathlib import Path
 
 from runbookctl.executors.base import (
@@ -32,11 +27,6 @@ from runbookctl.executors.base import (
     StreamMasker,
 )
 from runbookctl.redact import ascii_is_clean, sanitize_terminal
-
-# Past this much output, the log is hashed and written on a thread, in batches.
-THREAD_AFTER = 4 * 1024 * 1024
-BATCH = 1024 * 1024
-QUEUED_BATCHES = 8  # at most ~8 MB waits for the disk; then the reader waits too
 
 
 class _Stream:
@@ -77,73 +67,30 @@ class _Stream:
 class LogWriter:
     """The step's log file and the sha256 of what was written to it.
 
-    Small outputs are written as they come. Past THREAD_AFTER bytes, batches
-    of ~1 MB go to a thread that hashes and writes them; the queue is bounded
-    so a slow disk slows the reader instead of filling memory. A failed write
-    closes the log but the hash goes on: it is the hash of the output.
+    Written as it comes, on the reading thread: with 256 KiB chunks the data
+    is still in the cache for the hash and the write. (A writer thread was
+    measured slower on 2 cores: 0.85 s against 0.69 s for 500 MB.) A failed
+    write closes the log but the hash goes on: it is the hash of the output.
     """
 
     def __init__(self, path: Path) -> None:
         self.sha = hashlib.sha256()
         self.error: str | None = None
-        self.written = 0
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
                                        0o666)
-        self._queue: queue.Queue[list[bytes] | None] | None = None
-        self._thread: threading.Thread | None = None
-        self._batch: list[bytes] = []
-        self._batch_size = 0
 
     def write(self, data: bytes) -> None:
-        self.written += len(data)
-        if self._queue is None:
-            self._store([data])
-            if self.written >= THREAD_AFTER:
-                self._start_thread()
-            return
-        self._batch.append(data)
-        self._batch_size += len(data)
-        if self._batch_size >= BATCH:
-            self._queue.put(self._batch)
-            self._batch, self._batch_size = [], 0
-
-    def close(self) -> None:
-        """Write what is left, wait for the thread, close the file."""
-        if self._queue is not None and self._thread is not None:
-            if self._batch:
-                self._queue.put(self._batch)
-                self._batch, self._batch_size = [], 0
-            self._queue.put(None)
-            self._thread.join()
-            self._queue = self._thread = None
-        self._close_fd()
-
-    def hexdigest(self) -> str:
-        return self.sha.hexdigest()
-
-    def _start_thread(self) -> None:
-        self._queue = queue.Queue(QUEUED_BATCHES)
-        self._thread = threading.Thread(target=self._drain, name="runbookctl-log", daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        assert self._queue is not None
-        while (batch := self._queue.get()) is not None:
-            self._store(batch)
-
-    def _store(self, parts: list[bytes]) -> None:
-        for part in parts:
-            self.sha.update(part)
+        self.sha.update(data)
         if self._fd is None:
             return
         try:
-            _write_all(self._fd, parts)
+            _write_all(self._fd, data)
         except OSError as exc:
             # Keep the command and the live output going; the result says so.
             self.error = f"log file not fully written: {exc.strerror or exc}"
-            self._close_fd()
+            self.close()
 
-    def _close_fd(self) -> None:
+    def close(self) -> None:
         fd, self._fd = self._fd, None
         if fd is None:
             return
@@ -152,12 +99,14 @@ class LogWriter:
         except OSError as exc:
             self.error = f"log file not fully written: {exc.strerror or exc}"
 
+    def hexdigest(self) -> str:
+        return self.sha.hexdigest()
 
-def _write_all(fd: int, parts: list[bytes]) -> None:
-    for part in parts:
-        view = memoryview(part)
-        while view:
-            view = view[os.write(fd, view):]
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class Output:
