@@ -229,11 +229,19 @@ Hosts = Annotated[
 ]
 
 
-def _request(runbook: str, **kw: Any) -> RunRequest:
+# The options `run` and `weekly` share (their signatures must list them for typer;
+# a test keeps the two lists equal).
+RUN_OPTIONS = ("var", "vars_file", "answers", "yes", "no_input", "dry_run", "from_step",
+               "report_dir", "operator", "incident", "commit", "hosts")
+
+
+def _request(runbook: str, params: dict[str, Any]) -> RunRequest:
+    """A RunRequest from a command's parameters (its `locals()` on entry)."""
     from runbookctl.commands.run import RunRequest
 
+    kw = {name: params[name] for name in RUN_OPTIONS}
     kw["variables"] = kw.pop("var") or []
-    kw["hosts"] = kw.get("hosts") or []
+    kw["hosts"] = kw["hosts"] or []
     return RunRequest(runbook=runbook, **kw)
 
 
@@ -258,23 +266,10 @@ def run_cmd(
     Exit codes: 0 completed, 1 failed or aborted, 2 usage error / invalid runbook / unanswered
     prompt, 3 internal error, 130 interrupted (resumable).
     """
+    params = dict(locals())
     from runbookctl.commands.run import run_command
 
-    req = _request(
-        runbook,
-        var=var,
-        vars_file=vars_file,
-        answers=answers,
-        yes=yes,
-        no_input=no_input,
-        dry_run=dry_run,
-        from_step=from_step,
-        report_dir=report_dir,
-        operator=operator,
-        incident=incident,
-        commit=commit,
-        hosts=hosts,
-    )
+    req = _request(runbook, params)
     _guard(lambda: run_command(req, _session(), _ui()))
 
 
@@ -302,25 +297,12 @@ def weekly_cmd(
     First asks about what the previous run of the same checklist left failed or skipped
     (answers file key: `carry-over/STEP`: resolved | still open | won't fix).
     """
+    params = dict(locals())
     from runbookctl.commands.run import resolve_day
     from runbookctl.commands.weekly import weekly_command
 
     def body() -> int:
-        req = _request(
-            f"weekly-{resolve_day(day)}",
-            var=var,
-            vars_file=vars_file,
-            answers=answers,
-            yes=yes,
-            no_input=no_input,
-            dry_run=dry_run,
-            from_step=from_step,
-            report_dir=report_dir,
-            operator=operator,
-            incident=incident,
-            commit=commit,
-            hosts=hosts,
-        )
+        req = _request(f"weekly-{resolve_day(day)}", params)
         return weekly_command(req, _session(), _ui())
 
     _guard(body)

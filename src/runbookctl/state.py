@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ class StepRecord:
     captures: dict[str, str] = field(default_factory=dict)
     leave: dict[str, Any] | None = None  # how the walk left the step (last step_finished)
     command_in_visit: bool = False  # a command started during the step's latest visit
+    open_since: str | None = None  # start of a visit with no end event yet (not yet on the timeline)
 
 
 @dataclass
@@ -83,7 +85,25 @@ def replay(events: list[Event]) -> RunState:
         _apply(state, event)
         state.head_hash = event.hash
         state.events += 1
+    _note_unfinished(state)
     return state
+
+
+def _note_unfinished(state: RunState) -> None:
+    """Give a timeline row to each step whose visit has no end event: the run
+    stopped (crash, kill, power) while it ran. Placed at the visit's start."""
+    for rec in state.steps.values():
+        if rec.open_since is None:
+            continue
+        cmd = rec.commands[-1] if rec.command_in_visit and rec.commands else None
+        if cmd is not None and "finished" not in cmd:
+            what = "no end recorded: its command started, outcome unknown"
+        else:
+            what = "no end recorded: the run stopped during this step"
+        row = {"ts": rec.open_since, "step": rec.key, "what": what, "who": ""}
+        at = bisect.bisect_right([t["ts"] for t in state.timeline], rec.open_since)
+        state.timeline.insert(at, row)
+        rec.open_since = None
 
 
 def _step(state: RunState, event: Event) -> StepRecord:
@@ -115,6 +135,7 @@ def _run_started(state: RunState, e: Event) -> None:
 
 
 def _run_resumed(state: RunState, e: Event) -> None:
+    _note_unfinished(state)  # where the previous session stopped
     state.status = "running"
     state.finished = None
     _timeline(state, e, f"run resumed: {e.data.get('note', '')}".strip())
@@ -133,6 +154,7 @@ def _step_started(state: RunState, e: Event) -> None:
     rec.started = rec.started or e.ts
     rec.visits += 1
     rec.command_in_visit = False
+    rec.open_since = e.ts
     if state.path:
         prev = state.path[-1][0]
         if not state.edges or state.edges[-1][1] != e.step:
@@ -143,6 +165,7 @@ def _step_started(state: RunState, e: Event) -> None:
 def _step_skipped(state: RunState, e: Event) -> None:
     rec = _step(state, e)
     rec.status, rec.reason = "skipped", str(e.data.get("reason", ""))
+    rec.open_since = None
     rec.visits += 1
     if state.path:
         state.edges.append((state.path[-1][0], e.step or "?", ""))
@@ -155,6 +178,7 @@ def _step_finished(state: RunState, e: Event) -> None:
     rec.status = str(e.data.get("status", ""))
     rec.reason = str(e.data.get("reason", ""))
     rec.finished = e.ts
+    rec.open_since = None
     rec.leave = e.data.get("flow")
     rec.duration += float(e.data.get("duration", 0.0) or 0.0)
     for i in range(len(state.path) - 1, -1, -1):

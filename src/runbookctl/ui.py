@@ -52,7 +52,7 @@ class UI:
 
     @property
     def live(self) -> bool:
-        """Whether command output is shown: not with --quiet, nor into /dev/null
+        """Whether command output is shown: not when quiet, nor into /dev/null
         (where preparing 500 MB for display would only cost time)."""
         if self._discarded is None:
             self._discarded = _is_devnull(self._stream)

@@ -80,3 +80,22 @@ def test_a_passing_health_check_with_no_user_impact_ends_as_a_blip(tmp_path: Pat
     assert run.status("blip") == "ok"
     assert "Status: Investigating" not in run.report
     assert "## Post-incident review" not in run.report
+
+
+def test_an_incident_older_than_30_minutes_escalates_and_drafts_the_customer_email(
+        flaky_api: FlakyApi, tmp_path: Path) -> None:
+    # The alert fired 31 minutes ago: the first failed check after the restart escalates.
+    answers = {**ANSWERS, "escalate": "done", "send-email": "done"}
+    run = run_bundled("outage", tmp_path / "work", {**_vars(flaky_api), "started_min_ago": "31"},
+                      answers)
+
+    assert run.code == 0, run.output
+    assert "not resolved within 30 minutes" in run.step_outputs("wait-healthy")
+    assert run.status("escalate") == "ok"
+    assert "HTTP 200" in run.step_outputs("wait-after-escalation")
+    assert int(run.captured("downtime_min")) >= 31
+    assert run.status("customer-email") == "ok" and run.status("send-email") == "ok"
+    assert "Duration: about 31 minutes" in run.report
+    assert "pool size set to 0 in the 1.4.2 config" in run.report  # the email's "What happened"
+    assert "We want to update you on an issue that affected our service today: errors and " \
+        "failed requests on our API." in run.report

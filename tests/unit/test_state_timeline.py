@@ -1,0 +1,54 @@
+"""The timeline names the step a run stopped in (no end event), once, in time order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runbookctl.journal import Journal, read_journal
+from runbookctl.state import replay
+
+
+def _journal(path: Path, events: list[tuple[str, str | None, dict[str, object]]]) -> Journal:
+    journal = Journal.create(path)
+    for type_, step, data in events:
+        journal.append(type_, step, "tester", data, sync=False)
+    return journal
+
+
+START = [
+    ("run_started", None, {"run_id": "r", "runbook": "db"}),
+    ("step_started", "check", {"title": "Check", "action": "run"}),
+    ("step_finished", "check", {"status": "ok"}),
+    ("step_started", "kill", {"title": "Kill", "action": "run"}),
+    ("command_started", "kill", {"command": "pkill x"}),
+]
+
+
+def _rows(path: Path) -> list[tuple[str, str]]:
+    return [(t["step"], t["what"]) for t in replay(read_journal(path).events).timeline]
+
+
+def test_a_step_killed_mid_command_has_a_row_saying_the_outcome_is_unknown(tmp_path: Path) -> None:
+    _journal(tmp_path / "j", START).close()
+    assert _rows(tmp_path / "j") == [
+        ("", "run started (db)"),
+        ("check", "ok"),
+        ("kill", "no end recorded: its command started, outcome unknown"),
+    ]
+
+
+def test_after_resume_the_row_stays_where_the_run_stopped_and_is_not_repeated(tmp_path: Path) -> None:
+    journal = _journal(tmp_path / "j", START)
+    journal.append("run_resumed", None, "tester", {"note": "after a crash"})
+    journal.append("step_started", "kill", "tester", {"title": "Kill", "action": "run"})
+    journal.append("step_finished", "kill", "tester", {"status": "ok"})
+    journal.append("step_started", "page", "tester", {"title": "Page", "action": "confirm"})
+    journal.close()
+    assert _rows(tmp_path / "j") == [
+        ("", "run started (db)"),
+        ("check", "ok"),
+        ("kill", "no end recorded: its command started, outcome unknown"),
+        ("", "run resumed: after a crash"),
+        ("kill", "ok"),
+        ("page", "no end recorded: the run stopped during this step"),
+    ]
