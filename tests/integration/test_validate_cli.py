@@ -49,3 +49,31 @@ def test_valid_runbooks_pass(tmp_path: Path) -> None:
                      cwd=tmp_path, state=tmp_path / "state")
     assert result.code == 0, result.output
     assert "0 error(s)" in result.output
+
+
+def test_many_files_checked_in_parallel_report_exactly_what_one_process_reports(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from runbookctl.commands.validate_cmd import PARALLEL_FROM
+    from tests.helpers import cli_env
+
+    folder = tmp_path / "runbooks"
+    folder.mkdir()
+    for path in [*BAD, *sorted((FIXTURES / "good").glob("*.yaml"))]:
+        shutil.copy(path, folder / path.name)
+    assert len(list(folder.iterdir())) > PARALLEL_FROM
+    parallel = run_cli(["validate", str(folder)], cwd=tmp_path, state=tmp_path / "state")
+    one_process = subprocess.run(
+        [sys.executable, "-c", "import sys\nimport runbookctl.commands.validate_cmd as v\n"
+         "v.PARALLEL_FROM = 10**9\nfrom runbookctl.cli import main\n"
+         "sys.argv = ['runbookctl', 'validate', sys.argv[1]]\nmain()", str(folder)],
+        cwd=tmp_path, env=cli_env(tmp_path / "state"), capture_output=True, text=True, timeout=120)
+    assert parallel.code == one_process.returncode == 2
+    assert parallel.stderr == one_process.stderr
+    files = len(list(folder.iterdir()))
+    assert parallel.stderr.splitlines()[-1].startswith(f"{files} runbook(s) checked: ")
+    for path in BAD:  # every bad file is named (the order is checked by the equality above)
+        assert f"{folder / path.name}:" in parallel.stderr
+    assert "Traceback" not in parallel.output

