@@ -91,3 +91,38 @@ def test_second_ctrl_c_stops_the_run_resumable(tmp_path: Path) -> None:
     report = only_report(tmp_path / "r")
     assert 'status: "interrupted"' in report
     assert os.path.isdir(tmp_path / "state" / "runs")
+
+
+def test_a_closed_output_stops_the_run_resumably_and_leaves_no_process(tmp_path: Path) -> None:
+    """`runbookctl run ... | head`: the reader leaves mid-step. The run stops as for SIGHUP
+    (exit 130, resumable, report written), never as a success and never with a traceback."""
+    import subprocess
+
+    from tests.helpers import journal_events, only_run_dir
+
+    (tmp_path / "flood.yaml").write_text(
+        "id: flood\ntitle: Flood\nsteps:\n"
+        f"  - id: flood\n    run: echo $$ > {tmp_path}/flood.pid; yes 'flood of output'\n"
+        f"  - id: after\n    run: echo after > {tmp_path}/after\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbookctl", "run", str(tmp_path / "flood.yaml"), "--no-input",
+         "--report-dir", str(tmp_path / "r")],
+        cwd=tmp_path, env=cli_env(tmp_path / "state"), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    while b"flood of output" not in proc.stdout.read(4096):
+        pass
+    proc.stdout.close()  # the reader leaves
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 130
+    assert "the output was closed (broken pipe); resume with: runbookctl resume " in stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    run_dir = only_run_dir(tmp_path / "state")
+    last = journal_events(run_dir)[-1]
+    assert (last["type"], last["data"]["reason"]) == (
+        "run_interrupted", "the output was closed (broken pipe)")
+    assert not (tmp_path / "after").exists()
+    assert len(list((tmp_path / "r").glob("*.md"))) == 1
+    shell = int((tmp_path / "flood.pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.killpg(shell, 0)  # the command's whole process group is gone

@@ -127,6 +127,12 @@ def drive(run: Any, ui: UI, resume: ResumePoint | None = None,
     except JournalError as exc:
         ui.fail(exc.message)
         return finish(run, ui, "failed", exc.message, ExitCode.FAILED, journal_ok=False)
+    except BrokenPipeError:
+        # Whoever read our output is gone (`| head`, a closed terminal): stop as
+        # for SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = "the output was closed (broken pipe)"
+        print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}", file=sys.stderr)
     except BaseException as exc:
         finish(run, ui, "interrupted", f"internal error: {exc!r}", ExitCode.INTERNAL)
         raise
