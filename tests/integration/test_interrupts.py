@@ -124,5 +124,4 @@ def test_a_closed_output_stops_the_run_resumably_and_leaves_no_process(tmp_path:
     assert not (tmp_path / "after").exists()
     assert len(list((tmp_path / "r").glob("*.md"))) == 1
     shell = int((tmp_path / "flood.pid").read_text())
-    with pytest.raises(ProcessLookupError):
-        os.killpg(shell, 0)  # the command's whole process group is gone
+    assert not _group_alive(shell)  # the command's whole process group is gone
