@@ -280,10 +280,15 @@ def _section(rows: dict[int, list[Variant]], reps: int, cpu: dict[int, tuple[flo
     budget = max(cores * target - sshd_cpu, 0.0)  # client CPU that would still fit
     body += (f"\n\nAgainst the {last}-host target (≤ 3× one host: {ms(target)}): the sshd "
              f"servers' {ms(sshd_cpu)} and runbookctl's {ms(ours_cpu)} of CPU on {cores} cores "
-             f"need at least {ms(floor)}. To fit, runbookctl would have to handle {last} SSH "
-             f"handshakes, authentications and sessions in {ms(budget)} of CPU "
-             f"({budget / last * 1000:.1f} ms a host, against ~{ours_cpu / last * 1000:.0f} now). "
-             "OpenSSH 9.2 forks and re-execs itself per connection and runs the login shell: "
+             f"need at least {ms(floor)}. ")
+    if budget > 0:
+        body += (f"To fit, runbookctl would have to handle {last} SSH handshakes, "
+                 f"authentications and sessions in {ms(budget)} of CPU ({budget / last * 1000:.1f} "
+                 f"ms a host, against ~{ours_cpu / last * 1000:.0f} now). ")
+    else:
+        body += (f"The servers alone need {ms(sshd_cpu / cores)}: no client, however cheap, "
+                 "could fit. ")
+    body += ("OpenSSH 9.2 forks and re-execs itself per connection and runs the login shell: "
              "under `perf`, sshd was 66% of all CPU during a 20-host run, runbookctl 19%, the "
              "command and its shell 8%. One host is bound by round trips, not CPU, so it gains "
              "nothing from the second core: the faster the single host, the worse the ratio.")
