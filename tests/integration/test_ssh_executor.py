@@ -509,3 +509,31 @@ def test_sudo_without_a_password_fails_at_once(sshd_fleet: Fleet, executor: SSHE
     bad = make_spec(tmp_path, "id -un", [server.spec], sudo=True, sudo_password="wrong")
     (r,), _ = run(executor, bad)
     assert r.exit_code == 1 and r.stdout == ""
+
+
+def test_an_rsa_key_is_loaded_once_for_a_fan_out(sshd_fleet: Fleet, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading an RSA key validates it (~130 ms for 3072 bits): once per run, not per host."""
+    import paramiko.rsakey
+
+    key = tmp_path / "id_rsa"
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "rb-rsa",
+                    "-f", str(key)], check=True)
+    with sshd_fleet.authorized_keys.open("a") as authorized:
+        authorized.write((tmp_path / "id_rsa.pub").read_text())
+    decoded: list[object] = []
+    real = paramiko.rsakey.RSAKey._decode_key
+
+    def counting(self: paramiko.rsakey.RSAKey, data: object) -> None:
+        decoded.append(data)
+        real(self, data)
+
+    monkeypatch.setattr(paramiko.rsakey.RSAKey, "_decode_key", counting)
+    servers = sshd_fleet.hosts(4)
+    executor = SSHExecutor(sshd_fleet.config(identity_file=str(key)))
+    try:
+        results, _sink = run(executor, make_spec(tmp_path, "id -un", [s.spec for s in servers]))
+    finally:
+        executor.close()
+    assert [(r.exit_code, r.stdout) for r in results] == [(0, f"{s.user}\n") for s in servers]
+    assert len(decoded) == 1

@@ -166,10 +166,14 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
                  use_agent: bool = True) -> None:
     """SSH handshake, host key check and login over an open socket or channel."""
     where = target.address
+    files = list(target.key_files)
+    pkey = cached_key(files[0]) if files else None
+    if pkey is not None:
+        files = files[1:]  # paramiko tries pkey first, then these: the same order
     try:
         client.connect(
-            target.hostname, port=target.port, username=target.user, sock=sock,
-            key_filename=cast(Any, list(target.key_files) or None), timeout=timeout,
+            target.hostname, port=target.port, username=target.user, sock=sock, pkey=pkey,
+            key_filename=cast(Any, files or None), timeout=timeout,
             banner_timeout=timeout, auth_timeout=timeout, channel_timeout=timeout,
             allow_agent=use_agent and not target.identities_only,
             look_for_keys=not target.identities_only,
@@ -187,6 +191,42 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
                            f"(tried {tried}): {exc}") from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
         raise ConnectError(_handshake_reason(client, target, timeout, exc)) from None
+
+
+_key_lock = threading.Lock()
+_key_locks: dict[str, threading.Lock] = {}
+_keys: dict[str, tuple[tuple[int, int, int], paramiko.PKey | None]] = {}
+
+
+def cached_key(path: str) -> paramiko.PKey | None:
+    """The private key in `path`, loaded once per change of the file.
+
+    paramiko loads a key file for every connection, and loading an RSA key
+    validates it: 130 ms for 3072 bits, so 2.6 s of CPU for a 20-host step.
+    None when it cannot be loaded without help (a passphrase, an unknown
+    format) or comes with a certificate (`-cert.pub`): then paramiko loads
+    the file itself, as before, and says what is wrong.
+    """
+    path = os.path.expanduser(path)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if os.path.exists(path + "-cert.pub"):
+        return None
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    with _key_lock:
+        lock = _key_locks.setdefault(path, threading.Lock())
+    with lock:  # the hosts of a fan-out wait for one load instead of each doing it
+        hit = _keys.get(path)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        try:
+            key: paramiko.PKey | None = paramiko.PKey.from_path(path)
+        except Exception:  # any failure: paramiko tries the file itself and reports it
+            key = None
+        _keys[path] = (stamp, key)
+        return key
 
 
 def _handshake_reason(client: paramiko.SSHClient, target: Target, timeout: float,
