@@ -511,16 +511,22 @@ def test_sudo_without_a_password_fails_at_once(sshd_fleet: Fleet, executor: SSHE
     assert r.exit_code == 1 and r.stdout == ""
 
 
+@pytest.mark.parametrize("named", [True, False], ids=["identity_file", "default ~/.ssh/id_rsa"])
 def test_an_rsa_key_is_loaded_once_for_a_fan_out(sshd_fleet: Fleet, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loading an RSA key validates it (~130 ms for 3072 bits): once per run, not per host."""
+                                                 monkeypatch: pytest.MonkeyPatch, named: bool) -> None:
+    """Loading an RSA key validates it (~130 ms for 3072 bits): once per run, not per host,
+    whether the key is named or found where ssh looks by default (no agent)."""
     import paramiko.rsakey
 
-    key = tmp_path / "id_rsa"
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = home / ".ssh" / "id_rsa"
     subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "rb-rsa",
                     "-f", str(key)], check=True)
     with sshd_fleet.authorized_keys.open("a") as authorized:
-        authorized.write((tmp_path / "id_rsa.pub").read_text())
+        authorized.write(key.with_suffix(".pub").read_text())
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     decoded: list[object] = []
     real = paramiko.rsakey.RSAKey._decode_key
 
@@ -530,7 +536,7 @@ def test_an_rsa_key_is_loaded_once_for_a_fan_out(sshd_fleet: Fleet, tmp_path: Pa
 
     monkeypatch.setattr(paramiko.rsakey.RSAKey, "_decode_key", counting)
     servers = sshd_fleet.hosts(4)
-    executor = SSHExecutor(sshd_fleet.config(identity_file=str(key)))
+    executor = SSHExecutor(sshd_fleet.config(identity_file=str(key) if named else None))
     try:
         results, _sink = run(executor, make_spec(tmp_path, "id -un", [s.spec for s in servers]))
     finally:

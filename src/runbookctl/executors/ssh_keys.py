@@ -167,9 +167,15 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
     """SSH handshake, host key check and login over an open socket or channel."""
     where = target.address
     files = list(target.key_files)
-    pkey = cached_key(files[0]) if files else None
-    if pkey is not None:
-        files = files[1:]  # paramiko tries pkey first, then these: the same order
+    pkey = None
+    if files:
+        pkey = cached_key(files[0])
+        if pkey is not None:
+            files = files[1:]  # paramiko tries pkey first, then these: the same order
+    elif not target.identities_only and not (use_agent and os.environ.get("SSH_AUTH_SOCK")):
+        # No key named and no agent: paramiko would load ~/.ssh/id_* for every host.
+        default = next((p for p in _DEFAULT_KEYS if os.path.isfile(os.path.expanduser(p))), None)
+        pkey = cached_key(default) if default else None
     try:
         client.connect(
             target.hostname, port=target.port, username=target.user, sock=sock, pkey=pkey,
@@ -193,6 +199,9 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
         raise ConnectError(_handshake_reason(client, target, timeout, exc)) from None
 
 
+# The keys paramiko looks for (look_for_keys), in its order.
+_DEFAULT_KEYS = tuple(f"~/{folder}/id_{kind}" for kind in ("rsa", "ecdsa", "ed25519")
+                      for folder in (".ssh", "ssh"))
 _key_lock = threading.Lock()
 _key_locks: dict[str, threading.Lock] = {}
 _keys: dict[str, tuple[tuple[int, int, int], paramiko.PKey | None]] = {}
