@@ -1,3 +1,3 @@
 """runbookctl: executable runbooks with a journal and a Markdown report."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -93,3 +93,28 @@ def test_edited_front_matter_is_caught(record: tuple[Path, Path, Path]) -> None:
     code, out = _verify(work, report)
     assert code == 1
     assert "events" in out
+
+
+def test_a_report_from_an_earlier_version_is_checked_by_its_hashes_not_its_body(
+        tmp_path: Path) -> None:
+    """0.2.0 added a timeline row for the step a run stopped in. A report written by 0.1.0
+    has no such row: verify must not call it tampered (it checks the chain and the front
+    matter); a report from this version with that row removed is tampered."""
+    import re
+
+    (tmp_path / "slow.yaml").write_text(
+        "id: slow\ntitle: Slow\nsteps:\n  - id: nap\n    run: kill -TERM $PPID; sleep 30\n")
+    result = run_cli(["run", str(tmp_path / "slow.yaml"), "--no-input", "--report-dir",
+                      str(tmp_path / "reports")], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 130, result.output
+    report = next((tmp_path / "reports").glob("*.md"))
+    text = report.read_text()
+    row = next(line for line in text.splitlines(keepends=True) if "no end recorded" in line)
+    assert "| `nap` | no end recorded: its command started, outcome unknown |" in row
+    report.write_text(text.replace(row, ""))
+    code, out = _verify(tmp_path, report)
+    assert code == 1 and "the body differs from what its journal renders" in out
+    report.write_text(re.sub(r"(?m)^runbookctl_version: .*$", "runbookctl_version: 0.1.0",
+                             text.replace(row, "")))
+    code, out = _verify(tmp_path, report)
+    assert code == 0, out
