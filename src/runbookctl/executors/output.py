@@ -32,8 +32,7 @@ from runbookctl.redact import ascii_is_clean, sanitize_terminal
 class _Stream:
     """One pipe: decoding, masking and the in-memory capture."""
 
-    def __init__(self, name: str, masker: StreamMasker) -> None:
-        self.name = name
+    def __init__(self, masker: StreamMasker) -> None:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.masker = masker
         self.parts: list[str] = []
@@ -115,7 +114,7 @@ class Output:
     def __init__(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> None:
         self.sink = sink
         self.live = sink.live
-        self.streams = {name: _Stream(name, masker.stream()) for name in ("stdout", "stderr")}
+        self.streams = {name: _Stream(masker.stream()) for name in ("stdout", "stderr")}
         self.raw_bytes = 0
         self.tail = ""
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
