@@ -6,7 +6,6 @@ whichever way it arrived.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from runbookctl.model import InputSpec
 
@@ -73,5 +72,3 @@ def display_value(spec: InputSpec | None, value: object) -> str:
     return "" if value is None else str(value)
 
 
-def by_name(specs: tuple[InputSpec, ...]) -> Mapping[str, InputSpec]:
-    return {s.name: s for s in specs}

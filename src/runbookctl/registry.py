@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,12 +12,6 @@ if TYPE_CHECKING:
     from runbookctl.model import Runbook
 
 RUNBOOK_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    path: Path
 
 
 class Registry:

@@ -63,10 +63,6 @@ class RunState:
         end = self.finished or (self.timeline[-1]["ts"] if self.timeline else self.started)
         return seconds_between(self.started, end)
 
-    @property
-    def finished_ok(self) -> bool:
-        return self.status == "completed"
-
 
 def seconds_between(a: str, b: str | None) -> float:
     if not a or not b:

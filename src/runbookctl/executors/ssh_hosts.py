@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from runbookctl.yamlpos import YNode
 
 DEFAULT_PORT = 22
-MAX_JUMPS = 8  # ProxyJump chains longer than this are surely a config loop
 _BAD_HOST = re.compile(r"[\s'\"`$;&|<>()\\]")
 
 
