@@ -125,11 +125,7 @@ def runbook_dirs(cli_dirs: list[Path], config: Config) -> list[Path]:
     if config.folder is not None:
         dirs.append(config.folder / "runbooks")
     dirs.append(bundled_dir("runbooks"))
-    seen: list[Path] = []
-    for d in dirs:
-        if d not in seen:
-            seen.append(d)
-    return seen
+    return list(dict.fromkeys(dirs))  # first occurrence wins
 
 
 def template_dirs(rb_dirs: list[Path], config: Config) -> list[Path]:
@@ -137,11 +133,7 @@ def template_dirs(rb_dirs: list[Path], config: Config) -> list[Path]:
     dirs = list(config.extra_template_dirs)
     dirs += [d.parent / "templates" for d in rb_dirs]
     dirs.append(bundled_dir("templates"))
-    seen: list[Path] = []
-    for d in dirs:
-        if d not in seen:
-            seen.append(d)
-    return seen
+    return list(dict.fromkeys(dirs))  # first occurrence wins
 
 
 def state_dir(config: Config) -> Path:
