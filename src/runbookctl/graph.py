@@ -56,8 +56,10 @@ def _node(step_id: str) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", step_id)
 
 
-def _label(text: str) -> str:
-    return text.replace('"', "#quot;").replace("|", "#124;").replace("<", "#lt;")
+def mermaid_text(text: str) -> str:
+    """Safe inside a Mermaid node ("...") or edge (|...|) label."""
+    return (text.replace('"', "#quot;").replace("|", "#124;").replace("<", "#lt;")
+            .replace(">", "#gt;"))
 
 
 _SHAPE = {"confirm": ("{", "}"), "ask": ("[/", "/]"), "manual": ("[/", "/]"),
@@ -70,13 +72,13 @@ def mermaid(rb: Runbook) -> str:
     for step in rb.steps:
         left, right = _SHAPE.get(step.action, ("[", "]"))
         flag = " ⚠" if step.dangerous else ""
-        lines.append(f'  {_node(step.id)}{left}"{_label(step.id)}{flag}<br/>{_label(step.label)}"'
+        lines.append(f'  {_node(step.id)}{left}"{mermaid_text(step.id)}{flag}<br/>{mermaid_text(step.label)}"'
                      f"{right}")
     if rb.steps:
         lines.append(f"  start --> {_node(rb.steps[0].id)}")
     for e in edges(rb):
         dst = {END: "n_end", ABORT: "n_abort"}.get(e.dst, _node(e.dst))
-        label = f"|{_label(e.label)}|" if e.label else ""
+        label = f"|{mermaid_text(e.label)}|" if e.label else ""
         arrow = {"failure": "-.->", "no": "-.->"}.get(e.kind, "-->")
         if e.kind == "branch":
             arrow = "==>"

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.graph import mermaid_text
 from runbookctl.state import RunState, StepRecord
 
 if TYPE_CHECKING:
@@ -156,10 +157,6 @@ def _node(key: str) -> str:
     return "s_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
-def _label(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-
-
 def mermaid_path(state: RunState) -> str:
     """The path taken as a Mermaid flowchart, nodes coloured by outcome."""
     lines = ["flowchart TD", '  start(["start"])']
@@ -170,8 +167,8 @@ def mermaid_path(state: RunState) -> str:
             rec = state.steps.get(key)
             title = rec.title if rec else key
             status = rec.status if rec else "running"
-            name = _label(key) if title in (key, key.rsplit("/", 1)[-1]) else (
-                f"{_label(key)}<br/>{_label(title)}")
+            name = mermaid_text(key) if title in (key, key.rsplit("/", 1)[-1]) else (
+                f"{mermaid_text(key)}<br/>{mermaid_text(title)}")
             lines.append(f'  {_node(key)}["{name}<br/><i>{status}</i>"]:::{_css(status)}')
     if seen:
         lines.append(f"  start --> {_node(next(iter(seen)))}")
@@ -179,10 +176,10 @@ def mermaid_path(state: RunState) -> str:
         if dst not in seen or src not in seen:
             continue
         label = "" if why in ("", "next") else why
-        arrow = f" -->|{_label(label[:60])}| " if label else " --> "
+        arrow = f" -->|{mermaid_text(label[:60])}| " if label else " --> "
         lines.append(f"  {_node(src)}{arrow}{_node(dst)}")
     end = {"completed": "end", "interrupted": "interrupted"}.get(state.status, state.status)
-    lines.append(f'  finish(["{_label(end or "running")}"])')
+    lines.append(f'  finish(["{mermaid_text(end or "running")}"])')
     if seen:
         lines.append(f"  {_node(state.path[-1][0])} --> finish")
     lines += [

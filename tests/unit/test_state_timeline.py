@@ -52,3 +52,16 @@ def test_after_resume_the_row_stays_where_the_run_stopped_and_is_not_repeated(tm
         ("kill", "ok"),
         ("page", "no end recorded: the run stopped during this step"),
     ]
+
+
+def test_the_path_chart_escapes_pipes_in_edge_labels() -> None:
+    """`next: if count | int > 10` must not close the Mermaid edge label early."""
+    from runbookctl.report import mermaid_path
+    from runbookctl.state import RunState, StepRecord
+
+    state = RunState(status="completed")
+    state.steps = {k: StepRecord(k, k, "run", status="ok") for k in ("count", "big")}
+    state.path = [("count", "ok"), ("big", "ok")]
+    state.edges = [("count", "big", "next: if count | int > 10")]
+    edge = next(line for line in mermaid_path(state).splitlines() if "-->|" in line)
+    assert edge == "  s_count -->|next: if count #124; int #gt; 10| s_big"
