@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from runbookctl.errors import UsageError
 from runbookctl.model import InputSpec
 
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -54,13 +55,13 @@ def _convert(spec: InputSpec, raw: object) -> object:
 
 
 def parse_var_options(pairs: list[str]) -> dict[str, str]:
-    """`--var K=V` options into a dict; ValueError for a malformed one."""
+    """`--var K=V` options into a dict; a UsageError (exit 2) for a malformed one."""
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
+            raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
         out[key] = value
     return out
 

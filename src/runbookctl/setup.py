@@ -71,10 +71,7 @@ def _vars_file(path: Path | None) -> dict[str, Any]:
 def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter: Prompter
                    ) -> list[tuple[InputSpec, Any, str]]:
     """Each input's typed value and where it came from; exit 2 on a bad or missing one."""
-    try:
-        cli = parse_var_options(req.variables)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    cli = parse_var_options(req.variables)
     from_file = _vars_file(req.vars_file)
     known = {s.name for s, _ in specs}
     unknown = sorted(set(cli) - known)

@@ -113,6 +113,14 @@ def test_stopped_at_an_unanswered_prompt_resumes_without_rerunning_anything(work
     assert "interrupted" in report and "run resumed" in report
 
 
+def test_a_malformed_var_on_resume_is_a_usage_error(work: Path) -> None:
+    assert run_cli(_args(work), cwd=work, state=work / "state").code == 2
+    code, out = _resume(work, None, "--var", "bad")
+    assert code == 2, out
+    assert "--var 'bad': expected NAME=VALUE" in out and "internal error" not in out
+    assert _log(work) == ["one", "two-start", "two-end"]  # nothing ran
+
+
 def _complete_then_cut(work: Path, keep_until: str) -> Path:
     """A finished run whose journal is cut just after the first `keep_until` event of step two."""
     result = run_cli(_args(work, "gate: yes\n"), cwd=work, state=work / "state")
