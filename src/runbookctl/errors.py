@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from runbookctl.model import Pos
+if TYPE_CHECKING:  # an annotation only: `--help` need not load the model (~7 ms)
+    from runbookctl.model import Pos
 
 
 class ExitCode(IntEnum):
