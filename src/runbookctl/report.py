@@ -202,8 +202,6 @@ def _dedupe(edges: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
 
 def write_report(path: Path, text: str) -> None:
     """Write atomically: a reader (or a crash) never sees half a report."""
-    import os
-
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -23,8 +23,6 @@ def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -
             rows.append({"id": rb_id, "title": f"(invalid: {len(exc.problems)} problem(s))",
                          "severity": None, "steps": None, "tags": [], "source": str(path)})
             continue
-        if tag and tag not in rb.tags:
-            continue
         rows.append({"id": rb.id, "title": rb.title, "severity": rb.severity,
                      "steps": len(rb.steps), "tags": list(rb.tags), "source": str(path)})
     if tag:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
+from runbookctl.answers import RESUME_CHOICES
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.inputs import coerce_value
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from runbookctl.ui import UI
 
 RESUMABLE = ("running", "interrupted")
-RESUME_CHOICES = ["rerun", "done", "failed", "skip"]
 
 
 @dataclass
@@ -234,7 +234,7 @@ def _unknown_choice(key: str, step: Step, prompter: Prompter, engine: Engine) ->
     if not prompter.interactive:
         raise NoAnswerError(
             f"step '{key}' was running when the run stopped and its outcome is unknown: "
-            f"add \"{key}: {{resume: rerun | done | failed | skip}}\" to an answers file "
+            f"add \"{key}: {{resume: {' | '.join(RESUME_CHOICES)}}}\" to an answers file "
             "(--answers FILE)")
     answer = prompter.on_failure(key, question, RESUME_CHOICES)
     engine.record_answer(key, "resume", question, answer)

@@ -166,10 +166,6 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
     return int(code)
 
 
-def stdin_isatty() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
 def resolve_day(day: str | None) -> str:
     days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     if day is None:
