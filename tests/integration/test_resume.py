@@ -179,3 +179,55 @@ def test_resume_refuses_a_changed_runbook_unless_forced(work: Path, tmp_path: Pa
                       "--answers", str(work / "go.yaml")], cwd=work, state=work / "state")
     assert forced.code == 0, forced.output
     assert _log(work)[-1] == "three"
+
+
+def _own_runbook(work: Path, edit: tuple[str, str] = ("", "")) -> Path:
+    """A copy of counted.yaml (with one edit) that a test may change under a run."""
+    folder = work / "rb"
+    folder.mkdir(exist_ok=True)
+    path = folder / "counted.yaml"
+    path.write_text((RUNBOOKS / "counted.yaml").read_text().replace(*edit))
+    return path
+
+
+def _run_own(work: Path, answers: str | None = None) -> int:
+    args = ["--runbooks", str(work / "rb"), *_args(work, answers)[2:]]
+    return run_cli(args, cwd=work, state=work / "state").code
+
+
+def _events(work: Path) -> list[str]:
+    return (only_run_dir(work / "state") / "journal.jsonl").read_text().splitlines()
+
+
+@pytest.mark.parametrize(("stop", "change", "where"), [
+    ("prompt", ("id: gate", "id: go"), "it stopped at step 'gate'"),
+    ("prompt", ("  - id: gate\n    confirm: Continue to step three?\n", ""),
+     "it stopped at step 'gate'"),
+    ("command", ("id: two", "id: second"), "it stopped at step 'two'"),
+    ("on_no", ("id: three", "id: last"), "after step 'gate' it goes to step 'three'"),
+])
+def test_resume_force_after_the_stop_point_was_renamed_or_removed_exits_2(
+        work: Path, stop: str, change: tuple[str, str], where: str) -> None:
+    on_no = ("Continue to step three?", "Continue?\n    on_no: three")
+    path = _own_runbook(work, on_no if stop == "on_no" else ("", ""))
+    if stop == "prompt":
+        assert _run_own(work) == 2  # stopped at the gate: no answer
+    else:
+        assert _run_own(work, "gate: no\n" if stop == "on_no" else "gate: yes\n") == 0
+        keep = ("step_finished", "gate") if stop == "on_no" else ("command_started", "two")
+        journal = only_run_dir(work / "state") / "journal.jsonl"
+        lines = journal.read_text().splitlines(keepends=True)
+        cut = next(i for i, line in enumerate(lines)
+                   if (json.loads(line)["type"], json.loads(line)["step"]) == keep)
+        journal.write_text("".join(lines[: cut + 1]))
+    path.write_text(path.read_text().replace(*change))
+    before = _events(work)
+    result = run_cli(["--runbooks", str(work / "rb"), "resume", "--no-input", "--force"],
+                     cwd=work, state=work / "state")
+    assert result.code == 2, result.output
+    assert f"cannot resume run {only_run_dir(work / 'state').name}: {where}, which the " \
+           "runbook no longer has" in result.output
+    assert "put the step back" in result.output
+    assert "runbookctl run counted --from STEP" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert _events(work) == before  # refused before anything was journaled

@@ -70,6 +70,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     if state.status not in RESUMABLE:
         raise UsageError(f"run {state.run_id} already ended ({state.status}); nothing to resume")
     rb = _runbook_of(state, session, req.force)
+    check_stop_point(state, rb, session.registry.load)
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
                          dry_run=bool(state.meta.get("dry_run")))
@@ -112,6 +113,31 @@ def _runbook_of(state: RunState, session: Session, force: bool) -> Runbook:
             f"  now:                sha256 {rb.sha256}\n"
             "resume with --force to continue with the changed runbook")
     return rb
+
+
+def check_stop_point(state: RunState, rb: Runbook, load: Any) -> None:
+    """Refuse (exit 2, before anything is journaled) a resume whose stop point or jump
+    target is not in the runbook any more: it was renamed or removed since the run began."""
+    from runbookctl.engine import flow_from_record
+
+    if not state.path:
+        return
+    key, status = state.path[-1]
+    try:
+        owner, _step = find_step(rb, key, load)
+    except KeyError:
+        raise UsageError(_moved(state, rb, f"it stopped at step '{key}'")) from None
+    target = flow_from_record(state.steps[key].leave).target if status != "running" else None
+    if target and target not in owner.step_ids:
+        raise UsageError(_moved(state, owner, f"after step '{key}' it goes to step '{target}'"))
+
+
+def _moved(state: RunState, rb: Runbook, where: str) -> str:
+    return (f"cannot resume run {state.run_id}: {where}, which the runbook no longer has "
+            f"(it was renamed or removed; steps of {rb.id} now: {', '.join(rb.step_ids)}).\n"
+            "  - put the step back (or restore the runbook as it was) and resume again, or\n"
+            f"  - start a new run where it should go on: runbookctl run {state.runbook} "
+            "--from STEP")
 
 
 def restore_vars(state: RunState, rb: Runbook, session: Session, prompter: Prompter,
