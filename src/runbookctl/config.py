@@ -5,19 +5,123 @@ state dir, reports dir.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import runbookctl
-from runbookctl.errors import UsageError, ValidationError
+from runbookctl.errors import Problem, UsageError, ValidationError
 
 CONFIG_NAME = "runbookctl.yaml"
-CONFIG_KEYS = ("reports_dir", "default_timeout", "operator", "ssh", "runbooks", "templates",
-               "state_dir")
-SSH_KEYS = ("user", "identity_file", "config_file", "known_hosts", "host_key_policy",
-            "connect_timeout", "keepalive")
-HOST_KEY_POLICIES = ("strict", "accept-new")
+HOST_KEY_POLICIES = ("strict", "accept-new")  # executors.ssh_keys STRICT, ACCEPT_NEW
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config key: how its value is read, its default, what it does.
+
+    `kind` is text | path | paths | duration | bool | choice; durations take
+    the runbook syntax (fields.parse_duration). The config check, the SSH code
+    (executors.ssh.SSHConfig) and the README table are all built from these.
+    """
+
+    kind: str
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    zero_ok: bool = False  # a duration of 0 is allowed (else it must be above zero)
+
+    @property
+    def shown_default(self) -> str:
+        if self.default is None or self.default == ():
+            return "-"
+        if self.kind == "duration":
+            from runbookctl.executors.local import format_seconds
+
+            return format_seconds(self.default)
+        return str(self.default).lower() if self.kind == "bool" else str(self.default)
+
+
+SETTINGS: dict[str, Setting] = {
+    "reports_dir": Setting("path", None, "Where reports are written (default `./reports`)."),
+    "default_timeout": Setting("duration", 600.0, "Timeout of a command step without `timeout:`."),
+    "operator": Setting("text", None, "Who runs the runbooks, unless `--operator` says "
+                        "(else `$RUNBOOKCTL_OPERATOR`, else the login name)."),
+    "runbooks": Setting("paths", (), "Extra runbook folders (a folder or a list)."),
+    "templates": Setting("paths", (), "Extra report template folders (a folder or a list)."),
+    "state_dir": Setting("path", None, "Journals and logs, unless `$RUNBOOKCTL_STATE_DIR` says "
+                         "(default `~/.local/state/runbookctl`)."),
+    "ssh": Setting("map", None, "SSH settings: the `ssh.*` keys below."),
+}
+SSH_SETTINGS: dict[str, Setting] = {
+    "user": Setting("text", None, "Login name for hosts that name none (default: yours)."),
+    "identity_file": Setting("path", None, "Private key tried first."),
+    "config_file": Setting("path", "~/.ssh/config", "OpenSSH client config read for host aliases."),
+    "known_hosts": Setting("path", None, "Extra known_hosts file; `accept-new` writes new keys "
+                           "here."),
+    "user_known_hosts": Setting("path", "~/.ssh/known_hosts", "The user's known_hosts file."),
+    "host_key_policy": Setting("choice", "strict", "`strict`: unknown host keys are refused; "
+                               "`accept-new`: recorded on first use.", HOST_KEY_POLICIES),
+    "connect_timeout": Setting("duration", 10.0, "Give up connecting to a host after this long."),
+    "keepalive": Setting("duration", 15.0, "Interval of keepalive messages on a connection."),
+    "kill_grace": Setting("duration", 2.0, "An ssh step's timeout or Ctrl-C sends the remote "
+                          "command SIGTERM, then SIGKILL after this long.", zero_ok=True),
+    "use_agent": Setting("bool", True, "Use the keys of `ssh-agent` (`$SSH_AUTH_SOCK`)."),
+}
+# Every key of the config file, as written there (ssh keys as `ssh.NAME`).
+CONFIG_KEYS = (*SETTINGS, *(f"ssh.{k}" for k in SSH_SETTINGS))
+
+
+def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
+    """The value of one key, checked and converted; ValueError says what is wrong."""
+    from runbookctl.fields import Bad, as_bool, as_text, kind, parse_duration
+
+    try:
+        if setting.kind == "duration":
+            seconds = parse_duration(value)
+            if seconds <= 0 and not setting.zero_ok:
+                raise ValueError(f"expected a duration above zero, got {kind(value)}")
+            return seconds
+        if setting.kind == "bool":
+            return as_bool(value)
+        if setting.kind == "paths":
+            items = value if isinstance(value, list) else [value]
+            return tuple(_rel(folder, as_text(v)) for v in items)
+        text = as_text(value)
+    except Bad as exc:
+        raise ValueError(str(exc)) from None
+    if setting.kind == "choice" and text not in setting.choices:
+        raise ValueError(f"must be one of {', '.join(setting.choices)}, not {text!r}")
+    return _rel(folder, text) if setting.kind == "path" else text
+
+
+def read_settings(table: Mapping[str, Setting], data: Mapping[str, Any], folder: Path | None,
+                  prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+    """Known keys' values (null = the default), and a message per bad key."""
+    from runbookctl.fields import did_you_mean
+
+    values: dict[str, Any] = {}
+    bad: dict[str, str] = {}
+    for key, value in data.items():
+        setting = table.get(key)
+        if setting is None:
+            bad[key] = (f"unknown config key '{prefix}{key}'{did_you_mean(key, table)} "
+                        f"(known: {', '.join(table)})")
+        elif value is not None and setting.kind != "map":
+            try:
+                values[key] = read_setting(setting, value, folder)
+            except ValueError as exc:
+                bad[key] = f"{prefix}{key}: {exc}"
+    return values, bad
+
+
+def config_reference() -> str:
+    """The README's table of config keys (a test keeps the README in step)."""
+    rows = ["| key | default | what it does |", "| --- | --- | --- |"]
+    for prefix, table in (("", SETTINGS), ("ssh.", SSH_SETTINGS)):
+        rows += [f"| `{prefix}{k}` | {s.shown_default} | {s.doc} |" for k, s in table.items()]
+    return "\n".join(rows)
 
 
 def bundled_dir(kind: str) -> Path:
@@ -60,61 +164,46 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
         return Config()
     if not path.is_file():
         raise UsageError(f"config file not found: {path}")
-    from runbookctl.loader import parse_duration
-    from runbookctl.yamlpos import problem, read_yaml_map, to_plain
+    from runbookctl.yamlpos import problem, read_yaml_map
 
     text, root = read_yaml_map(path, "config file", "reports_dir: ..., ssh: {...}")
-    problems = [problem(text, root.key_pos[k], f"unknown config key '{k}' (known: "
-                        f"{', '.join(CONFIG_KEYS)})") for k in root.value if k not in CONFIG_KEYS]
-    data = to_plain(root)
-    ssh = data.get("ssh") or {}
-    if not isinstance(ssh, dict):
-        problems.append(problem(text, root.value["ssh"].pos, "ssh: must be a mapping"))
-        ssh = {}
-    for key, value in ssh.items():
-        pos = root.value["ssh"].key_pos.get(key, root.pos)
-        if key not in SSH_KEYS:
-            problems.append(problem(text, pos, f"unknown ssh key '{key}' (known: {', '.join(SSH_KEYS)})"))
-        elif key == "host_key_policy" and value not in HOST_KEY_POLICIES:
-            problems.append(problem(text, pos, f"ssh.host_key_policy must be one of "
-                                    f"{', '.join(HOST_KEY_POLICIES)}, not {value!r}"))
-        elif key in ("connect_timeout", "keepalive"):
-            try:
-                parse_duration(value)
-            except ValueError as exc:
-                problems.append(problem(text, pos, f"ssh.{key}: {exc}"))
-    timeout = 600.0
-    if "default_timeout" in data:
-        try:
-            timeout = parse_duration(data["default_timeout"])
-        except ValueError as exc:
-            problems.append(problem(text, root.value["default_timeout"].pos, str(exc)))
-    if problems:
-        raise ValidationError(problems)
     folder = path.parent
+    values, problems = _checked(text, root, SETTINGS, folder, "")
+    ssh_node = root.value.get("ssh")
+    ssh: dict[str, Any] = {}
+    if ssh_node is not None and ssh_node.is_map:
+        ssh, more = _checked(text, ssh_node, SSH_SETTINGS, folder, "ssh.")
+        problems += more
+    elif ssh_node is not None and ssh_node.value is not None:
+        problems.append(problem(text, ssh_node.pos, "ssh: must be a mapping (ssh: {user: ops})"))
+    if problems:
+        raise ValidationError(sorted(problems, key=lambda p: (p.pos.line, p.pos.col)))
     return Config(
-        path=path,
-        reports_dir=_rel(folder, data.get("reports_dir")),
-        default_timeout=timeout,
-        operator=data.get("operator"),
-        ssh=ssh,
-        extra_runbook_dirs=tuple(Path(_rel(folder, d) or d) for d in _list(data.get("runbooks"))),
-        extra_template_dirs=tuple(Path(_rel(folder, d) or d) for d in _list(data.get("templates"))),
-        state_dir=_rel(folder, data.get("state_dir")),
+        path=path, reports_dir=values.get("reports_dir"),
+        default_timeout=values.get("default_timeout", SETTINGS["default_timeout"].default),
+        operator=values.get("operator"), ssh=ssh,
+        extra_runbook_dirs=tuple(Path(d) for d in values.get("runbooks", ())),
+        extra_template_dirs=tuple(Path(d) for d in values.get("templates", ())),
+        state_dir=values.get("state_dir"),
     )
 
 
-def _rel(folder: Path, value: object) -> str | None:
-    if value is None:
-        return None
-    p = Path(os.path.expanduser(str(value)))
-    return str(p if p.is_absolute() else folder / p)
+def _checked(text: str, node: Any, table: Mapping[str, Setting], folder: Path,
+             prefix: str) -> tuple[dict[str, Any], list[Problem]]:
+    """read_settings over one YAML mapping; each problem at its value (or unknown key)."""
+    from runbookctl.yamlpos import problem, to_plain
+
+    data = {k: to_plain(v) for k, v in node.value.items()}
+    values, bad = read_settings(table, data, folder, prefix)
+    problems = [problem(text, node.value[k].pos if k in table else node.key_pos[k], message)
+                for k, message in bad.items()]
+    return values, problems
 
 
-def _list(value: object) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+def _rel(folder: Path | None, value: str) -> str:
+    """A path of the config: ~ expanded, relative to the config file's folder."""
+    p = Path(os.path.expanduser(value))
+    return str(folder / p if folder is not None and not p.is_absolute() else p)
 
 
 def runbook_dirs(cli_dirs: list[Path], config: Config) -> list[Path]:

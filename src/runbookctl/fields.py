@@ -6,7 +6,6 @@ path, so one pass reports all of a file's problems.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import warnings
 from collections.abc import Callable, Mapping
@@ -32,7 +31,8 @@ RESERVED_NAMES = frozenset(
     {"steps", "run", "result", "now", "host", "true", "false", "none", "True", "False",
      "None", "and", "or", "not", "in", "is", "if", "else"}
 )
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION = 365 * 86400.0
 _DURATION_HINT = "write it like 30s, 5m, 1h30m or 500ms"
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -57,20 +57,31 @@ def kind(value: object) -> str:
 
 
 def parse_duration(value: object) -> float:
-    """Seconds in `30s`, `5m`, `1h30m`, `500ms` or a bare number; ValueError if malformed."""
+    """Seconds in `30s`, `5m`, `1h30m`, `500ms`, `7d` or a bare number; ValueError if malformed.
+
+    The one duration syntax of runbookctl: runbook keys, the config file and
+    `runs --since` all read durations here.
+    """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"bad duration {kind(value)}: {_DURATION_HINT}")
     if isinstance(value, int | float):
-        if value < 0 or not math.isfinite(value):
+        if value < 0:
             raise ValueError(f"bad duration {value}: it cannot be negative")
-        return float(value)
+        return _at_most_a_year(value, float(value))
     text = str(value).strip()
     if text.startswith("-"):
         raise ValueError(f"bad duration {text!r}: it cannot be negative")
     if not re.fullmatch(DURATION_RE, text):
         raise ValueError(f"bad duration {text!r}: {_DURATION_HINT}")
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text)
-    return sum(float(num) * _UNITS[unit or "s"] for num, unit in parts)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?", text)
+    return _at_most_a_year(text, sum(float(num) * _UNITS[unit or "s"] for num, unit in parts))
+
+
+def _at_most_a_year(text: object, seconds: float) -> float:
+    # Waits longer than this overflow the OS timers (and mean a typo).
+    if not seconds <= MAX_DURATION:  # also NaN
+        raise ValueError(f"bad duration {text!r}: at most a year (365d)")
+    return seconds
 
 
 def as_text(value: object) -> str:

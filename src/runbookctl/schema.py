@@ -15,8 +15,8 @@ from runbookctl.model import ACTIONS, SEVERITIES
 # Patterns shared by the loader and the schema.
 STEP_ID_RE = r"^[a-z0-9][a-z0-9_-]*$"
 IDENT_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# `30s`, `5m`, `1h30m`, `500ms`, `1.5h`, or a bare number of seconds.
-DURATION_RE = r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$|^\d+(?:\.\d+)?$"
+# `30s`, `5m`, `1h30m`, `500ms`, `1.5h`, `7d`, or a bare number of seconds.
+DURATION_RE = r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$"
 INPUT_TYPES: tuple[str, ...] = ("str", "int", "float", "bool", "choice")
 COMMANDS: tuple[str, ...] = ("run", "ssh")
 ALL: tuple[str, ...] = ACTIONS

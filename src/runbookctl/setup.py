@@ -228,8 +228,8 @@ def _ssh_factory(session: Session) -> Any:
     def make() -> Any:
         from runbookctl.executors.ssh import SSHConfig, SSHExecutor
 
-        # paths in runbookctl.yaml are relative to its folder, like reports_dir
-        return SSHExecutor(SSHConfig.from_mapping(session.config.ssh, base=session.config.folder))
+        # load_config checked and converted these (config.SSH_SETTINGS)
+        return SSHExecutor(SSHConfig(**session.config.ssh))
 
     return make
 

@@ -162,5 +162,45 @@ def test_ssh_config_paths_are_relative_to_the_config_and_bad_values_rejected_up_
     bad = run_cli(["--config", str(config), "run", "fleet-check", "--no-input"], cwd=elsewhere,
                   state=project / "state2")
     assert bad.code == 2
-    assert f"{config}:" in bad.output and "ssh.host_key_policy must be one of" in bad.output
+    assert f"{config}:" in bad.output and "ssh.host_key_policy: must be one of" in bad.output
     assert not (project / "state2").exists()  # refused before anything ran
+
+
+def test_every_ssh_key_the_config_check_accepts_works_in_a_run(tmp_path: Path,
+                                                              sshd_fleet: Fleet) -> None:
+    """`connect_timeout: 1m30s` passed the check, then stopped the run at its first ssh
+    step; kill_grace, use_agent and user_known_hosts were refused by the check."""
+    server = sshd_fleet.hosts(1)[0]
+    project = _project(tmp_path, sshd_fleet, [server.spec])
+    config = project / "runbookctl.yaml"
+    config.write_text(config.read_text().replace("connect_timeout: 5s", "connect_timeout: 1m30s")
+                      + "  keepalive: 1m\n  kill_grace: 1500ms\n  use_agent: false\n"
+                      f"  user_known_hosts: {sshd_fleet.root / 'no-user-known-hosts'}\n")
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t7"))
+    checked = run_cli(["validate", "fleet-check"], cwd=project, state=project / "state")
+    assert checked.code == 0, checked.output
+    code, out = _run(project)
+    assert code == 0, out
+    assert f"[{server.spec}] done-t7" in out
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("  keepalive: 1 minute", "6:14: ssh.keepalive: bad duration '1 minute'"),
+    ("  kill_grace: soon", "6:15: ssh.kill_grace: bad duration 'soon'"),
+    ("  use_agent: sometimes", "6:14: ssh.use_agent: expected true or false, got 'sometimes'"),
+    ("  user_known_host: x", "6:3: unknown config key 'ssh.user_known_host' (did you mean "
+     "'user_known_hosts'?)"),
+    ("default_timeout: 0s", "6:18: default_timeout: expected a duration above zero"),
+])
+def test_a_bad_config_value_stops_every_command_with_its_position(
+        tmp_path: Path, sshd_fleet: Fleet, line: str, message: str) -> None:
+    project = _project(tmp_path, sshd_fleet, ["127.0.0.1:1"])
+    config = project / "runbookctl.yaml"
+    config.write_text(config.read_text() + line + "\n")
+    for command in (["validate", "fleet-check"], ["run", "fleet-check", "--no-input"]):
+        result = run_cli(command, cwd=project, state=project / "state")
+        assert result.code == 2, result.output
+        assert f"{config}:{message}" in result.output
+        assert "Traceback" not in result.output and "internal error" not in result.output
+    assert not (project / "state").exists()  # refused before any run began

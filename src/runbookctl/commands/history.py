@@ -50,19 +50,19 @@ def summary(state: RunState) -> dict[str, Any]:
 
 def parse_since(value: str | None) -> str | None:
     """`--since`: a date (2026-11-01), or an age like 7d, 12h, 30m; as a UTC timestamp prefix."""
-    import re
     from datetime import UTC, datetime, timedelta
+
+    from runbookctl.fields import parse_duration
 
     if not value:
         return None
-    match = re.fullmatch(r"(\d+)([dhm])", value.strip())
-    if match:
-        n, unit = int(match.group(1)), match.group(2)
-        delta = {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
-        return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%S")
+    text = value.strip()
     try:
-        return datetime.fromisoformat(value.strip()).strftime("%Y-%m-%dT%H:%M:%S")
-    except ValueError:
+        if text[-1:].isalpha():  # an age in the one duration syntax; a bare number is no age
+            age = timedelta(seconds=parse_duration(text))
+            return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S")
+        return datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S")
+    except (ValueError, OverflowError):
         raise UsageError(f"--since {value!r}: expected a date (2026-11-01) or an age (7d, 12h)") from None
 
 

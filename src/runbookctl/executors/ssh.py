@@ -30,6 +30,7 @@ from typing import Any
 
 import paramiko
 
+from runbookctl.config import SSH_SETTINGS, read_settings
 from runbookctl.errors import UsageError
 from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.executors.local import format_seconds
@@ -42,8 +43,6 @@ from runbookctl.executors.ssh_hosts import (
     describe,
 )
 from runbookctl.executors.ssh_keys import (
-    POLICIES,
-    STRICT,
     AcceptedKey,
     ConnectError,
     ConnectionPool,
@@ -58,61 +57,38 @@ LINGER = 1.0  # keep reading this long after exit while a background child holds
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def _default(key: str) -> Any:
+    return SSH_SETTINGS[key].default
+
+
 @dataclass(frozen=True)
 class SSHConfig:
-    """Config `ssh:` (SPEC §6). Durations in seconds."""
+    """Config `ssh:` (SPEC §6); its keys, defaults and checks are config.SSH_SETTINGS.
+    Durations in seconds."""
 
-    user: str | None = None
-    identity_file: str | None = None
-    config_file: str = "~/.ssh/config"
-    known_hosts: str | None = None  # read besides ~/.ssh/known_hosts; accept-new writes here
-    host_key_policy: str = STRICT  # "strict" | "accept-new"
-    connect_timeout: float = 10.0
-    keepalive: float = 15.0
-    user_known_hosts: str = "~/.ssh/known_hosts"
-    use_agent: bool = True
-    kill_grace: float = 2.0  # remote SIGTERM to SIGKILL
+    user: str | None = _default("user")
+    identity_file: str | None = _default("identity_file")
+    config_file: str = _default("config_file")
+    known_hosts: str | None = _default("known_hosts")  # accept-new writes here
+    user_known_hosts: str = _default("user_known_hosts")
+    host_key_policy: str = _default("host_key_policy")  # "strict" | "accept-new"
+    connect_timeout: float = _default("connect_timeout")
+    keepalive: float = _default("keepalive")
+    kill_grace: float = _default("kill_grace")  # remote SIGTERM to SIGKILL
+    use_agent: bool = _default("use_agent")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> SSHConfig:
         """From the config file's `ssh:` mapping; relative paths are taken from `base`."""
-        fields = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - fields)
-        if unknown:
-            raise UsageError(f"unknown ssh setting(s): {', '.join(unknown)}")
-        values: dict[str, Any] = {k: v for k, v in data.items() if v is not None}
-        for key in ("connect_timeout", "keepalive", "kill_grace"):
-            if key in values:
-                values[key] = _seconds(key, values[key])
-        for key in ("identity_file", "config_file", "known_hosts", "user_known_hosts"):
-            if key in values:
-                values[key] = _path(str(values[key]), base)
-        if values.get("host_key_policy", STRICT) not in POLICIES:
-            raise UsageError(f"ssh.host_key_policy must be one of {', '.join(POLICIES)}, "
-                             f"not '{values['host_key_policy']}'")
+        values, bad = read_settings(SSH_SETTINGS, data, base, "ssh.")
+        if bad:
+            raise UsageError("; ".join(bad.values()))
         return cls(**values)
 
     def known(self) -> KnownHosts:
         extra = Path(os.path.expanduser(self.known_hosts)) if self.known_hosts else None
         user = Path(os.path.expanduser(self.user_known_hosts))
         return KnownHosts(user, extra, self.host_key_policy)
-
-
-def _seconds(key: str, value: Any) -> float:
-    text = str(value).strip()
-    scale = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], 0)
-    try:
-        seconds = float(text[:-1] if scale else text) * (scale or 1)
-    except ValueError:
-        raise UsageError(f"ssh.{key}: expected seconds like 10 or 10s, got '{value}'") from None
-    if seconds <= 0:
-        raise UsageError(f"ssh.{key} must be positive")
-    return seconds
-
-
-def _path(value: str, base: Path | None) -> str:
-    path = Path(os.path.expanduser(value))
-    return str(base / path if base is not None and not path.is_absolute() else path)
 
 
 class SSHExecutor:

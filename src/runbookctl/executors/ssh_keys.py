@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 STRICT = "strict"
 ACCEPT_NEW = "accept-new"
-POLICIES = (STRICT, ACCEPT_NEW)
 
 # paramiko logs handshake failures itself; without a handler Python would
 # print them on stderr, over the operator's screen. Our errors say it once.

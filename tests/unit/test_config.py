@@ -1,0 +1,151 @@
+"""The config file: one table of keys (config.SETTINGS / SSH_SETTINGS) read by the
+config check, the SSH code and the README alike; one duration syntax everywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runbookctl.config import SETTINGS, SSH_SETTINGS, config_reference, load_config
+from runbookctl.errors import UsageError, ValidationError
+from runbookctl.executors.ssh import SSHConfig
+from runbookctl.loader import load_runbook_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(tmp_path: Path, text: str) -> Any:
+    path = tmp_path / "runbookctl.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def _errors(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ValidationError) as err:
+        _load(tmp_path, text)
+    return [f"{p.pos.line}:{p.pos.col}: {p.message}" for p in err.value.problems]
+
+
+def test_the_ssh_code_and_the_config_check_share_one_table() -> None:
+    fields = {f.name: f.default for f in dataclasses.fields(SSHConfig)}
+    assert fields == {key: s.default for key, s in SSH_SETTINGS.items()}
+
+
+@pytest.mark.parametrize(("line", "key", "value"), [
+    ("connect_timeout: 1m30s", "connect_timeout", 90.0),
+    ("connect_timeout: 2.5", "connect_timeout", 2.5),
+    ("keepalive: 1h", "keepalive", 3600.0),
+    ("kill_grace: 500ms", "kill_grace", 0.5),
+    ("kill_grace: 0", "kill_grace", 0.0),
+    ("use_agent: false", "use_agent", False),
+    ("user: ops", "user", "ops"),
+    ("host_key_policy: accept-new", "host_key_policy", "accept-new"),
+    ("user_known_hosts: keys/known", "user_known_hosts", "{dir}/keys/known"),
+    ("identity_file: /abs/key", "identity_file", "/abs/key"),
+    ("config_file: ssh_config", "config_file", "{dir}/ssh_config"),
+])
+def test_every_ssh_key_reaches_the_ssh_code(tmp_path: Path, line: str, key: str,
+                                            value: object) -> None:
+    config = _load(tmp_path, f"ssh:\n  {line}\n")
+    ssh = SSHConfig(**config.ssh)  # what a run builds (setup._ssh_factory)
+    expected = value.format(dir=tmp_path) if isinstance(value, str) else value
+    assert getattr(ssh, key) == expected
+    assert SSHConfig.from_mapping(yaml.safe_load(line), base=tmp_path) == ssh
+
+
+def test_top_level_keys(tmp_path: Path) -> None:
+    config = _load(tmp_path, "default_timeout: 1h30m\noperator: alice\nreports_dir: out\n"
+                             "runbooks: [a, /b]\ntemplates: t\nstate_dir: ~/st\nssh:\n")
+    assert config.default_timeout == 5400.0 and config.operator == "alice"
+    assert config.reports_dir == str(tmp_path / "out")
+    assert config.extra_runbook_dirs == (tmp_path / "a", Path("/b"))
+    assert config.extra_template_dirs == (tmp_path / "t",)
+    assert config.state_dir == str(Path("~/st").expanduser())
+
+
+BAD = [
+    ("ssh:\n  connect_timeout: soon\n",
+     "2:20: ssh.connect_timeout: bad duration 'soon': write it like 30s, 5m, 1h30m or 500ms"),
+    ("ssh:\n  connect_timeout: 0\n",
+     "2:20: ssh.connect_timeout: expected a duration above zero, got 0 (a number)"),
+    ("ssh:\n  keepalive: -5s\n", "2:14: ssh.keepalive: bad duration '-5s': it cannot be negative"),
+    ("ssh:\n  kill_grace: 400d\n", "2:15: ssh.kill_grace: bad duration '400d': at most a year (365d)"),
+    ("ssh:\n  use_agent: maybe\n", "2:14: ssh.use_agent: expected true or false, got 'maybe'"),
+    ("ssh:\n  host_key_policy: auto-add\n",
+     "2:20: ssh.host_key_policy: must be one of strict, accept-new, not 'auto-add'"),
+    ("ssh:\n  user: [a, b]\n", "2:9: ssh.user: expected text, got a list"),
+    ("ssh:\n  conect_timeout: 3s\n", "2:3: unknown config key 'ssh.conect_timeout' (did you mean "
+     "'connect_timeout'?) (known: " + ", ".join(SSH_SETTINGS) + ")"),
+    ("ssh: 3\n", "1:6: ssh: must be a mapping (ssh: {user: ops})"),
+    ("default_timeout: 1 hour\n",
+     "1:18: default_timeout: bad duration '1 hour': write it like 30s, 5m, 1h30m or 500ms"),
+    ("default_timeout: true\n", "1:18: default_timeout: bad duration true (a boolean): write it "
+     "like 30s, 5m, 1h30m or 500ms"),
+    ("operator: {a: 1}\n", "1:11: operator: expected text, got a map"),
+    ("runbooks: [a, [b]]\n", "1:11: runbooks: expected text, got a list"),
+    ("reprots_dir: x\n", "1:1: unknown config key 'reprots_dir' (did you mean 'reports_dir'?) "
+     "(known: " + ", ".join(SETTINGS) + ")"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD)
+def test_a_bad_value_is_reported_at_its_position(tmp_path: Path, text: str, message: str) -> None:
+    assert _errors(tmp_path, text) == [message]
+
+
+def test_every_problem_of_the_file_in_file_order(tmp_path: Path) -> None:
+    text = "ssh:\n  use_agent: 1\n  nope: 2\noperator: [x]\ndefault_timeout: soon\n"
+    assert [e.split(":")[0] for e in _errors(tmp_path, text)] == ["2", "3", "4", "5"]
+
+
+def test_the_readme_documents_every_config_key() -> None:
+    assert config_reference() in (ROOT / "README.md").read_text()
+
+
+def test_from_mapping_names_the_bad_key() -> None:
+    with pytest.raises(UsageError, match=r"^ssh.keepalive: bad duration 'x'"):
+        SSHConfig.from_mapping({"keepalive": "x"})
+
+
+_PART = st.tuples(st.integers(0, 500), st.sampled_from(["ms", "s", "m", "h", ""]))
+_DURATION = st.one_of(
+    st.lists(_PART, min_size=1, max_size=3).map(lambda ps: "".join(f"{n}{u}" for n, u in ps)),
+    st.text(alphabet="0123456789.smhd -x", max_size=8),
+    st.integers(-5, 10**9), st.floats(allow_nan=True), st.booleans(),
+)
+
+
+def _accepts(read: Any) -> float | None:
+    try:
+        seconds: float = read()
+    except (UsageError, ValidationError):
+        return None
+    return seconds
+
+
+@given(_DURATION)
+def test_runbook_and_config_read_a_duration_alike(value: object) -> None:
+    """Whatever a runbook's `timeout:` accepts, `ssh.connect_timeout` accepts, as the same
+    seconds (the bug: `1m30s` passed the check, then failed the first ssh step)."""
+    text = yaml.safe_dump({"title": "t", "steps": [{"id": "a", "run": "x", "timeout": value}]})
+    in_runbook = _accepts(lambda: load_runbook_text(text, "rb.yaml").steps[0].timeout)
+    in_config = _accepts(lambda: SSHConfig.from_mapping({"connect_timeout": value}).connect_timeout)
+    assert in_config == in_runbook
+
+
+@pytest.mark.parametrize(("age", "seconds"), [("7d", 7 * 86400), ("1h30m", 5400), ("45m", 2700)])
+def test_runs_since_reads_the_same_durations(age: str, seconds: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from runbookctl.commands.history import parse_since
+
+    since = datetime.fromisoformat(parse_since(age) or "").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - timedelta(seconds=seconds) - since).total_seconds()) < 60
+    with pytest.raises(UsageError, match="expected a date"):
+        parse_since("99999d")
