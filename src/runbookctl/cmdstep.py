@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
 from runbookctl.engine import DRY_RUN, FAILED, NEXT, OK, Flow
-from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult
+from runbookctl.errors import InterruptedRun
+from runbookctl.executors.base import CAPTURE_LIMIT, LOCAL, CommandSpec, HostResult
 from runbookctl.human import after_failure
 from runbookctl.model import Runbook, Step
+from runbookctl.signals import deferred, describe, stopped_command
 from runbookctl.templating import TemplateError, evaluate, render_command, render_text, truthy
 
 if TYPE_CHECKING:
@@ -58,7 +60,7 @@ def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple
             return _succeeded(engine, step, too_big)
         engine.sv.ui.fail(verdict.reason)
         if _interrupted(results):
-            decision = engine.decide_interrupt(key)
+            decision = engine.decide_interrupt(key, verdict.reason)
         else:
             decision = engine.decide_failure(rb, step, key, verdict.reason,
                                              failed_hosts=len(verdict.failed_hosts) < len(hosts))
@@ -169,10 +171,29 @@ def _execute(engine: Engine, step: Step, key: str, spec: CommandSpec, attempt: i
                              hosts=list(spec.hosts), attempt=attempt, timeout=spec.timeout,
                              log=str(spec.log_path))
     executor = engine.sv.local if step.action == "run" else engine.ssh_executor()
+    if step.action == "run":
+        spec = replace(spec, on_start=lambda pgid, started: engine.sv.recorder.event(
+            ev.COMMAND_PROCESS, key, pgid=pgid, start=started))
     try:
         return executor.execute(spec, engine.sv.ui, engine.sv.redactor)
+    except (KeyboardInterrupt, InterruptedRun, BrokenPipeError) as exc:
+        _stopped(engine, key, attempt, spec, exc)
+        raise
     finally:
         engine.sv.ui.flush_output()
+
+
+def _stopped(engine: Engine, key: str, attempt: int, spec: CommandSpec,
+             exc: BaseException) -> None:
+    """The run is stopping while the command ran: journal the command's end, as far
+    as it is known (the executor says whether it stopped the command itself)."""
+    how = stopped_command(exc)
+    reason = f"interrupted by {describe(exc)}" + (f"; {how}" if how else "")
+    hosts = [_host_record(HostResult(h, None, 0.0, interrupted=True, error=reason))
+             for h in (list(spec.hosts) or [LOCAL])]
+    with deferred():
+        engine.sv.recorder.event(ev.COMMAND_FINISHED, key, attempt=attempt, ok=False,
+                                 reason=reason, hosts=hosts, stopped=how is not None)
 
 
 def _finished(engine: Engine, key: str, attempt: int, results: list[HostResult],
@@ -230,7 +251,7 @@ def _host_failure(engine: Engine, step: Step, r: HostResult) -> str | None:
     if r.timed_out:
         return f"timed out after {step.timeout or engine.opts.default_timeout:g}s"
     if r.interrupted:
-        return "interrupted"
+        return r.error or "interrupted"
     if step.expect:
         governs = "exit_code" in step.expect
         if not governs and r.exit_code != 0:

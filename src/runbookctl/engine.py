@@ -260,8 +260,28 @@ class Engine:
         except TemplateError as exc:  # rendering failed before anything ran
             status, flow, reason = FAILED, self._failure_policy_flow(step, exc.message), exc.message
             ui.fail(exc.message)
+        except (KeyboardInterrupt, BrokenPipeError, InterruptedRun, NoAnswerError) as exc:
+            self._interrupted(step, key, exc)
+            raise
         self._finish_step(step, key, status, flow, reason, started)
         return flow
+
+    def _interrupted(self, step: Step, key: str, exc: BaseException) -> None:
+        """The run stops inside this step: journal how, before it stops (resume reads it)."""
+        from runbookctl.signals import deferred, describe, stopped_command
+
+        if step.action == "include":
+            return  # the included step that was running has said it already
+        how = stopped_command(exc)
+        if isinstance(exc, NoAnswerError):
+            reason = f"stopped: {exc.message}"
+        elif isinstance(exc, InterruptedRun) and exc.message.startswith("interrupted by"):
+            reason = exc.message  # decide_interrupt: it says how the command was stopped
+        else:
+            reason = f"interrupted by {describe(exc)}" + (f"; {how}" if how else "")
+        with deferred():
+            self.sv.recorder.event(ev.STEP_INTERRUPTED, key, reason=reason,
+                                   command_stopped=bool(how))
 
     def _finish_step(self, step: Step, key: str, status: str, flow: Flow, reason: str,
                      started: float | None) -> None:
@@ -349,13 +369,18 @@ class Engine:
         self.record_answer(key, "on_failure", f"{key} failed: {reason}", answer)
         return str(answer.value)
 
-    def decide_interrupt(self, key: str) -> str:
+    def decide_interrupt(self, key: str, reason: str) -> str:
         """After a first Ctrl-C stopped a command: retry, skip or abort (asked, never assumed).
 
-        With nobody to ask, the run stops as interrupted (resumable).
+        With nobody to ask, the run stops as interrupted (resumable); `reason` says
+        how the command was stopped.
         """
         if not self.sv.prompter.interactive:
-            raise InterruptedRun("interrupted by Ctrl-C")
+            from runbookctl.signals import mark_stopped
+
+            stop = InterruptedRun(reason)
+            mark_stopped(stop, reason.partition("; ")[2])  # the executor's "command stopped ..."
+            raise stop
         question = f"{key} was interrupted (Ctrl-C)"
         answer = self.sv.prompter.on_failure(key, question, ["retry", "skip", "abort"])
         self.record_answer(key, "on_failure", question, answer)

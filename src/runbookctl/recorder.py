@@ -23,6 +23,12 @@ STEP_FINISHED = "step_finished"
 STEP_SKIPPED = "step_skipped"
 COMMAND_STARTED = "command_started"
 COMMAND_FINISHED = "command_finished"
+# A local command's process group (pgid + start time), journaled before the command runs:
+# resume finds a command that outlived a killed runbookctl (procs.same_group_alive).
+COMMAND_PROCESS = "command_process"
+# The run stopped in the middle of a step (signal, no answer): how, and whether
+# runbookctl stopped the step's command itself. Resume knows the step was interrupted.
+STEP_INTERRUPTED = "step_interrupted"
 ANSWER = "answer"
 MESSAGE = "message"
 CAPTURED = "captured"

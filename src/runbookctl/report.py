@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 REVIEW_IDS = ("root-cause", "impact", "resolution", "prevention", "action-items",
               "lessons-learned", "timeline", "detection")
 
-_STATUS_ICON = {"ok": "✅", "failed": "❌", "skipped": "⏭️", "dry-run": "🧪", "running": "❓"}
+_STATUS_ICON = {"ok": "✅", "failed": "❌", "skipped": "⏭️", "dry-run": "🧪", "running": "❓",
+                "interrupted": "⏸️"}
 
 
 def report_name(state: RunState) -> str:

@@ -18,7 +18,9 @@ class StepRecord:
     key: str
     title: str
     action: str
-    status: str = "running"  # running (no end event yet) | ok | failed | skipped | dry-run
+    # running (no end event yet) | ok | failed | skipped | dry-run | interrupted (the run
+    # stopped inside it: step_interrupted)
+    status: str = "running"
     reason: str = ""
     started: str | None = None
     finished: str | None = None
@@ -31,6 +33,7 @@ class StepRecord:
     leave: dict[str, Any] | None = None  # how the walk left the step (last step_finished)
     command_in_visit: bool = False  # a command started during the step's latest visit
     open_since: str | None = None  # start of a visit with no end event yet (not yet on the timeline)
+    interrupted: dict[str, Any] | None = None  # the step_interrupted of the latest visit
 
 
 @dataclass
@@ -150,6 +153,7 @@ def _step_started(state: RunState, e: Event) -> None:
     rec.started = rec.started or e.ts
     rec.visits += 1
     rec.command_in_visit = False
+    rec.interrupted = None
     rec.open_since = e.ts
     if state.path:
         prev = state.path[-1][0]
@@ -177,10 +181,7 @@ def _step_finished(state: RunState, e: Event) -> None:
     rec.open_since = None
     rec.leave = e.data.get("flow")
     rec.duration += float(e.data.get("duration", 0.0) or 0.0)
-    for i in range(len(state.path) - 1, -1, -1):
-        if state.path[i][0] == e.step:
-            state.path[i] = (state.path[i][0], rec.status)
-            break
+    _mark_path(state, e.step, rec.status)
     plain = rec.reason in ("", "ok", rec.status)
     _timeline(state, e, rec.status if plain else f"{rec.status}: {rec.reason}")
 
@@ -191,6 +192,20 @@ def _command_started(state: RunState, e: Event) -> None:
     rec.command_in_visit = True
 
 
+def _mark_path(state: RunState, key: str | None, status: str) -> None:
+    """The status of the latest visit of `key` on the path taken."""
+    for i in range(len(state.path) - 1, -1, -1):
+        if state.path[i][0] == key:
+            state.path[i] = (state.path[i][0], status)
+            break
+
+
+def _command_process(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    if rec.commands:
+        rec.commands[-1]["process"] = {"pgid": e.data.get("pgid"), "start": e.data.get("start")}
+
+
 def _command_finished(state: RunState, e: Event) -> None:
     rec = _step(state, e)
     if not rec.commands:
@@ -198,9 +213,32 @@ def _command_finished(state: RunState, e: Event) -> None:
     cmd = rec.commands[-1]
     cmd.update(results=e.data.get("hosts", []), ok=e.data.get("ok"), reason=e.data.get("reason"),
                finished=e.ts)
-    codes = ", ".join(f"{h.get('host')}: exit {h.get('exit_code')}" for h in cmd["results"])
     if not cmd["ok"]:  # a passing command shows in its step's row; failures and retries here
-        _timeline(state, e, f"command failed: {cmd.get('reason')} ({codes})")
+        hosts = [h for h in cmd["results"] if isinstance(h, dict)]
+        if hosts and all(h.get("interrupted") for h in hosts):
+            _timeline(state, e, f"command {cmd.get('reason')}")
+            return
+        codes = ", ".join(f"{h.get('host')}: {_ending(h)}" for h in hosts)
+        _timeline(state, e, f"command failed: {cmd.get('reason')}" + (f" ({codes})" if codes else ""))
+
+
+def _ending(host: dict[str, Any]) -> str:
+    """`exit 1`, or why there is no exit code (never a bare None)."""
+    code = host.get("exit_code")
+    if code is not None:
+        return f"exit {code}"
+    if host.get("timed_out"):
+        return "timed out"
+    return "interrupted" if host.get("interrupted") else "no exit code"
+
+
+def _step_interrupted(state: RunState, e: Event) -> None:
+    rec = _step(state, e)
+    rec.status, rec.reason = "interrupted", str(e.data.get("reason", ""))
+    rec.open_since = None
+    rec.interrupted = dict(e.data)
+    _mark_path(state, e.step, rec.status)
+    _timeline(state, e, rec.reason)
 
 
 def _answer(state: RunState, e: Event) -> None:
@@ -245,7 +283,9 @@ def _interrupted(state: RunState, e: Event) -> None:
     state.status = "interrupted"
     state.reason = str(e.data.get("reason", ""))
     state.finished = e.ts
-    _timeline(state, e, f"interrupted: {state.reason}")
+    reason = state.reason
+    _timeline(state, e, f"run {reason}" if reason.startswith("interrupted by") else
+              f"run interrupted: {reason}")
 
 
 def _timeline(state: RunState, e: Event, what: str) -> None:
@@ -262,6 +302,8 @@ _HANDLERS = {
     ev.STEP_FINISHED: _step_finished,
     ev.COMMAND_STARTED: _command_started,
     ev.COMMAND_FINISHED: _command_finished,
+    ev.COMMAND_PROCESS: _command_process,
+    ev.STEP_INTERRUPTED: _step_interrupted,
     ev.ANSWER: _answer,
     ev.MESSAGE: _message,
     ev.CAPTURED: _captured,

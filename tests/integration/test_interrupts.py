@@ -11,6 +11,7 @@ import pexpect
 import pytest
 
 from tests.helpers import cli_env, only_report
+from tests.waiting import group_alive as _group_alive
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +37,6 @@ def _spawn(tmp_path: Path) -> pexpect.spawn:
                                           "--report-dir", str(tmp_path / "r")],
                          cwd=str(tmp_path), env=env, dimensions=(40, 120), timeout=20,
                          encoding="utf-8")
-
-
-def _group_alive(pgid: int) -> bool:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                return True
-    return False
 
 
 def _wait_started(child: pexpect.spawn, tmp_path: Path) -> int:

@@ -221,7 +221,8 @@ def test_ctrl_c_at_the_terminal_stops_the_command_and_returns(tmp_path: Path) ->
     child.expect(r"(\d+)\r\nready")
     pgid = int(child.match.group(1))
     child.sendintr()
-    child.expect("RESULT interrupted=True error=interrupted exit=None")
+    child.expect_exact("RESULT interrupted=True error=interrupted by SIGINT (Ctrl-C); "
+                      "command stopped with SIGTERM exit=None")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0  # returned a result; nothing re-raised

@@ -109,8 +109,9 @@ def test_a_report_from_an_earlier_version_is_checked_by_its_hashes_not_its_body(
     assert result.code == 130, result.output
     report = next((tmp_path / "reports").glob("*.md"))
     text = report.read_text()
-    row = next(line for line in text.splitlines(keepends=True) if "no end recorded" in line)
-    assert "| `nap` | no end recorded: its command started, outcome unknown |" in row
+    row = next(line for line in text.splitlines(keepends=True)
+               if "| `nap` | interrupted by SIGTERM" in line)
+    assert "| `nap` | interrupted by SIGTERM; command stopped with SIGTERM |" in row
     report.write_text(text.replace(row, ""))
     code, out = _verify(tmp_path, report)
     assert code == 1 and "the body differs from what its journal renders" in out

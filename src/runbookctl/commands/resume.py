@@ -1,8 +1,9 @@
 """`runbookctl resume`: continue a run that stopped (Ctrl-C, a missing answer, kill -9).
 
-Completed steps never run again. A step with a start event but no end event
-is UNKNOWN when a command had started in it: the operator (or the answers
-file's `<step>: {resume: rerun|done|failed|skip}`) decides. Variables come back
+Completed steps never run again. A step the run stopped in after its command
+started is INTERRUPTED (runbookctl stopped the command: step_interrupted) or
+UNKNOWN (nobody saw the command end): the operator (or the answers file's
+`<step>: {resume: rerun|done|failed|skip}`) decides. Variables come back
 from the journal; secrets are read again, never stored.
 """
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from runbookctl.model import Runbook, Step
     from runbookctl.prompts_base import Prompter
     from runbookctl.session import Session
-    from runbookctl.state import RunState
+    from runbookctl.state import RunState, StepRecord
     from runbookctl.ui import UI
 
 RESUMABLE = ("running", "interrupted")
@@ -208,13 +209,13 @@ def resume_point(state: RunState, rb: Runbook, engine: Engine, prompter: Prompte
         return None
     key, status = state.path[-1]
     rec = state.steps[key]
-    if status != "running":
+    if status not in ("running", "interrupted"):
         return ResumePoint(key, rerun=False, leave=flow_from_record(rec.leave))
     owner, step = find_step(rb, key, engine.sv.resolve_runbook)
     if not rec.command_in_visit:
         engine.sv.ui.info(f"{key} had not started a command: it runs again")
         return ResumePoint(key, rerun=True)
-    choice = _unknown_choice(key, step, prompter, engine)
+    choice = _resume_choice(key, _question(key, rec), prompter, engine)
     if choice == "rerun":
         return ResumePoint(key, rerun=True)
     if choice in ("done", "skip"):
@@ -244,11 +245,22 @@ def _marked_failed(engine: Engine, owner: Runbook, step: Step, key: str) -> Resu
     return ResumePoint(key, rerun=False, leave=flow)
 
 
-def _unknown_choice(key: str, step: Step, prompter: Prompter, engine: Engine) -> str:
+def _question(key: str, rec: StepRecord) -> str:
+    """What is known about a step the run stopped in, whose command had started."""
+    cmd = rec.commands[-1]
+    stopped = bool(rec.interrupted and rec.interrupted.get("command_stopped"))
+    if rec.status == "interrupted" and ("finished" in cmd or stopped):
+        return f"{key} was {rec.reason}. What now?"
+    if "finished" in cmd:
+        ending = "ok" if cmd.get("ok") else str(cmd.get("reason") or "failed")
+        return f"{key}: its command ended ({ending}) but the step did not. What now?"
+    return (f"{key} was running when the run stopped; whether its command finished is "
+            "unknown. What now?")
+
+
+def _resume_choice(key: str, question: str, prompter: Prompter, engine: Engine) -> str:
     from runbookctl.answers import AnswersPrompter
 
-    question = (f"{key} was running when the run stopped; whether its command finished is "
-                "unknown. What now?")
     engine.sv.ui.warn(question)
     if isinstance(prompter, AnswersPrompter):
         written = prompter.resume_choice(key)
@@ -259,9 +271,8 @@ def _unknown_choice(key: str, step: Step, prompter: Prompter, engine: Engine) ->
         prompter = prompter.fallback
     if not prompter.interactive:
         raise NoAnswerError(
-            f"step '{key}' was running when the run stopped and its outcome is unknown: "
-            f"add \"{key}: {{resume: {' | '.join(RESUME_CHOICES)}}}\" to an answers file "
-            "(--answers FILE)")
+            f"{question.removesuffix(' What now?')} Add \"{key}: {{resume: "
+            f"{' | '.join(RESUME_CHOICES)}}}\" to an answers file (--answers FILE)")
     answer = prompter.on_failure(key, question, RESUME_CHOICES)
     engine.record_answer(key, "resume", question, answer)
     return str(answer.value)

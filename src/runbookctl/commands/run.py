@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import getpass
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
@@ -74,25 +71,6 @@ def git_commit_of(path: Path) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-class _Signalled(InterruptedRun):
-    pass
-
-
-@contextmanager
-def interrupt_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the run at once, like a second Ctrl-C."""
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        raise _Signalled(f"stopped by {signal.Signals(signum).name}")
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-
-
 def run_command(req: RunRequest, session: Session, ui: UI,
                 before: Callable[[PreparedRun], None] | None = None) -> int:
     """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
@@ -109,40 +87,78 @@ def run_command(req: RunRequest, session: Session, ui: UI,
 
 def drive(run: Any, ui: UI, resume: ResumePoint | None = None,
           prelude: Callable[[], None] | None = None) -> int:
-    """Walk the engine inside the signal guard; map every ending to a code."""
+    """Walk the engine inside the signal guard; map every ending to a code.
+
+    The write-up (the ending journaled, the report written) is inside the guard
+    too, with signals held off: a second signal then cannot leave a run without
+    its report; it is delivered once the record is complete.
+    """
+    from runbookctl.signals import stop_on_signals
+
+    with stop_on_signals():
+        status, reason, code = _walk(run, ui, resume, prelude)
+        if code is None:  # the journal itself failed: no ending can be written
+            return finish(run, ui, "failed", reason, ExitCode.FAILED, journal_ok=False)
+        return finish(run, ui, status, reason, code)
+
+
+def _walk(run: Any, ui: UI, resume: ResumePoint | None,
+          prelude: Callable[[], None] | None) -> tuple[str, str, int | None]:
+    """(status, reason, exit code) of walking the run; code None: the journal broke."""
+    from runbookctl.signals import describe
+
     engine: Engine = run.engine
-    status, reason, code = "interrupted", "", ExitCode.INTERRUPTED
     try:
-        with interrupt_signals():
-            if prelude is not None:
-                prelude()
-            status, reason = engine.run(resume)
-        code = ExitCode.OK if status == "completed" else ExitCode.FAILED
+        if prelude is not None:
+            prelude()
+        status, reason = engine.run(resume)
+        return status, reason, ExitCode.OK if status == "completed" else ExitCode.FAILED
     except NoAnswerError as exc:
-        status, reason, code = "interrupted", exc.message, ExitCode.USAGE
         ui.fail(exc.message)
+        return "interrupted", exc.message, ExitCode.USAGE
     except (KeyboardInterrupt, InterruptedRun) as exc:
-        reason = getattr(exc, "message", "") or "interrupted by Ctrl-C"
+        reason = f"interrupted by {describe(exc)}"
         ui.fail(f"{reason}; the run can be resumed")
+        return "interrupted", reason, ExitCode.INTERRUPTED
     except JournalError as exc:
         ui.fail(exc.message)
-        return finish(run, ui, "failed", exc.message, ExitCode.FAILED, journal_ok=False)
+        return "failed", exc.message, None
     except BrokenPipeError:
         # Whoever read our output is gone (`| head`, a closed terminal): stop as
         # for SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         reason = "the output was closed (broken pipe)"
         print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}", file=sys.stderr)
+        return "interrupted", reason, ExitCode.INTERRUPTED
     except BaseException as exc:
         finish(run, ui, "interrupted", f"internal error: {exc!r}", ExitCode.INTERNAL)
         raise
     finally:
         engine.close()
-    return finish(run, ui, status, reason, code)
 
 
 def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
-    """Journal the ending, write the report, show where it is."""
+    """Journal the ending, write the report, show where it is.
+
+    Signals wait until the journal and the report are written (see signals.deferred).
+    """
+    from runbookctl.signals import deferred
+
+    with deferred():
+        report, code = _write_up(run, ui, status, reason, code, journal_ok)
+    if run.commit and report is not None:
+        from runbookctl.gitcommit import commit_report
+        from runbookctl.reporting import load_state
+
+        commit_report(report, run.run_dir, load_state(run.run_dir), ui)
+    ui.summary(status, str(report) if report else None, run.run_id)
+    if status == "interrupted":
+        ui.info(f"resume with: runbookctl resume {run.run_id}")
+    return int(code)
+
+
+def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool
+              ) -> tuple[Path | None, int]:
     from runbookctl.reporting import write_run_report
 
     if journal_ok:
@@ -155,15 +171,7 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
             ui.fail(exc.message)
             code = ExitCode.FAILED
     report = write_run_report(run.run_dir, run.redactor, ui, template_dirs=run.template_dirs)
-    if run.commit and report is not None:
-        from runbookctl.gitcommit import commit_report
-        from runbookctl.reporting import load_state
-
-        commit_report(report, run.run_dir, load_state(run.run_dir), ui)
-    ui.summary(status, str(report) if report else None, run.run_id)
-    if status == "interrupted":
-        ui.info(f"resume with: runbookctl resume {run.run_id}")
-    return int(code)
+    return report, code
 
 
 def resolve_day(day: str | None) -> str:

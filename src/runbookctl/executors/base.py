@@ -5,7 +5,7 @@ implement it; the engine knows nothing else about them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +37,9 @@ class CommandSpec:
     sudo: bool = False  # ssh only
     sudo_password: str | None = None  # ssh only; never journaled
     per_host: Mapping[str, str] = field(default_factory=dict)  # ssh: host -> command using {{ host }}
+    # local: called with (pid = process group id, start time) once the command's
+    # process exists and before it runs (the journal records it: see procs.py)
+    on_start: Callable[[int, str | None], object] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
+from runbookctl import procs
 from runbookctl.executors.base import LOCAL, CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.executors.output import Output
+from runbookctl.signals import mark_stopped
 
 # Read size: 256 KiB when only logged, 64 KiB when also shown (indenting and
 # scanning for escapes stay in the CPU cache: 500 MB shown in 1.39 s, not 1.7).
@@ -49,25 +50,51 @@ class LocalExecutor:
         shell = shutil.which(spec.shell) or spec.shell
         if spec.cwd and not os.path.isdir(spec.cwd):
             return _not_run(spec, started, f"cwd does not exist: {spec.cwd}")
+        if spec.on_start is not None and not os.access(shell, os.X_OK):
+            return _not_run(spec, started, f"cannot start {spec.shell}: No such file or directory")
         try:
             out = Output(spec, sink, masker)
         except OSError as exc:
             return _not_run(spec, started, f"cannot write the log {spec.log_path}: {exc.strerror}")
         try:
-            proc = subprocess.Popen(
-                [shell, "-c", spec.command],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=spec.cwd or None,
-                # None inherits os.environ: copying it costs ~0.1 ms a step for nothing.
-                env={**os.environ, **spec.env} if spec.env else None,
-                start_new_session=True,
-            )
+            proc = _start(spec, shell)
         except OSError as exc:
             out.finish()
             return _not_run(spec, started, f"cannot start {spec.shell}: {exc.strerror or exc}")
         return _Run(self, spec, proc, out, started).wait()
+
+
+# With an on_start hook, the shell waits at this gate until the hook has journaled
+# its process group: a command never runs without a record that finds it again
+# after runbookctl is killed. If runbookctl dies first, the gate reads EOF and
+# the command never runs. `exec` keeps the pid (the group's id).
+GATE = 'read -r go && exec "$0" -c "$1" </dev/null'
+
+
+def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
+    gated = spec.on_start is not None
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", GATE, shell, spec.command] if gated else [shell, "-c", spec.command],
+        stdin=subprocess.PIPE if gated else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=spec.cwd or None,
+        # None inherits os.environ: copying it costs ~0.1 ms a step for nothing.
+        env={**os.environ, **spec.env} if spec.env else None,
+        start_new_session=True,
+    )
+    if spec.on_start is not None and proc.stdin is not None:
+        try:
+            spec.on_start(proc.pid, procs.start_time(proc.pid))
+            proc.stdin.write(b"go\n")
+        except BaseException:
+            proc.stdin.close()  # EOF at the gate: the command does not run
+            proc.wait()
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+    return proc
 
 
 def _not_run(spec: CommandSpec, started: float, error: str) -> HostResult:
@@ -103,18 +130,35 @@ class _Run:
             timed_out = not self._pump()
         except KeyboardInterrupt:
             interrupted = True
-        except BaseException:  # SIGTERM/SIGHUP stop the run: leave no process behind
-            _kill_group(self.proc, min(self.executor.kill_grace, 0.5))
-            self._close()
+        except BaseException as exc:  # SIGTERM/SIGHUP stop the run: leave no process behind
+            self._stop(exc, min(self.executor.kill_grace, 0.5))
             raise
+        stopped = ""
         try:
             if timed_out or interrupted:
-                _kill_group(self.proc, self.executor.kill_grace)
+                stopped = self._stop(None, self.executor.kill_grace)
                 self._drain(time.monotonic() + 1.0)
             code = self.proc.wait()
+        except BaseException as exc:  # a second Ctrl-C while stopping: killed, say so
+            mark_stopped(exc, stopped or "command stopped with SIGKILL")
+            raise
         finally:
             self._close()
-        return self._result(code, timed_out, interrupted)
+        return self._result(code, timed_out, stopped if interrupted else None)
+
+    def _stop(self, exc: BaseException | None, grace: float) -> str:
+        """Stop the group; with `exc` (the run is stopping), record how on it and close."""
+        try:
+            how = procs.stop_group(self.proc.pid, grace, self.proc.poll)
+        except BaseException as again:
+            mark_stopped(again, "command stopped with SIGKILL")
+            if exc is None:
+                raise
+            how = "command stopped with SIGKILL"
+        if exc is not None:
+            mark_stopped(exc, how)
+            self._close()
+        return how
 
     def _pump(self) -> bool:
         """Read until EOF and the shell's exit (False if the timeout struck first)."""
@@ -164,13 +208,15 @@ class _Run:
                 pipe.close()
         self.out.finish()
 
-    def _result(self, code: int, timed_out: bool, interrupted: bool) -> HostResult:
+    def _result(self, code: int, timed_out: bool, stopped: str | None) -> HostResult:
+        """`stopped`: how the command was stopped after a first Ctrl-C (None: it was not)."""
         error: str | None = None
         exit_code: int | None = code
+        interrupted = stopped is not None
         if timed_out:
             exit_code, error = None, f"timed out after {format_seconds(self.spec.timeout or 0)}"
         elif interrupted:
-            exit_code, error = None, "interrupted"
+            exit_code, error = None, f"interrupted by SIGINT (Ctrl-C); {stopped}"
         elif code < 0:
             exit_code, error = 128 - code, f"killed by signal {_signal_name(-code)}"
         streams = self.out.streams
@@ -196,56 +242,6 @@ def _prepare_pipe(fd: int) -> None:
     with contextlib.suppress(OSError, AttributeError):  # not Linux, or over the user's pipe quota
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
     os.set_blocking(fd, False)
-
-
-def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the whole process group, SIGKILL what is left after `grace`."""
-    pgid = proc.pid  # start_new_session: the shell leads its own group
-    _signal_group(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    try:
-        while time.monotonic() < deadline:
-            proc.poll()  # reap the shell so it does not count as alive
-            if not _group_alive(pgid):
-                return
-            time.sleep(0.02)
-    except KeyboardInterrupt:
-        # A second Ctrl-C means "now": kill hard and let the caller stop.
-        _signal_group(pgid, signal.SIGKILL)
-        raise
-    _signal_group(pgid, signal.SIGKILL)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a live (non-zombie) process is left in the group.
-
-    Orphans whose parent does not reap them (PID 1 in some containers) stay
-    as zombies; they are dead and must not hold us up.
-    """
-    proc_dir = Path("/proc")
-    if not proc_dir.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return any(entry.name.isdigit() and _live_member(entry / "stat", pgid)
-               for entry in proc_dir.iterdir())
-
-
-def _live_member(stat_path: Path, pgid: int) -> bool:
-    try:
-        stat = stat_path.read_text()
-    except OSError:
-        return False
-    # Fields after the parenthesised command name: state ppid pgrp ...
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return len(fields) > 2 and fields[0] not in "ZX" and int(fields[2]) == pgid
 
 
 def _signal_name(number: int) -> str:

@@ -1,0 +1,105 @@
+"""Process groups of commands: are they alive, stop them, and recognise them
+again after runbookctl itself was killed (pid + start time, so a reused pid
+is never taken for the command)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state is [0])."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+def start_time(pid: int) -> str | None:
+    """An identity for the process `pid`: boot id + start time in clock ticks.
+
+    A pid is reused; pid + this is not (also across a reboot). None without /proc.
+    """
+    fields = _stat_fields(pid)
+    if fields is None or len(fields) < 20:
+        return None
+    try:
+        boot = (PROC / "sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return f"{boot}:{fields[19]}"
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a live (non-zombie) process is left in the group.
+
+    Orphans whose parent does not reap them (PID 1 in some containers) stay
+    as zombies; they are dead and must not hold us up.
+    """
+    if not PROC.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields and len(fields) > 2 and fields[0] not in "ZX" and fields[2] == str(pgid):
+                return True
+    return False
+
+
+def same_group_alive(pgid: int, started: str | None) -> bool:
+    """Whether the group `pgid` whose leader started at `started` (start_time) still runs.
+
+    A group outlives its leader (`sleep 60 &`); while any member lives its id
+    cannot be given to a new process. If a process `pgid` exists, it is the
+    leader: ours only if its start time matches.
+    """
+    if started is not None and start_time(pgid) not in (None, started):
+        return False  # the pid was reused: that is someone else's process
+    return group_alive(pgid)
+
+
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def stop_group(pgid: int, grace: float, reap: Callable[[], object] | None = None) -> str:
+    """SIGTERM the whole group, SIGKILL what is left after `grace`; says how it stopped.
+
+    `reap` (the parent's poll) keeps our own child from lingering as a zombie.
+    Any exception while waiting (a second Ctrl-C: "now") kills hard, then propagates.
+    """
+    signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    try:
+        while time.monotonic() < deadline:
+            if reap is not None:
+                reap()
+            if not group_alive(pgid):
+                return "command stopped with SIGTERM"
+            time.sleep(0.02)
+    except BaseException:
+        signal_group(pgid, signal.SIGKILL)
+        raise
+    signal_group(pgid, signal.SIGKILL)
+    return f"command stopped with SIGKILL ({grace:g}s after SIGTERM)"
+
+
+def wait_group(pgid: int, started: str | None, poll: float = 0.2) -> None:
+    """Wait until the group has ended (no deadline: Ctrl-C stops the wait)."""
+    while same_group_alive(pgid, started):
+        time.sleep(poll)
