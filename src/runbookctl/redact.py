@@ -37,6 +37,15 @@ def _b64_cores(raw: bytes) -> list[str]:
     return cores
 
 
+def _derived_forms(value: str) -> set[str]:
+    """The forms of a value a template derived from a secret (`| upper`, a slice):
+    runbookctl's own quoting and escaping of it. Not its encodings nor its lines:
+    a run can derive hundreds of values, and each form costs on every chunk."""
+    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
+             *_shell_forms(value)}
+    return {f for f in forms if len(f) >= MIN_SECRET_LEN}
+
+
 def _forms(value: str) -> set[str]:
     """Every text form of one secret value that is worth masking."""
     forms = {
@@ -47,7 +56,11 @@ def _forms(value: str) -> set[str]:
         quote_plus(value),
         json.dumps(value, ensure_ascii=False)[1:-1],
         json.dumps(value)[1:-1],
-        shlex.quote(value),
+        *_shell_forms(value),
+        # What a template's filters or loops make of it (`upper`, `lower`, `reverse`).
+        value.upper(),
+        value.lower(),
+        value[::-1],
     }
     lines = value.splitlines()
     if len(lines) > 1:
@@ -57,6 +70,17 @@ def _forms(value: str) -> set[str]:
         forms.update(lines)
         forms.update(line.strip() for line in lines)
     return {f for f in forms if len(f) >= MIN_SECRET_LEN}
+
+
+def _shell_forms(value: str) -> set[str]:
+    """What runbookctl's quoting makes of a value in every shell context: whole,
+    and the inside that shows when the value is part of a longer quoted word;
+    and Python's repr (error messages, a multi-host capture)."""
+    from runbookctl.templating import quote_for
+
+    quoted = {shlex.quote(value), *(quote_for(value, c) for c in ("sq", "dq", "bq", "bare"))}
+    inside = {q[1:-1] for q in quoted if len(q) > 1 and q[0] == q[-1] == "'"}
+    return quoted | inside | {repr(value)[1:-1]}
 
 
 def _trie_regex(words: Iterable[str]) -> str:
@@ -99,6 +123,8 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: dict[str, str] = {}  # value -> name
         self._ignored: list[str] = []
+        self._forms: dict[str, set[str]] = {}  # value -> its masked forms
+        self._dirty = False  # values added since the regex was built
         self._patterns: list[str] = []
         self._regex: re.Pattern[str] | None = None
         self._by_first: dict[str, tuple[str, ...]] = {}
@@ -107,15 +133,21 @@ class Redactor:
         for secret in secrets:
             self.add(secret)
 
-    def add(self, secret: str, name: str = "") -> None:
-        """Register a secret value; values shorter than 4 chars are ignored."""
+    def add(self, secret: str, name: str = "", derived: bool = False) -> None:
+        """Register a secret value; values shorter than 4 chars are ignored.
+
+        `derived`: a value a template made from a secret; masked with fewer forms
+        (see _derived_forms), and whole: its other lines may be ordinary words.
+        """
         if not secret or secret in self._values:
             return
         if len(secret) < MIN_SECRET_LEN:
             self._ignored.append(name or "(unnamed)")
             return
         self._values[secret] = name
-        self._rebuild()
+        self._forms[secret] = _derived_forms(secret) if derived else _forms(secret)
+        # Built when next needed: a render can derive many values in a row.
+        self._dirty = True
 
     @property
     def names(self) -> list[str]:
@@ -130,12 +162,20 @@ class Redactor:
     @property
     def longest(self) -> int:
         """Length of the longest masked form (0 with no secrets)."""
+        self._sync()
         return len(self._patterns[0]) if self._patterns else 0
 
+    def holds_value(self, text: str) -> bool:
+        """Whether a registered value itself is in `text` (cheap: no regex build)."""
+        return any(value in text for value in self._values)
+
+    def _sync(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._rebuild()
+
     def _rebuild(self) -> None:
-        forms: set[str] = set()
-        for value in self._values:
-            forms |= _forms(value)
+        forms: set[str] = set().union(*self._forms.values())
         # Longest first: the alternation takes the first alternative that
         # matches at a position, so a secret wins over its own prefix.
         self._patterns = sorted(forms, key=lambda f: (-len(f), f))
@@ -157,6 +197,7 @@ class Redactor:
 
     def mask(self, text: str) -> str:
         """Return `text` with every secret form replaced by `***`."""
+        self._sync()
         if self._regex is None or not text or self._absent(text):
             return text
         return self._regex.sub(MASK, text)
@@ -180,6 +221,7 @@ class Redactor:
 
     def _release(self, text: str, final: bool) -> tuple[str, str]:
         """Mask what can be decided now; return (released, held back)."""
+        self._sync()
         regex = self._regex
         if regex is None:
             return text, ""
@@ -216,6 +258,7 @@ class StreamMasker:
         """`feed` for ASCII bytes, without decoding them: the bytes released,
         or None when no quick check rules a secret out (then use `feed`)."""
         redactor = self._redactor
+        redactor._sync()
         if redactor._regex is None:
             return data  # nothing to mask, so nothing is ever held back
         forms = redactor._prefilter_bytes
@@ -355,6 +398,11 @@ _ACTIVE: list[Redactor] = []
 
 def set_active(redactor: Redactor) -> None:
     _ACTIVE[:] = [redactor]
+
+
+def active() -> Redactor | None:
+    """The current run's redactor (None outside a run)."""
+    return _ACTIVE[0] if _ACTIVE else None
 
 
 def mask_active(text: str) -> str:

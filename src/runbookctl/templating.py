@@ -17,6 +17,7 @@ import shlex
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from runbookctl import derived
 from runbookctl.errors import RunbookctlError
 
 if TYPE_CHECKING:
@@ -46,11 +47,10 @@ def _env(kind: str = "text") -> SandboxedEnvironment:
     env = _ENVS.get(kind)
     if env is None:
         from jinja2 import StrictUndefined
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        env = ImmutableSandboxedEnvironment(
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
+        from runbookctl.derived import environment
+
+        env = environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         env.globals["now"] = _now
         env.filters["unquoted"] = lambda v: Unquoted(str(v))
         env.filters["words"] = words
@@ -94,6 +94,8 @@ def render_text(source: str, scope: Mapping[str, Any], what: str = "template") -
         return str(_compiled("text", source).render(dict(scope)))
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail(what, source, exc) from None
+    finally:
+        derived.reset()
 
 
 def evaluate(expr: str, scope: Mapping[str, Any], what: str = "expression") -> Any:
@@ -104,6 +106,8 @@ def evaluate(expr: str, scope: Mapping[str, Any], what: str = "expression") -> A
         return _expression(expr)(dict(scope))
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail(what, expr, exc) from None
+    finally:
+        derived.reset()
 
 
 def truthy(value: Any) -> bool:
@@ -122,11 +126,13 @@ def render_command(source: str, scope: Mapping[str, Any]) -> str:
     _COLLECTED.clear()
     try:
         rendered = _compiled("cmd", source).render(dict(scope))
+        values = list(_COLLECTED)
+        _COLLECTED.clear()
+        return _substitute(rendered, values)
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail("command", source, exc) from None
-    values = list(_COLLECTED)
-    _COLLECTED.clear()
-    return _substitute(rendered, values)
+    finally:
+        derived.reset()
 
 
 def _substitute(rendered: str, values: list[Any]) -> str:
@@ -135,7 +141,10 @@ def _substitute(rendered: str, values: list[Any]) -> str:
     for match in _SENTINEL_RE.finditer(rendered):
         out.append(rendered[pos : match.start()])
         context = shell_context("".join(out))
-        out.append(quote_for(values[int(match.group(1))], context))
+        value = values[int(match.group(1))]
+        quoted = quote_for(value, context)
+        derived.note(quoted, value)  # a secret's quoted form is masked like the secret
+        out.append(quoted)
         pos = match.end()
     out.append(rendered[pos:])
     return "".join(out)
