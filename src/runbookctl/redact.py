@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import shlex
+import threading
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -125,6 +126,7 @@ class Redactor:
         self._ignored: list[str] = []
         self._forms: dict[str, set[str]] = {}  # value -> its masked forms
         self._dirty = False  # values added since the regex was built
+        self._lock = threading.Lock()
         self._patterns: list[str] = []
         self._regex: re.Pattern[str] | None = None
         self._by_first: dict[str, tuple[str, ...]] = {}
@@ -170,9 +172,13 @@ class Redactor:
         return any(value in text for value in self._values)
 
     def _sync(self) -> None:
+        # ssh hosts stream in threads sharing this redactor: none may read a
+        # half-built state, so the flag is cleared only once the build is done.
         if self._dirty:
-            self._dirty = False
-            self._rebuild()
+            with self._lock:
+                if self._dirty:
+                    self._rebuild()
+                    self._dirty = False
 
     def _rebuild(self) -> None:
         forms: set[str] = set().union(*self._forms.values())
