@@ -11,11 +11,13 @@ own question, or a map combining the keys that apply to the step::
     ready: {on_failure: abort}     # run/ssh/manual: retry | skip | abort | <step id>
                                    #   (ssh also retry-failed-hosts)
     deploy: {resume: rerun}        # any step a crash left unknown: rerun | done | failed | skip
+    find: {capture: "101 102"}     # a capture step `run --from` skips: the value it captures
     kill: {answer: yes, on_failure: skip}
 
 Map keys by action: `answer` (confirm, ask, manual, run/ssh with a
 confirmation), `status` and `note` (manual), `on_failure` (run, ssh, manual),
-`resume` (every step). Inputs are not answers: they come from --var / --vars-file.
+`resume` (every step), `capture` (a step with `capture:` that `run --from` skips:
+the value it would have captured). Inputs are not answers: they come from --var / --vars-file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runbookctl.answers import (
+    CAPTURE_FIELD,
     CARRY_CHOICES,
     CARRY_OVER,
     ENTRY_KEYS,
@@ -142,7 +145,9 @@ def _entry(text: str, key: str, node: YNode, step: Step, book: Runbook) -> list[
 
 def _field_problem(step: Step, book: Runbook, name: str, child: YNode, fields: tuple[str, ...],
                    entry: dict[str, YNode]) -> str | None:
-    if name not in ENTRY_KEYS:
+    if name == CAPTURE_FIELD and step.capture:
+        fields = (*fields, CAPTURE_FIELD)  # only for `run --from` (not offered in hints)
+    if name not in (*ENTRY_KEYS, CAPTURE_FIELD):
         return f"unknown key '{name}'{did_you_mean(name, fields)}"
     if name not in fields:
         return f"`{name}` does not apply to a {step.action} step (it takes: {', '.join(fields)})"

@@ -26,6 +26,9 @@ from runbookctl.prompts_base import (
 MANUAL_STATUSES = (MANUAL_DONE, MANUAL_SKIPPED, MANUAL_FAILED)
 RESUME_CHOICES = ("rerun", "done", "failed", "skip")
 ENTRY_KEYS = ("answer", "status", "note", "on_failure", "resume")
+# The value a step skipped by `run --from` would have captured (carried.py): accepted,
+# not offered in hints (it means something only with --from).
+CAPTURE_FIELD = "capture"
 # weekly: answers about the last run's loose ends, keyed carry-over/<step>
 CARRY_OVER = "carry-over/"
 CARRY_CHOICES = ("resolved", "still open", "won't fix")
@@ -86,6 +89,7 @@ class AnswersPrompter:
         note: ...                 # manual: the reason / the note
         on_failure: abort | skip | retry | retry-failed-hosts | <step id>
         resume: rerun | done | failed | skip   # a step left UNKNOWN by a crash
+        capture: ...              # what a step skipped by `run --from` would have captured
 
     A written retry is given once per step; asked again, `fallback` answers.
     `yes` (--yes) answers only non-dangerous confirm gates. A bad value raises
@@ -133,9 +137,14 @@ class AnswersPrompter:
         return self.fallback.confirm(key, question, dangerous=dangerous, detail=detail)
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
-        raw = self._field(key, "answer")
+        written = self.written(key, "answer", spec)
+        return self.fallback.ask(key, question, spec) if written is None else written
+
+    def written(self, key: str, name: str, spec: InputSpec) -> Answer | None:
+        """The value written in field `name` of `key`, typed as `spec`; None if not written."""
+        raw = self._field(key, name)
         if raw is None:
-            return self.fallback.ask(key, question, spec)
+            return None
         try:
             return self._answer(coerce_answer(spec, _yaml_text(spec, raw)))
         except ValueError as exc:
@@ -228,13 +237,14 @@ def _check_entry(key: str, value: object) -> list[tuple[str, str]]:
         return [(key, "expected a value or a map of " + ", ".join(ENTRY_KEYS))]
     if not isinstance(value, Mapping):
         return []
-    problems = [(key, _unknown(name)) for name in value if name not in ENTRY_KEYS]
+    problems = [(key, _unknown(name)) for name in value
+                if name not in (*ENTRY_KEYS, CAPTURE_FIELD)]
     if not value:
         problems.append((key, "empty map: give one of " + ", ".join(ENTRY_KEYS)))
     for name, sub in value.items():
         if isinstance(sub, Mapping | list):
             problems.append((key, f"{name}: expected a single value"))
-        elif sub is None and name in ENTRY_KEYS:
+        elif sub is None and name in (*ENTRY_KEYS, CAPTURE_FIELD):
             problems.append((key, f"{name}: no value given"))
     if problems:
         return problems

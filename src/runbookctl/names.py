@@ -90,6 +90,26 @@ def check_sources(rb: Runbook, text: str, scope: Scope,
     return out
 
 
+def names_read(step: Step, template_source: Callable[[str], str | None]) -> set[str]:
+    """The variable names a step's templates and expressions read (its message template
+    file too); a template that does not parse reads nothing (validate reports it)."""
+    from jinja2 import TemplateError
+
+    from runbookctl.human import is_template_name
+
+    bodies = ["{{ " + src.text + " }}" if src.expression else src.text
+              for src in step_sources(step, "")]
+    if step.action == "message" and is_template_name(step.text):
+        bodies.append(template_source(step.text.strip()) or "")
+    out: set[str] = set()
+    for body in bodies:
+        try:
+            out |= _undeclared(_env().parse(body))
+        except TemplateError:
+            continue
+    return out - BUILTIN_NAMES - JINJA_GLOBALS
+
+
 def _check_template_file(step: Step, kp: str, text: str, scope: Scope,
                          template_source: Callable[[str], str | None]) -> list[Problem]:
     name = step.text.strip()

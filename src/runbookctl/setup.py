@@ -16,6 +16,7 @@ from runbookctl.inputs import coerce_value, display_value, parse_var_options
 from runbookctl.prompts_base import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
 
 if TYPE_CHECKING:
+    from runbookctl.carried import Carried
     from runbookctl.engine import Engine
     from runbookctl.model import InputSpec, Runbook
     from runbookctl.prompts_base import Prompter
@@ -58,6 +59,13 @@ def all_inputs(rb: Runbook, session: Session, seen: set[str] | None = None
     return unique
 
 
+def carried_of(rb: Runbook, session: Session, from_step: str | None) -> list[Carried]:
+    """The names the steps before `from_step` would have set that later steps read."""
+    from runbookctl.carried import carried_names
+
+    return carried_names(rb, from_step, session.registry.try_load, session.template_source)
+
+
 def _vars_file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
@@ -68,12 +76,16 @@ def _vars_file(path: Path | None) -> dict[str, Any]:
     return data
 
 
-def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter: Prompter
-                   ) -> list[tuple[InputSpec, Any, str]]:
-    """Each input's typed value and where it came from; exit 2 on a bad or missing one."""
+def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter: Prompter,
+                   carried: list[Carried] | None = None) -> list[tuple[InputSpec, Any, str]]:
+    """Each input's typed value and where it came from; exit 2 on a bad or missing one.
+
+    `carried`: the names steps skipped by --from would have set, given like inputs."""
+    from runbookctl.carried import resolve_carried
+
     cli = parse_var_options(req.variables)
     from_file = _vars_file(req.vars_file)
-    known = {s.name for s, _ in specs}
+    known = {s.name for s, _ in specs} | {c.name for c in carried or ()}
     unknown = sorted(set(cli) - known)
     if unknown:
         raise UsageError(f"--var {unknown[0]}: the runbook has no input '{unknown[0]}' "
@@ -91,7 +103,7 @@ def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter
             shown = f"{spec.name}: the value does not fit (secret: not shown)" if spec.secret else exc
             raise UsageError(f"input {shown} (from {origin})") from None
         out.append((spec, value, origin))
-    return out
+    return out + resolve_carried(carried or [], cli, from_file, prompter, req.from_step)
 
 
 def _accept_defaults(specs: list[tuple[InputSpec, str]], cli: dict[str, str],
@@ -158,7 +170,8 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
         raise UsageError(f"--from {req.from_step}: no such step in {rb.id} "
                          f"(steps: {', '.join(rb.step_ids)})")
     secrets = resolve_secrets(rb, prompter)
-    inputs = resolve_inputs(req, all_inputs(rb, session), prompter)
+    inputs = resolve_inputs(req, all_inputs(rb, session), prompter, carried_of(rb, session,
+                                                                              req.from_step))
     redactor = Redactor()
     set_active(redactor)
     for name, value, _origin in secrets:

@@ -49,7 +49,7 @@ def scope_of(rb: Runbook, resolve_runbook: Callable[[str], Runbook | None]) -> S
     `rb` and of the runbooks it includes, and the step ids `steps.<id>` may name."""
     names: set[str] = set()
     step_keys: set[str] = set()
-    for book in _with_includes(rb, resolve_runbook):
+    for book in with_includes(rb, resolve_runbook):
         names |= {spec.name for spec in book.inputs} | {s.name for s in book.secrets}
         names |= {s.capture for s in book.steps if s.capture}
         names |= {s.var for s in book.steps if s.var}
@@ -57,7 +57,7 @@ def scope_of(rb: Runbook, resolve_runbook: Callable[[str], Runbook | None]) -> S
     return Scope(frozenset(names), frozenset(step_keys))
 
 
-def _with_includes(rb: Runbook, resolve: Resolve) -> Iterator[Runbook]:
+def with_includes(rb: Runbook, resolve: Resolve) -> Iterator[Runbook]:
     seen = {rb.id}
     todo = [rb]
     while todo:

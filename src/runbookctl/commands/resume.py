@@ -74,7 +74,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     check_stop_point(state, rb, session.registry.load)
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
-                         dry_run=bool(state.meta.get("dry_run")))
+                         dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state))
     operator = operator_name(run_req, session)
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
                              no_input=req.no_input)
@@ -121,7 +121,10 @@ def check_stop_point(state: RunState, rb: Runbook, load: Any) -> None:
     target is not in the runbook any more: it was renamed or removed since the run began."""
     from runbookctl.engine import flow_from_record
 
+    start = _from_step(state)
     if not state.path:
+        if start and start not in rb.step_ids:
+            raise UsageError(_moved(state, rb, f"it was started --from step '{start}'"))
         return
     key, status = state.path[-1]
     try:
@@ -131,6 +134,11 @@ def check_stop_point(state: RunState, rb: Runbook, load: Any) -> None:
     target = flow_from_record(state.steps[key].leave).target if status != "running" else None
     if target and target not in owner.step_ids:
         raise UsageError(_moved(state, owner, f"after step '{key}' it goes to step '{target}'"))
+
+
+def _from_step(state: RunState) -> str | None:
+    start = state.meta.get("from_step")
+    return str(start) if start else None
 
 
 def _moved(state: RunState, rb: Runbook, where: str) -> str:
@@ -146,9 +154,11 @@ def restore_vars(state: RunState, rb: Runbook, session: Session, prompter: Promp
     """Inputs, answers and captured values as they were; secret inputs asked again."""
     from runbookctl.engine import RunVars
     from runbookctl.inputs import parse_var_options
-    from runbookctl.setup import all_inputs
+    from runbookctl.setup import all_inputs, carried_of
 
     specs = {spec.name: spec for spec, _owner in all_inputs(rb, session)}
+    # the values given for the steps `run --from` skipped come back typed as they were asked
+    specs |= {c.name: c.spec for c in carried_of(rb, session, _from_step(state))}
     given = parse_var_options(cli_vars)
     values: dict[str, Any] = {}
     for item in state.inputs:

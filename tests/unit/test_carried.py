@@ -1,0 +1,124 @@
+"""run --from: which names the skipped steps would have set and later steps read
+(carried.carried_names), over a corpus of runbook shapes; and how each is given."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbookctl.carried import carried_names, resolve_carried
+from runbookctl.errors import NoAnswerError, UsageError
+from runbookctl.loader import load_runbook_text
+from runbookctl.model import Runbook
+from runbookctl.prompts import AnswersPrompter, RefusingPrompter
+
+CHILD = """
+id: child
+title: Child
+steps:
+  - {id: grab, run: echo 5, capture: grabbed}
+  - {id: use-parent, run: "echo {{ found }}"}
+"""
+TEMPLATES = {"t.md.j2": "Killed {{ found }} at {{ run.id }}"}
+
+
+def book(steps: str, extra: str = "") -> Runbook:
+    return load_runbook_text(f"id: main\ntitle: Main\n{extra}steps:\n{steps}", "main.yaml")
+
+
+def names(rb: Runbook, start: str | None) -> list[tuple[str, str, str]]:
+    library = {"child": load_runbook_text(CHILD, "child.yaml")}
+    found = carried_names(rb, start, library.get, TEMPLATES.get)
+    return [(c.name, c.key, c.field) for c in found]
+
+
+FIND = "  - {id: find, run: echo 1, capture: found}\n"
+ASK = "  - {id: how-many, ask: How many?, var: count, type: int}\n"
+
+CASES = {
+    "capture read by a command": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", "kill",
+                                  [("found", "find", "capture")]),
+    "ask var read by a command": (ASK + "  - {id: kill, run: 'echo {{ count }}'}\n", "kill",
+                                  [("count", "how-many", "answer")]),
+    "set but never read later": (FIND + "  - {id: kill, run: echo hi}\n", "kill", []),
+    "read in when": (FIND + "  - {id: kill, run: echo, when: found != ''}\n", "kill",
+                     [("found", "find", "capture")]),
+    "read in until and env": (FIND + "  - id: kill\n    run: echo $X\n    env: {X: '{{ found }}'}\n"
+                              "    until: result.stdout == found\n    every: 1s\n    within: 5s\n",
+                              "kill", [("found", "find", "capture")]),
+    "read in a message template": (FIND + "  - {id: kill, message: t.md.j2}\n", "kill",
+                                   [("found", "find", "capture")]),
+    "read in a next condition": (FIND + "  - id: kill\n    run: echo\n    next:\n"
+                                 "      - {if: found == '1', goto: end}\n  - {id: last, run: echo}\n",
+                                 "kill", [("found", "find", "capture")]),
+    "set again before the read": (FIND + "  - {id: again, run: echo 2, capture: found}\n"
+                                  "  - {id: kill, run: 'kill {{ found }}'}\n", "again", []),
+    "read and set by the same step": (FIND + "  - {id: again, run: 'echo {{ found }}', "
+                                      "capture: found}\n", "again", [("found", "find", "capture")]),
+    "the last setter before the start": (FIND + "  - {id: find2, run: echo 2, capture: found}\n"
+                                         "  - {id: kill, run: 'kill {{ found }}'}\n", "kill",
+                                         [("found", "find2", "capture")]),
+    "read only before the start": ("  - {id: use, run: 'echo {{ found }}'}\n" + FIND +
+                                   "  - {id: kill, run: echo}\n", "kill", []),
+    "captured inside a skipped include": ("  - {id: checks, include: child}\n"
+                                          "  - {id: kill, run: 'echo {{ grabbed }}'}\n", "kill",
+                                          [("grabbed", "child/grab", "capture")]),
+    "read inside a later include": (FIND + "  - {id: checks, include: child}\n", "checks",
+                                    [("found", "find", "capture")]),
+    "several, in the order they would be set": (
+        FIND + ASK + "  - {id: kill, run: 'echo {{ count }}'}\n  - {id: log, run: 'echo {{ found }}'}\n",
+        "kill", [("found", "find", "capture"), ("count", "how-many", "answer")]),
+    "from the first step": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", "find", []),
+    "no --from": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", None, []),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_carried_names(case: str) -> None:
+    steps, start, expected = CASES[case]
+    assert names(book(steps), start) == expected
+
+
+def test_a_name_that_is_also_an_input_is_not_carried() -> None:
+    rb = book(FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", "inputs:\n  found: {}\n")
+    assert names(rb, "kill") == []
+
+
+def test_an_ask_var_keeps_the_asks_type_and_choices() -> None:
+    rb = book("  - {id: env, ask: Where?, var: where, type: choice, choices: [a, b]}\n"
+              "  - {id: go, run: 'echo {{ where }}'}\n")
+    (carried,) = carried_names(rb, "go", lambda _n: None, lambda _n: None)
+    assert (carried.spec.name, carried.spec.type, carried.spec.choices) == ("where", "choice", ("a", "b"))
+
+
+def _carried(steps: str = FIND + ASK + "  - {id: kill, run: 'kill {{ found }} {{ count }}'}\n"):
+    return carried_names(book(steps), "kill", lambda _n: None, lambda _n: None)
+
+
+def test_values_come_from_var_vars_file_and_the_answers_file_typed() -> None:
+    answers = AnswersPrompter(None, {"how-many": 3, "find": {"capture": "7 8"}}, "", False,
+                              RefusingPrompter())
+    got = resolve_carried(_carried(), {}, {}, answers, "kill")
+    assert [(s.name, v, o) for s, v, o in got] == [
+        ("found", "7 8", "answers-file, for skipped step find"),
+        ("count", 3, "answers-file, for skipped step how-many")]
+    got = resolve_carried(_carried(), {"count": "4"}, {"found": "9"}, RefusingPrompter(), "kill")
+    assert [(v, o) for _s, v, o in got] == [("9", "--vars-file, for skipped step find"),
+                                           (4, "--var, for skipped step how-many")]
+
+
+def test_without_a_terminal_every_missing_name_is_named_at_once() -> None:
+    with pytest.raises(NoAnswerError) as err:
+        resolve_carried(_carried(), {}, {}, RefusingPrompter("no terminal to ask (--no-input)"),
+                        "kill")
+    assert err.value.message.splitlines() == [
+        "--from kill skips the steps that set values later steps use, and there is no terminal "
+        "to ask (--no-input); give each of them:",
+        '  found (set by step find): --var found=VALUE, or "find: {capture: VALUE}" in an '
+        "answers file (--answers FILE)",
+        '  count (set by step how-many): --var count=VALUE, or "how-many: VALUE" in an answers '
+        "file (--answers FILE)"]
+
+
+def test_a_value_of_the_wrong_type_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"count: 'many' is not an integer \(from --var\)"):
+        resolve_carried(_carried(), {"count": "many", "found": "1"}, {}, RefusingPrompter(), "kill")
