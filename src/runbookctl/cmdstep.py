@@ -32,6 +32,7 @@ class Verdict:
     ok: bool
     reason: str
     failed_hosts: tuple[str, ...] = ()
+    final: bool = False  # no point polling again (the expression itself is broken)
 
 
 def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple[str, Flow, str]:
@@ -148,7 +149,7 @@ def _poll(engine: Engine, step: Step, key: str, spec: CommandSpec
         results = _execute(engine, step, key, spec, attempt)
         verdict = _until(engine, step, results)
         _finished(engine, key, attempt, results, verdict)
-        if verdict.ok or _interrupted(results):
+        if verdict.ok or verdict.final or _interrupted(results):
             return results, verdict
         if time.monotonic() + every > deadline:
             return results, Verdict(False, f"until: {step.until} not met within {within:g}s "
@@ -246,32 +247,52 @@ def judge(engine: Engine, step: Step, results: list[HostResult]) -> Verdict:
 
 
 def _host_failure(engine: Engine, step: Step, r: HostResult) -> str | None:
+    not_run = _not_run(engine, step, r)
+    if not_run or not step.expect:
+        return not_run or exit_gate(None, r)
+    gate = exit_gate(step.expect, r)
+    if gate:
+        return gate
+    try:
+        holds = truthy(evaluate(step.expect, engine.vars.scope(result=result_view(r))))
+    except TemplateError as exc:
+        return f"expect could not be evaluated: {exc.message}"
+    return None if holds else f"expect: {step.expect} does not hold"
+
+
+def _not_run(engine: Engine, step: Step, r: HostResult) -> str | None:
+    """Why the command did not run to its end on this host, if it did not."""
     if r.error:
         return r.error
     if r.timed_out:
         return f"timed out after {step.timeout or engine.opts.default_timeout:g}s"
     if r.interrupted:
         return r.error or "interrupted"
-    if step.expect:
-        governs = "exit_code" in step.expect
-        if not governs and r.exit_code != 0:
-            return f"exit code {r.exit_code}"
-        try:
-            holds = truthy(evaluate(step.expect, engine.vars.scope(result=result_view(r))))
-        except TemplateError as exc:
-            return f"expect could not be evaluated: {exc.message}"
-        return None if holds else f"expect: {step.expect} does not hold"
+    return None
+
+
+def exit_gate(expression: str | None, r: HostResult) -> str | None:
+    """The exit-code rule of `expect` and `until`: exit 0 is required too, unless the
+    expression mentions `exit_code` itself (then it decides alone)."""
+    if expression and "exit_code" in expression:
+        return None
     return None if r.exit_code == 0 else f"exit code {r.exit_code}"
 
 
 def _until(engine: Engine, step: Step, results: list[HostResult]) -> Verdict:
+    """Whether polling is over: every host ran to its end, passed the exit-code rule,
+    and `until` holds. An expression that cannot be evaluated ends polling (final)."""
     assert step.until is not None
-    if any(r.error or r.interrupted for r in results):
-        return judge(engine, step, results)
+    reasons = {r.host: _not_run(engine, step, r) or exit_gate(step.until, r) for r in results}
+    failed = tuple(host for host, why in reasons.items() if why)
+    if failed:
+        shown = [reasons[h] if len(results) == 1 else f"{h}: {reasons[h]}" for h in failed]
+        return Verdict(False, "; ".join(str(s) for s in shown), failed)
     try:
         holds = truthy(evaluate(step.until, engine.vars.scope(result=_result_scope(results))))
     except TemplateError as exc:
-        return Verdict(False, f"until could not be evaluated: {exc.message}")
+        return Verdict(False, f"until could not be evaluated: {exc.message}",
+                       tuple(r.host for r in results), final=True)
     return Verdict(True, "ok") if holds else Verdict(False, f"until: {step.until} is false")
 
 

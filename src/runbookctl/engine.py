@@ -246,7 +246,10 @@ class Engine:
         self.current_rb = rb
         ui.step(key, step.label, step.action)
         if step.when is not None:
-            skip_reason = self._when_skips(step)
+            try:
+                skip_reason = self._when_skips(step)
+            except TemplateError as exc:  # never a silent skip: the step fails
+                return self._failed_before_start(step, key, exc.message)
             if skip_reason:
                 rec.event(ev.STEP_SKIPPED, key, reason=skip_reason, title=step.label,
                           action=step.action)
@@ -283,6 +286,14 @@ class Engine:
             self.sv.recorder.event(ev.STEP_INTERRUPTED, key, reason=reason,
                                    command_stopped=bool(how))
 
+    def _failed_before_start(self, step: Step, key: str, reason: str) -> Flow:
+        """A step that fails before it can start (its `when` cannot be evaluated)."""
+        self.sv.recorder.event(ev.STEP_STARTED, key, title=step.label, action=step.action)
+        self.sv.ui.fail(reason)
+        flow = self._failure_policy_flow(step, reason)
+        self._finish_step(step, key, FAILED, flow, reason, time.monotonic())
+        return flow
+
     def _finish_step(self, step: Step, key: str, status: str, flow: Flow, reason: str,
                      started: float | None) -> None:
         """Journal a step's end, with how the walk leaves it (resume reads this)."""
@@ -298,7 +309,7 @@ class Engine:
         try:
             value = evaluate(step.when, self.vars.scope())
         except TemplateError as exc:
-            return f"when: {step.when} could not be evaluated ({exc.message})"
+            raise TemplateError(f"when: {step.when} could not be evaluated: {exc.message}") from None
         return None if truthy(value) else f"when: {step.when} is false"
 
     def _failure_policy_flow(self, step: Step, reason: str) -> Flow:

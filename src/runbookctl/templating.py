@@ -10,6 +10,7 @@ literal argument. The `unquoted` filter is the explicit opt-out (validate warns)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import re
@@ -54,8 +55,56 @@ def _env(kind: str = "text") -> SandboxedEnvironment:
         env.globals["now"] = _now
         env.filters["unquoted"] = lambda v: Unquoted(str(v))
         env.filters["words"] = words
+        env.filters["int"] = strict_int
+        env.filters["float"] = strict_float
         _ENVS[kind] = env
     return env
+
+
+class NotANumber(ValueError):
+    """`| int` / `| float` of text that is not a number (Jinja's own filters give 0)."""
+
+
+_NO_DEFAULT: Any = object()
+
+
+def _parse_float(value: Any) -> float:
+    if isinstance(value, str | int | float) and not (isinstance(value, str) and not value.strip()):
+        number = float(value)
+        if number == number:  # NaN compares false with everything: never a silent answer
+            return number
+    raise NotANumber(_not_a_number(value))
+
+
+def _not_a_number(value: Any) -> str:
+    # Command output ends with a newline; the text quoted is the text that was parsed.
+    return f"not a number: {value.strip() if isinstance(value, str) else value!r}"
+
+
+def strict_float(value: Any, default: Any = _NO_DEFAULT) -> Any:
+    """`| float` that refuses text that is not a number, unless the author gave a default."""
+    try:
+        return _parse_float(value)
+    except (ValueError, TypeError):
+        if default is _NO_DEFAULT:
+            raise NotANumber(_not_a_number(value)) from None
+        return default
+
+
+def strict_int(value: Any, default: Any = _NO_DEFAULT, base: int = 10) -> Any:
+    """`| int` like Jinja's (`"2.5"` gives 2, `base` for other radixes), but text that is
+    not a number is an error quoting it, unless the author gave a default."""
+    try:
+        if isinstance(value, str) and base != 10:
+            return int(value.strip(), base)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return int(value.strip())
+        return int(_parse_float(value))
+    except (ValueError, TypeError, OverflowError):
+        if default is _NO_DEFAULT:
+            raise NotANumber(_not_a_number(value)) from None
+        return default
 
 
 def _fail(what: str, source: str, exc: Exception) -> TemplateError:
