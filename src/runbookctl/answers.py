@@ -124,7 +124,8 @@ class AnswersPrompter:
         return self.fallback.interactive
 
     def confirm(
-        self, key: str, question: str, *, dangerous: bool, detail: str | None = None
+        self, key: str, question: str, *, dangerous: bool, no_means: str,
+        detail: str | None = None,
     ) -> Answer:
         raw = self._field(key, "answer")
         if raw is not None:
@@ -134,7 +135,8 @@ class AnswersPrompter:
                 raise self._error([(key, str(exc))]) from None
         if self.yes and not dangerous:
             return Answer(True, ORIGIN_YES, self.yes_actor)
-        return self.fallback.confirm(key, question, dangerous=dangerous, detail=detail)
+        return self.fallback.confirm(key, question, dangerous=dangerous, no_means=no_means,
+                                     detail=detail)
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         written = self.written(key, "answer", spec)

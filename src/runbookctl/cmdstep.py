@@ -112,7 +112,8 @@ def _confirm(engine: Engine, step: Step, key: str, spec: CommandSpec) -> tuple[s
     if engine.opts.dry_run and not step.readonly:
         return None
     detail = spec.display + (f"\non: {', '.join(spec.hosts)}" if spec.hosts else "")
-    answer = engine.sv.prompter.confirm(key, question, dangerous=step.dangerous, detail=detail)
+    answer = engine.sv.prompter.confirm(key, question, dangerous=step.dangerous,
+                                        no_means=engine.no_means(step), detail=detail)
     engine.record_answer(key, "confirm", f"{question}\n$ {spec.display}", answer)
     if answer.value is True:
         return None

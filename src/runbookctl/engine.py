@@ -344,6 +344,15 @@ class Engine:
             return FAILED, flow, flow.reason
         return OK, NEXT, f"runbook {sub.id} done"
 
+    @staticmethod
+    def no_means(step: Step) -> str:
+        """What a 'no' at this step's confirmation does (shown at every gate); on_no decides."""
+        if step.on_no == ABORT:
+            return "abort the run"
+        if step.on_no == SKIP:
+            return "skip this step"
+        return f"go to {step.on_no}"
+
     def on_no(self, step: Step, key: str) -> tuple[str, Flow, str]:
         """A 'no' at a confirmation: on_no decides (default abort)."""
         target = step.on_no

@@ -39,7 +39,8 @@ def _confirm(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
     if engine.opts.dry_run:
         engine.sv.ui.skip(f"dry run: would ask {question!r}")
         return SKIPPED, NEXT, "dry run: not asked"
-    answer = engine.sv.prompter.confirm(key, question, dangerous=step.dangerous)
+    answer = engine.sv.prompter.confirm(key, question, dangerous=step.dangerous,
+                                        no_means=engine.no_means(step))
     engine.record_answer(key, "confirm", question, answer)
     engine.vars.record_step(step, key, answer=bool(answer.value))
     if answer.value is True:

@@ -51,10 +51,12 @@ class RefusingPrompter:
         return False
 
     def confirm(
-        self, key: str, question: str, *, dangerous: bool, detail: str | None = None
+        self, key: str, question: str, *, dangerous: bool, no_means: str,
+        detail: str | None = None,
     ) -> Answer:
         extra = " (--yes does not answer dangerous steps)" if dangerous else ""
-        raise self._refuse(key, f"confirm: {_quote(question)}", f"{key}: yes|no", extra)
+        what = f"confirm: {_quote(question)}; no: {no_means}"
+        raise self._refuse(key, what, f"{key}: yes|no", extra)
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         value = " | ".join(spec.choices) if spec.type == "choice" else "<value>"
@@ -108,19 +110,28 @@ class TerminalPrompter:
         return True
 
     def confirm(
-        self, key: str, question: str, *, dangerous: bool, detail: str | None = None
+        self, key: str, question: str, *, dangerous: bool, no_means: str,
+        detail: str | None = None,
     ) -> Answer:
         if detail:
             self._say(detail)
         if not dangerous:
-            return self._answer(self._yes(question, default=False))
+            return self._answer(self._yes(with_no_means(question, no_means), default=False))
         self._say(f"{question}\nThis step is dangerous.")
-        typed = self._prompt("text", f"Type the step id '{key}' to run it:")
-        if typed == key:
-            return self._answer(True)
-        why = "nothing typed" if not typed else f"{typed!r} is not {key!r}"
-        self._say(f"Not confirmed ({why}): answered no.")
-        return self._answer(False)
+        return self._answer(self._typed_step_id(key, no_means))
+
+    def _typed_step_id(self, key: str, no_means: str) -> bool:
+        """Yes only for the exact step id, no only for an explicit no: anything else is a
+        slip of the fingers, not an answer, and is asked again (Ctrl-C still interrupts)."""
+        while True:
+            typed = str(self._prompt("text", f"Type the step id '{key}' to run it, "
+                                             f"or no (no: {no_means}):"))
+            if typed == key:
+                return True
+            if typed.strip().lower() in ("no", "n"):
+                return False
+            why = "nothing typed" if not typed.strip() else f"{typed!r} is not {key!r}"
+            self._say(f"{why} — type the step id to run it, or choose no ({no_means})")
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         if spec.help:
@@ -200,6 +211,12 @@ class TerminalPrompter:
 
     def _answer(self, value: object, note: str | None = None) -> Answer:
         return Answer(value, ORIGIN_TERMINAL, self.operator, note)
+
+
+def with_no_means(question: str, no_means: str) -> str:
+    """The question with what a no does at the end of its first line."""
+    first, sep, rest = question.partition("\n")
+    return f"{first.rstrip()} (no: {no_means}){sep}{rest}"
 
 
 def _need_text(text: str) -> bool | str:

@@ -49,8 +49,12 @@ class Prompter(Protocol):
     A Prompter that cannot answer raises NoAnswerError naming the step and key.
     """
 
-    def confirm(self, key: str, question: str, *, dangerous: bool, detail: str | None = None) -> Answer:
-        """A yes/no gate. Dangerous gates must be typed (the step id) to be a yes."""
+    def confirm(self, key: str, question: str, *, dangerous: bool, no_means: str,
+                detail: str | None = None) -> Answer:
+        """A yes/no gate. Dangerous gates must be typed (the step id) to be a yes.
+
+        `no_means` says what a no does ("skip this step", "abort the run", "go to X"):
+        every gate shows it, so nobody declines without knowing where it leads."""
         ...
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:

@@ -22,8 +22,9 @@ def show(answer: Answer) -> None:
 
 
 def sequence(p: Prompter) -> None:
-    show(p.confirm("restart", "Restart the worker?", dangerous=False, detail="$ restart worker"))
-    show(p.confirm("kill-queries", "Terminate 3 queries?", dangerous=True))
+    show(p.confirm("restart", "Restart the worker?", dangerous=False, no_means="skip this step",
+                   detail="$ restart worker"))
+    show(p.confirm("kill-queries", "Terminate 3 queries?", dangerous=True, no_means="skip this step"))
     show(p.ask("workers", "How many workers?", InputSpec(name="workers", type="int", default=4)))
     envs = ("staging", "production", "dev")
     show(p.ask("env", "Which environment?", InputSpec(name="env", type="choice", choices=envs)))
@@ -32,18 +33,18 @@ def sequence(p: Prompter) -> None:
 
 
 def dangerous(p: Prompter) -> None:
-    show(p.confirm("kill-queries", "Terminate 3 queries?", dangerous=True))
+    show(p.confirm("kill-queries", "Terminate 3 queries?", dangerous=True, no_means="skip this step"))
 
 
 def gate(p: Prompter) -> None:
-    show(p.confirm("restart", "Restart the worker?", dangerous=False))
+    show(p.confirm("restart", "Restart the worker?", dangerous=False, no_means="skip this step"))
 
 
 def typeahead(p: Prompter) -> None:
     print("RUNNING a command", flush=True)
     time.sleep(1.5)  # keys typed now must not answer the next prompt
     gate(p)
-    show(p.confirm("second", "Second gate?", dangerous=False))
+    show(p.confirm("second", "Second gate?", dangerous=False, no_means="skip this step"))
 
 
 def made(p: Prompter) -> None:

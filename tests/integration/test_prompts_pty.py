@@ -21,6 +21,7 @@ ENTER = "\r"
 BACKSPACE = "\x7f"
 CTRL_C = "\x03"
 ESC = "\x1b"
+PROMPT = "Type the step id 'kill-queries' to run it, or no (no: skip this step):"
 
 
 def _env() -> dict[str, str]:
@@ -62,11 +63,11 @@ def finish(child: pexpect.spawn) -> int:
 def test_every_kind_of_prompt_answered_by_keystrokes() -> None:
     child = spawn("sequence")
     child.expect_exact("$ restart worker")  # the detail is shown before the gate
-    child.expect_exact("Restart the worker?")
+    child.expect_exact("Restart the worker? (no: skip this step)")
     child.send("y" + ENTER)
     assert answer(child) == {"value": True, "origin": "terminal", "actor": "alice", "note": None}
 
-    child.expect_exact("Type the step id 'kill-queries' to run it")
+    child.expect_exact(PROMPT)
     child.send("kill-queries" + ENTER)
     assert answer(child)["value"] is True
 
@@ -127,22 +128,43 @@ def test_ctrl_c_at_a_gate_interrupts_and_is_never_a_yes() -> None:
     assert finish(child) == 130
 
 
-def test_dangerous_gate_wants_the_exact_step_id() -> None:
+@pytest.mark.parametrize(("typed", "why"), [
+    ("y", "'y' is not 'kill-queries'"), ("yes", "'yes' is not 'kill-queries'"),
+    ("kill", "'kill' is not 'kill-queries'"), ("Kill-Queries", "'Kill-Queries' is not"),
+    ("", "nothing typed"), ("   ", "nothing typed"),
+])
+def test_a_mistyped_step_id_is_not_an_answer_and_is_asked_again(typed: str, why: str) -> None:
     child = spawn("dangerous")
-    child.expect_exact("Type the step id 'kill-queries' to run it")
-    child.send("y" + ENTER)
-    child.expect_exact("Not confirmed ('y' is not 'kill-queries'): answered no.")
+    child.expect_exact(PROMPT)
+    child.send(typed + ENTER)
+    child.expect_exact(why)
+    child.expect_exact("— type the step id to run it, or choose no (skip this step)")
+    child.expect_exact(PROMPT)  # asked again; nothing was answered
+    assert "ANSWER" not in (child.before or "")
+    child.send("kill-queries" + ENTER)
+    assert answer(child)["value"] is True
+    assert finish(child) == 0
+
+
+@pytest.mark.parametrize("typed", ["no", "n", "NO", " No "])
+def test_only_an_explicit_no_declines_a_dangerous_gate(typed: str) -> None:
+    child = spawn("dangerous")
+    child.expect_exact(PROMPT)
+    child.send(typed + ENTER)
     assert answer(child)["value"] is False
     assert finish(child) == 0
 
 
-def test_dangerous_gate_with_nothing_typed_is_no() -> None:
+def test_ctrl_c_at_a_dangerous_gate_interrupts() -> None:
     child = spawn("dangerous")
-    child.expect_exact("Type the step id 'kill-queries' to run it")
-    child.send(ENTER)
-    child.expect_exact("Not confirmed (nothing typed): answered no.")
-    assert answer(child)["value"] is False
-    assert finish(child) == 0
+    child.expect_exact(PROMPT)
+    child.send("yes" + ENTER)
+    child.expect_exact("'yes' is not 'kill-queries'")
+    child.expect_exact(PROMPT)
+    child.send(CTRL_C)
+    child.expect_exact("interrupted: KeyboardInterrupt")
+    assert "ANSWER" not in (child.before or "")
+    assert finish(child) == 130
 
 
 def test_keys_typed_before_a_prompt_never_answer_it() -> None:

@@ -27,6 +27,9 @@ FALLBACK = Answer("from-fallback", ORIGIN_TERMINAL, "bob")
 CHOICES = ["retry", "skip", "abort", "goto:db-down", "goto:notify"]
 
 
+NO = "skip this step"
+
+
 class Recorder:
     """A fallback that answers everything and records what it was asked."""
 
@@ -38,7 +41,8 @@ class Recorder:
         return True
 
     def confirm(
-        self, key: str, question: str, *, dangerous: bool, detail: str | None = None
+        self, key: str, question: str, *, dangerous: bool, no_means: str,
+        detail: str | None = None,
     ) -> Answer:
         self.calls.append(("confirm", key))
         return FALLBACK
@@ -81,7 +85,7 @@ def error_of(data: Mapping[str, object]) -> str:
 )
 def test_confirm_is_answered_from_the_file(value: object, expected: bool) -> None:
     prompter, fallback = answers({"kill": value})
-    assert prompter.confirm("kill", "Terminate?", dangerous=False) == Answer(
+    assert prompter.confirm("kill", "Terminate?", dangerous=False, no_means=NO) == Answer(
         expected, ORIGIN_ANSWERS, ACTOR
     )
     assert fallback.calls == []
@@ -89,21 +93,22 @@ def test_confirm_is_answered_from_the_file(value: object, expected: bool) -> Non
 
 def test_dangerous_confirm_can_be_answered_by_the_file() -> None:
     prompter, _ = answers({"kill": True})
-    assert prompter.confirm("kill", "Terminate?", dangerous=True).value is True
+    assert prompter.confirm("kill", "Terminate?", dangerous=True, no_means=NO).value is True
 
 
 def test_confirm_with_a_bad_value_names_the_file_and_key() -> None:
     prompter, _ = answers({"kill": "maybe"})
     with pytest.raises(UsageError) as info:
-        prompter.confirm("kill", "Terminate?", dangerous=False)
+        prompter.confirm("kill", "Terminate?", dangerous=False, no_means=NO)
     assert info.value.message == "answers.yaml: kill: expected yes or no, got 'maybe'"
 
 
 def test_unanswered_keys_go_to_the_fallback() -> None:
     prompter, fallback = answers({"other": True, "ready": {"on_failure": "abort"}})
     spec = InputSpec(name="cause")
-    assert prompter.confirm("kill", "?", dangerous=False) is FALLBACK
-    assert prompter.confirm("ready", "?", dangerous=False) is FALLBACK  # no answer: in the map
+    assert prompter.confirm("kill", "?", dangerous=False, no_means=NO) is FALLBACK
+    # no answer in the map:
+    assert prompter.confirm("ready", "?", dangerous=False, no_means=NO) is FALLBACK
     assert prompter.ask("cause", "?", spec) is FALLBACK
     assert prompter.manual("sentry", "check") is FALLBACK
     assert prompter.on_failure("kill", "failed", CHOICES) is FALLBACK
@@ -123,14 +128,14 @@ def test_unanswered_keys_go_to_the_fallback() -> None:
 
 def test_yes_answers_plain_confirm_gates() -> None:
     prompter, fallback = answers({}, yes=True)
-    answer = prompter.confirm("restart", "Restart?", dangerous=False)
+    answer = prompter.confirm("restart", "Restart?", dangerous=False, no_means=NO)
     assert answer == Answer(True, ORIGIN_YES, "alice (--yes)")
     assert fallback.calls == []
 
 
 def test_yes_never_answers_dangerous_ask_manual_or_on_failure() -> None:
     prompter, fallback = answers({}, yes=True)
-    prompter.confirm("kill", "Terminate?", dangerous=True)
+    prompter.confirm("kill", "Terminate?", dangerous=True, no_means=NO)
     prompter.ask("cause", "Why?", InputSpec(name="cause"))
     prompter.manual("sentry", "check")
     prompter.on_failure("ready", "failed", CHOICES)
@@ -144,7 +149,7 @@ def test_yes_never_answers_dangerous_ask_manual_or_on_failure() -> None:
 
 def test_a_written_no_wins_over_yes() -> None:
     prompter, _ = answers({"restart": False}, yes=True)
-    assert prompter.confirm("restart", "Restart?", dangerous=False) == Answer(
+    assert prompter.confirm("restart", "Restart?", dangerous=False, no_means=NO) == Answer(
         False, ORIGIN_ANSWERS, ACTOR
     )
 
@@ -276,7 +281,7 @@ def test_a_scalar_failure_choice_points_to_the_on_failure_shape() -> None:
 
 def test_one_key_combines_a_confirm_and_a_failure_answer() -> None:
     prompter, _ = answers({"kill": {"answer": True, "on_failure": "skip"}})
-    assert prompter.confirm("kill", "?", dangerous=True).value is True
+    assert prompter.confirm("kill", "?", dangerous=True, no_means=NO).value is True
     assert prompter.on_failure("kill", "failed", CHOICES).value == "skip"
 
 
@@ -373,12 +378,14 @@ def refusal(call: object) -> str:
 
 def test_refusing_confirm_message() -> None:
     p = RefusingPrompter()
-    assert refusal(lambda: p.confirm("kill", "Terminate 3 queries?", dangerous=False)) == (
-        f"step 'kill' needs an answer (confirm: \"Terminate 3 queries?\"): {NO_TTY}. "
+    assert refusal(lambda: p.confirm("kill", "Terminate 3 queries?", dangerous=False,
+                                     no_means=NO)) == (
+        f"step 'kill' needs an answer (confirm: \"Terminate 3 queries?\"; no: {NO}): {NO_TTY}. "
         f'Add "kill: yes|no" {HINT}.'
     )
-    assert refusal(lambda: p.confirm("kill", "Terminate 3 queries?", dangerous=True)) == (
-        f"step 'kill' needs an answer (confirm: \"Terminate 3 queries?\"): {NO_TTY}. "
+    assert refusal(lambda: p.confirm("kill", "Terminate 3 queries?", dangerous=True,
+                                     no_means=NO)) == (
+        f"step 'kill' needs an answer (confirm: \"Terminate 3 queries?\"; no: {NO}): {NO_TTY}. "
         f'Add "kill: yes|no" {HINT} (--yes does not answer dangerous steps).'
     )
 
@@ -425,7 +432,7 @@ def test_refusing_secret_message() -> None:
 
 def test_chain_answers_then_refuses_naming_the_missing_key() -> None:
     prompter = AnswersPrompter(Path("answers.yaml"), {"kill": True}, SHA, False, RefusingPrompter())
-    assert prompter.confirm("kill", "?", dangerous=True).value is True
+    assert prompter.confirm("kill", "?", dangerous=True, no_means=NO).value is True
     with pytest.raises(NoAnswerError, match="step 'sentry' needs an answer"):
         prompter.manual("sentry", "check")
 
@@ -455,20 +462,21 @@ def test_stdin_not_a_terminal_refuses() -> None:
         stdin_isatty=False,
         stdout_isatty=True,
     )
-    assert "(stdin is not a terminal)" in refusal(lambda: p.confirm("k", "?", dangerous=False))
+    assert "(stdin is not a terminal)" in refusal(lambda: p.confirm("k", "?", dangerous=False, no_means=NO))
 
 
 def test_yes_alone_wraps_the_refusal() -> None:
     p = make_prompter(operator="alice", answers_path=None, yes=True, no_input=True)
-    assert p.confirm("restart", "?", dangerous=False) == Answer(True, ORIGIN_YES, "alice (--yes)")
+    answer = p.confirm("restart", "?", dangerous=False, no_means=NO)
+    assert answer == Answer(True, ORIGIN_YES, "alice (--yes)")
     with pytest.raises(NoAnswerError, match="step 'kill'"):
-        p.confirm("kill", "?", dangerous=True)
+        p.confirm("kill", "?", dangerous=True, no_means=NO)
 
 
 def test_answers_file_is_tried_first(tmp_path: Path) -> None:
     path = write(tmp_path, "restart: no\n")
     p = make_prompter(operator="alice", answers_path=path, yes=True, no_input=True)
-    answer = p.confirm("restart", "?", dangerous=False)
+    answer = p.confirm("restart", "?", dangerous=False, no_means=NO)
     assert answer.value is False
     assert answer.actor.startswith(f"{path} (sha256 ")
 
