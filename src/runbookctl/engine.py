@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
-from runbookctl.errors import InterruptedRun, NoAnswerError
+from runbookctl.errors import InterruptedRun
 from runbookctl.model import ABORT, END, SKIP, Runbook, Step
 from runbookctl.templating import TemplateError, evaluate, truthy
 
@@ -367,8 +367,6 @@ class Engine:
                        failed_hosts: bool = False) -> str:
         """What to do about a failed step: retry, retry-failed-hosts, skip, abort,
         continue, fail or goto:<id>, from on_failure (asking when it says `ask`)."""
-        from runbookctl.prompts_base import FAIL_ABORT
-
         policy = step.on_failure
         if policy == "continue":
             return "continue"
@@ -378,14 +376,9 @@ class Engine:
             return f"goto:{policy}"
         choices = ["retry", *(["retry-failed-hosts"] if failed_hosts else []), "skip", "abort"]
         choices += [f"goto:{s.id}" for s in rb.steps if s.id != step.id]
-        try:
-            answer = self.sv.prompter.on_failure(key, f"{key} failed: {reason}", choices)
-        except NoAnswerError:
-            self.sv.recorder.event(ev.ANSWER, key, kind="on_failure", value=FAIL_ABORT,
-                                   origin="non-interactive", actor=ev.SYSTEM,
-                                   question="step failed",
-                                   note="no answer in a non-interactive run: aborting")
-            return "abort"
+        # No answer in a non-interactive run: NoAnswerError stops the run (exit 2, resumable),
+        # as for every other prompt — never a silent abort.
+        answer = self.sv.prompter.on_failure(key, f"{key} failed: {reason}", choices)
         self.record_answer(key, "on_failure", f"{key} failed: {reason}", answer)
         return str(answer.value)
 

@@ -27,7 +27,7 @@ def _finished(tmp_path: Path, step: str) -> dict[str, object]:
 def test_until_is_not_met_while_the_command_fails(tmp_path: Path) -> None:
     """PostgreSQL refusing connections printed nothing and exited 2: `| int` gave 0."""
     steps = ("  - id: wait\n    run: echo 0; exit 2\n    until: result.stdout | int == 0\n"
-             "    every: 50ms\n    within: 300ms\n")
+             "    every: 50ms\n    within: 300ms\n    on_failure: abort\n")
     code, out, report = _run(tmp_path, steps)
     assert code == 1, out
     assert "not yet (exit code 2)" in out
@@ -58,7 +58,8 @@ def test_until_passes_once_the_command_succeeds(tmp_path: Path) -> None:
 ])
 def test_expect_of_a_value_that_is_not_a_number_fails_the_step(
         tmp_path: Path, printed: str, expression: str) -> None:
-    steps = f"  - id: check\n    run: |\n      echo '{printed}'\n    expect: {expression}\n"
+    steps = (f"  - id: check\n    run: |\n      echo '{printed}'\n    expect: {expression}\n"
+             "    on_failure: abort\n")
     code, out, report = _run(tmp_path, steps)
     assert code == 1, out
     assert f"not a number: {printed!r}" in out
@@ -68,7 +69,8 @@ def test_expect_of_a_value_that_is_not_a_number_fails_the_step(
 
 def test_until_of_a_value_that_is_not_a_number_fails_at_once(tmp_path: Path) -> None:
     steps = ("  - id: wait\n    run: |\n      echo 'ERROR: connection refused'\n"
-             "    until: result.stdout | int == 0\n    every: 10s\n    within: 10m\n")
+             "    until: result.stdout | int == 0\n    every: 10s\n    within: 10m\n"
+             "    on_failure: abort\n")
     code, out, _ = _run(tmp_path, steps)
     assert code == 1, out
     assert "not a number: 'ERROR: connection refused'" in out

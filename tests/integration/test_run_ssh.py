@@ -80,7 +80,8 @@ def test_one_host_down_fails_the_step_and_names_it(tmp_path: Path, sshd_fleet: F
     path = project / "runbooks" / "fleet-check.yaml"
     path.write_text(path.read_text().replace("{{ tag }}", "t2"))
     code, out = _run(project)
-    assert code == 1, out  # stamp fails (on_failure ask, no terminal): the run aborts
+    assert code == 2, out  # stamp fails (on_failure ask, no terminal): no answer, exit 2
+    assert 'Add "stamp: {on_failure: retry | retry-failed-hosts | skip | abort' in out
     assert f"{down.spec}: connection refused" in out
     report = only_report(project / "reports")
     assert f"| {good.spec} | 0 |" in report
@@ -110,7 +111,7 @@ def test_unknown_host_key_strict_then_accept_new(tmp_path: Path, sshd_fleet: Fle
     path = project / "runbooks" / "fleet-check.yaml"
     path.write_text(path.read_text().replace("{{ tag }}", "t4"))
     code, out = _run(project)
-    assert code == 1
+    assert code == 2  # the step failed and its failure prompt has no answer
     assert f"unknown host key for {new.address}" in out and new.fingerprint in out
     assert known.read_text() == ""  # strict: nothing was trusted
     config.write_text(config.read_text() + "  host_key_policy: accept-new\n")

@@ -225,6 +225,11 @@ def resume_point(state: RunState, rb: Runbook, engine: Engine, prompter: Prompte
     if not rec.command_in_visit:
         engine.sv.ui.info(f"{key} had not started a command: it runs again")
         return ResumePoint(key, rerun=True)
+    last = rec.commands[-1] if rec.commands else {}
+    if _failed_on_its_own(last):
+        # Its command ended and failed and the run stopped at the failure prompt (no
+        # answer): the outcome is known, only the decision is missing — ask it again.
+        return _marked_failed(engine, owner, step, key, str(last.get("reason") or "failed"))
     choice = _resume_choice(key, _question(key, rec), prompter, engine)
     if choice == "rerun":
         return ResumePoint(key, rerun=True)
@@ -238,11 +243,11 @@ def resume_point(state: RunState, rb: Runbook, engine: Engine, prompter: Prompte
     return _marked_failed(engine, owner, step, key)
 
 
-def _marked_failed(engine: Engine, owner: Runbook, step: Step, key: str) -> ResumePoint:
+def _marked_failed(engine: Engine, owner: Runbook, step: Step, key: str,
+                   reason: str = "marked failed on resume") -> ResumePoint:
     from runbookctl.engine import ResumePoint, flow_record
     from runbookctl.human import after_failure
 
-    reason = "marked failed on resume"
     decision = engine.decide_failure(owner, step, key, reason)
     if decision == "retry":
         return ResumePoint(key, rerun=True)
@@ -253,6 +258,13 @@ def _marked_failed(engine: Engine, owner: Runbook, step: Step, key: str) -> Resu
     if status == "failed" and flow.kind in ("next", "goto", "end"):
         engine.failed_steps.append(key)
     return ResumePoint(key, rerun=False, leave=flow)
+
+
+def _failed_on_its_own(cmd: dict[str, Any]) -> bool:
+    """The command ran to its end (not stopped by Ctrl-C or a signal) and failed."""
+    hosts = cmd.get("results") or []
+    return (bool(cmd.get("finished")) and cmd.get("ok") is False
+            and not any(isinstance(h, dict) and h.get("interrupted") for h in hosts))
 
 
 def _question(key: str, rec: StepRecord) -> str:

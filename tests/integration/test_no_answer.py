@@ -1,0 +1,64 @@
+"""One rule for every prompt kind: a prompt that needs an answer and has none in a
+non-interactive run stops the run with exit 2, naming the step and the answers-file key;
+the run is resumable, and resuming with that answer goes on from there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import journal_events, only_run_dir, run_cli
+
+FAILED_HINT = "{on_failure: retry | skip | abort | <step id>}"
+
+# (case, step yaml, first answers, extra args, step key, answers-key hint, answer to resume with)
+CASES = [
+    ("confirm", "  - id: gate\n    confirm: Go on?\n", "", (), "gate", "gate: yes|no", "gate: yes"),
+    ("command confirm", "  - id: restart\n    confirm: Restart?\n    run: echo restarted\n", "",
+     (), "restart", "restart: yes|no", "restart: yes"),
+    ("dangerous confirm under --yes", "  - id: kill\n    confirm: Kill?\n    dangerous: true\n"
+     "    run: echo killed\n", "", ("--yes",), "kill", "kill: yes|no", "kill: yes"),
+    ("question", "  - id: cause\n    ask: What was the root cause?\n", "", (), "cause",
+     "cause: <value>", "cause: a leak"),
+    ("manual check", "  - id: sentry\n    manual: Check Sentry\n", "", (), "sentry",
+     "sentry: done | skipped | failed", "sentry: done"),
+    ("failure prompt", "  - id: check\n    run: exit 3\n", "", (), "check",
+     f"check: {FAILED_HINT}", "check: {on_failure: skip}"),
+    ("failure prompt after retries", "  - id: check\n    run: exit 3\n    retries: 1\n"
+     "    retry_delay: 0s\n", "", (), "check", f"check: {FAILED_HINT}",
+     "check: {on_failure: skip}"),
+    ("failure prompt of a manual check", "  - id: sentry\n    manual: Check Sentry\n",
+     "sentry: {status: failed, note: still erroring}\n", (), "sentry", f"sentry: {FAILED_HINT}",
+     "sentry: {status: failed, note: still erroring, on_failure: skip}"),
+]
+
+
+@pytest.mark.parametrize(("case", "steps", "first", "args", "key", "hint", "later"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_a_prompt_with_no_answer_exits_2_naming_the_step_and_key_and_resumes(
+        tmp_path: Path, case: str, steps: str, first: str, args: tuple[str, ...], key: str,
+        hint: str, later: str) -> None:
+    (tmp_path / "rb.yaml").write_text("id: rb\ntitle: No answer\nsteps:\n" + steps +
+                                      "  - id: after\n    run: echo after >> log\n")
+    (tmp_path / "first.yaml").write_text(first or "{}\n")
+    result = run_cli(["run", str(tmp_path / "rb.yaml"), "--no-input", "--answers",
+                      str(tmp_path / "first.yaml"), "--report-dir", str(tmp_path / "r"), *args],
+                     cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 2, result.output
+    assert f"step '{key}' needs an answer" in result.output
+    assert f'Add "{hint}" to an answers file (--answers FILE)' in result.output
+    assert not (tmp_path / "log").exists()
+    events = journal_events(only_run_dir(tmp_path / "state"))
+    assert events[-1]["type"] == "run_interrupted"  # resumable, not aborted
+    assert not [e for e in events if e["type"] == "answer" and e["step"] == key
+                and e["data"].get("origin") != "answers-file"]  # nothing was assumed
+
+    run_id = re.search(r"Run interrupted \((\S+)\)", result.output)
+    assert run_id, result.output
+    (tmp_path / "later.yaml").write_text(later + "\n")
+    resumed = run_cli(["resume", run_id.group(1), "--no-input", "--answers",
+                       str(tmp_path / "later.yaml")], cwd=tmp_path, state=tmp_path / "state")
+    assert resumed.code == 0, resumed.output
+    assert (tmp_path / "log").read_text() == "after\n"
