@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
-from runbookctl.errors import InterruptedRun
+from runbookctl.errors import InterruptedRun, NoAnswerError
 from runbookctl.model import ABORT, END, SKIP, Runbook, Step
 from runbookctl.templating import TemplateError, evaluate, truthy
 
