@@ -58,3 +58,23 @@ def only_report(report_dir: Path) -> str:
     reports = sorted(report_dir.rglob("*.md"))
     assert len(reports) == 1, reports
     return reports[0].read_text()
+
+
+def spawn_cli(args: list[str], cwd: Path, state: Path) -> Any:
+    """The real CLI in a real pseudo-terminal (pexpect), colours and prompts as for a person."""
+    import pexpect
+
+    env = cli_env(state, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    env.pop("NO_COLOR", None)
+    return pexpect.spawn(sys.executable, ["-m", "runbookctl", *args], cwd=str(cwd), env=env,
+                         dimensions=(40, 250), timeout=20, encoding="utf-8")
+
+
+def expect_completed(child: Any) -> None:
+    """The run ends completed, exit 0."""
+    import pexpect
+
+    child.expect_exact("Run completed")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -321,7 +321,8 @@ def runs_cmd(
         typer.Option(
             "--status",
             metavar="STATUS",
-            help="Only runs that ended so: completed, failed, aborted, interrupted, running.",
+            help="Only runs that ended so: completed, failed, aborted, interrupted, running, "
+            "abandoned.",
             show_default=False,
         ),
     ] = None,
@@ -395,7 +396,8 @@ def resume_cmd(
         str | None,
         typer.Argument(
             metavar="[RUN_ID]",
-            help="Run id or unique prefix (default: the latest unfinished run).",
+            help="Run id or unique prefix (default: the only unfinished run; at a terminal, "
+            "choose among them).",
             show_default=False,
         ),
     ] = None,
@@ -427,6 +429,26 @@ def resume_cmd(
         commit=commit,
     )
     _guard(lambda: resume_command(req, _session(), _ui()))
+
+
+@app.command("discard")
+def discard_cmd(
+    run_id: Annotated[
+        str,
+        typer.Argument(metavar="RUN_ID", help="Run id (see `runbookctl runs`); a unique prefix is enough."),
+    ],
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", metavar="TEXT", help="Why, for the record (journal and report).",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """End an unfinished run as abandoned: journaled, its report rewritten; it can no longer be
+    resumed, and `runs` shows it as abandoned.
+    """
+    from runbookctl.commands.stale import discard_command
+
+    _guard(lambda: discard_command(_session(), _ui(), run_id, reason))
 
 
 @app.command("verify")

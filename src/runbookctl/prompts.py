@@ -167,6 +167,11 @@ class TerminalPrompter:
     def secret(self, key: str, prompt: str) -> str:
         return str(self._prompt("password", prompt))
 
+    def choose(self, question: str, options: Sequence[tuple[str, str]]) -> str:
+        """One of `options` (label, value): not an answer to a step, so not recorded."""
+        choices = [{"name": label, "value": value} for label, value in options]
+        return str(self._prompt("select", question, choices=choices))
+
     def _yes(self, question: str, default: bool) -> bool:
         # Only a real True is a yes: Esc+Enter makes prompt_toolkit return the empty buffer.
         return self._prompt("confirm", question, default=default, auto_enter=False) is True

@@ -16,6 +16,8 @@ RUN_STARTED = "run_started"
 RUN_RESUMED = "run_resumed"
 RUN_FINISHED = "run_finished"
 RUN_INTERRUPTED = "run_interrupted"
+# `runbookctl discard`: an unfinished run closed for good by a person (reason, where it stopped)
+RUN_ABANDONED = "run_abandoned"
 INPUT = "input"
 SECRET = "secret"
 STEP_STARTED = "step_started"

@@ -288,6 +288,15 @@ def _interrupted(state: RunState, e: Event) -> None:
               f"run interrupted: {reason}")
 
 
+def _abandoned(state: RunState, e: Event) -> None:
+    _note_unfinished(state)  # where it had stopped, as for a resume
+    why = str(e.data.get("reason") or "")
+    state.status = "abandoned"
+    state.reason = f"discarded by {e.actor}" + (f": {why}" if why else "")
+    state.finished = e.ts
+    _timeline(state, e, f"run abandoned ({state.reason})")
+
+
 def _timeline(state: RunState, e: Event, what: str) -> None:
     state.timeline.append({"ts": e.ts, "step": e.step or "", "what": what, "who": e.actor})
 
@@ -297,6 +306,7 @@ _HANDLERS = {
     ev.RUN_RESUMED: _run_resumed,
     ev.RUN_FINISHED: _run_finished,
     ev.RUN_INTERRUPTED: _interrupted,
+    ev.RUN_ABANDONED: _abandoned,
     ev.STEP_STARTED: _step_started,
     ev.STEP_SKIPPED: _step_skipped,
     ev.STEP_FINISHED: _step_finished,

@@ -20,12 +20,6 @@ pytestmark = pytest.mark.integration
 RUNBOOKS = FIXTURES / "resume"
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    (tmp_path / "out").mkdir()
-    return tmp_path
-
-
 def _args(work: Path, answers: str | None = None) -> list[str]:
     args = ["--runbooks", str(RUNBOOKS), "run", "counted", "--var", f"out={work / 'out'}",
             "--no-input", "--report-dir", str(work / "reports")]

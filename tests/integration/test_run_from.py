@@ -5,23 +5,23 @@ resume keeps the starting point. Through the real CLI (and a real pty for the pr
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-import pexpect
 import pytest
 
-from tests.helpers import FIXTURES, cli_env, journal_events, only_report, only_run_dir, run_cli
+from tests.helpers import (
+    FIXTURES,
+    expect_completed,
+    journal_events,
+    only_report,
+    only_run_dir,
+    run_cli,
+    spawn_cli,
+)
 
 pytestmark = pytest.mark.integration
 
 RUNBOOKS = FIXTURES / "from"
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    (tmp_path / "out").mkdir()
-    return tmp_path
 
 
 def _run(work: Path, *extra: str, answers: str | None = None) -> tuple[int, str]:
@@ -105,12 +105,9 @@ def test_resume_keeps_the_starting_point_and_the_given_values(work: Path) -> Non
 
 
 def test_the_terminal_asks_for_each_value_with_its_type(work: Path) -> None:
-    env = cli_env(work / "state", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    env.pop("NO_COLOR", None)
-    child = pexpect.spawn(sys.executable, [
-        "-m", "runbookctl", "--runbooks", str(RUNBOOKS), "run", "skipped", "--from", "kill",
-        "--var", f"out={work / 'out'}", "--report-dir", str(work / "reports")],
-        cwd=str(work), env=env, dimensions=(40, 200), timeout=20, encoding="utf-8")
+    child = spawn_cli(["--runbooks", str(RUNBOOKS), "run", "skipped", "--from", "kill", "--var",
+                       f"out={work / 'out'}", "--report-dir", str(work / "reports")],
+                      work, work / "state")
     child.expect_exact("long_pids: the value step find would have captured (--from kill skips it)")
     child.send("7 8\r")
     child.expect_exact("count: the value step how-many would have asked for")
@@ -119,10 +116,7 @@ def test_the_terminal_asks_for_each_value_with_its_type(work: Path) -> None:
     child.send("\x7f\x7f\x7f2\r")
     child.expect_exact("Go on?")
     child.send("y\r")
-    child.expect_exact("Run completed")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    expect_completed(child)
     assert _log(work) == ["kill 7 8 x2", "after"]
     assert "| `count` | 2 | terminal, for skipped step how-many |" in only_report(work / "reports")
 

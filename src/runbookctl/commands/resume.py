@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
 from runbookctl.answers import RESUME_CHOICES
+from runbookctl.commands.stale import ABANDONED, RESUMABLE, pick_run
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.inputs import coerce_value
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from runbookctl.session import Session
     from runbookctl.state import RunState, StepRecord
     from runbookctl.ui import UI
-
-RESUMABLE = ("running", "interrupted")
 
 
 @dataclass
@@ -41,19 +40,6 @@ class ResumeRequest:
     commit: bool = False
 
 
-def pick_run(session: Session, run_id: str | None) -> Path:
-    """The named run, or the newest one that did not end."""
-    from runbookctl.commands.history import find_run, run_dirs
-    from runbookctl.reporting import load_state
-
-    if run_id:
-        return find_run(session, run_id)
-    for run_dir in run_dirs(session):
-        if load_state(run_dir).status in RESUMABLE:
-            return run_dir
-    raise UsageError("no unfinished run to resume (runbookctl runs lists them)")
-
-
 def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl.commands.run import RunRequest, drive, operator_name
     from runbookctl.journal import Journal, read_journal
@@ -63,11 +49,17 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl.setup import PreparedRun, build_engine, resolve_secrets
     from runbookctl.state import replay
 
-    run_dir = pick_run(session, req.run_id)
+    operator = operator_name(RunRequest(runbook="", operator=req.operator), session)
+    prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
+                             no_input=req.no_input)
+    run_dir = pick_run(session, req.run_id, prompter, ui)
     replayed = read_journal(run_dir / "journal.jsonl")
     if replayed.torn:
         ui.warn(f"journal: {replayed.torn}")
     state = replay(replayed.events)
+    if state.status == ABANDONED:
+        raise UsageError(f"run {state.run_id} was abandoned ({state.reason}): it cannot be "
+                         f"resumed; start a new run with: runbookctl run {state.runbook}")
     if state.status not in RESUMABLE:
         raise UsageError(f"run {state.run_id} already ended ({state.status}); nothing to resume")
     rb = _runbook_of(state, session, req.force)
@@ -75,9 +67,6 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
                          dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state))
-    operator = operator_name(run_req, session)
-    prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
-                             no_input=req.no_input)
     redactor = Redactor()
     set_active(redactor)
     secrets = resolve_secrets(rb, prompter)

@@ -1,0 +1,104 @@
+"""Unfinished runs: which one a bare `resume` continues, and `discard` to close one.
+
+Each try at an answers file can leave another interrupted run: a bare `resume`
+never guesses among them. At a terminal it lists them to choose from; without
+one it takes the only one (saying which) or exits 2 listing them. `discard`
+ends a run as *abandoned*: journaled (who, why), the report rewritten.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runbookctl import recorder as ev
+from runbookctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from runbookctl.prompts_base import Prompter
+    from runbookctl.session import Session
+    from runbookctl.state import RunState
+    from runbookctl.ui import UI
+
+RESUMABLE = ("running", "interrupted")
+ABANDONED = "abandoned"
+
+
+def unfinished_runs(session: Session) -> list[tuple[Path, RunState]]:
+    """Every run that did not end, newest first."""
+    from runbookctl.commands.history import run_dirs
+    from runbookctl.reporting import load_state
+
+    out = []
+    for run_dir in run_dirs(session):
+        try:
+            state = load_state(run_dir)
+        except UsageError:  # an unreadable journal is no run to resume
+            continue
+        if state.status in RESUMABLE:
+            out.append((run_dir, state))
+    return out
+
+
+def where_stopped(state: RunState) -> str:
+    """`at kill`, `after find (ok)` or `before the first step`, and why it stopped."""
+    if not state.path:
+        where = "before the first step"
+    else:
+        key, status = state.path[-1]
+        where = f"at {key}" if status in ("running", "interrupted") else f"after {key} ({status})"
+    why = state.reason if len(state.reason) <= 90 else state.reason[:89].rstrip() + "…"
+    return f"{where}: {why}" if why else where
+
+
+def describe(state: RunState) -> str:
+    started = state.started[:19].replace("T", " ")
+    return f"{state.run_id}  {state.runbook}  started {started}  stopped {where_stopped(state)}"
+
+
+def pick_run(session: Session, run_id: str | None, prompter: Prompter, ui: UI) -> Path:
+    """The named run; else the only unfinished one, or the one the operator chooses."""
+    from runbookctl.commands.history import find_run
+
+    if run_id:
+        return find_run(session, run_id)
+    runs = unfinished_runs(session)
+    if not runs:
+        raise UsageError("no unfinished run to resume (runbookctl runs lists them)")
+    if len(runs) == 1:
+        ui.info(f"the only unfinished run: {describe(runs[0][1])}")
+        return runs[0][0]
+    base = getattr(prompter, "fallback", prompter)
+    if not base.interactive:
+        listing = "\n".join(f"  {describe(state)}" for _dir, state in runs)
+        raise UsageError(f"{len(runs)} unfinished runs; say which one to resume "
+                         f"(runbookctl resume RUN_ID), or close one that is no longer wanted "
+                         f"(runbookctl discard RUN_ID):\n{listing}")
+    from runbookctl.prompts import TerminalPrompter
+
+    assert isinstance(base, TerminalPrompter)  # the only prompter that is interactive
+    options = [(describe(state), str(run_dir)) for run_dir, state in runs]
+    return Path(base.choose(f"{len(runs)} unfinished runs: which one to resume?", options))
+
+
+def discard_command(session: Session, ui: UI, run_id: str, reason: str | None) -> int:
+    """End an unfinished run as abandoned: journaled, its report rewritten."""
+    from runbookctl.commands.history import find_run
+    from runbookctl.commands.run import RunRequest, operator_name
+    from runbookctl.journal import Journal
+    from runbookctl.recorder import Recorder
+    from runbookctl.redact import Redactor
+    from runbookctl.reporting import load_state, write_run_report
+
+    run_dir = find_run(session, run_id)
+    state = load_state(run_dir)
+    if state.status not in RESUMABLE:
+        raise UsageError(f"run {state.run_id} already ended ({state.status}); only an "
+                         "unfinished run can be discarded")
+    operator = operator_name(RunRequest(runbook=state.runbook), session)
+    with Journal.open_append(run_dir / "journal.jsonl") as journal:
+        Recorder(journal, Redactor()).event(ev.RUN_ABANDONED, None, actor=operator,
+                                            reason=reason or "", stopped=where_stopped(state))
+    report = write_run_report(run_dir, None, ui, template_dirs=session.registry.template_dirs)
+    ui.summary(ABANDONED, str(report) if report else None, state.run_id)
+    return 0
