@@ -84,6 +84,8 @@ def _manual(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
         reason = f"marked failed: {answer.note or 'no note'}"
         engine.sv.ui.fail(reason)
         decision = engine.decide_failure(engine.current_rb, step, key, reason)
+        if decision == "skip":  # moving past a failed check does not make it skipped
+            decision = "continue"
         if decision != "retry":
             return after_failure(decision, key, reason)
 

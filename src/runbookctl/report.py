@@ -21,7 +21,7 @@ REVIEW_IDS = ("root-cause", "impact", "resolution", "prevention", "action-items"
               "lessons-learned", "timeline", "detection")
 
 _STATUS_ICON = {"ok": "✅", "failed": "❌", "skipped": "⏭️", "dry-run": "🧪", "running": "❓",
-                "interrupted": "⏸️", "abandoned": "🗑️"}
+                "interrupted": "⏸️", "abandoned": "🗑️", "warning": "⚠️"}
 
 
 def report_name(state: RunState) -> str:

@@ -66,6 +66,23 @@ class RunState:
         end = self.finished or (self.timeline[-1]["ts"] if self.timeline else self.started)
         return seconds_between(self.started, end)
 
+    @property
+    def failed_keys(self) -> list[str]:
+        """Steps whose latest outcome is failed, in the order they first ran."""
+        return [key for key, rec in self.steps.items() if rec.status == "failed"]
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, len(self.failed_keys))
+
+
+def status_text(status: str, failed: int) -> str:
+    """How a run's ending reads everywhere (terminal, report, runs): a run that completed
+    past failed steps never reads as a plain "completed"."""
+    if status == "completed" and failed:
+        return f"completed — {failed} step{'s' if failed != 1 else ''} failed (continued)"
+    return status
+
 
 def seconds_between(a: str, b: str | None) -> float:
     if not a or not b:

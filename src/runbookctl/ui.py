@@ -137,9 +137,12 @@ class UI:
         panel = Panel(Text(self._mask(text)), title=_esc(self._mask(title)), expand=False)
         self._print(panel, soft_wrap=False)  # wrap long instructions inside the box
 
-    def summary(self, status: str, report: str | None, run_id: str) -> None:
-        color = {"completed": "green", "interrupted": "yellow"}.get(status, "red")
-        self._print(f"\n[bold {color}]Run {status}[/] [dim]({run_id})[/]")
+    def summary(self, status: str, report: str | None, run_id: str, failed: int = 0) -> None:
+        from runbookctl.state import status_text
+
+        color = {"completed": "yellow" if failed else "green", "interrupted": "yellow"}.get(
+            status, "red")
+        self._print(f"\n[bold {color}]Run {status_text(status, failed)}[/] [dim]({run_id})[/]")
         if report:
             self._print(f"Report: {_esc(report)}")
 

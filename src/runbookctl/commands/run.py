@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import recorder as ev
-from runbookctl.errors import ExitCode, InterruptedRun, JournalError, NoAnswerError, UsageError
+from runbookctl.errors import (
+    ExitCode,
+    InterruptedRun,
+    JournalError,
+    NoAnswerError,
+    RunbookctlError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from runbookctl.engine import Engine, ResumePoint
@@ -151,7 +158,8 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
         from runbookctl.reporting import load_state
 
         commit_report(report, run.run_dir, load_state(run.run_dir), ui)
-    ui.summary(status, str(report) if report else None, run.run_id)
+    ui.summary(status, str(report) if report else None, run.run_id,
+               failed=_failed_count(run) if status == "completed" else 0)
     if status == "interrupted":
         ui.info(f"resume with: runbookctl resume {run.run_id}")
     return int(code)
@@ -172,6 +180,16 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
             code = ExitCode.FAILED
     report = write_run_report(run.run_dir, run.redactor, ui, template_dirs=run.template_dirs)
     return report, code
+
+
+def _failed_count(run: Any) -> int:
+    """Failed steps of the run as the journal has them (resumed parts included)."""
+    from runbookctl.reporting import load_state
+
+    try:
+        return len(load_state(run.run_dir).failed_keys)
+    except (RunbookctlError, OSError, ValueError):  # the report warned; use the engine's count
+        return len(dict.fromkeys(run.engine.failed_steps))
 
 
 def resolve_day(day: str | None) -> str:
