@@ -117,3 +117,14 @@ def test_at_a_terminal_the_operator_chooses_the_run(work: Path) -> None:
     expect_completed(child)
     assert journal_events(work / "state" / "runs" / older)[-1]["data"]["status"] == "completed"
     assert journal_events(work / "state" / "runs" / newer)[-1]["type"] == "run_interrupted"
+
+
+@pytest.mark.parametrize("garbage", [b"", b'{"seq": 1, "ts": "2026-', b"\x00\xff" * 10])
+def test_a_journal_torn_at_start_up_is_no_run_to_choose(work: Path, garbage: bytes) -> None:
+    (run_id,) = _stopped_runs(work, 1)
+    broken = work / "state" / "runs" / "20991231T000000Z-counted-dead"
+    broken.mkdir()
+    (broken / "journal.jsonl").write_bytes(garbage)
+    code, out = _cli(work, "resume", "--no-input")
+    assert code == 2, out  # the real run is taken (and stops again at its gate)
+    assert f"the only unfinished run: {run_id}" in out and "internal error" not in out

@@ -33,9 +33,10 @@ def unfinished_runs(session: Session) -> list[tuple[Path, RunState]]:
     for run_dir in run_dirs(session):
         try:
             state = load_state(run_dir)
-        except UsageError:  # an unreadable journal is no run to resume
+        except Exception:  # one unreadable journal must not block resuming the others
             continue
-        if state.status in RESUMABLE:
+        # no run_started: killed in its first milliseconds, before anything could run
+        if state.status in RESUMABLE and state.run_id:
             out.append((run_dir, state))
     return out
 
