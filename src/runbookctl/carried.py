@@ -39,8 +39,8 @@ def carried_names(rb: Runbook, from_step: str | None, resolve: Callable[[str], R
                   template_source: Callable[[str], str | None]) -> list[Carried]:
     """Names set only by steps before `from_step` that a step from it on reads before
     setting them itself (inputs and secrets are asked anyway)."""
+    from runbookctl.model import with_includes
     from runbookctl.names import names_read
-    from runbookctl.validate import with_includes
 
     if not from_step or from_step not in rb.step_ids:
         return []

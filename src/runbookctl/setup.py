@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runbookctl import __version__
 from runbookctl import config as cfg
@@ -18,12 +18,15 @@ from runbookctl.prompts_base import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIG
 if TYPE_CHECKING:
     from runbookctl.carried import Carried
     from runbookctl.engine import Engine
-    from runbookctl.model import InputSpec, Runbook
+    from runbookctl.model import InputSpec, Runbook, SecretSpec
     from runbookctl.prompts_base import Prompter
     from runbookctl.recorder import Recorder
     from runbookctl.redact import Redactor
     from runbookctl.session import Session
     from runbookctl.ui import UI
+
+
+Spec = TypeVar("Spec", "InputSpec", "SecretSpec")
 
 
 @dataclass
@@ -37,22 +40,29 @@ class PreparedRun:
     template_dirs: list[Path] | None = None
 
 
-def all_inputs(rb: Runbook, session: Session, seen: set[str] | None = None
-               ) -> list[tuple[InputSpec, str]]:
+def all_inputs(rb: Runbook, session: Session) -> list[tuple[InputSpec, str]]:
     """Inputs of the runbook and of every runbook it includes (first wins)."""
-    seen = seen if seen is not None else set()
-    if rb.id in seen:
-        return []
-    seen.add(rb.id)
-    out = [(spec, rb.id) for spec in rb.inputs]
-    for step in rb.steps:
-        if step.action == "include":
-            sub = session.registry.try_load(step.text)
-            if sub is not None:
-                out += all_inputs(sub, session, seen)
+    return _first_of_each([(spec, book.id) for book in _books(rb, session)
+                           for spec in book.inputs])
+
+
+def all_secrets(rb: Runbook, session: Session) -> list[SecretSpec]:
+    """Secrets of the runbook and of every runbook it includes, transitively (first
+    wins; validate refuses one name declared with two environment variables)."""
+    specs = [(spec, book.id) for book in _books(rb, session) for spec in book.secrets]
+    return [spec for spec, _owner in _first_of_each(specs)]
+
+
+def _books(rb: Runbook, session: Session) -> list[Runbook]:
+    from runbookctl.model import with_includes
+
+    return list(with_includes(rb, session.registry.try_load))
+
+
+def _first_of_each(specs: list[tuple[Spec, str]]) -> list[tuple[Spec, str]]:
     names: set[str] = set()
     unique = []
-    for spec, owner in out:
+    for spec, owner in specs:
         if spec.name not in names:
             names.add(spec.name)
             unique.append((spec, owner))
@@ -140,10 +150,10 @@ def _raw_input(spec: InputSpec, cli: dict[str, str], from_file: dict[str, Any],
                         f"pass --var {spec.name}=VALUE or put it in --vars-file")
 
 
-def resolve_secrets(rb: Runbook, prompter: Prompter) -> list[tuple[str, str, str]]:
+def resolve_secrets(specs: list[SecretSpec], prompter: Prompter) -> list[tuple[str, str, str]]:
     """(name, value, origin) of each declared secret: env first, else asked hidden."""
     out = []
-    for spec in rb.secrets:
+    for spec in specs:
         env_name = spec.env or spec.name
         value = os.environ.get(env_name)
         origin = f"{ORIGIN_ENV} {env_name}"
@@ -170,7 +180,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     if req.from_step and req.from_step not in rb.step_ids:
         raise UsageError(f"--from {req.from_step}: no such step in {rb.id} "
                          f"(steps: {', '.join(rb.step_ids)})")
-    secrets = resolve_secrets(rb, prompter)
+    secrets = resolve_secrets(all_secrets(rb, session), prompter)
     inputs = resolve_inputs(req, all_inputs(rb, session), prompter, carried_of(rb, session,
                                                                               req.from_step))
     redactor = Redactor()

@@ -11,13 +11,14 @@ loop that only ends by failing is a mistake.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runbookctl.answercheck import check_answers_file
 from runbookctl.errors import Problem
 from runbookctl.fields import did_you_mean
 from runbookctl.graph import edges
-from runbookctl.model import END, Pos, Runbook, Step
+from runbookctl.model import END, Pos, Runbook, Step, with_includes
 from runbookctl.names import Scope, check_sources
 from runbookctl.schema import ON_FAILURE_WORDS, ON_NO_WORDS
 from runbookctl.yamlpos import problem
@@ -40,6 +41,7 @@ def check_runbook(rb: Runbook, text: str, *, resolve_runbook: Callable[[str], Ru
         # A misspelt jump would also make its intended target "unreachable": fix jumps first.
         out += _flow(rb, text)
     out += _includes(rb, text, resolve_runbook, known_runbooks)
+    out += _include_secrets(rb, resolve_runbook)
     out += check_sources(rb, text, scope_of(rb, resolve_runbook), template_source)
     return sorted(out, key=lambda p: (p.pos.line, p.pos.col, p.message))
 
@@ -55,20 +57,6 @@ def scope_of(rb: Runbook, resolve_runbook: Callable[[str], Runbook | None]) -> S
         names |= {s.var for s in book.steps if s.var}
         step_keys |= {s.id for s in book.steps} | {s.id.replace("-", "_") for s in book.steps}
     return Scope(frozenset(names), frozenset(step_keys))
-
-
-def with_includes(rb: Runbook, resolve: Resolve) -> Iterator[Runbook]:
-    seen = {rb.id}
-    todo = [rb]
-    while todo:
-        book = todo.pop()
-        yield book
-        for step in book.steps:
-            if step.action == "include" and step.text not in seen:
-                seen.add(step.text)
-                sub = resolve(step.text)
-                if sub is not None:
-                    todo.append(sub)
 
 
 def _kp(rb: Runbook, step: Step) -> str:
@@ -239,6 +227,31 @@ def _includes(rb: Runbook, text: str, resolve: Resolve, known: Collection[str]) 
             out.append(problem(text, pos, f"include cycle: {' → '.join(cycle)}", kp))
         elif resolve(target) is None:
             out.append(problem(text, pos, _missing(target, known), kp))
+    return out
+
+
+def _include_secrets(rb: Runbook, resolve: Resolve) -> list[Problem]:
+    """The secrets of `rb` and its includes are read once per name, the first
+    declaration winning: a second declaration with another environment variable
+    would silently never be read, and a secret that is another runbook's input
+    would be shown and journaled as an input. Reported where the later one is."""
+    books = list(with_includes(rb, resolve))
+    inputs = {spec.name: book.id for book in reversed(books) for spec in book.inputs}
+    first: dict[str, tuple[str, str]] = {}  # name -> (env, runbook)
+    out = []
+    for book in books:
+        for spec in book.secrets:
+            env, owner = spec.env or spec.name, inputs.get(spec.name)
+            if owner not in (None, book.id):
+                msg = f"secret '{spec.name}' of runbook {book.id} is an input of runbook {owner}"
+            elif spec.name in first and first[spec.name][0] != env:
+                msg = (f"secret '{spec.name}' is also declared by runbook {first[spec.name][1]} "
+                       f"with env {first[spec.name][0]}, here with env {env}")
+            else:
+                first.setdefault(spec.name, (env, book.id))
+                continue
+            text = Path(book.path).read_text(encoding="utf-8") if book is not rb else ""
+            out.append(problem(text, spec.pos, msg, f"secrets.{spec.name}"))
     return out
 
 

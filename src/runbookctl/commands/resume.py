@@ -46,7 +46,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
     from runbookctl.redact import Redactor, set_active
-    from runbookctl.setup import PreparedRun, build_engine, resolve_secrets
+    from runbookctl.setup import PreparedRun, all_secrets, build_engine, resolve_secrets
     from runbookctl.state import replay
 
     operator = operator_name(RunRequest(runbook="", operator=req.operator), session)
@@ -69,7 +69,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
                          dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state))
     redactor = Redactor()
     set_active(redactor)
-    secrets = resolve_secrets(rb, prompter)
+    secrets = resolve_secrets(all_secrets(rb, session), prompter)
     for name, value, _origin in secrets:
         redactor.add(value, name)
     variables = restore_vars(state, rb, session, prompter, req.variables, redactor)
