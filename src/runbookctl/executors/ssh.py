@@ -53,6 +53,7 @@ from runbookctl.executors.ssh_keys import (
 
 CHUNK = 32 * 1024
 POLL = 0.2  # seconds between checks for timeout / Ctrl-C while a command runs
+SLICE = 0.05  # longest read of a flood between two such checks
 LINGER = 1.0  # keep reading this long after exit while a background child holds the output
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -311,17 +312,21 @@ class _RemoteRun:
         with selectors.DefaultSelector() as selector:
             selector.register(self.channel, selectors.EVENT_READ)
             while True:
-                self._read()
+                # A flood never leaves the pipe empty: read one slice, then look
+                # at the clock and the stop flag whatever is still pending.
+                pending = self._read(time.monotonic() + SLICE)
                 chan = self.channel
-                if _has_status(chan) and (chan.closed or chan.eof_received):
-                    return "done"
-                if chan.closed:  # no exit status: the command was killed, or the link died
-                    return "lost" if _dies_within(self.client, 0.5) else "done"
                 now = time.monotonic()
                 if self.stop.is_set():
                     return "interrupted"
                 if deadline is not None and now >= deadline:
                     return "timeout"
+                if pending:
+                    continue
+                if _has_status(chan) and (chan.closed or chan.eof_received):
+                    return "done"
+                if chan.closed:  # no exit status: the command was killed, or the link died
+                    return "lost" if _dies_within(self.client, 0.5) else "done"
                 if not alive(self.client):
                     return "lost"
                 if _has_status(chan):
@@ -334,26 +339,31 @@ class _RemoteRun:
                 else:
                     selector.select(wait_for)
 
-    def _read(self) -> None:
-        chan = self.channel
+    def _read(self, until: float) -> bool:
+        """Read what is ready, until `until`; True if data was still pending then."""
+        chan, feed = self.channel, self.out.feed
         while True:
             got = False
             if chan.recv_ready():
-                self.out.feed("stdout", chan.recv(CHUNK))
+                feed("stdout", chan.recv(CHUNK))
                 got = True
             if chan.recv_stderr_ready():
-                self.out.feed("stderr", chan.recv_stderr(CHUNK))
+                feed("stderr", chan.recv_stderr(CHUNK))
                 got = True
             if not got:
-                return
+                return False
+            if time.monotonic() >= until:
+                return chan.recv_ready() or chan.recv_stderr_ready()
 
     def _drain(self, until: float) -> None:
+        """After a kill: what the command printed last, for at most until `until`."""
         while not self.channel.closed and time.monotonic() < until:
-            self._read()
+            if self._read(until):
+                continue
             if self.channel.eof_received and _has_status(self.channel):
                 break
             time.sleep(0.05)
-        self._read()
+        self._read(until)
 
     def _kill(self) -> str | None:
         """Kill the remote process group over a second channel."""
