@@ -20,6 +20,7 @@ import pwd
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -259,6 +260,44 @@ def silent_listener() -> Iterator[int]:
         yield server.getsockname()[1]
     finally:
         server.close()
+
+
+@contextlib.contextmanager
+def talking_listener(payload: bytes, then: str = "close") -> Iterator[int]:
+    """A port whose server sends `payload` to each connection, then closes it
+    (`close`), resets it (`reset`) or keeps it open and silent (`hold`): a
+    host that is not an SSH server."""
+    server = socket.socket()
+    server.bind((LOOPBACK, 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # the listener was closed: the test is over
+                return
+            with contextlib.suppress(OSError):
+                conn.sendall(payload)
+            if then == "hold":
+                held.append(conn)
+                continue
+            if then == "reset":  # RST instead of FIN
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)  # wakes the accept()
+        server.close()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
 
 
 @pytest.fixture(scope="session")

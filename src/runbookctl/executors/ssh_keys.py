@@ -6,11 +6,11 @@ Every failure to connect becomes one ConnectError line.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,6 +27,7 @@ from runbookctl.executors.ssh_hosts import (
     parse_host_spec,
     resolve_target,
 )
+from runbookctl.executors.ssh_reasons import BannerSocket, banner_failure, dial_failure
 
 if TYPE_CHECKING:
     from runbookctl.executors.ssh import SSHConfig
@@ -141,24 +142,17 @@ def _known_entries(path: Path) -> list[Any]:
 
 def dial(target: Target, timeout: float) -> socket.socket:
     """A TCP connection to the target, or a ConnectError saying why not."""
-    where = target.address
+    started = time.monotonic()
     try:
-        sock = socket.create_connection((target.hostname, target.port), timeout=timeout)
+        sock = BannerSocket(socket.create_connection((target.hostname, target.port), timeout))
         # Without it Nagle holds back our second small handshake packet until
         # the server's delayed ACK: ~40 ms lost at key exchange and again at auth.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
-    except socket.gaierror:
-        raise ConnectError(f"cannot resolve host name '{target.hostname}'") from None
-    except ConnectionRefusedError:
-        raise ConnectError(f"connection refused by {where} (no SSH server on that port)") from None
-    except TimeoutError:
-        raise ConnectError(f"{where} did not answer within {format_seconds(timeout)} "
-                           "(host down or unreachable)") from None
     except OSError as exc:
-        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
-            raise ConnectError(f"{where} is unreachable ({exc.strerror})") from None
-        raise ConnectError(f"cannot connect to {where}: {exc.strerror or exc}") from None
+        reason = dial_failure(exc, target.address, target.hostname, timeout,
+                              time.monotonic() - started)
+        raise ConnectError(reason) from None
 
 
 def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout: float,
@@ -175,6 +169,7 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
         # No key named and no agent: paramiko would load ~/.ssh/id_* for every host.
         default = next((p for p in _DEFAULT_KEYS if os.path.isfile(os.path.expanduser(p))), None)
         pkey = cached_key(default) if default else None
+    started = time.monotonic()
     try:
         client.connect(
             target.hostname, port=target.port, username=target.user, sock=sock, pkey=pkey,
@@ -195,7 +190,9 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
         raise ConnectError(f"authentication failed for {target.user}@{where} "
                            f"(tried {tried}): {exc}") from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise ConnectError(_handshake_reason(client, target, timeout, exc)) from None
+        elapsed = time.monotonic() - started
+        raise ConnectError(_handshake_reason(client, target, timeout, exc, elapsed,
+                                             getattr(sock, "first", b""))) from None
 
 
 # The keys paramiko looks for (look_for_keys), in its order.
@@ -238,7 +235,7 @@ def cached_key(path: str) -> paramiko.PKey | None:
 
 
 def _handshake_reason(client: paramiko.SSHClient, target: Target, timeout: float,
-                      exc: BaseException) -> str:
+                      exc: BaseException, elapsed: float, received: bytes) -> str:
     where = target.address
     text = str(exc) or type(exc).__name__
     if "no authentication methods" in text.lower():
@@ -246,8 +243,7 @@ def _handshake_reason(client: paramiko.SSHClient, target: Target, timeout: float
                 "(set ssh.identity_file or IdentityFile, or add a key to the agent)")
     transport = client.get_transport()
     if transport is not None and not transport.remote_version:
-        return (f"{where} did not answer within {format_seconds(timeout)} "
-                "(host down, overloaded, or not an SSH server: no SSH banner)")
+        return banner_failure(exc, where, timeout, elapsed, received)
     if isinstance(exc, EOFError) or "closed" in text.lower():
         return f"{where} closed the connection during the SSH handshake"
     if "no existing session" in text.lower() or isinstance(exc, TimeoutError):
