@@ -61,7 +61,7 @@ def run_command_step(engine: Engine, rb: Runbook, step: Step, key: str) -> tuple
             return _succeeded(engine, step, too_big)
         engine.sv.ui.fail(verdict.reason)
         if _interrupted(results):
-            decision = engine.decide_interrupt(key, verdict.reason)
+            decision = engine.decide_interrupt(key, _interrupt_reason(results))
         else:
             decision = engine.decide_failure(rb, step, key, verdict.reason,
                                              failed_hosts=len(verdict.failed_hosts) < len(hosts))
@@ -161,6 +161,13 @@ def _poll(engine: Engine, step: Step, key: str, spec: CommandSpec
 
 def _interrupted(results: list[HostResult]) -> bool:
     return any(r.interrupted for r in results)
+
+
+def _interrupt_reason(results: list[HostResult]) -> str:
+    """One line for the step, not one per host: every host got the same signal;
+    the hardest way a host's command was stopped (SIGKILL over SIGTERM) is said."""
+    said = [r.error or "interrupted" for r in results if r.interrupted]
+    return max(said, key=lambda reason: "SIGKILL" in reason)
 
 
 def _execute(engine: Engine, step: Step, key: str, spec: CommandSpec, attempt: int

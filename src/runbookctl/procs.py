@@ -90,13 +90,20 @@ def stop_group(pgid: int, grace: float, reap: Callable[[], object] | None = None
             if reap is not None:
                 reap()
             if not group_alive(pgid):
-                return "command stopped with SIGTERM"
+                return how_stopped(killed=False, grace=grace)
             time.sleep(0.02)
     except BaseException:
         signal_group(pgid, signal.SIGKILL)
         raise
     signal_group(pgid, signal.SIGKILL)
-    return f"command stopped with SIGKILL ({grace:g}s after SIGTERM)"
+    return how_stopped(killed=True, grace=grace)
+
+
+def how_stopped(killed: bool, grace: float) -> str:
+    """How a command was stopped, for the record (local and remote alike)."""
+    if killed:
+        return f"command stopped with SIGKILL ({grace:g}s after SIGTERM)"
+    return "command stopped with SIGTERM"
 
 
 def wait_group(pgid: int, started: str | None, poll: float = 0.2) -> None:

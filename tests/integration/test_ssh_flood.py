@@ -115,8 +115,10 @@ def test_a_flooding_ssh_step_stops_at_its_timeout(tmp_path: Path, sshd_fleet: Fl
     assert _remote_left(sshd_fleet, marker) == []
 
 
-@pytest.mark.parametrize(("sig", "reason"), [(signal.SIGINT, "interrupted by Ctrl-C"),
-                                             (signal.SIGTERM, "stopped by SIGTERM")])
+@pytest.mark.parametrize(("sig", "reason"), [
+    (signal.SIGINT, "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM"),
+    (signal.SIGTERM, "interrupted by SIGTERM; command stopped with SIGTERM"),
+])
 @pytest.mark.parametrize("hosts", [1, 3])
 def test_ctrl_c_and_sigterm_stop_a_flooding_ssh_step(tmp_path: Path, sshd_fleet: Fleet,
                                                     hosts: int, sig: signal.Signals,
@@ -137,5 +139,8 @@ def test_ctrl_c_and_sigterm_stop_a_flooding_ssh_step(tmp_path: Path, sshd_fleet:
     assert code == 130, out.read_text(errors="replace")[-2000:]
     assert stopped_after < KILL_GRACE + SLACK
     events = journal_events(only_run_dir(project / "state"))
-    assert (events[-1]["type"], events[-1]["data"]["reason"]) == ("run_interrupted", reason)
+    stop = next(e for e in events if e["type"] == "step_interrupted")
+    assert (stop["step"], stop["data"]["reason"], stop["data"]["command_stopped"]) == (
+        "flood", reason, True)
+    assert events[-1]["type"] == "run_interrupted"
     assert _remote_left(sshd_fleet, marker) == []

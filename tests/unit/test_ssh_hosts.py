@@ -16,6 +16,7 @@ import pytest
 from runbookctl.errors import UsageError, ValidationError
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.ssh import (
+    KILL_NEEDED,
     SSHConfig,
     SSHExecutor,
     host_log,
@@ -247,8 +248,26 @@ def test_kill_line_stops_the_whole_process_group(tmp_path: Path) -> None:
         time.sleep(0.02)
     assert pgrep(marker), "the command did not start"
     killed = run_locally(kill_command(token, grace=0.4), tmp_path)
-    assert killed.returncode == 0
+    assert killed.returncode == KILL_NEEDED  # the inner sh ignores SIGTERM: it took SIGKILL
     assert proc.wait(timeout=5) == -signal.SIGTERM
+    assert pgrep(marker) == []
+
+
+def test_kill_line_says_sigterm_was_enough_without_waiting_out_the_grace(tmp_path: Path) -> None:
+    """Children orphaned by the kill may stay zombies (PID 1 of a container need not
+    reap them): dead, so neither a reason to wait the whole grace nor a SIGKILL."""
+    token = uuid.uuid4().hex
+    marker = f"rbterm-{token[:8]}"
+    line = remote_command(spec(f"sh -c 'sleep 300 & sleep 300; wait' {marker}"), token)
+    proc = subprocess.Popen(["/bin/sh", "-c", line], start_new_session=True)
+    deadline = time.monotonic() + 5
+    while len(pgrep("sleep 300")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    killed = run_locally(kill_command(token, grace=30), tmp_path)
+    assert killed.returncode == 0
+    assert time.monotonic() - started < 15  # not the 30 s grace
+    proc.wait(timeout=5)
     assert pgrep(marker) == []
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from runbookctl.executors.base import CommandSpec, HostResult
 from runbookctl.executors.output import Output
-from runbookctl.executors.ssh import SSHConfig, _RemoteRun
+from runbookctl.executors.ssh import SSHConfig, _RemoteRun, _Stop
 from runbookctl.redact import Redactor
 
 LINE = b"y\n" * 16384
@@ -106,10 +106,10 @@ class _Null:
         pass
 
 
-def _reader(tmp_path: Path, timeout: float | None) -> tuple[_RemoteRun, threading.Event]:
+def _reader(tmp_path: Path, timeout: float | None) -> tuple[_RemoteRun, _Stop]:
     spec = CommandSpec(step_id="s", command="yes", display="yes", log_path=tmp_path / "s.log",
                        hosts=["h"], timeout=timeout)
-    stop = threading.Event()
+    stop = _Stop()
     out = Output(spec, _Null(), Redactor())
     channel: Any = _Flood()
     run = _RemoteRun(SSHConfig(kill_grace=0.1), spec, _Client(), channel,  # type: ignore[arg-type]
@@ -117,7 +117,7 @@ def _reader(tmp_path: Path, timeout: float | None) -> tuple[_RemoteRun, threadin
     return run, stop
 
 
-def _finish(run: _RemoteRun, stop: threading.Event | None = None) -> tuple[HostResult, float]:
+def _finish(run: _RemoteRun, stop: _Stop | None = None) -> tuple[HostResult, float]:
     results: list[HostResult] = []
     started = time.monotonic()
     thread = threading.Thread(target=lambda: results.append(run.run("h", started)), daemon=True)
@@ -142,5 +142,6 @@ def test_a_flood_stops_at_the_timeout(tmp_path: Path) -> None:
 def test_a_flood_stops_at_the_stop_flag(tmp_path: Path) -> None:
     run, stop = _reader(tmp_path, timeout=None)
     result, took = _finish(run, stop)
-    assert result.interrupted and result.error == "interrupted"
+    assert result.interrupted
+    assert result.error == "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM"
     assert took < GIVE_UP / 2

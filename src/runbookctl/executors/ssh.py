@@ -50,6 +50,7 @@ from runbookctl.executors.ssh_keys import (
     alive,
     open_session,
 )
+from runbookctl.procs import how_stopped
 
 CHUNK = 32 * 1024
 POLL = 0.2  # seconds between checks for timeout / Ctrl-C while a command runs
@@ -128,7 +129,7 @@ class SSHExecutor:
             return [_not_run(str(h), started, str(exc)) for h in hosts]
         if not hosts:
             return []
-        stop, go = threading.Event(), threading.Event()
+        stop, go = _Stop(), threading.Event()
         lock = threading.Lock()
         pool = ThreadPoolExecutor(max(1, min(spec.parallel, len(hosts))), "runbookctl-ssh")
         futures = [pool.submit(self._host, spec, h, _HostSink(sink, str(h), lock), masker, stop,
@@ -141,13 +142,13 @@ class SSHExecutor:
         except KeyboardInterrupt:
             # Stop every host (remote processes too), then report; a second
             # Ctrl-C while we clean up propagates.
-            stop.set()
-            self._conns.abort_pending()
-            _wait_all(futures)
-        except BaseException:  # SIGTERM/SIGHUP: stop the remote commands, then stop the run
-            stop.set()
-            self._conns.abort_pending()
-            _wait_all(futures)
+            self._stop_all(stop, "SIGINT (Ctrl-C)", futures)
+        except BaseException as exc:  # SIGTERM/SIGHUP: stop the remote commands, then the run
+            from runbookctl.signals import describe, mark_stopped
+
+            self._stop_all(stop, describe(exc), futures)
+            if stop.hows:
+                mark_stopped(exc, stop.how())
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -156,8 +157,14 @@ class SSHExecutor:
     def close(self) -> None:
         self._conns.close()
 
+    def _stop_all(self, stop: _Stop, why: str, futures: list[Future[HostResult]]) -> None:
+        stop.why = why
+        stop.set()
+        self._conns.abort_pending()
+        _wait_all(futures)
+
     def _host(self, spec: CommandSpec, host: str | HostSpec, sink: OutputSink, masker: Masker,
-              stop: threading.Event, go: threading.Event) -> HostResult:
+              stop: _Stop, go: threading.Event) -> HostResult:
         go.wait()
         label, started = str(host), time.monotonic()
         if stop.is_set():
@@ -178,6 +185,20 @@ class SSHExecutor:
             spec = replace(spec, command=spec.per_host[label])
         run = _RemoteRun(self.config, spec, client, channel, out, stop, log)
         return replace(run.run(label, started), host_key_accepted=accepted)
+
+
+class _Stop(threading.Event):
+    """Set to stop every host: `why` names the signal, `hows` says per host how its
+    remote command was stopped (procs.how_stopped)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.why = "SIGINT (Ctrl-C)"
+        self.hows: dict[str, str] = {}
+
+    def how(self) -> str:
+        """The hardest way any host's command was stopped."""
+        return max(self.hows.values(), key=lambda how: "SIGKILL" in how)
 
 
 def _wait_all(futures: list[Future[HostResult]]) -> None:
@@ -251,12 +272,14 @@ def remote_command(spec: CommandSpec, token: str) -> str:
 
 
 KILL_NO_PGREP = 3  # kill_command's exit status when the host has no pgrep
+KILL_NEEDED = 4  # kill_command's exit status when SIGTERM was not enough
 
 
 def kill_command(token: str, grace: float) -> str:
     """SIGTERM the process group (and session) of `remote_command(token)`,
-    SIGKILL it after `grace` seconds. Exits 0 also when it is already gone."""
-    tries = max(1, round(grace / 0.2))
+    SIGKILL it after `grace` seconds. Exits 0 when SIGTERM was enough (or it was
+    already gone), KILL_NEEDED when it took SIGKILL."""
+    tries = max(1, round(grace / 0.05))
     # `[x]yz` matches "xyz" but not this script's own command line.
     pattern = f"runbookctl-[{token[0]}]{token[1:]}"
     return (
@@ -264,10 +287,23 @@ def kill_command(token: str, grace: float) -> str:
         f"while [ $i -lt 10 ]; do p=$(pgrep -o -u \"$(id -u)\" -f '{pattern}') && break; "
         "sleep 0.2; i=$((i+1)); done; "
         '[ -n "$p" ] || exit 0; '
+        f"{_LIVE}; "
         'kill -TERM -"$p" 2>/dev/null; pkill -TERM -s "$p" 2>/dev/null; i=0; '
-        f'while kill -0 -"$p" 2>/dev/null && [ $i -lt {tries} ]; do sleep 0.2; i=$((i+1)); done; '
-        'kill -KILL -"$p" 2>/dev/null; pkill -KILL -s "$p" 2>/dev/null; exit 0'
+        f"while live && [ $i -lt {tries} ]; do sleep 0.05; i=$((i+1)); done; "
+        f"e=0; live && e={KILL_NEEDED}; "
+        'kill -KILL -"$p" 2>/dev/null; pkill -KILL -s "$p" 2>/dev/null; exit $e'
     )
+
+
+# `live`: a process of group $p is still running. Zombies do not count: an orphan
+# whose new parent (PID 1 in some containers) never reaps it is dead, and must
+# neither hold up the stop until the grace runs out nor be called a SIGKILL.
+_LIVE = (
+    'live() { for q in $(pgrep -g "$p"); do '
+    'if [ -r "/proc/$q/stat" ]; then '
+    "case $(sed 's/.*) //' \"/proc/$q/stat\" 2>/dev/null) in Z*|'') ;; *) return 0;; esac; "
+    'elif kill -0 "$q" 2>/dev/null; then return 0; fi; done; return 1; }'
+)
 
 
 class _RemoteRun:
@@ -275,12 +311,13 @@ class _RemoteRun:
     or is interrupted, then build the HostResult."""
 
     def __init__(self, config: SSHConfig, spec: CommandSpec, client: paramiko.SSHClient,
-                 channel: paramiko.Channel, out: Output, stop: threading.Event,
+                 channel: paramiko.Channel, out: Output, stop: _Stop,
                  log_path: Path) -> None:
         self.config, self.spec, self.client = config, spec, client
         self.channel, self.out, self.stop = channel, out, stop
         self.log_path = log_path
         self.token = uuid.uuid4().hex
+        self.how: str | None = None  # how _kill stopped the command
 
     def run(self, label: str, started: float) -> HostResult:
         state, error = "done", None
@@ -366,7 +403,8 @@ class _RemoteRun:
         self._read(until)
 
     def _kill(self) -> str | None:
-        """Kill the remote process group over a second channel."""
+        """Kill the remote process group over a second channel; `self.how` says how
+        it went, the result an error if it could not be done."""
         grace = self.config.kill_grace
         try:
             killer = open_session(self.client, self.config.connect_timeout)
@@ -380,6 +418,8 @@ class _RemoteRun:
             return f"could not stop the remote command (it may still run): {exc}"
         if status == KILL_NO_PGREP:
             return "could not stop the remote command (no pgrep on the host); it may still run"
+        if status in (0, KILL_NEEDED):
+            self.how = how_stopped(killed=status == KILL_NEEDED, grace=grace)
         return None
 
     def _result(self, label: str, started: float, state: str, error: str | None) -> HostResult:
@@ -387,8 +427,11 @@ class _RemoteRun:
         if state == "timeout":
             code, error = None, _join(f"timed out after {format_seconds(self.spec.timeout or 0)}",
                                       error)
-        elif state == "interrupted":
-            code, error = None, _join("interrupted", error)
+        elif state == "interrupted":  # as a local command says it (executors.local)
+            if self.how:
+                self.stop.hows[label] = self.how
+            why = f"interrupted by {self.stop.why}"
+            code, error = None, _join(f"{why}; {self.how}" if self.how else why, error)
         elif state == "lost":
             code, error = None, error or ("connection lost while the command ran (it may "
                                           "still be running there)")
