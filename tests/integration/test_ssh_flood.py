@@ -43,7 +43,7 @@ def _project(tmp_path: Path, fleet: Fleet, hosts: int, marker: str) -> Path:
     listed = "".join(f"      - {s.spec}\n" for s in servers)
     (project / "runbooks" / "flood.yaml").write_text(
         "id: flood\ntitle: Flood\nsteps:\n"
-        f"  - id: flood\n    ssh: yes {marker}\n    timeout: {TIMEOUT:g}s\n"
+        f"  - id: flood\n    ssh: yes {marker}\n    timeout: {TIMEOUT:g}s\n    on_failure: abort\n"
         f"    hosts:\n{listed}"
         "  - id: after\n    run: echo after\n")
     (project / "runbookctl.yaml").write_text(
@@ -111,7 +111,7 @@ def test_a_flooding_ssh_step_stops_at_its_timeout(tmp_path: Path, sshd_fleet: Fl
         assert host["error"] == "timed out after 3s" and host["exit_code"] is None
         assert float(str(host["duration"])) < TIMEOUT + KILL_GRACE + SLACK, host
         assert int(str(host["bytes"])) > 0
-    assert "after\n" not in text  # on_failure (non-interactive): the run aborted
+    assert "after\n" not in text  # on_failure: abort
     assert _remote_left(sshd_fleet, marker) == []
 
 

@@ -97,7 +97,8 @@ def _project(tmp_path: Path, fleet: Fleet, host: str) -> Path:
     project = tmp_path / "project"
     (project / "runbooks").mkdir(parents=True)
     (project / "runbooks" / "reach.yaml").write_text(
-        f'id: reach\ntitle: Reach\nsteps:\n  - id: probe\n    ssh: "true"\n    hosts: ["{host}"]\n')
+        f'id: reach\ntitle: Reach\nsteps:\n  - id: probe\n    ssh: "true"\n    hosts: ["{host}"]\n'
+        "    on_failure: abort\n")
     (project / "runbookctl.yaml").write_text(
         f"ssh:\n  identity_file: {fleet.client_key}\n  known_hosts: {fleet.known_hosts}\n"
         f"  config_file: {fleet.root / 'no-ssh-config'}\n  use_agent: false\n"
