@@ -86,14 +86,15 @@ def test_validate_accepts_a_capture_answer_for_a_capture_step(work: Path) -> Non
     assert result.code == 2 and "`capture` does not apply to a confirm step" in result.output
 
 
-def test_resume_keeps_the_starting_point_and_the_given_values(work: Path) -> None:
+@pytest.mark.parametrize("killed", ["before the first step", "as kill began"])
+def test_resume_keeps_the_starting_point_and_the_given_values(work: Path, killed: str) -> None:
     code, out = _run(work, "--var", "long_pids=7 8", "--var", "count=2")
     assert code == 2 and "gate" in out  # stopped at the unanswered gate
     journal = only_run_dir(work / "state") / "journal.jsonl"
     lines = journal.read_text().splitlines(keepends=True)
-    # as if killed before the first step began: only the start and the inputs are recorded
-    first_step = next(i for i, line in enumerate(lines) if json.loads(line)["step"])
-    journal.write_text("".join(lines[:first_step]))
+    # as if killed there: only the start and the inputs (and kill's start) are recorded
+    keep = next(i for i, line in enumerate(lines) if json.loads(line)["step"])
+    journal.write_text("".join(lines[: keep + (killed != "before the first step")]))
     (work / "out" / "log").unlink()
     (work / "go.yaml").write_text("gate: yes\n")
     result = run_cli(["--runbooks", str(RUNBOOKS), "resume", "--no-input", "--answers",
@@ -101,7 +102,8 @@ def test_resume_keeps_the_starting_point_and_the_given_values(work: Path) -> Non
     assert result.code == 0, result.output
     assert _log(work) == ["kill 7 8 x2", "after"]  # not find: the run began at kill
     started = [e["step"] for e in journal_events(journal.parent) if e["type"] == "step_started"]
-    assert started == ["kill", "gate", "after"]
+    assert started == ["kill", "gate", "after"] if killed == "before the first step" else \
+        ["kill", "kill", "gate", "after"]
 
 
 def test_the_terminal_asks_for_each_value_with_its_type(work: Path) -> None:
