@@ -237,6 +237,19 @@ def state_dir(config: Config) -> Path:
     return Path(user_state_dir("runbookctl"))
 
 
+def make_state_subdir(state: Path, *parts: str) -> Path:
+    """Create state/parts… (a run's folder); an unwritable state dir (read-only, not a folder)
+    is a clear exit 2 naming it, not an internal error."""
+    path = state.joinpath(*parts)
+    try:
+        path.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to the state folder {state}: {exc.strerror or exc} ({path}); set "
+            "RUNBOOKCTL_STATE_DIR or state_dir: in runbookctl.yaml to a writable folder") from None
+    return path
+
+
 def reports_dir(cli: Path | None, config: Config) -> Path:
     if cli is not None:
         return cli

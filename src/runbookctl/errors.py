@@ -84,3 +84,7 @@ class InterruptedRun(RunbookctlError):
     """The run was stopped by a signal; it is resumable."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class CorruptJournal(UsageError):
+    """A journal that cannot be read as a run (bad line, wrongly typed field): `path:line: why`."""

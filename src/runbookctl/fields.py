@@ -324,13 +324,26 @@ def _name_ok(ctx: Ctx, name: str, pos: Pos, kp: str) -> bool:
 def read_hosts(ctx: Ctx, node: YNode, kp: str) -> tuple[str, ...] | None:
     """A host list: one string (a group or host) or a list of them."""
     if isinstance(node.value, str) and node.value.strip():
-        return (node.value,)
+        return (node.value,) if ctx.read(node, as_host, kp) is not None else None
     if not node.is_seq or not node.value:
         ctx.err(node.pos, f"{kp.rsplit('.', 1)[-1]}: expected a host group name or a non-empty "
                 f"list of hosts, got {kind(node.value)}", kp)
         return None
-    hosts = [ctx.read(item, as_text, f"{kp}[{i}]") for i, item in enumerate(node.value)]
+    hosts = [ctx.read(item, as_host, f"{kp}[{i}]") for i, item in enumerate(node.value)]
     return tuple(h for h in hosts if h is not None) if None not in hosts else None
+
+
+def as_host(value: object) -> str:
+    """A group name or host spec, checked by the parser the run uses (`user@[::1:22` is
+    refused here, at its line, not when the step connects)."""
+    from runbookctl.executors.ssh_hosts import HostSpecError, parse_host_spec
+
+    text = as_text(value)
+    try:
+        parse_host_spec(text)
+    except HostSpecError as exc:
+        raise Bad(exc.message) from None
+    return text
 
 
 def read_host_groups(ctx: Ctx, node: YNode) -> dict[str, tuple[str, ...]]:

@@ -45,14 +45,22 @@ def _masked(text: str) -> str:
     return mask_active(text)
 
 
-def write_crash_log() -> Path | None:
+def write_crash_log() -> str:
+    """Where the traceback was written: the state dir's crash/, else the temp dir (the state
+    dir may be the very thing that failed); else why it could not be written."""
+    import tempfile
+
     from runbookctl import config as cfg
 
-    try:
-        folder = cfg.state_dir(cfg.Config()) / "crash"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
-        path.write_text(_masked(traceback.format_exc()), encoding="utf-8")
-        return path
-    except OSError:
-        return None
+    text = _masked(traceback.format_exc())
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
+    errors = []
+    for folder in (cfg.state_dir(cfg.Config()) / "crash", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / (name if folder.name == "crash" else f"runbookctl-crash-{name}")
+            path.write_text(text, encoding="utf-8")
+            return str(path)
+        except OSError as exc:
+            errors.append(f"{folder}: {exc.strerror or exc}")
+    return f"not written ({'; '.join(errors)})"

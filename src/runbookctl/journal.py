@@ -17,6 +17,9 @@ from typing import Any
 from runbookctl.errors import JournalError
 
 GENESIS = "0" * 64
+# runbookctl writes events a few levels deep; a deeper line is damage, refused before
+# anything recurses into it (a 100 000-deep array crashed verify, runs, stats, resume).
+MAX_DEPTH = 32
 _FIELDS = ("seq", "ts", "type", "step", "actor", "data", "hash")
 
 
@@ -88,8 +91,10 @@ class Replay:
     """What a journal file holds: its events and what was wrong reading it."""
 
     events: list[Event] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line number of each event
     torn: str | None = None  # a cut-off last line, described
     problems: list[str] = field(default_factory=list)  # unreadable lines (not the torn one)
+    problem_lines: list[int] = field(default_factory=list)  # the line number of each problem
     good_size: int = 0  # bytes up to the end of the last complete line
     ends_with_newline: bool = True
 
@@ -109,19 +114,47 @@ def read_journal(path: Path | str) -> Replay:
         if last and not line:
             break  # the file ends with a newline
         try:
-            event = Event.from_dict(json.loads(line.decode("utf-8")))
+            event = Event.from_dict(_parse_line(line))
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError too
             if last:
                 kept = len(replay.events)
                 replay.torn = f"line {number} is incomplete (killed mid-write?); {kept} events kept"
                 break
             replay.problems.append(f"line {number}: not a journal event ({_short(exc)})")
+            replay.problem_lines.append(number)
         else:
             replay.events.append(event)
+            replay.lines.append(number)
         offset += len(line) + (0 if last else 1)
         replay.good_size = offset
         replay.ends_with_newline = not last
     return replay
+
+
+def _parse_line(line: bytes) -> Any:
+    """One line's JSON, refused (ValueError) when nested deeper than MAX_DEPTH."""
+    text = line.decode("utf-8")
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        obj = None  # deeper than the interpreter's stack: certainly deeper than MAX_DEPTH
+    else:
+        if _depth_within(obj, MAX_DEPTH):
+            return obj
+    raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+
+
+def _depth_within(obj: Any, limit: int) -> bool:
+    """Is `obj` at most `limit` containers deep? Iterative: deep input cannot overflow it."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
 
 
 def _short(exc: Exception) -> str:
@@ -147,12 +180,13 @@ def verify_journal(path: Path | str, expect_head: str | None = None) -> list[str
     return problems
 
 
-def chain_problems(events: list[Event]) -> list[str]:
-    """Seq continuity, each hash recomputed, each event linked to the one before."""
+def chain_problems(events: list[Event], lines: list[int] | None = None, path: object = "") -> list[str]:
+    """Seq continuity, each hash recomputed, each event linked to the one before
+    (located as `path:line` when `lines`, the events' line numbers, is given)."""
     problems = []
     prev_seq, prev_hash = 0, GENESIS
     for index, event in enumerate(events, start=1):
-        where = f"event {index} (seq {event.seq})"
+        where = (f"{path}:{lines[index - 1]}" if lines else f"event {index}") + f" (seq {event.seq})"
         if event.seq == prev_seq + 1:
             pass
         elif event.seq > prev_seq + 1:

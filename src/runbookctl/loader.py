@@ -6,7 +6,6 @@ offending line. Semantic checks across steps live in validate.py.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -37,10 +36,10 @@ from runbookctl.fields import (
 from runbookctl.model import ACTIONS, SEVERITIES, Pos, Runbook, Step
 from runbookctl.schema import (
     COMMANDS,
-    STEP_ID_RE,
     STEP_KEYS,
     TOP_KEYS,
     TOP_REQUIRED,
+    id_problem,
 )
 from runbookctl.yamlpos import YNode, parse_yaml, problem, read_source
 
@@ -155,11 +154,15 @@ def _opt(ctx: Ctx, keys: dict[str, YNode], key: str, reader: Callable[[object], 
 
 def _runbook_id(ctx: Ctx, keys: dict[str, YNode], stem: str) -> str:
     if "id" not in keys:
+        why = id_problem(stem)
+        if why is not None:  # the id would name run folders and reports: same rule as `id:`
+            ctx.err(Pos(ctx.path, 1, 1), f"the file name gives the runbook id {stem!r}, which is "
+                    f"not a valid id: {why}; rename the file or add `id:`")
         return stem
     value = ctx.read(keys["id"], as_text, "id")
-    if value is not None and not re.fullmatch(STEP_ID_RE, value):
-        ctx.err(keys["id"].pos, f"id: {value!r} is not a valid id: use lowercase letters, "
-                f"digits, - and _", "id")
+    why = None if value is None else id_problem(value)
+    if why is not None:
+        ctx.err(keys["id"].pos, f"id: {value!r} is not a valid id: {why}", "id")
     return value or stem
 
 
@@ -248,10 +251,9 @@ def _step_id(ctx: Ctx, node: YNode, kp: str) -> str | None:
     value: str | None = ctx.read(keys["id"], as_text, f"{kp}.id")
     if value is None:
         return None
-    if not re.fullmatch(STEP_ID_RE, value):
-        slug = re.sub(r"[^a-z0-9_-]+", "-", value.lower()).strip("-_") or "check-disk"
-        ctx.err(keys["id"].pos, f"bad step id {value!r}: use lowercase letters, digits, - and _ "
-                f"(e.g. '{slug}')", f"{kp}.id")
+    why = id_problem(value)
+    if why is not None:
+        ctx.err(keys["id"].pos, f"bad step id {value!r}: {why}", f"{kp}.id")
         return None
     if value in RESERVED_IDS:
         ctx.err(keys["id"].pos, f"step id '{value}' is a reserved word "

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from runbookctl import __version__
 from runbookctl.config import bundled_dir
-from runbookctl.errors import UsageError
+from runbookctl.errors import CorruptJournal, UsageError
 
 if TYPE_CHECKING:
+    from runbookctl.journal import Replay
     from runbookctl.redact import Redactor
     from runbookctl.state import RunState
     from runbookctl.ui import UI
@@ -18,16 +19,35 @@ REPORT_TEMPLATE = "report.md.j2"
 
 
 def load_state(run_dir: Path) -> RunState:
-    from runbookctl.journal import read_journal
-    from runbookctl.state import replay
-
     journal = run_dir / "journal.jsonl"
     if not journal.is_file():
         raise UsageError(f"no journal in {run_dir}")
-    replayed = read_journal(journal)
-    state = replay(replayed.events)
+    return load_journal(journal)[1]
+
+
+def load_journal(journal: Path) -> tuple[Replay, RunState]:
+    """A journal read and replayed; CorruptJournal (`file:line: why`) for an unreadable
+    line or a wrongly typed event, so that one bad journal never passes for a run."""
+    from runbookctl.journal import read_journal
+    from runbookctl.state import EventDataError, replay
+
+    try:
+        replayed = read_journal(journal)
+    except OSError as exc:
+        raise CorruptJournal(f"{journal}: cannot read: {exc.strerror or exc}") from None
+    if replayed.problems:
+        where = replayed.problem_lines[0]
+        why = replayed.problems[0].split(": ", 1)[1]
+        raise CorruptJournal(f"{journal}:{where}: {why}")
+    try:
+        state = replay(replayed.events)
+    except EventDataError as exc:
+        raise CorruptJournal(f"{journal}:{replayed.lines[exc.index]}: {exc}") from None
+    if not state.run_id:  # what every reader needs first: which run this is
+        raise CorruptJournal(f"{journal}:1: no run_started event (empty, or cut off as the run "
+                             "began)")
     state.torn = replayed.torn
-    return state
+    return replayed, state
 
 
 def report_template(template_dirs: list[Path] | None = None) -> str:
@@ -66,9 +86,16 @@ def _run_id_of(report: Path) -> str | None:
 
 
 def render_state(state: RunState, template_dirs: list[Path] | None = None) -> str:
+    from jinja2 import TemplateError
+
     from runbookctl.report import render_report
 
-    return render_report(state, report_template(template_dirs), __version__)
+    try:
+        return render_report(state, report_template(template_dirs), __version__)
+    except (TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        # the journal replayed, but lacks something a report shows: bad data, not a bug
+        raise CorruptJournal(f"run {state.run_id}: its report cannot be rendered from its "
+                             f"journal: {exc}") from None
 
 
 def final_text(state: RunState, template_dirs: list[Path] | None = None,

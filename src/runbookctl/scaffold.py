@@ -6,7 +6,7 @@ import re
 
 from runbookctl.errors import UsageError
 from runbookctl.import_yaml import SCHEMA_FILE, SCHEMA_LINE, dq
-from runbookctl.schema import STEP_ID_RE
+from runbookctl.schema import MAX_ID_LENGTH, id_problem
 
 RESERVED = ("end", "abort", "skip", "continue", "ask")
 
@@ -103,10 +103,10 @@ steps:
 def check_name(name: str) -> str:
     """NAME without a .yaml suffix, checked to be a runbook id."""
     stem = re.sub(r"\.ya?ml$", "", name)
-    if not re.fullmatch(STEP_ID_RE, stem) or stem in RESERVED:
-        hint = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_") or "db-overload"
-        raise UsageError(f"NAME must be a slug (lowercase letters, digits, - and _), e.g. "
-                         f"'{hint}'; got {name!r}")
+    why = id_problem(stem) or (f"'{stem}' is a reserved word" if stem in RESERVED else None)
+    if why is not None:
+        raise UsageError(f"NAME must be a slug of at most {MAX_ID_LENGTH} characters; got "
+                         f"{name!r}: {why}")
     return stem
 
 

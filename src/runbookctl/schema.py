@@ -6,6 +6,7 @@ Kept free of yaml/jinja2 imports: the loader and the CLI import it cheaply.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,9 @@ from runbookctl.model import ACTIONS, SEVERITIES
 
 # Patterns shared by the loader and the schema.
 STEP_ID_RE = r"^[a-z0-9][a-z0-9_-]*$"
+# Ids name files and folders (run ids, reports, logs): this bound keeps a run id far
+# below the 255-byte file-name limit (a 240-character id failed with ENAMETOOLONG).
+MAX_ID_LENGTH = 64
 IDENT_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # `30s`, `5m`, `1h30m`, `500ms`, `1.5h`, `7d`, or a bare number of seconds.
 DURATION_RE = r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$"
@@ -24,6 +28,17 @@ ALL: tuple[str, ...] = ACTIONS
 CONFIRMABLE: tuple[str, ...] = ("confirm", "run", "ssh")
 ON_FAILURE_WORDS: tuple[str, ...] = ("ask", "continue", "abort")
 ON_NO_WORDS: tuple[str, ...] = ("skip", "abort")
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` cannot be a runbook or step id (None if it can): the one rule for ids
+    written in `id:` and ids taken from file names."""
+    if len(value) > MAX_ID_LENGTH:
+        return f"is {len(value)} characters long; an id has at most {MAX_ID_LENGTH}"
+    if not re.fullmatch(STEP_ID_RE, value):
+        slug = re.sub(r"[^a-z0-9_-]+", "-", value.lower()).strip("-_")[:MAX_ID_LENGTH] or "check-disk"
+        return f"use lowercase letters, digits, - and _ (e.g. '{slug}')"
+    return None
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,7 @@ _BOOL: Mapping[str, Any] = {"type": "boolean"}
 _STRS: Mapping[str, Any] = {"type": "array", "items": {"type": "string"}}
 _EXPR: Mapping[str, Any] = {"type": ["string", "boolean", "number"]}
 _IDENT: Mapping[str, Any] = {"type": "string", "pattern": IDENT_RE}
-_STEP_ID: Mapping[str, Any] = {"type": "string", "pattern": STEP_ID_RE}
+_STEP_ID: Mapping[str, Any] = {"type": "string", "pattern": STEP_ID_RE, "maxLength": MAX_ID_LENGTH}
 _DURATION: Mapping[str, Any] = {
     "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_RE}]
 }

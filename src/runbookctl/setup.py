@@ -191,8 +191,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
         if spec.secret and value:
             redactor.add(str(value), spec.name)
     run_id = new_run_id(rb.id)
-    run_dir = cfg.state_dir(session.config) / "runs" / run_id
-    run_dir.mkdir(parents=True, exist_ok=False)
+    run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
     recorder = Recorder(Journal.create(run_dir / "journal.jsonl"), redactor)
     report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
     recorder.event(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,

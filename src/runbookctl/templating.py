@@ -117,6 +117,7 @@ _COLLECTED: list[Any] = []
 
 
 def _collect(value: Any) -> str:
+    _defined(value)  # raise here, inside render(), where a template error is caught
     _COLLECTED.append(value)
     return _SENTINEL.format(len(_COLLECTED) - 1)
 
@@ -152,11 +153,21 @@ def evaluate(expr: str, scope: Mapping[str, Any], what: str = "expression") -> A
     from jinja2 import TemplateError as JinjaError
 
     try:
-        return _expression(expr)(dict(scope))
+        return _defined(_expression(expr)(dict(scope)))
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail(what, expr, exc) from None
     finally:
         derived.reset()
+
+
+def _defined(value: Any) -> Any:
+    """`value`, unless it is an undefined name or attribute (`steps.check.nope`): then
+    jinja2's UndefinedError now, not later where the value is first used as text."""
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
 
 
 def truthy(value: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,19 @@ def run_dirs(session: Session) -> list[Path]:
                   key=lambda p: p.name, reverse=True)
 
 
+def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
+    """The run of each journal; a damaged one is named (file:line) and skipped, so that
+    one bad journal never hides the others."""
+    from runbookctl.errors import CorruptJournal
+    from runbookctl.reporting import load_journal
+
+    for journal in journals:
+        try:
+            yield load_journal(journal)[1]
+        except CorruptJournal as exc:
+            ui.warn(f"skipped a damaged journal: {exc.message}")
+
+
 def summary(state: RunState) -> dict[str, Any]:
     return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
             "operator": state.operator, "started": state.started, "finished": state.finished,
@@ -68,12 +82,10 @@ def parse_since(value: str | None) -> str | None:
 
 def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: str | None = None,
               status: str | None = None, since: str | None = None) -> int:
-    from runbookctl.reporting import load_state
-
     after = parse_since(since)
     rows = []
-    for run_dir in run_dirs(session):
-        row = summary(load_state(run_dir))
+    for state in readable_states((d / "journal.jsonl" for d in run_dirs(session)), ui):
+        row = summary(state)
         if runbook and row["runbook"] != runbook:
             continue
         if status and row["status"] != status:

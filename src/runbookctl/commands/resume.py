@@ -21,6 +21,7 @@ from runbookctl.inputs import coerce_value
 
 if TYPE_CHECKING:
     from runbookctl.engine import Engine, ResumePoint, RunVars
+    from runbookctl.journal import Replay
     from runbookctl.model import Runbook, Step
     from runbookctl.prompts_base import Prompter
     from runbookctl.session import Session
@@ -42,21 +43,21 @@ class ResumeRequest:
 
 def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl.commands.run import RunRequest, drive, operator_name
-    from runbookctl.journal import Journal, read_journal
+    from runbookctl.journal import Journal
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
     from runbookctl.redact import Redactor, set_active
+    from runbookctl.reporting import load_journal
     from runbookctl.setup import PreparedRun, all_secrets, build_engine, resolve_secrets
-    from runbookctl.state import replay
 
     operator = operator_name(RunRequest(runbook="", operator=req.operator), session)
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
                              no_input=req.no_input)
     run_dir = pick_run(session, req.run_id, prompter, ui)
-    replayed = read_journal(run_dir / "journal.jsonl")
+    replayed, state = load_journal(run_dir / "journal.jsonl")
     if replayed.torn:
         ui.warn(f"journal: {replayed.torn}")
-    state = replay(replayed.events)
+    _check_chain(run_dir / "journal.jsonl", replayed, req.force, ui)
     if state.status == ABANDONED:
         raise UsageError(f"run {state.run_id} was abandoned ({state.reason}): it cannot be "
                          f"resumed; start a new run with: runbookctl run {state.runbook}")
@@ -88,6 +89,22 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     run = PreparedRun(state.run_id, run_dir, engine, recorder, redactor, req.commit,
                       session.registry.template_dirs)
     return drive(run, ui, point)
+
+
+def _check_chain(path: Path, replayed: Replay, force: bool, ui: UI) -> None:
+    """Resume continues a record: one whose hash chain is broken (bytes changed on disk) is
+    refused unless --force, naming the line; forced, the damage stays for `verify` to show."""
+    from runbookctl.journal import chain_problems
+
+    problems = chain_problems(replayed.events, replayed.lines, path)
+    if not problems:
+        return
+    listing = "\n".join(f"  {p}" for p in problems[:5])
+    if not force:
+        raise UsageError(f"the journal of this run is damaged (its hash chain is broken):\n"
+                         f"{listing}\nresume --force continues it anyway (verify will keep "
+                         "reporting the damage)")
+    ui.warn(f"resuming a damaged journal (--force):\n{listing}")
 
 
 def _runbook_of(state: RunState, session: Session, force: bool) -> Runbook:
@@ -157,7 +174,7 @@ def restore_vars(state: RunState, rb: Runbook, session: Session, prompter: Promp
             values[name] = _secret_input(name, given, prompter)
             redactor.add(str(values[name]), name)
         elif spec is not None:
-            values[name] = coerce_value(spec, item.get("value"))
+            values[name] = _journaled_input(state, spec, item.get("value"))
     for answer in state.answers:
         if answer.get("kind") == "ask" and answer.get("var"):
             values[str(answer["var"])] = answer.get("value")
@@ -176,6 +193,18 @@ def restore_vars(state: RunState, rb: Runbook, session: Session, prompter: Promp
         variables.steps[short] = view
         variables.steps[short.replace("-", "_")] = view
     return variables
+
+
+def _journaled_input(state: RunState, spec: Any, value: Any) -> Any:
+    """An input's value as journaled; one the runbook no longer accepts (or damage) is bad
+    data, named, never an internal error."""
+    from runbookctl.errors import CorruptJournal
+
+    try:
+        return coerce_value(spec, value)
+    except ValueError as exc:
+        raise CorruptJournal(f"run {state.run_id}: the journaled input {exc} (the runbook or "
+                             "the journal changed since the run began)") from None
 
 
 def _secret_input(name: str, given: dict[str, str], prompter: Prompter) -> str:

@@ -70,13 +70,11 @@ def collect(states: list[RunState]) -> list[dict[str, Any]]:
 
 def stats(session: Session, ui: UI, *, as_json: bool, reports: Path | None,
           runbook: str | None) -> int:
-    from runbookctl.journal import read_journal
+    from runbookctl.commands.history import readable_states
     from runbookctl.report import human_duration
-    from runbookctl.state import replay
 
     states = []
-    for path in journals(session, reports):
-        state = replay(read_journal(path).events)
+    for state in readable_states(journals(session, reports), ui):
         if state.run_id and (runbook is None or state.runbook == runbook):
             states.append(state)
     rows = collect(states)

@@ -45,16 +45,18 @@ def _journal_for_report(session: Session, report: Path, meta: dict[str, Any]) ->
 
 
 def _report_problems(report: Path, journal: Path, session: Session) -> list[str]:
-    from runbookctl.journal import read_journal
-    from runbookctl.reporting import final_text
-    from runbookctl.state import replay
+    from runbookctl.errors import CorruptJournal
+    from runbookctl.reporting import final_text, load_journal
 
     text = report.read_text(encoding="utf-8")
     meta = front_matter(text)
     if not meta:
         return [f"{report}: no front matter: not a runbookctl report, or its header was removed"]
-    events = read_journal(journal).events
-    state = replay(events)
+    try:
+        replayed, state = load_journal(journal)
+    except CorruptJournal as exc:
+        return [exc.message]
+    events = replayed.events
     problems = []
     if meta.get("journal_hash") != state.head_hash:
         problems.append(f"{report}: front matter journal_hash {meta.get('journal_hash')} does not "

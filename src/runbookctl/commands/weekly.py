@@ -24,12 +24,16 @@ if TYPE_CHECKING:
 def previous_run(session: Session, runbook: str, current: str) -> RunState | None:
     """The newest earlier run of `runbook` (other than `current`) that ran any step."""
     from runbookctl.commands.history import run_dirs
+    from runbookctl.errors import CorruptJournal
     from runbookctl.reporting import load_state
 
     for run_dir in run_dirs(session):
         if run_dir.name == current:
             continue
-        state = load_state(run_dir)
+        try:
+            state = load_state(run_dir)
+        except CorruptJournal:  # another run's damaged journal: not this one's business
+            continue
         if state.runbook == runbook and state.steps:
             return state
     return None
