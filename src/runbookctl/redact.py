@@ -356,6 +356,18 @@ def _token_replacement(match: re.Match[str]) -> str:
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# In a one-line field (--operator, --incident) every control character is refused, \t and
+# \n too, and the Unicode line separators: a newline there forged commit trailers.
+_LINE_CONTROL_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def first_control(text: str) -> str | None:
+    """The first character of `text` that does not belong in one line of text, as U+XXXX."""
+    found = _LINE_CONTROL_RE.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
 def _visible(char: str) -> str:
     code = ord(char)
     if code < 0x20:

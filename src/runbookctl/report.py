@@ -48,7 +48,7 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
 
     env = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True)
-    env.filters.update(cell=cell, fence=fence, duration=human_duration, yaml_str=yaml_str,
+    env.filters.update(cell=cell, md=md_inline, fence=fence, duration=human_duration, yaml_str=yaml_str,
                        shown=shown_value)
     steps = list(state.steps.values())
     context: dict[str, Any] = {
@@ -115,6 +115,16 @@ def cell(value: object) -> str:
     text = "" if value is None else str(value)
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
     return "<br>".join(line for line in text.splitlines()) if "\n" in text else text
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
+
+
+def md_inline(value: object) -> str:
+    """Plain text that stays plain in Markdown, in a table cell too: a name such as
+    `[x](https://evil)` or `**boss**` shows as typed, never as a link, emphasis or HTML."""
+    text = " ".join(("" if value is None else str(value)).split())  # one line
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def fence(text: object, lang: str = "") -> str:

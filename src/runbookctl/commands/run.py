@@ -56,16 +56,28 @@ def new_run_id(runbook_id: str) -> str:
 
 def operator_name(req: RunRequest, session: Session) -> str:
     if req.operator:
-        return req.operator
+        return one_line("--operator", req.operator)
     if session.config.operator:
-        return session.config.operator
+        return one_line("operator (runbookctl.yaml)", str(session.config.operator))
     env = os.environ.get("RUNBOOKCTL_OPERATOR")
     if env:
-        return env
+        return one_line("RUNBOOKCTL_OPERATOR", env)
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def one_line(what: str, value: str) -> str:
+    """`value`, refused (exit 2) if it holds a control character: operator and incident land
+    in the journal, the report and the commit message, where a newline forges lines."""
+    from runbookctl.redact import first_control
+
+    bad = first_control(value)
+    if bad is not None:
+        raise UsageError(f"{what}: {value!r} contains a control character ({bad}); give one "
+                         "line of plain text")
+    return value
 
 
 def git_commit_of(path: Path) -> str | None:
@@ -83,6 +95,9 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
     from runbookctl.setup import prepare_run
 
+    if req.incident is not None:
+        one_line("--incident", req.incident)
+    operator_name(req, session)  # a bad --operator is refused before the runbook is read
     rb, warnings = session.load_checked(req.runbook)
     for w in warnings:
         ui.warn(w.format())
@@ -154,10 +169,14 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
     with deferred():
         report, code = _write_up(run, ui, status, reason, code, journal_ok)
     if run.commit and report is not None:
-        from runbookctl.gitcommit import commit_report
+        from runbookctl.gitcommit import CommitError, commit_report
         from runbookctl.reporting import load_state
 
-        commit_report(report, run.run_dir, load_state(run.run_dir), ui)
+        try:
+            commit_report(report, run.run_dir, load_state(run.run_dir), ui)
+        except CommitError as exc:  # asked for and not done: the run does not end 0
+            ui.fail(exc.message)
+            code = code or ExitCode.FAILED
     ui.summary(status, str(report) if report else None, run.run_id,
                failed=_failed_count(run) if status == "completed" else 0)
     if status == "interrupted":
