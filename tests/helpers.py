@@ -54,6 +54,15 @@ def journal_events(run_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
+def prompt_re(text: str) -> str:
+    """A regex for questionary's prompt line `? TEXT` (styles between the two): the prompt
+    itself, drawn after typed-ahead keys were flushed — never the same words printed
+    earlier (a listing, an instruction), where keys sent would be thrown away."""
+    import re
+
+    return r"\?(?:\x1b\[[0-9;]*m)* " + re.escape(text)
+
+
 def only_report(report_dir: Path) -> str:
     reports = sorted(report_dir.rglob("*.md"))
     assert len(reports) == 1, reports

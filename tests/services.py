@@ -510,11 +510,15 @@ class ModelArtifacts:
                 for p in sorted(folder.iterdir()) if p.is_file() and p.name != "SHA256SUMS"}
 
 
-def write_model(folder: Path, version: str, latency_ms: int, min_x: float = -1e9) -> None:
-    """A model version: JSON parameters, pickled weights and a sha256sum manifest."""
+def write_model(folder: Path, version: str, latency_ms: int, min_x: float = -1e9,
+                hang_x: float | None = None) -> None:
+    """A model version: JSON parameters, pickled weights and a sha256sum manifest.
+
+    `hang_x`: an input the version never answers (served by ModelServer only)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.json").write_text(json.dumps({"version": version, "w": 2.0, "b": 1.0,
-                                                   "latency_ms": latency_ms, "min_x": min_x}))
+                                                   "latency_ms": latency_ms, "min_x": min_x,
+                                                   "hang_x": hang_x}))
     (folder / "weights.pkl").write_bytes(pickle.dumps({"version": version, "w": [2.0, 1.0]}))
     sums = [f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}"
             for n in ("model.json", "weights.pkl")]
@@ -522,13 +526,14 @@ def write_model(folder: Path, version: str, latency_ms: int, min_x: float = -1e9
 
 
 def make_model_artifacts(root: Path, latency_ms: int = 20, previous_latency_ms: int = 20,
-                         min_x: float = -1e9) -> ModelArtifacts:
+                         min_x: float = -1e9, hang_x: float | None = None) -> ModelArtifacts:
     """The current model (v2) in `root/models`, v1 in `root/models/previous`.
 
-    Predictions of an input x below `min_x` fail; the samples hold 2 negatives in 6.
+    Predictions of an input x below `min_x` fail; the samples hold 2 negatives in 6 and
+    start with x=3 (the input the latency probe times).
     """
     art = ModelArtifacts(root / "models", root / "app" / "predict.py", root / "app" / "samples.jsonl")
-    write_model(art.model_dir, "v2", latency_ms, min_x)
+    write_model(art.model_dir, "v2", latency_ms, min_x, hang_x)
     write_model(art.previous, "v1", previous_latency_ms)
     art.predict.parent.mkdir(parents=True, exist_ok=True)
     art.predict.write_text(PREDICT_SCRIPT)
@@ -539,6 +544,56 @@ def make_model_artifacts(root: Path, latency_ms: int = 20, previous_latency_ms: 
 @pytest.fixture
 def model_artifacts(tmp_path: Path) -> ModelArtifacts:
     return make_model_artifacts(tmp_path)
+
+
+class ModelServer:
+    """Predictions over HTTP for the model folder each request names (`$MODEL_DIR`).
+
+    A call costs a curl start and no Python start-up, and a slow version is one that never
+    answers its `hang_x` input (the caller's own timeout ends the call): what a probe
+    measures then depends on the model, not on how loaded the test machine is.
+    """
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.server = _Server(_model_handler(self.release))
+
+    @property
+    def predict_cmd(self) -> str:
+        return ('curl -s --fail-with-body -H "X-Model-Dir: $MODEL_DIR" --data-binary @- '
+                f"http://127.0.0.1:{self.server.port}/predict")
+
+    def close(self) -> None:
+        self.release.set()  # hung requests end, so the server can shut down
+        self.server.close()
+
+
+def _model_handler(release: threading.Event) -> type[BaseHTTPRequestHandler]:
+    class Handler(_QuietHandler):
+        def do_POST(self) -> None:
+            model = json.loads((Path(self.headers["X-Model-Dir"]) / "model.json").read_text())
+            x = json.loads(self.read_body() or b"{}").get("x", 0)
+            if x == model.get("hang_x"):
+                release.wait(120)
+                self.close_connection = True
+                return
+            if x < model["min_x"]:
+                self.send_text(422, f"prediction failed: x={x} outside the model's range\n",
+                               "text/plain")
+                return
+            body = {"y": model["w"] * x + model["b"], "version": model["version"]}
+            self.send_text(200, json.dumps(body) + "\n")
+
+    return Handler
+
+
+@contextlib.contextmanager
+def running_model_server() -> Iterator[ModelServer]:
+    server = ModelServer()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 # --------------------------------------------------------------------------- TLS

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
 
@@ -28,6 +28,26 @@ def wait_for(what: str, probe: Callable[[], T | None], deadline: float = 30.0,
         if time.monotonic() > end:
             raise AssertionError(f"gave up waiting for {what} after {deadline:g}s")
         time.sleep(0.01)
+
+
+def read_until(stream: IO[bytes], needle: bytes, deadline: float = 30.0) -> bytes:
+    """Read a pipe until `needle` shows up; fail after `deadline` seconds or at end of
+    file (the writer died) instead of spinning or blocking forever."""
+    import os
+    import select
+
+    end = time.monotonic() + deadline
+    seen = b""
+    while needle not in seen:
+        left = end - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"gave up waiting for {needle!r} after {deadline:g}s")
+        if select.select([stream], [], [], left)[0]:
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                raise AssertionError(f"the output ended before {needle!r}")
+            seen = seen[-len(needle):] + chunk
+    return seen
 
 
 def events_of(run_dir: Path) -> list[dict[str, Any]]:

@@ -42,9 +42,23 @@ def gate(p: Prompter) -> None:
 
 def typeahead(p: Prompter) -> None:
     print("RUNNING a command", flush=True)
-    time.sleep(1.5)  # keys typed now must not answer the next prompt
+    wait_typed_ahead(2)  # keys typed while the "command" runs must not answer the next prompt
     gate(p)
     show(p.confirm("second", "Second gate?", dangerous=False, no_means="skip this step"))
+
+
+def wait_typed_ahead(count: int, deadline: float = 10.0) -> None:
+    """Stand in for a running command until `count` typed keys wait unread on the terminal:
+    the keys themselves, not a sleep that a slow test machine could outlast."""
+    import fcntl
+    import struct
+    import termios
+
+    end = time.monotonic() + deadline
+    while struct.unpack("i", fcntl.ioctl(0, termios.FIONREAD, b"\0" * 4))[0] < count:
+        if time.monotonic() > end:
+            raise SystemExit(f"no {count} keys typed ahead within {deadline:g}s")
+        time.sleep(0.01)
 
 
 def made(p: Prompter) -> None:

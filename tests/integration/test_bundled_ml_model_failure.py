@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import ModelArtifacts, make_model_artifacts, run_bundled
+from tests.services import ModelArtifacts, make_model_artifacts, run_bundled, running_model_server
 
 pytestmark = pytest.mark.integration
 
@@ -34,23 +34,30 @@ def _version(folder: Path) -> str:
 
 
 def test_probes_latency_and_errors_then_falls_back_to_the_previous_version(tmp_path: Path) -> None:
-    art = make_model_artifacts(tmp_path, latency_ms=250, min_x=0)
+    # v2 never answers the probe's input (x=3): each probe ends at the runbook's own
+    # timeout (2 x alert), whatever the load; v1 answers through a curl call, no Python
+    # start-up, far inside the 500 ms alert. (A 250 ms sleep against a 400 ms timeout that
+    # included Python start-up failed under -n 4.)
+    art = make_model_artifacts(tmp_path, min_x=0, hang_x=3)
     previous_sums = art.checksums(art.previous)
     marker = tmp_path / "reloaded"
 
-    run = run_bundled("ml-model-failure", tmp_path / "work",
-                      _vars(art, marker, latency_warn_ms="100", latency_alert_ms="200", probe_count="3"),
-                      ANSWERS)
+    with running_model_server() as server:
+        run = run_bundled("ml-model-failure", tmp_path / "work",
+                          _vars(art, marker, predict_cmd=server.predict_cmd, latency_warn_ms="250",
+                                latency_alert_ms="500", probe_count="2"), ANSWERS)
 
     assert run.code == 0, run.output
     assert run.captured("checksum_state") == "ok" and run.captured("load_state") == "ok"
     assert "loaded  weights.pkl" in run.step_outputs("load")
-    assert int(run.captured("latency_p95_ms") or 0) >= 250
-    assert "over the alert threshold (target 100 ms, alert 200 ms)" in run.step_outputs("latency")
-    assert run.captured("error_pct") == "33.3"
+    assert int(run.captured("latency_p95_ms") or 0) >= 1000
+    assert "call 1: " in run.step_outputs("latency") and "TIMED OUT" in run.step_outputs("latency")
+    assert "over the alert threshold (target 250 ms, alert 500 ms)" in run.step_outputs("latency")
+    assert run.captured("error_pct") == "50.0"  # x=3 times out, x=-2 and x=-7 are refused
     assert "x=-2 outside the model's range" in run.step_outputs("error-rate")
+    assert "sample 1 {\"x\": 3}: timed out" in run.step_outputs("error-rate")
     assert run.captured("severity") == "P2"
-    assert "- prediction errors: 33.3 % (alert over 10.0 %)" in run.report
+    assert "- prediction errors: 50.0 % (alert over 10.0 %)" in run.report
     # the fallback ran behind its confirmation and the restored version passes every check
     assert _version(art.model_dir) == "v1"
     assert art.checksums() == previous_sums

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import cli_env, only_report
 from tests.waiting import group_alive as _group_alive
+from tests.waiting import read_until, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +43,9 @@ def _spawn(tmp_path: Path) -> pexpect.spawn:
 def _wait_started(child: pexpect.spawn, tmp_path: Path) -> int:
     child.expect_exact("sleep 60 & sleep 60; wait")
     pid_file = tmp_path / "nap.pid"
-    for _ in range(200):
-        if pid_file.exists() and pid_file.read_text().strip():
-            return int(pid_file.read_text())
-        child.expect(pexpect.TIMEOUT, timeout=0.05)
-    raise AssertionError("the command never started")
+    text = wait_for("the command's pid", lambda: pid_file.exists() and pid_file.read_text().strip(),
+                    alive=child.isalive)
+    return int(str(text))
 
 
 def test_first_ctrl_c_stops_the_command_and_asks(tmp_path: Path) -> None:
@@ -99,8 +98,7 @@ def test_a_closed_output_stops_the_run_resumably_and_leaves_no_process(tmp_path:
         cwd=tmp_path, env=cli_env(tmp_path / "state"), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
-    while b"flood of output" not in proc.stdout.read(4096):
-        pass
+    read_until(proc.stdout, b"flood of output")  # fails, not spins, if the run died
     proc.stdout.close()  # the reader leaves
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=30) == 130

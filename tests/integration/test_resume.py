@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import FIXTURES, cli_env, only_report, only_run_dir, run_cli
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -49,12 +49,10 @@ def _kill_during_two(work: Path) -> None:
                             cwd=work, env=cli_env(work / "state"), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pid_file = work / "out" / "two.pid"
-    deadline = time.monotonic() + 30
-    while not pid_file.exists() or not pid_file.read_text().strip():
-        assert time.monotonic() < deadline, "step two never started"
-        time.sleep(0.05)
+    wait_for("step two's command", lambda: pid_file.exists() and pid_file.read_text().strip(),
+             alive=lambda: proc.poll() is None)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.wait(timeout=30)
     os.killpg(int(pid_file.read_text()), signal.SIGKILL)  # its command outlived it
     (work / "out" / "slow").unlink()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.helpers import FIXTURES, cli_env, only_report
+from tests.helpers import FIXTURES, cli_env, only_report, prompt_re
 from tests.integration.test_run_e2e import EXPECTED_LOG
 
 pytestmark = pytest.mark.integration
@@ -52,8 +52,8 @@ def test_every_prompt_answered_by_keystrokes(work: Path) -> None:
     child.send("n" + ENTER)
     child.expect_exact("Type the step id 'wipe'")
     child.send("wipe" + ENTER)
-    child.expect_exact("Check the dashboard shows")
-    child.expect_exact("done")
+    child.expect_exact("Check the dashboard shows")  # the instruction, printed before the prompt
+    child.expect_exact("done, skipped or failed?")  # the prompt itself
     child.send(ENTER)  # first choice: done
     child.expect_exact("Acknowledge the child runbook?")
     child.send("y" + ENTER)
@@ -74,9 +74,11 @@ def test_ctrl_c_at_a_prompt_is_never_a_yes(work: Path) -> None:
     child = _spawn(work)
     child.expect_exact("Use these defaults?")
     child.send(ENTER)  # no: each input is asked
-    child.expect_exact("count")
+    # "count" and "mode" are in the listing above too: keys sent on seeing those words came
+    # before the next prompt and were flushed as type-ahead. Wait for each prompt itself.
+    child.expect(prompt_re("count"))
     child.send(ENTER)
-    child.expect_exact("mode")
+    child.expect(prompt_re("mode"))
     child.send(ENTER)
     child.expect_exact("Proceed with 3 items?")
     child.send(CTRL_C)
