@@ -30,7 +30,9 @@ def test_until_is_not_met_while_the_command_fails(tmp_path: Path) -> None:
              "    every: 50ms\n    within: 300ms\n    on_failure: abort\n")
     code, out, report = _run(tmp_path, steps)
     assert code == 1, out
-    assert "not yet (exit code 2)" in out
+    events = journal_events(only_run_dir(tmp_path / "state"))
+    attempts = [e["data"] for e in events if e["type"] == "command_finished"]
+    assert attempts and all(a["reason"] == "exit code 2" for a in attempts)  # never met
     assert _finished(tmp_path, "wait")["status"] == "failed"
     assert "until: result.stdout | int == 0 not met within 0.3s" in report
 

@@ -153,7 +153,7 @@ def test_large_output_is_truncated_in_memory_but_whole_in_the_log(tmp_path: Path
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     started = time.monotonic()
     result, _ = run(tmp_path, "echo $$; sleep 100 & sleep 100; wait", timeout=0.5)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 30  # not the 100 s of its sleeps
     assert result.timed_out and result.exit_code is None and not result.ok
     assert result.error == "timed out after 0.5s"
     assert live_members(int(result.stdout)) == []
@@ -163,7 +163,7 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> N
     command = "echo $$; (trap '' TERM; sleep 100) & trap '' TERM; wait"
     started = time.monotonic()
     result, _ = run(tmp_path, command, timeout=0.3, executor=LocalExecutor(kill_grace=0.5))
-    assert 0.8 <= time.monotonic() - started < 3
+    assert 0.8 <= time.monotonic() - started < 30  # the grace, not the 100 s sleep
     assert result.timed_out
     assert live_members(int(result.stdout)) == []
 
@@ -171,7 +171,7 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> N
 def test_background_child_holding_the_pipe_does_not_hang_the_step(tmp_path: Path) -> None:
     started = time.monotonic()
     result, _ = run(tmp_path, "sleep 30 & echo started", executor=LocalExecutor(linger=0.3))
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 20  # not the 30 s of the child holding the pipe
     assert result.exit_code == 0 and result.stdout == "started\n"
 
 
@@ -179,7 +179,7 @@ def test_background_child_holding_the_pipe_does_not_hang_the_step(tmp_path: Path
 def test_timeout_holds_when_the_command_closes_its_output(tmp_path: Path) -> None:
     started = time.monotonic()
     result, _ = run(tmp_path, "echo $$; exec >&- 2>&-; sleep 100", timeout=0.5)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 30  # not the 100 s of its sleeps
     assert result.timed_out and result.error == "timed out after 0.5s"
     assert live_members(int(result.stdout)) == []
 

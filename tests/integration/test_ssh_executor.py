@@ -87,6 +87,14 @@ def wait_running(user: str, marker: str, within: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+def barrier(folder: Path, hosts: int, deadline_s: int = 60) -> str:
+    """Shell that marks this host started, then waits (at most `deadline_s`, then exit 9)
+    until `hosts` hosts have started."""
+    return (f'touch "{folder}/started-${{SSH_CONNECTION##* }}"; n=0; '
+            f'while [ "$(ls {folder} | grep -c started-)" -lt {hosts} ]; do '
+            f"n=$((n+1)); [ $n -gt {deadline_s * 20} ] && exit 9; sleep 0.05; done")
+
+
 def hung_command(marker: str, ignore: str = "HUP") -> str:
     """Loops forever ignoring `ignore`; the marker is in its argv for pgrep."""
     return f"sh -c 'trap \"\" {ignore}; while :; do sleep 1; done' {marker}"
@@ -157,30 +165,33 @@ def test_ten_hosts_run_in_parallel(sshd_fleet: Fleet, executor: SSHExecutor,
                                    tmp_path: Path) -> None:
     servers = sshd_fleet.hosts(10)
     out_dir = sshd_fleet.scratch()
-    # SSH_CONNECTION ends with the server port: one file per host.
-    command = f'sleep 1; echo ok > "{out_dir}/port-${{SSH_CONNECTION##* }}"'
-    started = time.monotonic()
+    # A barrier, not a stopwatch: each host waits until all 10 have started, which only
+    # hosts running at the same time can do (one after another, the first gives up: exit 9).
+    command = barrier(out_dir, 10) + f'; echo ok > "{out_dir}/port-${{SSH_CONNECTION##* }}"'
     results, _ = run(executor, make_spec(tmp_path, command, [s.spec for s in servers]))
-    elapsed = time.monotonic() - started
 
     assert [r.host for r in results] == [s.spec for s in servers]
     assert all(r.exit_code == 0 for r in results), results
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
+    assert sorted(p.name for p in out_dir.iterdir() if p.name.startswith("port-")) == sorted(
         f"port-{s.port}" for s in servers)
-    assert elapsed < 5.0  # one after another would take 10 s and more
     assert len({r.log_path for r in results}) == 10
 
 
 def test_parallel_bounds_how_many_hosts_run_at_once(sshd_fleet: Fleet, executor: SSHExecutor,
                                                     tmp_path: Path) -> None:
     servers = sshd_fleet.hosts(4)
-    executor.execute(make_spec(tmp_path, "true", [s.spec for s in servers]), Sink(), Redactor())
-    started = time.monotonic()
-    results, _ = run(executor, make_spec(tmp_path, "sleep 1", [s.spec for s in servers],
+    out_dir = sshd_fleet.scratch()
+    # Each host notes how many hosts are running as it starts, waits until two have started
+    # (so two do run at once), then leaves. Never more than two at once: the bound holds.
+    port = "${SSH_CONNECTION##* }"
+    me = f'"{out_dir}/running-{port}"'
+    command = (f'touch {me}; ls {out_dir} | grep -c running- > "{out_dir}/seen-{port}"; '
+               + barrier(out_dir, 2) + f"; rm {me}")
+    results, _ = run(executor, make_spec(tmp_path, command, [s.spec for s in servers],
                                          parallel=2))
-    elapsed = time.monotonic() - started
-    assert all(r.ok for r in results)
-    assert 2.0 <= elapsed < 3.8
+    assert all(r.ok for r in results), results
+    seen = [int(p.read_text()) for p in out_dir.glob("seen-*")]
+    assert len(seen) == 4 and max(seen) <= 2
 
 
 def test_one_connection_per_host_reused_across_steps(sshd_fleet: Fleet,

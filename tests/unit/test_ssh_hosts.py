@@ -278,8 +278,8 @@ def pgrep(pattern: str) -> list[str]:
 
 def test_kill_line_without_a_running_command_is_harmless(tmp_path: Path) -> None:
     started = time.monotonic()
-    assert run_locally(kill_command(uuid.uuid4().hex, grace=1), tmp_path).returncode == 0
-    assert time.monotonic() - started < 4
+    assert run_locally(kill_command(uuid.uuid4().hex, grace=60), tmp_path).returncode == 0
+    assert time.monotonic() - started < 30  # nothing to stop: it never waits out the grace
 
 
 def test_per_host_log_names() -> None:
