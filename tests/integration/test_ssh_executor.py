@@ -31,6 +31,7 @@ from tests.sshd import (
     silent_listener,
     user_lock,
 )
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -233,10 +234,17 @@ def test_a_connection_lost_mid_command_is_reported(sshd_fleet: Fleet, tmp_path: 
     known = tmp_path / "known_hosts"
     known.write_text(server.known_hosts_line)
     ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
-    dropper = threading.Timer(0.5, drop_connections, [server])
+    running = sshd_fleet.scratch() / "running"
+
+    def drop_once_running() -> None:  # the command itself says it runs: no 0.5 s guess
+        wait_for("the remote command to start", running.exists)
+        drop_connections(server)
+
+    dropper = threading.Thread(target=drop_once_running)
     dropper.start()
     try:
-        (r,), _ = run(ex, make_spec(tmp_path, "echo started; sleep 10", [server.spec]))
+        (r,), _ = run(ex, make_spec(tmp_path, f"echo started; touch {running}; sleep 10",
+                                    [server.spec]))
     finally:
         dropper.join()
         ex.close()
