@@ -7,6 +7,7 @@ the reader looped while data was ready and never looked at the clock or the stop
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 
 from tests.helpers import cli_env, journal_events, only_run_dir
 from tests.sshd import Fleet
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -65,23 +67,20 @@ def _start(project: Path) -> tuple[subprocess.Popen[bytes], Path]:
 
 
 def _remote_left(fleet: Fleet, marker: str) -> list[str]:
-    """The test user's processes still running the flood, after a short deadline."""
-    deadline = time.monotonic() + 5.0
-    while True:
-        found = subprocess.run(["pgrep", "-u", fleet.user, "-f", marker], capture_output=True,
-                               text=True, check=False).stdout.split()
-        if not found or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.05)
+    """The test user's processes still running the flood (given a moment to be reaped)."""
+    def left() -> list[str]:
+        return subprocess.run(["pgrep", "-u", fleet.user, "-f", marker], capture_output=True,
+                              text=True, check=False).stdout.split()
+
+    with contextlib.suppress(AssertionError):  # the caller says what is left
+        wait_for("the remote flood to end", lambda: not left(), deadline=5.0)
+    return left()
 
 
 def _wait_for_flood(proc: subprocess.Popen[bytes], out: Path, marker: str) -> None:
     line = f"] {marker}".encode()
-    deadline = time.monotonic() + 60
-    while line not in out.read_bytes()[-65536:]:
-        assert proc.poll() is None, out.read_bytes()[-2000:]
-        assert time.monotonic() < deadline, "the flood never reached the terminal"
-        time.sleep(0.02)
+    wait_for("the flood on the terminal", lambda: line in out.read_bytes()[-65536:],
+             deadline=60, alive=lambda: proc.poll() is None)
 
 
 def _flood_hosts(project: Path) -> list[dict[str, object]]:
@@ -144,3 +143,30 @@ def test_ctrl_c_and_sigterm_stop_a_flooding_ssh_step(tmp_path: Path, sshd_fleet:
         "flood", reason, True)
     assert events[-1]["type"] == "run_interrupted"
     assert _remote_left(sshd_fleet, marker) == []
+
+
+def test_ctrl_c_in_a_terminal_stops_the_flood_and_asks(tmp_path: Path,
+                                                      sshd_fleet: Fleet) -> None:
+    """In a real terminal the first Ctrl-C stops the flood on every host and asks
+    retry / skip / abort, as for a local command; the second stops the run."""
+    import pexpect
+
+    marker = f"flood-{uuid.uuid4().hex}"
+    project = _project(tmp_path, sshd_fleet, 2, marker)
+    (project / "runbooks" / "flood.yaml").write_text(
+        (project / "runbooks" / "flood.yaml").read_text().replace("timeout: 3s", "timeout: 10m"))
+    env = cli_env(project / "state", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "runbookctl", "run", "flood"], cwd=str(project),
+                          env=env, dimensions=(40, 120), timeout=60, encoding="utf-8",
+                          searchwindowsize=4096, maxread=65536)
+    try:
+        child.expect_exact(f"] {marker}")
+        child.send("\x03")
+        child.expect(r"flood was interrupted \(Ctrl-C\).*abort")
+        assert _remote_left(sshd_fleet, marker) == []
+        child.send("\x03")
+        child.expect_exact("runbookctl resume")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130
