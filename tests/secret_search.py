@@ -39,6 +39,16 @@ def forms(secret: str) -> dict[str, str]:
     return {name: text for name, text in found.items() if len(text) >= 4}
 
 
+def git_repo(folder: Path) -> Path:
+    """An empty post-mortem repository for `--commit` (with an identity to commit as)."""
+    repo = folder / "postmortems"
+    repo.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "oc@example.com"],
+                 ["config", "user.name", "On Call"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    return repo
+
+
 def git_objects(repo: Path) -> str:
     """Every object of a repository, decompressed (commits, trees, blobs)."""
     out = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch"],

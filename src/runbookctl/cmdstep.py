@@ -190,6 +190,15 @@ def _execute(engine: Engine, step: Step, key: str, spec: CommandSpec, attempt: i
         raise
     finally:
         engine.sv.ui.flush_output()
+        _warn_tokens(engine, key)
+
+
+def _warn_tokens(engine: Engine, key: str) -> None:
+    """Undeclared token-like strings were masked in the output: say which, and where,
+    so the operator can declare the secret or rotate it."""
+    for kind in engine.sv.redactor.take_found():
+        engine.sv.ui.warn(f"masked a token-like string that is not a declared secret: "
+                          f"{kind} in step {key}")
 
 
 def _stopped(engine: Engine, key: str, attempt: int, spec: CommandSpec,

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-MASK = "***"
+from runbookctl.tokens import MASK, TokenStream, gated, scan_tokens, word_start
+
 # Shorter values would mask innocent text everywhere ("abc", "1"); the caller
 # warns about them through `Redactor.ignored`.
 MIN_SECRET_LEN = 4
@@ -125,6 +126,7 @@ class Redactor:
         self._values: dict[str, str] = {}  # value -> name
         self._ignored: list[str] = []
         self._forms: dict[str, set[str]] = {}  # value -> its masked forms
+        self.found: list[str] = []  # kinds of undeclared tokens masked (take_found)
         self._dirty = False  # values added since the regex was built
         self._lock = threading.Lock()
         self._patterns: list[str] = []
@@ -202,11 +204,19 @@ class Redactor:
         return forms is not None and not any(form in text for form in forms)
 
     def mask(self, text: str) -> str:
-        """Return `text` with every secret form replaced by `***`."""
+        """Return `text` with every secret form, and every token-like string
+        nobody declared, replaced by `***`."""
         self._sync()
-        if self._regex is None or not text or self._absent(text):
-            return text
-        return self._regex.sub(MASK, text)
+        if self._regex is not None and text and not self._absent(text):
+            text = self._regex.sub(MASK, text)
+        text, kinds = scan_tokens(text)
+        self.found += [kind for kind in kinds if kind not in self.found]
+        return text
+
+    def take_found(self) -> list[str]:
+        """The kinds of undeclared tokens masked since the last call."""
+        found, self.found[:] = list(self.found), []
+        return found
 
     def stream(self) -> StreamMasker:
         """A masker for one output stream fed in arbitrary chunks."""
@@ -249,104 +259,57 @@ class Redactor:
 
 
 class StreamMasker:
-    """Chunk-safe masking: holds back only a tail that could start a secret."""
+    """Chunk-safe masking: holds back only a tail that could start a secret or
+    a token. Declared secrets first, then undeclared token-like strings."""
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
-        self._pending = ""
+        self._pending = ""  # held by the secret stage (raw)
+        self._tokens = TokenStream(redactor.found)  # holds its own (secrets masked)
 
     def feed(self, data: str) -> str:
         """Mask a chunk; text that might begin a split secret is kept for later."""
         released, self._pending = self._redactor._release(self._pending + data, final=False)
-        return released
+        return self._tokens.feed(released)
 
     def feed_ascii(self, data: bytes) -> bytes | None:
         """`feed` for ASCII bytes, without decoding them: the bytes released,
-        or None when no quick check rules a secret out (then use `feed`)."""
-        redactor = self._redactor
+        or None when no quick check rules a secret or a token out (then use `feed`)."""
+        redactor, tokens = self._redactor, self._tokens
         redactor._sync()
-        if redactor._regex is None:
-            return data  # nothing to mask, so nothing is ever held back
+        held = tokens.pending + self._pending
+        if tokens.in_key or not held.isascii():
+            return None
+        head = held.encode("ascii")
+        # Any byte present in head + data is present in one of them: no copy of
+        # the chunk just to look (500 MB pass through here).
+        if gated(data) or gated(head):
+            return None
+        if redactor._regex is not None:
+            return self._ascii_with_secrets(head + data)
+        hold = word_start(data)
+        if hold == 0 and head:  # no boundary in a small chunk: its word began earlier
+            data, head = head + data, b""
+            hold = word_start(data)
+        tokens.pending, self._pending = data[hold:].decode("ascii"), ""
+        return head + data[:hold] if head else data[:hold]
+
+    def _ascii_with_secrets(self, buf: bytes) -> bytes | None:
+        redactor = self._redactor
         forms = redactor._prefilter_bytes
-        if forms is None or not self._pending.isascii():
+        if forms is None or any(form in buf for form in forms):
             return None
-        if self._pending:
-            data = self._pending.encode("ascii") + data
-        if any(form in data for form in forms):
-            return None
-        tail = data[max(0, len(data) - redactor.longest + 1) :].decode("ascii")
-        hold = redactor._hold_from(tail, 0)
-        self._pending = tail[hold:]
-        return data[: len(data) - len(self._pending)]
+        tail = buf[max(0, len(buf) - redactor.longest + 1) :].decode("ascii")
+        secret_hold = len(buf) - len(tail) + redactor._hold_from(tail, 0)
+        hold = min(secret_hold, word_start(buf))
+        self._tokens.pending = buf[hold:secret_hold].decode("ascii")
+        self._pending = buf[secret_hold:].decode("ascii")
+        return buf[:hold]
 
     def flush(self) -> str:
         """Mask and release everything held back (end of stream)."""
         released, self._pending = self._redactor._release(self._pending, final=True)
-        return released
-
-
-# --- token-like strings -------------------------------------------------------
-
-_PEM_BEGIN = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-_PEM_END = r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-_TOKEN_RULES: list[tuple[str, re.Pattern[str]]] = [
-    # A block, a block cut off at the end (a tail), a block whose start was cut.
-    ("private key", re.compile(rf"{_PEM_BEGIN}.*?(?:{_PEM_END}|\Z)", re.S)),
-    ("private key", re.compile(rf"(?m)(?:^[ \t]*[A-Za-z0-9+/=]{{16,}}[ \t]*\r?\n)+{_PEM_END}")),
-    ("Stripe key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,}")),
-    ("Stripe webhook secret", re.compile(r"\bwhsec_[0-9A-Za-z+/=]{10,}")),
-    ("AWS access key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b")),
-    (
-        "AWS secret key",
-        re.compile(r"(?i)(?<=aws_secret_access_key)(\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{40}\b"),
-    ),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
-    ("password in URL", re.compile(r"(?<=://)([^\s:/@]+:)[^\s/@]+(?=@)")),
-    (
-        "password in URL",
-        re.compile(r"(?i)(?<=[?&;])((?:password|passwd|pwd|secret|token|api_?key)=)[^&\s#\"']+"),
-    ),
-]
-
-
-# Text every match of a rule contains (any of them; lowercase for the (?i)
-# rules): `in` is far faster than the regex, which runs only when one is there.
-# A report of 2,000 steps spent 0.25 s in these regexes, nearly all of it on
-# text with no token at all.
-_TOKEN_HINTS: dict[str, tuple[str, ...]] = {
-    "private key": ("PRIVATE KEY",),
-    "Stripe key": ("_live_", "_test_"),
-    "Stripe webhook secret": ("whsec_",),
-    "AWS access key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA"),
-    "AWS secret key": ("aws_secret_access_key",),
-    "GitHub token": ("gh", "github_pat_"),
-    "Slack token": ("xox",),
-    "password in URL": ("@", "="),
-}
-
-
-def scan_tokens(text: str) -> tuple[str, list[str]]:
-    """Mask token-like strings (keys, tokens, URL passwords); return the masked
-    text and the kinds found, in rule order, without repeats."""
-    kinds: list[str] = []
-    lower = text.lower()
-    for kind, rule in _TOKEN_RULES:
-        hints = _TOKEN_HINTS[kind]
-        haystack = lower if rule.flags & re.IGNORECASE else text
-        if not any(hint in haystack for hint in hints):
-            continue
-        text, count = rule.subn(_token_replacement, text)
-        if count and kind not in kinds:
-            kinds.append(kind)
-    return text, kinds
-
-
-def _token_replacement(match: re.Match[str]) -> str:
-    # Keep a `user:` or `password=` prefix so the masked text still reads well.
-    if match.re.groups and match.group(1) and match.group(0).startswith(match.group(1)):
-        return match.group(1) + MASK
-    return MASK
+        return self._tokens.feed(released, final=True)
 
 
 # --- terminal control characters ---------------------------------------------

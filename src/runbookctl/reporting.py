@@ -117,7 +117,7 @@ def _scan_sections(text: str) -> tuple[str, list[str]]:
     """Mask token-like strings section by section, to say which step each was in."""
     import re
 
-    from runbookctl.redact import scan_tokens
+    from runbookctl.tokens import scan_tokens
 
     out: list[str] = []
     found: list[str] = []

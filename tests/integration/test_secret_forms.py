@@ -5,13 +5,12 @@ terminal are searched for every form of each secret: none may appear."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import run_cli
-from tests.secret_search import leaks, texts_of
+from tests.secret_search import git_repo, leaks, texts_of
 
 pytestmark = pytest.mark.integration
 
@@ -67,20 +66,11 @@ def _derived(secret: str) -> list[str]:
     return [secret.replace("e", "E"), secret[1:], secret.title(), "-".join(secret)]
 
 
-def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "postmortems"
-    repo.mkdir()
-    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "oc@example.com"],
-                 ["config", "user.name", "On Call"]):
-        subprocess.run(["git", "-C", str(repo), *args], check=True)
-    return repo
-
-
 @pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
 def test_no_form_of_any_secret_appears_anywhere(tmp_path: Path, dry_run: bool) -> None:
     (tmp_path / "encode.py").write_text(ENCODE)
     (tmp_path / "forms.yaml").write_text(_runbook(tmp_path / "encode.py"))
-    repo = _repo(tmp_path)
+    repo = git_repo(tmp_path)
     env = {f"RB_{name}": value for name, value in CORPUS.items()}
     args = ["run", str(tmp_path / "forms.yaml"), "--no-input", "--report-dir",
             str(repo / "incidents"), "--commit"]

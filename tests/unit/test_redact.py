@@ -10,7 +10,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from runbookctl.redact import Redactor, ascii_is_clean, sanitize_terminal, scan_tokens
+from runbookctl.redact import Redactor, ascii_is_clean, sanitize_terminal
+from runbookctl.tokens import scan_tokens
 
 SECRET = "hunter2-Sup3r/s3cret+key"
 INNOCENT = (
@@ -151,7 +152,7 @@ def test_the_ascii_fast_path_holds_back_a_split_secret_and_declines_a_whole_one(
     assert stream.feed_ascii(b"login: hunt") == b"login: "  # "hunt" may begin the secret
     assert stream.feed_ascii(b"er2-Sup3r/s3cret+key done\n") is None  # the text path masks it
     assert stream.feed("er2-Sup3r/s3cret+key done\n") == "*** done\n"
-    assert Redactor().stream().feed_ascii(b"abc") == b"abc"
+    assert Redactor().stream().feed_ascii(b"abc def\n") == b"abc def\n"
 
 
 def test_ascii_is_clean_finds_every_control_character() -> None:
@@ -172,18 +173,18 @@ def test_stream_one_character_at_a_time() -> None:
 def test_stream_releases_text_promptly() -> None:
     stream = Redactor([SECRET]).stream()
     assert stream.feed("progress 10%\n") == "progress 10%\n"
-    assert stream.feed("no newline yet") == "no newline yet"
-    # Only a tail that could begin the secret is held back.
-    assert stream.feed("login: hunt") == "login: "
+    # Only the trailing word is held back: it could begin a secret or a token.
+    assert stream.feed("no newline yet") == "no newline "
+    assert stream.feed(" login: hunt") == "yet login: "
     assert stream.feed("er2-Sup3r/s3cret+key done\n") == "*** done\n"
     assert stream.feed("ends with hunt") == "ends with "
     assert stream.flush() == "hunt"
 
 
-def test_without_secrets_the_stream_is_a_pass_through() -> None:
+def test_without_secrets_the_stream_holds_only_the_last_word() -> None:
     stream = Redactor().stream()
-    assert stream.feed("abc") == "abc"
-    assert stream.flush() == ""
+    assert stream.feed("abc def") == "abc "
+    assert stream.flush() == "def"
 
 
 def test_longest_form_wins_over_a_prefix() -> None:
