@@ -31,7 +31,15 @@ class Pos:
     col: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        return f"{shown_name(self.file)}:{self.line}:{self.col}"
+
+
+def shown_name(name: str) -> str:
+    """A file name or id as it may be printed: a newline, an escape or a right-to-left
+    override in it is shown escaped (`\\n`, `\\u202e`), never acted on by the terminal."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
 
 
 NOWHERE = Pos("<none>", 0, 0)

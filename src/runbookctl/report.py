@@ -46,6 +46,10 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
+    from runbookctl.templating import require_safe_jinja2
+
+    require_safe_jinja2()
+
     env = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True)
     env.filters.update(cell=cell, md=md_inline, fence=fence, duration=human_duration, yaml_str=yaml_str,

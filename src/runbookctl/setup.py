@@ -173,7 +173,9 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
     from runbookctl.redact import Redactor, set_active
+    from runbookctl.templating import require_safe_jinja2
 
+    require_safe_jinja2()  # before anything runs, even a runbook without a template
     operator = operator_name(req, session)
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
                              no_input=req.no_input)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from runbookctl import derived
-from runbookctl.errors import RunbookctlError
+from runbookctl.errors import RunbookctlError, UsageError
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -41,12 +41,36 @@ def _now() -> str:
 
 
 _ENVS: dict[str, SandboxedEnvironment] = {}
+# Earlier jinja2 releases let a template escape the sandbox (CVE-2024-56201,
+# CVE-2024-56326, CVE-2025-27516); pyproject requires this, and a sandbox is never
+# built on an older one (an old install, a distro package shadowing the wheel).
+MIN_JINJA2 = (3, 1, 6)
+
+
+@functools.cache
+def require_safe_jinja2() -> None:
+    """UsageError unless the installed jinja2 is at least MIN_JINJA2 (checked once)."""
+    import importlib.metadata
+
+    try:
+        installed = importlib.metadata.version("jinja2")
+    except importlib.metadata.PackageNotFoundError:
+        import jinja2
+
+        installed = jinja2.__version__
+    numbers = tuple(int(n) for n in re.findall(r"\d+", installed)[:3])
+    if numbers < MIN_JINJA2:
+        need = ".".join(map(str, MIN_JINJA2))
+        raise UsageError(f"jinja2 {installed} is installed; runbookctl needs jinja2 >= {need} "
+                         f"(earlier releases let a template escape the sandbox): "
+                         f"pip install 'jinja2>={need}'")
 
 
 def _env(kind: str = "text") -> SandboxedEnvironment:
     """The shared sandboxed environment (created on first use: jinja2 is heavy)."""
     env = _ENVS.get(kind)
     if env is None:
+        require_safe_jinja2()
         from jinja2 import StrictUndefined
 
         from runbookctl.derived import environment

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -> int:
+    from runbookctl.model import shown_name
+
     rows: list[dict[str, Any]] = []
     for rb_id, path in sorted(session.registry.ids().items()):
         try:
@@ -34,8 +36,9 @@ def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -
 
     table = Table("id", "title", "severity", "steps", "source", box=None, pad_edge=False)
     for r in rows:
-        table.add_row(str(r["id"]), str(r["title"]), str(r["severity"] or ""), str(r["steps"] or ""),
-                      _short_source(str(r["source"])))
+        # an invalid runbook's id is its file name, which may hold anything
+        table.add_row(shown_name(str(r["id"])), str(r["title"]), str(r["severity"] or ""),
+                      str(r["steps"] or ""), shown_name(_short_source(str(r["source"]))))
     ui.console.print(table)
     return 0
 

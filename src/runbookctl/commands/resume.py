@@ -49,7 +49,9 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl.redact import Redactor, set_active
     from runbookctl.reporting import load_journal
     from runbookctl.setup import PreparedRun, all_secrets, build_engine, resolve_secrets
+    from runbookctl.templating import require_safe_jinja2
 
+    require_safe_jinja2()  # before anything runs again
     operator = operator_name(RunRequest(runbook="", operator=req.operator), session)
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
                              no_input=req.no_input)
