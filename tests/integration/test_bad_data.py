@@ -209,3 +209,19 @@ def test_an_invalid_host_in_a_step_list_is_located(tmp_path: Path) -> None:
     result = run_cli(["validate", str(rb)], cwd=tmp_path, state=tmp_path / "state")
     assert result.code == 2
     assert f"{rb}:6:19: hosts[1]: bad host 'bob@[::1': expected [address]:port" in result.stderr
+
+
+def test_an_invalid_host_in_inventory_yaml_is_refused_by_validate_and_before_the_run(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "rb"
+    folder.mkdir()
+    (folder / "inventory.yaml").write_text('web:\n  - "user@[::1:22"\n')
+    _write(folder, "x.yaml", "id: x\ntitle: X\nsteps:\n  - id: s\n    ssh: echo hi\n    hosts: web\n")
+    for args in (["validate", "x"], ["run", "x", "--no-input"]):
+        result = run_cli(["--runbooks", str(folder), *args], cwd=tmp_path, state=tmp_path / "state")
+        _clean(result.output)
+        assert result.code == 2, result.output
+        assert f"{folder / 'inventory.yaml'}:2:5: bad host 'user@[::1:22': expected " \
+               "[address]:port" in result.stderr
+    assert not (tmp_path / "state").exists()  # refused before a run began

@@ -93,12 +93,14 @@ def git_commit_of(path: Path) -> str | None:
 def run_command(req: RunRequest, session: Session, ui: UI,
                 before: Callable[[PreparedRun], None] | None = None) -> int:
     """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
+    from runbookctl.hosts import inventory
     from runbookctl.setup import prepare_run
 
     if req.incident is not None:
         one_line("--incident", req.incident)
     operator_name(req, session)  # a bad --operator is refused before the runbook is read
     rb, warnings = session.load_checked(req.runbook)
+    inventory(session.registry.runbook_dirs)  # a bad host there: exit 2 now, not mid-run
     for w in warnings:
         ui.warn(w.format())
     run = prepare_run(req, session, rb, ui)

@@ -48,10 +48,28 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
             print(p.format(), file=sys.stderr)
         errors += sum(1 for p in problems if p.severity == "error")
         warnings += sum(1 for p in problems if p.severity != "error")
+    for p in _inventory_problems(session):
+        print(p.format(), file=sys.stderr)
+        errors += 1
     verdict = "ok" if not errors else "invalid"
     print(f"{len(paths)} runbook(s) checked: {errors} error(s), {warnings} warning(s) — {verdict}",
           file=sys.stderr)
     return int(ExitCode.USAGE if errors else ExitCode.OK)
+
+
+def _inventory_problems(session: Session) -> list[Problem]:
+    """Each inventory.yaml on the search path, read as the run reads it (every host spec
+    parsed by the run's parser), so that validate ok means the run can resolve hosts."""
+    from runbookctl.executors.ssh_hosts import load_inventory
+    from runbookctl.hosts import inventory_files
+
+    out: list[Problem] = []
+    for path in inventory_files(session.registry.runbook_dirs):
+        try:
+            load_inventory(path)
+        except ValidationError as exc:
+            out += exc.problems
+    return out
 
 
 # From this many files, they are checked by a pool of forked processes (one per
