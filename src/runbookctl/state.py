@@ -140,12 +140,16 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.JUMP: {"to": _S, "why": _S},
     ev.INPUT: {"name": _S, "origin": _S + _NONE},
     ev.SECRET: {"name": _S, "origin": _S + _NONE},
+    ev.COMMAND_PROCESS: {"pgid": (int,), "start": _S + _NONE},
+    ev.STEP_INTERRUPTED: {"reason": _S, "command_stopped": _B},
+    ev.RUN_ABANDONED: {"reason": _S, "stopped": _S},
 }
 
 
 # Events about one step: without a step id they cannot be placed.
 STEP_EVENTS = frozenset({ev.STEP_STARTED, ev.STEP_SKIPPED, ev.STEP_FINISHED, ev.COMMAND_STARTED,
-                         ev.COMMAND_FINISHED, ev.MESSAGE, ev.CAPTURED, ev.JUMP})
+                         ev.COMMAND_FINISHED, ev.COMMAND_PROCESS, ev.STEP_INTERRUPTED,
+                         ev.MESSAGE, ev.CAPTURED, ev.JUMP})
 
 
 def check_data(event: Event) -> None:
@@ -159,6 +163,9 @@ def check_data(event: Event) -> None:
     hosts = event.data.get("hosts") if event.type == ev.COMMAND_FINISHED else None
     if hosts and not all(isinstance(h, dict) for h in hosts):
         raise TypeError("data.hosts holds a value that is not an object")
+    pgid = event.data.get("pgid") if event.type == ev.COMMAND_PROCESS else None
+    if pgid is not None and (isinstance(pgid, bool) or not 1 < pgid < 2**31):
+        raise TypeError(f"data.pgid {pgid!r} is not a process group id")  # never signal 0, 1, -1
     flow = event.data.get("flow") if event.type == ev.STEP_FINISHED else None
     if flow and not isinstance(flow.get("target"), str | None):
         raise TypeError("data.flow.target is not a step id")

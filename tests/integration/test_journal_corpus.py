@@ -282,3 +282,17 @@ def test_through_real_subprocesses_a_deep_journal_is_reported_not_crashed(
         result = run_cli(_args(command, run_dir), cwd=tmp_path, state=tmp_path / "state")
         assert result.code != 3 and "Traceback" not in result.output, (command, result.output)
         assert f"{journal}:2: " in result.output or "line 2: " in result.output, (command, result.output)
+
+
+@pytest.mark.parametrize("pgid", [0, 1, -1, 2**40, True])
+def test_a_journaled_process_group_that_is_not_one_is_never_signalled(
+    pgid: int, base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """resume signals a journaled process group: 0, 1 or -1 there would hit this process
+    group, init or everything; such a journal is refused, named at its line."""
+    lines = _lines(base)
+    at = next(i for i, line in enumerate(lines) if '"type":"command_process"' in line)
+    run_dir = _install(base, tmp_path, _join(_rehash(_set_field(lines, at, "data.pgid", pgid))))
+    code, out = _invoke("resume", run_dir, monkeypatch)
+    assert code == 2, out
+    assert f"journal.jsonl:{at + 1}: command_process event: data.pgid" in out
