@@ -11,7 +11,6 @@ from runbookctl.errors import CorruptJournal, UsageError
 
 if TYPE_CHECKING:
     from runbookctl.journal import Replay
-    from runbookctl.redact import Redactor
     from runbookctl.state import RunState
     from runbookctl.ui import UI
 
@@ -98,17 +97,19 @@ def render_state(state: RunState, template_dirs: list[Path] | None = None) -> st
                              f"journal: {exc}") from None
 
 
-def final_text(state: RunState, template_dirs: list[Path] | None = None,
-               redactor: Redactor | None = None) -> tuple[str, list[str]]:
-    """The report exactly as written: rendered, masked, token-scanned, escapes made inert.
+def final_text(state: RunState, template_dirs: list[Path] | None = None
+               ) -> tuple[str, list[str]]:
+    """The report exactly as written: rendered, token-scanned, escapes made inert.
 
-    `verify` compares a report file with this, so both must go through here.
+    `verify` compares a report file with this, so both must go through here. The
+    secrets are not at hand then, and need not be: every string of the journal was
+    masked when it was written, so the data the report shows is masked already.
+    Masking the rendered report again would also mask the template's own words
+    (a secret `Summary` or `status`), which verify could never reproduce.
     """
     from runbookctl.redact import sanitize_terminal
 
     text = render_state(state, template_dirs)
-    if redactor is not None:
-        text = redactor.mask(text)
     text, kinds = _scan_sections(text)
     return sanitize_terminal(text), kinds
 
@@ -132,15 +133,14 @@ def _scan_sections(text: str) -> tuple[str, list[str]]:
     return "".join(out), found
 
 
-def write_run_report(run_dir: Path, redactor: Redactor | None, ui: UI,
-                     output: Path | None = None, template_dirs: list[Path] | None = None
-                     ) -> Path | None:
+def write_run_report(run_dir: Path, ui: UI, output: Path | None = None,
+                     template_dirs: list[Path] | None = None) -> Path | None:
     """Render and write the report; never raises for a broken journal (warns instead)."""
     from runbookctl.report import write_report
 
     try:
         state = load_state(run_dir)
-        text, kinds = final_text(state, template_dirs, redactor)
+        text, kinds = final_text(state, template_dirs)
     except Exception as exc:  # the report must not hide the run's own outcome
         ui.warn(f"could not render the report: {exc}")
         return None

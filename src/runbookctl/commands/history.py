@@ -119,7 +119,7 @@ def rerender(session: Session, ui: UI, run_id: str, output: Path | None) -> int:
     if output is not None and str(output) == "-":
         sys.stdout.write(render_state(load_state(run_dir), session.registry.template_dirs))
         return 0
-    path = write_run_report(run_dir, None, ui, output, session.registry.template_dirs)
+    path = write_run_report(run_dir, ui, output, session.registry.template_dirs)
     if path is None:
         return 1
     ui.info(f"report written: {path}")

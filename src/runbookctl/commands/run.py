@@ -199,7 +199,7 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
         except JournalError as exc:
             ui.fail(exc.message)
             code = ExitCode.FAILED
-    report = write_run_report(run.run_dir, run.redactor, ui, template_dirs=run.template_dirs)
+    report = write_run_report(run.run_dir, ui, template_dirs=run.template_dirs)
     return report, code
 
 

@@ -100,6 +100,6 @@ def discard_command(session: Session, ui: UI, run_id: str, reason: str | None) -
     with Journal.open_append(run_dir / "journal.jsonl") as journal:
         Recorder(journal, Redactor()).event(ev.RUN_ABANDONED, None, actor=operator,
                                             reason=reason or "", stopped=where_stopped(state))
-    report = write_run_report(run_dir, None, ui, template_dirs=session.registry.template_dirs)
+    report = write_run_report(run_dir, ui, template_dirs=session.registry.template_dirs)
     ui.summary(ABANDONED, str(report) if report else None, state.run_id)
     return 0
