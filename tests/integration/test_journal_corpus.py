@@ -78,7 +78,7 @@ def _install(base: Path, where: Path, text: bytes) -> Path:
 
 def _args(command: str, run_dir: Path) -> list[str]:
     return {"runs": ["runs"], "stats": ["stats"], "verify": ["verify", str(run_dir / "journal.jsonl")],
-            "report": ["report", run_dir.name, "-o", "-"],
+            "report": ["report", run_dir.name],
             "resume": ["resume", run_dir.name, "--no-input"]}[command]
 
 
@@ -232,8 +232,9 @@ def test_damaged_lines_are_named_file_line_by_every_command(
         assert outcomes[command][0] == 0
         assert "journal.jsonl:2: " in outcomes[command][1], outcomes[command]
     assert outcomes["verify"][0] == 1
-    assert outcomes["resume"][0] == 2
-    assert f"{base.name}/journal.jsonl:2: " in outcomes["resume"][1]
+    for command in ("resume", "report"):
+        assert outcomes[command][0] == 2, outcomes[command]
+        assert f"{base.name}/journal.jsonl:2: " in outcomes[command][1]
 
 
 def test_a_huge_line_is_read_like_any_other(base: Path, tmp_path: Path,

@@ -116,8 +116,9 @@ def rerender(session: Session, ui: UI, run_id: str, output: Path | None) -> int:
     from runbookctl.reporting import load_state, render_state, write_run_report
 
     run_dir = find_run(session, run_id)
+    state = load_state(run_dir)  # a damaged journal: exit 2 naming file:line, as for resume
     if output is not None and str(output) == "-":
-        sys.stdout.write(render_state(load_state(run_dir), session.registry.template_dirs))
+        sys.stdout.write(render_state(state, session.registry.template_dirs))
         return 0
     path = write_run_report(run_dir, ui, output, session.registry.template_dirs)
     if path is None:
