@@ -5,6 +5,7 @@ everywhere (timeline, counts, weekly carry-over). The exit code stays 0 (documen
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,10 @@ def test_completed_with_failed_steps_says_so_everywhere(tmp_path: Path) -> None:
     assert "✅ **completed" not in report
     assert "The run **completed — 2 steps failed (continued)**: `db`, `dashboard`." in report
     assert "| **Steps** | 2 failed, 1 ok |" in report
+    listed = run_cli(["runs"], cwd=tmp_path, state=tmp_path / "state")
+    assert "completed — 2 steps failed (continued)" in listed.output
+    rows = json.loads(run_cli(["runs", "--json"], cwd=tmp_path, state=tmp_path / "state").stdout)
+    assert (rows[0]["status"], rows[0]["failed_steps"]) == ("completed", ["db", "dashboard"])
 
 
 def test_a_manual_check_answered_failed_is_failed_not_skipped(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
 
 def summary(state: RunState) -> dict[str, Any]:
     return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
+            "status_text": state.status_text, "failed_steps": state.failed_keys,
             "operator": state.operator, "started": state.started, "finished": state.finished,
             "duration": round(state.duration, 1), "incident": state.incident}
 
@@ -104,7 +105,7 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
 
     table = Table("id", "runbook", "status", "operator", "started", "duration", box=None)
     for r in rows:
-        table.add_row(r["id"], r["runbook"], r["status"], r["operator"], r["started"][:19],
+        table.add_row(r["id"], r["runbook"], r["status_text"], r["operator"], r["started"][:19],
                       human_duration(r["duration"]))
     ui.console.print(table)
     if not rows:
