@@ -292,7 +292,9 @@ class StreamMasker:
             data, head = head + data, b""
             hold = word_start(data)
         tokens.pending, self._pending = data[hold:].decode("ascii"), ""
-        return head + data[:hold] if head else data[:hold]
+        if hold == len(data) and not head:
+            return data
+        return b"".join((head, memoryview(data)[:hold]))  # one copy, not two
 
     def _ascii_with_secrets(self, buf: bytes) -> bytes | None:
         redactor = self._redactor
