@@ -87,8 +87,9 @@ def _build_spec(engine: Engine, rb: Runbook, step: Step, key: str) -> CommandSpe
             raise TemplateError(f"step {key}: ssh steps are not available in this build")
         hosts = engine.sv.resolve_hosts(step, rb)
         if "host" in step.text:
-            per_host = {h: render_command(step.text, engine.vars.scope(host=h)) for h in hosts}
-    command = render_command(step.text, scope)
+            per_host = {h: render_command(step.text, engine.vars.scope(host=h), _shell(step.shell))
+                        for h in hosts}
+    command = render_command(step.text, scope, _shell(step.shell))
     timeout = step.timeout if step.timeout is not None else engine.opts.default_timeout
     return CommandSpec(
         step_id=key, command=command, display=engine.sv.redactor.mask(command),

@@ -40,6 +40,7 @@ class Source:
     expression: bool = False  # an EXPR (no braces) rather than a template
     extra: frozenset[str] = frozenset()  # names only this field sees (result, host)
     command: bool = False  # values are shell-quoted here (so `unquoted` matters)
+    shell: str = ""  # the command's `shell:` (how it is read: sh or bash)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Scope:
 
     names: frozenset[str]
     step_keys: frozenset[str]
+    integers: frozenset[str] = frozenset()  # inputs of type int
 
 
 def step_sources(step: Step, kp: str) -> Iterator[Source]:
@@ -58,7 +60,7 @@ def step_sources(step: Step, kp: str) -> Iterator[Source]:
     if step.action != "include" and not (step.action == "message" and is_template_name(step.text)):
         extra = HOST if step.action == "ssh" else frozenset()
         yield Source(step.text, at(step.action, step.pos), f"{kp}.{step.action}",
-                     extra=extra, command=step.is_command)
+                     extra=extra, command=step.is_command, shell=step.shell or "")
     if step.confirm:
         yield Source(step.confirm, at("confirm", step.pos), f"{kp}.confirm")
     for key, extra in (("when", frozenset()), ("until", RESULT), ("expect", RESULT)):
@@ -146,7 +148,10 @@ def _check(src: Source, text: str, scope: Scope) -> list[Problem]:
     out = [_undefined(src, text, ast, name, known) for name in sorted(undeclared - known)]
     out += _step_refs(src, text, ast, scope)
     if src.command:
+        from runbookctl.cmdcheck import command_problems
+
         out += _unquoted(src, text, ast)
+        out += command_problems(src, text, src.shell, scope.integers)
     return out
 
 

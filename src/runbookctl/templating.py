@@ -1,11 +1,11 @@
 """Sandboxed Jinja2 with strict undefined and injection-proof command rendering.
 
 Command templates are rendered with every `{{ value }}` replaced by a sentinel;
-the rendered text is then scanned with a small shell-quoting state machine and
-each sentinel is replaced by the value quoted for the context it sits in (bare
-word, inside '...', inside "...", inside $(...) or backticks). A value can never
-end a quote it sits in, so `'; rm -rf ~ #` or `$(touch x)` arrive as one
-literal argument. The `unquoted` filter is the explicit opt-out (validate warns).
+the rendered text is then scanned the way the shell reads it (shellctx.py) and
+each sentinel is replaced by the value quoted for the context it sits in, or
+refused where no quoting is safe. A value can never end a quote, a heredoc or a
+comment it sits in, so `'; rm -rf ~ #` or `$(touch x)` arrive as literal data.
+The `unquoted` filter is the explicit opt-out (validate warns).
 """
 
 from __future__ import annotations
@@ -20,12 +20,26 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl import derived
 from runbookctl.errors import RunbookctlError, UsageError
+from runbookctl.shellctx import (
+    ANSI,
+    DQ,
+    DQ_BRACE,
+    HEREDOC,
+    INT,
+    LITERAL,
+    REFUSED,
+    SENTINEL,
+    SQ,
+    TEST_WORD,
+    WORD,
+    Ctx,
+    Refusal,
+    dialect_of,
+    scan,
+)
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
-
-_SENTINEL = "\x00RBQ{}\x00"
-_SENTINEL_RE = re.compile("\x00RBQ(\\d+)\x00")
 
 
 class TemplateError(RunbookctlError):
@@ -143,7 +157,7 @@ _COLLECTED: list[Any] = []
 def _collect(value: Any) -> str:
     _defined(value)  # raise here, inside render(), where a template error is caught
     _COLLECTED.append(value)
-    return _SENTINEL.format(len(_COLLECTED) - 1)
+    return SENTINEL.format(len(_COLLECTED) - 1)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -201,8 +215,9 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
-def render_command(source: str, scope: Mapping[str, Any]) -> str:
-    """Render a command template with every interpolated value shell-quoted."""
+def render_command(source: str, scope: Mapping[str, Any], shell: str = "/bin/sh") -> str:
+    """Render a command template with every interpolated value quoted for where it lands
+    (shellctx.py); a value that cannot be placed safely is refused: nothing runs."""
     from jinja2 import TemplateError as JinjaError
 
     if "{" not in source:
@@ -212,26 +227,32 @@ def render_command(source: str, scope: Mapping[str, Any]) -> str:
         rendered = _compiled("cmd", source).render(dict(scope))
         values = list(_COLLECTED)
         _COLLECTED.clear()
-        return _substitute(rendered, values)
+        return _substitute(rendered, values, shell)
+    except Refusal as exc:
+        raise TemplateError(f"refusing to run {source!r}: {_which(source, exc.index, len(values))} "
+                            f"{exc.reason}") from None
     except (JinjaError, TypeError, ValueError, ArithmeticError) as exc:
         raise _fail("command", source, exc) from None
     finally:
         derived.reset()
 
 
-def _substitute(rendered: str, values: list[Any]) -> str:
-    out: list[str] = []
-    pos = 0
-    for match in _SENTINEL_RE.finditer(rendered):
-        out.append(rendered[pos : match.start()])
-        context = shell_context("".join(out))
-        value = values[int(match.group(1))]
-        quoted = quote_for(value, context)
+def _substitute(rendered: str, values: list[Any], shell: str) -> str:
+    def emit(index: int, ctx: Ctx) -> str:
+        value = values[index]
+        quoted = quote_for(value, ctx, index)
         derived.note(quoted, value)  # a secret's quoted form is masked like the secret
-        out.append(quoted)
-        pos = match.end()
-    out.append(rendered[pos:])
-    return "".join(out)
+        return quoted
+
+    return scan(rendered, emit, dialect=dialect_of(shell))
+
+
+def _which(source: str, index: int, count: int) -> str:
+    """`{{ expr }}` of the index-th value, when the template's expressions are that plain."""
+    found = re.findall(r"\{\{-?\s*(.*?)\s*-?\}\}", source, re.S)
+    if len(found) == count and "{%" not in source:
+        return f"the value of {{{{ {found[index]} }}}}"
+    return f"value {index + 1} of the command"
 
 
 def _as_text(value: Any) -> str:
@@ -252,61 +273,56 @@ def words(value: Any) -> list[str]:
     return [w for w in re.split(r"[\s,]+", "" if value is None else str(value)) if w]
 
 
-def quote_for(value: Any, context: str) -> str:
-    """Quote `value` so it stays one literal word in shell `context`.
+def quote_for(value: Any, ctx: Ctx, index: int = 0) -> str:
+    """Quote `value` so it stays literal data in context `ctx` (see shellctx.py).
 
-    A list in a bare context becomes one quoted argument per item.
+    A list in a word context becomes one quoted argument per item.
     """
-    if isinstance(value, list | tuple) and context == "bare":
+    if isinstance(value, list | tuple) and ctx.kind == WORD:
         return " ".join(shlex.quote(_as_text(v)) for v in value)
     text = _as_text(value)
     if isinstance(value, Unquoted):
         return text
-    if context == "sq":
+    kind = ctx.kind
+    if kind == REFUSED:
+        raise Refusal(index, ctx.reason)
+    if kind == INT:
+        return _integer(value, text, index)
+    quoted = _quoted(text, kind)
+    if ctx.in_heredoc and _CONTINUATION.search(quoted):
+        raise Refusal(index, "holds a backslash at the end of a line, which the shell drops "
+                             "inside a heredoc body: put the value in \"…\" or a variable")
+    return quoted
+
+
+def _quoted(text: str, kind: str) -> str:
+    if kind in _ESCAPES:
+        return re.sub(_ESCAPES[kind], r"\\\1", text)
+    if kind == DQ_BRACE:
+        # "${x:-"…"}": bash would pair a lone ' in the word; in nested "…" it is literal
+        return '"' + re.sub(_ESCAPES[DQ], r"\\\1", text) + '"'
+    if kind == SQ:
         return text.replace("'", "'\\''")
-    if context == "dq":
-        return re.sub(r'([\\"$`])', r"\\\1", text)
-    if context == "bq":
-        # inside `...` a backslash before \ ` $ is removed before the inner parse
-        return re.sub(r"([\\`$])", r"\\\1", shlex.quote(text))
+    if kind == TEST_WORD:
+        return "'" + text.replace("'", "'\\''") + "'"
+    if kind == ANSI:
+        # end $'…', add the value in '…', start $'… again: no escape is read in the value
+        return "'" + shlex.quote(text) + "$'"
+    if kind == LITERAL:
+        return text
     return shlex.quote(text)
 
 
-def shell_context(prefix: str) -> str:
-    """The quoting context at the end of `prefix`: 'bare', 'sq', 'dq' or 'bq'.
+# Backslash-escaped characters per context: those the shell still reads there.
+_ESCAPES = {DQ: r'([\\"$`])', HEREDOC: r"([\\$`])"}
+_CONTINUATION = re.compile(r"(?<!\\)(?:\\\\)*\\\n")
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
-    A stack handles command substitutions: `"$(` or a backtick inside double
-    quotes starts a fresh bare context that ends at the matching `)` / backtick.
-    """
-    stack = ["bare"]
-    i = 0
-    n = len(prefix)
-    while i < n:
-        c = prefix[i]
-        top = stack[-1]
-        if top == "sq":
-            if c == "'":
-                stack.pop()
-        elif c == "\\":
-            i += 1
-        elif top == "dq" and c == '"':
-            stack.pop()
-        elif c == "`":
-            if top == "bq":
-                stack.pop()
-            else:
-                stack.append("bq")
-        elif c == "$" and i + 1 < n and prefix[i + 1] == "(":
-            stack.append("paren")
-            i += 1
-        elif top == "paren" and c == ")":
-            stack.pop()
-        elif top != "dq" and c == "'":
-            stack.append("sq")
-        elif top != "dq" and c == '"':
-            stack.append("dq")
-        elif top == "paren" and c == "(":
-            stack.append("paren")
-        i += 1
-    top = stack[-1]
-    return top if top in ("sq", "dq", "bq") else "bare"
+
+def _integer(value: Any, text: str, index: int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if _INTEGER.fullmatch(text):
+        return str(int(text))
+    raise Refusal(index, "is in shell arithmetic, where only an integer is safe, and is not one "
+                         "(write {{ value | int }} to convert it)")

@@ -51,12 +51,15 @@ def scope_of(rb: Runbook, resolve_runbook: Callable[[str], Runbook | None]) -> S
     `rb` and of the runbooks it includes, and the step ids `steps.<id>` may name."""
     names: set[str] = set()
     step_keys: set[str] = set()
+    integers: set[str] = set()
+    texts: set[str] = set()
     for book in with_includes(rb, resolve_runbook):
+        integers |= {spec.name for spec in book.inputs if spec.type == "int"}
+        texts |= {s.capture for s in book.steps if s.capture} | {s.var for s in book.steps if s.var}
         names |= {spec.name for spec in book.inputs} | {s.name for s in book.secrets}
-        names |= {s.capture for s in book.steps if s.capture}
-        names |= {s.var for s in book.steps if s.var}
         step_keys |= {s.id for s in book.steps} | {s.id.replace("-", "_") for s in book.steps}
-    return Scope(frozenset(names), frozenset(step_keys))
+    # A capture or answer of the same name may hold text: only such inputs are integers.
+    return Scope(frozenset(names | texts), frozenset(step_keys), frozenset(integers - texts))
 
 
 def _kp(rb: Runbook, step: Step) -> str:
