@@ -426,12 +426,11 @@ class _Scanner:
             self.poison = self.poison or "unterminated"
             self.i += 1
             return
-        specials = "\\\\`$" + ('"' if in_dq else "")
-        inner, where = _unescape(self.t[start:end], specials)
+        inner, where = _unescape(self.t[start:end], _specials(in_dq))
         sub = _Scanner(inner, self.emit, self.dialect, self.check_bodies)
         sub.poison = self.poison
         for s, e, rep in sub.run():
-            rep = re.sub(f"([{specials}])", r"\\\1", rep)
+            rep = backquoted(rep, in_dq)
             self.reps.append((start + where[s], start + where[e - 1] + 1, rep))
         self.i = end + 1
 
@@ -626,6 +625,16 @@ class _Scanner:
 # Commands whose arguments bash may take as variable names (subscripts evaluated).
 _NAME_COMMANDS = frozenset({"read", "mapfile", "readarray", "unset", "getopts"})
 _DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
+
+
+def _specials(in_dq: bool) -> str:
+    """What a backslash escapes inside `…` (the shell's first pass drops that backslash)."""
+    return "\\\\`$" + ('"' if in_dq else "")
+
+
+def backquoted(text: str, in_dq: bool = False) -> str:
+    """`text` escaped to come out of the backquotes' first pass unchanged."""
+    return re.sub(f"([{_specials(in_dq)}])", r"\\\1", text)
 
 
 def _escaped_backslash(text: str, at: int) -> bool:

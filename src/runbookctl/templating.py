@@ -34,6 +34,7 @@ from runbookctl.shellctx import (
     WORD,
     Ctx,
     Refusal,
+    backquoted,
     dialect_of,
     scan,
 )
@@ -273,11 +274,16 @@ def words(value: Any) -> list[str]:
     return [w for w in re.split(r"[\s,]+", "" if value is None else str(value)) if w]
 
 
-def quote_for(value: Any, ctx: Ctx, index: int = 0) -> str:
-    """Quote `value` so it stays literal data in context `ctx` (see shellctx.py).
+def quote_for(value: Any, ctx: Ctx | str, index: int = 0) -> str:
+    """Quote `value` so it stays literal data in context `ctx` (see shellctx.py); a
+    context kind may be given by name ('bq': a word inside backquotes).
 
     A list in a word context becomes one quoted argument per item.
     """
+    if isinstance(ctx, str):
+        if ctx == "bq":
+            return backquoted(quote_for(value, Ctx(WORD), index))
+        ctx = Ctx(_KIND_NAMES.get(ctx, ctx))
     if isinstance(value, list | tuple) and ctx.kind == WORD:
         return " ".join(shlex.quote(_as_text(v)) for v in value)
     text = _as_text(value)
@@ -293,6 +299,17 @@ def quote_for(value: Any, ctx: Ctx, index: int = 0) -> str:
         raise Refusal(index, "holds a backslash at the end of a line, which the shell drops "
                              "inside a heredoc body: put the value in \"…\" or a variable")
     return quoted
+
+
+_KIND_NAMES = {"bare": WORD}
+# Every context a value can be quoted for (the redactor masks each form of a secret).
+QUOTED_KINDS = (WORD, SQ, DQ, DQ_BRACE, HEREDOC, TEST_WORD, ANSI)
+
+
+def quoted_forms(text: str) -> set[str]:
+    """Every text runbookctl's quoting can make of `text`, also inside backquotes."""
+    forms = {_quoted(text, kind) for kind in QUOTED_KINDS}
+    return forms | {backquoted(f, dq) for f in forms for dq in (False, True)}
 
 
 def _quoted(text: str, kind: str) -> str:
