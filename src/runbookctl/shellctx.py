@@ -79,6 +79,7 @@ class _Frame:
     command: str = ""  # the command name of the current simple command
     after_v: bool = False  # the previous word was `-v` (printf -v NAME, test -v NAME)
     command_int: bool = False  # declare -i and the like: assignments are arithmetic
+    words: list[str] = field(default_factory=list)  # the current command's arguments so far
     cases: list[str] = field(default_factory=list)  # subject | pattern | body
     depth: int = 0  # open parentheses (arithmetic)
     phase: str = "name"  # ${…}: name | word | int
@@ -110,6 +111,10 @@ REFUSE_REASONS = {
     "varname": "is where bash takes a variable name and evaluates an array subscript in it "
                "(read, printf -v, unset, declare NAME=, test -v): use a literal name",
     "unterminated": "comes after an unterminated quote or substitution: close it",
+    "reparsed": "is part of a script another shell parses again (eval, sh -c, su -c, ssh, "
+                "watch, trap), where this quoting no longer protects it: pass it as an argument "
+                "after the script (sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` "
+                "step",
 }
 
 
@@ -216,8 +221,35 @@ class _Scanner:
         kind = {"sq": SQ, "ansi": ANSI, "dq": DQ, HEREDOC: HEREDOC, _TEST: TEST_WORD}.get(top.kind, WORD)
         return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack))
 
+    def _reparsed(self, base: _Frame | None = None) -> bool:
+        """Whether text here becomes a script another shell reads (eval, sh -c …), also
+        through a `$(…)` whose output lands there. The value as the whole script
+        (`sh -c {{ cmd }}`, `eval "{{ cmd }}"`) says to run it: that is not refused."""
+        for frame in self.stack:
+            if frame.kind in (_CMD, _TEST) and _reparsing(frame):
+                if frame is base and _script_word(frame) and self._whole_word(frame):
+                    continue
+                return True
+        return False
+
+    def _whole_word(self, base: _Frame) -> bool:
+        """The sentinel at `i` is all of its word (alone, or alone in quotes)."""
+        m = SENTINEL_RE.match(self.t, self.i)
+        if m is None or base.word not in ("", "'", '"'):
+            return False
+        if base.word and (self.stack[-2:] != [base, self.stack[-1]] or
+                          self.stack[-1].start != self.i - 1):
+            return False  # text came before the value inside the quotes
+        after = self.t[m.end(): m.end() + 2]
+        if base.word:
+            after = after[1:] if after[:1] == base.word else "x"
+        return after[:1] in ("", *_WORD_END)
+
     def _command_rule(self, base: _Frame) -> Ctx | None:
-        """Words bash evaluates as arithmetic or as variable names, even when quoted."""
+        """Words bash evaluates as arithmetic or as variable names, even when quoted; text
+        another shell parses again."""
+        if self._reparsed(base):
+            return self._refused("reparsed")
         if base.after_v or base.command in _NAME_COMMANDS:
             return self._refused("varname")
         if base.command in _DECLARE and "=" not in base.word:
@@ -428,7 +460,7 @@ class _Scanner:
             return
         inner, where = _unescape(self.t[start:end], _specials(in_dq))
         sub = _Scanner(inner, self.emit, self.dialect, self.check_bodies)
-        sub.poison = self.poison
+        sub.poison = self.poison or ("reparsed" if self._reparsed() else "")
         for s, e, rep in sub.run():
             rep = backquoted(rep, in_dq)
             self.reps.append((start + where[s], start + where[e - 1] + 1, rep))
@@ -509,7 +541,7 @@ class _Scanner:
             self.stack.append(_Frame(_ARITH, "))", i))  # (( … )) and for (( … ))
             self.i += 2
         elif c in "'\"":
-            self.stack.append(_Frame("sq" if c == "'" else "dq"))
+            self.stack.append(_Frame("sq" if c == "'" else "dq", start=i))
             self._word_char(top, c)
         elif c == "\\":
             step = 2 if self._next_is_plain() else 1
@@ -581,6 +613,7 @@ class _Scanner:
         top.command = ""
         top.after_v = False
         top.command_int = False
+        top.words = []
         if c == "\n" and self.pending and self.doc is None:
             self._next_body()
 
@@ -615,11 +648,36 @@ class _Scanner:
             top.cmd_pos = False
             top.command = word
             top.command_int = False
+            top.words = []
 
     def _argument(self, top: _Frame, word: str) -> None:
+        top.words.append(word)
         top.after_v = word == "-v" and top.command in ("printf", "test", "[")
         if top.command in _DECLARE and word.startswith("-") and "i" in word:
             top.command_int = True
+
+
+# Commands that hand an argument to a shell to parse again: every argument of the first
+# group; the one after -c (-lc, -ec …) of the second.
+_REPARSE_ALL = frozenset({"eval", "trap", "watch", "ssh"})
+_SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
+                          "flock", "script"})
+_SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
+
+
+def _script_word(frame: _Frame) -> bool:
+    """The next word is the whole script: `eval WORD`, `sh -c WORD`."""
+    if frame.command.rsplit("/", 1)[-1] == "eval":
+        return not frame.words
+    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
+
+
+def _reparsing(frame: _Frame) -> bool:
+    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
+    if any(n in _REPARSE_ALL for n in names):
+        return True
+    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
+        any(n in _SHELL_NAMES for n in names[:-1])
 
 
 # Commands whose arguments bash may take as variable names (subscripts evaluated).

@@ -126,6 +126,8 @@ steps:
   - id: varname
     ssh: read {{ v }}
     hosts: [localhost]
+  - id: reparsed
+    run: sh -c 'echo {{ v }}' && sh -c {{ v }}
 """
 
 # (line, column, words of the message) of every refused value above.
@@ -141,6 +143,7 @@ WANT = [
     (26, 21, "$'…'"),
     (33, 15, "inside ${…} in a heredoc body"),
     (36, 15, "variable name"),
+    (39, 22, "another shell parses again"),
 ]
 
 

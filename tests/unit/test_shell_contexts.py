@@ -84,6 +84,15 @@ def test_each_context_is_recognised(template: str, kinds: list[str]) -> None:
     ("declare {}=1", "variable name"),
     ("echo $'\\n' {}", "$'…'"),
     ("echo `echo x", "x"),
+    ("sh -c 'echo {}'", "shell"),
+    ("bash -lc \"x {}\"", "shell"),
+    ("sudo -u pg sh -c \"$(echo {})\"", "shell"),
+    ("sh -c `echo {}`", "shell"),
+    ("eval echo {}", "shell"),
+    ("ssh db1 cat {}", "shell"),
+    ("watch ls {}", "shell"),
+    ("trap 'rm {}' EXIT", "shell"),
+    ("su -c \"id {}\" pg", "shell"),
 ])
 def test_contexts_no_quoting_makes_safe_are_refused(template: str, why: str) -> None:
     kinds = _kinds(template.replace("`echo x", "`echo x {}") if why == "x" else template)
@@ -92,6 +101,13 @@ def test_contexts_no_quoting_makes_safe_are_refused(template: str, why: str) -> 
         assert kinds == [INT]
     else:
         assert REFUSED in kinds
+
+
+def test_a_value_that_is_the_whole_script_says_to_run_it_and_is_quoted_as_one_word() -> None:
+    # `sh -c {{ cmd }}` runs the operator's command; an argument after the script is data.
+    assert _kinds("sh -c {}; sh -c \"{}\"; eval '{}'") == ["word", "dq", "sq"]
+    assert _kinds("sh -c 'echo \"$1\"' sh {}; echo {} | sh") == ["word", "word"]
+    assert render_command("sh -c {{ v }}", {"v": "echo a b"}) == "sh -c 'echo a b'"
 
 
 def test_ansi_c_quotes_are_read_as_bash_reads_them_when_the_shell_is_bash() -> None:
