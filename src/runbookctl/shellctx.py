@@ -54,6 +54,7 @@ class Ctx:
     # Inside an unquoted heredoc body, where the shell drops every backslash-newline
     # (also inside '…' there) before it reads the rest.
     in_heredoc: bool = False
+    no_option: bool = False  # must not start with '-' (ssh's destination)
 
 
 class Refusal(Exception):
@@ -111,6 +112,8 @@ REFUSE_REASONS = {
     "varname": "is where bash takes a variable name and evaluates an array subscript in it "
                "(read, printf -v, unset, declare NAME=, test -v): use a literal name",
     "unterminated": "comes after an unterminated quote or substitution: close it",
+    "ssh-option": "is an ssh -o option, where ProxyCommand=… or LocalCommand=… runs a "
+                  "command: write the option in the runbook",
     "reparsed": "is part of a script another shell parses again (eval, sh -c, su -c, ssh, "
                 "watch, trap), where this quoting no longer protects it: pass it as an argument "
                 "after the script (sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` "
@@ -219,25 +222,30 @@ class _Scanner:
         if top.kind == _BRACE:
             return self._brace_context(top)
         kind = {"sq": SQ, "ansi": ANSI, "dq": DQ, HEREDOC: HEREDOC, _TEST: TEST_WORD}.get(top.kind, WORD)
-        return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack))
+        # `ssh {{ host }}`: a value starting with '-' would be an option (-oProxyCommand=…).
+        leading = base.kind == _CMD and base.word in ("", "'", '"') and \
+            _ssh_position(base) == "destination"
+        return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading)
 
-    def _reparsed(self, base: _Frame | None = None) -> bool:
-        """Whether text here becomes a script another shell reads (eval, sh -c …), also
-        through a `$(…)` whose output lands there. The value as the whole script
-        (`sh -c {{ cmd }}`, `eval "{{ cmd }}"`) says to run it: that is not refused."""
+    def _reparsed(self, base: _Frame | None = None) -> str:
+        """Why text here is read again: it becomes a script another shell reads (eval,
+        sh -c …), also through a `$(…)` whose output lands there. The value as the whole
+        script (`sh -c {{ cmd }}`, `eval "{{ cmd }}"`) says to run it: not refused."""
         for frame in self.stack:
-            if frame.kind in (_CMD, _TEST) and _reparsing(frame):
-                if frame is base and _script_word(frame) and self._whole_word(frame):
-                    continue
-                return True
-        return False
+            why = _reparsing(frame) if frame.kind in (_CMD, _TEST) else ""
+            if why == "reparsed" and frame is base and _script_word(frame) and \
+                    self._whole_word(frame):
+                continue
+            if why:
+                return why
+        return ""
 
     def _whole_word(self, base: _Frame) -> bool:
         """The sentinel at `i` is all of its word (alone, or alone in quotes)."""
         m = SENTINEL_RE.match(self.t, self.i)
         if m is None or base.word not in ("", "'", '"'):
             return False
-        if base.word and (self.stack[-2:] != [base, self.stack[-1]] or
+        if base.word and (len(self.stack) < 2 or self.stack[-2] is not base or
                           self.stack[-1].start != self.i - 1):
             return False  # text came before the value inside the quotes
         after = self.t[m.end(): m.end() + 2]
@@ -248,8 +256,9 @@ class _Scanner:
     def _command_rule(self, base: _Frame) -> Ctx | None:
         """Words bash evaluates as arithmetic or as variable names, even when quoted; text
         another shell parses again."""
-        if self._reparsed(base):
-            return self._refused("reparsed")
+        why = self._reparsed(base)
+        if why:
+            return self._refused(why)
         if base.after_v or base.command in _NAME_COMMANDS:
             return self._refused("varname")
         if base.command in _DECLARE and "=" not in base.word:
@@ -460,7 +469,7 @@ class _Scanner:
             return
         inner, where = _unescape(self.t[start:end], _specials(in_dq))
         sub = _Scanner(inner, self.emit, self.dialect, self.check_bodies)
-        sub.poison = self.poison or ("reparsed" if self._reparsed() else "")
+        sub.poison = self.poison or self._reparsed()
         for s, e, rep in sub.run():
             rep = backquoted(rep, in_dq)
             self.reps.append((start + where[s], start + where[e - 1] + 1, rep))
@@ -659,7 +668,7 @@ class _Scanner:
 
 # Commands that hand an argument to a shell to parse again: every argument of the first
 # group; the one after -c (-lc, -ec …) of the second.
-_REPARSE_ALL = frozenset({"eval", "trap", "watch", "ssh"})
+_REPARSE_ALL = frozenset({"eval", "trap", "watch"})
 _SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
                           "flock", "script"})
 _SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
@@ -672,12 +681,47 @@ def _script_word(frame: _Frame) -> bool:
     return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
 
 
-def _reparsing(frame: _Frame) -> bool:
+def _reparsing(frame: _Frame) -> str:
+    """'reparsed' when the frame's next word is read again by another shell,
+    'ssh-option' when it is the argument of ssh -o; else ''."""
     names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
     if any(n in _REPARSE_ALL for n in names):
-        return True
-    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
-        any(n in _SHELL_NAMES for n in names[:-1])
+        return "reparsed"
+    if frame.words and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
+            any(n in _SHELL_NAMES for n in names[:-1]):
+        return "reparsed"
+    position = _ssh_position(frame)
+    return {"command": "reparsed", "-o": "ssh-option"}.get(position, "")
+
+
+# Commands that run the command in their arguments (`sudo ssh …`).
+_WRAPPERS = frozenset({"sudo", "doas", "env", "timeout", "nice", "nohup", "exec", "command",
+                       "time", "stdbuf", "ionice", "setsid", "chrt", "taskset"})
+# ssh options that take an argument (`-i key`, `-p 22`, `-o Opt=v` …).
+_SSH_ARGUMENT = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
+
+
+def _ssh_position(frame: _Frame) -> str:
+    """Where the next word goes when the command is ssh: 'destination', 'command'
+    (joined and run by the remote shell), an option's argument ('-o', 'option'), or ''."""
+    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
+    if "ssh" not in names or (names[0] != "ssh" and names[0] not in _WRAPPERS):
+        return ""
+    after = names[len(names) - names[::-1].index("ssh"):]
+    expect = ""
+    destination = False
+    for word in after:
+        if expect:
+            expect = ""
+        elif destination:
+            return "command"
+        elif word.startswith("-") and len(word) > 1:
+            expect = word[-1] if len(word) == 2 and word[-1] in _SSH_ARGUMENT else ""
+        else:
+            destination = True
+    if expect:
+        return "-o" if expect == "o" else "option"
+    return "command" if destination else "destination"
 
 
 # Commands whose arguments bash may take as variable names (subscripts evaluated).

@@ -294,6 +294,9 @@ def quote_for(value: Any, ctx: Ctx | str, index: int = 0) -> str:
         raise Refusal(index, ctx.reason)
     if kind == INT:
         return _integer(value, text, index)
+    if ctx.no_option and text.startswith("-"):
+        raise Refusal(index, "starts with '-', so ssh would read it as an option "
+                             "(-oProxyCommand=… runs a command)")
     quoted = _quoted(text, kind)
     if ctx.in_heredoc and _CONTINUATION.search(quoted):
         raise Refusal(index, "holds a backslash at the end of a line, which the shell drops "

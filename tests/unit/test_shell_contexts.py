@@ -93,6 +93,8 @@ def test_each_context_is_recognised(template: str, kinds: list[str]) -> None:
     ("watch ls {}", "shell"),
     ("trap 'rm {}' EXIT", "shell"),
     ("su -c \"id {}\" pg", "shell"),
+    ("ssh -p 22 db1 \"psql -c '{}'\"", "shell"),
+    ("ssh -o {} db1 true", "shell"),
 ])
 def test_contexts_no_quoting_makes_safe_are_refused(template: str, why: str) -> None:
     kinds = _kinds(template.replace("`echo x", "`echo x {}") if why == "x" else template)
@@ -108,6 +110,16 @@ def test_a_value_that_is_the_whole_script_says_to_run_it_and_is_quoted_as_one_wo
     assert _kinds("sh -c {}; sh -c \"{}\"; eval '{}'") == ["word", "dq", "sq"]
     assert _kinds("sh -c 'echo \"$1\"' sh {}; echo {} | sh") == ["word", "word"]
     assert render_command("sh -c {{ v }}", {"v": "echo a b"}) == "sh -c 'echo a b'"
+
+
+def test_ssh_destination_and_option_arguments_are_words_but_never_options() -> None:
+    assert _kinds("ssh -i {} -p {} {} uptime; sudo ssh '{}' true; echo ssh {}") == \
+        ["word", "word", "word", "sq", "word"]
+    assert render_command("ssh {{ v }} uptime", {"v": "db 1"}) == "ssh 'db 1' uptime"
+    for template in ("ssh {{ v }} true", "timeout 5 ssh '{{ v }}' true"):
+        with pytest.raises(TemplateError, match="ssh would read it as an option"):
+            render_command(template, {"v": "-oProxyCommand=touch /tmp/x"})
+    assert render_command("echo ssh {{ v }}", {"v": "-n"}) == "echo ssh -n"
 
 
 def test_ansi_c_quotes_are_read_as_bash_reads_them_when_the_shell_is_bash() -> None:
