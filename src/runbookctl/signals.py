@@ -33,8 +33,9 @@ def describe(exc: BaseException) -> str:
         return signal.Signals(exc.signum).name
     if isinstance(exc, BrokenPipeError):
         return "a closed output (broken pipe)"
-    message = getattr(exc, "message", "") or str(exc)
-    return str(message) or type(exc).__name__
+    message = str(getattr(exc, "message", "") or exc)
+    # engine.decide_interrupt's InterruptedRun already says "interrupted by ...".
+    return message.removeprefix("interrupted by ") or type(exc).__name__
 
 
 def stopped_command(exc: BaseException) -> str | None:

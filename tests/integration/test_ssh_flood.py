@@ -142,6 +142,7 @@ def test_ctrl_c_and_sigterm_stop_a_flooding_ssh_step(tmp_path: Path, sshd_fleet:
     assert (stop["step"], stop["data"]["reason"], stop["data"]["command_stopped"]) == (
         "flood", reason, True)
     assert events[-1]["type"] == "run_interrupted"
+    assert reason.startswith(events[-1]["data"]["reason"])  # never "interrupted by interrupted"
     assert _remote_left(sshd_fleet, marker) == []
 
 
