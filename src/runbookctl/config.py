@@ -69,8 +69,6 @@ SSH_SETTINGS: dict[str, Setting] = {
                           "command SIGTERM, then SIGKILL after this long.", zero_ok=True),
     "use_agent": Setting("bool", True, "Use the keys of `ssh-agent` (`$SSH_AUTH_SOCK`)."),
 }
-# Every key of the config file, as written there (ssh keys as `ssh.NAME`).
-CONFIG_KEYS = (*SETTINGS, *(f"ssh.{k}" for k in SSH_SETTINGS))
 
 
 def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
