@@ -20,7 +20,8 @@ _TEMPLATE = """\
 # A runbook is a list of steps run in file order. Every step has an `id` and
 # exactly one action: run (local shell), ssh (+ hosts), confirm, ask, manual,
 # message or include. Commands, questions and messages are Jinja2 templates;
-# every {{{{ value }}}} put into a command is shell-quoted for you.
+# every {{{{ value }}}} put into a command is quoted for where it lands, or refused
+# where no quoting is safe (a comment, arithmetic, …: see the README).
 # Check it (each problem as path:line:col), then see what would run:
 #   runbookctl validate {path_hint}
 #   runbookctl run {path_hint} --dry-run

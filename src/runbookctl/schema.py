@@ -102,7 +102,8 @@ BRANCH_KEYS: dict[str, Key] = {
 _ANSWER = ("ask",)
 _CMD = COMMANDS
 STEP_ACTIONS: dict[str, Key] = {
-    "run": Key(_STR, "A local shell command (a Jinja2 template; every value shell-quoted)."),
+    "run": Key(_STR, "A local shell command (a Jinja2 template; every value quoted for where it lands, "
+                       "or refused)."),
     "ssh": Key(_STR, "A remote command run on each of `hosts`, in parallel."),
     "confirm": Key({"anyOf": [_STR, _BOOL]},
                    "Alone: a yes/no gate (the question). On run/ssh: ask before executing "

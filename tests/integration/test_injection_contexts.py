@@ -195,6 +195,7 @@ steps:
     run: |
       cat > sql.out <<EOF
       WHERE name = '{{{{ captured }}}}' AND said = '{{{{ said }}}}' AND pw = '{{{{ PASS }}}}'
+      AND out = '{{{{ steps.read.stdout }}}}'
       EOF
 """)
     answers = tmp_path / "answers.yaml"
@@ -215,4 +216,4 @@ steps:
     assert not list(tmp_path.rglob("CANARY"))
     assert (tmp_path / "sql.out").read_text() == (
         f"WHERE name = '{payload.read_text()}' AND said = '`id`\\' "
-        "AND pw = 'p'w$(touch CANARY)'\n")
+        f"AND pw = 'p'w$(touch CANARY)'\nAND out = '{payload.read_text()}'\n")
