@@ -171,8 +171,9 @@ class Engine:
 
     def walk(self, rb: Runbook, prefix: str, start: str | None = None,
              resume: ResumePoint | None = None) -> Flow:
-        index = rb.index(start) if start else 0
-        if resume is not None:
+        if resume is None:
+            index = rb.index(start) if start else 0
+        else:  # where the run stopped, not where it began: --from STEP may be renamed since
             index, leave = self._resume_in(rb, prefix, resume)
             if leave is not None:
                 where = self._follow(rb, prefix, index, leave)

@@ -138,3 +138,27 @@ def test_resume_of_a_run_whose_starting_step_was_renamed_exits_2(work: Path) -> 
                      cwd=work, state=work / "state")
     assert result.code == 2, result.output
     assert "it was started --from step 'kill', which the runbook no longer has" in result.output
+
+
+@pytest.mark.parametrize("change", ["renamed", "removed"])
+def test_resume_after_the_starting_step_ran_and_was_renamed_or_removed_goes_on(
+        work: Path, change: str) -> None:
+    """Once the run got past its --from step, resume goes on from where it stopped: the
+    starting step's id no longer matters (it was internal error KeyError, exit 3)."""
+    (work / "rb").mkdir()
+    path = work / "rb" / "skipped.yaml"
+    path.write_text((RUNBOOKS / "skipped.yaml").read_text())
+    args = ["--runbooks", str(work / "rb"), "run", "skipped", "--from", "kill", "--var",
+            f"out={work / 'out'}", "--var", "long_pids=7", "--var", "count=2", "--no-input"]
+    first = run_cli(args, cwd=work, state=work / "state")
+    assert first.code == 2 and "step 'gate' needs an answer" in first.output, first.output
+    text = path.read_text()
+    path.write_text(text.replace("id: kill", "id: stop") if change == "renamed" else
+                    text.replace("  - id: kill\n    run: echo kill {{ long_pids }} x{{ count }}"
+                                 " >> {{ out }}/log\n", ""))
+    (work / "go.yaml").write_text("gate: yes\n")
+    result = run_cli(["--runbooks", str(work / "rb"), "resume", "--no-input", "--force",
+                      "--answers", str(work / "go.yaml")], cwd=work, state=work / "state")
+    assert result.code == 0, result.output
+    assert "internal error" not in result.output
+    assert _log(work) == ["kill 7 x2", "after"]  # kill ran once, before the change
