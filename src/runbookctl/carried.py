@@ -1,8 +1,9 @@
 """`run --from STEP`: the values the skipped steps would have set.
 
-Steps before STEP never run, so the names they `capture:` or ask into (`var:`)
-are never set. They are known statically (the names `validate` knows): each one
-a later step reads is given like an input — `--var NAME=VALUE`, `--vars-file`,
+Steps before STEP never run (nor branches the walk from STEP cannot reach), so
+the names they `capture:` or ask into (`var:`) are never set. They are known
+statically on the step graph (the names `validate` knows): each one a reachable
+step reads before it is set on every way there is given like an input — `--var NAME=VALUE`, `--vars-file`,
 the answers file under the skipped step's key (`ask-step: 5` as for the step
 itself, `capture-step: {capture: "101 102"}`), or asked at the terminal. With
 no one to ask, the run stops before it begins (exit 2) naming every one.
@@ -37,26 +38,75 @@ class Carried:
 
 def carried_names(rb: Runbook, from_step: str | None, resolve: Callable[[str], Runbook | None],
                   template_source: Callable[[str], str | None]) -> list[Carried]:
-    """Names set only by steps before `from_step` that a step from it on reads before
-    setting them itself (inputs and secrets are asked anyway)."""
+    """Names set only by steps the run from `from_step` never reaches (those before it,
+    and branches it cannot take) that a step it can reach reads before the name is set on
+    every way there (inputs and secrets are asked anyway)."""
     from runbookctl.model import with_includes
     from runbookctl.names import names_read
 
     if not from_step or from_step not in rb.step_ids:
         return []
+    runs = _reachable(rb, from_step)
     start = rb.index(from_step)
-    skipped = [c for key, step in _flat(rb.steps[:start], "", resolve) for c in _sets(step, key)]
-    setters = {c.name: c for c in skipped}  # the last setter of a name wins, as in a run
+    unrun = [(i < start, step) for i, step in enumerate(rb.steps) if step.id not in runs]
+    before = [c for key, step in _flat(tuple(s for b, s in unrun if b), "", resolve)
+              for c in _sets(step, key)]
+    after = [c for key, step in _flat(tuple(s for b, s in unrun if not b), "", resolve)
+             for c in _sets(step, key)]
+    setters = {c.name: c for c in after + before}  # the last setter before the start wins
+    entry = _set_on_entry(rb, from_step, runs, resolve)
     needed: dict[str, Carried] = {}
-    for key, step in _flat(rb.steps[start:], "", resolve):
-        for name in names_read(step, template_source) & setters.keys():
-            needed.setdefault(name, setters[name])
-        for c in _sets(step, key):
-            setters.pop(c.name, None)  # set again before any later read: that read is fine
+    for step in rb.steps:
+        have = set(entry.get(step.id) or ())
+        for key, flat in _flat((step,), "", resolve) if step.id in runs else ():
+            for name in (names_read(flat, template_source) & setters.keys()) - have:
+                needed.setdefault(name, setters[name])
+            have |= {c.name for c in _sets(flat, key)}
     declared = {spec.name for book in with_includes(rb, resolve) for spec in book.inputs}
     declared |= {spec.name for book in with_includes(rb, resolve) for spec in book.secrets}
     # in the order the skipped steps would have run: the order they are asked in
-    return [c for c in skipped if needed.get(c.name) is c and c.name not in declared]
+    return [c for c in before + after if needed.get(c.name) is c and c.name not in declared]
+
+
+def _reachable(rb: Runbook, start: str) -> set[str]:
+    """The steps a walk from `start` can get to (next, branches, failure, no)."""
+    from runbookctl.graph import edges
+
+    out: dict[str, list[str]] = {}
+    for edge in edges(rb):
+        out.setdefault(edge.src, []).append(edge.dst)
+    seen, todo = {start}, [start]
+    while todo:
+        for dst in out.get(todo.pop(), []):
+            if dst in rb.step_ids and dst not in seen:
+                seen.add(dst)
+                todo.append(dst)
+    return seen
+
+
+def _set_on_entry(rb: Runbook, start: str, runs: set[str],
+                  resolve: Callable[[str], Runbook | None]) -> dict[str, set[str] | None]:
+    """For each reachable step, the names set on every way from `start` to it (a step
+    counts as setting what it captures or asks, also included runbooks' steps)."""
+    from runbookctl.graph import edges
+
+    sets = {step.id: {c.name for key, flat in _flat((step,), "", resolve)
+                      for c in _sets(flat, key)} for step in rb.steps if step.id in runs}
+    preds: dict[str, set[str]] = {}
+    for edge in edges(rb):
+        if edge.src in runs and edge.dst in runs:
+            preds.setdefault(edge.dst, set()).add(edge.src)
+    entry: dict[str, set[str] | None] = {sid: None for sid in runs}  # None: no way seen yet
+    entry[start] = set()
+    changed = True
+    while changed:  # shrinks to the fixpoint: an intersection over the ways in
+        changed = False
+        for sid in sorted(runs - {start}, key=rb.index):
+            ways = [got | sets[p] for p in preds.get(sid, ()) if (got := entry[p]) is not None]
+            new = set.intersection(*ways) if ways else None
+            if new != entry[sid]:
+                entry[sid], changed = new, True
+    return entry
 
 
 def _sets(step: Step, key: str) -> Iterator[Carried]:

@@ -162,3 +162,27 @@ def test_resume_after_the_starting_step_ran_and_was_renamed_or_removed_goes_on(
     assert result.code == 0, result.output
     assert "internal error" not in result.output
     assert _log(work) == ["kill 7 x2", "after"]  # kill ran once, before the change
+
+
+@pytest.mark.parametrize(("start", "names", "log"), [
+    ("fix", ["state (set by step check)"], ["fix", "verify restarted", "report was-down"]),
+    ("verify", ["state (set by step check)", "fixed (set by step fix)"],
+     ["verify was-fixed", "report was-down"]),
+])
+def test_from_a_step_of_a_branch_asks_what_the_steps_it_goes_back_to_read(
+        work: Path, start: str, names: list[str], log: list[str]) -> None:
+    """`report` comes before `fix` in the file but runs after it (verify goes back to it):
+    what it reads from the skipped `check` is asked too (it failed: 'state' is undefined)."""
+    base = ["--runbooks", str(RUNBOOKS), "run", "branch", "--from", start, "--var",
+            f"out={work / 'out'}", "--no-input", "--report-dir", str(work / "reports")]
+    result = run_cli(base, cwd=work, state=work / "state")
+    assert result.code == 2, result.output
+    assert [line.split(":")[0].strip() for line in result.output.splitlines()
+            if line.startswith("  ")] == names
+    assert _log(work) == []
+    given = {"state": "was-down", "fixed": "was-fixed"}
+    values = [f"--var={name.split()[0]}={given[name.split()[0]]}" for name in names]
+    result = run_cli(base + values, cwd=work, state=work / "state")
+    assert result.code == 0, result.output
+    assert "failed" not in result.output
+    assert _log(work) == log

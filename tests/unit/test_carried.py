@@ -32,6 +32,11 @@ def names(rb: Runbook, start: str | None) -> list[tuple[str, str, str]]:
 
 
 FIND = "  - {id: find, run: echo 1, capture: found}\n"
+# check fails into fix; verify goes back to report, which reads what check captured
+BRANCH = ("  - {id: check, run: echo up, capture: state, on_failure: fix}\n"
+          "  - {id: report, run: 'echo {{ state }}', next: end}\n"
+          "  - {id: fix, run: echo fixed, capture: fixed}\n"
+          "  - {id: verify, run: 'echo {{ fixed }}', next: report}\n")
 ASK = "  - {id: how-many, ask: How many?, var: count, type: int}\n"
 
 CASES = {
@@ -67,6 +72,19 @@ CASES = {
     "several, in the order they would be set": (
         FIND + ASK + "  - {id: kill, run: 'echo {{ count }}'}\n  - {id: log, run: 'echo {{ found }}'}\n",
         "kill", [("found", "find", "capture"), ("count", "how-many", "answer")]),
+    "a step the run jumps back to reads a skipped capture": (
+        BRANCH, "fix", [("state", "check", "capture")]),
+    "from inside a branch: what both the start and the branch skipped": (
+        BRANCH, "verify", [("state", "check", "capture"), ("fixed", "fix", "capture")]),
+    "set on one way to the reader only": (
+        "  - {id: pre, run: echo 1, capture: x}\n"
+        "  - id: start\n    run: echo\n    next:\n      - {if: \"1 == 1\", goto: setter}\n"
+        "      - {goto: reader}\n"
+        "  - {id: setter, run: echo 2, capture: x}\n  - {id: reader, run: 'echo {{ x }}'}\n",
+        "start", [("x", "pre", "capture")]),
+    "set on every way back to the reader": (
+        "  - {id: pre, run: echo 1, capture: x}\n  - {id: reader, run: 'echo {{ x }}', next: end}\n"
+        "  - {id: setter, run: echo 2, capture: x, next: reader}\n", "setter", []),
     "from the first step": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", "find", []),
     "no --from": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", None, []),
 }
