@@ -87,6 +87,27 @@ def test_unknown_step_without_an_answer_exits_2_naming_the_key(work: Path) -> No
     assert _log(work) == ["one", "two-start"]
 
 
+def test_a_resume_stopped_by_its_own_unanswered_question_is_left_interrupted(
+        work: Path) -> None:
+    """The resume question (rerun/done/failed/skip) with no answer ends the resume like any
+    unanswered prompt: journaled as interrupted, the report rewritten, `runs` says so, and
+    the next resume says it follows an interruption (it was left 'running', as if killed)."""
+    _kill_during_two(work)
+    code, out = _resume(work)
+    assert code == 2, out
+    events = [json.loads(x) for x in (only_run_dir(work / "state") / "journal.jsonl")
+              .read_text().splitlines()]
+    assert [e["type"] for e in events][-2:] == ["run_resumed", "run_interrupted"]
+    assert "two: {resume: rerun | done | failed | skip}" in events[-1]["data"]["reason"]
+    listed = run_cli(["runs", "--json"], cwd=work, state=work / "state")
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["interrupted"]
+    assert 'status: "interrupted"' in only_report(work / "reports")
+    code, out = _resume(work, "two: {resume: done}\ngate: yes\n")
+    assert code == 0, out
+    assert "after an interruption" in out and "killed?" not in out
+    assert _log(work) == ["one", "two-start", "three"]
+
+
 def test_marked_failed_follows_the_failure_policy(work: Path) -> None:
     _kill_during_two(work)
     code, out = _resume(work, "two: {resume: failed, on_failure: skip}\ngate: yes\n")

@@ -87,10 +87,9 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
                    forced=req.force and rb.sha256 != state.meta.get("sha256"),
                    torn=replayed.torn)
     ui.info(f"resuming {state.run_id} {how}")
-    point = resume_point(state, rb, engine, prompter)
     run = PreparedRun(state.run_id, run_dir, engine, recorder, redactor, req.commit,
                       session.registry.template_dirs)
-    return drive(run, ui, point)
+    return drive(run, ui, lambda: resume_point(state, rb, engine, prompter))
 
 
 def _check_chain(path: Path, replayed: Replay, force: bool, ui: UI) -> None:

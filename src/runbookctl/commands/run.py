@@ -109,9 +109,12 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     return drive(run, ui, prelude=lambda: before(run))
 
 
-def drive(run: Any, ui: UI, resume: ResumePoint | None = None,
+def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = None,
           prelude: Callable[[], None] | None = None) -> int:
     """Walk the engine inside the signal guard; map every ending to a code.
+
+    `resume` decides where a resumed run picks up; it may ask (rerun / done / ...), so
+    it runs in the guard too: no answer or Ctrl-C there ends the run as interrupted.
 
     The write-up (the ending journaled, the report written) is inside the guard
     too, with signals held off: a second signal then cannot leave a run without
@@ -126,7 +129,7 @@ def drive(run: Any, ui: UI, resume: ResumePoint | None = None,
         return finish(run, ui, status, reason, code)
 
 
-def _walk(run: Any, ui: UI, resume: ResumePoint | None,
+def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
           prelude: Callable[[], None] | None) -> tuple[str, str, int | None]:
     """(status, reason, exit code) of walking the run; code None: the journal broke."""
     from runbookctl.signals import describe
@@ -135,7 +138,7 @@ def _walk(run: Any, ui: UI, resume: ResumePoint | None,
     try:
         if prelude is not None:
             prelude()
-        status, reason = engine.run(resume)
+        status, reason = engine.run(resume() if resume is not None else None)
         return status, reason, ExitCode.OK if status == "completed" else ExitCode.FAILED
     except NoAnswerError as exc:
         ui.fail(exc.message)
