@@ -62,3 +62,41 @@ def test_a_prompt_with_no_answer_exits_2_naming_the_step_and_key_and_resumes(
                        str(tmp_path / "later.yaml")], cwd=tmp_path, state=tmp_path / "state")
     assert resumed.code == 0, resumed.output
     assert (tmp_path / "log").read_text() == "after\n"
+
+
+@pytest.mark.parametrize(("steps", "bad", "problem", "good"), [
+    ("  - id: gate\n    confirm: Go on?\n", "gate: maybe\n",
+     "gate: expected yes or no, got 'maybe'", "gate: yes\n"),
+    ("  - id: kill\n    run: echo killed\n    dangerous: true\n", "kill: kill\n",
+     "kill: expected yes or no, got 'kill'", "kill: yes\n"),
+    ("  - id: check\n    run: exit 3\n", "check: {on_failure: later}\n",
+     "check: on_failure 'later' is not one of", "check: {on_failure: skip}\n"),
+])
+def test_a_bad_answer_met_mid_run_is_bad_input_not_an_internal_error(
+        tmp_path: Path, steps: str, bad: str, problem: str, good: str) -> None:
+    """The answers file's answer for a step is read when the run gets there: a value of the
+    wrong shape stops the run there with exit 2, the journal and report say which answer,
+    and resume with a corrected file goes on (it was journaled as 'internal error:
+    ValidationError(...)', and bare resume listed it so)."""
+    (tmp_path / "rb.yaml").write_text("id: rb\ntitle: Bad answer\nsteps:\n  - id: first\n"
+                                      "    run: echo first >> log\n" + steps +
+                                      "  - id: after\n    run: echo after >> log\n")
+    (tmp_path / "bad.yaml").write_text(bad)
+    result = run_cli(["run", str(tmp_path / "rb.yaml"), "--no-input", "--answers",
+                      str(tmp_path / "bad.yaml"), "--report-dir", str(tmp_path / "r")],
+                     cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 2, result.output
+    assert f"bad.yaml:1:1: {problem}" in result.output
+    events = journal_events(only_run_dir(tmp_path / "state"))
+    assert events[-1]["type"] == "run_interrupted"
+    assert problem in events[-1]["data"]["reason"]
+    listed = run_cli(["resume", "--no-input"], cwd=tmp_path, state=tmp_path / "state",
+                     stdin="")
+    for text in (result.output, listed.output, *(p.read_text() for p in
+                                                 (tmp_path / "r").rglob("*.md"))):
+        assert "internal error" not in text and "ValidationError" not in text
+    (tmp_path / "good.yaml").write_text(good)
+    resumed = run_cli(["resume", "--no-input", "--answers", str(tmp_path / "good.yaml")],
+                      cwd=tmp_path, state=tmp_path / "state")
+    assert resumed.code == 0, resumed.output
+    assert (tmp_path / "log").read_text().split() == ["first", "after"]

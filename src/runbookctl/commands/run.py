@@ -20,6 +20,7 @@ from runbookctl.errors import (
     NoAnswerError,
     RunbookctlError,
     UsageError,
+    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -140,7 +141,9 @@ def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
             prelude()
         status, reason = engine.run(resume() if resume is not None else None)
         return status, reason, ExitCode.OK if status == "completed" else ExitCode.FAILED
-    except NoAnswerError as exc:
+    except (NoAnswerError, ValidationError) as exc:
+        # no answer, or the answers file's answer for this step is of the wrong shape
+        # (read when the run gets there): bad input, exit 2, resumable with a fixed file
         ui.fail(exc.message)
         return "interrupted", exc.message, ExitCode.USAGE
     except (KeyboardInterrupt, InterruptedRun) as exc:
