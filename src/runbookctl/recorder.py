@@ -45,6 +45,14 @@ DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMM
                            CAPTURED, INPUT, SECRET})
 
 
+# Fields holding runbookctl's own vocabulary or identifiers, never data: a step's
+# status, an action, an answer's kind, a jump target, a variable's name, ids and
+# hashes. They are not masked: a secret that happens to equal one ("completed",
+# a step id) would otherwise corrupt what `runs`, `resume` and the report read back.
+STRUCTURAL = frozenset({"status", "action", "kind", "to", "name", "run_id", "runbook",
+                        "sha256", "runbook_sha256", "version"})
+
+
 class Recorder:
     """Appends masked events to the journal; fsync before every action (DEFERRED_SYNC)."""
 
@@ -55,7 +63,8 @@ class Recorder:
     def event(
         self, type_: str, step: str | None = None, actor: str = SYSTEM, **data: Any
     ) -> Event:
-        return self.journal.append(type_, step, self.redactor.mask(actor), self._mask(data),
+        masked = {k: v if k in STRUCTURAL else self._mask(v) for k, v in data.items()}
+        return self.journal.append(type_, step, self.redactor.mask(actor), masked,
                                    sync=type_ not in DEFERRED_SYNC)
 
     def _mask(self, value: Any) -> Any:

@@ -39,3 +39,27 @@ def test_verify_accepts_an_honest_report_whatever_the_secret(tmp_path: Path, wor
                     cwd=tmp_path, state=tmp_path / "state")
     assert again.code == 0, again.output
     assert rebuilt.read_text() == text
+
+
+def test_a_secret_equal_to_a_status_or_a_step_id_leaves_the_record_intact(tmp_path: Path) -> None:
+    """runbookctl's own words in the journal (a status, a jump target, a name) are not
+    data: a secret that happens to equal one must not turn them into ***."""
+    (tmp_path / "ids.yaml").write_text(
+        "id: ids\ntitle: Ids\nsecrets:\n  DONE: {env: RB_DONE}\n  TARGET: {env: RB_TARGET}\n"
+        "steps:\n  - id: start\n    run: echo \"$RB_DONE $RB_TARGET\"\n"
+        "    next: [{if: \"1 == 1\", goto: finish}]\n"
+        "  - id: skipped\n    run: exit 1\n  - id: finish\n    run: echo end\n")
+    reports = tmp_path / "reports"
+    result = run_cli(["run", str(tmp_path / "ids.yaml"), "--no-input", "--report-dir",
+                      str(reports)], cwd=tmp_path, state=tmp_path / "state",
+                     RB_DONE="completed", RB_TARGET="finish")
+    assert result.code == 0, result.output
+    assert "*** ***" in result.output  # the data is masked
+    runs = run_cli(["runs"], cwd=tmp_path, state=tmp_path / "state")
+    assert " completed " in runs.output, runs.output
+    text = next(reports.glob("*.md")).read_text()
+    assert 'status: "completed"' in text
+    assert "`finish`" in text and "`skipped`" not in text.split("## Steps")[-1]
+    verified = run_cli(["verify", str(next(reports.glob("*.md")))], cwd=tmp_path,
+                       state=tmp_path / "state")
+    assert verified.code == 0, verified.output
