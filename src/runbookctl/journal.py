@@ -229,6 +229,7 @@ class Journal:
         self._head = replay.head_hash
         self._broken: str | None = None
         self._unsynced = False  # events written but not yet fsynced (append(sync=False))
+        self._size = os.fstat(fd).st_size  # bytes of whole lines: where the next one starts
         self.replay = replay  # what was there when it was opened
         self.torn_tail: str | None = replay.torn
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -292,18 +293,43 @@ class Journal:
                 "step": step, "actor": actor, "data": clean}
         digest = _hash_text(self._head, canonical_json(body))
         event = Event(hash=digest, **body)
+        line = (event.to_line() + "\n").encode("utf-8")
+        before = (self._seq, self._head, self._size)
         try:
-            _write_all(self._fd, (event.to_line() + "\n").encode("utf-8"))
+            # The counter moves with the line: a signal that strikes after the
+            # write (during the fsync) must not let the next event reuse this seq.
+            self._seq, self._head = event.seq, event.hash
+            _write_all(self._fd, line)
+            self._size += len(line)
             self._unsynced = True
             if sync:
                 self._fsync()
         except OSError as exc:
+            self._seq, self._head, self._size = before  # broken: nothing follows anyway
             self._broken = (
                 f"cannot write the journal {self.path}: {_reason(exc)}; the run stops here"
             )
             raise JournalError(self._broken) from exc
-        self._seq, self._head = event.seq, event.hash
+        except BaseException:
+            self._settle(before, len(line))
+            raise
         return event
+
+    def _settle(self, before: tuple[int, str, int], length: int) -> None:
+        """After a signal inside append: the line is either whole in the file (the
+        counter keeps it) or cut off and removed (the counter goes back)."""
+        assert self._fd is not None
+        seq, head, start = before
+        try:
+            size = os.fstat(self._fd).st_size
+            if size == start + length:
+                self._size, self._unsynced = size, True
+                return
+            if size != start:
+                os.ftruncate(self._fd, start)
+        except OSError as exc:
+            self._broken = f"cannot write the journal {self.path}: {_reason(exc)}"
+        self._seq, self._head, self._size = seq, head, start
 
     def sync(self) -> None:
         """fsync events appended with `sync=False`; a failure raises JournalError."""

@@ -213,11 +213,3 @@ def _css(status: str) -> str:
 
 def _dedupe(edges: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(edges))
-
-
-def write_report(path: Path, text: str) -> None:
-    """Write atomically: a reader (or a crash) never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -57,31 +57,11 @@ def report_template(template_dirs: list[Path] | None = None) -> str:
     raise UsageError(f"{REPORT_TEMPLATE} not found (looked in the template dirs)")
 
 
-def default_report_path(state: RunState) -> Path:
-    """The SPEC's name; `-2`, `-3`... when another run's report already has it (never overwrite
-    another run's report; a resumed run rewrites its own)."""
+def first_report_path(state: RunState) -> Path:
+    """The SPEC's name for the run's report (reportfile.place adds -2, -3... if taken)."""
     from runbookctl.report import report_name
 
-    folder = Path(str(state.meta.get("report_dir") or "reports"))
-    first = folder / report_name(state)
-    candidate, n = first, 1
-    while candidate.is_file() and _run_id_of(candidate) not in (state.run_id, None):
-        n += 1
-        candidate = first.with_name(f"{first.stem}-{n}{first.suffix}")
-    return candidate
-
-
-def _run_id_of(report: Path) -> str | None:
-    """The run_id in a report's front matter (None if unreadable: then it is ours to replace)."""
-    try:
-        with report.open(encoding="utf-8") as fh:
-            head = [fh.readline() for _ in range(3)]
-    except OSError:
-        return None
-    for line in head:
-        if line.startswith("run_id:"):
-            return line.split(":", 1)[1].strip().strip('"') or None
-    return None
+    return Path(str(state.meta.get("report_dir") or "reports")) / report_name(state)
 
 
 def render_state(state: RunState, template_dirs: list[Path] | None = None) -> str:
@@ -136,7 +116,7 @@ def _scan_sections(text: str) -> tuple[str, list[str]]:
 def write_run_report(run_dir: Path, ui: UI, output: Path | None = None,
                      template_dirs: list[Path] | None = None) -> Path | None:
     """Render and write the report; never raises for a broken journal (warns instead)."""
-    from runbookctl.report import write_report
+    from runbookctl import reportfile
 
     try:
         state = load_state(run_dir)
@@ -144,14 +124,39 @@ def write_run_report(run_dir: Path, ui: UI, output: Path | None = None,
     except Exception as exc:  # the report must not hide the run's own outcome
         ui.warn(f"could not render the report: {exc}")
         return None
-    path = output or default_report_path(state)
+    path = output or reportfile.recorded(run_dir)
     try:
-        write_report(path, text)
+        if path is not None:
+            reportfile.write_report(path, text)
+        else:
+            path = reportfile.place(first_report_path(state), state.run_id, text)
+            reportfile.remember(run_dir, path)
     except OSError as exc:
-        ui.warn(f"could not write the report {path}: {exc}")
+        ui.warn(f"could not write the report {path or first_report_path(state)}: {exc}")
         return None
     for kind in kinds:
         ui.warn(f"the report contained a token-like string ({kind}); it was masked")
     if state.torn:
         ui.warn(f"journal: {state.torn}")
     return path
+
+
+def refresh_report(run_dir: Path, ui: UI, template_dirs: list[Path] | None = None,
+                   state: RunState | None = None) -> Path | None:
+    """Rebuild the report of a run that nobody is writing now when it is missing or
+    older than the journal (killed during the write-up); the path if rebuilt."""
+    from runbookctl import reportfile, runlock
+
+    if not runlock.is_free(run_dir):
+        return None  # its writer will write it
+    state = state or load_state(run_dir)
+    if not state.run_id:
+        return None  # killed before its first event: nothing to report
+    path = reportfile.recorded(run_dir)
+    if path is not None and path.is_file() and reportfile.is_current(path, state):
+        return None
+    was = "behind its journal" if path is not None and path.is_file() else "missing"
+    written = write_run_report(run_dir, None, ui, template_dirs=template_dirs)
+    if written is not None:
+        ui.info(f"the report of {state.run_id} was {was}: rebuilt {written}")
+    return written

@@ -168,6 +168,7 @@ def resolve_secrets(specs: list[SecretSpec], prompter: Prompter) -> list[tuple[s
 
 
 def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> PreparedRun:
+    from runbookctl import runlock
     from runbookctl.engine import RunVars
     from runbookctl.journal import Journal
     from runbookctl.prompts import make_prompter
@@ -194,6 +195,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
             redactor.add(str(value), spec.name)
     run_id = new_run_id(rb.id)
     run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
+    runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
     recorder = Recorder(Journal.create(run_dir / "journal.jsonl"), redactor)
     report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
     recorder.event(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,

@@ -83,9 +83,17 @@ def parse_since(value: str | None) -> str | None:
 
 def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: str | None = None,
               status: str | None = None, since: str | None = None) -> int:
+    from runbookctl.reporting import refresh_report
+    from runbookctl.ui import UI
+
     after = parse_since(since)
     rows = []
-    for state in readable_states((d / "journal.jsonl" for d in run_dirs(session)), ui):
+    notices = UI(sys.stderr)  # stdout may be --json
+    for run_dir in run_dirs(session):
+        state = next(readable_states([run_dir / "journal.jsonl"], ui), None)
+        if state is None:
+            continue
+        refresh_report(run_dir, notices, session.registry.template_dirs, state)
         row = summary(state)
         if runbook and row["runbook"] != runbook:
             continue

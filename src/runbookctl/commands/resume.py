@@ -42,12 +42,13 @@ class ResumeRequest:
 
 
 def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
+    from runbookctl import runlock
     from runbookctl.commands.run import RunRequest, drive, operator_name
     from runbookctl.journal import Journal
     from runbookctl.prompts import make_prompter
     from runbookctl.recorder import Recorder
     from runbookctl.redact import Redactor, set_active
-    from runbookctl.reporting import load_journal
+    from runbookctl.reporting import load_journal, refresh_report
     from runbookctl.setup import PreparedRun, all_secrets, build_engine, resolve_secrets
     from runbookctl.templating import require_safe_jinja2
 
@@ -56,14 +57,19 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
                              no_input=req.no_input)
     run_dir = pick_run(session, req.run_id, prompter, ui)
+    runlock.acquire(run_dir, "runbookctl resume")  # one writer per run: before reading it
     replayed, state = load_journal(run_dir / "journal.jsonl")
     if replayed.torn:
         ui.warn(f"journal: {replayed.torn}")
+    if not state.run_id:
+        raise UsageError(f"run {run_dir.name} has no events (killed as it started): "
+                         "nothing to resume")
     _check_chain(run_dir / "journal.jsonl", replayed, req.force, ui)
     if state.status == ABANDONED:
         raise UsageError(f"run {state.run_id} was abandoned ({state.reason}): it cannot be "
                          f"resumed; start a new run with: runbookctl run {state.runbook}")
     if state.status not in RESUMABLE:
+        refresh_report(run_dir, ui, session.registry.template_dirs, state)
         raise UsageError(f"run {state.run_id} already ended ({state.status}); nothing to resume")
     rb = _runbook_of(state, session, req.force)
     check_stop_point(state, rb, session.registry.load)

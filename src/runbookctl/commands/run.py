@@ -96,6 +96,7 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
     from runbookctl.hosts import inventory
     from runbookctl.setup import prepare_run
+    from runbookctl.signals import stop_on_signals
 
     if req.incident is not None:
         one_line("--incident", req.incident)
@@ -104,7 +105,8 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     inventory(session.registry.runbook_dirs)  # a bad host there: exit 2 now, not mid-run
     for w in warnings:
         ui.warn(w.format())
-    run = prepare_run(req, session, rb, ui)
+    with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)
+        run = prepare_run(req, session, rb, ui)
     if before is None:
         return drive(run, ui)
     return drive(run, ui, prelude=lambda: before(run))

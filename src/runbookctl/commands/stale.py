@@ -25,7 +25,8 @@ ABANDONED = "abandoned"
 
 
 def unfinished_runs(session: Session) -> list[tuple[Path, RunState]]:
-    """Every run that did not end, newest first."""
+    """Every run that did not end and that nobody is writing now, newest first."""
+    from runbookctl import runlock
     from runbookctl.commands.history import run_dirs
     from runbookctl.reporting import load_state
 
@@ -35,8 +36,9 @@ def unfinished_runs(session: Session) -> list[tuple[Path, RunState]]:
             state = load_state(run_dir)
         except Exception:  # one unreadable journal must not block resuming the others
             continue
-        # no run_started: killed in its first milliseconds, before anything could run
-        if state.status in RESUMABLE and state.run_id:
+        # no run_started: killed in its first milliseconds, before anything could run;
+        # locked: its run or resume is writing it now (runlock)
+        if state.status in RESUMABLE and state.run_id and runlock.is_free(run_dir):
             out.append((run_dir, state))
     return out
 
@@ -84,6 +86,7 @@ def pick_run(session: Session, run_id: str | None, prompter: Prompter, ui: UI) -
 
 def discard_command(session: Session, ui: UI, run_id: str, reason: str | None) -> int:
     """End an unfinished run as abandoned: journaled, its report rewritten."""
+    from runbookctl import runlock
     from runbookctl.commands.history import find_run
     from runbookctl.commands.run import RunRequest, operator_name
     from runbookctl.journal import Journal
@@ -92,6 +95,7 @@ def discard_command(session: Session, ui: UI, run_id: str, reason: str | None) -
     from runbookctl.reporting import load_state, write_run_report
 
     run_dir = find_run(session, run_id)
+    runlock.acquire(run_dir, "runbookctl discard")  # one writer per run
     state = load_state(run_dir)
     if state.status not in RESUMABLE:
         raise UsageError(f"run {state.run_id} already ended ({state.status}); only an "
