@@ -208,7 +208,7 @@ def _stopped(engine: Engine, key: str, attempt: int, spec: CommandSpec,
     as it is known (the executor says whether it stopped the command itself)."""
     how = stopped_command(exc)
     reason = f"interrupted by {describe(exc)}" + (f"; {how}" if how else "")
-    hosts = [_host_record(HostResult(h, None, 0.0, interrupted=True, error=reason))
+    hosts = [host_record(HostResult(h, None, 0.0, interrupted=True, error=reason))
              for h in (list(spec.hosts) or [LOCAL])]
     with deferred():
         engine.sv.recorder.event(ev.COMMAND_FINISHED, key, attempt=attempt, ok=False,
@@ -219,11 +219,11 @@ def _finished(engine: Engine, key: str, attempt: int, results: list[HostResult],
               verdict: Verdict) -> None:
     engine.sv.recorder.event(
         ev.COMMAND_FINISHED, key, attempt=attempt, ok=verdict.ok, reason=verdict.reason,
-        hosts=[_host_record(r) for r in results],
+        hosts=[host_record(r) for r in results],
     )
 
 
-def _host_record(r: HostResult) -> dict[str, Any]:
+def host_record(r: HostResult) -> dict[str, Any]:
     return {"host": r.host, "exit_code": r.exit_code, "duration": round(r.duration, 3),
             "bytes": r.output_bytes, "sha256": r.output_sha256, "tail": r.tail,
             "timed_out": r.timed_out, "interrupted": r.interrupted, "error": r.error,

@@ -5,6 +5,7 @@ write-up, journals torn at start-up."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,7 +31,8 @@ steps:
 
 
 def slowed_env(tmp_path: Path, delay: float) -> dict[str, str]:
-    return cli_env(tmp_path / "state", PYTHONPATH=HOOK, RUNBOOKCTL_TEST_SLOW_FSYNC=str(delay),
+    path = os.pathsep.join(p for p in (HOOK, os.environ.get("PYTHONPATH")) if p)
+    return cli_env(tmp_path / "state", PYTHONPATH=path, RUNBOOKCTL_TEST_SLOW_FSYNC=str(delay),
                    RUNBOOKCTL_TEST_FSYNC_MARK=str(tmp_path / "fsyncs"))
 
 

@@ -255,6 +255,7 @@ def resume_point(state: RunState, rb: Runbook, engine: Engine, prompter: Prompte
         # Its command ended and failed and the run stopped at the failure prompt (no
         # answer): the outcome is known, only the decision is missing — ask it again.
         return _marked_failed(engine, owner, step, key, str(last.get("reason") or "failed"))
+    _settle_live_command(key, last, prompter, engine)
     choice = _resume_choice(key, _question(key, rec), prompter, engine)
     if choice == "rerun":
         return ResumePoint(key, rerun=True)
@@ -290,6 +291,58 @@ def _failed_on_its_own(cmd: dict[str, Any]) -> bool:
     hosts = cmd.get("results") or []
     return (bool(cmd.get("finished")) and cmd.get("ok") is False
             and not any(isinstance(h, dict) and h.get("interrupted") for h in hosts))
+
+
+def _settle_live_command(key: str, cmd: dict[str, Any], prompter: Prompter,
+                         engine: Engine) -> None:
+    """A command of the stopped run may still run (runbookctl was killed, its command was
+    not): never start a second copy beside it. Wait for it, or stop it, first."""
+    from runbookctl import procs
+    from runbookctl.cmdstep import host_record
+    from runbookctl.executors.base import LOCAL, HostResult
+
+    process = cmd.get("process") if "finished" not in cmd else None
+    if not isinstance(process, dict) or not isinstance(process.get("pgid"), int):
+        return
+    pgid, started = int(process["pgid"]), process.get("start")
+    started = started if isinstance(started, str) else None
+    if not procs.same_group_alive(pgid, started):
+        return
+    how = _wait_or_stop(key, pgid, prompter, engine)
+    if how == "wait":
+        engine.sv.ui.info(f"waiting for process group {pgid} to end (Ctrl-C stops waiting)")
+        procs.wait_group(pgid, started)
+        reason = "ended while resume waited for it (exit code unknown)"
+    else:
+        reason = f"stopped on resume: {procs.stop_group(pgid, 2.0)}"
+    engine.sv.ui.info(f"{key}: its command {reason}")
+    host = HostResult(LOCAL, None, 0.0, interrupted=how == "stop", error=reason)
+    event = engine.sv.recorder.event(ev.COMMAND_FINISHED, key, ok=False, reason=reason,
+                                     hosts=[host_record(host)], stopped=how == "stop")
+    cmd.update(finished=event.ts, ok=False, reason=reason)
+
+
+def _wait_or_stop(key: str, pgid: int, prompter: Prompter, engine: Engine) -> str:
+    """`wait` or `stop`: asked, or `stop` when the answers file decides the step."""
+    from runbookctl.answers import AnswersPrompter
+
+    question = (f"{key}: its command is still running (process group {pgid}), left by the "
+                "run that stopped. Wait for it to end, or stop it?")
+    engine.sv.ui.warn(question)
+    if isinstance(prompter, AnswersPrompter):
+        if prompter.resume_choice(key) is not None:  # a decision about the step: stop it first
+            engine.sv.recorder.event(ev.ANSWER, key, actor=prompter.actor, kind="resume",
+                                     question=question, value="stop", origin="answers-file")
+            return "stop"
+        prompter = prompter.fallback
+    if not prompter.interactive:
+        raise NoAnswerError(
+            f"{question.removesuffix('. Wait for it to end, or stop it?')}: add \"{key}: "
+            f"{{resume: {' | '.join(RESUME_CHOICES)}}}\" to an answers file (--answers FILE; "
+            "the command is stopped first), or resume in a terminal to wait for it")
+    answer = prompter.on_failure(key, question, ["wait", "stop"])
+    engine.record_answer(key, "resume", question, answer)
+    return str(answer.value)
 
 
 def _question(key: str, rec: StepRecord) -> str:
