@@ -177,11 +177,13 @@ def _execute(engine: Engine, step: Step, key: str, spec: CommandSpec, attempt: i
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)
     spec = replace(spec, log_path=engine.sv.run_dir / "logs" / f"{engine.log_seq:04d}-{safe}.log")
     engine.sv.ui.command(spec.display, list(spec.hosts) or None)
+    local = step.action == "run"
+    # A local command's command_process event (synced) comes before it runs.
     engine.sv.recorder.event(ev.COMMAND_STARTED, key, command=spec.display,
                              hosts=list(spec.hosts), attempt=attempt, timeout=spec.timeout,
-                             log=str(spec.log_path))
-    executor = engine.sv.local if step.action == "run" else engine.ssh_executor()
-    if step.action == "run":
+                             log=str(spec.log_path), defer_sync=local)
+    executor = engine.sv.local if local else engine.ssh_executor()
+    if local:
         spec = replace(spec, on_start=lambda pgid, started: engine.sv.recorder.event(
             ev.COMMAND_PROCESS, key, pgid=pgid, start=started))
     try:

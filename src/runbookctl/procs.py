@@ -5,6 +5,7 @@ is never taken for the command)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import time
@@ -31,11 +32,15 @@ def start_time(pid: int) -> str | None:
     fields = _stat_fields(pid)
     if fields is None or len(fields) < 20:
         return None
+    return f"{_boot_id()}:{fields[19]}"
+
+
+@functools.cache
+def _boot_id() -> str:
     try:
-        boot = (PROC / "sys/kernel/random/boot_id").read_text().strip()
+        return (PROC / "sys/kernel/random/boot_id").read_text().strip()
     except OSError:
-        boot = ""
-    return f"{boot}:{fields[19]}"
+        return ""
 
 
 def group_alive(pgid: int) -> bool:

@@ -61,11 +61,13 @@ class Recorder:
         self.redactor = redactor
 
     def event(
-        self, type_: str, step: str | None = None, actor: str = SYSTEM, **data: Any
+        self, type_: str, step: str | None = None, actor: str = SYSTEM, *,
+        defer_sync: bool = False, **data: Any
     ) -> Event:
+        """Journal one event; `defer_sync`: another synced event follows before any action."""
         masked = {k: v if k in STRUCTURAL else self._mask(v) for k, v in data.items()}
         return self.journal.append(type_, step, self.redactor.mask(actor), masked,
-                                   sync=type_ not in DEFERRED_SYNC)
+                                   sync=not defer_sync and type_ not in DEFERRED_SYNC)
 
     def _mask(self, value: Any) -> Any:
         if isinstance(value, str):
