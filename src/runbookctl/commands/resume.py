@@ -61,9 +61,6 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
     replayed, state = load_journal(run_dir / "journal.jsonl")
     if replayed.torn:
         ui.warn(f"journal: {replayed.torn}")
-    if not state.run_id:
-        raise UsageError(f"run {run_dir.name} has no events (killed as it started): "
-                         "nothing to resume")
     _check_chain(run_dir / "journal.jsonl", replayed, req.force, ui)
     if state.status == ABANDONED:
         raise UsageError(f"run {state.run_id} was abandoned ({state.reason}): it cannot be "
