@@ -156,7 +156,7 @@ def refresh_report(run_dir: Path, ui: UI, template_dirs: list[Path] | None = Non
     if path is not None and path.is_file() and reportfile.is_current(path, state):
         return None
     was = "behind its journal" if path is not None and path.is_file() else "missing"
-    written = write_run_report(run_dir, None, ui, template_dirs=template_dirs)
+    written = write_run_report(run_dir, ui, template_dirs=template_dirs)
     if written is not None:
         ui.info(f"the report of {state.run_id} was {was}: rebuilt {written}")
     return written
