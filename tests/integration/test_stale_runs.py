@@ -22,12 +22,18 @@ def _cli(work: Path, *args: str) -> tuple[int, str]:
 
 
 def _stopped_runs(work: Path, n: int) -> list[str]:
-    """`n` runs of counted, each stopped at its unanswered gate (exit 2); oldest first."""
+    """`n` runs of counted, each stopped at its unanswered gate (exit 2); oldest first
+    (in the order they were started: runs begun in one second do not sort by id)."""
+    runs = work / "state" / "runs"
+    ids: list[str] = []
     for _ in range(n):
+        before = set(runs.iterdir()) if runs.is_dir() else set()
         code, out = _cli(work, "run", "counted", "--var", f"out={work / 'out'}", "--no-input",
                          "--report-dir", str(work / "reports"))
         assert code == 2, out
-    return sorted(p.name for p in (work / "state" / "runs").iterdir())
+        (new,) = set(runs.iterdir()) - before
+        ids.append(new.name)
+    return ids
 
 
 def _journals(work: Path) -> dict[str, str]:

@@ -25,3 +25,23 @@ def test_describe_names_id_runbook_start_and_stop() -> None:
     state = RunState(run_id="20261201T101010Z-db-1a2b", runbook="db",
                      started="2026-12-01T10:10:10.123Z", path=[("kill", "running")])
     assert describe(state) == "20261201T101010Z-db-1a2b  db  started 2026-12-01 10:10:10  stopped at kill"
+
+
+def test_runs_begun_in_one_second_are_listed_newest_first_by_start_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ids hold the start second and a random part: "-ffff" began before "-0000" here.
+    from pathlib import Path
+
+    from runbookctl import reporting
+    from runbookctl.commands import history, stale
+    states = {
+        "20261201T101010Z-db-ffff": "2026-12-01T10:10:10.100Z",
+        "20261201T101010Z-db-0000": "2026-12-01T10:10:10.900Z",
+        "20261201T101009Z-db-aaaa": "2026-12-01T10:10:09.999Z",
+    }
+    monkeypatch.setattr(history, "run_dirs", lambda _s: [Path(i) for i in sorted(states)])
+    monkeypatch.setattr(reporting, "load_state", lambda d: RunState(
+        run_id=d.name, runbook="db", started=states[d.name], status="interrupted"))
+    got = [s.run_id for _, s in stale.unfinished_runs(None)]  # type: ignore[arg-type]
+    assert got == ["20261201T101010Z-db-0000", "20261201T101010Z-db-ffff",
+                   "20261201T101009Z-db-aaaa"]

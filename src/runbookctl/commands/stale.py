@@ -40,7 +40,9 @@ def unfinished_runs(session: Session) -> list[tuple[Path, RunState]]:
         # locked: its run or resume is writing it now (runlock)
         if state.status in RESUMABLE and state.run_id and runlock.is_free(run_dir):
             out.append((run_dir, state))
-    return out
+    # Run ids carry the start second only: two runs begun in one second order by the
+    # journal's millisecond start time, not by the random part of their ids.
+    return sorted(out, key=lambda r: (r[1].started, r[1].run_id), reverse=True)
 
 
 def where_stopped(state: RunState) -> str:
