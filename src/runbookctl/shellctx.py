@@ -15,7 +15,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from runbookctl.shellwords import (
+    ARITH,
+    BRACE,
+    CMD,
+    REFUSE_REASONS,
+    TEST,
+    WORD_END,
+    Frame,
+    backquoted,
+    closing_backquote,
+    command_rule,
+    end_word,
+    escaped_backslash,
+    reparsing,
+    reset_command,
+    script_word,
+    specials,
+    ssh_position,
+    unescape,
+)
 
 SENTINEL = "\x00RBQ{}\x00"
 SENTINEL_RE = re.compile("\x00RBQ(\\d+)\x00")
@@ -32,16 +53,7 @@ LITERAL = "literal"  # quoted heredoc body (<<'EOF'): nothing is special
 INT = "int"  # arithmetic: an integer only
 REFUSED = "refused"
 
-_CMD, _TEST, _ARITH, _BRACE = "cmd", "test", "arith", "brace"
 _SEPARATORS = frozenset(";&|\n")
-_WORD_END = frozenset(" \t\n;&|()<>")
-# Reserved words after which the next word is again a command name.
-_LEADING = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}",
-                      "time", "fi", "done"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
-_SUBSCRIPT_OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$")
-# Operands of these are evaluated as arithmetic (or as names with subscripts) by bash.
-_TEST_ARITH = re.compile(r"(?:^|\s)-(?:eq|ne|lt|le|gt|ge|v)(?=\s|$)")
 _BRACE_OP = re.compile(r":[-=?+]|[-=?+]|##?|%%?|//?|/#|/%|\^\^?|,,?|@|:")
 # Shells that read $'…' (the others read `$` then '…').
 ANSI_SHELLS = frozenset({"bash", "zsh", "ksh", "ksh93", "mksh"})
@@ -70,55 +82,11 @@ Emit = Callable[[int, Ctx], str]
 
 
 @dataclass
-class _Frame:
-    kind: str
-    close: str = ""
-    start: int = 0
-    word: str = ""  # the current word so far (cmd / test frames)
-    cmd_pos: bool = True  # the next word is a command name
-    word_cmd: bool = False  # the current word started as a command name
-    command: str = ""  # the command name of the current simple command
-    after_v: bool = False  # the previous word was `-v` (printf -v NAME, test -v NAME)
-    command_int: bool = False  # declare -i and the like: assignments are arithmetic
-    words: list[str] = field(default_factory=list)  # the current command's arguments so far
-    cases: list[str] = field(default_factory=list)  # subject | pattern | body
-    depth: int = 0  # open parentheses (arithmetic)
-    phase: str = "name"  # ${…}: name | word | int
-    quoted: bool = False  # ${…} inside "…" or a heredoc body
-    heredoc: bool = False  # ${…} inside a heredoc body
-
-
-@dataclass
 class _Doc:
     delim: str
     literal: bool
     strip_tabs: bool
     start: int = 0
-
-
-REFUSE_REASONS = {
-    "comment": "is inside a shell comment, where a newline in it would end the comment and run "
-               "the rest: take it out of the comment",
-    "backslash": "follows a backslash, which would escape the value's first character: remove "
-                 "the backslash (or write \\\\ for a literal one)",
-    "dollar": "follows a `$`, which would turn the value into an expansion: remove the `$` or "
-              "put the value in a variable first",
-    "delimiter": "is (part of) a heredoc delimiter: write the delimiter literally",
-    "name": "names a parameter in ${…}: only a literal name can go there",
-    "heredoc-brace": "is inside ${…} in a heredoc body, where sh and bash read quotes and "
-                     "backslashes differently: put the value in a variable first",
-    "ansi-sh": "comes after a $'…' holding a backslash, which sh and bash end at different "
-               "places: use '…' or set `shell: bash`",
-    "varname": "is where bash takes a variable name and evaluates an array subscript in it "
-               "(read, printf -v, unset, declare NAME=, test -v): use a literal name",
-    "unterminated": "comes after an unterminated quote or substitution: close it",
-    "ssh-option": "is an ssh -o option, where ProxyCommand=… or LocalCommand=… runs a "
-                  "command: write the option in the runbook",
-    "reparsed": "is part of a script another shell parses again (eval, sh -c, su -c, ssh, "
-                "watch, trap), where this quoting no longer protects it: pass it as an argument "
-                "after the script (sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` "
-                "step",
-}
 
 
 def scan(text: str, emit: Emit, *, dialect: str = "sh", check_bodies: bool = True
@@ -148,7 +116,7 @@ class _Scanner:
         self.emit = emit
         self.dialect = dialect
         self.check_bodies = check_bodies
-        self.stack = [_Frame(_CMD)]
+        self.stack = [Frame(CMD)]
         self.reps: list[tuple[int, int, str]] = []
         self.pending: list[_Doc] = []
         self.bodies: list[tuple[_Doc, int]] = []
@@ -170,7 +138,7 @@ class _Scanner:
             self._check_bodies()
         return self.reps
 
-    def _step(self, top: _Frame) -> None:
+    def _step(self, top: Frame) -> None:
         kind = top.kind
         if kind == "sq":
             self._sq()
@@ -178,9 +146,9 @@ class _Scanner:
             self._ansi()
         elif kind == "dq":
             self._dq(top)
-        elif kind == _BRACE:
+        elif kind == BRACE:
             self._brace(top)
-        elif kind == _ARITH:
+        elif kind == ARITH:
             self._arith(top)
         elif kind == HEREDOC:
             self._heredoc_char()
@@ -195,7 +163,7 @@ class _Scanner:
         ctx = self._context()
         self.reps.append((m.start(), m.end(), self.emit(index, ctx)))
         top = self.stack[-1]
-        if top.kind in (_CMD, _TEST):
+        if top.kind in (CMD, TEST):
             self._word_char(top, m.group(0))
         self.i = m.end()
         return True
@@ -208,39 +176,39 @@ class _Scanner:
             return self._refused(self.poison)
         prev = self.t[self.i - 1] if self.i else ""
         top = self.stack[-1]
-        if prev == "\\" and top.kind != "sq" and not _escaped_backslash(self.t, self.i - 1):
+        if prev == "\\" and top.kind != "sq" and not escaped_backslash(self.t, self.i - 1):
             return self._refused("backslash")
         if prev == "$" and top.kind != "sq":
             return self._refused("dollar")
         base = next(f for f in reversed(self.stack) if f.kind not in ("sq", "dq", "ansi"))
-        if base.kind == _ARITH:
+        if base.kind == ARITH:
             return Ctx(INT)
-        if base.kind in (_CMD, _TEST):
+        if base.kind in (CMD, TEST):
             rule = self._command_rule(base)
             if rule is not None:
                 return rule
-        if top.kind == _BRACE:
+        if top.kind == BRACE:
             return self._brace_context(top)
-        kind = {"sq": SQ, "ansi": ANSI, "dq": DQ, HEREDOC: HEREDOC, _TEST: TEST_WORD}.get(top.kind, WORD)
+        kind = {"sq": SQ, "ansi": ANSI, "dq": DQ, HEREDOC: HEREDOC, TEST: TEST_WORD}.get(top.kind, WORD)
         # `ssh {{ host }}`: a value starting with '-' would be an option (-oProxyCommand=…).
-        leading = base.kind == _CMD and base.word in ("", "'", '"') and \
-            _ssh_position(base) == "destination"
+        leading = base.kind == CMD and base.word in ("", "'", '"') and \
+            ssh_position(base) == "destination"
         return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading)
 
-    def _reparsed(self, base: _Frame | None = None) -> str:
+    def _reparsed(self, base: Frame | None = None) -> str:
         """Why text here is read again: it becomes a script another shell reads (eval,
         sh -c …), also through a `$(…)` whose output lands there. The value as the whole
         script (`sh -c {{ cmd }}`, `eval "{{ cmd }}"`) says to run it: not refused."""
         for frame in self.stack:
-            why = _reparsing(frame) if frame.kind in (_CMD, _TEST) else ""
-            if why == "reparsed" and frame is base and _script_word(frame) and \
+            why = reparsing(frame) if frame.kind in (CMD, TEST) else ""
+            if why == "reparsed" and frame is base and script_word(frame) and \
                     self._whole_word(frame):
                 continue
             if why:
                 return why
         return ""
 
-    def _whole_word(self, base: _Frame) -> bool:
+    def _whole_word(self, base: Frame) -> bool:
         """The sentinel at `i` is all of its word (alone, or alone in quotes)."""
         m = SENTINEL_RE.match(self.t, self.i)
         if m is None or base.word not in ("", "'", '"'):
@@ -251,25 +219,17 @@ class _Scanner:
         after = self.t[m.end(): m.end() + 2]
         if base.word:
             after = after[1:] if after[:1] == base.word else "x"
-        return after[:1] in ("", *_WORD_END)
+        return after[:1] in ("", *WORD_END)
 
-    def _command_rule(self, base: _Frame) -> Ctx | None:
+    def _command_rule(self, base: Frame) -> Ctx | None:
         """Words bash evaluates as arithmetic or as variable names, even when quoted; text
         another shell parses again."""
-        why = self._reparsed(base)
-        if why:
-            return self._refused(why)
-        if base.after_v or base.command in _NAME_COMMANDS:
-            return self._refused("varname")
-        if base.command in _DECLARE and "=" not in base.word:
-            return self._refused("varname")
-        if base.command == "let" or base.command_int or _SUBSCRIPT_OPEN.fullmatch(base.word):
+        why = self._reparsed(base) or command_rule(base, self._test_text(base))
+        if why == "int":
             return Ctx(INT)
-        if base.kind == _TEST and _TEST_ARITH.search(self._test_text(base)):
-            return Ctx(INT)
-        return None
+        return self._refused(why) if why else None
 
-    def _brace_context(self, top: _Frame) -> Ctx:
+    def _brace_context(self, top: Frame) -> Ctx:
         if top.phase == "name":
             return self._refused("name")
         if top.phase == "int":
@@ -278,7 +238,7 @@ class _Scanner:
             return self._refused("heredoc-brace")
         return Ctx(DQ_BRACE if top.quoted else WORD)
 
-    def _test_text(self, top: _Frame) -> str:
+    def _test_text(self, top: Frame) -> str:
         end = self.t.find("]]", self.i)
         return self.t[top.start: self.n if end < 0 else end]
 
@@ -318,7 +278,7 @@ class _Scanner:
             doc.start = self.i
             if not doc.literal:
                 self.doc = doc
-                self.stack.append(_Frame(HEREDOC))
+                self.stack.append(Frame(HEREDOC))
                 return
             self._literal_body(doc)
 
@@ -368,7 +328,7 @@ class _Scanner:
         start = self.i
         out: list[str] = []
         quoted = False
-        while self.i < self.n and self.t[self.i] not in _WORD_END:
+        while self.i < self.n and self.t[self.i] not in WORD_END:
             c = self.t[self.i]
             if c in "'\"":
                 end = self.t.find(c, self.i + 1)
@@ -420,7 +380,7 @@ class _Scanner:
             self.stack.pop()
         self.i += 1
 
-    def _dq(self, top: _Frame) -> None:
+    def _dq(self, top: Frame) -> None:
         c = self.t[self.i]
         if c == '"':
             self.stack.pop()
@@ -439,22 +399,22 @@ class _Scanner:
         t, i = self.t, self.i
         nxt = t[i + 1: i + 3]
         if nxt == "((":
-            self.stack.append(_Frame(_ARITH, "))", i))
+            self.stack.append(Frame(ARITH, "))", i))
             self.i += 3
         elif nxt[:1] == "(":
-            self.stack.append(_Frame(_CMD, ")", i))
+            self.stack.append(Frame(CMD, ")", i))
             self.i += 2
         elif nxt[:1] == "{":
-            self.stack.append(_Frame(_BRACE, "}", i, quoted=quoted, heredoc=heredoc))
+            self.stack.append(Frame(BRACE, "}", i, quoted=quoted, heredoc=heredoc))
             self.i += 2
         elif nxt[:1] == "[":
-            self.stack.append(_Frame(_ARITH, "]", i))
+            self.stack.append(Frame(ARITH, "]", i))
             self.i += 2
         elif nxt[:1] == "'" and not quoted:
-            self.stack.append(_Frame("ansi"))
+            self.stack.append(Frame("ansi"))
             self.i += 2
         elif nxt[:1] == '"' and not quoted:
-            self.stack.append(_Frame("dq"))
+            self.stack.append(Frame("dq"))
             self.i += 2
         else:
             self.i += 1
@@ -462,12 +422,12 @@ class _Scanner:
     def _backquote(self, *, in_dq: bool) -> None:
         """Scan `…` as the shell does: drop its escapes, scan, escape what was emitted."""
         start = self.i + 1
-        end = _closing_backquote(self.t, start)
+        end = closing_backquote(self.t, start)
         if end < 0:
             self.poison = self.poison or "unterminated"
             self.i += 1
             return
-        inner, where = _unescape(self.t[start:end], _specials(in_dq))
+        inner, where = unescape(self.t[start:end], specials(in_dq))
         sub = _Scanner(inner, self.emit, self.dialect, self.check_bodies)
         sub.poison = self.poison or self._reparsed()
         for s, e, rep in sub.run():
@@ -477,7 +437,7 @@ class _Scanner:
 
     # --- ${…} and arithmetic -------------------------------------------------------
 
-    def _brace(self, top: _Frame) -> None:
+    def _brace(self, top: Frame) -> None:
         c = self.t[self.i]
         if c == "}":
             self.stack.pop()
@@ -491,20 +451,20 @@ class _Scanner:
         elif c == "`":
             self._backquote(in_dq=top.quoted)
         elif c == '"':
-            self.stack.append(_Frame("dq"))
+            self.stack.append(Frame("dq"))
             self.i += 1
         elif c == "'" and not top.quoted:
-            self.stack.append(_Frame("sq"))
+            self.stack.append(Frame("sq"))
             self.i += 1
         else:
             self.i += 1
 
-    def _brace_name(self, top: _Frame) -> None:
+    def _brace_name(self, top: Frame) -> None:
         m = re.compile(r"[#!]?([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])?").match(self.t, self.i)
         assert m is not None
         self.i = m.end()
         if self.t.startswith("[", self.i):
-            self.stack.append(_Frame(_ARITH, "]", self.i))
+            self.stack.append(Frame(ARITH, "]", self.i))
             self.i += 1
             return
         op = _BRACE_OP.match(self.t, self.i)
@@ -514,7 +474,7 @@ class _Scanner:
         elif self.i < self.n and self.t[self.i] not in "}\x00":
             self.i += 1  # not a form we know: it stays "name", where values are refused
 
-    def _arith(self, top: _Frame) -> None:
+    def _arith(self, top: Frame) -> None:
         c = self.t[self.i]
         if top.depth == 0 and self.t.startswith(top.close, self.i):
             self.stack.pop()
@@ -528,7 +488,7 @@ class _Scanner:
         elif c == "`":
             self._backquote(in_dq=False)
         elif c in "'\"":
-            self.stack.append(_Frame("sq" if c == "'" else "dq"))
+            self.stack.append(Frame("sq" if c == "'" else "dq"))
             self.i += 1
         elif c == "\\":
             self.i += 2 if self._next_is_plain() else 1
@@ -537,20 +497,20 @@ class _Scanner:
 
     # --- shell code -----------------------------------------------------------------
 
-    def _cmd(self, top: _Frame) -> None:
+    def _cmd(self, top: Frame) -> None:
         t, i = self.t, self.i
         c = t[i]
-        if top.kind == _TEST and top.word == "" and t.startswith("]]", i):
+        if top.kind == TEST and top.word == "" and t.startswith("]]", i):
             self.stack.pop()
             self.i += 2
         elif c == "#" and top.word == "":
             self._comment()
-        elif c == "(" and top.word == "" and t.startswith("((", i) and top.kind == _CMD:
-            self._end_word(top)
-            self.stack.append(_Frame(_ARITH, "))", i))  # (( … )) and for (( … ))
+        elif c == "(" and top.word == "" and t.startswith("((", i) and top.kind == CMD:
+            end_word(top)
+            self.stack.append(Frame(ARITH, "))", i))  # (( … )) and for (( … ))
             self.i += 2
         elif c in "'\"":
-            self.stack.append(_Frame("sq" if c == "'" else "dq", start=i))
+            self.stack.append(Frame("sq" if c == "'" else "dq", start=i))
             self._word_char(top, c)
         elif c == "\\":
             step = 2 if self._next_is_plain() else 1
@@ -563,21 +523,21 @@ class _Scanner:
         elif c == "`":
             self._word_char(top, "", advance=False)
             self._backquote(in_dq=False)
-        elif c in _WORD_END:
+        elif c in WORD_END:
             self._operator(top)
         else:
             self._plain(top)
 
-    def _plain(self, top: _Frame) -> None:
+    def _plain(self, top: Frame) -> None:
         t, i = self.t, self.i
         if top.word == "" and top.cmd_pos and t.startswith("[[", i) and \
                 t[i + 2: i + 3] in (" ", "\t", "\n"):
-            self.stack.append(_Frame(_TEST, "]]", i, cmd_pos=False))
+            self.stack.append(Frame(TEST, "]]", i, cmd_pos=False))
             self.i += 2
         else:
             self._word_char(top, t[i])
 
-    def _word_char(self, top: _Frame, text: str, *, advance: bool = True) -> None:
+    def _word_char(self, top: Frame, text: str, *, advance: bool = True) -> None:
         if top.word == "":
             top.word_cmd = top.cmd_pos
         top.word += text or "$"
@@ -592,15 +552,15 @@ class _Scanner:
                               self.emit(int(m.group(1)), self._refused("comment"))))
         self.i = end
 
-    def _operator(self, top: _Frame) -> None:
+    def _operator(self, top: Frame) -> None:
         """A blank, newline or operator character: ends the current word."""
         t, i = self.t, self.i
         c = t[i]
-        self._end_word(top)
+        end_word(top)
         if t.startswith("<<<", i):
             self.i += 3  # a here-string: an ordinary word follows
             return
-        if t.startswith("<<", i) and top.kind == _CMD:
+        if t.startswith("<<", i) and top.kind == CMD:
             self._heredoc_op()
             return
         self.i += 1
@@ -609,170 +569,25 @@ class _Scanner:
         elif c == "(":
             if top.cases and top.cases[-1] == "pattern":
                 return  # the optional `(` before a case pattern
-            self.stack.append(_Frame(_CMD, ")", i))
+            self.stack.append(Frame(CMD, ")", i))
         elif c == ")":
             self._close_paren(top)
 
-    def _separator(self, top: _Frame, c: str) -> None:
+    def _separator(self, top: Frame, c: str) -> None:
         if c == ";" and top.cases and top.cases[-1] == "body" and \
                 self.t[self.i: self.i + 1] in (";", "&"):
             top.cases[-1] = "pattern"
             self.i += 2 if self.t.startswith(";&", self.i) else 1
-        top.cmd_pos = True
-        top.command = ""
-        top.after_v = False
-        top.command_int = False
-        top.words = []
+        reset_command(top)
         if c == "\n" and self.pending and self.doc is None:
             self._next_body()
 
-    def _close_paren(self, top: _Frame) -> None:
+    def _close_paren(self, top: Frame) -> None:
         if top.cases and top.cases[-1] == "pattern":
             top.cases[-1] = "body"
             top.cmd_pos = True
         elif top.close == ")":
             self.stack.pop()
-
-    def _end_word(self, top: _Frame) -> None:
-        word, top.word = top.word, ""
-        if not word:
-            return
-        if top.cases and top.cases[-1] == "subject" and word == "in":
-            top.cases[-1] = "pattern"
-        elif top.cases and word == "esac" and (top.cases[-1] == "pattern" or top.cmd_pos):
-            top.cases.pop()
-            top.cmd_pos = False
-        elif top.word_cmd and top.cmd_pos:
-            self._command_word(top, word)
-        else:
-            self._argument(top, word)
-
-    def _command_word(self, top: _Frame, word: str) -> None:
-        if word == "case":
-            top.cases.append("subject")
-            top.cmd_pos = False
-        elif word in _LEADING or _ASSIGNMENT.match(word):
-            top.cmd_pos = True
-        else:
-            top.cmd_pos = False
-            top.command = word
-            top.command_int = False
-            top.words = []
-
-    def _argument(self, top: _Frame, word: str) -> None:
-        top.words.append(word)
-        top.after_v = word == "-v" and top.command in ("printf", "test", "[")
-        if top.command in _DECLARE and word.startswith("-") and "i" in word:
-            top.command_int = True
-
-
-# Commands that hand an argument to a shell to parse again: every argument of the first
-# group; the one after -c (-lc, -ec …) of the second.
-_REPARSE_ALL = frozenset({"eval", "trap", "watch"})
-_SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
-                          "flock", "script"})
-_SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
-
-
-def _script_word(frame: _Frame) -> bool:
-    """The next word is the whole script: `eval WORD`, `sh -c WORD`."""
-    if frame.command.rsplit("/", 1)[-1] == "eval":
-        return not frame.words
-    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
-
-
-def _reparsing(frame: _Frame) -> str:
-    """'reparsed' when the frame's next word is read again by another shell,
-    'ssh-option' when it is the argument of ssh -o; else ''."""
-    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
-    if any(n in _REPARSE_ALL for n in names):
-        return "reparsed"
-    if frame.words and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
-            any(n in _SHELL_NAMES for n in names[:-1]):
-        return "reparsed"
-    position = _ssh_position(frame)
-    return {"command": "reparsed", "-o": "ssh-option"}.get(position, "")
-
-
-# Commands that run the command in their arguments (`sudo ssh …`).
-_WRAPPERS = frozenset({"sudo", "doas", "env", "timeout", "nice", "nohup", "exec", "command",
-                       "time", "stdbuf", "ionice", "setsid", "chrt", "taskset"})
-# ssh options that take an argument (`-i key`, `-p 22`, `-o Opt=v` …).
-_SSH_ARGUMENT = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
-
-
-def _ssh_position(frame: _Frame) -> str:
-    """Where the next word goes when the command is ssh: 'destination', 'command'
-    (joined and run by the remote shell), an option's argument ('-o', 'option'), or ''."""
-    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
-    if "ssh" not in names or (names[0] != "ssh" and names[0] not in _WRAPPERS):
-        return ""
-    after = names[len(names) - names[::-1].index("ssh"):]
-    expect = ""
-    destination = False
-    for word in after:
-        if expect:
-            expect = ""
-        elif destination:
-            return "command"
-        elif word.startswith("-") and len(word) > 1:
-            expect = word[-1] if len(word) == 2 and word[-1] in _SSH_ARGUMENT else ""
-        else:
-            destination = True
-    if expect:
-        return "-o" if expect == "o" else "option"
-    return "command" if destination else "destination"
-
-
-# Commands whose arguments bash may take as variable names (subscripts evaluated).
-_NAME_COMMANDS = frozenset({"read", "mapfile", "readarray", "unset", "getopts"})
-_DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
-
-
-def _specials(in_dq: bool) -> str:
-    """What a backslash escapes inside `…` (the shell's first pass drops that backslash)."""
-    return "\\\\`$" + ('"' if in_dq else "")
-
-
-def backquoted(text: str, in_dq: bool = False) -> str:
-    """`text` escaped to come out of the backquotes' first pass unchanged."""
-    return re.sub(f"([{_specials(in_dq)}])", r"\\\1", text)
-
-
-def _escaped_backslash(text: str, at: int) -> bool:
-    """Whether the backslash at `at` is itself escaped (an even run ends there)."""
-    run = 0
-    while at - run - 1 >= 0 and text[at - run - 1] == "\\":
-        run += 1
-    return run % 2 == 1
-
-
-def _closing_backquote(text: str, start: int) -> int:
-    i = start
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-        elif text[i] == "`":
-            return i
-        else:
-            i += 1
-    return -1
-
-
-def _unescape(raw: str, specials: str) -> tuple[str, list[int]]:
-    """The shell's first pass over `…`: a backslash before a special is dropped.
-    Also where each kept character was in `raw`."""
-    out: list[str] = []
-    where: list[int] = []
-    i = 0
-    while i < len(raw):
-        if raw[i] == "\\" and i + 1 < len(raw) and raw[i + 1] in specials:
-            i += 1
-        out.append(raw[i])
-        where.append(i)
-        i += 1
-    return "".join(out), where
-
 
 def _apply(text: str, start: int, end: int, reps: list[tuple[int, int, str]]
            ) -> tuple[str, list[tuple[int, int]]]:

@@ -34,10 +34,10 @@ from runbookctl.shellctx import (
     WORD,
     Ctx,
     Refusal,
-    backquoted,
     dialect_of,
     scan,
 )
+from runbookctl.shellwords import backquoted
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment

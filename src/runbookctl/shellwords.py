@@ -1,0 +1,233 @@
+"""What the words of a command mean to the shell reading them, for shellctx.py:
+the frames of the scanner (the command being read, its words so far) and the
+commands that make bash read a value as arithmetic, a variable name, or a
+script another shell parses again; and the backquotes' first pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Frame kinds besides the quotes ('sq', 'dq', 'ansi') and heredoc bodies.
+CMD, TEST, ARITH, BRACE = "cmd", "test", "arith", "brace"
+WORD_END = frozenset(" \t\n;&|()<>")
+
+
+@dataclass
+class Frame:
+    """One nesting level the scanner is in: shell code, a quote, ${…}, arithmetic."""
+
+    kind: str
+    close: str = ""
+    start: int = 0
+    word: str = ""  # the current word so far (cmd / test frames)
+    cmd_pos: bool = True  # the next word is a command name
+    word_cmd: bool = False  # the current word started as a command name
+    command: str = ""  # the command name of the current simple command
+    after_v: bool = False  # the previous word was `-v` (printf -v NAME, test -v NAME)
+    command_int: bool = False  # declare -i and the like: assignments are arithmetic
+    words: list[str] = field(default_factory=list)  # the current command's arguments so far
+    cases: list[str] = field(default_factory=list)  # subject | pattern | body
+    depth: int = 0  # open parentheses (arithmetic)
+    phase: str = "name"  # ${…}: name | word | int
+    quoted: bool = False  # ${…} inside "…" or a heredoc body
+    heredoc: bool = False  # ${…} inside a heredoc body
+
+
+# Reserved words after which the next word is again a command name.
+_LEADING = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}",
+                      "time", "fi", "done"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
+_SUBSCRIPT_OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$")
+# Operands of these are evaluated as arithmetic (or as names with subscripts) by bash.
+_TEST_ARITH = re.compile(r"(?:^|\s)-(?:eq|ne|lt|le|gt|ge|v)(?=\s|$)")
+
+REFUSE_REASONS = {
+    "comment": "is inside a shell comment, where a newline in it would end the comment and run "
+               "the rest: take it out of the comment",
+    "backslash": "follows a backslash, which would escape the value's first character: remove "
+                 "the backslash (or write \\\\ for a literal one)",
+    "dollar": "follows a `$`, which would turn the value into an expansion: remove the `$` or "
+              "put the value in a variable first",
+    "delimiter": "is (part of) a heredoc delimiter: write the delimiter literally",
+    "name": "names a parameter in ${…}: only a literal name can go there",
+    "heredoc-brace": "is inside ${…} in a heredoc body, where sh and bash read quotes and "
+                     "backslashes differently: put the value in a variable first",
+    "ansi-sh": "comes after a $'…' holding a backslash, which sh and bash end at different "
+               "places: use '…' or set `shell: bash`",
+    "varname": "is where bash takes a variable name and evaluates an array subscript in it "
+               "(read, printf -v, unset, declare NAME=, test -v): use a literal name",
+    "unterminated": "comes after an unterminated quote or substitution: close it",
+    "ssh-option": "is an ssh -o option, where ProxyCommand=… or LocalCommand=… runs a "
+                  "command: write the option in the runbook",
+    "reparsed": "is part of a script another shell parses again (eval, sh -c, su -c, ssh, "
+                "watch, trap), where this quoting no longer protects it: pass it as an argument "
+                "after the script (sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` "
+                "step",
+}
+
+
+def end_word(top: Frame) -> None:
+    """The word being read has ended: what it means for the command it belongs to."""
+    word, top.word = top.word, ""
+    if not word:
+        return
+    if top.cases and top.cases[-1] == "subject" and word == "in":
+        top.cases[-1] = "pattern"
+    elif top.cases and word == "esac" and (top.cases[-1] == "pattern" or top.cmd_pos):
+        top.cases.pop()
+        top.cmd_pos = False
+    elif top.word_cmd and top.cmd_pos:
+        _command_word(top, word)
+    else:
+        _argument(top, word)
+
+def _command_word(top: Frame, word: str) -> None:
+    if word == "case":
+        top.cases.append("subject")
+        top.cmd_pos = False
+    elif word in _LEADING or _ASSIGNMENT.match(word):
+        top.cmd_pos = True
+    else:
+        top.cmd_pos = False
+        top.command = word
+        top.command_int = False
+        top.words = []
+
+def _argument(top: Frame, word: str) -> None:
+    top.words.append(word)
+    top.after_v = word == "-v" and top.command in ("printf", "test", "[")
+    if top.command in _DECLARE and word.startswith("-") and "i" in word:
+        top.command_int = True
+
+
+def reset_command(top: Frame) -> None:
+    """A separator (; & | newline) ends the simple command."""
+    top.cmd_pos = True
+    top.command = ""
+    top.after_v = False
+    top.command_int = False
+    top.words = []
+
+
+def command_rule(base: Frame, test_text: str) -> str:
+    """'varname' or 'int' when bash reads the word being written as a variable name or
+    as arithmetic even when quoted; '' otherwise. `test_text` is the `[[ … ]]` it is in."""
+    if base.after_v or base.command in _NAME_COMMANDS:
+        return "varname"
+    if base.command in _DECLARE and "=" not in base.word:
+        return "varname"
+    if base.command == "let" or base.command_int or _SUBSCRIPT_OPEN.fullmatch(base.word):
+        return "int"
+    if base.kind == TEST and _TEST_ARITH.search(test_text):
+        return "int"
+    return ""
+
+
+# Commands that hand an argument to a shell to parse again: every argument of the first
+# group; the one after -c (-lc, -ec …) of the second.
+_REPARSE_ALL = frozenset({"eval", "trap", "watch"})
+_SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
+                          "flock", "script"})
+_SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
+
+
+def script_word(frame: Frame) -> bool:
+    """The next word is the whole script: `eval WORD`, `sh -c WORD`."""
+    if frame.command.rsplit("/", 1)[-1] == "eval":
+        return not frame.words
+    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
+
+
+def reparsing(frame: Frame) -> str:
+    """'reparsed' when the frame's next word is read again by another shell,
+    'ssh-option' when it is the argument of ssh -o; else ''."""
+    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
+    if any(n in _REPARSE_ALL for n in names):
+        return "reparsed"
+    if frame.words and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
+            any(n in _SHELL_NAMES for n in names[:-1]):
+        return "reparsed"
+    position = ssh_position(frame)
+    return {"command": "reparsed", "-o": "ssh-option"}.get(position, "")
+
+
+# Commands that run the command in their arguments (`sudo ssh …`).
+_WRAPPERS = frozenset({"sudo", "doas", "env", "timeout", "nice", "nohup", "exec", "command",
+                       "time", "stdbuf", "ionice", "setsid", "chrt", "taskset"})
+# ssh options that take an argument (`-i key`, `-p 22`, `-o Opt=v` …).
+_SSH_ARGUMENT = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
+
+
+def ssh_position(frame: Frame) -> str:
+    """Where the next word goes when the command is ssh: 'destination', 'command'
+    (joined and run by the remote shell), an option's argument ('-o', 'option'), or ''."""
+    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
+    if "ssh" not in names or (names[0] != "ssh" and names[0] not in _WRAPPERS):
+        return ""
+    after = names[len(names) - names[::-1].index("ssh"):]
+    expect = ""
+    destination = False
+    for word in after:
+        if expect:
+            expect = ""
+        elif destination:
+            return "command"
+        elif word.startswith("-") and len(word) > 1:
+            expect = word[-1] if len(word) == 2 and word[-1] in _SSH_ARGUMENT else ""
+        else:
+            destination = True
+    if expect:
+        return "-o" if expect == "o" else "option"
+    return "command" if destination else "destination"
+
+
+# Commands whose arguments bash may take as variable names (subscripts evaluated).
+_NAME_COMMANDS = frozenset({"read", "mapfile", "readarray", "unset", "getopts"})
+_DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
+
+
+def specials(in_dq: bool) -> str:
+    """What a backslash escapes inside `…` (the shell's first pass drops that backslash)."""
+    return "\\\\`$" + ('"' if in_dq else "")
+
+
+def backquoted(text: str, in_dq: bool = False) -> str:
+    """`text` escaped to come out of the backquotes' first pass unchanged."""
+    return re.sub(f"([{specials(in_dq)}])", r"\\\1", text)
+
+
+def escaped_backslash(text: str, at: int) -> bool:
+    """Whether the backslash at `at` is itself escaped (an even run ends there)."""
+    run = 0
+    while at - run - 1 >= 0 and text[at - run - 1] == "\\":
+        run += 1
+    return run % 2 == 1
+
+
+def closing_backquote(text: str, start: int) -> int:
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == "`":
+            return i
+        else:
+            i += 1
+    return -1
+
+
+def unescape(raw: str, escapable: str) -> tuple[str, list[int]]:
+    """The shell's first pass over `…`: a backslash before a special is dropped.
+    Also where each kept character was in `raw`."""
+    out: list[str] = []
+    where: list[int] = []
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and i + 1 < len(raw) and raw[i + 1] in escapable:
+            i += 1
+        out.append(raw[i])
+        where.append(i)
+        i += 1
+    return "".join(out), where
