@@ -32,13 +32,14 @@ def test_runs_begun_in_one_second_are_listed_newest_first_by_start_time(
     # Ids hold the start second and a random part: "-ffff" began before "-0000" here.
     from pathlib import Path
 
-    from runbookctl import reporting
+    from runbookctl import reporting, runlock
     from runbookctl.commands import history, stale
     states = {
         "20261201T101010Z-db-ffff": "2026-12-01T10:10:10.100Z",
         "20261201T101010Z-db-0000": "2026-12-01T10:10:10.900Z",
         "20261201T101009Z-db-aaaa": "2026-12-01T10:10:09.999Z",
     }
+    monkeypatch.setattr(runlock, "is_free", lambda _d: True)
     monkeypatch.setattr(history, "run_dirs", lambda _s: [Path(i) for i in sorted(states)])
     monkeypatch.setattr(reporting, "load_state", lambda d: RunState(
         run_id=d.name, runbook="db", started=states[d.name], status="interrupted"))
