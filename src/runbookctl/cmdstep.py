@@ -132,8 +132,9 @@ def _run_with_policy(engine: Engine, step: Step, key: str, spec: CommandSpec
         attempt += 1
         results = _execute(engine, step, key, spec, attempt)
         verdict = judge(engine, step, results)
-        _finished(engine, key, attempt, results, verdict)
-        if verdict.ok or attempt > step.retries or _interrupted(results):
+        last = verdict.ok or attempt > step.retries or _interrupted(results)
+        _finished(engine, key, attempt, results, verdict, again=not last)
+        if last:
             return results, verdict
         engine.sv.ui.warn(f"attempt {attempt} failed ({verdict.reason}); retrying in "
                           f"{step.retry_delay:g}s ({step.retries - attempt + 1} left)")
@@ -150,10 +151,12 @@ def _poll(engine: Engine, step: Step, key: str, spec: CommandSpec
         attempt += 1
         results = _execute(engine, step, key, spec, attempt)
         verdict = _until(engine, step, results)
-        _finished(engine, key, attempt, results, verdict)
-        if verdict.ok or verdict.final or _interrupted(results):
+        done = verdict.ok or verdict.final or _interrupted(results)
+        late = not done and time.monotonic() + every > deadline
+        _finished(engine, key, attempt, results, verdict, again=not (done or late))
+        if done:
             return results, verdict
-        if time.monotonic() + every > deadline:
+        if late:
             return results, Verdict(False, f"until: {step.until} not met within {within:g}s "
                                     f"({attempt} attempts)", verdict.failed_hosts)
         engine.sv.ui.info(f"not yet ({verdict.reason}); next check in {every:g}s")
@@ -218,10 +221,12 @@ def _stopped(engine: Engine, key: str, attempt: int, spec: CommandSpec,
 
 
 def _finished(engine: Engine, key: str, attempt: int, results: list[HostResult],
-              verdict: Verdict) -> None:
+              verdict: Verdict, again: bool = False) -> None:
+    """Journal an attempt's end; `again`: another attempt is due (retries, until), so a
+    stop before it is an interruption of the step, not its failure (resume reads it)."""
     engine.sv.recorder.event(
         ev.COMMAND_FINISHED, key, attempt=attempt, ok=verdict.ok, reason=verdict.reason,
-        hosts=[host_record(r) for r in results],
+        hosts=[host_record(r) for r in results], again=again,
     )
 
 

@@ -133,7 +133,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.STEP_SKIPPED: {"reason": _S, "title": _S, "action": _S},
     ev.STEP_FINISHED: {"status": _S, "reason": _S, "duration": _N + _NONE, "flow": _D + _NONE},
     ev.COMMAND_STARTED: {"command": _S},
-    ev.COMMAND_FINISHED: {"hosts": _L, "ok": _B + _NONE, "reason": _S + _NONE},
+    ev.COMMAND_FINISHED: {"hosts": _L, "ok": _B + _NONE, "reason": _S + _NONE, "again": _B},
     ev.ANSWER: {"kind": _S, "origin": _S + _NONE, "question": _S + _NONE, "var": _S + _NONE},
     ev.MESSAGE: {"text": _S},
     ev.CAPTURED: {"name": _S, "value": _S},
@@ -295,7 +295,7 @@ def _command_finished(state: RunState, e: Event) -> None:
         rec.commands.append({"command": "?", "started": e.ts})
     cmd = rec.commands[-1]
     cmd.update(results=e.data.get("hosts", []), ok=e.data.get("ok"), reason=e.data.get("reason"),
-               finished=e.ts)
+               finished=e.ts, again=e.data.get("again") is True)
     if not cmd["ok"]:  # a passing command shows in its step's row; failures and retries here
         hosts = [h for h in cmd["results"] if isinstance(h, dict)]
         if hosts and all(h.get("interrupted") for h in hosts):

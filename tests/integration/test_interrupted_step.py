@@ -109,3 +109,46 @@ def test_ctrl_c_in_a_terminal_then_ctrl_c_at_the_question(tmp_path: Path) -> Non
     assert asked.code == 2
     assert "nap was interrupted by SIGINT (Ctrl-C). Add \"nap: {resume:" in asked.output
     assert os.path.exists(tmp_path / "nap.pid")
+
+
+BETWEEN = """id: between
+title: Stopped between attempts
+steps:
+  - id: wait
+    run: echo not yet >> {out}/log; exit 1
+{policy}
+  - id: after
+    run: echo after >> {out}/log
+"""
+
+
+@pytest.mark.parametrize("policy", [
+    "    until: result.stdout == 'never'\n    every: 300s\n    within: 900s",
+    "    retries: 2\n    retry_delay: 300s",
+], ids=["until", "retries"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_between_attempts_resumes_as_interrupted_not_failed(
+        tmp_path: Path, policy: str, sig: signal.Signals) -> None:
+    """Ctrl-C (or SIGTERM) while a polling / retried step waits for its next attempt: the
+    step had not failed (more attempts were due), so resume asks rerun/done/failed/skip
+    about an interrupted step — it asked the 'step failed' question ('wait failed: exit
+    code 1'), as if the step had run out of attempts."""
+    (tmp_path / "rb.yaml").write_text(BETWEEN.format(out=tmp_path, policy=policy))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbookctl", "run", str(tmp_path / "rb.yaml"), "--no-input",
+         "--report-dir", str(tmp_path / "r")],
+        cwd=tmp_path, env=cli_env(tmp_path / "state"), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_event(tmp_path / "state", "command_finished", "wait", alive=lambda: proc.poll() is None)
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    asked = run_cli(["resume", "--no-input"], cwd=tmp_path, state=tmp_path / "state")
+    assert asked.code == 2, asked.output
+    assert 'Add "wait: {resume: rerun | done | failed | skip}"' in asked.output
+    assert "wait failed" not in asked.output and "on_failure" not in asked.output
+    (tmp_path / "done.yaml").write_text("wait: {resume: done}\n")
+    done = run_cli(["resume", "--no-input", "--answers", str(tmp_path / "done.yaml")],
+                   cwd=tmp_path, state=tmp_path / "state")
+    assert done.code == 0, done.output
+    assert (tmp_path / "log").read_text().split("\n")[:-1] == ["not yet", "after"]

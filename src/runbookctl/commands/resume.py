@@ -284,9 +284,11 @@ def _marked_failed(engine: Engine, owner: Runbook, step: Step, key: str,
 
 
 def _failed_on_its_own(cmd: dict[str, Any]) -> bool:
-    """The command ran to its end (not stopped by Ctrl-C or a signal) and failed."""
+    """The command ran to its end (not stopped by Ctrl-C or a signal) and failed, and no
+    other attempt was due (a stop while a retry or an `until` poll waited interrupts the
+    step: it had not failed)."""
     hosts = cmd.get("results") or []
-    return (bool(cmd.get("finished")) and cmd.get("ok") is False
+    return (bool(cmd.get("finished")) and cmd.get("ok") is False and not cmd.get("again")
             and not any(isinstance(h, dict) and h.get("interrupted") for h in hosts))
 
 
