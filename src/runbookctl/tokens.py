@@ -57,10 +57,24 @@ _TOKEN_HINTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _any_hint() -> re.Pattern[str]:
+    ignore_case = {kind for kind, rule in _TOKEN_RULES if rule.flags & re.IGNORECASE}
+    alternatives = [f"(?i:{re.escape(hint)})" if kind in ignore_case else re.escape(hint)
+                    for kind, hints in _TOKEN_HINTS.items() for hint in hints]
+    return re.compile("|".join(alternatives))
+
+
+# Every hint of every rule in one search: the journal masks each string of every
+# event, and a Python loop over the rules cost ~40 µs a string (1 ms a step).
+_ANY_HINT = _any_hint()
+
+
 def scan_tokens(text: str) -> tuple[str, list[str]]:
     """Mask token-like strings (keys, tokens, URL passwords); return the masked
     text and the kinds found, in rule order, without repeats."""
     kinds: list[str] = []
+    if _ANY_HINT.search(text) is None:
+        return text, kinds
     lower = text.lower()
     for kind, rule in _TOKEN_RULES:
         hints = _TOKEN_HINTS[kind]
