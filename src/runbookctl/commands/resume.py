@@ -42,6 +42,14 @@ class ResumeRequest:
 
 
 def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
+    """Resume a run; SIGTERM/SIGHUP during the set-up stop it like during the run (exit 130)."""
+    from runbookctl.signals import stop_on_signals
+
+    with stop_on_signals():
+        return _resume(req, session, ui)
+
+
+def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
     from runbookctl import runlock
     from runbookctl.commands.run import RunRequest, drive, operator_name
     from runbookctl.journal import Journal
