@@ -69,12 +69,26 @@ class LocalExecutor:
 # after runbookctl is killed. If runbookctl dies first, the gate reads EOF and
 # the command never runs. `exec` keeps the pid (the group's id).
 GATE = 'read -r go && exec "$0" -c "$1" </dev/null'
+# A POSIX shell waits at the gate itself and then evaluates the command in the
+# same process: one exec a step instead of two (~0.6 ms, a fifth of a `true`
+# step's cost). `shift` inside the eval leaves the command no positional
+# parameters, as `sh -c CMD` does.
+OWN_GATE = 'read -r go && exec </dev/null && eval "shift; $1"'
+POSIX_SHELLS = frozenset({"sh", "dash", "bash", "ash", "ksh", "zsh"})
+
+
+def _argv(spec: CommandSpec, shell: str) -> list[str]:
+    if spec.on_start is None:
+        return [shell, "-c", spec.command]
+    if os.path.basename(shell) in POSIX_SHELLS:
+        return [shell, "-c", OWN_GATE, shell, spec.command]
+    return ["/bin/sh", "-c", GATE, shell, spec.command]
 
 
 def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
     gated = spec.on_start is not None
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", GATE, shell, spec.command] if gated else [shell, "-c", spec.command],
+        _argv(spec, shell),
         stdin=subprocess.PIPE if gated else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
