@@ -100,15 +100,25 @@ def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
     if spec.on_start is not None and proc.stdin is not None:
         try:
             spec.on_start(proc.pid, procs.start_time(proc.pid))
-            proc.stdin.write(b"go\n")
         except BaseException:
             proc.stdin.close()  # EOF at the gate: the command does not run
             proc.wait()
             raise
-        finally:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
     return proc
+
+
+def _open_gate(proc: subprocess.Popen[bytes]) -> None:
+    """Let a gated command run. Called inside _Run.wait's guard: a signal that the
+    command itself provokes (`kill $PPID`) always finds the pump ready to stop it."""
+    if proc.stdin is None:
+        return
+    try:
+        # A gate already gone (its shell killed from outside) shows as the exit code.
+        with contextlib.suppress(OSError):
+            proc.stdin.write(b"go\n")
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
 
 
 def _not_run(spec: CommandSpec, started: float, error: str) -> HostResult:
@@ -141,6 +151,7 @@ class _Run:
     def wait(self) -> HostResult:
         timed_out = interrupted = False
         try:
+            _open_gate(self.proc)
             timed_out = not self._pump()
         except KeyboardInterrupt:
             interrupted = True
