@@ -190,7 +190,7 @@ def run(reps: int) -> Section:
 
 
 def _render(run_dir: Path) -> None:
-    from runbookctl.reporting import final_text, load_state
+    from runbookctl.record.writeup import final_text, load_state
 
     final_text(load_state(run_dir))
 

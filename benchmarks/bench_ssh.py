@@ -66,8 +66,8 @@ class Discard:
 
 def executor_variant(fleet: Any, servers: list[Any], logs: Path, warm: bool) -> Callable[[], Sample]:
     from runbookctl.executors.base import CommandSpec
-    from runbookctl.executors.ssh import SSHExecutor
-    from runbookctl.redact import Redactor
+    from runbookctl.executors.ssh.client import SSHExecutor
+    from runbookctl.safety.masking import Redactor
 
     spec = CommandSpec("bench", COMMAND, COMMAND, logs / "0001-bench.log",
                        hosts=[s.spec for s in servers], parallel=len(servers), timeout=60)

@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # an annotation only: `--help` need not load the model (~7 ms)
-    from runbookctl.model import Pos
+    from runbookctl.runbook.model import Pos
 
 
 class ExitCode(IntEnum):

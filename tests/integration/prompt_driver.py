@@ -12,9 +12,9 @@ import sys
 import time
 
 from runbookctl.errors import NoAnswerError
-from runbookctl.model import InputSpec
-from runbookctl.prompts import TerminalPrompter, make_prompter
-from runbookctl.prompts_base import Answer, Prompter
+from runbookctl.prompts.protocol import Answer, Prompter
+from runbookctl.prompts.terminal import TerminalPrompter, make_prompter
+from runbookctl.runbook.model import InputSpec
 
 
 def show(answer: Answer) -> None:

@@ -160,7 +160,7 @@ def test_a_state_folder_under_a_file_is_a_clear_exit_2(tmp_path: Path) -> None:
 
 
 def test_the_crash_log_falls_back_to_the_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runbookctl.handler import write_crash_log
+    from runbookctl.cli.error_handler import write_crash_log
 
     (tmp_path / "file").write_text("x")
     monkeypatch.setenv("RUNBOOKCTL_STATE_DIR", str(tmp_path / "file" / "state"))

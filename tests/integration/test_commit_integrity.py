@@ -188,7 +188,7 @@ def test_a_detached_head_commit_is_said_with_its_commit(tmp_path: Path, repo: Pa
 def test_a_failed_commit_puts_back_what_the_user_had_staged(tmp_path: Path, repo: Path) -> None:
     """The user had staged other content at the journal copy's path: a failed commit leaves
     that staged entry as it was."""
-    from runbookctl.gitcommit import _index_entries, _restore_index
+    from runbookctl.record.commit import _index_entries, _restore_index
 
     (repo / "notes.md").write_text("the user's staged text\n")
     git(repo, "add", "notes.md")

@@ -27,8 +27,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from runbookctl.commands.verify_cmd import _report_problems
-from runbookctl.journal import verify_journal
+from runbookctl.cli.commands.verify import _report_problems
+from runbookctl.record.journal import verify_journal
 from tests.helpers import ROOT, cli_env, run_cli
 from tests.waiting import events_of, group_alive
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runbookctl.commands.authoring import import_playbook
+from runbookctl.cli.commands.authoring import import_playbook
 from runbookctl.errors import ExitCode, UsageError
-from runbookctl.loader import load_runbook
-from runbookctl.model import Runbook
+from runbookctl.runbook.loader import load_runbook
+from runbookctl.runbook.model import Runbook
 from tests.helpers import FIXTURES, run_cli
 
 pytestmark = pytest.mark.integration
@@ -145,7 +145,7 @@ def test_a_playbook_without_procedures_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_new_scaffold_validates_and_dry_runs(tmp_path: Path) -> None:
-    from runbookctl.commands.authoring import new_runbook
+    from runbookctl.cli.commands.authoring import new_runbook
 
     new_runbook("disk-full", directory=tmp_path / "rb", out=io.StringIO())
     assert_validates(tmp_path / "rb", tmp_path)

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from runbookctl.cli import app
-from runbookctl.journal import GENESIS, event_hash
+from runbookctl.cli.app import app
+from runbookctl.record.journal import GENESIS, event_hash
 from tests.helpers import only_run_dir, run_cli
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import pytest
 
 from runbookctl.executors.base import CAPTURE_LIMIT, TAIL_LINES, CommandSpec, HostResult
 from runbookctl.executors.local import LocalExecutor
-from runbookctl.redact import Redactor
+from runbookctl.safety.masking import Redactor
 
 pytestmark = pytest.mark.integration
 
@@ -196,7 +196,7 @@ import sys
 from pathlib import Path
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.local import LocalExecutor
-from runbookctl.redact import Redactor
+from runbookctl.safety.masking import Redactor
 
 class Sink:
     live = True
@@ -234,7 +234,7 @@ import json, resource, sys
 from pathlib import Path
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.local import LocalExecutor
-from runbookctl.redact import Redactor
+from runbookctl.safety.masking import Redactor
 
 class Discard:
     live = True  # the display path too must stay bounded

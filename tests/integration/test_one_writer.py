@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runbookctl import reportfile
+from runbookctl.record import report_file as reportfile
 from tests.helpers import cli_env, journal_events, only_run_dir, run_cli
 from tests.waiting import wait_event
 

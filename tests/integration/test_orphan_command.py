@@ -13,7 +13,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from runbookctl import procs
+from runbookctl.executors import procs
 from tests.helpers import cli_env, journal_events, only_run_dir, run_cli
 from tests.waiting import group_alive, wait_event, wait_for
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from runbookctl.cli import app
+from runbookctl.cli.app import app
 from tests.helpers import FIXTURES
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult
-from runbookctl.executors.ssh import SSHExecutor
-from runbookctl.redact import Redactor
+from runbookctl.executors.ssh.client import SSHExecutor
+from runbookctl.safety.masking import Redactor
 from tests.sshd import (
     Fleet,
     Server,
@@ -411,8 +411,8 @@ DRIVER = textwrap.dedent("""\
     import json, resource, sys
     from pathlib import Path
     from runbookctl.executors.base import CommandSpec
-    from runbookctl.executors.ssh import SSHConfig, SSHExecutor
-    from runbookctl.redact import Redactor
+    from runbookctl.executors.ssh.client import SSHConfig, SSHExecutor
+    from runbookctl.safety.masking import Redactor
 
     class Sink:
         live = True

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from runbookctl.executors.base import CommandSpec, HostResult
-from runbookctl.executors.ssh import SSHExecutor
-from runbookctl.redact import Redactor
+from runbookctl.executors.ssh.client import SSHExecutor
+from runbookctl.safety.masking import Redactor
 from tests.helpers import cli_env
 from tests.integration.test_ssh_executor import Sink
 from tests.sshd import Fleet, free_port, silent_listener, talking_listener

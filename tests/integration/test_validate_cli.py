@@ -56,7 +56,7 @@ def test_many_files_checked_in_parallel_report_exactly_what_one_process_reports(
     import subprocess
     import sys
 
-    from runbookctl.commands.validate_cmd import PARALLEL_FROM
+    from runbookctl.cli.commands.validate import PARALLEL_FROM
     from tests.helpers import cli_env
 
     folder = tmp_path / "runbooks"
@@ -66,8 +66,8 @@ def test_many_files_checked_in_parallel_report_exactly_what_one_process_reports(
     assert len(list(folder.iterdir())) > PARALLEL_FROM
     parallel = run_cli(["validate", str(folder)], cwd=tmp_path, state=tmp_path / "state")
     one_process = subprocess.run(
-        [sys.executable, "-c", "import sys\nimport runbookctl.commands.validate_cmd as v\n"
-         "v.PARALLEL_FROM = 10**9\nfrom runbookctl.cli import main\n"
+        [sys.executable, "-c", "import sys\nimport runbookctl.cli.commands.validate as v\n"
+         "v.PARALLEL_FROM = 10**9\nfrom runbookctl.cli.app import main\n"
          "sys.argv = ['runbookctl', 'validate', sys.argv[1]]\nmain()", str(folder)],
         cwd=tmp_path, env=cli_env(tmp_path / "state"), capture_output=True, text=True, timeout=120)
     assert parallel.code == one_process.returncode == 2

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from runbookctl.journal import GENESIS, MAX_DEPTH, Event, _depth_within, event_hash
-from runbookctl.model import Pos, shown_name
-from runbookctl.redact import first_control
-from runbookctl.report import md_inline
-from runbookctl.schema import MAX_ID_LENGTH, id_problem
-from runbookctl.state import EventDataError, replay
+from runbookctl.record.journal import GENESIS, MAX_DEPTH, Event, _depth_within, event_hash
+from runbookctl.record.replay import EventDataError, replay
+from runbookctl.record.report import md_inline
+from runbookctl.runbook.model import Pos, shown_name
+from runbookctl.runbook.schema import MAX_ID_LENGTH, id_problem
+from runbookctl.safety.masking import first_control
 
 
 @pytest.mark.parametrize("value", ["a", "db-overload", "x_1", "9", "a" * MAX_ID_LENGTH])

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from runbookctl.carried import carried_names, resolve_carried
+from runbookctl.engine.carried import carried_names, resolve_carried
 from runbookctl.errors import NoAnswerError, UsageError
-from runbookctl.loader import load_runbook_text
-from runbookctl.model import Runbook
-from runbookctl.prompts import AnswersPrompter, RefusingPrompter
+from runbookctl.prompts.terminal import AnswersPrompter, RefusingPrompter
+from runbookctl.runbook.loader import load_runbook_text
+from runbookctl.runbook.model import Runbook
 
 CHILD = """
 id: child

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from runbookctl.cli import RUN_OPTIONS, app
+from runbookctl.cli.app import RUN_OPTIONS, app
 
 
 def _options(name: str) -> dict[str, list[str]]:

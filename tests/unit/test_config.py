@@ -12,10 +12,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runbookctl.config import SETTINGS, SSH_SETTINGS, config_reference, load_config
 from runbookctl.errors import UsageError, ValidationError
-from runbookctl.executors.ssh import SSHConfig
-from runbookctl.loader import load_runbook_text
+from runbookctl.executors.ssh.client import SSHConfig
+from runbookctl.runbook.config import SETTINGS, SSH_SETTINGS, config_reference, load_config
+from runbookctl.runbook.loader import load_runbook_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,7 +143,7 @@ def test_runbook_and_config_read_a_duration_alike(value: object) -> None:
 def test_runs_since_reads_the_same_durations(age: str, seconds: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from runbookctl.commands.history import parse_since
+    from runbookctl.cli.commands.history import parse_since
 
     since = datetime.fromisoformat(parse_since(age) or "").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - timedelta(seconds=seconds) - since).total_seconds()) < 60

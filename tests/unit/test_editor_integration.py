@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from runbookctl.schema import runbook_schema
+from runbookctl.runbook.schema import runbook_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runbookctl.graph import edges, mermaid
-from runbookctl.loader import load_runbook_text
-from runbookctl.model import Runbook
+from runbookctl.runbook.graph import edges, mermaid
+from runbookctl.runbook.loader import load_runbook_text
+from runbookctl.runbook.model import Runbook
 
 RUNBOOK = """\
 id: g

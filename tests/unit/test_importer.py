@@ -8,13 +8,19 @@ import textwrap
 import pytest
 import yaml
 
-from runbookctl.commands.authoring import self_check
-from runbookctl.import_md import fix_mojibake
-from runbookctl.import_yaml import render_runbook, scalar
-from runbookctl.importer import DraftInput, DraftRunbook, command_template, escape_jinja, import_markdown
-from runbookctl.loader import load_runbook_text
-from runbookctl.model import Runbook
-from runbookctl.templating import render_command, render_text
+from runbookctl.cli.commands.authoring import self_check
+from runbookctl.importers.markdown import fix_mojibake
+from runbookctl.importers.playbook import (
+    DraftInput,
+    DraftRunbook,
+    command_template,
+    escape_jinja,
+    import_markdown,
+)
+from runbookctl.importers.yaml_text import render_runbook, scalar
+from runbookctl.runbook.loader import load_runbook_text
+from runbookctl.runbook.model import Runbook
+from runbookctl.safety.templating import render_command, render_text
 
 
 def books(md: str, prefix: str = "") -> list[DraftRunbook]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import JournalError
-from runbookctl.journal import GENESIS, Journal, read_journal, verify_journal
+from runbookctl.record.journal import GENESIS, Journal, read_journal, verify_journal
 
 
 def write_events(path: Path, count: int) -> Journal:

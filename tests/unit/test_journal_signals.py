@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runbookctl.journal import Journal, read_journal, verify_journal
+from runbookctl.record.journal import Journal, read_journal, verify_journal
 from runbookctl.signals import Signalled
 
 REAL_WRITE = os.write

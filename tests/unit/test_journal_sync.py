@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runbookctl import journal as journal_mod
-from runbookctl.journal import Journal, read_journal, verify_journal
+from runbookctl.record import journal as journal_mod
+from runbookctl.record.journal import Journal, read_journal, verify_journal
 
 
 @pytest.fixture

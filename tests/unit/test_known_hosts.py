@@ -8,8 +8,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from runbookctl.executors.ssh_hosts import Target
-from runbookctl.executors.ssh_keys import ConnectError, KnownHosts, new_client
+from runbookctl.executors.ssh.connections import ConnectError, KnownHosts, new_client
+from runbookctl.executors.ssh.targets import Target
 
 TARGET = Target(label="web1", hostname="127.0.0.1", port=2222, user="ops")
 

@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import UsageError, ValidationError
-from runbookctl.loader import SIMPLE_KEYS, SPECIAL_KEYS, load_runbook, load_runbook_text, parse_duration
-from runbookctl.model import Branch, Runbook
-from runbookctl.schema import STEP_KEYS
+from runbookctl.runbook.loader import (
+    SIMPLE_KEYS,
+    SPECIAL_KEYS,
+    load_runbook,
+    load_runbook_text,
+    parse_duration,
+)
+from runbookctl.runbook.model import Branch, Runbook
+from runbookctl.runbook.schema import STEP_KEYS
 
 GOOD = Path(__file__).parent.parent / "fixtures" / "good"
 

@@ -14,7 +14,7 @@ import pytest
 from runbookctl.executors import output as output_mod
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.output import Output
-from runbookctl.redact import Redactor, sanitize_terminal
+from runbookctl.safety.masking import Redactor, sanitize_terminal
 
 SECRET = "hunter2-Sup3r/s3cret+key"
 PIECES = [b"plain ascii line\n", SECRET.encode(), b"\x1b[31mred\x1b[0m\n", "caf\u00e9 \u2713\n".encode(),

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import NoAnswerError, RunbookctlError, UsageError, ValidationError
-from runbookctl.model import InputSpec
-from runbookctl.prompts import (
+from runbookctl.prompts.protocol import ORIGIN_ANSWERS, ORIGIN_TERMINAL, ORIGIN_YES, Answer
+from runbookctl.prompts.terminal import (
     AnswersPrompter,
     RefusingPrompter,
     choice_label,
@@ -19,7 +19,7 @@ from runbookctl.prompts import (
     load_answers,
     make_prompter,
 )
-from runbookctl.prompts_base import ORIGIN_ANSWERS, ORIGIN_TERMINAL, ORIGIN_YES, Answer
+from runbookctl.runbook.model import InputSpec
 
 SHA = "0123456789abcdef" * 4
 ACTOR = f"answers.yaml (sha256 {SHA[:12]})"

@@ -10,8 +10,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from runbookctl.redact import Redactor, ascii_is_clean, sanitize_terminal
-from runbookctl.tokens import scan_tokens
+from runbookctl.safety.masking import Redactor, ascii_is_clean, sanitize_terminal
+from runbookctl.safety.tokens import scan_tokens
 
 SECRET = "hunter2-Sup3r/s3cret+key"
 INNOCENT = (

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runbookctl.report import render_report
-from runbookctl.state import RunState
+from runbookctl.record.replay import RunState
+from runbookctl.record.report import render_report
 
 STATE = RunState(run_id="r1", runbook="db-overload", title="DB overload")
 

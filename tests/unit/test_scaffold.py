@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runbookctl.commands.authoring import new_runbook
+from runbookctl.check.validate import check_runbook
+from runbookctl.cli.commands.authoring import new_runbook
 from runbookctl.errors import ExitCode, UsageError
-from runbookctl.loader import load_runbook
-from runbookctl.schema import runbook_schema
-from runbookctl.validate import check_runbook
+from runbookctl.runbook.loader import load_runbook
+from runbookctl.runbook.schema import runbook_schema
 
 
 def test_new_writes_a_valid_runbook_showing_every_kind_of_step(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from runbookctl.schema import (
+from runbookctl.runbook.schema import (
     BRANCH_KEYS,
     INPUT_KEYS,
     SECRET_KEYS,
@@ -66,7 +66,7 @@ def test_step_has_one_alternative_per_action(schema: dict[str, Any]) -> None:
 
 
 def test_schema_module_stays_light() -> None:
-    code = "import sys, runbookctl.schema; print(sorted({'yaml', 'jinja2'} & set(sys.modules)))"
+    code = "import sys, runbookctl.runbook.schema; print(sorted({'yaml', 'jinja2'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

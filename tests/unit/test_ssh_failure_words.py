@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runbookctl.executors.ssh_reasons import SHOWN, dial_failure, shown
+from runbookctl.executors.ssh.reasons import SHOWN, dial_failure, shown
 
 
 @given(st.binary(max_size=400))

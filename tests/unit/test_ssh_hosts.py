@@ -15,7 +15,7 @@ import pytest
 
 from runbookctl.errors import UsageError, ValidationError
 from runbookctl.executors.base import CommandSpec
-from runbookctl.executors.ssh import (
+from runbookctl.executors.ssh.client import (
     KILL_NEEDED,
     SSHConfig,
     SSHExecutor,
@@ -23,7 +23,7 @@ from runbookctl.executors.ssh import (
     kill_command,
     remote_command,
 )
-from runbookctl.executors.ssh_hosts import (
+from runbookctl.executors.ssh.targets import (
     HostSpec,
     HostSpecError,
     load_inventory,
@@ -33,7 +33,7 @@ from runbookctl.executors.ssh_hosts import (
     resolve_hosts,
     resolve_target,
 )
-from runbookctl.redact import Redactor
+from runbookctl.safety.masking import Redactor
 
 
 @pytest.mark.parametrize(

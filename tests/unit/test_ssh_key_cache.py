@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from runbookctl.executors.ssh_keys import cached_key
+from runbookctl.executors.ssh.connections import cached_key
 
 
 def _keygen(path: Path, passphrase: str = "") -> Path:

@@ -13,8 +13,8 @@ import pytest
 
 from runbookctl.executors.base import CommandSpec, HostResult
 from runbookctl.executors.output import Output
-from runbookctl.executors.ssh import SSHConfig, _RemoteRun, _Stop
-from runbookctl.redact import Redactor
+from runbookctl.executors.ssh.client import SSHConfig, _RemoteRun, _Stop
+from runbookctl.safety.masking import Redactor
 
 LINE = b"y\n" * 16384
 GIVE_UP = 30.0  # the fake ends the flood itself after this: a broken reader cannot hang pytest

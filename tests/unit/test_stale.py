@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runbookctl.commands.stale import describe, where_stopped
-from runbookctl.state import RunState
+from runbookctl.cli.commands.stale import describe, where_stopped
+from runbookctl.record.replay import RunState
 
 
 @pytest.mark.parametrize(("path", "reason", "expected"), [
@@ -32,8 +32,9 @@ def test_runs_begun_in_one_second_are_listed_newest_first_by_start_time(
     # Ids hold the start second and a random part: "-ffff" began before "-0000" here.
     from pathlib import Path
 
-    from runbookctl import reporting, runlock
-    from runbookctl.commands import history, stale
+    from runbookctl.cli.commands import history, stale
+    from runbookctl.record import lock as runlock
+    from runbookctl.record import writeup as reporting
     states = {
         "20261201T101010Z-db-ffff": "2026-12-01T10:10:10.100Z",
         "20261201T101010Z-db-0000": "2026-12-01T10:10:10.900Z",

@@ -8,8 +8,8 @@ from itertools import pairwise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runbookctl.redact import Redactor
-from runbookctl.tokens import HOLD_KEEP, HOLD_MAX, scan_tokens
+from runbookctl.safety.masking import Redactor
+from runbookctl.safety.tokens import HOLD_KEEP, HOLD_MAX, scan_tokens
 
 PEM = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
        "4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onL\n-----END RSA PRIVATE KEY-----")

@@ -7,7 +7,7 @@ import io
 import os
 from pathlib import Path
 
-from runbookctl.ui import UI
+from runbookctl.cli.terminal import UI
 
 EXPECTED = (
     "  $ make\n"
@@ -64,7 +64,7 @@ def test_output_into_dev_null_is_not_prepared(tmp_path: Path) -> None:
 def test_markup_escape_is_exactly_richs() -> None:
     from rich.markup import escape
 
-    from runbookctl.ui import _esc
+    from runbookctl.cli.terminal import _esc
 
     samples = ["plain", "[bold]x[/]", "a\\[red]b", "ends with \\", "ends \\\\", "[#fff] [@click] [/x]",
                "list[0] [A-Z] [not markup", "\\\\[dim]", "x[a]y[b]\\"]
@@ -76,7 +76,7 @@ def test_plain_output_does_not_import_rich() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, io\nfrom runbookctl.ui import UI\nui = UI(io.StringIO())\n"
+    code = ("import sys, io\nfrom runbookctl.cli.terminal import UI\nui = UI(io.StringIO())\n"
             "ui.step('s', 'A [bold] title', 'run'); ui.command('echo [x]'); ui.ok('done')\n"
             "print(sorted(m for m in sys.modules if m.startswith('rich')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from runbookctl.check.validate import check_answers_file, check_runbook
 from runbookctl.errors import Problem, ValidationError
-from runbookctl.loader import load_runbook, load_runbook_text
-from runbookctl.model import Runbook
-from runbookctl.validate import check_answers_file, check_runbook
+from runbookctl.runbook.loader import load_runbook, load_runbook_text
+from runbookctl.runbook.model import Runbook
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))

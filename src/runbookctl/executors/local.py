@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from runbookctl import procs
+from runbookctl.executors import procs
 from runbookctl.executors.base import LOCAL, CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.executors.output import Output
 from runbookctl.signals import mark_stopped

@@ -26,7 +26,7 @@ from runbookctl.executors.base import (
     OutputSink,
     StreamMasker,
 )
-from runbookctl.redact import ascii_is_clean, sanitize_terminal
+from runbookctl.safety.masking import ascii_is_clean, sanitize_terminal
 
 
 class _Stream:

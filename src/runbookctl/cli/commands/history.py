@@ -1,0 +1,136 @@
+"""`runs` (history from the state dir) and `report` (re-render from a journal)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runbookctl.errors import UsageError
+from runbookctl.runbook import config as cfg
+
+if TYPE_CHECKING:
+    from runbookctl.check.workspace import Session
+    from runbookctl.cli.terminal import UI
+    from runbookctl.record.replay import RunState
+
+
+def runs_root(session: Session) -> Path:
+    return cfg.state_dir(session.config) / "runs"
+
+
+def find_run(session: Session, run_id: str) -> Path:
+    """A run dir by id or unique prefix (or a path to a run dir)."""
+    as_path = Path(run_id)
+    if (as_path / "journal.jsonl").is_file():
+        return as_path
+    root = runs_root(session)
+    matches = sorted(p for p in root.glob(f"{run_id}*") if p.is_dir()) if root.is_dir() else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"no run '{run_id}' in {root} (runbookctl runs lists them)")
+    raise UsageError(f"'{run_id}' matches {len(matches)} runs: {', '.join(p.name for p in matches[:5])}")
+
+
+def run_dirs(session: Session) -> list[Path]:
+    root = runs_root(session)
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if (p / "journal.jsonl").is_file()),
+                  key=lambda p: p.name, reverse=True)
+
+
+def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
+    """The run of each journal; a damaged one is named (file:line) and skipped, so that
+    one bad journal never hides the others."""
+    from runbookctl.errors import CorruptJournal
+    from runbookctl.record.writeup import load_journal
+
+    for journal in journals:
+        try:
+            yield load_journal(journal)[1]
+        except CorruptJournal as exc:
+            ui.warn(f"skipped a damaged journal: {exc.message}")
+
+
+def summary(state: RunState) -> dict[str, Any]:
+    return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
+            "status_text": state.status_text, "failed_steps": state.failed_keys,
+            "operator": state.operator, "started": state.started, "finished": state.finished,
+            "duration": round(state.duration, 1), "incident": state.incident}
+
+
+def parse_since(value: str | None) -> str | None:
+    """`--since`: a date (2026-11-01), or an age like 7d, 12h, 30m; as a UTC timestamp prefix."""
+    from datetime import UTC, datetime, timedelta
+
+    from runbookctl.runbook.readers import parse_duration
+
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if text[-1:].isalpha():  # an age in the one duration syntax; a bare number is no age
+            age = timedelta(seconds=parse_duration(text))
+            return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S")
+        return datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S")
+    except (ValueError, OverflowError):
+        raise UsageError(f"--since {value!r}: expected a date (2026-11-01) or an age (7d, 12h)") from None
+
+
+def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: str | None = None,
+              status: str | None = None, since: str | None = None) -> int:
+    from runbookctl.cli.terminal import UI
+    from runbookctl.record.writeup import refresh_report
+
+    after = parse_since(since)
+    rows = []
+    notices = UI(sys.stderr)  # stdout may be --json
+    for run_dir in run_dirs(session):
+        state = next(readable_states([run_dir / "journal.jsonl"], ui), None)
+        if state is None:
+            continue
+        refresh_report(run_dir, notices, session.registry.template_dirs, state)
+        row = summary(state)
+        if runbook and row["runbook"] != runbook:
+            continue
+        if status and row["status"] != status:
+            continue
+        if after and row["started"] < after:
+            continue
+        rows.append(row)
+        if len(rows) >= max(limit, 0):
+            break
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    from runbookctl.record.report import human_duration
+
+    table = Table("id", "runbook", "status", "operator", "started", "duration", box=None)
+    for r in rows:
+        table.add_row(r["id"], r["runbook"], r["status_text"], r["operator"], r["started"][:19],
+                      human_duration(r["duration"]))
+    ui.console.print(table)
+    if not rows:
+        ui.info(f"no runs yet in {runs_root(session)}")
+    return 0
+
+
+def rerender(session: Session, ui: UI, run_id: str, output: Path | None) -> int:
+    from runbookctl.record.writeup import load_state, render_state, write_run_report
+
+    run_dir = find_run(session, run_id)
+    state = load_state(run_dir)  # a damaged journal: exit 2 naming file:line, as for resume
+    if output is not None and str(output) == "-":
+        sys.stdout.write(render_state(state, session.registry.template_dirs))
+        return 0
+    path = write_run_report(run_dir, ui, output, session.registry.template_dirs)
+    if path is None:
+        return 1
+    ui.info(f"report written: {path}")
+    return 0

@@ -1,0 +1,232 @@
+"""`runbookctl run` / `weekly`: set up a run, walk it, always leave a report."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runbookctl.errors import (
+    ExitCode,
+    InterruptedRun,
+    JournalError,
+    NoAnswerError,
+    RunbookctlError,
+    UsageError,
+    ValidationError,
+)
+from runbookctl.record import events as ev
+
+if TYPE_CHECKING:
+    from runbookctl.check.workspace import Session
+    from runbookctl.cli.terminal import UI
+    from runbookctl.engine.planning import PreparedRun
+    from runbookctl.engine.walk import Engine, ResumePoint
+
+
+@dataclass
+class RunRequest:
+    """What the command line asked for."""
+
+    runbook: str
+    variables: list[str] = field(default_factory=list)
+    vars_file: Path | None = None
+    answers: Path | None = None
+    yes: bool = False
+    no_input: bool = False
+    dry_run: bool = False
+    from_step: str | None = None
+    report_dir: Path | None = None
+    operator: str | None = None
+    incident: str | None = None
+    commit: bool = False
+    hosts: list[str] = field(default_factory=list)
+
+
+def new_run_id(runbook_id: str) -> str:
+    now = datetime.now(UTC)
+    # os.urandom, not the secrets module: the same bytes, without its ~7 ms import.
+    return f"{now:%Y%m%dT%H%M%SZ}-{runbook_id}-{os.urandom(2).hex()}"
+
+
+def operator_name(req: RunRequest, session: Session) -> str:
+    if req.operator:
+        return one_line("--operator", req.operator)
+    if session.config.operator:
+        return one_line("operator (runbookctl.yaml)", str(session.config.operator))
+    env = os.environ.get("RUNBOOKCTL_OPERATOR")
+    if env:
+        return one_line("RUNBOOKCTL_OPERATOR", env)
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def one_line(what: str, value: str) -> str:
+    """`value`, refused (exit 2) if it holds a control character: operator and incident land
+    in the journal, the report and the commit message, where a newline forges lines."""
+    from runbookctl.safety.masking import first_control
+
+    bad = first_control(value)
+    if bad is not None:
+        raise UsageError(f"{what}: {value!r} contains a control character ({bad}); give one "
+                         "line of plain text")
+    return value
+
+
+def git_commit_of(path: Path) -> str | None:
+    """The commit of the repository holding `path`, if any (for the report)."""
+    try:
+        out = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def run_command(req: RunRequest, session: Session, ui: UI,
+                before: Callable[[PreparedRun], None] | None = None) -> int:
+    """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
+    from runbookctl.engine.hosts import inventory
+    from runbookctl.engine.planning import prepare_run
+    from runbookctl.signals import stop_on_signals
+
+    if req.incident is not None:
+        one_line("--incident", req.incident)
+    operator_name(req, session)  # a bad --operator is refused before the runbook is read
+    rb, warnings = session.load_checked(req.runbook)
+    inventory(session.registry.runbook_dirs)  # a bad host there: exit 2 now, not mid-run
+    for w in warnings:
+        ui.warn(w.format())
+    with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)
+        run = prepare_run(req, session, rb, ui)
+    if before is None:
+        return drive(run, ui)
+    return drive(run, ui, prelude=lambda: before(run))
+
+
+def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = None,
+          prelude: Callable[[], None] | None = None) -> int:
+    """Walk the engine inside the signal guard; map every ending to a code.
+
+    `resume` decides where a resumed run picks up; it may ask (rerun / done / ...), so
+    it runs in the guard too: no answer or Ctrl-C there ends the run as interrupted.
+
+    The write-up (the ending journaled, the report written) is inside the guard
+    too, with signals held off: a second signal then cannot leave a run without
+    its report; it is delivered once the record is complete.
+    """
+    from runbookctl.signals import stop_on_signals
+
+    with stop_on_signals():
+        status, reason, code = _walk(run, ui, resume, prelude)
+        if code is None:  # the journal itself failed: no ending can be written
+            return finish(run, ui, "failed", reason, ExitCode.FAILED, journal_ok=False)
+        return finish(run, ui, status, reason, code)
+
+
+def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
+          prelude: Callable[[], None] | None) -> tuple[str, str, int | None]:
+    """(status, reason, exit code) of walking the run; code None: the journal broke."""
+    from runbookctl.signals import describe
+
+    engine: Engine = run.engine
+    try:
+        if prelude is not None:
+            prelude()
+        status, reason = engine.run(resume() if resume is not None else None)
+        return status, reason, ExitCode.OK if status == "completed" else ExitCode.FAILED
+    except (NoAnswerError, ValidationError) as exc:
+        # no answer, or the answers file's answer for this step is of the wrong shape
+        # (read when the run gets there): bad input, exit 2, resumable with a fixed file
+        ui.fail(exc.message)
+        return "interrupted", exc.message, ExitCode.USAGE
+    except (KeyboardInterrupt, InterruptedRun) as exc:
+        reason = f"interrupted by {describe(exc)}"
+        ui.fail(f"{reason}; the run can be resumed")
+        return "interrupted", reason, ExitCode.INTERRUPTED
+    except JournalError as exc:
+        ui.fail(exc.message)
+        return "failed", exc.message, None
+    except BrokenPipeError:
+        # Whoever read our output is gone (`| head`, a closed terminal): stop as
+        # for SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = "the output was closed (broken pipe)"
+        print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}", file=sys.stderr)
+        return "interrupted", reason, ExitCode.INTERRUPTED
+    except BaseException as exc:
+        finish(run, ui, "interrupted", f"internal error: {exc!r}", ExitCode.INTERNAL)
+        raise
+    finally:
+        engine.close()
+
+
+def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
+    """Journal the ending, write the report, show where it is.
+
+    Signals wait until the journal and the report are written (see signals.deferred).
+    """
+    from runbookctl.signals import deferred
+
+    with deferred():
+        report, code = _write_up(run, ui, status, reason, code, journal_ok)
+    if run.commit and report is not None:
+        from runbookctl.record.commit import CommitError, commit_report
+        from runbookctl.record.writeup import load_state
+
+        try:
+            commit_report(report, run.run_dir, load_state(run.run_dir), ui)
+        except CommitError as exc:  # asked for and not done: the run does not end 0
+            ui.fail(exc.message)
+            code = code or ExitCode.FAILED
+    ui.summary(status, str(report) if report else None, run.run_id,
+               failed=_failed_count(run) if status == "completed" else 0)
+    if status == "interrupted":
+        ui.info(f"resume with: runbookctl resume {run.run_id}")
+    return int(code)
+
+
+def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool
+              ) -> tuple[Path | None, int]:
+    from runbookctl.record.writeup import write_run_report
+
+    if journal_ok:
+        try:
+            if status == "interrupted":
+                run.recorder.event(ev.RUN_INTERRUPTED, None, reason=reason)
+            else:
+                run.recorder.event(ev.RUN_FINISHED, None, status=status, reason=reason)
+        except JournalError as exc:
+            ui.fail(exc.message)
+            code = ExitCode.FAILED
+    report = write_run_report(run.run_dir, ui, template_dirs=run.template_dirs)
+    return report, code
+
+
+def _failed_count(run: Any) -> int:
+    """Failed steps of the run as the journal has them (resumed parts included)."""
+    from runbookctl.record.writeup import load_state
+
+    try:
+        return len(load_state(run.run_dir).failed_keys)
+    except (RunbookctlError, OSError, ValueError):  # the report warned; use the engine's count
+        return len(dict.fromkeys(run.engine.failed_steps))
+
+
+def resolve_day(day: str | None) -> str:
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    if day is None:
+        return days[datetime.now().weekday()]
+    lowered = day.lower()
+    matches = [d for d in days if d.startswith(lowered)] if len(lowered) >= 2 else []
+    if len(matches) != 1:
+        raise UsageError(f"unknown day {day!r}: one of {', '.join(days)}")
+    return matches[0]

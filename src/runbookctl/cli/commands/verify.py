@@ -1,0 +1,119 @@
+"""`verify`: is a run's record intact? The hash chain of its journal, and the
+report's front matter (head hash, event count) and body against that journal.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runbookctl import __version__
+from runbookctl.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from runbookctl.check.workspace import Session
+
+
+def front_matter(text: str) -> dict[str, Any]:
+    """The YAML front matter of a report ({} when there is none)."""
+    import yaml
+
+    if not text.startswith("---\n"):
+        return {}
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        return {}
+    try:
+        data = yaml.safe_load(text[4:end])
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _journal_for_report(session: Session, report: Path, meta: dict[str, Any]) -> Path:
+    beside = report.with_suffix(".journal.jsonl")  # the copy --commit puts beside it
+    if beside.is_file():
+        return beside
+    from runbookctl.cli.commands.history import runs_root
+
+    run_id = str(meta.get("run_id") or "")
+    candidate = runs_root(session) / run_id / "journal.jsonl"
+    if run_id and candidate.is_file():
+        return candidate
+    raise UsageError(f"no journal found for {report}: looked for {beside} and {candidate}")
+
+
+def _report_problems(report: Path, journal: Path, session: Session) -> list[str]:
+    from runbookctl.errors import CorruptJournal
+    from runbookctl.record.writeup import final_text, load_journal
+
+    text = report.read_text(encoding="utf-8")
+    meta = front_matter(text)
+    if not meta:
+        return [f"{report}: no front matter: not a runbookctl report, or its header was removed"]
+    try:
+        replayed, state = load_journal(journal)
+    except CorruptJournal as exc:
+        return [exc.message]
+    events = replayed.events
+    problems = []
+    if meta.get("journal_hash") != state.head_hash:
+        problems.append(f"{report}: front matter journal_hash {meta.get('journal_hash')} does not "
+                        f"match the journal's head {state.head_hash}")
+    if meta.get("journal_events") != len(events):
+        problems.append(f"{report}: front matter says {meta.get('journal_events')} events, the "
+                        f"journal has {len(events)}")
+    if meta.get("run_id") != state.run_id:
+        problems.append(f"{report}: run_id {meta.get('run_id')} is not the journal's {state.run_id}")
+    if not problems and meta.get("runbookctl_version") == __version__:
+        expected, _kinds = final_text(state, session.registry.template_dirs)
+        if expected != text:
+            problems.append(f"{report}: the body differs from what its journal renders "
+                            f"(line {_first_difference(expected, text)}): edited after it was written")
+    return problems
+
+
+def _first_difference(a: str, b: str) -> int:
+    for number, (x, y) in enumerate(zip(a.splitlines(), b.splitlines(), strict=False), start=1):
+        if x != y:
+            return number
+    return min(len(a.splitlines()), len(b.splitlines())) + 1
+
+
+def verify(session: Session, target: str) -> int:
+    from runbookctl.record.journal import verify_journal
+
+    path = Path(target)
+    if path.suffix in (".md", ".jsonl") and not path.exists():
+        raise UsageError(f"not found: {target}")
+    report: Path | None = None
+    if path.suffix == ".md" and path.is_file():
+        report = path
+        meta = front_matter(path.read_text(encoding="utf-8"))
+        journal = _journal_for_report(session, path, meta)
+        expect = meta.get("journal_hash")
+    else:
+        journal = _journal_path(session, path, target)
+        expect = None
+    problems = verify_journal(journal, expect_head=str(expect) if expect else None)
+    if report is not None and not problems:
+        problems += _report_problems(report, journal, session)
+    for problem in problems:
+        print(f"TAMPERED: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{journal}: {len(problems)} problem(s) — the record is not intact", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    what = f"{report} and {journal}" if report else str(journal)
+    print(f"ok: {what} intact (hash chain verified)")
+    return int(ExitCode.OK)
+
+
+def _journal_path(session: Session, path: Path, target: str) -> Path:
+    if path.is_file():
+        return path
+    if (path / "journal.jsonl").is_file():
+        return path / "journal.jsonl"
+    from runbookctl.cli.commands.history import find_run
+
+    return find_run(session, target) / "journal.jsonl"

@@ -1,0 +1,66 @@
+"""The one error handler: errors become messages and exit codes, never tracebacks."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runbookctl.errors import ExitCode, RunbookctlError, ValidationError
+
+
+def handle(fn: Callable[[], int | None]) -> int:
+    """Run a command body; return its exit code."""
+    try:
+        code = fn()
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        print(f"{errors} error(s)", file=sys.stderr)
+        return int(exc.exit_code)
+    except RunbookctlError as exc:
+        print(f"runbookctl: {_masked(exc.message)}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("runbookctl: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # `runbookctl schema | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
+    except Exception as exc:  # a bug: keep the details, show one line
+        log = write_crash_log()
+        print(f"runbookctl: internal error: {_masked(repr(exc))}\n  crash log: {log}", file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+    return int(code or 0)
+
+
+def _masked(text: str) -> str:
+    from runbookctl.safety.masking import mask_active
+
+    return mask_active(text)
+
+
+def write_crash_log() -> str:
+    """Where the traceback was written: the state dir's crash/, else the temp dir (the state
+    dir may be the very thing that failed); else why it could not be written."""
+    import tempfile
+
+    from runbookctl.runbook import config as cfg
+
+    text = _masked(traceback.format_exc())
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
+    errors = []
+    for folder in (cfg.state_dir(cfg.Config()) / "crash", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / (name if folder.name == "crash" else f"runbookctl-crash-{name}")
+            path.write_text(text, encoding="utf-8")
+            return str(path)
+        except OSError as exc:
+            errors.append(f"{folder}: {exc.strerror or exc}")
+    return f"not written ({'; '.join(errors)})"

@@ -1,0 +1,180 @@
+"""What a run shows on the terminal. The engine talks to a UI object, never to
+sys.stdout; rich is imported on first use so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from runbookctl.executors.base import LOCAL, Masker
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class UI:
+    """Rich terminal output; honours NO_COLOR (rich does) and non-tty streams."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._stream = stream or sys.stdout
+        self._console: Console | None = None
+        self.quiet = quiet
+        self._partial: dict[tuple[str, str], bytes] = {}  # an unfinished line per host/stream
+        self.masker: Masker | None = None  # set once a run knows its secrets
+        self._styled: bool | None = None
+        self._discarded: bool | None = None
+
+    def _mask(self, text: str) -> str:
+        """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
+        from runbookctl.safety.masking import sanitize_terminal
+
+        return sanitize_terminal(self.masker.mask(text) if self.masker is not None else text)
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self._stream, highlight=False, soft_wrap=True)
+        return self._console
+
+    @property
+    def styled(self) -> bool:
+        """Colours and boxes on a terminal; plain lines into a pipe or a file (and faster)."""
+        if self._styled is None:
+            isatty = getattr(self._stream, "isatty", None)
+            self._styled = bool(isatty and isatty())
+        return self._styled
+
+    @property
+    def live(self) -> bool:
+        """Whether command output is shown: not when quiet, nor into /dev/null
+        (where preparing 500 MB for display would only cost time)."""
+        if self._discarded is None:
+            self._discarded = _is_devnull(self._stream)
+        return not (self.quiet or self._discarded)
+
+    def _print(self, *parts: Any, **kw: Any) -> None:
+        if not self.styled and all(isinstance(p, str) for p in parts):
+            text = " ".join(_plain(self._mask(p)) for p in parts)
+            self._stream.write(text + "\n")
+            self._stream.flush()
+            return
+        self.console.print(*(self._mask(p) if isinstance(p, str) else p for p in parts), **kw)
+
+    def step(self, key: str, title: str, action: str) -> None:
+        shown = "" if title in (key, key.rsplit("/", 1)[-1]) else f" [bold]{_esc(title)}[/]"
+        self._print(f"\n[bold cyan]▶ {_esc(key)}[/]{shown} [dim]({action})[/]")
+
+    def command(self, display: str, hosts: list[str] | None = None) -> None:
+        where = f" [dim]on {', '.join(hosts)}[/]" if hosts else ""
+        shown = _esc(display.strip("\n")).replace("\n", "\n    ")  # continuation lines indented
+        self._print(f"  [dim]$[/] {shown}{where}")
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        """Live command output, line-buffered per host/stream, prefixed for ssh."""
+        if not self.live:
+            return
+        # Bytes from here: fewer copies than str for hundreds of MB (and no
+        # re-encoding by the text layer). Partial lines wait for their end.
+        data = text.encode("utf-8")
+        end = data.rfind(b"\n")
+        key = (host, stream)
+        if end < 0:
+            self._partial[key] = self._partial.get(key, b"") + data
+            return
+        prefix = _line_prefix(host)
+        pending = self._partial.pop(key, b"")
+        rest = data[end + 1 :]
+        if rest:
+            self._partial[key] = rest
+        # One replace over the whole chunk (the trailing partial line has no
+        # newline, so it only gains the prefix after the last one, cut off).
+        body = data.replace(b"\n", b"\n" + prefix)
+        self._write_bytes(prefix + pending, memoryview(body)[: len(body) - len(prefix) - len(rest)])
+
+    def flush_output(self) -> None:
+        for (host, _stream), rest in list(self._partial.items()):
+            if rest:
+                self._write_bytes(_line_prefix(host) + rest + b"\n")
+        self._partial.clear()
+
+    def _write_bytes(self, *parts: bytes | memoryview) -> None:
+        buffer = getattr(self._stream, "buffer", None)
+        if buffer is None:  # a text-only stream (StringIO)
+            self._stream.write(b"".join(parts).decode("utf-8", errors="replace"))
+            self._stream.flush()
+            return
+        self._stream.flush()  # whatever the text layer holds goes first
+        for part in parts:
+            buffer.write(part)
+        buffer.flush()
+
+    def ok(self, text: str) -> None:
+        self._print(f"  [green]✔[/] {_esc(text)}")
+
+    def fail(self, text: str) -> None:
+        self._print(f"  [red]✘[/] {_esc(text)}")
+
+    def skip(self, text: str) -> None:
+        self._print(f"  [yellow]↷[/] {_esc(text)}")
+
+    def info(self, text: str) -> None:
+        self._print(f"  {_esc(text)}")
+
+    def warn(self, text: str) -> None:
+        self._print(f"  [yellow]![/] {_esc(text)}")
+
+    def block(self, title: str, text: str) -> None:
+        """A rendered message (status-page text, instructions), shown verbatim."""
+        from rich.panel import Panel
+        from rich.text import Text
+
+        panel = Panel(Text(self._mask(text)), title=_esc(self._mask(title)), expand=False)
+        self._print(panel, soft_wrap=False)  # wrap long instructions inside the box
+
+    def summary(self, status: str, report: str | None, run_id: str, failed: int = 0) -> None:
+        from runbookctl.record.replay import status_text
+
+        color = {"completed": "yellow" if failed else "green", "interrupted": "yellow"}.get(
+            status, "red")
+        self._print(f"\n[bold {color}]Run {status_text(status, failed)}[/] [dim]({run_id})[/]")
+        if report:
+            self._print(f"Report: {_esc(report)}")
+
+
+_MARKUP = re.compile(r"(?<!\\)\[(?:/|bold|dim|cyan|green|red|yellow)[a-z ]*\]")
+
+
+def _is_devnull(stream: TextIO) -> bool:
+    try:
+        mine, null = os.fstat(stream.fileno()), os.stat(os.devnull)
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return stat.S_ISCHR(mine.st_mode) and mine.st_rdev == null.st_rdev
+
+
+def _line_prefix(host: str) -> bytes:
+    return b"  " if host == LOCAL else f"  [{host}] ".encode()
+
+
+def _plain(markup: str) -> str:
+    """Our own console markup (known tags only) as plain text."""
+    return _MARKUP.sub("", markup).replace("\\[", "[")
+
+
+# rich.markup.escape, restated: importing rich.markup costs ~20 ms a run and
+# plain output (a pipe, a file, CI) never needs rich. A test keeps them equal.
+_RICH_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
+def _esc(text: str) -> str:
+    """Escape `text` so rich does not read it as markup (exactly as rich.markup.escape)."""
+    escaped = _RICH_TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+    if escaped.endswith("\\") and not escaped.endswith("\\\\"):
+        return escaped + "\\"
+    return escaped

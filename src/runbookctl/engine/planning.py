@@ -1,0 +1,271 @@
+"""Builds a run: prompter, inputs, secrets, masking, run dir, journal, engine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from runbookctl import __version__
+from runbookctl.cli.commands.run import RunRequest, git_commit_of, new_run_id, operator_name
+from runbookctl.errors import NoAnswerError, UsageError
+from runbookctl.prompts.protocol import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
+from runbookctl.record import events as ev
+from runbookctl.runbook import config as cfg
+from runbookctl.runbook.values import coerce_value, display_value, parse_var_options
+
+if TYPE_CHECKING:
+    from runbookctl.check.workspace import Session
+    from runbookctl.cli.terminal import UI
+    from runbookctl.engine.carried import Carried
+    from runbookctl.engine.walk import Engine
+    from runbookctl.prompts.protocol import Prompter
+    from runbookctl.record.events import Recorder
+    from runbookctl.runbook.model import InputSpec, Runbook, SecretSpec
+    from runbookctl.safety.masking import Redactor
+
+
+Spec = TypeVar("Spec", "InputSpec", "SecretSpec")
+
+
+@dataclass
+class PreparedRun:
+    run_id: str
+    run_dir: Path
+    engine: Engine
+    recorder: Recorder
+    redactor: Redactor
+    commit: bool
+    template_dirs: list[Path] | None = None
+
+
+def all_inputs(rb: Runbook, session: Session) -> list[tuple[InputSpec, str]]:
+    """Inputs of the runbook and of every runbook it includes (first wins)."""
+    return _first_of_each([(spec, book.id) for book in _books(rb, session)
+                           for spec in book.inputs])
+
+
+def all_secrets(rb: Runbook, session: Session) -> list[SecretSpec]:
+    """Secrets of the runbook and of every runbook it includes, transitively (first
+    wins; validate refuses one name declared with two environment variables)."""
+    specs = [(spec, book.id) for book in _books(rb, session) for spec in book.secrets]
+    return [spec for spec, _owner in _first_of_each(specs)]
+
+
+def _books(rb: Runbook, session: Session) -> list[Runbook]:
+    from runbookctl.runbook.model import with_includes
+
+    return list(with_includes(rb, session.registry.try_load))
+
+
+def _first_of_each(specs: list[tuple[Spec, str]]) -> list[tuple[Spec, str]]:
+    names: set[str] = set()
+    unique = []
+    for spec, owner in specs:
+        if spec.name not in names:
+            names.add(spec.name)
+            unique.append((spec, owner))
+    return unique
+
+
+def carried_of(rb: Runbook, session: Session, from_step: str | None) -> list[Carried]:
+    """The names the steps before `from_step` would have set that later steps read."""
+    from runbookctl.engine.carried import carried_names
+
+    return carried_names(rb, from_step, session.registry.try_load, session.template_source)
+
+
+def _vars_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    from runbookctl.runbook.yaml_positions import read_yaml_map, to_plain
+
+    _text, node = read_yaml_map(path, "vars file", "name: value")
+    data: dict[str, Any] = to_plain(node)
+    return data
+
+
+def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter: Prompter,
+                   carried: list[Carried] | None = None) -> list[tuple[InputSpec, Any, str]]:
+    """Each input's typed value and where it came from; exit 2 on a bad or missing one.
+
+    `carried`: the names steps skipped by --from would have set, given like inputs."""
+    from runbookctl.engine.carried import resolve_carried
+
+    cli = parse_var_options(req.variables)
+    from_file = _vars_file(req.vars_file)
+    known = {s.name for s, _ in specs} | {c.name for c in carried or ()}
+    unknown = sorted(set(cli) - known)
+    if unknown:
+        raise UsageError(f"--var {unknown[0]}: the runbook has no input '{unknown[0]}' "
+                         f"(inputs: {', '.join(sorted(known)) or 'none'})")
+    keep_defaults = _accept_defaults(specs, cli, from_file, prompter)
+    out = []
+    for spec, _owner in specs:
+        if spec.name in keep_defaults:
+            raw, origin = spec.default, "default (accepted at start)"
+        else:
+            raw, origin = _raw_input(spec, cli, from_file, prompter)
+        try:
+            value = coerce_value(spec, raw)
+        except ValueError as exc:
+            shown = f"{spec.name}: the value does not fit (secret: not shown)" if spec.secret else exc
+            raise UsageError(f"input {shown} (from {origin})") from None
+        out.append((spec, value, origin))
+    return out + resolve_carried(carried or [], cli, from_file, prompter, req.from_step)
+
+
+def _accept_defaults(specs: list[tuple[InputSpec, str]], cli: dict[str, str],
+                     from_file: dict[str, Any], prompter: Prompter) -> set[str]:
+    """At a terminal, offer every defaulted input at once instead of one prompt each:
+    at 3 a.m. nobody wants to press Enter eight times. 'no' asks them one by one."""
+    pending = [spec for spec, _owner in specs if spec.name not in cli and spec.name not in from_file
+               and spec.default is not None and not spec.secret]
+    if len(pending) < 2 or not prompter.interactive:
+        return set()
+    listing = "\n".join(f"  {spec.name} = {spec.default!r}" + (f"  ({spec.help})" if spec.help else "")
+                        for spec in pending)
+    answer = prompter.confirm("inputs", f"Use these defaults?\n{listing}\n", dangerous=False,
+                              no_means="ask each one in turn")
+    return {spec.name for spec in pending} if answer.value is True else set()
+
+
+def _raw_input(spec: InputSpec, cli: dict[str, str], from_file: dict[str, Any],
+               prompter: Prompter) -> tuple[Any, str]:
+    if spec.name in cli:
+        return cli[spec.name], ORIGIN_VAR
+    if spec.name in from_file:
+        return from_file[spec.name], ORIGIN_VARS_FILE
+    if prompter.interactive:
+        if spec.secret:
+            return prompter.secret(spec.name, spec.prompt or spec.name), "terminal"
+        answer = prompter.ask(f"input:{spec.name}", spec.prompt or spec.name, spec)
+        return answer.value, answer.origin
+    if spec.default is not None:
+        return spec.default, ORIGIN_DEFAULT
+    if not spec.required:
+        return None, ORIGIN_DEFAULT
+    raise NoAnswerError(f"input '{spec.name}' needs a value and there is no terminal to ask: "
+                        f"pass --var {spec.name}=VALUE or put it in --vars-file")
+
+
+def resolve_secrets(specs: list[SecretSpec], prompter: Prompter) -> list[tuple[str, str, str]]:
+    """(name, value, origin) of each declared secret: env first, else asked hidden."""
+    out = []
+    for spec in specs:
+        env_name = spec.env or spec.name
+        value = os.environ.get(env_name)
+        origin = f"{ORIGIN_ENV} {env_name}"
+        if value is None:
+            if not prompter.interactive:
+                raise NoAnswerError(f"secret '{spec.name}' is not set: export {env_name}=... "
+                                    f"(secrets are never read from answers files)")
+            value = prompter.secret(spec.name, spec.prompt or f"{spec.name} (hidden)")
+            origin = "terminal"
+        out.append((spec.name, value, origin))
+    return out
+
+
+def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> PreparedRun:
+    from runbookctl.engine.walk import RunVars
+    from runbookctl.prompts.terminal import make_prompter
+    from runbookctl.record import lock as runlock
+    from runbookctl.record.events import Recorder
+    from runbookctl.record.journal import Journal
+    from runbookctl.safety.masking import Redactor, set_active
+    from runbookctl.safety.templating import require_safe_jinja2
+
+    require_safe_jinja2()  # before anything runs, even a runbook without a template
+    operator = operator_name(req, session)
+    prompter = make_prompter(operator=operator, answers_path=req.answers, yes=req.yes,
+                             no_input=req.no_input)
+    if req.from_step and req.from_step not in rb.step_ids:
+        raise UsageError(f"--from {req.from_step}: no such step in {rb.id} "
+                         f"(steps: {', '.join(rb.step_ids)})")
+    secrets = resolve_secrets(all_secrets(rb, session), prompter)
+    inputs = resolve_inputs(req, all_inputs(rb, session), prompter, carried_of(rb, session,
+                                                                              req.from_step))
+    redactor = Redactor()
+    set_active(redactor)
+    for name, value, _origin in secrets:
+        redactor.add(value, name)
+    for spec, value, _origin in inputs:
+        if spec.secret and value:
+            redactor.add(str(value), spec.name)
+    run_id = new_run_id(rb.id)
+    run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
+    runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
+    recorder = Recorder(Journal.create(run_dir / "journal.jsonl"), redactor)
+    report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
+    recorder.event(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
+                   title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
+                   sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
+                   version=__version__, incident=req.incident, report_dir=str(report_dir),
+                   dry_run=req.dry_run, from_step=req.from_step,
+                   answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
+    scope: dict[str, Any] = {}
+    for spec, value, origin in inputs:
+        scope[spec.name] = value
+        recorder.event(ev.INPUT, None, actor=operator, name=spec.name,
+                       value=display_value(spec, value), origin=origin)
+    for name, value, origin in secrets:
+        scope[name] = value
+        recorder.event(ev.SECRET, None, name=name, origin=origin)
+    variables = RunVars(values=scope, run={"id": run_id, "operator": operator,
+                                           "runbook": rb.id, "started_at": run_id[:16]})
+    engine = build_engine(rb, session, req, ui, prompter, recorder, run_dir, variables, operator)
+    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit,
+                       session.registry.template_dirs)
+
+
+def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompter: Prompter,
+                 recorder: Recorder, run_dir: Path, variables: Any, operator: str) -> Engine:
+    """The engine and the services it talks to (shared by run and resume)."""
+    from runbookctl.engine.walk import Engine, Options, Services
+    from runbookctl.executors.local import LocalExecutor
+
+    ui.masker = recorder.redactor
+    for name in recorder.redactor.ignored:
+        ui.warn(f"secret {name} is shorter than 4 characters and cannot be masked reliably")
+    services = Services(
+        prompter=prompter, recorder=recorder, redactor=recorder.redactor, ui=ui,
+        local=LocalExecutor(), ssh=_ssh_factory(session), run_dir=run_dir,
+        resolve_runbook=session.registry.load, template_source=session.template_source,
+        resolve_hosts=_host_resolver(session, req),
+    )
+    options = Options(dry_run=req.dry_run, from_step=req.from_step,
+                      default_timeout=session.config.default_timeout, operator=operator)
+    return Engine(rb, services, options, variables)
+
+
+def _answers_meta(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        raise UsageError(f"--answers file not found: {path}") from None
+    return {"path": str(path), "sha256": digest}
+
+
+def _ssh_factory(session: Session) -> Any:
+    def make() -> Any:
+        from runbookctl.executors.ssh.client import SSHConfig, SSHExecutor
+
+        # load_config checked and converted these (config.SSH_SETTINGS)
+        return SSHExecutor(SSHConfig(**session.config.ssh))
+
+    return make
+
+
+def _host_resolver(session: Session, req: RunRequest) -> Any:
+    def resolve(step: Any, rb: Runbook) -> list[str]:
+        from runbookctl.engine.hosts import hosts_for_step
+
+        hosts: list[str] = hosts_for_step(step, rb, session, req.hosts)
+        return hosts
+
+    return resolve

@@ -1,0 +1,368 @@
+"""`runbookctl import`: a Markdown playbook -> runbooks (YAML text that validates).
+
+Which headings become runbooks: every heading whose own content holds steps
+(numbered items, checklists, code blocks, bullets under a procedure-like
+heading or lead-in) becomes one runbook; sub-headings that name a phase
+("Diagnosis", "Mitigation") belong to the runbook above them; a heading whose
+sub-headings are all small (at most MERGE_MAX steps each, none nested further)
+becomes one runbook holding them all. The id is the heading's slug, the title
+its text; the severity comes from the heading or its parents ("P1",
+"Severity 2" -> P1); parent headings give tags. Commands run behind `confirm`
+with a 5m timeout; `[placeholder]` and `<placeholder>` in commands become
+inputs; Jinja delimiters in imported text are escaped so nothing is
+evaluated; what needs a person's judgement (conditions, shell variables
+passed between steps, commands that never end) becomes a TODO comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from runbookctl.importers.markdown import Section, fix_mojibake, parse_markdown, plain, slug, strip_symbols
+from runbookctl.importers.steps import WELL_KNOWN, Found, RawStep, one_line, section_steps, shell_names
+
+MERGE_MAX = 3  # sub-sections with at most this many steps each are merged into their parent
+# Headings that name a phase of the procedure above them rather than a procedure of their own.
+PHASE_TITLES = frozenset({
+    "diagnosis", "diagnostics", "diagnose", "investigation", "investigate", "troubleshooting",
+    "troubleshoot", "triage", "mitigation", "mitigations", "mitigate", "remediation", "remediate",
+    "resolution", "resolve", "solution", "solutions", "fix", "fixes", "how to fix", "workaround",
+    "workarounds", "recovery", "recover", "rollback", "roll back", "verification", "verify",
+    "validation", "validate", "cleanup", "clean up", "prerequisites", "prerequisite",
+    "preparation", "checks", "steps", "procedure", "next steps", "actions", "immediate actions",
+    "response", "escalation", "follow up", "symptoms", "meaning", "impact", "overview",
+    "background", "context", "notes", "summary",
+})
+RESERVED_STEP_IDS = frozenset({"end", "abort", "skip", "continue", "ask"})
+RESERVED_NAMES = frozenset({"steps", "run", "result", "now", "host", "true", "false", "none",
+                            "and", "or", "not", "in", "is", "if", "else", "range", "dict",
+                            "lipsum", "cycler", "joiner", "namespace", "loop", "self", "super"})
+_SEVERITY = re.compile(r"\bP([0-4])\b|\bSev(?:erity)?[\s:-]*([1-5])\b", re.IGNORECASE)
+# `[postgres-host]` or `<host>` in a command: something the operator must fill in.
+_CMD_PLACEHOLDER = re.compile(
+    r"(?<![\w$\[\]{<>])\[(?P<sq>[A-Za-z][A-Za-z0-9 _.-]{1,38}[A-Za-z0-9])\](?![\[\]}(])"
+    r"|(?<![\w<{])<(?P<ang>[A-Za-z][A-Za-z0-9_.-]{1,38}[A-Za-z0-9])>(?![}>])")
+# Bracketed words scripts print as log prefixes, not placeholders.
+_LOG_TAGS = frozenset({"info", "warn", "warning", "error", "ok", "fail", "failed", "debug",
+                       "pass", "done", "skip", "critical", "notice"})
+_JINJA_OPEN = re.compile(r"\{[{%#]")
+_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
+_LONG_RUNNING = re.compile(
+    r"\b(?:tail|logs)\b[^\n|]*\s-f\b|\bwatch\b|\bhtop\b|^\s*top\b|while\s+true|"
+    r"^\s*ssh\s+\S+\s*$|\bnohup\b|\bsleep\s+\d{3,}", re.MULTILINE)
+_DESTRUCTIVE = re.compile(
+    r"\brm\s+-\w*[rf]|\bdrop\s+(?:table|database|schema)\b|\btruncate\b|\bflush(?:all|db)\b|"
+    r"\bdelete\s+from\b|\bkubectl\s+delete\b|\bdocker\s+(?:rm|system\s+prune)\b|"
+    r"pg_terminate_backend|\bkill\s+-9\b|\bmkfs\b|\bdd\s+if=", re.IGNORECASE)
+DEFAULT_TIMEOUT = "5m"
+CONFIRM = "Run this?"
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    name: str
+    prompt: str
+    help: str
+
+
+@dataclass(frozen=True)
+class DraftStep:
+    """A step ready to write: `text` is a template (escaped), ids final."""
+
+    id: str
+    action: str  # run | manual | message
+    title: str
+    text: str
+    todos: tuple[str, ...] = ()
+    shell: str | None = None
+    dangerous: bool = False
+
+
+@dataclass(frozen=True)
+class DraftRunbook:
+    id: str
+    title: str
+    summary: str
+    steps: tuple[DraftStep, ...]
+    severity: str | None = None
+    tags: tuple[str, ...] = ()
+    inputs: tuple[DraftInput, ...] = ()
+    todos: tuple[str, ...] = ()  # notes after the last step
+    line: int = 0
+
+
+def import_markdown(text: str, source: str, id_prefix: str = "") -> list[DraftRunbook]:
+    """Every runbook a Markdown playbook holds, in document order."""
+    body, title = _front_matter(fix_mojibake(text.replace("\r\n", "\n")))
+    root = parse_markdown(body, title or _humanize(Path(source).stem))
+    taken: set[str] = set()
+    prefix = slug(id_prefix, 24)
+    out = []
+    for section, parts in plan(root):
+        found = _gather(parts)
+        if found.steps:
+            out.append(_runbook(section, found, source, prefix, taken))
+    return out
+
+
+def _front_matter(text: str) -> tuple[str, str]:
+    """Text without a leading YAML front matter block (Jekyll, Hugo), and its title."""
+    found = re.match(r"---\n(\w[\w-]*:.*?)\n(?:---|\.\.\.)\n", text, re.DOTALL)
+    if not found:
+        return text, ""
+    title = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", found.group(1), re.MULTILINE)
+    # keep the line count, so line numbers in summaries still match the file
+    return "\n" * found.group(0).count("\n") + text[found.end():], title.group(1) if title else ""
+
+
+def _humanize(stem: str) -> str:
+    words = re.sub(r"[_-]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else "Imported playbook"
+
+
+# --- which sections become runbooks ------------------------------------------------
+
+
+def plan(root: Section) -> list[tuple[Section, list[Section]]]:
+    """(runbook section, the sections whose steps it holds), in document order."""
+    out: list[tuple[Section, list[Section]]] = []
+    _plan(root, out)
+    return out
+
+
+def _plan(section: Section, out: list[tuple[Section, list[Section]]]) -> None:
+    # "## Diagnosis", "## Mitigation": phases of this heading's procedure, never runbooks alone
+    phases = [s for k in section.children if is_phase(k) for s in _subtree(k)]
+    own = [section, *phases]
+    kids = [k for k in section.children if not is_phase(k) and _has_steps(k)]
+    small = all(not any(_has_steps(g) for g in k.children) and
+                len(section_steps(k).steps) <= MERGE_MAX for k in kids)
+    has_own = any(section_steps(s).steps for s in own)
+    if kids and small and (has_own or len(kids) >= 2):
+        out.append((section, [*own, *kids]))
+        return
+    if has_own:
+        out.append((section, own))
+    for kid in kids:
+        _plan(kid, out)
+
+
+def is_phase(section: Section) -> bool:
+    if section.level < 2:  # a document titled "Troubleshooting" is a procedure of its own
+        return False
+    words = " ".join(re.findall(r"[a-z]+", strip_symbols(plain(section.title, links=False)).lower()))
+    return words in PHASE_TITLES
+
+
+def _subtree(section: Section) -> list[Section]:
+    return [section, *(s for kid in section.children for s in _subtree(kid))]
+
+
+def _has_steps(section: Section) -> bool:
+    return bool(section_steps(section).steps) or any(_has_steps(k) for k in section.children)
+
+
+def _gather(parts: list[Section]) -> Found:
+    """The steps of a runbook's sections; a merged sub-section's title heads its steps."""
+    found = Found()
+    for i, part in enumerate(parts):
+        got = section_steps(part)
+        for step in got.steps:
+            if i:  # a merged sub-section: its title says which part of the runbook this is
+                name = strip_symbols(part.title)
+                step.title = name if step.title == part.title else f"{name}: {step.title}"
+            found.steps.append(step)
+        found.prose += got.prose
+        if got.todos and found.steps and i + 1 < len(parts):
+            found.steps[-1].todos += got.todos
+        else:
+            found.todos += got.todos
+    return found
+
+
+# --- building a runbook ------------------------------------------------------------
+
+
+def _runbook(section: Section, found: Found, source: str, prefix: str, taken: set[str]) -> DraftRunbook:
+    title = strip_symbols(plain(section.title, links=False, code=False)) or "Imported playbook"
+    rb_id = _unique(_join(prefix, slug(title) or "playbook"), taken)
+    taken.add(rb_id)
+    inputs: dict[str, DraftInput] = {}
+    step_ids: set[str] = set()
+    steps: list[DraftStep] = []
+    set_by: dict[str, str] = {}  # shell variable -> the step that sets it
+    for raw in found.steps:
+        step_id = _unique(_step_slug(raw.title) or f"step-{len(steps) + 1}", step_ids)
+        step_ids.add(step_id)
+        step = _step(raw, step_id, inputs)
+        if raw.action == "run":
+            step = replace(step, todos=(*step.todos, *_variable_notes(raw.text, step_id, set_by)))
+        steps.append(step)
+    return DraftRunbook(
+        id=rb_id, title=title, summary=_summary(found.prose, source, section.line),
+        steps=tuple(steps), severity=severity_of(section), tags=_tags(section),
+        inputs=tuple(inputs.values()), todos=tuple(found.todos), line=section.line)
+
+
+def _variable_notes(code: str, step_id: str, set_by: dict[str, str]) -> list[str]:
+    """Each step runs in a shell of its own: say so where a command relies on shell state."""
+    assigned, used = shell_names(code)
+    notes = []
+    for name in sorted(used - assigned):
+        if name in set_by:
+            notes.append(f"${name} is set by step {set_by[name]}, but every step runs in its own "
+                         f"shell: add `capture: {name}` there and write {{{{ {name} }}}} here")
+    expected = sorted(n for n in used - assigned - set_by.keys() if n.isupper() and n not in WELL_KNOWN)
+    if expected:
+        names = ", ".join(f"${n}" for n in expected)
+        notes.append(f"expects {names} in the environment: export before the run, or make inputs")
+    for name in assigned:
+        set_by.setdefault(name, step_id)
+    return notes
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}-{name}" if prefix else name
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}-{n}" in taken:
+        n += 1
+    return f"{name}-{n}"
+
+
+def _step_slug(title: str) -> str:
+    name = slug(title, 40)
+    return f"{name}-step" if name in RESERVED_STEP_IDS else name
+
+
+def severity_of(section: Section) -> str | None:
+    """P0-P3 from the nearest heading naming one: "P1", "(P0)", "Severity 2 (High)" -> P1."""
+    for node in [section, *section.ancestors()]:
+        found = _SEVERITY.search(node.title)
+        if found:
+            level = int(found.group(1)) if found.group(1) else int(found.group(2)) - 1
+            return f"P{min(level, 3)}"
+    return None
+
+
+def _tags(section: Section) -> tuple[str, ...]:
+    parents = [s for s in reversed(section.ancestors()) if s.level > 1]
+    names = [slug(re.sub(r"\(.*?\)", "", strip_symbols(s.title)), 30) for s in parents]
+    return tuple(dict.fromkeys([*(n for n in names if n), "imported"]))
+
+
+def _summary(prose: list[str], source: str, line: int) -> str:
+    kept: list[str] = []
+    size = 0
+    for text in prose:
+        if size + len(text) > 700:
+            kept.append("…")
+            break
+        kept.append(text)
+        size += len(text)
+    where = f"Imported from {Path(source).name}" + (f" (line {line})" if line > 1 else "")
+    note = f"{where} by runbookctl import: review every step and TODO note before relying on it."
+    return "\n".join([*kept, note])
+
+
+def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput]) -> DraftStep:
+    todos = [f"condition in the playbook: {t} — add `when:` or `next:`, or drop this note"
+             for t in raw.todos]
+    if raw.action != "run":
+        from runbookctl.engine.human_step import is_template_name
+
+        # a one-word message ending .md/.txt/.j2 would be read as a template file's name
+        action = "manual" if raw.action == "message" and is_template_name(raw.text) else raw.action
+        return DraftStep(step_id, action, raw.title, escape_jinja(raw.text), tuple(todos))
+    if _LONG_RUNNING.search(raw.text):
+        todos.append(f"this command may not end by itself (it follows output or waits); it is "
+                     f"stopped at the {DEFAULT_TIMEOUT} timeout")
+    text = command_template(raw.text, inputs)
+    return DraftStep(step_id, "run", raw.title, text, tuple(todos), shell=raw.lang or None,
+                     dangerous=bool(_DESTRUCTIVE.search(raw.text)))
+
+
+# --- templates: placeholders and escaping ------------------------------------------
+
+
+def command_template(code: str, inputs: dict[str, DraftInput]) -> str:
+    """A command as a template: placeholders -> `{{ input }}`, everything else literal."""
+    out: list[str] = []
+    heredoc_end: str | None = None
+    for line in code.split("\n"):
+        if heredoc_end is not None or line.lstrip().startswith("#"):
+            out.append(escape_jinja(line))
+            if heredoc_end is not None and line.strip() == heredoc_end:
+                heredoc_end = None
+            continue
+        out.append(_line_template(line, inputs))
+        opened = _HEREDOC.search(line)
+        heredoc_end = opened.group(1) if opened else None
+    return "\n".join(out)
+
+
+def _line_template(line: str, inputs: dict[str, DraftInput]) -> str:
+    parts: list[str] = []
+    pos = 0
+    for match in _CMD_PLACEHOLDER.finditer(line):
+        if (match.group("sq") or match.group("ang")).lower() in _LOG_TAGS:
+            continue
+        parts.append(escape_jinja(line[pos: match.start()]))
+        parts.append("{{ " + _input_for(match, inputs) + " }}")
+        pos = match.end()
+    parts.append(escape_jinja(line[pos:]))
+    return "".join(parts)
+
+
+def _input_for(match: re.Match[str], inputs: dict[str, DraftInput]) -> str:
+    words = match.group("sq") or match.group("ang")
+    name = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    name = name if not name[:1].isdigit() else f"v_{name}"
+    if name in RESERVED_NAMES:
+        name = f"{name}_value"
+    if name not in inputs:
+        prompt = re.sub(r"[_-]+", " ", words).strip()
+        inputs[name] = DraftInput(name, prompt[:1].upper() + prompt[1:],
+                                  f"replaces {match.group(0)} in the playbook's commands")
+    return name
+
+
+def escape_jinja(text: str) -> str:
+    """`text` as a Jinja2 template that renders to exactly `text`.
+
+    In each line the span from the first `{{`/`{%`/`{#` to the last is wrapped
+    in one raw block; a line that itself says `endraw` gets one per delimiter.
+    """
+    return "\n".join(_escape_line(line) for line in text.split("\n"))
+
+
+def _escape_line(line: str) -> str:
+    found = list(_JINJA_OPEN.finditer(line))
+    if not found:
+        return line
+    start, end = found[0].start(), found[-1].end()
+    if "endraw" not in line[start:end]:
+        return f"{line[:start]}{{% raw %}}{line[start:end]}{{% endraw %}}{line[end:]}"
+    return _JINJA_OPEN.sub(lambda m: "{% raw %}" + m.group(0) + "{% endraw %}", line)
+
+
+def step_counts(rb: DraftRunbook) -> dict[str, int]:
+    """How many steps of each action, for the command's summary line."""
+    counts: dict[str, int] = {}
+    for step in rb.steps:
+        counts[step.action] = counts.get(step.action, 0) + 1
+    return counts
+
+
+def todo_count(rb: DraftRunbook) -> int:
+    return len(rb.todos) + sum(len(s.todos) for s in rb.steps)
+
+
+__all__ = ["DraftInput", "DraftRunbook", "DraftStep", "command_template", "escape_jinja",
+           "import_markdown", "one_line", "plan", "severity_of", "step_counts", "todo_count"]

@@ -1,0 +1,115 @@
+"""`--commit`: add the report and a copy of its journal to the post-mortem repo.
+
+Only those two files are staged and committed, whatever else is dirty or staged
+in the repository; nothing is ever pushed. The repository's hooks run (a failing
+hook fails the commit); a commit that does not happen is an error, and what was
+staged for it is put back as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runbookctl.errors import RunbookctlError
+
+if TYPE_CHECKING:
+    from runbookctl.cli.terminal import UI
+    from runbookctl.record.replay import RunState
+
+# A commit runs the repository's hooks, which may be slow (linters, signing).
+GIT_TIMEOUT = 300
+
+
+class CommitError(RunbookctlError):
+    """--commit did not commit (a hook, signing, identity, a merge in progress…)."""
+
+
+def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                              input=stdin, timeout=GIT_TIMEOUT, check=False,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise CommitError(f"--commit: git {args[0]} did not finish within {GIT_TIMEOUT}s") from None
+    except OSError as exc:
+        raise CommitError(f"--commit: cannot run git: {exc.strerror or exc}") from None
+
+
+def repo_root(folder: Path) -> Path | None:
+    out = _git(folder, "rev-parse", "--show-toplevel")
+    return Path(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def _one_line(value: object) -> str:
+    # The journal may predate the checks on --operator/--incident: never let a value
+    # break a line of the message (a second line can forge a trailer).
+    return " ".join(str(value).split())
+
+
+def commit_message(state: RunState) -> str:
+    from runbookctl.record.report import human_duration
+
+    head = _one_line(f"runbookctl: {state.runbook} {state.status} in "
+                     f"{human_duration(state.duration)}")
+    body = [f"Run {_one_line(state.run_id)} by {_one_line(state.operator)}.", _one_line(state.title)]
+    if state.incident:
+        body.append(f"Incident: {_one_line(state.incident)}")
+    if state.reason:
+        body.append(f"Outcome: {_one_line(state.reason)}")
+    return head + "\n\n" + "\n".join(body) + "\n"
+
+
+def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI) -> bool:
+    """Stage only the report and its journal copy, commit (hooks run), never push.
+
+    False when the folder is not in a repository (a warning); CommitError when the
+    commit fails, after unstaging what was staged for it.
+    """
+    from runbookctl.safety.masking import mask_active
+
+    folder = report.parent
+    root = repo_root(folder)
+    if root is None:
+        ui.warn(f"--commit: {folder} is not inside a git repository; the report was written but "
+                "not committed (git init it, or use --report-dir inside your post-mortem repo)")
+        return False
+    journal_copy = report.with_suffix(".journal.jsonl")
+    shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
+    paths = [str(report.resolve()), str(journal_copy.resolve())]
+    before = _index_entries(root, paths)
+    message = mask_active(commit_message(state))
+    added = _git(root, "add", "--", *paths)
+    done = added if added.returncode != 0 else _git(
+        root, "commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
+    if done.returncode != 0:
+        _restore_index(root, paths, before)
+        what = "git add" if done is added else "git commit"
+        output = mask_active((done.stderr + done.stdout).strip()) or f"exit {done.returncode}"
+        raise CommitError(f"--commit: {what} failed; nothing was committed and nothing is left "
+                          f"staged (the report stays at {report}):\n{output}")
+    _warn_if_detached(root, ui)
+    ui.info(f"committed to {root}: {message.splitlines()[0]}")
+    return True
+
+
+def _index_entries(root: Path, paths: list[str]) -> str:
+    """The index entries of `paths` now (`mode sha stage\\tpath` lines), to put back."""
+    return _git(root, "ls-files", "--stage", "--full-name", "--", *paths).stdout
+
+
+def _restore_index(root: Path, paths: list[str], entries: str) -> None:
+    """Unstage what --commit staged: drop the paths from the index, re-add the old entries."""
+    _git(root, "update-index", "--force-remove", "--", *paths)
+    if entries:
+        _git(root, "update-index", "--index-info", stdin=entries)
+
+
+def _warn_if_detached(root: Path, ui: UI) -> None:
+    if _git(root, "symbolic-ref", "--quiet", "HEAD").returncode == 0:
+        return
+    sha = _git(root, "rev-parse", "--short=12", "HEAD").stdout.strip()
+    ui.warn(f"--commit: HEAD is detached in {root}: the report was committed as {sha}, on no "
+            f"branch (`git branch NAME {sha}` keeps it)")

@@ -1,0 +1,83 @@
+"""Journals run events: every string is masked before it reaches the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runbookctl.record.journal import Event, Journal
+    from runbookctl.safety.masking import Redactor
+
+SYSTEM = "runbookctl"
+
+# Event types (SPEC §5). The report and resume replay these.
+RUN_STARTED = "run_started"
+RUN_RESUMED = "run_resumed"
+RUN_FINISHED = "run_finished"
+RUN_INTERRUPTED = "run_interrupted"
+# `runbookctl discard`: an unfinished run closed for good by a person (reason, where it stopped)
+RUN_ABANDONED = "run_abandoned"
+INPUT = "input"
+SECRET = "secret"
+STEP_STARTED = "step_started"
+STEP_FINISHED = "step_finished"
+STEP_SKIPPED = "step_skipped"
+COMMAND_STARTED = "command_started"
+COMMAND_FINISHED = "command_finished"
+# A local command's process group (pgid + start time), journaled before the command runs:
+# resume finds a command that outlived a killed runbookctl (procs.same_group_alive).
+COMMAND_PROCESS = "command_process"
+# The run stopped in the middle of a step (signal, no answer): how, and whether
+# runbookctl stopped the step's command itself. Resume knows the step was interrupted.
+STEP_INTERRUPTED = "step_interrupted"
+ANSWER = "answer"
+MESSAGE = "message"
+CAPTURED = "captured"
+JUMP = "jump"
+
+
+# Events that no action follows before the next event: written at once (a killed
+# process loses nothing) but fsynced with the next event that precedes an action
+# (a command starting, a person answering, the run ending). So every event is on
+# disk before the next action is taken, at about one fsync per step instead of four.
+DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMMAND_FINISHED,
+                           CAPTURED, INPUT, SECRET})
+
+
+# Fields holding runbookctl's own vocabulary or identifiers, never data: a step's
+# status, an action, an answer's kind, a jump target, a variable's name, ids and
+# hashes. They are not masked: a secret that happens to equal one ("completed",
+# a step id) would otherwise corrupt what `runs`, `resume` and the report read back.
+STRUCTURAL = frozenset({"status", "action", "kind", "to", "name", "run_id", "runbook",
+                        "sha256", "runbook_sha256", "version"})
+
+
+class Recorder:
+    """Appends masked events to the journal; fsync before every action (DEFERRED_SYNC)."""
+
+    def __init__(self, journal: Journal, redactor: Redactor) -> None:
+        self.journal = journal
+        self.redactor = redactor
+
+    def event(
+        self, type_: str, step: str | None = None, actor: str = SYSTEM, *,
+        defer_sync: bool = False, **data: Any
+    ) -> Event:
+        """Journal one event; `defer_sync`: another synced event follows before any action."""
+        masked = {k: v if k in STRUCTURAL else self._mask(v) for k, v in data.items()}
+        return self.journal.append(type_, step, self.redactor.mask(actor), masked,
+                                   sync=not defer_sync and type_ not in DEFERRED_SYNC)
+
+    def _mask(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redactor.mask(value)
+        if isinstance(value, Mapping):
+            return {str(k): self._mask(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._mask(v) for v in value]
+        return value
+
+    @property
+    def head_hash(self) -> str:
+        return self.journal.head_hash

@@ -1,0 +1,104 @@
+"""Finds runbooks and templates along the search path; earlier dirs shadow later."""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runbookctl.errors import UsageError, ValidationError
+
+if TYPE_CHECKING:
+    from runbookctl.runbook.model import Runbook
+
+RUNBOOK_SUFFIXES = (".yaml", ".yml")
+
+
+class Registry:
+    def __init__(self, runbook_dirs: list[Path], template_dirs: list[Path]) -> None:
+        self.runbook_dirs = runbook_dirs
+        self.template_dirs = template_dirs
+        self._cache: dict[Path, Runbook] = {}
+        self._ids: dict[str, Path] | None = None
+
+    def add_dir(self, folder: Path) -> None:
+        """Search `folder` first (validate DIR: its runbooks may include one another)."""
+        if folder not in self.runbook_dirs:
+            self.runbook_dirs.insert(0, folder)
+            self._ids = None
+
+    def files(self) -> list[Path]:
+        """Every runbook file on the search path, in search order."""
+        out: list[Path] = []
+        for d in self.runbook_dirs:
+            if d.is_dir():
+                out += sorted(p for p in d.iterdir()
+                              if p.suffix in RUNBOOK_SUFFIXES and p.is_file()
+                              and p.name != "inventory.yaml")
+        return out
+
+    def ids(self) -> dict[str, Path]:
+        """id -> file; the first on the path wins. Ids come from `id:` or the file stem."""
+        if self._ids is None:
+            ids: dict[str, Path] = {}
+            for path in self.files():
+                ids.setdefault(_declared_id(path), path)
+            self._ids = ids
+        return self._ids
+
+    def find(self, name: str) -> Path:
+        """A runbook id or a path to a runbook file."""
+        candidate = Path(name)
+        if candidate.suffix in RUNBOOK_SUFFIXES or "/" in name:
+            if candidate.is_file():
+                return candidate
+            raise UsageError(f"runbook file not found: {name}")
+        ids = self.ids()
+        if name in ids:
+            return ids[name]
+        close = get_close_matches(name, list(ids), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"no runbook '{name}' on the search path{hint} "
+                         f"(runbookctl list shows them)")
+
+    def load(self, name: str) -> Runbook:
+        path = self.find(name)
+        return self.load_path(path)
+
+    def load_path(self, path: Path) -> Runbook:
+        from runbookctl.runbook.loader import load_runbook
+
+        key = path.resolve()
+        if key not in self._cache:
+            self._cache[key] = load_runbook(path)
+        return self._cache[key]
+
+    def try_load(self, name: str) -> Runbook | None:
+        try:
+            return self.load(name)
+        except (UsageError, ValidationError):
+            return None
+
+    def template_path(self, name: str) -> Path | None:
+        for d in self.template_dirs:
+            candidate = d / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def template_source(self, name: str) -> str | None:
+        path = self.template_path(name)
+        return path.read_text(encoding="utf-8") if path else None
+
+
+def _declared_id(path: Path) -> str:
+    """The `id:` at the top level of a runbook file, read without parsing YAML."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("id:"):
+                    value = line[3:].split("#", 1)[0].strip().strip("'\"")
+                    return value or path.stem
+    except (OSError, UnicodeDecodeError):
+        pass
+    return path.stem
