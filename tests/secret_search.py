@@ -15,7 +15,7 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from runbookctl.safety.templating import quote_for
+from runbookctl.safety.quoting import quote_for
 
 # Every form a secret takes that a reader could recognise it by.
 SHELL_CONTEXTS = ("bare", "sq", "dq", "bq")

@@ -188,7 +188,7 @@ class Fleet:
 
     def config(self, **overrides: Any) -> Any:
         """An SSHConfig for this fleet that ignores the real ~/.ssh files."""
-        from runbookctl.executors.ssh.client import SSHConfig
+        from runbookctl.executors.ssh.settings import SSHConfig
 
         values: dict[str, Any] = dict(
             identity_file=str(self.client_key), known_hosts=str(self.known_hosts),

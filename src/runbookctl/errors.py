@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # an annotation only: `--help` need not load the model (~7 ms)
-    from runbookctl.runbook.model import Pos
+if TYPE_CHECKING:
+    from runbookctl.positions import Pos
 
 
 class ExitCode(IntEnum):
@@ -88,3 +88,7 @@ class InterruptedRun(RunbookctlError):
 
 class CorruptJournal(UsageError):
     """A journal that cannot be read as a run (bad line, wrongly typed field): `path:line: why`."""
+
+
+class TemplateError(RunbookctlError):
+    """A template or expression failed to render (undefined name, bad syntax)."""

@@ -411,7 +411,8 @@ DRIVER = textwrap.dedent("""\
     import json, resource, sys
     from pathlib import Path
     from runbookctl.executors.base import CommandSpec
-    from runbookctl.executors.ssh.client import SSHConfig, SSHExecutor
+    from runbookctl.executors.ssh.client import SSHExecutor
+    from runbookctl.executors.ssh.settings import SSHConfig
     from runbookctl.safety.masking import Redactor
 
     class Sink:

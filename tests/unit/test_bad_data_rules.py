@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from runbookctl.positions import Pos, shown_name
 from runbookctl.record.journal import GENESIS, MAX_DEPTH, Event, _depth_within, event_hash
 from runbookctl.record.replay import EventDataError, replay
 from runbookctl.record.report import md_inline
-from runbookctl.runbook.model import Pos, shown_name
 from runbookctl.runbook.schema import MAX_ID_LENGTH, id_problem
 from runbookctl.safety.masking import first_control
 

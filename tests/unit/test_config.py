@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runbookctl.errors import UsageError, ValidationError
-from runbookctl.executors.ssh.client import SSHConfig
+from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.runbook.config import SETTINGS, SSH_SETTINGS, config_reference, load_config
 from runbookctl.runbook.loader import load_runbook_text
 

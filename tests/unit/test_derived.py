@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from runbookctl.safety import masking as redact
-from runbookctl.safety.templating import evaluate, quote_for, render_command, render_text
+from runbookctl.safety.quoting import quote_for
+from runbookctl.safety.templating import evaluate, render_command, render_text
 
 SECRETS = ['admin:Hu$ky"do`g\\pass-42', "it's-a-'quoted'-secret", "pässwörd-✓-ключ",
            "first-line-abc\nsecond-line", "C:\\new\\table\\end"]

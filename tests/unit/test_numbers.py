@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runbookctl.safety.templating import TemplateError, evaluate, render_command, render_text
+from runbookctl.errors import TemplateError
+from runbookctl.safety.templating import evaluate, render_command, render_text
 
 NOT_NUMBERS = ["", "   ", "ERROR: connection refused", "12abc", "n/a", "1,5", "nan?", "0x"]
 

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runbookctl.errors import TemplateError
 from runbookctl.safety.shell_contexts import INT, REFUSED, SENTINEL, Ctx, scan
-from runbookctl.safety.templating import TemplateError, render_command
+from runbookctl.safety.templating import render_command
 from tests.injection_corpus import CANARY, CONTEXTS, OUT, PAYLOADS, expected_files
 
 SHELLS = {"sh": "/bin/sh", "bash": shutil.which("bash") or "/bin/bash"}

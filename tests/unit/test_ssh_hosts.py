@@ -15,23 +15,17 @@ import pytest
 
 from runbookctl.errors import UsageError, ValidationError
 from runbookctl.executors.base import CommandSpec
-from runbookctl.executors.ssh.client import (
-    KILL_NEEDED,
-    SSHConfig,
-    SSHExecutor,
-    host_log,
-    kill_command,
-    remote_command,
-)
-from runbookctl.executors.ssh.targets import (
+from runbookctl.executors.ssh.client import KILL_NEEDED, SSHExecutor, host_log, kill_command, remote_command
+from runbookctl.executors.ssh.connections import known_hosts_of
+from runbookctl.executors.ssh.settings import SSHConfig
+from runbookctl.executors.ssh.targets import load_ssh_config, resolve_target
+from runbookctl.runbook.inventory import (
     HostSpec,
     HostSpecError,
     load_inventory,
-    load_ssh_config,
     parse_cli_hosts,
     parse_host_spec,
     resolve_hosts,
-    resolve_target,
 )
 from runbookctl.safety.masking import Redactor
 
@@ -192,7 +186,7 @@ def test_ssh_settings_from_the_config_file(tmp_path: Path) -> None:
                                  base=tmp_path)
     assert (cfg.connect_timeout, cfg.keepalive, cfg.user) == (2.0, 60.0, "ops")
     assert cfg.known_hosts == str(tmp_path / "keys/known")
-    assert cfg.known().write_file == tmp_path / "keys/known"
+    assert known_hosts_of(cfg).write_file == tmp_path / "keys/known"
     assert SSHConfig.from_mapping({}) == SSHConfig()
     for bad, message in [({"host_key_policy": "auto-add"}, "ssh.host_key_policy: must be one"),
                          ({"connect_timeout": "soon"}, "ssh.connect_timeout: bad duration 'soon'"),

@@ -13,7 +13,8 @@ import pytest
 
 from runbookctl.executors.base import CommandSpec, HostResult
 from runbookctl.executors.output import Output
-from runbookctl.executors.ssh.client import SSHConfig, _RemoteRun, _Stop
+from runbookctl.executors.ssh.client import _RemoteRun, _Stop
+from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.safety.masking import Redactor
 
 LINE = b"y\n" * 16384

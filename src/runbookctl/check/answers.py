@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runbookctl.errors import Problem, ValidationError
+from runbookctl.positions import Pos
 from runbookctl.prompts.answers_file import (
     CAPTURE_FIELD,
     CARRY_CHOICES,
@@ -37,7 +38,7 @@ from runbookctl.prompts.answers_file import (
 )
 from runbookctl.prompts.protocol import FAIL_ABORT, FAIL_RETRY, FAIL_RETRY_FAILED_HOSTS, FAIL_SKIP
 from runbookctl.runbook.loader import parse_source
-from runbookctl.runbook.model import Pos, Runbook, Step
+from runbookctl.runbook.model import Runbook, Step
 from runbookctl.runbook.readers import did_you_mean, kind
 from runbookctl.runbook.yaml_positions import YNode, problem
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.errors import Problem
-from runbookctl.runbook.model import Pos
+from runbookctl.positions import Pos
 from runbookctl.runbook.yaml_positions import problem, source_line
 from runbookctl.safety.shell_contexts import INT, REFUSED, SENTINEL, Ctx, dialect_of, scan
 
 if TYPE_CHECKING:
-    from runbookctl.check.templates import Source
+    from runbookctl.check.sources import Source
 
 # Filters whose result is an integer: such a value is safe in arithmetic.
 INTEGER_FILTERS = frozenset({"int", "length", "count"})
@@ -133,7 +133,7 @@ def _value(source: str, begin: int, written: str) -> _Value:
 
 def _position(text: str, value_pos: Pos, value: _Value) -> Pos:
     """The file position of the value's `{{` (its line found as names.locate does)."""
-    from runbookctl.check.templates import locate
+    from runbookctl.check.sources import locate
 
     pos = locate(text, value_pos, value.line)
     line = source_line(text, pos.line) or ""

@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.check.sources import Source, locate
 from runbookctl.errors import Problem
-from runbookctl.runbook.model import Pos, Runbook, Step
+from runbookctl.positions import Pos
+from runbookctl.runbook.model import Runbook, Step
 from runbookctl.runbook.readers import did_you_mean
-from runbookctl.runbook.yaml_positions import problem, source_line
+from runbookctl.runbook.yaml_positions import problem
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -31,19 +33,6 @@ HOST = frozenset({"host"})
 
 
 @dataclass(frozen=True)
-class Source:
-    """One template or expression of a runbook and where it was written."""
-
-    text: str
-    pos: Pos  # the position of the YAML value
-    key_path: str  # e.g. steps[3].run
-    expression: bool = False  # an EXPR (no braces) rather than a template
-    extra: frozenset[str] = frozenset()  # names only this field sees (result, host)
-    command: bool = False  # values are shell-quoted here (so `unquoted` matters)
-    shell: str = ""  # the command's `shell:` (how it is read: sh or bash)
-
-
-@dataclass(frozen=True)
 class Scope:
     """The names in scope, and the step ids `steps.<id>` may name."""
 
@@ -54,7 +43,7 @@ class Scope:
 
 def step_sources(step: Step, kp: str) -> Iterator[Source]:
     """Every template and expression of one step."""
-    from runbookctl.engine.human_step import is_template_name
+    from runbookctl.runbook.model import is_template_name
 
     at = step.value_pos.get
     if step.action != "include" and not (step.action == "message" and is_template_name(step.text)):
@@ -80,7 +69,7 @@ def step_sources(step: Step, kp: str) -> Iterator[Source]:
 def check_sources(rb: Runbook, text: str, scope: Scope,
                   template_source: Callable[[str], str | None]) -> list[Problem]:
     """Problems of every template and expression of `rb` (and of its message templates)."""
-    from runbookctl.engine.human_step import is_template_name
+    from runbookctl.runbook.model import is_template_name
 
     out: list[Problem] = []
     for i, step in enumerate(rb.steps):
@@ -97,7 +86,7 @@ def names_read(step: Step, template_source: Callable[[str], str | None]) -> set[
     file too); a template that does not parse reads nothing (validate reports it)."""
     from jinja2 import TemplateError
 
-    from runbookctl.engine.human_step import is_template_name
+    from runbookctl.runbook.model import is_template_name
 
     bodies = ["{{ " + src.text + " }}" if src.expression else src.text
               for src in step_sources(step, "")]
@@ -226,19 +215,3 @@ def _at(src: Source, text: str, lineno: int, where: tuple[str, ...], message: st
     return problem(text, pos, f"{key}: {message}" if key else message, src.key_path, severity)
 
 
-def locate(text: str, value_pos: Pos, lineno: int, where: tuple[str, ...] = ()) -> Pos:
-    """The file position of line `lineno` of a YAML scalar starting at `value_pos`."""
-    first = source_line(text, value_pos.line) or ""
-    block = first[value_pos.col - 1: value_pos.col] in ("|", ">")
-    line = value_pos.line + lineno - (0 if block else 1)
-    source = source_line(text, line)
-    if source is None:
-        return value_pos
-    start = value_pos.col - 1 if line == value_pos.line else 0
-    for pattern in where:
-        match = re.compile(pattern).search(source, start)
-        if match:
-            return Pos(value_pos.file, line, match.start() + 1)
-    if line == value_pos.line:
-        return value_pos
-    return Pos(value_pos.file, line, len(source) - len(source.lstrip()) + 1)

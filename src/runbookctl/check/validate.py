@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from runbookctl.check.answers import check_answers_file
 from runbookctl.check.templates import Scope, check_sources
 from runbookctl.errors import Problem
+from runbookctl.positions import Pos
 from runbookctl.runbook.graph import edges
-from runbookctl.runbook.model import END, Pos, Runbook, Step, with_includes
+from runbookctl.runbook.model import END, Runbook, Step, with_includes
 from runbookctl.runbook.readers import did_you_mean
 from runbookctl.runbook.schema import ON_FAILURE_WORDS, ON_NO_WORDS
 from runbookctl.runbook.yaml_positions import problem

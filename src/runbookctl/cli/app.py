@@ -17,8 +17,8 @@ from runbookctl.errors import ExitCode
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
-    from runbookctl.cli.commands.run import RunRequest
     from runbookctl.cli.terminal import UI
+    from runbookctl.engine.request import RunRequest
 
 app = typer.Typer(
     name="runbookctl",
@@ -237,7 +237,7 @@ RUN_OPTIONS = ("var", "vars_file", "answers", "yes", "no_input", "dry_run", "fro
 
 def _request(runbook: str, params: dict[str, Any]) -> RunRequest:
     """A RunRequest from a command's parameters (its `locals()` on entry)."""
-    from runbookctl.cli.commands.run import RunRequest
+    from runbookctl.engine.request import RunRequest
 
     kw = {name: params[name] for name in RUN_OPTIONS}
     kw["variables"] = kw.pop("var") or []

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine.human_step import after_failure
 from runbookctl.engine.walk import DRY_RUN, FAILED, NEXT, OK, Flow
-from runbookctl.errors import InterruptedRun
+from runbookctl.errors import InterruptedRun, TemplateError
 from runbookctl.executors.base import CAPTURE_LIMIT, LOCAL, CommandSpec, HostResult
 from runbookctl.record import events as ev
 from runbookctl.runbook.model import Runbook, Step
-from runbookctl.safety.templating import TemplateError, evaluate, render_command, render_text, truthy
+from runbookctl.safety.templating import evaluate, render_command, render_text, truthy
 from runbookctl.signals import deferred, describe, stopped_command
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from runbookctl.errors import UsageError
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
-    from runbookctl.executors.ssh.targets import HostSpec
+    from runbookctl.runbook.inventory import HostSpec
     from runbookctl.runbook.model import Runbook, Step
 
 INVENTORY = "inventory.yaml"
@@ -23,7 +23,7 @@ def inventory_files(runbook_dirs: list[Path]) -> list[Path]:
 
 @cache
 def _load(path: Path) -> dict[str, list[HostSpec]]:
-    from runbookctl.executors.ssh.targets import load_inventory
+    from runbookctl.runbook.inventory import load_inventory
 
     return load_inventory(path)
 
@@ -39,7 +39,7 @@ def inventory(runbook_dirs: list[Path]) -> dict[str, list[HostSpec]]:
 
 def hosts_for_step(step: Step, rb: Runbook, session: Session, cli: list[str]) -> list[str]:
     """The host specs of an ssh step, in order, without duplicates."""
-    from runbookctl.executors.ssh.targets import parse_cli_hosts, resolve_hosts
+    from runbookctl.runbook.inventory import parse_cli_hosts, resolve_hosts
 
     specs = resolve_hosts(step.hosts, rb.hosts, inventory(session.registry.runbook_dirs),
                           parse_cli_hosts(cli))

@@ -6,23 +6,12 @@ from typing import TYPE_CHECKING
 
 from runbookctl.engine.walk import FAILED, NEXT, OK, SKIPPED, Flow
 from runbookctl.record import events as ev
-from runbookctl.runbook.model import InputSpec, Step
+from runbookctl.runbook.model import InputSpec, Step, is_template_name
 from runbookctl.runbook.values import coerce_value
 from runbookctl.safety.templating import render_text
 
 if TYPE_CHECKING:
     from runbookctl.engine.walk import Engine
-
-_TEMPLATE_SUFFIXES = (".j2", ".md", ".txt")
-
-
-def is_template_name(text: str) -> bool:
-    """A message value naming a template file rather than inline text."""
-    value = text.strip()
-    return bool(value) and not any(c.isspace() for c in value) and value.endswith(
-        _TEMPLATE_SUFFIXES
-    )
-
 
 def run_human_step(engine: Engine, step: Step, key: str) -> tuple[str, Flow, str]:
     handler = {"confirm": _confirm, "ask": _ask, "manual": _manual, "message": _message}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from runbookctl import __version__
-from runbookctl.cli.commands.run import RunRequest, git_commit_of, new_run_id, operator_name
+from runbookctl.engine.request import RunRequest, git_commit_of, new_run_id, operator_name
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.prompts.protocol import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
 from runbookctl.record import events as ev
@@ -17,8 +17,8 @@ from runbookctl.runbook.values import coerce_value, display_value, parse_var_opt
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
-    from runbookctl.cli.terminal import UI
     from runbookctl.engine.carried import Carried
+    from runbookctl.engine.display import Display as UI
     from runbookctl.engine.walk import Engine
     from runbookctl.prompts.protocol import Prompter
     from runbookctl.record.events import Recorder
@@ -253,7 +253,8 @@ def _answers_meta(path: Path | None) -> dict[str, str] | None:
 
 def _ssh_factory(session: Session) -> Any:
     def make() -> Any:
-        from runbookctl.executors.ssh.client import SSHConfig, SSHExecutor
+        from runbookctl.executors.ssh.client import SSHExecutor
+        from runbookctl.executors.ssh.settings import SSHConfig
 
         # load_config checked and converted these (config.SSH_SETTINGS)
         return SSHExecutor(SSHConfig(**session.config.ssh))

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runbookctl.errors import InterruptedRun, NoAnswerError
+from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError
 from runbookctl.record import events as ev
 from runbookctl.runbook.model import ABORT, END, SKIP, Runbook, Step
-from runbookctl.safety.templating import TemplateError, evaluate, truthy
+from runbookctl.safety.templating import evaluate, truthy
 
 if TYPE_CHECKING:
-    from runbookctl.cli.terminal import UI
+    from runbookctl.engine.display import Display as UI
     from runbookctl.executors.base import Executor
     from runbookctl.prompts.protocol import Prompter
     from runbookctl.record.events import Recorder

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 
+from runbookctl.durations import format_seconds
 from runbookctl.executors import procs
 from runbookctl.executors.base import LOCAL, CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.executors.output import Output
@@ -274,11 +275,3 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return str(number)
-
-
-def format_seconds(seconds: float) -> str:
-    """30 -> "30s", 600 -> "10m", 7200 -> "2h", 1.5 -> "1.5s"."""
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"

@@ -275,7 +275,7 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput]) -> DraftSte
     todos = [f"condition in the playbook: {t} — add `when:` or `next:`, or drop this note"
              for t in raw.todos]
     if raw.action != "run":
-        from runbookctl.engine.human_step import is_template_name
+        from runbookctl.runbook.model import is_template_name
 
         # a one-word message ending .md/.txt/.j2 would be read as a template file's name
         action = "manual" if raw.action == "message" and is_template_name(raw.text) else raw.action

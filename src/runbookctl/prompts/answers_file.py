@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from runbookctl.errors import Problem, RunbookctlError, UsageError, ValidationError
+from runbookctl.positions import Pos
 from runbookctl.prompts.protocol import (
     FAIL_GOTO,
     FAIL_RETRY,
@@ -20,7 +21,7 @@ from runbookctl.prompts.protocol import (
     Answer,
     Prompter,
 )
-from runbookctl.runbook.model import InputSpec, Pos
+from runbookctl.runbook.model import InputSpec
 from runbookctl.runbook.values import coerce_value
 
 MANUAL_STATUSES = (MANUAL_DONE, MANUAL_SKIPPED, MANUAL_FAILED)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from runbookctl.errors import RunbookctlError
 
 if TYPE_CHECKING:
-    from runbookctl.cli.terminal import UI
+    from runbookctl.record.notices import Notices as UI
     from runbookctl.record.replay import RunState
 
 # A commit runs the repository's hooks, which may be slow (linters, signing).

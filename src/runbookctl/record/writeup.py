@@ -10,8 +10,8 @@ from runbookctl.errors import CorruptJournal, UsageError
 from runbookctl.runbook.config import bundled_dir
 
 if TYPE_CHECKING:
-    from runbookctl.cli.terminal import UI
     from runbookctl.record.journal import Replay
+    from runbookctl.record.notices import Notices as UI
     from runbookctl.record.replay import RunState
 
 REPORT_TEMPLATE = "report.md.j2"

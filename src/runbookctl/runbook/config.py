@@ -37,7 +37,7 @@ class Setting:
         if self.default is None or self.default == ():
             return "-"
         if self.kind == "duration":
-            from runbookctl.executors.local import format_seconds
+            from runbookctl.durations import format_seconds
 
             return format_seconds(self.default)
         return str(self.default).lower() if self.kind == "bool" else str(self.default)
@@ -73,7 +73,8 @@ SSH_SETTINGS: dict[str, Setting] = {
 
 def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
     """The value of one key, checked and converted; ValueError says what is wrong."""
-    from runbookctl.runbook.readers import Bad, as_bool, as_text, kind, parse_duration
+    from runbookctl.durations import parse_duration
+    from runbookctl.runbook.readers import Bad, as_bool, as_text, kind
 
     try:
         if setting.kind == "duration":

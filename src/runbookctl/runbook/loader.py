@@ -11,8 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from runbookctl.durations import parse_duration
 from runbookctl.errors import Problem, ValidationError
-from runbookctl.runbook.model import ACTIONS, SEVERITIES, Pos, Runbook, Step
+from runbookctl.positions import Pos
+from runbookctl.runbook.model import ACTIONS, SEVERITIES, Runbook, Step
 from runbookctl.runbook.readers import (
     Bad,
     Ctx,
@@ -25,7 +27,6 @@ from runbookctl.runbook.readers import (
     as_positive_duration,
     as_text,
     kind,
-    parse_duration,
     read_env,
     read_host_groups,
     read_hosts,

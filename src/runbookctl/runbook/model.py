@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from runbookctl.positions import Pos
+
 ACTIONS: tuple[str, ...] = ("run", "ssh", "confirm", "ask", "manual", "message", "include")
 Action = Literal["run", "ssh", "confirm", "ask", "manual", "message", "include"]
 InputType = Literal["str", "int", "float", "bool", "choice"]
@@ -20,26 +22,6 @@ ABORT = "abort"
 SKIP = "skip"
 CONTINUE = "continue"
 ASK = "ask"
-
-
-@dataclass(frozen=True, order=True)
-class Pos:
-    """A place in a source file; line and col are 1-based."""
-
-    file: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{shown_name(self.file)}:{self.line}:{self.col}"
-
-
-def shown_name(name: str) -> str:
-    """A file name or id as it may be printed: a newline, an escape or a right-to-left
-    override in it is shown escaped (`\\n`, `\\u202e`), never acted on by the terminal."""
-    if name.isprintable():
-        return name
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
 
 
 NOWHERE = Pos("<none>", 0, 0)
@@ -186,3 +168,13 @@ def with_includes(rb: Runbook, resolve: Callable[[str], Runbook | None]) -> Iter
                     yield from walk(sub)
 
     return walk(rb)
+
+
+# A `message:` naming a file under templates/ rather than inline text.
+TEMPLATE_SUFFIXES = (".j2", ".md", ".txt")
+
+
+def is_template_name(text: str) -> bool:
+    """A message value naming a template file rather than inline text."""
+    value = text.strip()
+    return bool(value) and not any(c.isspace() for c in value) and value.endswith(TEMPLATE_SUFFIXES)

@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runbookctl.durations import parse_duration
 from runbookctl.errors import Problem
-from runbookctl.runbook.model import Branch, InputSpec, InputType, Pos, SecretSpec
+from runbookctl.positions import Pos
+from runbookctl.runbook.model import Branch, InputSpec, InputType, SecretSpec
 from runbookctl.runbook.schema import (
     BRANCH_KEYS,
-    DURATION_RE,
     IDENT_RE,
     INPUT_KEYS,
     INPUT_TYPES,
@@ -31,9 +32,6 @@ RESERVED_NAMES = frozenset(
     {"steps", "run", "result", "now", "host", "true", "false", "none", "True", "False",
      "None", "and", "or", "not", "in", "is", "if", "else"}
 )
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-MAX_DURATION = 365 * 86400.0
-_DURATION_HINT = "write it like 30s, 5m, 1h30m or 500ms"
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
@@ -54,34 +52,6 @@ def kind(value: object) -> str:
     if isinstance(value, int | float):
         return f"{value} (a number)"
     return repr(value)
-
-
-def parse_duration(value: object) -> float:
-    """Seconds in `30s`, `5m`, `1h30m`, `500ms`, `7d` or a bare number; ValueError if malformed.
-
-    The one duration syntax of runbookctl: runbook keys, the config file and
-    `runs --since` all read durations here.
-    """
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"bad duration {kind(value)}: {_DURATION_HINT}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"bad duration {value}: it cannot be negative")
-        return _at_most_a_year(value, float(value))
-    text = str(value).strip()
-    if text.startswith("-"):
-        raise ValueError(f"bad duration {text!r}: it cannot be negative")
-    if not re.fullmatch(DURATION_RE, text):
-        raise ValueError(f"bad duration {text!r}: {_DURATION_HINT}")
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?", text)
-    return _at_most_a_year(text, sum(float(num) * _UNITS[unit or "s"] for num, unit in parts))
-
-
-def _at_most_a_year(text: object, seconds: float) -> float:
-    # Waits longer than this overflow the OS timers (and mean a typo).
-    if not seconds <= MAX_DURATION:  # also NaN
-        raise ValueError(f"bad duration {text!r}: at most a year (365d)")
-    return seconds
 
 
 def as_text(value: object) -> str:
@@ -336,7 +306,7 @@ def read_hosts(ctx: Ctx, node: YNode, kp: str) -> tuple[str, ...] | None:
 def as_host(value: object) -> str:
     """A group name or host spec, checked by the parser the run uses (`user@[::1:22` is
     refused here, at its line, not when the step connects)."""
-    from runbookctl.executors.ssh.targets import HostSpecError, parse_host_spec
+    from runbookctl.runbook.inventory import HostSpecError, parse_host_spec
 
     text = as_text(value)
     try:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runbookctl.durations import DURATION_RE
 from runbookctl.runbook.model import ACTIONS, SEVERITIES
 
 # Patterns shared by the loader and the schema.
@@ -20,7 +21,6 @@ STEP_ID_RE = r"^[a-z0-9][a-z0-9_-]*$"
 MAX_ID_LENGTH = 64
 IDENT_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # `30s`, `5m`, `1h30m`, `500ms`, `1.5h`, `7d`, or a bare number of seconds.
-DURATION_RE = r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$"
 INPUT_TYPES: tuple[str, ...] = ("str", "int", "float", "bool", "choice")
 COMMANDS: tuple[str, ...] = ("run", "ssh")
 ALL: tuple[str, ...] = ACTIONS

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from runbookctl.errors import Problem, ValidationError
-from runbookctl.runbook.model import Pos
+from runbookctl.positions import Pos
 
 
 @dataclass

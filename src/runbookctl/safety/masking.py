@@ -78,7 +78,7 @@ def _shell_forms(value: str) -> set[str]:
     """What runbookctl's quoting makes of a value in every shell context: whole,
     and the inside that shows when the value is part of a longer quoted word;
     and Python's repr (error messages, a multi-host capture)."""
-    from runbookctl.safety.templating import quoted_forms
+    from runbookctl.safety.quoting import quoted_forms
 
     quoted = {shlex.quote(value), *quoted_forms(value)}
     inside = {q[1:-1] for q in quoted if len(q) > 1 and q[0] == q[-1] == "'"}

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -> int:
-    from runbookctl.runbook.model import shown_name
+    from runbookctl.positions import shown_name
 
     rows: list[dict[str, Any]] = []
     for rb_id, path in sorted(session.registry.ids().items()):

@@ -67,7 +67,7 @@ def parse_since(value: str | None) -> str | None:
     """`--since`: a date (2026-11-01), or an age like 7d, 12h, 30m; as a UTC timestamp prefix."""
     from datetime import UTC, datetime, timedelta
 
-    from runbookctl.runbook.readers import parse_duration
+    from runbookctl.durations import parse_duration
 
     if not value:
         return None

@@ -50,8 +50,9 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
 
 
 def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
-    from runbookctl.cli.commands.run import RunRequest, drive, operator_name
+    from runbookctl.cli.commands.run import drive
     from runbookctl.engine.planning import PreparedRun, all_secrets, build_engine, resolve_secrets
+    from runbookctl.engine.request import RunRequest, operator_name
     from runbookctl.prompts.terminal import make_prompter
     from runbookctl.record import lock as runlock
     from runbookctl.record.events import Recorder

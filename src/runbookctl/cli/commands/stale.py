@@ -89,7 +89,7 @@ def pick_run(session: Session, run_id: str | None, prompter: Prompter, ui: UI) -
 def discard_command(session: Session, ui: UI, run_id: str, reason: str | None) -> int:
     """End an unfinished run as abandoned: journaled, its report rewritten."""
     from runbookctl.cli.commands.history import find_run
-    from runbookctl.cli.commands.run import RunRequest, operator_name
+    from runbookctl.engine.request import RunRequest, operator_name
     from runbookctl.record import lock as runlock
     from runbookctl.record.events import Recorder
     from runbookctl.record.journal import Journal

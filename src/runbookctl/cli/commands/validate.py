@@ -61,7 +61,7 @@ def _inventory_problems(session: Session) -> list[Problem]:
     """Each inventory.yaml on the search path, read as the run reads it (every host spec
     parsed by the run's parser), so that validate ok means the run can resolve hosts."""
     from runbookctl.engine.hosts import inventory_files
-    from runbookctl.executors.ssh.targets import load_inventory
+    from runbookctl.runbook.inventory import load_inventory
 
     out: list[Problem] = []
     for path in inventory_files(session.registry.runbook_dirs):

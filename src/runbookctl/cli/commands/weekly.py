@@ -14,9 +14,9 @@ from runbookctl.runbook.model import InputSpec
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
-    from runbookctl.cli.commands.run import RunRequest
     from runbookctl.cli.terminal import UI
     from runbookctl.engine.planning import PreparedRun
+    from runbookctl.engine.request import RunRequest
     from runbookctl.record.replay import RunState, StepRecord
 
 

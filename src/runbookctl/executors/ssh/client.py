@@ -15,82 +15,38 @@ log file: `<log stem>.<host>.log` beside `spec.log_path`.
 
 from __future__ import annotations
 
-import os
 import re
 import selectors
 import shlex
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import paramiko
 
-from runbookctl.errors import UsageError
+from runbookctl.durations import format_seconds
 from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
-from runbookctl.executors.local import format_seconds
 from runbookctl.executors.output import Output
 from runbookctl.executors.procs import how_stopped
 from runbookctl.executors.ssh.connections import (
     AcceptedKey,
     ConnectError,
     ConnectionPool,
-    KnownHosts,
     alive,
     open_session,
 )
-from runbookctl.executors.ssh.targets import (
-    HostSpec,
-    HostSpecError,
-    Target,
-    as_host_spec,
-    describe,
-)
-from runbookctl.runbook.config import SSH_SETTINGS, read_settings
+from runbookctl.executors.ssh.settings import SSHConfig
+from runbookctl.executors.ssh.targets import Target, describe
+from runbookctl.runbook.inventory import HostSpec, HostSpecError, as_host_spec
 
 CHUNK = 32 * 1024
 POLL = 0.2  # seconds between checks for timeout / Ctrl-C while a command runs
 SLICE = 0.05  # longest read of a flood between two such checks
 LINGER = 1.0  # keep reading this long after exit while a background child holds the output
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def _default(key: str) -> Any:
-    return SSH_SETTINGS[key].default
-
-
-@dataclass(frozen=True)
-class SSHConfig:
-    """Config `ssh:` (SPEC §6); its keys, defaults and checks are config.SSH_SETTINGS.
-    Durations in seconds."""
-
-    user: str | None = _default("user")
-    identity_file: str | None = _default("identity_file")
-    config_file: str = _default("config_file")
-    known_hosts: str | None = _default("known_hosts")  # accept-new writes here
-    user_known_hosts: str = _default("user_known_hosts")
-    host_key_policy: str = _default("host_key_policy")  # "strict" | "accept-new"
-    connect_timeout: float = _default("connect_timeout")
-    keepalive: float = _default("keepalive")
-    kill_grace: float = _default("kill_grace")  # remote SIGTERM to SIGKILL
-    use_agent: bool = _default("use_agent")
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> SSHConfig:
-        """From the config file's `ssh:` mapping; relative paths are taken from `base`."""
-        values, bad = read_settings(SSH_SETTINGS, data, base, "ssh.")
-        if bad:
-            raise UsageError("; ".join(bad.values()))
-        return cls(**values)
-
-    def known(self) -> KnownHosts:
-        extra = Path(os.path.expanduser(self.known_hosts)) if self.known_hosts else None
-        user = Path(os.path.expanduser(self.user_known_hosts))
-        return KnownHosts(user, extra, self.host_key_policy)
 
 
 class SSHExecutor:

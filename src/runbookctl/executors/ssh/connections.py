@@ -19,18 +19,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 import paramiko
 
-from runbookctl.executors.local import format_seconds
+from runbookctl.durations import format_seconds
 from runbookctl.executors.ssh.reasons import BannerSocket, banner_failure, dial_failure
-from runbookctl.executors.ssh.targets import (
-    HostSpec,
-    Target,
-    load_ssh_config,
-    parse_host_spec,
-    resolve_target,
-)
+from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
+from runbookctl.runbook.inventory import HostSpec, parse_host_spec
 
 if TYPE_CHECKING:
-    from runbookctl.executors.ssh.client import SSHConfig
+    from runbookctl.executors.ssh.settings import SSHConfig
 
 STRICT = "strict"
 ACCEPT_NEW = "accept-new"
@@ -268,7 +263,7 @@ class ConnectionPool:
 
     def __init__(self, config: SSHConfig) -> None:
         self.config = config
-        self.known = config.known()
+        self.known = known_hosts_of(config)
         self.accepted: list[AcceptedKey] = []
         self._ssh_config: Any = None
         self._lock = threading.Lock()
@@ -394,3 +389,10 @@ def open_session(client: paramiko.SSHClient, timeout: float) -> paramiko.Channel
     if transport is None or not transport.is_active():
         raise paramiko.SSHException("connection lost")
     return transport.open_session(timeout=timeout)
+
+
+def known_hosts_of(config: SSHConfig) -> KnownHosts:
+    """The known_hosts files `config` names, and its host-key policy."""
+    extra = Path(os.path.expanduser(config.known_hosts)) if config.known_hosts else None
+    user = Path(os.path.expanduser(config.user_known_hosts))
+    return KnownHosts(user, extra, config.host_key_policy)

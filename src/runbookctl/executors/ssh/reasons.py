@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import socket
 
-from runbookctl.executors.local import format_seconds
+from runbookctl.durations import format_seconds
 
 # errno -> what it means for the operator (os.strerror words are too terse).
 _UNREACHABLE = {
