@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,9 @@ def expect_completed(child: Any) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def write(path: Path, text: str) -> Path:
+    """Write `text` dedented, so a test can indent a file's content with its code."""
+    path.write_text(textwrap.dedent(text))
+    return path

@@ -36,7 +36,7 @@ def _check_outputs(out: Path, value: str, shells: tuple[str, ...], output: str) 
             assert path.read_bytes().decode() == want, name
 
 
-# Every payload runs in every context in tests/unit/test_shell_contexts.py (one shell
+# Every payload runs in every context in tests/unit/safety/test_shell_contexts.py (one shell
 # process per batch); through the CLI, each step costs a process and journal writes, so
 # these take the payloads that attack the most contexts at once.
 CLI_PAYLOADS = [PAYLOADS[i] for i in (0, 1, 2, 5, 8, 9, 13, 16)]

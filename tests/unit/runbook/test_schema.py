@@ -20,8 +20,7 @@ from runbookctl.runbook.schema import (
     TOP_KEYS,
     runbook_schema,
 )
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from tests.helpers import FIXTURES
 
 
 @pytest.fixture(scope="module")

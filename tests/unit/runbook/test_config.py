@@ -16,8 +16,7 @@ from runbookctl.errors import UsageError, ValidationError
 from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.runbook.config import SETTINGS, SSH_SETTINGS, config_reference, load_config
 from runbookctl.runbook.loader import load_runbook_text
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def _load(tmp_path: Path, text: str) -> Any:

@@ -18,8 +18,9 @@ from runbookctl.runbook.loader import (
 )
 from runbookctl.runbook.model import Branch, Runbook
 from runbookctl.runbook.schema import STEP_KEYS
+from tests.helpers import FIXTURES
 
-GOOD = Path(__file__).parent.parent / "fixtures" / "good"
+GOOD = FIXTURES / "good"
 
 
 def problems(text: str, path: str = "rb.yaml") -> list[str]:

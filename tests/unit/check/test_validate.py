@@ -12,8 +12,8 @@ from runbookctl.check.validate import check_answers_file, check_runbook
 from runbookctl.errors import Problem, ValidationError
 from runbookctl.runbook.loader import load_runbook, load_runbook_text
 from runbookctl.runbook.model import Runbook
+from tests.helpers import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
 GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
 TEMPLATES = FIXTURES / "templates"  # where `runbookctl --runbooks tests/fixtures/...` looks too
