@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import run_cli
 from tests.secret_search import git_repo, texts_of
 from tests.sshd import Fleet
-from tests.unit.test_token_stream import LEAKS, PEM, TOKENS
+from tests.unit.safety.test_tokens import LEAKS, PEM, TOKENS
 
 pytestmark = pytest.mark.integration
 
