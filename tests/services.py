@@ -110,7 +110,7 @@ class Postgres:
 
     @property
     def vars(self) -> dict[str, str]:
-        """The runbooks' shared input names (SPEC §7) pointing at this cluster."""
+        """The bundled runbooks' shared input names (pg_host, pg_port, ...) pointing at this cluster."""
         return {"pg_host": self.host, "pg_port": str(self.port), "pg_user": self.user,
                 "pg_database": "postgres"}
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 class ExitCode(IntEnum):
-    """Process exit codes (SPEC §4)."""
+    """Process exit codes (README.md, "Commands": exit codes)."""
 
     OK = 0
     FAILED = 1  # the run ended failed or aborted; verify found tampering

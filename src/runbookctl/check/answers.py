@@ -1,4 +1,4 @@
-"""Checks an answers file (SPEC §4) against a runbook, before anything runs.
+"""Checks an answers file (docs/answers-file.md) against a runbook, before anything runs.
 
 Keys are step ids; a step of an included runbook is `RUNBOOK/step` (nested
 includes: `A/B/step`). A value is either a scalar, the answer to the step's

@@ -1,4 +1,4 @@
-"""`validate`'s view of where each `{{ value }}` of a command lands (shellctx.py):
+"""`validate`'s view of where each `{{ value }}` of a command lands (safety/shell_contexts.py):
 a value in a place no quoting makes safe (a comment, a heredoc delimiter, after
 a backslash, …) is an error at its file:line:col, and so is a value in shell
 arithmetic unless the template makes it an integer (`| int`).
@@ -45,7 +45,7 @@ def command_problems(src: Source, text: str, shell: str,
 
     try:
         linear, values = _linearize(src.text)
-    except TemplateSyntaxError:  # names.py reports it
+    except TemplateSyntaxError:  # templates.py reports it
         return []
     found: dict[int, Ctx] = {}
 
@@ -67,7 +67,7 @@ def command_problems(src: Source, text: str, shell: str,
 def _message(value: _Value, ctx: Ctx, integers: frozenset[str]) -> str | None:
     kinds = _expression_kinds(value.expr, integers)
     if "unquoted" in kinds:
-        return None  # the author's explicit opt-out (names.py warns about it)
+        return None  # the author's explicit opt-out (templates.py warns about it)
     if ctx.kind == REFUSED:
         return f"{value.raw} {ctx.reason}"
     if ctx.kind == INT and "integer" not in kinds:

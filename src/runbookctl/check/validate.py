@@ -1,7 +1,7 @@
 """Semantic checks of a loaded runbook: duplicate step ids, jumps to missing
 steps, unreachable steps, loops with no way out, includes (unknown runbooks,
-cycles) and every template and expression (names.py). Also the answers-file
-check (answercheck.py), re-exported here.
+cycles) and every template and expression (templates.py). Also the answers-file
+check (answers.py), re-exported here.
 
 A loop "has a way out" when some step in it can go to a step outside it or to
 the end. Aborting (a failed step, a 'no' with on_no: abort) does not count: a

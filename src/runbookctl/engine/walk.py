@@ -31,7 +31,7 @@ FAILED = "failed"
 SKIPPED = "skipped"
 DRY_RUN = "dry-run"
 
-# Run statuses (SPEC §5).
+# Run statuses (docs/record.md, section 3).
 COMPLETED = "completed"
 RUN_FAILED = "failed"
 ABORTED = "aborted"

@@ -1,1 +1,14 @@
-"""importers."""
+"""Writing runbooks: `runbookctl import` (Markdown playbook -> runbooks) and `new`.
+
+Owns Markdown parsed into sections and blocks (`markdown`), the blocks of a
+section turned into draft steps (`steps`), which headings become runbooks and
+how (`playbook`), runbook YAML written as text that keeps its TODO comments
+(`yaml_text`) and the commented runbook `runbookctl new` starts from
+(`scaffold`).
+
+May import: runbookctl.check, runbookctl.record, runbookctl.prompts,
+runbookctl.executors, runbookctl.runbook, runbookctl.safety and the base
+modules (today it uses only runbook and errors). Independent of
+runbookctl.engine (same layer); never imports cli (import-linter,
+pyproject.toml [tool.importlinter]).
+"""

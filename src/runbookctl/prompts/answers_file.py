@@ -1,4 +1,4 @@
-"""The answers file (SPEC §4) and --yes: explicit answers for drills, CI and resume."""
+"""The answers file (docs/answers-file.md) and --yes: explicit answers for drills, CI and resume."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _yaml_text(spec: InputSpec, raw: object) -> object:
 
 
 class AnswersPrompter:
-    """Answers from an answers file (SPEC §4), then from --yes, then `fallback`.
+    """Answers from an answers file (docs/answers-file.md), then from --yes, then `fallback`.
 
     Each key is a step id (`RUNBOOK/step` inside an include). Its value is a
     scalar, the answer to the step's own prompt::

@@ -1,6 +1,7 @@
 """The prompt seam: the engine asks through a Prompter and records where each
-answer came from. Implementations live in prompts.py (terminal/questionary,
-answers file + --yes, refusal) and are chained: the first that can answer does.
+answer came from. Implementations live in terminal.py (terminal/questionary,
+refusal) and answers_file.py (answers file + --yes), and are chained: the first
+that can answer does.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 SYSTEM = "runbookctl"
 
-# Event types (SPEC §5). The report and resume replay these.
+# Event types (docs/record.md, section 3: each type's fields). The report and resume replay these.
 RUN_STARTED = "run_started"
 RUN_RESUMED = "run_resumed"
 RUN_FINISHED = "run_finished"

@@ -1,4 +1,4 @@
-"""The run journal (SPEC §5): append-only JSONL, each event fsynced before the
+"""The run journal (docs/record.md, sections 2-5): append-only JSONL, each event fsynced before the
 run goes on, chained by sha256 so that any edit, deletion or reordering shows.
 """
 

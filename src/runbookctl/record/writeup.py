@@ -58,7 +58,7 @@ def report_template(template_dirs: list[Path] | None = None) -> str:
 
 
 def first_report_path(state: RunState) -> Path:
-    """The SPEC's name for the run's report (reportfile.place adds -2, -3... if taken)."""
+    """The run's report name (docs/record.md, section 1; report_file.place adds -2, -3... if taken)."""
     from runbookctl.record.report import report_name
 
     return Path(str(state.meta.get("report_dir") or "reports")) / report_name(state)

@@ -1,4 +1,4 @@
-"""Where things live (SPEC §2): config file, runbook search path, templates,
+"""Where things live (README.md, "Where things live"): config file, runbook search path, templates,
 state dir, reports dir.
 """
 

@@ -1,1 +1,13 @@
-"""safety."""
+"""What keeps values from doing harm: templating, shell quoting, masking.
+
+Owns the sandboxed Jinja2 environment and command rendering (`templating`),
+where each `{{ value }}` lands as the shell reads it (`shell_contexts`, with
+the meaning of command words in `shell_words`), quoting a value for that exact
+context or refusing it (`quoting`), tracking values derived from a secret
+(`derived`), the Redactor that masks secrets in text and streams (`masking`)
+and the scanner for token-like strings nobody declared (`tokens`).
+
+May import only the base modules (errors, positions, durations, signals):
+it sits under runbook/ so that the format's checks and every stage above can
+use it (import-linter, pyproject.toml [tool.importlinter]).
+"""

@@ -50,7 +50,7 @@ def words(value: Any) -> list[str]:
 
 
 def quote_for(value: Any, ctx: Ctx | str, index: int = 0) -> str:
-    """Quote `value` so it stays literal data in context `ctx` (see shellctx.py); a
+    """Quote `value` so it stays literal data in context `ctx` (see shell_contexts.py); a
     context kind may be given by name ('bq': a word inside backquotes).
 
     A list in a word context becomes one quoted argument per item.

@@ -1,4 +1,4 @@
-"""What the words of a command mean to the shell reading them, for shellctx.py:
+"""What the words of a command mean to the shell reading them, for shell_contexts.py:
 the frames of the scanner (the command being read, its words so far) and the
 commands that make bash read a value as arithmetic, a variable name, or a
 script another shell parses again; and the backquotes' first pass.

@@ -1,7 +1,7 @@
 """Sandboxed Jinja2 with strict undefined and injection-proof command rendering.
 
 Command templates are rendered with every `{{ value }}` replaced by a sentinel;
-the rendered text is then scanned the way the shell reads it (shellctx.py) and
+the rendered text is then scanned the way the shell reads it (safety/shell_contexts.py) and
 each sentinel is replaced by the value quoted for the context it sits in, or
 refused where no quoting is safe. A value can never end a quote, a heredoc or a
 comment it sits in, so `'; rm -rf ~ #` or `$(touch x)` arrive as literal data.
@@ -199,7 +199,7 @@ def truthy(value: Any) -> bool:
 
 def render_command(source: str, scope: Mapping[str, Any], shell: str = "/bin/sh") -> str:
     """Render a command template with every interpolated value quoted for where it lands
-    (shellctx.py); a value that cannot be placed safely is refused: nothing runs."""
+    (safety/shell_contexts.py); a value that cannot be placed safely is refused: nothing runs."""
     from jinja2 import TemplateError as JinjaError
 
     if "{" not in source:

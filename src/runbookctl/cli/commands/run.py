@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 def run_command(req: RunRequest, session: Session, ui: UI,
                 before: Callable[[PreparedRun], None] | None = None) -> int:
-    """Run a runbook; returns the exit code (SPEC §4). `before` runs first (weekly carry-over)."""
+    """Run a runbook; returns the exit code (README.md, "Commands": exit codes).
+    `before` runs first (weekly carry-over)."""
     from runbookctl.engine.hosts import inventory
     from runbookctl.engine.planning import prepare_run
     from runbookctl.signals import stop_on_signals

@@ -1,4 +1,4 @@
-"""SSH commands (SPEC §6): one command on many hosts at once, over paramiko.
+"""SSH commands (README.md, "SSH"): one command on many hosts at once, over paramiko.
 
 We use paramiko (fabric's engine) directly rather than fabric.Connection:
 fabric hard-wires AutoAddPolicy on every connection and ProxyJump hop,

@@ -20,7 +20,7 @@ def _default(key: str) -> Any:
 
 @dataclass(frozen=True)
 class SSHConfig:
-    """Config `ssh:` (SPEC §6); its keys, defaults and checks are config.SSH_SETTINGS.
+    """Config `ssh:` (README.md, "Where things live"); its keys, defaults and checks are config.SSH_SETTINGS.
     Durations in seconds."""
 
     user: str | None = _default("user")
