@@ -63,3 +63,81 @@ def test_every_local_link_leads_to_a_file(doc: Path) -> None:
     local = [link for link in links if "://" not in link and not link.startswith("mailto:")]
     missing = [link for link in local if not (doc.parent / link).exists()]
     assert not missing, f"{doc.name} links to files that do not exist: {missing}"
+
+
+# --- ARCHITECTURE.md names only what exists ------------------------------------
+
+SRC = ROOT / "src" / "runbookctl"
+# A backticked path is one of the project's when it starts with one of these folders.
+TOP_FOLDERS = ("src", "tests", "docs", "templates", "runbooks", "benchmarks", "schema")
+
+
+def _architecture_paths() -> list[str]:
+    """Backticked names that are project paths: `src/runbookctl/...`, `engine/walk.py`,
+    `executors/ssh/`, `record/journal.py:Journal.append`, `pyproject.toml`."""
+    packages = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    out = []
+    for token in _backticked(ROOT / "ARCHITECTURE.md"):
+        path = token.split(":", 1)[0]
+        if not re.fullmatch(r"[\w./-]+", path):
+            continue
+        first = path.split("/", 1)[0]
+        if ("/" in path and first in (*TOP_FOLDERS, *packages)) or path.endswith(".py"):
+            out.append(token)
+    return sorted(out)
+
+
+def _file_of(path: str) -> Path | None:
+    for base in (SRC, ROOT):
+        if (base / path).exists():
+            return base / path
+    return None
+
+
+def _defines(source: Path, name: str) -> bool:
+    """Whether `source` defines `name` at its top level (`Class.member` inside a class)."""
+    import ast
+
+    def names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+        found: dict[str, ast.stmt] = {}
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found[node.name] = node
+            elif isinstance(node, ast.Assign):
+                found |= {t.id: node for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                found[node.target.id] = node
+        return found
+
+    scope = names(ast.parse(source.read_text(encoding="utf-8")).body)
+    head, _, member = name.partition(".")
+    node = scope.get(head)
+    if node is None or not member:
+        return node is not None
+    return isinstance(node, ast.ClassDef) and member in names(node.body)
+
+
+def test_architecture_names_paths_that_exist() -> None:
+    tokens = _architecture_paths()
+    assert len(tokens) > 50  # the code map is written in paths: this test reads them
+    missing = [t for t in tokens if _file_of(t.split(":", 1)[0]) is None]
+    assert not missing, f"ARCHITECTURE.md names paths that do not exist: {missing}"
+
+
+def test_architecture_names_symbols_that_exist() -> None:
+    symbols = [t for t in _architecture_paths() if ":" in t and t.split(":", 1)[0].endswith(".py")]
+    assert len(symbols) > 30
+    missing = []
+    for token in symbols:
+        path, name = token.split(":", 1)
+        source = _file_of(path)
+        if source is None or not _defines(source, name):
+            missing.append(token)
+    assert not missing, f"ARCHITECTURE.md names what these modules do not define: {missing}"
+
+
+def test_every_package_is_in_the_architecture_code_map() -> None:
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    packages = sorted(str(p.parent.relative_to(SRC)) for p in SRC.rglob("__init__.py") if p.parent != SRC)
+    missing = [pkg for pkg in packages if f"`{pkg}/" not in text]
+    assert not missing, f"ARCHITECTURE.md's code map does not mention the packages {missing}"
