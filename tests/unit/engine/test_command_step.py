@@ -1,0 +1,452 @@
+"""Command steps, in-process: retries, polling with until/every/within, on_failure
+(continue, abort, goto, ask and each answer), capture and expect, confirmation gates,
+dry runs and ssh hosts — judged by the commands executed and what was journaled."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbookctl.errors import InterruptedRun
+from runbookctl.executors.base import CAPTURE_LIMIT
+from tests.unit.engine.conftest import FakeClock
+from tests.unit.engine.fakes import FakeExecutor, FakePrompter, Out, make_engine
+
+
+def book(steps: str) -> str:
+    return f"id: t\ntitle: T\nsteps:\n{steps}"
+
+
+def attempts(run: object, step: str) -> list[tuple[int, bool, bool]]:
+    return [(e.data["attempt"], e.data["ok"], e.data["again"])
+            for e in run.events("command_finished", step)]  # type: ignore[attr-defined]
+
+
+# --- retries --------------------------------------------------------------------------
+
+RETRY = book("""\
+  - {id: flaky, run: echo flaky, retries: 2, retry_delay: 5s, on_failure: abort}
+  - {id: after, run: echo after}
+""")
+
+
+def test_a_failing_command_is_retried_until_it_succeeds(clock: FakeClock) -> None:
+    run = make_engine(RETRY, executor=FakeExecutor({"flaky": [1, 1, 0]}))
+    assert run.run() == ("completed", "all steps done")
+    assert run.executor.count("echo flaky") == 3
+    assert attempts(run, "flaky") == [(1, False, True), (2, False, True), (3, True, False)]
+    assert clock.sleeps == [5.0, 5.0]
+    assert run.statuses["flaky"] == "ok"
+    assert run.display.said("warn") == [
+        "attempt 1 failed (exit code 1); retrying in 5s (2 left)",
+        "attempt 2 failed (exit code 1); retrying in 5s (1 left)"]
+
+
+def test_retries_are_bounded_then_the_failure_policy_decides(clock: FakeClock) -> None:
+    run = make_engine(RETRY, executor=FakeExecutor({"flaky": 1}))
+    assert run.run() == ("failed", "flaky failed: exit code 1")
+    assert run.executor.count("echo flaky") == 3  # one try and two retries
+    assert attempts(run, "flaky")[-1] == (3, False, False)
+    assert "echo after" not in run.executor.commands
+    assert clock.sleeps == [5.0, 5.0]
+
+
+def test_no_retries_means_one_attempt(clock: FakeClock) -> None:
+    run = make_engine(book("  - {id: once, run: echo once, on_failure: continue}\n"),
+                      executor=FakeExecutor({"once": 1}))
+    run.run()
+    assert run.executor.count("echo once") == 1 and clock.sleeps == []
+
+
+def test_an_interrupted_command_is_not_retried_and_nobody_to_ask_stops_the_run() -> None:
+    run = make_engine(book("  - {id: a, run: echo a, retries: 3}\n"),
+                      executor=FakeExecutor({"echo a": Out(None, interrupted=True,
+                                                           error="stopped by SIGTERM")}),
+                      prompter=FakePrompter(interactive=False))
+    with pytest.raises(InterruptedRun) as err:
+        run.run()
+    assert err.value.message == "stopped by SIGTERM"
+    assert run.executor.count("echo a") == 1
+
+
+@pytest.mark.parametrize(("answer", "status", "runs"), [
+    ("retry", ("completed", "all steps done"), 2),
+    ("skip", ("completed", "all steps done"), 1),
+    ("abort", ("aborted", "aborted at a: interrupted"), 1),
+])
+def test_after_an_interrupt_the_operator_decides(answer: str, status: tuple[str, str],
+                                                 runs: int) -> None:
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      executor=FakeExecutor({"echo a": [Out(None, interrupted=True), 0]}),
+                      prompter=FakePrompter([answer]))
+    assert run.run() == status
+    assert run.executor.count("echo a") == runs
+    (asked,) = run.prompter.asked
+    assert (asked.text, asked.choices) == ("a was interrupted (Ctrl-C)", ("retry", "skip", "abort"))
+
+
+# --- polling --------------------------------------------------------------------------
+
+POLL = book("""\
+  - id: wait
+    run: echo status
+    until: "'ready' in result.stdout"
+    every: 2s
+    within: 7s
+    on_failure: abort
+""")
+
+
+def test_until_polls_every_interval_until_it_holds(clock: FakeClock) -> None:
+    run = make_engine(POLL, executor=FakeExecutor({"status": [Out(0, "starting"), Out(0, "ready")]}))
+    assert run.run() == ("completed", "all steps done")
+    assert run.executor.count("status") == 2
+    assert clock.sleeps == [2.0]
+    assert attempts(run, "wait") == [(1, False, True), (2, True, False)]
+    assert run.display.said("info") == ["not yet (until: 'ready' in result.stdout is false); "
+                                        "next check in 2s"]
+
+
+def test_until_gives_up_when_the_next_check_would_pass_within(clock: FakeClock) -> None:
+    run = make_engine(POLL, executor=FakeExecutor({"status": Out(0, "starting")}))
+    status, reason = run.run()
+    assert status == "failed"
+    assert reason == "wait failed: until: 'ready' in result.stdout not met within 7s (4 attempts)"
+    assert clock.sleeps == [2.0, 2.0, 2.0]  # checks at 0, 2, 4, 6: the next (8) is too late
+    assert attempts(run, "wait")[-1] == (4, False, False)
+
+
+def test_until_requires_exit_0_unless_it_names_exit_code(clock: FakeClock) -> None:
+    run = make_engine(POLL, executor=FakeExecutor({"status": [Out(1, "ready"), Out(0, "ready")]}))
+    run.run()
+    assert run.executor.count("status") == 2
+    assert run.events("command_finished")[0].data["reason"] == "exit code 1"
+    by_code = POLL.replace("'ready' in result.stdout", "result.exit_code == 3")
+    run = make_engine(by_code, executor=FakeExecutor({"status": [1, 3]}))
+    assert run.run() == ("completed", "all steps done")
+    assert run.executor.count("status") == 2
+
+
+def test_an_until_that_cannot_be_evaluated_ends_polling_at_once(clock: FakeClock) -> None:
+    run = make_engine(POLL.replace("'ready' in result.stdout", "nothing.here > 1"))
+    status, reason = run.run()
+    assert status == "failed" and "until could not be evaluated" in reason
+    assert run.executor.count("status") == 1 and clock.sleeps == []
+
+
+def test_until_defaults_to_every_10s_within_600s(clock: FakeClock) -> None:
+    plain = book("  - {id: wait, run: echo status, until: \"result.stdout == 'up'\", "
+                 "on_failure: continue}\n")
+    run = make_engine(plain, executor=FakeExecutor({"status": Out(0, "down")}))
+    run.run()
+    assert set(clock.sleeps) == {10.0} and len(clock.sleeps) == 60
+    assert "not met within 600s (61 attempts)" in run.events("step_finished")[0].data["reason"]
+
+
+def test_polling_an_ssh_step_names_the_hosts_not_yet_ready(clock: FakeClock) -> None:
+    poll = POLL.replace("run: echo status", "ssh: echo status\n    hosts: [web1, web2]")
+    outcomes = [{"web1": Out(0, "ready"), "web2": 1}, {"web1": Out(0, "ready"), "web2": Out(0, "ready")}]
+    run = make_engine(poll, executor=FakeExecutor({"status": outcomes}))
+    assert run.run() == ("completed", "all steps done")
+    first = run.events("command_finished")[0]
+    assert first.data["reason"] == "web2: exit code 1"
+
+
+# --- on_failure -----------------------------------------------------------------------
+
+POLICY = book("""\
+  - {{id: a, run: echo a}}
+  - {{id: broken, run: echo broken, on_failure: {policy}}}
+  - {{id: c, run: echo c}}
+  - {{id: d, run: echo d}}
+""")
+
+
+@pytest.mark.parametrize(("policy", "result", "walked"), [
+    ("continue", ("completed", "completed; failed steps continued past: broken"),
+     ["a", "broken", "c", "d"]),
+    ("abort", ("failed", "broken failed: exit code 1"), ["a", "broken"]),
+    ("d", ("completed", "completed; failed steps continued past: broken"), ["a", "broken", "d"]),
+])
+def test_on_failure_policies(policy: str, result: tuple[str, str], walked: list[str]) -> None:
+    run = make_engine(POLICY.format(policy=policy), executor=FakeExecutor({"broken": 1}))
+    assert run.run() == result
+    assert run.walked == walked
+    assert run.statuses["broken"] == "failed"
+    assert run.prompter.asked == []
+
+
+def test_on_failure_goto_journals_the_jump_with_the_failure() -> None:
+    run = make_engine(POLICY.format(policy="d"), executor=FakeExecutor({"broken": 1}))
+    run.run()
+    (jump,) = run.events("jump")
+    assert (jump.step, jump.data["to"], jump.data["why"]) == ("broken", "d",
+                                                              "after failure: exit code 1")
+
+
+ASK_CASES = [
+    ("retry", ("completed", "all steps done"), ["a", "broken", "c", "d"], "ok", 2),
+    ("skip", ("completed", "all steps done"), ["a", "broken", "c", "d"], "skipped", 1),
+    ("abort", ("aborted", "aborted at broken: exit code 1"), ["a", "broken"], "failed", 1),
+    ("continue", ("completed", "completed; failed steps continued past: broken"),
+     ["a", "broken", "c", "d"], "failed", 1),
+    ("goto:d", ("completed", "completed; failed steps continued past: broken"),
+     ["a", "broken", "d"], "failed", 1),
+    ("goto:a", None, ["a", "broken", "a", "broken", "c", "d"], "ok", 2),
+]
+
+
+@pytest.mark.parametrize(("answer", "result", "walked", "status", "runs"), ASK_CASES)
+def test_on_failure_ask_does_what_the_operator_answers(answer: str, result: tuple[str, str] | None,
+                                                       walked: list[str], status: str,
+                                                       runs: int) -> None:
+    run = make_engine(POLICY.format(policy="ask"), executor=FakeExecutor({"broken": [1, 0]}),
+                      prompter=FakePrompter([answer]))
+    outcome = run.run()
+    assert result is None or outcome == result
+    assert run.walked == walked
+    assert run.statuses["broken"] == status
+    assert run.executor.count("echo broken") == runs
+    (asked,) = run.prompter.asked
+    assert (asked.kind, asked.key, asked.text) == ("on_failure", "broken", "broken failed: exit code 1")
+    assert asked.choices == ("retry", "skip", "abort", "goto:a", "goto:c", "goto:d")
+    (answer_event,) = run.events("answer")
+    assert (answer_event.data["kind"], answer_event.data["value"]) == ("on_failure", answer)
+
+
+def test_retry_failed_hosts_is_offered_when_some_hosts_passed_and_reruns_only_those() -> None:
+    step = "  - {id: fan, ssh: echo fan, hosts: [web1, web2, web3]}\n"
+    run = make_engine(book(step), executor=FakeExecutor({"fan": [{"web1": 0, "web2": 1, "web3": 1}, 0]}),
+                      prompter=FakePrompter(["retry-failed-hosts"]))
+    assert run.run() == ("completed", "all steps done")
+    assert [list(s.hosts) for s in run.executor.specs] == [["web1", "web2", "web3"], ["web2", "web3"]]
+    (asked,) = run.prompter.asked
+    assert asked.choices[:2] == ("retry", "retry-failed-hosts")
+    assert asked.text == "fan failed: web2: exit code 1; web3: exit code 1"
+
+
+def test_retry_after_retry_failed_hosts_runs_every_host_again() -> None:
+    step = "  - {id: fan, ssh: echo fan, hosts: [web1, web2]}\n"
+    script = {"fan": [{"web1": 0, "web2": 1}, 1, 0]}
+    run = make_engine(book(step), executor=FakeExecutor(script),
+                      prompter=FakePrompter(["retry-failed-hosts", "retry"]))
+    run.run()
+    assert [list(s.hosts) for s in run.executor.specs] == [["web1", "web2"], ["web2"], ["web1", "web2"]]
+
+
+def test_retry_failed_hosts_is_not_offered_when_every_host_failed() -> None:
+    step = "  - {id: fan, ssh: echo fan, hosts: [web1, web2]}\n"
+    run = make_engine(book(step), executor=FakeExecutor({"fan": 1}), prompter=FakePrompter(["abort"]))
+    run.run()
+    assert "retry-failed-hosts" not in run.prompter.asked[0].choices
+
+
+def test_a_template_error_follows_the_policy_without_running_anything() -> None:
+    run = make_engine(POLICY.format(policy="continue").replace("echo broken", '"echo {{ nope.x }}"'))
+    status, _reason = run.run()
+    assert status == "completed"
+    assert run.statuses["broken"] == "failed"
+    assert not any("nope" in c for c in run.executor.commands)
+    failed = run.events("step_finished", "broken")[0].data["reason"]
+    assert "nope" in failed
+
+
+@pytest.mark.parametrize(("policy", "status", "flow"), [
+    ("abort", "failed", "fail"), ("ask", "failed", "fail"), ("c", "completed", "goto")])
+def test_a_template_error_never_asks_and_obeys_the_policy(policy: str, status: str, flow: str) -> None:
+    run = make_engine(POLICY.format(policy=policy).replace("echo broken", '"echo {{ nope.x }}"'))
+    assert run.run()[0] == status
+    assert run.events("step_finished", "broken")[0].data["flow"]["kind"] == flow
+    assert run.prompter.asked == []
+
+
+# --- expect and capture ---------------------------------------------------------------
+
+def test_capture_stores_the_output_for_later_steps_and_journals_it() -> None:
+    run = make_engine(book("""\
+  - {id: get, run: echo version, capture: version}
+  - {id: use, run: "deploy {{ version }}"}
+"""), executor=FakeExecutor({"echo version": Out(0, "  1.2.3\n")}))
+    run.run()
+    assert run.executor.commands[-1] == "deploy 1.2.3"
+    (cap,) = run.events("captured")
+    assert (cap.step, cap.data["name"], cap.data["value"], cap.data["truncated"]) == \
+        ("get", "version", "1.2.3", False)
+    assert run.display.said("ok")[0] == "ok (captured version)"
+
+
+def test_capture_on_several_hosts_is_a_mapping_by_host() -> None:
+    step = "  - {id: get, ssh: hostname, hosts: [web1, web2], capture: names}\n"
+    run = make_engine(book(step), executor=FakeExecutor({"hostname": {"web1": Out(0, "a\n"),
+                                                                    "web2": Out(0, "b\n")}}))
+    run.run()
+    assert run.engine.vars.values["names"] == {"web1": "a", "web2": "b"}
+
+
+def test_capture_is_kept_when_expect_fails_but_not_when_the_command_did_not_end() -> None:
+    run = make_engine(book("""\
+  - {id: get, run: echo v, capture: v, expect: "result.stdout == 'good'", on_failure: continue}
+  - {id: slow, run: echo slow, capture: s, on_failure: continue}
+"""), executor=FakeExecutor({"echo v": Out(0, "bad"), "slow": Out(None, timed_out=True)}))
+    run.run()
+    assert run.engine.vars.values["v"] == "bad"
+    assert "s" not in run.engine.vars.values
+    assert run.events("step_finished", "slow")[0].data["reason"] == "timed out after 30s"
+
+
+def test_output_too_large_to_capture_fails_the_step() -> None:
+    run = make_engine(book("  - {id: get, run: echo big, capture: big}\n"),
+                      executor=FakeExecutor({"big": Out(0, "x", truncated=True)}))
+    status, reason = run.run()
+    assert status == "failed"
+    assert reason == (f"output too large to capture into big (over {CAPTURE_LIMIT // 1024} KiB); "
+                      "the full output is in the step log")
+    assert "big" not in run.engine.vars.values and run.events("captured") == []
+
+
+@pytest.mark.parametrize(("expect", "out", "ok", "reason"), [
+    ("result.stdout == 'fine'", Out(0, "fine"), True, "ok"),
+    ("result.stdout == 'fine'", Out(0, "bad"), False, "expect: result.stdout == 'fine' does not hold"),
+    ("result.stdout == 'fine'", Out(2, "fine"), False, "exit code 2"),
+    ("result.exit_code == 2", Out(2), True, "ok"),
+    ("result.nothing.deeper", Out(0), False, "expect could not be evaluated"),
+    (None, Out(None, error="connect refused"), False, "connect refused"),
+    (None, Out(None, interrupted=True), False, "interrupted"),
+])
+def test_expect_and_the_exit_code_decide_success(expect: str | None, out: Out, ok: bool,
+                                                 reason: str) -> None:
+    line = "  - {id: x, run: echo x, on_failure: continue" + (f', expect: "{expect}"' if expect else "")
+    prompter = FakePrompter(["skip"])
+    run = make_engine(book(line + "}\n"), executor=FakeExecutor({"echo x": out}), prompter=prompter)
+    run.run()
+    finished = run.events("command_finished")[0].data
+    assert finished["ok"] is ok
+    assert finished["reason"].startswith(reason)
+
+
+def test_on_several_hosts_each_failing_host_is_named() -> None:
+    step = "  - {id: x, ssh: echo x, hosts: [a1, a2, a3], on_failure: continue}\n"
+    run = make_engine(book(step), executor=FakeExecutor({"echo x": {"a1": 0, "a2": 5,
+                                                                  "a3": Out(None, error="refused")}}))
+    run.run()
+    assert run.events("command_finished")[0].data["reason"] == "a2: exit code 5; a3: refused"
+    view = run.engine.vars.steps["x"]
+    assert view["exit_code"] == 5 and set(view["hosts"]) == {"a1", "a2", "a3"}
+
+
+def test_no_hosts_is_a_failure() -> None:
+    run = make_engine(book("  - {id: x, ssh: echo x, hosts: [web], on_failure: continue}\n"),
+                      hosts=lambda step, rb: [])
+    run.run()
+    assert run.events("command_finished")[0].data["reason"] == "no hosts to run on"
+
+
+def test_the_step_outcome_is_visible_to_later_templates() -> None:
+    run = make_engine(book("""\
+  - {id: first-one, run: echo first, on_failure: continue}
+  - {id: report, run: "echo {{ steps.first_one.exit_code }} {{ steps['first-one'].stdout }}"}
+"""), executor=FakeExecutor({"echo first": Out(4, "out")}))
+    run.run()
+    assert run.executor.commands[-1] == "echo 4 out"
+
+
+# --- confirmation gates, dry run, ssh -------------------------------------------------
+
+GATED = book("""\
+  - {id: restart, run: systemctl restart app, confirm: "Restart {{ svc }}?", on_no: skip}
+  - {id: after, run: echo after}
+""")
+
+
+def test_a_confirmed_command_runs_and_the_answer_names_the_command() -> None:
+    run = make_engine(GATED, values={"svc": "app"}, prompter=FakePrompter([True]))
+    run.run()
+    assert run.executor.commands == ["systemctl restart app", "echo after"]
+    (asked,) = run.prompter.asked
+    assert (asked.text, asked.choices) == ("Restart app?", ("skip this step",))
+    assert run.events("answer")[0].data["question"] == "Restart app?\n$ systemctl restart app"
+
+
+def test_a_declined_command_does_not_run() -> None:
+    run = make_engine(GATED, values={"svc": "app"}, prompter=FakePrompter([False]))
+    assert run.run() == ("completed", "all steps done")
+    assert run.executor.commands == ["echo after"]
+    assert run.statuses["restart"] == "skipped"
+
+
+def test_a_dangerous_step_is_confirmed_with_a_default_question() -> None:
+    run = make_engine(book("  - {id: wipe, run: rm -rf /data, dangerous: true}\n"),
+                      prompter=FakePrompter([True]))
+    run.run()
+    assert run.prompter.asked[0].text == "Run this command?"
+
+
+def test_a_secret_in_the_question_is_masked() -> None:
+    from runbookctl.safety.masking import Redactor
+
+    redactor = Redactor()
+    redactor.add("hunter22", "PW")
+    run = make_engine(book("  - {id: x, run: echo x, confirm: \"Use {{ pw }}?\"}\n"),
+                      values={"pw": "hunter22"}, prompter=FakePrompter([True]), redactor=redactor)
+    run.run()
+    assert "hunter22" not in run.prompter.asked[0].text
+
+
+def test_a_dry_run_executes_only_readonly_commands() -> None:
+    run = make_engine(book("""\
+  - {id: look, run: echo look, readonly: true}
+  - {id: change, run: echo change, capture: out, confirm: "Sure?"}
+  - {id: remote, ssh: echo remote, hosts: [web1]}
+  - {id: use, run: "echo {{ out }}", readonly: true}
+"""), dry_run=True)
+    assert run.run() == ("completed", "all steps done")
+    assert run.executor.commands == ["echo look", "echo '<out>'"]
+    assert run.statuses == {"look": "ok", "change": "dry-run", "remote": "dry-run", "use": "ok"}
+    assert run.prompter.asked == []  # a dry run asks nothing
+    assert "dry run: would run: echo change" in run.display.said("skip")
+    assert "dry run: would run on web1: echo remote" in run.display.said("skip")
+
+
+def test_an_ssh_step_runs_each_host_with_its_own_command() -> None:
+    run = make_engine(book("  - {id: x, ssh: \"echo {{ host }}\", hosts: [web1, web2]}\n"))
+    run.run()
+    (spec,) = run.executor.specs
+    assert list(spec.hosts) == ["web1", "web2"]
+    assert dict(spec.per_host) == {"web1": "echo web1", "web2": "echo web2"}
+    assert spec.display == "echo '<host>'"
+
+
+def test_sudo_asks_the_password_once_per_run_and_masks_it() -> None:
+    run = make_engine(book("""\
+  - {id: a, ssh: id, hosts: [web1], sudo: true}
+  - {id: b, ssh: id, hosts: [web1], sudo: true}
+"""), prompter=FakePrompter(secret="s3cret-pw"))
+    run.run()
+    assert [a.kind for a in run.prompter.asked] == ["secret"]
+    assert [s.sudo_password for s in run.executor.specs] == ["s3cret-pw", "s3cret-pw"]
+    assert "s3cret-pw" not in run.engine.sv.redactor.mask("x s3cret-pw")
+
+
+def test_sudo_without_a_terminal_uses_no_password() -> None:
+    run = make_engine(book("  - {id: a, ssh: id, hosts: [web1], sudo: true}\n"),
+                      prompter=FakePrompter(interactive=False))
+    run.run()
+    assert run.executor.specs[0].sudo_password is None and run.prompter.asked == []
+
+
+def test_each_attempt_gets_its_own_log_and_the_process_is_journaled() -> None:
+    run = make_engine(RETRY, executor=FakeExecutor({"flaky": [1, 0]}))
+    run.run()
+    assert [str(s.log_path) for s in run.executor.specs][:2] == [
+        "run-dir-never-written/logs/0001-flaky.log", "run-dir-never-written/logs/0002-flaky.log"]
+    assert [e.data["pgid"] for e in run.events("command_process", "flaky")] == [4242, 4242]
+
+
+def test_step_timeout_and_environment_reach_the_executor() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, timeout: 5s, env: {NAME: "{{ who }}"}, cwd: "/srv/{{ who }}"}
+  - {id: b, run: echo b}
+"""), values={"who": "ops"})
+    run.run()
+    a, b = run.executor.specs
+    assert (a.timeout, dict(a.env), a.cwd) == (5.0, {"NAME": "ops"}, "/srv/ops")
+    assert (b.timeout, b.shell) == (30.0, "/bin/sh")

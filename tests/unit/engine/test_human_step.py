@@ -1,0 +1,136 @@
+"""Human steps, in-process: confirm, ask, manual (done / skipped / failed and the
+failure policy) and message, with the questions asked and the answers journaled."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbookctl.engine.human_step import after_failure
+from runbookctl.engine.walk import Flow
+from tests.unit.engine.fakes import FakePrompter, make_engine, note
+
+
+def book(steps: str) -> str:
+    return f"id: t\ntitle: T\nsteps:\n{steps}"
+
+
+def test_ask_stores_the_typed_answer_for_later_steps() -> None:
+    run = make_engine(book("""\
+  - {id: how-many, ask: "How many for {{ svc }}?", type: int}
+  - {id: use, run: "scale {{ how_many + 1 }}"}
+"""), values={"svc": "web"}, prompter=FakePrompter(["4"]))
+    assert run.run() == ("completed", "all steps done")
+    assert run.executor.commands == ["scale 5"]
+    (asked,) = run.prompter.asked
+    assert (asked.kind, asked.key, asked.text) == ("ask", "how-many", "How many for web?")
+    (answer,) = run.events("answer")
+    assert (answer.data["kind"], answer.data["value"], answer.data["var"]) == ("ask", "4", "how_many")
+    assert run.engine.vars.steps["how_many"]["answer"] == 4
+    assert run.display.said("ok") == ["how_many = 4 (terminal)", "ok"]
+
+
+def test_ask_with_var_stores_under_that_name() -> None:
+    run = make_engine(book("  - {id: q, ask: Which?, var: choice}\n"), prompter=FakePrompter(["b"]))
+    run.run()
+    assert run.engine.vars.values["choice"] == "b"
+
+
+def test_a_dry_run_asks_nothing_and_uses_placeholders() -> None:
+    run = make_engine(book("""\
+  - {id: q, ask: Which?, var: choice}
+  - {id: gate, confirm: Sure?}
+  - {id: check, manual: Look at it}
+  - {id: show, run: "echo {{ choice }}", readonly: true}
+"""), dry_run=True)
+    assert run.run() == ("completed", "all steps done")
+    assert run.prompter.asked == []
+    assert run.statuses == {"q": "skipped", "gate": "skipped", "check": "skipped", "show": "ok"}
+    assert run.executor.commands == ["echo '<choice>'"]
+    assert "dry run: would ask 'Sure?'" in run.display.said("skip")
+
+
+@pytest.mark.parametrize(("answer", "status", "reason"), [
+    ("done", "ok", "done"),
+    (note("skipped", "not needed today"), "skipped", "skipped: not needed today"),
+])
+def test_manual_done_or_skipped(answer: object, status: str, reason: str) -> None:
+    run = make_engine(book("  - {id: check, manual: \"Open {{ url }}\"}\n"),
+                      values={"url": "dash"}, prompter=FakePrompter([answer]))
+    assert run.run() == ("completed", "all steps done")
+    assert run.statuses == {"check": status}
+    assert run.events("step_finished")[0].data["reason"] == reason
+    assert run.prompter.asked[0].text == "Open dash"
+    assert run.display.said("block") == ["Open dash"]
+
+
+MANUAL = book("""\
+  - {{id: check, manual: Look, on_failure: {policy}}}
+  - {{id: after, run: echo after}}
+""")
+
+
+@pytest.mark.parametrize(("policy", "answers", "result", "asked"), [
+    ("continue", [note("failed", "red")],
+     ("completed", "completed; failed steps continued past: check"), ["manual"]),
+    ("abort", [note("failed", "red")], ("failed", "check failed: marked failed: red"), ["manual"]),
+    ("after", [note("failed", "red")],
+     ("completed", "completed; failed steps continued past: check"), ["manual"]),
+    # ask: skip moves past a failed check without calling it skipped
+    ("ask", [note("failed", "red"), "skip"],
+     ("completed", "completed; failed steps continued past: check"), ["manual", "on_failure"]),
+    ("ask", [note("failed", "red"), "retry", "done"], ("completed", "all steps done"),
+     ["manual", "on_failure", "manual"]),
+    ("ask", [note("failed", "red"), "abort"], ("aborted", "aborted at check: marked failed: red"),
+     ["manual", "on_failure"]),
+])
+def test_a_manual_check_marked_failed_follows_on_failure(policy: str, answers: list[object],
+                                                        result: tuple[str, str],
+                                                        asked: list[str]) -> None:
+    run = make_engine(MANUAL.format(policy=policy), prompter=FakePrompter(answers))
+    assert run.run() == result
+    assert [a.kind for a in run.prompter.asked] == asked
+    assert [e.data["kind"] for e in run.events("answer")] == asked
+
+
+def test_a_manual_failure_without_a_note_says_so() -> None:
+    run = make_engine(MANUAL.format(policy="continue"), prompter=FakePrompter(["failed"]))
+    run.run()
+    assert run.events("step_finished", "check")[0].data["reason"] == "marked failed: no note"
+
+
+def test_a_message_is_shown_journaled_and_masked() -> None:
+    from runbookctl.safety.masking import Redactor
+
+    redactor = Redactor()
+    redactor.add("tok-123456", "TOKEN")
+    run = make_engine(book("  - {id: say, message: \"Deploying {{ v }} with {{ t }}\"}\n"),
+                      values={"v": "1.2", "t": "tok-123456"}, redactor=redactor)
+    run.run()
+    (message,) = run.events("message")
+    assert message.data["text"].startswith("Deploying 1.2 with ")
+    assert "tok-123456" not in message.data["text"] and message.data["template"] is None
+    assert run.statuses == {"say": "ok"}
+
+
+def test_a_message_template_is_looked_up_by_name() -> None:
+    run = make_engine(book("  - {id: say, message: comms/update.md.j2}\n"),
+                      templates={"comms/update.md.j2": "Status: {{ state }}"}, values={"state": "green"})
+    run.run()
+    (message,) = run.events("message")
+    assert (message.data["text"], message.data["template"]) == ("Status: green", "comms/update.md.j2")
+
+
+def test_a_missing_message_template_fails_the_run() -> None:
+    run = make_engine(book("  - {id: say, message: comms/gone.md.j2}\n"))
+    assert run.run() == ("failed", "template comms/gone.md.j2 not found")
+
+
+@pytest.mark.parametrize(("decision", "expected"), [
+    ("continue", ("failed", Flow("next"), "r")),
+    ("skip", ("skipped", Flow("next"), "skipped after failure: r")),
+    ("abort", ("failed", Flow("abort", reason="aborted at k: r"), "r")),
+    ("goto:x", ("failed", Flow("goto", "x", "after failure: r"), "r")),
+    ("fail", ("failed", Flow("fail", reason="k failed: r"), "r")),
+])
+def test_after_failure_maps_each_decision(decision: str, expected: tuple[str, Flow, str]) -> None:
+    assert after_failure(decision, "k", "r") == expected

@@ -1,0 +1,280 @@
+"""The walk, in-process: which steps run in which order (next, goto via `next:`
+conditions, `when` skips, end), on_no, includes, and the run's status and reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbookctl.engine.walk import Flow, flow_from_record, flow_record
+from runbookctl.errors import NoAnswerError
+from tests.unit.engine.fakes import FakeExecutor, FakePrompter, make_engine
+
+
+def book(steps: str, extra: str = "") -> str:
+    return f"id: t\ntitle: T\n{extra}steps:\n{steps}"
+
+
+THREE = book("""\
+  - {id: a, run: echo a}
+  - {id: b, run: echo b}
+  - {id: c, run: echo c}
+""")
+
+
+def test_steps_run_in_order_and_the_run_completes() -> None:
+    run = make_engine(THREE)
+    assert run.run() == ("completed", "all steps done")
+    assert run.walked == ["a", "b", "c"]
+    assert run.statuses == {"a": "ok", "b": "ok", "c": "ok"}
+    assert run.executor.commands == ["echo a", "echo b", "echo c"]
+
+
+def test_from_step_starts_there() -> None:
+    run = make_engine(THREE, from_step="b")
+    run.run()
+    assert run.walked == ["b", "c"]
+
+
+def test_next_goes_to_a_step_and_journals_the_jump() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, next: c}
+  - {id: b, run: echo b}
+  - {id: c, run: echo c}
+"""))
+    run.run()
+    assert run.walked == ["a", "c"]
+    (jump,) = run.events("jump")
+    assert (jump.step, jump.data["to"], jump.data["why"]) == ("a", "c", "next")
+
+
+def test_next_end_stops_the_walk_as_completed() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, next: end}
+  - {id: b, run: echo b}
+"""))
+    assert run.run() == ("completed", "all steps done")
+    assert run.walked == ["a"]
+    assert run.events("step_finished")[0].data["flow"]["kind"] == "next"
+
+
+FORK = book("""\
+  - id: check
+    run: echo check
+    on_failure: continue
+    next:
+      - {if: "result.exit_code == 3", goto: three}
+      - {if: "result.exit_code == 4", goto: end}
+      - {if: "steps.check.status == 'failed'", goto: other}
+  - {id: plain, run: echo plain}
+  - {id: three, run: echo three, next: end}
+  - {id: other, run: echo other}
+""")
+
+
+@pytest.mark.parametrize(("exit_code", "walked"), [
+    (0, ["check", "plain", "three"]),  # no condition holds: the next step in order
+    (3, ["check", "three"]),
+    (4, ["check"]),
+    (1, ["check", "other"]),
+])
+def test_next_conditions_pick_the_first_that_holds(exit_code: int, walked: list[str]) -> None:
+    run = make_engine(FORK, executor=FakeExecutor({"echo check": exit_code}))
+    run.run()
+    assert run.walked == walked
+
+
+def test_a_next_condition_that_cannot_be_evaluated_is_passed_over_with_a_warning() -> None:
+    run = make_engine(book("""\
+  - id: a
+    run: echo a
+    next:
+      - {if: "nothing_here.field > 1", goto: c}
+  - {id: b, run: echo b}
+  - {id: c, run: echo c}
+"""))
+    run.run()
+    assert run.walked == ["a", "b", "c"]
+    assert any(w.startswith("next condition failed") for w in run.display.said("warn"))
+
+
+def test_a_false_when_skips_the_step_and_says_why() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, when: "mode == 'fast'"}
+  - {id: b, run: echo b, when: "mode == 'safe'"}
+"""), values={"mode": "safe"})
+    assert run.run() == ("completed", "all steps done")
+    assert run.statuses == {"a": "skipped", "b": "ok"}
+    assert run.executor.commands == ["echo b"]
+    (skipped,) = run.events("step_skipped")
+    assert skipped.data["reason"] == "when: mode == 'fast' is false"
+    assert run.engine.vars.steps["a"]["status"] == "skipped"
+
+
+def test_a_when_that_cannot_be_evaluated_fails_the_step_instead_of_skipping_it() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, when: "missing.field", on_failure: continue}
+  - {id: b, run: echo b}
+"""))
+    status, reason = run.run()
+    assert status == "completed" and "failed steps continued past: a" in reason
+    assert run.statuses == {"a": "failed", "b": "ok"}
+    assert run.executor.commands == ["echo b"]
+    assert run.events("step_finished", "a")[0].data["reason"].startswith("when: missing.field could not")
+
+
+def test_a_when_that_cannot_be_evaluated_under_abort_fails_the_run() -> None:
+    run = make_engine(book("  - {id: a, run: echo a, when: \"missing.field\"}\n"))
+    status, reason = run.run()
+    assert status == "failed" and reason.startswith("step a failed: when:")
+
+
+def test_a_step_that_fails_and_continues_is_named_in_the_completed_reason() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, on_failure: continue}
+  - {id: b, run: echo b, on_failure: continue}
+"""), executor=FakeExecutor({"echo": 1}))
+    assert run.run() == ("completed", "completed; failed steps continued past: a, b")
+    assert run.state().failed_keys == ["a", "b"]
+
+
+def test_a_failed_step_under_abort_fails_the_run_and_nothing_after_runs() -> None:
+    run = make_engine(THREE.replace("echo b}", "echo b, on_failure: abort}"),
+                      executor=FakeExecutor({"echo b": 1}))
+    status, reason = run.run()
+    assert (status, reason) == ("failed", "b failed: exit code 1")
+    assert run.walked == ["a", "b"]
+    assert run.statuses == {"a": "ok", "b": "failed"}
+    assert run.events("step_finished", "b")[0].data["flow"]["kind"] == "fail"
+
+
+# --- on_no ----------------------------------------------------------------------------
+
+ON_NO = """\
+  - {{id: gate, confirm: "Go on?", on_no: {on_no}}}
+  - {{id: b, run: echo b}}
+  - {{id: c, run: echo c}}
+"""
+
+
+@pytest.mark.parametrize(("on_no", "result", "walked", "gate"), [
+    ("abort", ("aborted", "'no' at gate"), ["gate"], "skipped"),
+    ("skip", ("completed", "all steps done"), ["gate", "b", "c"], "skipped"),
+    ("c", ("completed", "all steps done"), ["gate", "c"], "skipped"),
+])
+def test_a_no_at_a_confirm_step_does_what_on_no_says(on_no: str, result: tuple[str, str],
+                                                     walked: list[str], gate: str) -> None:
+    run = make_engine(book(ON_NO.format(on_no=on_no)), prompter=FakePrompter([False]))
+    assert run.run() == result
+    assert run.walked == walked
+    assert run.statuses["gate"] == gate
+    (asked,) = run.prompter.asked
+    assert asked.choices == ({"abort": "abort the run", "skip": "skip this step",
+                              "c": "go to c"}[on_no],)
+
+
+def test_a_yes_at_a_confirm_step_goes_on_and_is_journaled_with_its_origin() -> None:
+    run = make_engine(book(ON_NO.format(on_no="abort")), prompter=FakePrompter([True]))
+    assert run.run() == ("completed", "all steps done")
+    (answer,) = run.events("answer")
+    assert (answer.step, answer.actor, answer.data["kind"], answer.data["value"],
+            answer.data["origin"]) == ("gate", "tester", "confirm", True, "terminal")
+    assert run.engine.vars.steps["gate"]["answer"] is True
+
+
+# --- include --------------------------------------------------------------------------
+
+CHILD = """\
+id: child
+title: Child
+steps:
+  - {id: one, run: echo child-one}
+  - {id: two, run: echo child-two}
+"""
+PARENT = book("""\
+  - {id: first, run: echo first}
+  - {id: sub, include: child}
+  - {id: last, run: echo last}
+""")
+
+
+def test_an_include_walks_the_child_runbook_under_its_id() -> None:
+    run = make_engine(PARENT, includes={"child": CHILD})
+    assert run.run() == ("completed", "all steps done")
+    assert run.walked == ["first", "sub", "child/one", "child/two", "last"]
+    assert run.statuses["sub"] == "ok"
+    assert run.events("step_finished", "sub")[0].data["reason"] == "runbook child done"
+    assert run.executor.commands == ["echo first", "echo child-one", "echo child-two", "echo last"]
+
+
+def test_a_failure_inside_an_include_fails_the_include_and_the_run() -> None:
+    child = CHILD.replace("run: echo child-one}", "run: echo child-one, on_failure: abort}")
+    run = make_engine(PARENT, includes={"child": child}, executor=FakeExecutor({"child-one": 1}))
+    status, reason = run.run()
+    assert (status, reason) == ("failed", "child/one failed: exit code 1")
+    assert run.statuses == {"first": "ok", "child/one": "failed", "sub": "failed"}
+    assert "echo last" not in run.executor.commands
+
+
+def test_a_failure_continued_inside_an_include_lets_the_parent_go_on() -> None:
+    child = CHILD.replace("run: echo child-one}", "run: echo child-one, on_failure: continue}")
+    run = make_engine(PARENT, includes={"child": child}, executor=FakeExecutor({"child-one": 1}))
+    assert run.run() == ("completed", "completed; failed steps continued past: child/one")
+    assert run.statuses["sub"] == "ok" and run.statuses["last"] == "ok"
+
+
+def test_a_goto_inside_an_include_stays_inside_it() -> None:
+    child = CHILD.replace("run: echo child-one}", "run: echo child-one, next: two}")
+    run = make_engine(PARENT, includes={"child": child})
+    run.run()
+    (jump,) = run.events("jump")
+    assert (jump.step, jump.data["to"]) == ("child/one", "child/two")
+
+
+def test_nested_includes_prefix_each_level() -> None:
+    grandchild = "id: leaf\ntitle: Leaf\nsteps:\n  - {id: x, run: echo leaf}\n"
+    child = CHILD + "  - {id: deeper, include: leaf}\n"
+    run = make_engine(PARENT, includes={"child": child, "leaf": grandchild})
+    run.run()
+    assert "child/leaf/x" in run.walked
+    assert run.statuses["child/deeper"] == "ok"
+
+
+def test_an_abort_inside_an_include_aborts_the_run() -> None:
+    child = "id: child\ntitle: C\nsteps:\n  - {id: gate, confirm: Sure?}\n"
+    run = make_engine(PARENT, includes={"child": child}, prompter=FakePrompter([False]))
+    assert run.run() == ("aborted", "'no' at child/gate")
+    assert "echo last" not in run.executor.commands
+
+
+# --- interruption and flows -----------------------------------------------------------
+
+def test_no_answer_stops_the_run_and_journals_where() -> None:
+    run = make_engine(book("  - {id: gate, confirm: Go?}\n  - {id: b, run: echo b}\n"))
+    with pytest.raises(NoAnswerError):
+        run.run()
+    (stop,) = run.events("step_interrupted")
+    assert stop.step == "gate" and stop.data["reason"].startswith("stopped: no answer for gate")
+    assert run.state().steps["gate"].status == "interrupted"
+    assert run.executor.commands == []
+
+
+def test_flows_round_trip_through_the_journal() -> None:
+    flow = Flow("goto", "c", "on_failure after: x")
+    assert flow_from_record(flow_record(flow)) == flow
+    assert flow_from_record(None) == Flow("next")
+    assert flow_from_record({"kind": None}) == Flow("next")
+
+
+def test_the_ssh_executor_is_made_once_and_closed_at_the_end() -> None:
+    made: list[int] = []
+    run = make_engine(book("""\
+  - {id: a, ssh: uptime, hosts: [web1]}
+  - {id: b, ssh: uptime, hosts: [web2]}
+"""))
+    real = run.engine.sv.ssh
+    assert real is not None
+    run.engine.sv.ssh = lambda: made.append(1) or real()  # type: ignore[func-returns-value]
+    run.run()
+    run.engine.close()
+    assert made == [1] and run.executor.closed
+    assert [list(s.hosts) for s in run.executor.specs] == [["web1"], ["web2"]]
