@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit test-integration lint bench clean
+.PHONY: install test test-unit test-integration lint bench mutation clean
 
 install: $(BIN)/runbookctl
 
@@ -32,5 +32,14 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
+# Mutation testing of engine/ against its in-process tests ([tool.mutmut] in
+# pyproject.toml). Minutes of CPU: not part of `test` nor CI. MUTATION_JOBS=2 by
+# default (the machine is shared); `mutmut browse` shows the survivors.
+MUTATION_JOBS ?= 2
+mutation: install
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache mutants

@@ -28,8 +28,6 @@ NOT_YET_UNIT_TESTED = {
     "cli/commands/run.py", "cli/commands/stats.py", "cli/commands/validate.py",
     "cli/commands/verify.py", "cli/commands/weekly.py", "cli/error_handler.py",
     "durations.py", "errors.py", "signals.py",
-    "engine/hosts.py", "engine/planning.py",
-    "engine/request.py",
     "executors/base.py", "executors/local.py", "executors/procs.py", "executors/ssh/settings.py",
     "importers/markdown.py", "importers/scaffold.py", "importers/steps.py", "importers/yaml_text.py",
     "prompts/answers_file.py", "prompts/protocol.py",
