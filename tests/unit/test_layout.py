@@ -16,6 +16,7 @@ NOTHING_TO_TEST = {
     "__main__.py",  # two lines: calls cli.app.main
     "engine/display.py",  # a Protocol: no code runs (the terminal implements it)
     "record/notices.py",  # a Protocol: no code runs
+    "prompts/protocol.py",  # a Protocol, its answer record and constants: no code runs
 }
 
 # Debt, not a permanent exemption: modules still tested only through the CLI in
@@ -30,12 +31,11 @@ NOT_YET_UNIT_TESTED = {
     "durations.py", "errors.py", "signals.py",
     "executors/base.py", "executors/local.py", "executors/procs.py", "executors/ssh/settings.py",
     "importers/markdown.py", "importers/scaffold.py", "importers/steps.py", "importers/yaml_text.py",
-    "prompts/answers_file.py", "prompts/protocol.py",
-    "record/commit.py", "record/events.py", "record/lock.py", "record/report.py",
+    "record/commit.py", "record/report.py",
     "record/report_file.py", "record/writeup.py",
     "runbook/model.py", "runbook/readers.py", "runbook/registry.py", "runbook/values.py",
     "runbook/yaml_positions.py",
-    "safety/quoting.py", "safety/shell_words.py", "safety/templating.py",
+    "safety/quoting.py", "safety/shell_words.py",
 }
 
 
