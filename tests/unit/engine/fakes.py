@@ -43,7 +43,9 @@ class Out:
     truncated: bool = False
 
 
-Outcome = int | Out | Mapping[str, "int | Out"]  # a Mapping: host -> outcome (ssh steps)
+# A Mapping: host -> outcome (ssh steps). An exception: raised while the command runs
+# (KeyboardInterrupt: Ctrl-C reached runbookctl during the command).
+Outcome = int | Out | Mapping[str, "int | Out"] | BaseException
 
 
 class FakeExecutor:
@@ -74,6 +76,8 @@ class FakeExecutor:
         hosts = list(spec.hosts) if remote else ["local"]
         if spec.on_start is not None:
             spec.on_start(4242, "start-time")
+        if isinstance(outcome, BaseException):
+            raise outcome
         return [_result(host, outcome[host] if isinstance(outcome, Mapping) else outcome, masker)
                 for host in hosts]
 

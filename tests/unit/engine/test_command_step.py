@@ -84,6 +84,39 @@ def test_after_an_interrupt_the_operator_decides(answer: str, status: tuple[str,
     assert (asked.text, asked.choices) == ("a was interrupted (Ctrl-C)", ("retry", "skip", "abort"))
 
 
+@pytest.mark.parametrize(("stopped", "reason"), [
+    (None, "interrupted by SIGINT (Ctrl-C)"),
+    ("command stopped with SIGTERM", "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM"),
+])
+def test_ctrl_c_during_a_command_journals_how_it_ended_then_stops_the_run(
+        stopped: str | None, reason: str) -> None:
+    from runbookctl.signals import mark_stopped
+
+    stop = KeyboardInterrupt()
+    if stopped:
+        mark_stopped(stop, stopped)
+    run = make_engine(book("  - {id: a, ssh: echo a, hosts: [web1, web2]}\n"),
+                      executor=FakeExecutor({"echo a": stop}))
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    (finished,) = run.events("command_finished")
+    assert (finished.data["ok"], finished.data["reason"], finished.data["stopped"]) == \
+        (False, reason, stopped is not None)
+    assert [(h["host"], h["exit_code"], h["interrupted"], h["error"]) for h in finished.data["hosts"]] \
+        == [("web1", None, True, reason), ("web2", None, True, reason)]
+    (interrupted,) = run.events("step_interrupted")
+    assert (interrupted.data["reason"], interrupted.data["command_stopped"]) == (reason, stopped is not None)
+    assert run.state().steps["a"].status == "interrupted"
+
+
+def test_ctrl_c_during_a_local_command_names_the_local_host() -> None:
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      executor=FakeExecutor({"echo a": KeyboardInterrupt()}))
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    assert [h["host"] for h in run.events("command_finished")[0].data["hosts"]] == ["local"]
+
+
 # --- polling --------------------------------------------------------------------------
 
 POLL = book("""\

@@ -3,6 +3,7 @@ comes from (--var, --vars-file, the terminal, a default), and the engine it buil
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,20 @@ steps:
 """
 
 
+CAP = """\
+id: cap
+title: Captures
+steps:
+  - {id: get, run: echo v, capture: version}
+  - {id: use, run: "echo {{ version }}"}
+"""
+
+
 @pytest.fixture
 def session(tmp_path: Path) -> Session:
     write(tmp_path / "parent.yaml", PARENT)
     write(tmp_path / "child.yaml", CHILD)
+    write(tmp_path / "cap.yaml", CAP)
     config = write(tmp_path / "runbookctl.yaml", "default_timeout: 45s\n")
     return Session.create([tmp_path], config)
 
@@ -146,3 +157,71 @@ def test_build_engine_wires_the_session_and_request_into_the_engine(session: Ses
     assert display.masker is redactor
     assert display.said("warn") == ["secret SHORT is shorter than 4 characters and cannot be "
                                     "masked reliably"]
+
+
+def test_prepare_run_journals_the_start_inputs_and_secrets_and_locks_the_run(
+        session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbookctl.engine.planning import prepare_run
+    from runbookctl.record import lock
+    from runbookctl.record.journal import read_journal
+
+    monkeypatch.setenv("RUNBOOKCTL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("API_TOKEN", "tok-abcdef123")
+    monkeypatch.setenv("DB_PASSWORD", "pw-abcdef123")
+    answers = write(tmp_path / "answers.yaml", "a: yes\n")
+    req = RunRequest("parent", variables=["region=eu", "port=81"], answers=answers, no_input=True,
+                     operator="alice", incident="INC-7", report_dir=tmp_path / "reports",
+                     from_step="a")
+    rb = session.registry.load("parent")
+    display = FakeDisplay()
+    prepared = prepare_run(req, session, rb, display)
+    try:
+        assert prepared.run_dir.parent == tmp_path / "state" / "runs"
+        assert prepared.run_id.endswith(prepared.run_dir.name.split("-")[-1])
+        assert lock.holder(prepared.run_dir).endswith("(runbookctl run)")
+        events = read_journal(prepared.run_dir / "journal.jsonl").events
+        start = events[0]
+        assert (start.type, start.actor) == ("run_started", "alice")
+        assert {k: start.data[k] for k in ("runbook", "title", "incident", "from_step", "no_input",
+                                           "dry_run", "yes")} == {
+            "runbook": "parent", "title": "Parent", "incident": "INC-7", "from_step": "a",
+            "no_input": True, "dry_run": False, "yes": False}
+        assert start.data["answers"] == {"path": str(answers), "sha256": hashlib.sha256(
+            answers.read_bytes()).hexdigest()}
+        assert start.data["report_dir"] == str((tmp_path / "reports").resolve())
+        assert [(e.type, e.data["name"], e.data.get("value"), e.data["origin"]) for e in events[1:]] == [
+            ("input", "service", "web", "default"), ("input", "port", "81", "--var"),
+            ("input", "region", "eu", "--var"),
+            ("secret", "TOKEN", None, "env API_TOKEN"), ("secret", "DB_PASSWORD", None, "env DB_PASSWORD")]
+        engine = prepared.engine
+        assert engine.vars.values == {"service": "web", "port": 81, "region": "eu",
+                                      "TOKEN": "tok-abcdef123", "DB_PASSWORD": "pw-abcdef123"}
+        assert engine.vars.run == {"id": prepared.run_id, "operator": "alice", "runbook": "parent",
+                                   "started_at": prepared.run_id[:16]}
+        assert prepared.redactor.mask("tok-abcdef123 pw-abcdef123").count("abcdef123") == 0
+        assert prepared.recorder.head_hash == events[-1].hash
+    finally:
+        lock.release(prepared.run_dir)
+
+
+def test_prepare_run_refuses_an_unknown_from_step_and_a_missing_answers_file(
+        session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbookctl.engine.planning import prepare_run
+
+    monkeypatch.setenv("RUNBOOKCTL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("API_TOKEN", "tok-abcdef123")
+    monkeypatch.setenv("DB_PASSWORD", "pw-abcdef123")
+    rb = session.registry.load("parent")
+    with pytest.raises(UsageError) as err:
+        prepare_run(RunRequest("parent", from_step="nope", no_input=True), session, rb, FakeDisplay())
+    assert err.value.message == "--from nope: no such step in parent (steps: a, sub)"
+    assert not (tmp_path / "state").exists()  # refused before a run folder was made
+
+
+def test_run_from_a_later_step_carries_the_names_earlier_steps_would_have_set(
+        session: Session) -> None:
+    from runbookctl.engine.planning import carried_of
+
+    rb = session.registry.load("cap")
+    assert [(c.name, c.key) for c in carried_of(rb, session, "use")] == [("version", "get")]
+    assert carried_of(rb, session, None) == []
