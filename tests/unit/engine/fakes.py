@@ -130,7 +130,9 @@ class Asked:
     kind: str  # confirm | ask | manual | on_failure | secret
     key: str
     text: str
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # confirm: (what a no does,)
+    detail: str | None = None  # confirm: the command and its hosts
+    dangerous: bool = False
 
 
 class FakePrompter:
@@ -161,7 +163,7 @@ class FakePrompter:
 
     def confirm(self, key: str, question: str, *, dangerous: bool, no_means: str,
                 detail: str | None = None) -> Answer:
-        return self._answer(Asked("confirm", key, question, (no_means,)))
+        return self._answer(Asked("confirm", key, question, (no_means,), detail, dangerous))
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         return self._answer(Asked("ask", key, question))
@@ -170,7 +172,10 @@ class FakePrompter:
         return self._answer(Asked("manual", key, text))
 
     def on_failure(self, key: str, message: str, choices: Sequence[str]) -> Answer:
-        return self._answer(Asked("on_failure", key, message, tuple(choices)))
+        answer = self._answer(Asked("on_failure", key, message, tuple(choices)))
+        # a person picks from a menu: an answer the engine did not offer is a broken test
+        assert answer.value in choices, f"{answer.value!r} was not offered: {choices}"
+        return answer
 
     def secret(self, key: str, prompt: str) -> str:
         self.asked.append(Asked("secret", key, prompt))

@@ -220,8 +220,6 @@ ASK_CASES = [
     ("retry", ("completed", "all steps done"), ["a", "broken", "c", "d"], "ok", 2),
     ("skip", ("completed", "all steps done"), ["a", "broken", "c", "d"], "skipped", 1),
     ("abort", ("aborted", "aborted at broken: exit code 1"), ["a", "broken"], "failed", 1),
-    ("continue", ("completed", "completed; failed steps continued past: broken"),
-     ["a", "broken", "c", "d"], "failed", 1),
     ("goto:d", ("completed", "completed; failed steps continued past: broken"),
      ["a", "broken", "d"], "failed", 1),
     ("goto:a", None, ["a", "broken", "a", "broken", "c", "d"], "ok", 2),
@@ -483,3 +481,150 @@ def test_step_timeout_and_environment_reach_the_executor() -> None:
     a, b = run.executor.specs
     assert (a.timeout, dict(a.env), a.cwd) == (5.0, {"NAME": "ops"}, "/srv/ops")
     assert (b.timeout, b.shell) == (30.0, "/bin/sh")
+
+
+# --- what is journaled and shown -----------------------------------------------------
+
+def test_a_command_start_and_end_are_journaled_in_full() -> None:
+    run = make_engine(book("  - {id: a, ssh: echo a, hosts: [web1], timeout: 5s}\n"),
+                      executor=FakeExecutor({"echo a": Out(0, "out\n")}))
+    run.run()
+    (started,) = run.events("command_started")
+    assert started.data == {"command": "echo a", "hosts": ["web1"], "attempt": 1, "timeout": 5.0,
+                            "log": "run-dir-never-written/logs/0001-a.log"}
+    (finished,) = run.events("command_finished")
+    assert finished.data["hosts"] == [{
+        "host": "web1", "exit_code": 0, "duration": 0.01, "bytes": 0, "sha256": "", "tail": "out\n",
+        "timed_out": False, "interrupted": False, "error": None, "log": "", "host_key_accepted": None}]
+    assert run.display.said("command") == ["echo a"]
+    duration = run.events("step_finished")[0].data["duration"]
+    assert 0 <= duration < 60
+
+
+def test_a_step_inside_an_include_gets_a_log_name_without_slashes() -> None:
+    child = "id: child\ntitle: C\nsteps:\n  - {id: one, run: echo one}\n"
+    run = make_engine(book("  - {id: sub, include: child}\n"), includes={"child": child})
+    run.run()
+    assert str(run.executor.specs[0].log_path) == "run-dir-never-written/logs/0001-child_one.log"
+
+
+def test_a_large_capture_is_journaled_cut_and_marked_truncated() -> None:
+    from runbookctl.engine.command_step import CAPTURE_JOURNAL
+
+    big = "x" * (CAPTURE_JOURNAL + 10)
+    run = make_engine(book("  - {id: get, run: echo big, capture: big}\n"),
+                      executor=FakeExecutor({"big": Out(0, big)}))
+    run.run()
+    (cap,) = run.events("captured")
+    assert (len(cap.data["value"]), cap.data["truncated"]) == (CAPTURE_JOURNAL, True)
+    assert run.engine.vars.values["big"] == big
+
+
+def test_a_token_like_string_in_the_output_is_masked_and_named() -> None:
+    token = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+    run = make_engine(book("  - {id: leak, run: echo leak}\n"),
+                      executor=FakeExecutor({"leak": Out(0, f"token={token}")}))
+    run.run()
+    assert token not in run.events("command_finished")[0].to_line()
+    (warning,) = run.display.said("warn")
+    assert warning.startswith("masked a token-like string that is not a declared secret: ")
+    assert warning.endswith(" in step leak")
+
+
+def test_the_hardest_way_a_host_was_stopped_is_the_one_said() -> None:
+    outcomes = {"web1": Out(None, interrupted=True, error="command stopped with SIGTERM"),
+                "web2": Out(None, interrupted=True, error="command stopped with SIGKILL"),
+                "web3": 0}
+    run = make_engine(book("  - {id: a, ssh: echo a, hosts: [web1, web2, web3]}\n"),
+                      executor=FakeExecutor({"echo a": outcomes}), prompter=FakePrompter(["skip"]))
+    run.run()
+    assert run.prompter.asked[0].key == "a"
+    assert run.prompter.asked[0].text == "a was interrupted (Ctrl-C)"
+    nobody = make_engine(book("  - {id: a, ssh: echo a, hosts: [web1, web2, web3]}\n"),
+                         executor=FakeExecutor({"echo a": outcomes}),
+                         prompter=FakePrompter(interactive=False))
+    with pytest.raises(InterruptedRun) as err:
+        nobody.run()
+    assert err.value.message == "command stopped with SIGKILL"
+
+
+def test_with_nobody_to_ask_an_interrupted_command_stops_the_run_saying_how() -> None:
+    from runbookctl.signals import stopped_command
+
+    reason = "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM"
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      executor=FakeExecutor({"echo a": Out(None, interrupted=True, error=reason)}),
+                      prompter=FakePrompter(interactive=False))
+    with pytest.raises(InterruptedRun) as err:
+        run.run()
+    assert stopped_command(err.value) == "command stopped with SIGTERM"
+    (stop,) = run.events("step_interrupted")
+    assert (stop.data["reason"], stop.data["command_stopped"]) == (reason, True)
+
+
+def test_polling_stops_when_the_next_check_would_start_after_within(clock: FakeClock) -> None:
+    run = make_engine(POLL.replace("within: 7s", "within: 6s"),
+                      executor=FakeExecutor({"status": Out(0, "starting")}))
+    run.run()
+    assert run.executor.count("status") == 4  # at 0, 2, 4 and 6: 6 is still within 6s
+
+
+def test_until_sees_every_hosts_output_prefixed_by_its_name(clock: FakeClock) -> None:
+    poll = POLL.replace("run: echo status", "ssh: echo status\n    hosts: [web1, web2]").replace(
+        "'ready' in result.stdout", "'web2: ready' in result.stdout and result.exit_code == 0")
+    run = make_engine(poll, executor=FakeExecutor({"status": {"web1": Out(0, "up\nready"),
+                                                              "web2": Out(0, "ready")}}))
+    assert run.run() == ("completed", "all steps done")
+    assert run.engine.vars.steps["wait"]["stdout"] == "web1: up\nweb1: ready\nweb2: ready"
+
+
+def test_the_worst_host_gives_the_steps_exit_code() -> None:
+    run = make_engine(book("""\
+  - {id: a, ssh: echo a, hosts: [web1, web2, web3], on_failure: continue}
+  - {id: b, run: "echo {{ steps.a.exit_code }} {{ steps.a.hosts.web3.exit_code }}"}
+"""), executor=FakeExecutor({"echo a": {"web1": 0, "web2": 7, "web3": 9}}))
+    run.run()
+    assert run.executor.commands[-1] == "echo 7 9"
+
+
+def test_a_confirm_gate_shows_the_command_and_its_hosts() -> None:
+    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1, web2], confirm: true, dangerous: true}\n"),
+                      prompter=FakePrompter([True]))
+    run.run()
+    (asked,) = run.prompter.asked
+    assert (asked.text, asked.detail, asked.dangerous) == ("Run this command on web1, web2?",
+                                                           "uptime\non: web1, web2", True)
+
+
+def test_the_shell_of_a_step() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, shell: bash}
+  - {id: b, run: echo b, shell: sh}
+"""))
+    run.run()
+    assert [s.shell for s in run.executor.specs] == ["bash", "/bin/sh"]
+
+
+def test_an_ssh_step_without_a_host_resolver_fails() -> None:
+    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1], on_failure: abort}\n"))
+    run.engine.sv.resolve_hosts = None
+    status, reason = run.run()
+    assert status == "failed" and "ssh steps are not available in this build" in reason
+
+
+def test_an_ssh_step_without_an_ssh_executor_is_an_internal_error() -> None:
+    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1]}\n"))
+    run.engine.sv.ssh = None
+    with pytest.raises(RuntimeError, match="no SSH executor configured"):
+        run.run()
+
+
+def test_an_empty_sudo_password_means_passwordless_and_is_asked_once() -> None:
+    run = make_engine(book("""\
+  - {id: a, ssh: id, hosts: [web1], sudo: true}
+  - {id: b, ssh: id, hosts: [web1], sudo: true}
+"""), prompter=FakePrompter(secret=""))
+    run.run()
+    assert [a.kind for a in run.prompter.asked] == ["secret"]
+    assert [s.sudo_password for s in run.executor.specs] == [None, None]
+    assert [s.sudo for s in run.executor.specs] == [True, True]

@@ -278,3 +278,20 @@ def test_the_ssh_executor_is_made_once_and_closed_at_the_end() -> None:
     run.engine.close()
     assert made == [1] and run.executor.closed
     assert [list(s.hosts) for s in run.executor.specs] == [["web1"], ["web2"]]
+
+
+def test_a_stop_inside_an_include_is_journaled_once_by_the_step_that_ran() -> None:
+    child = "id: child\ntitle: C\nsteps:\n  - {id: gate, confirm: Sure?}\n"
+    run = make_engine(PARENT, includes={"child": child})
+    with pytest.raises(NoAnswerError):
+        run.run()
+    assert [e.step for e in run.events("step_interrupted")] == ["child/gate"]
+
+
+def test_a_step_record_is_reachable_by_key_by_id_and_by_python_name() -> None:
+    run = make_engine(book("  - {id: check-it, run: echo x, on_failure: continue}\n"),
+                      executor=FakeExecutor({"echo x": 3}))
+    run.run()
+    steps = run.engine.vars.steps
+    assert steps["check-it"] is steps["check_it"]
+    assert (steps["check_it"]["status"], steps["check_it"]["exit_code"]) == ("failed", 3)
