@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from runbookctl.errors import InterruptedRun, NoAnswerError
-from tests.unit.engine.fakes import FakeExecutor, FakePrompter, Out, Run, make_engine, resume_engine
+from tests.unit.engine.fakes import (
+    FakeExecutor,
+    FakePrompter,
+    MemoryJournal,
+    Out,
+    Run,
+    make_engine,
+    resume_engine,
+)
 
 BOOK = """\
 id: t
@@ -113,3 +121,25 @@ steps:
     assert second.run(point) == ("completed", "all steps done")
     assert second.executor.commands == ["echo two", "echo after"]
     assert second.state().steps["sub"].status == "ok"
+
+
+def test_a_run_killed_between_steps_leaves_the_last_one_as_it_had_decided() -> None:
+    book = """\
+id: t
+title: T
+steps:
+  - {id: a, run: echo a}
+  - {id: b, run: echo b, on_failure: d}
+  - {id: c, run: echo c}
+  - {id: d, run: echo d}
+"""
+    whole = make_engine(book, executor=FakeExecutor({"echo b": 1}))
+    whole.run()
+    finished_b = next(i for i, e in enumerate(whole.journal.events)
+                      if e.type == "step_finished" and e.step == "b")
+    killed = make_engine(book, journal=MemoryJournal(whole.journal.events[:finished_b + 1]))
+    second, point = resume_engine(killed, book)
+    assert point is not None and (point.key, point.rerun, point.leave.kind) == ("b", False, "goto")
+    assert second.run(point) == ("completed", "completed; failed steps continued past: b")
+    assert second.executor.commands == ["echo d"]
+    assert [(e.step, e.data["to"]) for e in second.events("jump")][-1] == ("b", "d")
