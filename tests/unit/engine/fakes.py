@@ -60,6 +60,7 @@ class FakeExecutor:
                        for k, v in (script or {}).items()}
         self.specs: list[CommandSpec] = []
         self.closed = False
+        self.ssh_made = 0  # how many times the run made its SSH executor
 
     @property
     def commands(self) -> list[str]:
@@ -95,6 +96,7 @@ class FakeExecutor:
 
     def over_ssh(self) -> _OverSSH:
         """This executor as the run's SSH executor: one result per host (none without hosts)."""
+        self.ssh_made += 1
         return _OverSSH(self)
 
 
@@ -305,11 +307,13 @@ def make_engine(yaml_text: str, *, executor: FakeExecutor | None = None,
                 values: Mapping[str, Any] | None = None, dry_run: bool = False,
                 from_step: str | None = None, templates: Mapping[str, str] | None = None,
                 hosts: Callable[[Step, Runbook], list[str]] | None = None,
-                journal: MemoryJournal | None = None, redactor: Redactor | None = None) -> Run:
+                journal: MemoryJournal | None = None, redactor: Redactor | None = None,
+                without: frozenset[str] = frozenset()) -> Run:
     """An Engine over `yaml_text` with fake services; nothing runs, nothing is written.
 
     `includes`: runbook id -> YAML text of runbooks it may include. `values`: inputs.
     `hosts`: resolves an ssh step's hosts (default: the step's `hosts:` as written).
+    `without`: services this build lacks: "ssh" (no SSH executor), "hosts" (no resolver).
     """
     runbook = load_runbook_text(yaml_text, "test.yaml")
     books = {rid: load_runbook_text(text, f"{rid}.yaml") for rid, text in (includes or {}).items()}
@@ -320,10 +324,10 @@ def make_engine(yaml_text: str, *, executor: FakeExecutor | None = None,
     recorder = Recorder(journal, redactor)  # type: ignore[arg-type]  # a journal in memory
     services = Services(
         prompter=prompter, recorder=recorder, redactor=redactor, ui=display, local=executor,
-        ssh=executor.over_ssh, run_dir=Path("run-dir-never-written"),
+        ssh=None if "ssh" in without else executor.over_ssh, run_dir=Path("run-dir-never-written"),
         resolve_runbook=lambda rid: books[rid],
         template_source=lambda name: (templates or {}).get(name),
-        resolve_hosts=hosts or (lambda step, rb: list(step.hosts)),
+        resolve_hosts=None if "hosts" in without else hosts or (lambda step, rb: list(step.hosts)),
     )
     options = Options(dry_run=dry_run, from_step=from_step, default_timeout=30.0,
                       operator=OPERATOR)

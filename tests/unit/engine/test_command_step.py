@@ -606,15 +606,14 @@ def test_the_shell_of_a_step() -> None:
 
 
 def test_an_ssh_step_without_a_host_resolver_fails() -> None:
-    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1], on_failure: abort}\n"))
-    run.engine.sv.resolve_hosts = None
+    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1], on_failure: abort}\n"),
+                      without=frozenset({"hosts"}))
     status, reason = run.run()
     assert status == "failed" and "ssh steps are not available in this build" in reason
 
 
 def test_an_ssh_step_without_an_ssh_executor_is_an_internal_error() -> None:
-    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1]}\n"))
-    run.engine.sv.ssh = None
+    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1]}\n"), without=frozenset({"ssh"}))
     with pytest.raises(RuntimeError, match="no SSH executor configured"):
         run.run()
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from runbookctl.engine.human_step import after_failure
-from runbookctl.engine.walk import Flow
 from tests.unit.engine.fakes import FakePrompter, make_engine, note
 
 
@@ -123,14 +121,3 @@ def test_a_message_template_is_looked_up_by_name() -> None:
 def test_a_missing_message_template_fails_the_run() -> None:
     run = make_engine(book("  - {id: say, message: comms/gone.md.j2}\n"))
     assert run.run() == ("failed", "template comms/gone.md.j2 not found")
-
-
-@pytest.mark.parametrize(("decision", "expected"), [
-    ("continue", ("failed", Flow("next"), "r")),
-    ("skip", ("skipped", Flow("next"), "skipped after failure: r")),
-    ("abort", ("failed", Flow("abort", reason="aborted at k: r"), "r")),
-    ("goto:x", ("failed", Flow("goto", "x", "after failure: r"), "r")),
-    ("fail", ("failed", Flow("fail", reason="k failed: r"), "r")),
-])
-def test_after_failure_maps_each_decision(decision: str, expected: tuple[str, Flow, str]) -> None:
-    assert after_failure(decision, "k", "r") == expected

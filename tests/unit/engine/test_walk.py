@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from runbookctl.engine.walk import Flow, flow_from_record, flow_record
 from runbookctl.errors import NoAnswerError
 from tests.unit.engine.fakes import FakeExecutor, FakePrompter, make_engine
 
@@ -258,26 +257,23 @@ def test_no_answer_stops_the_run_and_journals_where() -> None:
     assert run.executor.commands == []
 
 
-def test_flows_round_trip_through_the_journal() -> None:
-    flow = Flow("goto", "c", "on_failure after: x")
-    assert flow_from_record(flow_record(flow)) == flow
-    assert flow_from_record(None) == Flow("next")
-    assert flow_from_record({"kind": None}) == Flow("next")
-
-
 def test_the_ssh_executor_is_made_once_and_closed_at_the_end() -> None:
-    made: list[int] = []
     run = make_engine(book("""\
   - {id: a, ssh: uptime, hosts: [web1]}
   - {id: b, ssh: uptime, hosts: [web2]}
+  - {id: c, run: echo local}
 """))
-    real = run.engine.sv.ssh
-    assert real is not None
-    run.engine.sv.ssh = lambda: made.append(1) or real()  # type: ignore[func-returns-value]
     run.run()
     run.engine.close()
-    assert made == [1] and run.executor.closed
-    assert [list(s.hosts) for s in run.executor.specs] == [["web1"], ["web2"]]
+    assert run.executor.ssh_made == 1 and run.executor.closed
+    assert [list(s.hosts) for s in run.executor.specs] == [["web1"], ["web2"], []]
+
+
+def test_a_run_without_ssh_steps_makes_no_ssh_executor() -> None:
+    run = make_engine(THREE)
+    run.run()
+    run.engine.close()
+    assert run.executor.ssh_made == 0 and not run.executor.closed
 
 
 def test_a_stop_inside_an_include_is_journaled_once_by_the_step_that_ran() -> None:
