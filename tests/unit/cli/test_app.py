@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from runbookctl.cli.app import RUN_OPTIONS, app
+from runbookctl.cli.app import app
+from runbookctl.cli.options import RUN_OPTIONS
 
 
 def _options(name: str) -> dict[str, list[str]]:

@@ -1,0 +1,1 @@
+"""The typer commands, one module per group; their bodies live in cli/commands/."""

@@ -1,0 +1,104 @@
+"""The commands that read what runs recorded: runs, stats, report, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runbookctl.cli.invocation import guard, session, ui
+
+
+def runs_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="At most N runs, newest first.")] = 20,
+    runbook: Annotated[
+        str | None,
+        typer.Option("--runbook", metavar="ID", help="Only runs of this runbook.", show_default=False),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="Only runs that ended so: completed, failed, aborted, interrupted, running, "
+            "abandoned.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Only runs started after a date (2026-11-01) or an age ago (7d, 12h).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run history from the state dir: id, runbook, status, operator, started, duration."""
+    from runbookctl.cli.commands import history
+
+    guard(
+        lambda: history.list_runs(
+            session(), ui(), as_json=as_json, limit=limit, runbook=runbook, status=status, since=since
+        )
+    )
+
+
+def stats_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            "--reports",
+            metavar="DIR",
+            help="Read the journal copies committed under DIR (a post-mortem repo) instead of the state dir.",
+            show_default=False,
+        ),
+    ] = None,
+    runbook: Annotated[
+        str | None, typer.Option("--runbook", metavar="ID", help="Only this runbook.", show_default=False)
+    ] = None,
+) -> None:
+    """Per runbook and month: runs, completion rate, time to resolve (median, p90), most-failed steps."""
+    from runbookctl.cli.commands import stats
+
+    guard(lambda: stats.stats(session(), ui(), as_json=as_json, reports=reports, runbook=runbook))
+
+
+def report_cmd(
+    run_id: Annotated[
+        str,
+        typer.Argument(metavar="RUN_ID", help="Run id (see `runbookctl runs`); a unique prefix is enough."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write here instead of the run's report path; '-' for stdout.",
+        ),
+    ] = None,
+) -> None:
+    """Re-render a run's Markdown report from its journal."""
+    from runbookctl.cli.commands import history
+
+    guard(lambda: history.rerender(session(), ui(), run_id, output))
+
+
+def verify_cmd(
+    target: Annotated[
+        str,
+        typer.Argument(metavar="REPORT_OR_RUN", help="A report file, a journal file, a run dir or a run id."),
+    ],
+) -> None:
+    """Check a run's journal hash chain, and that a report matches its journal.
+
+    Exit 0 valid, 1 tampered (each problem located), 2 not found.
+    """
+    from runbookctl.cli.commands.verify import verify
+
+    guard(lambda: verify(session(), target))
