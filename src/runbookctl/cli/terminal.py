@@ -138,7 +138,7 @@ class UI:
         self._print(panel, soft_wrap=False)  # wrap long instructions inside the box
 
     def summary(self, status: str, report: str | None, run_id: str, failed: int = 0) -> None:
-        from runbookctl.record.replay import status_text
+        from runbookctl.record.run_state import status_text
 
         color = {"completed": "yellow" if failed else "green", "interrupted": "yellow"}.get(
             status, "red")

@@ -17,7 +17,7 @@ from runbookctl.errors import RunbookctlError
 
 if TYPE_CHECKING:
     from runbookctl.record.notices import Notices as UI
-    from runbookctl.record.replay import RunState
+    from runbookctl.record.run_state import RunState
 
 # A commit runs the repository's hooks, which may be slow (linters, signing).
 GIT_TIMEOUT = 300

@@ -1,105 +1,23 @@
-"""Replays a journal into a RunState: what the report renders and resume reads."""
+"""Replays a journal into a RunState: what the report renders and resume reads.
+
+One handler per event type folds it into the state (record/run_state.py);
+record/event_data.py checks each event's data first.
+"""
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.record import events as ev
+from runbookctl.record.event_data import EventDataError, check_data
+
+# Re-exported (`as`): what replay() returns may be imported with it.
+from runbookctl.record.run_state import RunState as RunState
+from runbookctl.record.run_state import StepRecord as StepRecord
 
 if TYPE_CHECKING:
     from runbookctl.record.journal import Event
-
-
-@dataclass
-class StepRecord:
-    key: str
-    title: str
-    action: str
-    # running (no end event yet) | ok | failed | skipped | dry-run | interrupted (the run
-    # stopped inside it: step_interrupted)
-    status: str = "running"
-    reason: str = ""
-    started: str | None = None
-    finished: str | None = None
-    duration: float = 0.0
-    visits: int = 0
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    answers: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    captures: dict[str, str] = field(default_factory=dict)
-    leave: dict[str, Any] | None = None  # how the walk left the step (last step_finished)
-    command_in_visit: bool = False  # a command started during the step's latest visit
-    open_since: str | None = None  # start of a visit with no end event yet (not yet on the timeline)
-    interrupted: dict[str, Any] | None = None  # the step_interrupted of the latest visit
-
-
-@dataclass
-class RunState:
-    run_id: str = ""
-    runbook: str = ""
-    title: str = ""
-    severity: str | None = None
-    status: str = "running"
-    reason: str = ""
-    operator: str = ""
-    incident: str | None = None
-    started: str = ""
-    finished: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    secrets: list[dict[str, Any]] = field(default_factory=list)
-    steps: dict[str, StepRecord] = field(default_factory=dict)
-    path: list[tuple[str, str]] = field(default_factory=list)  # (step key, status) in order
-    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, label)
-    timeline: list[dict[str, str]] = field(default_factory=list)
-    answers: list[dict[str, Any]] = field(default_factory=list)
-    carry_over: list[dict[str, Any]] = field(default_factory=list)
-    head_hash: str = ""
-    events: int = 0
-    torn: str | None = None
-
-    @property
-    def duration(self) -> float:
-        end = self.finished or (self.timeline[-1]["ts"] if self.timeline else self.started)
-        return seconds_between(self.started, end)
-
-    @property
-    def failed_keys(self) -> list[str]:
-        """Steps whose latest outcome is failed, in the order they first ran."""
-        return [key for key, rec in self.steps.items() if rec.status == "failed"]
-
-    @property
-    def status_text(self) -> str:
-        return status_text(self.status, len(self.failed_keys))
-
-
-def status_text(status: str, failed: int) -> str:
-    """How a run's ending reads everywhere (terminal, report, runs): a run that completed
-    past failed steps never reads as a plain "completed"."""
-    if status == "completed" and failed:
-        return f"completed — {failed} step{'s' if failed != 1 else ''} failed (continued)"
-    return status
-
-
-def seconds_between(a: str, b: str | None) -> float:
-    if not a or not b:
-        return 0.0
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
-    try:
-        return max((datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds(), 0.0)
-    except ValueError:
-        return 0.0
-
-
-class EventDataError(ValueError):
-    """Event number `index` (0-based) of a journal has data of the wrong shape."""
-
-    def __init__(self, index: int, message: str) -> None:
-        super().__init__(message)
-        self.index = index
 
 
 def replay(events: list[Event]) -> RunState:
@@ -115,60 +33,6 @@ def replay(events: list[Event]) -> RunState:
         state.events += 1
     _note_unfinished(state)
     return state
-
-
-_S, _N, _D, _L, _B = (str,), (int, float), (dict,), (list,), (bool,)
-_NONE = (type(None),)
-# The type of each data field the replay reads, per event type: a journal written by
-# hand or damaged on disk fails here, named, rather than deep in a report or `runs`.
-# Fields not listed (and events of types not listed) are not read, so not checked.
-DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
-    ev.RUN_STARTED: {"run_id": _S, "runbook": _S, "title": _S, "severity": _S + _NONE,
-                     "incident": _S + _NONE, "report_dir": _S + _NONE, "path": _S,
-                     "sha256": _S, "dry_run": _B + _NONE, "from_step": _S + _NONE},
-    ev.RUN_RESUMED: {"note": _S},
-    ev.RUN_FINISHED: {"status": _S, "reason": _S},
-    ev.RUN_INTERRUPTED: {"reason": _S},
-    ev.STEP_STARTED: {"title": _S, "action": _S},
-    ev.STEP_SKIPPED: {"reason": _S, "title": _S, "action": _S},
-    ev.STEP_FINISHED: {"status": _S, "reason": _S, "duration": _N + _NONE, "flow": _D + _NONE},
-    ev.COMMAND_STARTED: {"command": _S},
-    ev.COMMAND_FINISHED: {"hosts": _L, "ok": _B + _NONE, "reason": _S + _NONE, "again": _B},
-    ev.ANSWER: {"kind": _S, "origin": _S + _NONE, "question": _S + _NONE, "var": _S + _NONE},
-    ev.MESSAGE: {"text": _S},
-    ev.CAPTURED: {"name": _S, "value": _S},
-    ev.JUMP: {"to": _S, "why": _S},
-    ev.INPUT: {"name": _S, "origin": _S + _NONE},
-    ev.SECRET: {"name": _S, "origin": _S + _NONE},
-    ev.COMMAND_PROCESS: {"pgid": (int,), "start": _S + _NONE},
-    ev.STEP_INTERRUPTED: {"reason": _S, "command_stopped": _B},
-    ev.RUN_ABANDONED: {"reason": _S, "stopped": _S},
-}
-
-
-# Events about one step: without a step id they cannot be placed.
-STEP_EVENTS = frozenset({ev.STEP_STARTED, ev.STEP_SKIPPED, ev.STEP_FINISHED, ev.COMMAND_STARTED,
-                         ev.COMMAND_FINISHED, ev.COMMAND_PROCESS, ev.STEP_INTERRUPTED,
-                         ev.MESSAGE, ev.CAPTURED, ev.JUMP})
-
-
-def check_data(event: Event) -> None:
-    """TypeError naming the first field of `event.data` whose type the replay cannot use."""
-    if event.type in STEP_EVENTS and not event.step:
-        raise TypeError("step is missing (null): this event is about a step")
-    for name, types in DATA_TYPES.get(event.type, {}).items():
-        if name in event.data and not isinstance(event.data[name], types):
-            wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise TypeError(f"data.{name} is {type(event.data[name]).__name__}, not {wanted}")
-    hosts = event.data.get("hosts") if event.type == ev.COMMAND_FINISHED else None
-    if hosts and not all(isinstance(h, dict) for h in hosts):
-        raise TypeError("data.hosts holds a value that is not an object")
-    pgid = event.data.get("pgid") if event.type == ev.COMMAND_PROCESS else None
-    if pgid is not None and (isinstance(pgid, bool) or not 1 < pgid < 2**31):
-        raise TypeError(f"data.pgid {pgid!r} is not a process group id")  # never signal 0, 1, -1
-    flow = event.data.get("flow") if event.type == ev.STEP_FINISHED else None
-    if flow and not isinstance(flow.get("target"), str | None):
-        raise TypeError("data.flow.target is not a step id")
 
 
 def _note_unfinished(state: RunState) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runbookctl.record.replay import RunState, StepRecord
+from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.runbook.graph import mermaid_text
 
 if TYPE_CHECKING:

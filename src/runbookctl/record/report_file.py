@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runbookctl.record.replay import RunState
+    from runbookctl.record.run_state import RunState
 
 RECORD = "report.path"  # in the run dir: the report file this run wrote last
 

@@ -12,7 +12,7 @@ from runbookctl.runbook.config import bundled_dir
 if TYPE_CHECKING:
     from runbookctl.record.journal import Replay
     from runbookctl.record.notices import Notices as UI
-    from runbookctl.record.replay import RunState
+    from runbookctl.record.run_state import RunState
 
 REPORT_TEMPLATE = "report.md.j2"
 
@@ -27,8 +27,9 @@ def load_state(run_dir: Path) -> RunState:
 def load_journal(journal: Path) -> tuple[Replay, RunState]:
     """A journal read and replayed; CorruptJournal (`file:line: why`) for an unreadable
     line or a wrongly typed event, so that one bad journal never passes for a run."""
+    from runbookctl.record.event_data import EventDataError
     from runbookctl.record.journal import read_journal
-    from runbookctl.record.replay import EventDataError, replay
+    from runbookctl.record.replay import replay
 
     try:
         replayed = read_journal(journal)

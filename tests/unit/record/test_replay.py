@@ -56,8 +56,8 @@ def test_after_resume_the_row_stays_where_the_run_stopped_and_is_not_repeated(tm
 
 def test_the_path_chart_escapes_pipes_in_edge_labels() -> None:
     """`next: if count | int > 10` must not close the Mermaid edge label early."""
-    from runbookctl.record.replay import RunState, StepRecord
     from runbookctl.record.report import mermaid_path
+    from runbookctl.record.run_state import RunState, StepRecord
 
     state = RunState(status="completed")
     state.steps = {k: StepRecord(k, k, "run", status="ok") for k in ("count", "big")}

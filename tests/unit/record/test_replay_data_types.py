@@ -7,7 +7,8 @@ import json
 import pytest
 
 from runbookctl.record.journal import GENESIS, Event, event_hash
-from runbookctl.record.replay import EventDataError, replay
+from runbookctl.record.event_data import EventDataError
+from runbookctl.record.replay import replay
 
 
 def _events(*bodies: dict[str, object]) -> list[Event]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runbookctl.record.replay import RunState
 from runbookctl.record.report import render_report
+from runbookctl.record.run_state import RunState
 
 STATE = RunState(run_id="r1", runbook="db-overload", title="DB overload")
 

@@ -14,7 +14,7 @@ from runbookctl.runbook import config as cfg
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
-    from runbookctl.record.replay import RunState
+    from runbookctl.record.run_state import RunState
 
 
 def runs_root(session: Session) -> Path:

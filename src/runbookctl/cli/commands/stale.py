@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
     from runbookctl.prompts.protocol import Prompter
-    from runbookctl.record.replay import RunState
+    from runbookctl.record.run_state import RunState
 
 RESUMABLE = ("running", "interrupted")
 ABANDONED = "abandoned"

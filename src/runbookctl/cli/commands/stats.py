@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
-    from runbookctl.record.replay import RunState
+    from runbookctl.record.run_state import RunState
 
 
 @dataclass

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from runbookctl.cli.terminal import UI
     from runbookctl.engine.planning import PreparedRun
     from runbookctl.engine.request import RunRequest
-    from runbookctl.record.replay import RunState, StepRecord
+    from runbookctl.record.run_state import RunState, StepRecord
 
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runbookctl.cli.commands.stale import describe, where_stopped
-from runbookctl.record.replay import RunState
+from runbookctl.record.run_state import RunState
 
 
 @pytest.mark.parametrize(("path", "reason", "expected"), [

@@ -1,0 +1,92 @@
+"""What a journal says about a run once replayed: RunState and its StepRecords.
+
+The report renders it, `runs`/`stats` summarise it, resume reads where to go on;
+record/replay.py builds it from the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class StepRecord:
+    key: str
+    title: str
+    action: str
+    # running (no end event yet) | ok | failed | skipped | dry-run | interrupted (the run
+    # stopped inside it: step_interrupted)
+    status: str = "running"
+    reason: str = ""
+    started: str | None = None
+    finished: str | None = None
+    duration: float = 0.0
+    visits: int = 0
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    captures: dict[str, str] = field(default_factory=dict)
+    leave: dict[str, Any] | None = None  # how the walk left the step (last step_finished)
+    command_in_visit: bool = False  # a command started during the step's latest visit
+    open_since: str | None = None  # start of a visit with no end event yet (not yet on the timeline)
+    interrupted: dict[str, Any] | None = None  # the step_interrupted of the latest visit
+
+
+@dataclass
+class RunState:
+    run_id: str = ""
+    runbook: str = ""
+    title: str = ""
+    severity: str | None = None
+    status: str = "running"
+    reason: str = ""
+    operator: str = ""
+    incident: str | None = None
+    started: str = ""
+    finished: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    path: list[tuple[str, str]] = field(default_factory=list)  # (step key, status) in order
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, label)
+    timeline: list[dict[str, str]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    carry_over: list[dict[str, Any]] = field(default_factory=list)
+    head_hash: str = ""
+    events: int = 0
+    torn: str | None = None
+
+    @property
+    def duration(self) -> float:
+        end = self.finished or (self.timeline[-1]["ts"] if self.timeline else self.started)
+        return seconds_between(self.started, end)
+
+    @property
+    def failed_keys(self) -> list[str]:
+        """Steps whose latest outcome is failed, in the order they first ran."""
+        return [key for key, rec in self.steps.items() if rec.status == "failed"]
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, len(self.failed_keys))
+
+
+def status_text(status: str, failed: int) -> str:
+    """How a run's ending reads everywhere (terminal, report, runs): a run that completed
+    past failed steps never reads as a plain "completed"."""
+    if status == "completed" and failed:
+        return f"completed — {failed} step{'s' if failed != 1 else ''} failed (continued)"
+    return status
+
+
+def seconds_between(a: str, b: str | None) -> float:
+    if not a or not b:
+        return 0.0
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    try:
+        return max((datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds(), 0.0)
+    except ValueError:
+        return 0.0
