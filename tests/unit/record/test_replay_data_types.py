@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from runbookctl.record.journal import GENESIS, Event, event_hash
 from runbookctl.record.event_data import EventDataError
+from runbookctl.record.journal import GENESIS, Event, event_hash
 from runbookctl.record.replay import replay
 
 

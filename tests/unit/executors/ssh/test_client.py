@@ -1,148 +1,59 @@
-"""The ssh reader against a channel that never runs dry (logic only; the real sshd
-floods in tests/integration/test_ssh_flood.py): it must still see its deadline and the
-stop flag. Before, it looped as long as data was ready, which a flood always is."""
+"""The SSH executor without a server: per-host logs, dry runs, steps that cannot run."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from runbookctl.executors.base import CommandSpec, HostResult
-from runbookctl.executors.output import Output
-from runbookctl.executors.ssh.client import _RemoteRun, _Stop
+from runbookctl.executors.base import CommandSpec
+from runbookctl.executors.ssh.client import SSHExecutor, host_log
 from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.safety.masking import Redactor
-
-LINE = b"y\n" * 16384
-GIVE_UP = 30.0  # the fake ends the flood itself after this: a broken reader cannot hang pytest
+from tests.helpers import write
 
 
-class _Killer:
-    exit_status = 0
-
-    def __init__(self) -> None:
-        self.status_event = threading.Event()
-        self.status_event.set()
-
-    def exec_command(self, command: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+def spec(command: str, **kw: object) -> CommandSpec:
+    return CommandSpec(step_id="s", command=command, display=command,
+                       log_path=Path("/runs/r1/logs/0007-restart.log"), **kw)
 
 
-class _Transport:
-    def is_active(self) -> bool:
-        return True
-
-    def open_session(self, timeout: float) -> _Killer:
-        return _Killer()
-
-
-class _Client:
-    def get_transport(self) -> _Transport:
-        return _Transport()
+def test_per_host_log_names() -> None:
+    log = Path("/runs/r1/logs/0007-restart.log")
+    assert host_log(log, "deploy@web1:2222").name == "0007-restart.deploy@web1_2222.log"
+    assert host_log(log, "web1").parent == log.parent
+    assert host_log(log, "[::1]:22").name == "0007-restart._1_22.log"
 
 
-class _Flood:
-    """A channel with data always ready, on stdout and stderr, until GIVE_UP."""
-
-    closed = False
-    eof_received = False
-
-    def __init__(self) -> None:
-        self.ends = time.monotonic() + GIVE_UP
-        self.status_event = threading.Event()
-
-    def fileno(self) -> int:  # for the selector: a pipe that is never readable
-        return _PIPE[0]
-
-    def recv_ready(self) -> bool:
-        return time.monotonic() < self.ends
-
-    recv_stderr_ready = recv_ready
-
-    def recv(self, size: int) -> bytes:
-        return LINE[:size]
-
-    recv_stderr = recv
-
-    def exit_status_ready(self) -> bool:
-        return False
-
-    exit_status = -1
-
-    def exec_command(self, command: str) -> None:
-        pass
-
-    def shutdown_write(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
+def test_dry_run_shows_each_host_without_connecting(tmp_path: Path) -> None:
+    write(tmp_path / "config", """\
+        Host db1
+            HostName 203.0.113.9
+            User postgres
+            ProxyJump bastion
+        """)
+    ex = SSHExecutor(SSHConfig(config_file=str(tmp_path / "config"), user="ops",
+                               connect_timeout=0.01))
+    lines = ex.dry_run_lines(spec("systemctl restart app", hosts=["db1", "web9:2200", "bad host"],
+                                  sudo=True))
+    assert lines == [
+        "db1 (postgres@203.0.113.9:22 via bastion): sudo systemctl restart app",
+        "web9:2200 (ops@web9:2200): sudo systemctl restart app",
+        "bad host (cannot resolve: bad host 'bad host'): sudo systemctl restart app",
+    ]
 
 
-_PIPE: tuple[int, int] = (-1, -1)
+def test_unusable_steps_fail_every_host_without_connecting() -> None:
+    bad_env = spec("true", hosts=["web1", "web2"], env={"NOT A NAME": "x"})
+    results = SSHExecutor().execute(bad_env, NullSink(), Redactor())
+    assert [(r.host, r.exit_code, r.error) for r in results] == [
+        ("web1", None, "bad environment variable name 'NOT A NAME'"),
+        ("web2", None, "bad environment variable name 'NOT A NAME'")]
+    (bad_host,) = SSHExecutor().execute(spec("true", hosts=["bad;host"]), NullSink(), Redactor())
+    assert (bad_host.exit_code, bad_host.error) == (None, "bad host 'bad;host'")
+    assert SSHExecutor().execute(spec("true"), NullSink(), Redactor()) == []
 
 
-@pytest.fixture(autouse=True)
-def _pipe() -> Any:
-    import os
-
-    global _PIPE
-    _PIPE = os.pipe()
-    yield
-    for fd in _PIPE:
-        os.close(fd)
-
-
-class _Null:
-    live = False
+class NullSink:
+    live = True
 
     def output(self, host: str, stream: str, text: str) -> None:
         pass
-
-
-def _reader(tmp_path: Path, timeout: float | None) -> tuple[_RemoteRun, _Stop]:
-    spec = CommandSpec(step_id="s", command="yes", display="yes", log_path=tmp_path / "s.log",
-                       hosts=["h"], timeout=timeout)
-    stop = _Stop()
-    out = Output(spec, _Null(), Redactor())
-    channel: Any = _Flood()
-    run = _RemoteRun(SSHConfig(kill_grace=0.1), spec, _Client(), channel,  # type: ignore[arg-type]
-                     out, stop, tmp_path / "s.log")
-    return run, stop
-
-
-def _finish(run: _RemoteRun, stop: _Stop | None = None) -> tuple[HostResult, float]:
-    results: list[HostResult] = []
-    started = time.monotonic()
-    thread = threading.Thread(target=lambda: results.append(run.run("h", started)), daemon=True)
-    thread.start()
-    if stop is not None:
-        while run.out.raw_bytes == 0:  # the flood is under way
-            assert thread.is_alive() and time.monotonic() - started < GIVE_UP
-            time.sleep(0.01)
-        stop.set()
-    thread.join(GIVE_UP + 5)
-    assert results, "the reader never returned"
-    return results[0], time.monotonic() - started
-
-
-def test_a_flood_stops_at_the_timeout(tmp_path: Path) -> None:
-    run, _ = _reader(tmp_path, timeout=0.5)
-    result, took = _finish(run)
-    assert result.timed_out and result.error == "timed out after 0.5s"
-    assert took < GIVE_UP / 2 and result.output_bytes > 0
-
-
-def test_a_flood_stops_at_the_stop_flag(tmp_path: Path) -> None:
-    run, stop = _reader(tmp_path, timeout=None)
-    result, took = _finish(run, stop)
-    assert result.interrupted
-    assert result.error == "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM"
-    assert took < GIVE_UP / 2
