@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from runbookctl.errors import Problem
 from runbookctl.positions import Pos
 from runbookctl.runbook.yaml_positions import problem, source_line
-from runbookctl.safety.shell_contexts import INT, REFUSED, SENTINEL, Ctx, dialect_of, scan
+from runbookctl.safety.shell_contexts import INT, REFUSED, SENTINEL, Ctx, dialect_of
+from runbookctl.safety.shell_scan import scan
 
 if TYPE_CHECKING:
     from runbookctl.check.sources import Source

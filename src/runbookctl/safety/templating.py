@@ -25,8 +25,8 @@ from runbookctl.safety.shell_contexts import (
     Ctx,
     Refusal,
     dialect_of,
-    scan,
 )
+from runbookctl.safety.shell_scan import scan
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment

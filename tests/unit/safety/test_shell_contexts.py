@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runbookctl.errors import TemplateError
-from runbookctl.safety.shell_contexts import INT, REFUSED, SENTINEL, Ctx, scan
+from runbookctl.safety.shell_contexts import INT, REFUSED, SENTINEL, Ctx
+from runbookctl.safety.shell_scan import scan
 from runbookctl.safety.templating import render_command
 from tests.injection_corpus import CANARY, CONTEXTS, OUT, PAYLOADS, expected_files
 

@@ -1,0 +1,267 @@
+"""The shell scanner: where each sentinel of a rendered command lands (see
+safety/shell_contexts.py), walking the text as sh/bash tokenise it.
+
+This module reads shell code (words, operators, comments, `[[ … ]]`, `case`)
+and decides each value's context; quotes and expansions are read by
+safety/shell_expansions.py, heredocs by safety/shell_heredocs.py.
+"""
+
+from __future__ import annotations
+
+from runbookctl.safety.shell_contexts import (
+    ANSI,
+    DQ,
+    DQ_BRACE,
+    HEREDOC,
+    INT,
+    SENTINEL_RE,
+    SQ,
+    TEST_WORD,
+    WORD,
+    Ctx,
+    Emit,
+)
+from runbookctl.safety.shell_expansions import Expansions
+from runbookctl.safety.shell_heredocs import HeredocBodies
+from runbookctl.safety.shell_words import (
+    ARITH,
+    BRACE,
+    CMD,
+    TEST,
+    WORD_END,
+    Frame,
+    command_rule,
+    end_word,
+    escaped_backslash,
+    reparsing,
+    reset_command,
+    script_word,
+    ssh_position,
+)
+
+_SEPARATORS = frozenset(";&|\n")
+
+
+def scan(text: str, emit: Emit, *, dialect: str = "sh", check_bodies: bool = True
+         ) -> str:
+    """`text` with each sentinel replaced by `emit(index, ctx)` for its context."""
+    reps = _Scanner(text, emit, dialect, check_bodies).run()
+    out: list[str] = []
+    pos = 0
+    for start, end, rep in sorted(reps):
+        out.append(text[pos:start])
+        out.append(rep)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+class _Scanner(Expansions, HeredocBodies):
+    def run(self) -> list[tuple[int, int, str]]:
+        while self.i < self.n:
+            if self.doc is not None and self._at_line_start() and self._doc_ends():
+                continue
+            if self.t[self.i] == "\x00" and self._sentinel():
+                continue
+            self._step(self.stack[-1])
+        if self.doc is not None:
+            self.bodies.append((self.doc, self.n))
+        if self.check_bodies:
+            self._check_bodies()
+        return self.reps
+
+    def _step(self, top: Frame) -> None:
+        kind = top.kind
+        if kind == "sq":
+            self._sq()
+        elif kind == "ansi":
+            self._ansi()
+        elif kind == "dq":
+            self._dq(top)
+        elif kind == BRACE:
+            self._brace(top)
+        elif kind == ARITH:
+            self._arith(top)
+        elif kind == HEREDOC:
+            self._heredoc_char()
+        else:
+            self._cmd(top)
+
+    def _sentinel(self) -> bool:
+        m = SENTINEL_RE.match(self.t, self.i)
+        if m is None:
+            return False
+        index = int(m.group(1))
+        ctx = self._context()
+        self.reps.append((m.start(), m.end(), self.emit(index, ctx)))
+        top = self.stack[-1]
+        if top.kind in (CMD, TEST):
+            self._word_char(top, m.group(0))
+        self.i = m.end()
+        return True
+
+    def _context(self) -> Ctx:
+        if self.poison:
+            return self._refused(self.poison)
+        prev = self.t[self.i - 1] if self.i else ""
+        top = self.stack[-1]
+        if prev == "\\" and top.kind != "sq" and not escaped_backslash(self.t, self.i - 1):
+            return self._refused("backslash")
+        if prev == "$" and top.kind != "sq":
+            return self._refused("dollar")
+        base = next(f for f in reversed(self.stack) if f.kind not in ("sq", "dq", "ansi"))
+        if base.kind == ARITH:
+            return Ctx(INT)
+        if base.kind in (CMD, TEST):
+            rule = self._command_rule(base)
+            if rule is not None:
+                return rule
+        if top.kind == BRACE:
+            return self._brace_context(top)
+        kind = {"sq": SQ, "ansi": ANSI, "dq": DQ, HEREDOC: HEREDOC, TEST: TEST_WORD}.get(top.kind, WORD)
+        # `ssh {{ host }}`: a value starting with '-' would be an option (-oProxyCommand=…).
+        leading = base.kind == CMD and base.word in ("", "'", '"') and \
+            ssh_position(base) == "destination"
+        return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading)
+
+    def _reparsed(self, base: Frame | None = None) -> str:
+        """Why text here is read again: it becomes a script another shell reads (eval,
+        sh -c …), also through a `$(…)` whose output lands there. The value as the whole
+        script (`sh -c {{ cmd }}`, `eval "{{ cmd }}"`) says to run it: not refused."""
+        for frame in self.stack:
+            why = reparsing(frame) if frame.kind in (CMD, TEST) else ""
+            if why == "reparsed" and frame is base and script_word(frame) and \
+                    self._whole_word(frame):
+                continue
+            if why:
+                return why
+        return ""
+
+    def _whole_word(self, base: Frame) -> bool:
+        """The sentinel at `i` is all of its word (alone, or alone in quotes)."""
+        m = SENTINEL_RE.match(self.t, self.i)
+        if m is None or base.word not in ("", "'", '"'):
+            return False
+        if base.word and (len(self.stack) < 2 or self.stack[-2] is not base or
+                          self.stack[-1].start != self.i - 1):
+            return False  # text came before the value inside the quotes
+        after = self.t[m.end(): m.end() + 2]
+        if base.word:
+            after = after[1:] if after[:1] == base.word else "x"
+        return after[:1] in ("", *WORD_END)
+
+    def _command_rule(self, base: Frame) -> Ctx | None:
+        """Words bash evaluates as arithmetic or as variable names, even when quoted; text
+        another shell parses again."""
+        why = self._reparsed(base) or command_rule(base, self._test_text(base))
+        if why == "int":
+            return Ctx(INT)
+        return self._refused(why) if why else None
+
+    def _brace_context(self, top: Frame) -> Ctx:
+        if top.phase == "name":
+            return self._refused("name")
+        if top.phase == "int":
+            return Ctx(INT)
+        if top.heredoc:
+            return self._refused("heredoc-brace")
+        return Ctx(DQ_BRACE if top.quoted else WORD)
+
+    def _test_text(self, top: Frame) -> str:
+        end = self.t.find("]]", self.i)
+        return self.t[top.start: self.n if end < 0 else end]
+
+    def _nested(self, text: str) -> _Scanner:
+        return _Scanner(text, self.emit, self.dialect, self.check_bodies)
+
+    def _cmd(self, top: Frame) -> None:
+        t, i = self.t, self.i
+        c = t[i]
+        if top.kind == TEST and top.word == "" and t.startswith("]]", i):
+            self.stack.pop()
+            self.i += 2
+        elif c == "#" and top.word == "":
+            self._comment()
+        elif c == "(" and top.word == "" and t.startswith("((", i) and top.kind == CMD:
+            end_word(top)
+            self.stack.append(Frame(ARITH, "))", i))  # (( … )) and for (( … ))
+            self.i += 2
+        elif c in "'\"":
+            self.stack.append(Frame("sq" if c == "'" else "dq", start=i))
+            self._word_char(top, c)
+        elif c == "\\":
+            step = 2 if self._next_is_plain() else 1
+            self._word_char(top, t[i:i + step])
+            if t[i + 1: i + 2] == "\n" and top.word == "\\\n":
+                top.word = ""  # a line continuation joins words, it is not one
+        elif c == "$":
+            self._word_char(top, "", advance=False)
+            self._dollar(quoted=False)
+        elif c == "`":
+            self._word_char(top, "", advance=False)
+            self._backquote(in_dq=False)
+        elif c in WORD_END:
+            self._operator(top)
+        else:
+            self._plain(top)
+
+    def _plain(self, top: Frame) -> None:
+        t, i = self.t, self.i
+        if top.word == "" and top.cmd_pos and t.startswith("[[", i) and \
+                t[i + 2: i + 3] in (" ", "\t", "\n"):
+            self.stack.append(Frame(TEST, "]]", i, cmd_pos=False))
+            self.i += 2
+        else:
+            self._word_char(top, t[i])
+
+    def _word_char(self, top: Frame, text: str, *, advance: bool = True) -> None:
+        if top.word == "":
+            top.word_cmd = top.cmd_pos
+        top.word += text or "$"
+        if advance:
+            self.i += len(text)
+
+    def _comment(self) -> None:
+        end = self.t.find("\n", self.i)
+        end = self.n if end < 0 else end
+        for m in SENTINEL_RE.finditer(self.t, self.i, end):
+            self.reps.append((m.start(), m.end(),
+                              self.emit(int(m.group(1)), self._refused("comment"))))
+        self.i = end
+
+    def _operator(self, top: Frame) -> None:
+        """A blank, newline or operator character: ends the current word."""
+        t, i = self.t, self.i
+        c = t[i]
+        end_word(top)
+        if t.startswith("<<<", i):
+            self.i += 3  # a here-string: an ordinary word follows
+            return
+        if t.startswith("<<", i) and top.kind == CMD:
+            self._heredoc_op()
+            return
+        self.i += 1
+        if c in _SEPARATORS:
+            self._separator(top, c)
+        elif c == "(":
+            if top.cases and top.cases[-1] == "pattern":
+                return  # the optional `(` before a case pattern
+            self.stack.append(Frame(CMD, ")", i))
+        elif c == ")":
+            self._close_paren(top)
+
+    def _separator(self, top: Frame, c: str) -> None:
+        if c == ";" and top.cases and top.cases[-1] == "body" and \
+                self.t[self.i: self.i + 1] in (";", "&"):
+            top.cases[-1] = "pattern"
+            self.i += 2 if self.t.startswith(";&", self.i) else 1
+        reset_command(top)
+        if c == "\n" and self.pending and self.doc is None:
+            self._next_body()
+
+    def _close_paren(self, top: Frame) -> None:
+        if top.cases and top.cases[-1] == "pattern":
+            top.cases[-1] = "body"
+            top.cmd_pos = True
+        elif top.close == ")":
+            self.stack.pop()
