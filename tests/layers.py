@@ -13,9 +13,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-# The validator's Tarjan (runbook loops), reused for the import graph.
-from runbookctl.check.validate import _sccs as strongly_connected
-
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 
@@ -114,6 +111,10 @@ def layer_violations(found: list[Import], stack: list[list[str]]) -> list[str]:
 
 def cycles(found: list[Import]) -> dict[frozenset[str], list[Import]]:
     """Each group of modules that import each other in a circle, with one such cycle."""
+    # The validator's Tarjan (loops in runbooks), reused; imported here so that
+    # tests/layer_trace.py can measure an older checkout that lacks it.
+    from runbookctl.check.validate import _sccs as strongly_connected
+
     graph: dict[str, dict[str, Import]] = {}
     for imp in found:
         graph.setdefault(imp.importer, {}).setdefault(imp.imported, imp)
