@@ -1,4 +1,5 @@
-"""Wrongly typed event data is named with its index; well typed events replay (#12.11)."""
+"""Wrongly typed event data is named with its index (record/event_data.py); well typed
+events replay (#12.11)."""
 
 from __future__ import annotations
 
