@@ -13,10 +13,13 @@ class bodies run by an import are left out):
   caller, i.e. that the request had left to come down here (a call-back);
 - up-calls (when the modules lie in the layers of pyproject.toml's import-linter
   contract): calls into a module of a higher layer, or across to an independent
-  sibling. A call to a method of a protocol the caller may import (the Display,
-  Prompter, Executor, OutputSink, Notices … objects handed in as services), or to
-  a nested function handed down as a callback (it cannot be imported), is the
-  dependency inverted, not the code going up: those are reported apart.
+  sibling.
+
+Each is "direct" when the caller's module imports the callee's (tests/layers.py:
+any import); otherwise the callee was handed to the caller, the dependency
+inverted rather than the code going up: a method of a protocol the caller may
+import (the Display, Prompter, Executor, OutputSink, Notices … objects passed in
+as services), or a callback (a nested function, a bound method).
 
 It only needs a `runbookctl` with `python -m runbookctl`, so an older checkout can
 be measured too: PYTHONPATH=<checkout>/src python -m tests.layer_trace.
@@ -38,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tests.layers import layer_of, layers, modules
+from tests.layers import imports, layer_of, layers, modules
 
 RUNBOOK = """\
 id: trace
@@ -131,12 +134,16 @@ class _Tracer:
         return caller, module, code.co_qualname, kind
 
 
+def _measured() -> Path:
+    """The src folder of the runbookctl that ran (PYTHONPATH may point at another checkout)."""
+    return Path(sys.modules["runbookctl"].__file__ or "").parents[1]
+
+
 def protocols() -> dict[str, type]:
     """Every typing.Protocol of the layered package, by its module (imported now: most
     are imported only for type checking, so the run itself may not have loaded them)."""
     found = {}
-    src = Path(sys.modules["runbookctl"].__file__ or "").parents[1]  # the checkout measured
-    for module, path in modules(src).items():
+    for module, path in modules(_measured()).items():
         if layer_of(module, layers()) is None or "Protocol" not in path.read_text():
             continue
         for value in vars(importlib.import_module(module)).values():
@@ -191,8 +198,9 @@ def run_traced(workdir: Path) -> _Tracer:
 def summary(tracer: _Tracer) -> dict[str, Any]:
     trace = tracer.trace
     known = protocols() if trace.up or trace.climbs else {}
-    up = _classify(tracer, trace.up, known)
-    climbs = _classify(tracer, trace.climbs, known)
+    edges = {(i.importer, i.imported) for i in imports(modules(_measured()))}
+    up = _classify(tracer, trace.up, known, edges)
+    climbs = _classify(tracer, trace.climbs, known, edges)
     return {
         "exit_code": trace.exit_code,
         "modules_entered": len(trace.entered),
@@ -205,19 +213,21 @@ def summary(tracer: _Tracer) -> dict[str, Any]:
 
 
 def _classify(tracer: _Tracer, calls: Counter[tuple[str, str, str, str]],
-              known: dict[str, type]) -> dict[str, list[str]]:
-    """The calls by way: through a protocol, to a callback handed down, or direct."""
-    out: dict[str, list[str]] = {"protocol": [], "callback": [], "direct": []}
+              known: dict[str, type], edges: set[tuple[str, str]]) -> dict[str, list[str]]:
+    """The calls by way: "direct" when the caller imports the callee's module; else the
+    callee was handed to it: through a protocol it may import, or as a callback (a
+    function, a nested one, a bound method)."""
+    out: dict[str, list[str]] = {"direct": [], "protocol": [], "callback": []}
     for (caller, module, func, kind), n in sorted(calls.items()):
+        line = f"{caller} -> {module}.{func} ({n} calls)"
         proto = protocol_of(caller, func.rpartition(".")[2], tracer.selves.get(kind),
                             tracer.stack, known)
-        line = f"{caller} -> {module}.{func} ({n} calls)"
-        if proto:
-            out["protocol"].append(f"{line} via {proto}")
-        elif "<locals>" in func:  # a nested function cannot be imported: it was handed down
-            out["callback"].append(line)
-        else:
+        if (caller, module) in edges:
             out["direct"].append(line)
+        elif proto:
+            out["protocol"].append(f"{line} via {proto}")
+        else:
+            out["callback"].append(line)
     return out
 
 

@@ -27,7 +27,7 @@ NOT_YET_UNIT_TESTED = {
     "check/workspace.py",
     "cli/commands/catalog.py", "cli/commands/history.py", "cli/commands/resume.py",
     "cli/commands/run.py", "cli/commands/stats.py", "cli/commands/validate.py",
-    "cli/commands/verify.py", "cli/commands/weekly.py", "cli/error_handler.py",
+    "cli/commands/verify.py", "cli/commands/weekly.py",
     "executors/local.py", "executors/procs.py",
     "importers/markdown.py", "importers/scaffold.py", "importers/steps.py", "importers/yaml_text.py",
     "record/commit.py", "record/report.py", "record/report_file.py", "record/writeup.py",

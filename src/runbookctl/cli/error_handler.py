@@ -7,8 +7,16 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
+
+import typer
 
 from runbookctl.errors import ExitCode, RunbookctlError, ValidationError
+
+
+def guard(fn: Callable[[], int | None]) -> NoReturn:
+    """Run a command body under the one error handler, and exit with its code."""
+    raise typer.Exit(handle(fn))
 
 
 def handle(fn: Callable[[], int | None]) -> int:

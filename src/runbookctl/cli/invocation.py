@@ -1,4 +1,4 @@
-"""What every command body needs: the global options, a Session, a UI, the error handler.
+"""What every command body is given: the global options, a Session, a UI.
 
 The typer command modules (cli/groups/) call these; each import is lazy so that
 `runbookctl --help` loads none of the heavy modules.
@@ -6,11 +6,8 @@ The typer command modules (cli/groups/) call these; each import is lazy so that
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
-
-import typer
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
@@ -37,10 +34,3 @@ def ui() -> UI:
     from runbookctl.cli.terminal import UI
 
     return UI()
-
-
-def guard(fn: Callable[[], int | None]) -> NoReturn:
-    """Run a command body under the one error handler."""
-    from runbookctl.cli.error_handler import handle
-
-    raise typer.Exit(handle(fn))

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from runbookctl.cli.invocation import G, guard
+from runbookctl.cli.error_handler import guard
+from runbookctl.cli.invocation import G
 
 
 def new_cmd(

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from runbookctl.cli.invocation import guard, session, ui
+from runbookctl.cli.error_handler import guard
+from runbookctl.cli.invocation import session, ui
 
 
 def list_cmd(
