@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runbookctl.prompts.answers_file import CAPTURE_FIELD, CARRY_CHOICES, ENTRY_KEYS, RESUME_CHOICES
-from runbookctl.record.replay import DATA_TYPES
+from runbookctl.record.event_data import DATA_TYPES
 from runbookctl.runbook.schema import BRANCH_KEYS, INPUT_KEYS, SECRET_KEYS, STEP_KEYS, TOP_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,8 @@
 
 Owns the event types and the Recorder that masks every string before it is
 journaled (`events`), the append-only, fsynced, hash-chained journal (`journal`),
-the fold of a journal into a RunState (`replay`), the Markdown report
+the fold of a journal into a RunState (`replay`, the state in `run_state`, each
+event's data checked by `event_data`), the Markdown report
 (`report`, written by `writeup`, placed and named by `report_file`), `--commit`
 (`commit`), one writer per run (`lock`) and the Notices protocol by which
 record/ talks to a person without importing the CLI (`notices`). The formats are
