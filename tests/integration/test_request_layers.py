@@ -28,7 +28,9 @@ def test_a_run_request_goes_down_the_layers(tmp_path: Path) -> None:
     modules = trace["modules"]
     assert modules[0] == "runbookctl.cli.app"
     assert {"runbookctl.engine.walk", "runbookctl.executors.local"} <= set(modules)
-    # The engine does talk to the terminal, but only through the Display protocol.
-    assert any("via runbookctl.engine.display.Display" in line
-               for line in trace["up_calls"]["protocol"])
+    # The engine does talk to the terminal, but only through what it was handed (the
+    # Display protocol, a subscriber): never through an import of the CLI.
+    handed = trace["up_calls"]["protocol"] + trace["up_calls"]["callback"]
+    assert any(line.startswith("runbookctl.engine.") and " -> runbookctl.cli." in line
+               for line in handed), handed
     assert trace["up_calls"]["direct"] == []
