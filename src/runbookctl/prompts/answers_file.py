@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from runbookctl.errors import Problem, RunbookctlError, UsageError, ValidationError
+from runbookctl.outcomes import Decision
 from runbookctl.positions import Pos
 from runbookctl.prompts.protocol import (
-    FAIL_GOTO,
     FAIL_RETRY,
     FAIL_RETRY_FAILED_HOSTS,
     MANUAL_DONE,
@@ -36,12 +36,16 @@ CARRY_CHOICES = ("resolved", "still open", "won't fix")
 
 
 def choice_label(choice: str) -> str:
-    """How an on_failure choice reads in a menu or a hint."""
-    if choice.startswith(FAIL_GOTO + ":"):
-        return f"go to step {choice.split(':', 1)[1]}"
-    if choice == FAIL_RETRY_FAILED_HOSTS:
-        return "retry the failed hosts only"
-    return choice
+    """How an on_failure choice reads in a menu or a hint (other choices: as written)."""
+    decision = _decision(choice)
+    return choice if decision is None else decision.label
+
+
+def _decision(choice: str) -> Decision | None:
+    try:
+        return Decision.parse(choice)
+    except ValueError:  # not a failure decision: a resume choice, wait | stop
+        return None
 
 
 def coerce_answer(spec: InputSpec, raw: object) -> object:
@@ -210,7 +214,7 @@ class AnswersPrompter:
 
 def _pick(raw: str, choices: Sequence[str]) -> str | None:
     """The offered choice `raw` names: itself, or a step id as goto:<id>."""
-    for candidate in (raw, f"{FAIL_GOTO}:{raw}"):
+    for candidate in (raw, str(Decision.goto(raw))):
         if candidate in choices:
             return candidate
     return None
@@ -218,7 +222,7 @@ def _pick(raw: str, choices: Sequence[str]) -> str | None:
 
 def choice_words(choices: Sequence[str]) -> str:
     """`retry | skip | abort | <step id>`: every step as a goto target would be too long."""
-    words = [c for c in choices if not c.startswith(FAIL_GOTO + ":")]
+    words = [c for c in choices if not ((d := _decision(c)) and d.is_goto)]
     if len(words) < len(choices):
         words.append("<step id>")
     return " | ".join(words)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from runbookctl.outcomes import DecisionKind
 from runbookctl.runbook.model import InputSpec
 
 # Answer origins, as recorded in the journal and the report.
@@ -21,12 +22,12 @@ ORIGIN_VARS_FILE = "--vars-file"
 ORIGIN_DEFAULT = "default"
 ORIGIN_ENV = "env"
 
-# Choices of the "step failed" prompt.
-FAIL_RETRY = "retry"
-FAIL_RETRY_FAILED_HOSTS = "retry-failed-hosts"
-FAIL_SKIP = "skip"
-FAIL_ABORT = "abort"
-FAIL_GOTO = "goto"  # value is "goto:<step id>"
+# Choices of the "step failed" prompt: the text of a Decision (outcomes.py), which
+# the engine parses back (Decision.parse); `goto:<step id>` for a jump.
+FAIL_RETRY = DecisionKind.RETRY
+FAIL_RETRY_FAILED_HOSTS = DecisionKind.RETRY_FAILED_HOSTS
+FAIL_SKIP = DecisionKind.SKIP
+FAIL_ABORT = DecisionKind.ABORT
 
 MANUAL_DONE = "done"
 MANUAL_SKIPPED = "skipped"

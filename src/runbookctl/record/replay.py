@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.outcomes import RunStatus, StepStatus
 from runbookctl.record import events as ev
 from runbookctl.record.event_data import EventDataError, check_data
 
@@ -82,7 +83,7 @@ def _run_started(state: RunState, e: Event) -> None:
 
 def _run_resumed(state: RunState, e: Event) -> None:
     _note_unfinished(state)  # where the previous session stopped
-    state.status = "running"
+    state.status = RunStatus.RUNNING
     state.finished = None
     _timeline(state, e, f"run resumed: {e.data.get('note', '')}".strip())
 
@@ -96,7 +97,7 @@ def _run_finished(state: RunState, e: Event) -> None:
 
 def _step_started(state: RunState, e: Event) -> None:
     rec = _step(state, e)
-    rec.status, rec.reason = "running", ""
+    rec.status, rec.reason = StepStatus.RUNNING, ""
     rec.started = rec.started or e.ts
     rec.visits += 1
     rec.command_in_visit = False
@@ -106,17 +107,18 @@ def _step_started(state: RunState, e: Event) -> None:
         prev = state.path[-1][0]
         if not state.edges or state.edges[-1][1] != e.step:
             state.edges.append((prev, e.step or "?", ""))
-    state.path.append((e.step or "?", "running"))
+    state.path.append((e.step or "?", StepStatus.RUNNING))
 
 
 def _step_skipped(state: RunState, e: Event) -> None:
     rec = _step(state, e)
-    rec.status, rec.reason = "skipped", str(e.data.get("reason", ""))
+    rec.status, rec.reason = StepStatus.SKIPPED, str(e.data.get("reason", ""))
+    rec.skip = e.data.get("skip")
     rec.open_since = None
     rec.visits += 1
     if state.path:
         state.edges.append((state.path[-1][0], e.step or "?", ""))
-    state.path.append((e.step or "?", "skipped"))
+    state.path.append((e.step or "?", StepStatus.SKIPPED))
     _timeline(state, e, f"skipped: {rec.reason}")
 
 
@@ -124,6 +126,7 @@ def _step_finished(state: RunState, e: Event) -> None:
     rec = _step(state, e)
     rec.status = str(e.data.get("status", ""))
     rec.reason = str(e.data.get("reason", ""))
+    rec.skip = e.data.get("skip")
     rec.finished = e.ts
     rec.open_since = None
     rec.leave = e.data.get("flow")
@@ -181,7 +184,7 @@ def _ending(host: dict[str, Any]) -> str:
 
 def _step_interrupted(state: RunState, e: Event) -> None:
     rec = _step(state, e)
-    rec.status, rec.reason = "interrupted", str(e.data.get("reason", ""))
+    rec.status, rec.reason = StepStatus.INTERRUPTED, str(e.data.get("reason", ""))
     rec.open_since = None
     rec.interrupted = dict(e.data)
     _mark_path(state, e.step, rec.status)
@@ -227,7 +230,7 @@ def _secret(state: RunState, e: Event) -> None:
 
 
 def _interrupted(state: RunState, e: Event) -> None:
-    state.status = "interrupted"
+    state.status = RunStatus.INTERRUPTED
     state.reason = str(e.data.get("reason", ""))
     state.finished = e.ts
     reason = state.reason
@@ -238,7 +241,7 @@ def _interrupted(state: RunState, e: Event) -> None:
 def _abandoned(state: RunState, e: Event) -> None:
     _note_unfinished(state)  # where it had stopped, as for a resume
     why = str(e.data.get("reason") or "")
-    state.status = "abandoned"
+    state.status = RunStatus.ABANDONED
     state.reason = f"discarded by {e.actor}" + (f": {why}" if why else "")
     state.finished = e.ts
     _timeline(state, e, f"run abandoned ({state.reason})")

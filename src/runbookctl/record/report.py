@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.outcomes import RunStatus, StepStatus
 from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.runbook.graph import mermaid_text
 
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
 REVIEW_IDS = ("root-cause", "impact", "resolution", "prevention", "action-items",
               "lessons-learned", "timeline", "detection")
 
-_STATUS_ICON = {"ok": "✅", "failed": "❌", "skipped": "⏭️", "dry-run": "🧪", "running": "❓",
-                "interrupted": "⏸️", "abandoned": "🗑️", "warning": "⚠️"}
+_STATUS_ICON = {StepStatus.OK: "✅", StepStatus.FAILED: "❌", StepStatus.SKIPPED: "⏭️",
+                StepStatus.DRY_RUN: "🧪", StepStatus.RUNNING: "❓", StepStatus.INTERRUPTED: "⏸️",
+                RunStatus.ABANDONED: "🗑️", "warning": "⚠️"}
 
 
 def report_name(state: RunState) -> str:
@@ -63,7 +65,7 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
         "mermaid": mermaid_path(state),
         "review": _review(state),
         "counts": _counts(steps),
-        "failed_steps": [s for s in steps if s.status == "failed"],
+        "failed_steps": [s for s in steps if s.status == StepStatus.FAILED],
     }
     return _compiled(env, template_source, version).render(context)
 
@@ -181,7 +183,7 @@ def mermaid_path(state: RunState) -> str:
             seen[key] = None
             rec = state.steps.get(key)
             title = rec.title if rec else key
-            status = rec.status if rec else "running"
+            status = rec.status if rec else StepStatus.RUNNING
             name = mermaid_text(key) if title in (key, key.rsplit("/", 1)[-1]) else (
                 f"{mermaid_text(key)}<br/>{mermaid_text(title)}")
             lines.append(f'  {_node(key)}["{name}<br/><i>{status}</i>"]:::{_css(status)}')
@@ -193,8 +195,8 @@ def mermaid_path(state: RunState) -> str:
         label = "" if why in ("", "next") else why
         arrow = f" -->|{mermaid_text(label[:60])}| " if label else " --> "
         lines.append(f"  {_node(src)}{arrow}{_node(dst)}")
-    end = {"completed": "end", "interrupted": "interrupted"}.get(state.status, state.status)
-    lines.append(f'  finish(["{mermaid_text(end or "running")}"])')
+    end = "end" if state.status == RunStatus.COMPLETED else state.status
+    lines.append(f'  finish(["{mermaid_text(end or RunStatus.RUNNING)}"])')
     if seen:
         lines.append(f"  {_node(state.path[-1][0])} --> finish")
     lines += [
@@ -207,8 +209,9 @@ def mermaid_path(state: RunState) -> str:
 
 
 def _css(status: str) -> str:
-    return {"ok": "ok", "failed": "failed", "skipped": "skipped", "dry-run": "skipped"}.get(
-        status, "running")
+    shown = {StepStatus.OK, StepStatus.FAILED, StepStatus.SKIPPED}
+    return status if status in shown else (
+        StepStatus.SKIPPED if status == StepStatus.DRY_RUN else StepStatus.RUNNING)
 
 
 def _dedupe(edges: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from runbookctl.outcomes import RunStatus, StepStatus
+
 
 @dataclass
 class StepRecord:
@@ -18,8 +20,9 @@ class StepRecord:
     action: str
     # running (no end event yet) | ok | failed | skipped | dry-run | interrupted (the run
     # stopped inside it: step_interrupted)
-    status: str = "running"
+    status: str = StepStatus.RUNNING
     reason: str = ""
+    skip: str | None = None  # a SkipKind when skipped (None in journals from before it)
     started: str | None = None
     finished: str | None = None
     duration: float = 0.0
@@ -40,7 +43,7 @@ class RunState:
     runbook: str = ""
     title: str = ""
     severity: str | None = None
-    status: str = "running"
+    status: str = RunStatus.RUNNING
     reason: str = ""
     operator: str = ""
     incident: str | None = None
@@ -67,7 +70,7 @@ class RunState:
     @property
     def failed_keys(self) -> list[str]:
         """Steps whose latest outcome is failed, in the order they first ran."""
-        return [key for key, rec in self.steps.items() if rec.status == "failed"]
+        return [key for key, rec in self.steps.items() if rec.status == StepStatus.FAILED]
 
     @property
     def status_text(self) -> str:
@@ -77,7 +80,7 @@ class RunState:
 def status_text(status: str, failed: int) -> str:
     """How a run's ending reads everywhere (terminal, report, runs): a run that completed
     past failed steps never reads as a plain "completed"."""
-    if status == "completed" and failed:
+    if status == RunStatus.COMPLETED and failed:
         return f"completed — {failed} step{'s' if failed != 1 else ''} failed (continued)"
     return status
 

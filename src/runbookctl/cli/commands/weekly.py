@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runbookctl.outcomes import SkipKind, StepStatus
 from runbookctl.prompts.answers_file import CARRY_CHOICES, CARRY_OVER
 from runbookctl.runbook.model import InputSpec
 
@@ -41,10 +42,20 @@ def previous_run(session: Session, runbook: str, current: str) -> RunState | Non
 
 def loose_ends(state: RunState) -> list[StepRecord]:
     """Steps left failed, or skipped by a person (a condition that was false is not one)."""
-    by_condition = ("when:", "dry run")
     return [rec for rec in state.steps.values()
-            if rec.status == "failed"
-            or (rec.status == "skipped" and not rec.reason.startswith(by_condition))]
+            if rec.status == StepStatus.FAILED
+            or (rec.status == StepStatus.SKIPPED and not _skipped_by_condition(rec))]
+
+
+def _skipped_by_condition(rec: StepRecord) -> bool:
+    """Skipped by `when:` or a dry run: the journal says so (`skip`); a journal written
+    before it had that field says so only in the reason's words."""
+    if rec.skip is not None:
+        try:
+            return SkipKind(rec.skip).by_condition
+        except ValueError:  # a kind this version does not know: not one of the two
+            return False
+    return rec.reason.startswith(("when:", "dry run"))
 
 
 def carry_over(run: PreparedRun, previous: RunState, ui: UI) -> None:
