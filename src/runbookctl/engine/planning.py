@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.engine.carried import Carried
     from runbookctl.engine.display import Display as UI
+    from runbookctl.engine.stream import EventStream
     from runbookctl.engine.walk import Engine
     from runbookctl.prompts.protocol import Prompter
     from runbookctl.record.events import Recorder
@@ -34,7 +35,7 @@ class PreparedRun:
     run_id: str
     run_dir: Path
     engine: Engine
-    recorder: Recorder
+    events: EventStream
     redactor: Redactor
     commit: bool
     template_dirs: list[Path] | None = None
@@ -168,7 +169,7 @@ def resolve_secrets(specs: list[SecretSpec], prompter: Prompter) -> list[tuple[s
 
 
 def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> PreparedRun:
-    from runbookctl.engine.walk import RunVars
+    from runbookctl.engine.context import RunVars
     from runbookctl.prompts.terminal import make_prompter
     from runbookctl.record import lock as runlock
     from runbookctl.record.events import Recorder
@@ -196,9 +197,9 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     run_id = new_run_id(rb.id)
     run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
     runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
-    recorder = Recorder(Journal.create(run_dir / "journal.jsonl"), redactor)
+    events = event_stream(Recorder(Journal.create(run_dir / "journal.jsonl"), redactor), ui)
     report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
-    recorder.event(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
+    events.publish(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
                    title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
                    sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
                    version=__version__, incident=req.incident, report_dir=str(report_dir),
@@ -207,29 +208,38 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     scope: dict[str, Any] = {}
     for spec, value, origin in inputs:
         scope[spec.name] = value
-        recorder.event(ev.INPUT, None, actor=operator, name=spec.name,
+        events.publish(ev.INPUT, None, actor=operator, name=spec.name,
                        value=display_value(spec, value), origin=origin)
     for name, value, origin in secrets:
         scope[name] = value
-        recorder.event(ev.SECRET, None, name=name, origin=origin)
+        events.publish(ev.SECRET, None, name=name, origin=origin)
     variables = RunVars(values=scope, run={"id": run_id, "operator": operator,
                                            "runbook": rb.id, "started_at": run_id[:16]})
-    engine = build_engine(rb, session, req, ui, prompter, recorder, run_dir, variables, operator)
-    return PreparedRun(run_id, run_dir, engine, recorder, redactor, req.commit,
+    engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
+    return PreparedRun(run_id, run_dir, engine, events, redactor, req.commit,
                        session.registry.template_dirs)
 
 
+def event_stream(recorder: Recorder, ui: UI) -> EventStream:
+    """The run's event stream, journaling to `recorder`; a failing optional subscriber
+    is named on the terminal (engine/stream.py)."""
+    from runbookctl.engine.stream import EventStream
+
+    return EventStream(recorder, warn=ui.warn)
+
+
 def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompter: Prompter,
-                 recorder: Recorder, run_dir: Path, variables: Any, operator: str) -> Engine:
+                 events: EventStream, run_dir: Path, variables: Any, operator: str) -> Engine:
     """The engine and the services it talks to (shared by run and resume)."""
-    from runbookctl.engine.walk import Engine, Options, Services
+    from runbookctl.engine.context import Options, Services
+    from runbookctl.engine.walk import Engine
     from runbookctl.executors.local import LocalExecutor
 
-    ui.masker = recorder.redactor
-    for name in recorder.redactor.ignored:
+    ui.masker = events.redactor
+    for name in events.redactor.ignored:
         ui.warn(f"secret {name} is shorter than 4 characters and cannot be masked reliably")
     services = Services(
-        prompter=prompter, recorder=recorder, redactor=recorder.redactor, ui=ui,
+        prompter=prompter, events=events, redactor=events.redactor, ui=ui,
         local=LocalExecutor(), ssh=_ssh_factory(session), run_dir=run_dir,
         resolve_runbook=session.registry.load, template_source=session.template_source,
         resolve_hosts=_host_resolver(session, req),

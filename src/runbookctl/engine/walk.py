@@ -1,120 +1,40 @@
-"""Walks a runbook's step graph: decides the next step, applies `when`,
-`next`, `on_no` and `on_failure`, and journals everything it does.
+"""Walks a runbook's step graph: decides the next step, applies `when`, `next`,
+`on_no` and `on_failure`, and publishes everything it does (engine/stream.py).
 
-Command execution (retries, polling, expect, capture) lives in cmdstep.py;
-human steps (confirm, ask, manual, message) in human.py.
+A step runner gets a StepContext (context.py), never the Engine: command execution
+(retries, polling, expect, capture) lives in command_step.py, human steps (confirm,
+ask, manual, message) in human_step.py, the decisions about a step in gates.py.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.engine import gates
+from runbookctl.engine.command_step import run_command_step
+from runbookctl.engine.context import Resources, ResumePoint, StepContext
+from runbookctl.engine.human_step import run_human_step
+from runbookctl.engine.stream import step_view
 from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError
+from runbookctl.outcomes import (
+    NEXT,
+    Flow,
+    FlowKind,
+    Outcome,
+    RunStatus,
+    SkipKind,
+    StepStatus,
+)
 from runbookctl.record import events as ev
-from runbookctl.runbook.model import ABORT, END, SKIP, Runbook, Step
+from runbookctl.runbook.model import END
 from runbookctl.safety.templating import evaluate, truthy
 
 if TYPE_CHECKING:
-    from runbookctl.engine.display import Display as UI
-    from runbookctl.executors.base import Executor
-    from runbookctl.prompts.protocol import Prompter
-    from runbookctl.record.events import Recorder
-    from runbookctl.safety.masking import Redactor
-
-# Step statuses as journaled and reported.
-OK = "ok"
-FAILED = "failed"
-SKIPPED = "skipped"
-DRY_RUN = "dry-run"
-
-# Run statuses (docs/record.md, section 3).
-COMPLETED = "completed"
-RUN_FAILED = "failed"
-ABORTED = "aborted"
-INTERRUPTED = "interrupted"
-
-
-@dataclass(frozen=True)
-class Flow:
-    """Where the walk goes after a step: next in order, a jump, the end, or a stop."""
-
-    kind: str  # next | goto | end | abort | fail
-    target: str | None = None
-    reason: str = ""
-
-
-NEXT = Flow("next")
-
-
-def flow_record(flow: Flow) -> dict[str, str | None]:
-    return {"kind": flow.kind, "target": flow.target, "reason": flow.reason}
-
-
-def flow_from_record(data: object) -> Flow:
-    if not isinstance(data, dict):
-        return NEXT
-    return Flow(str(data.get("kind") or "next"), data.get("target"), str(data.get("reason") or ""))
-
-
-@dataclass(frozen=True)
-class ResumePoint:
-    """Where a resumed run picks up: run step `key` again, or leave it with `leave`.
-
-    `key` is relative to the root runbook: `kill`, or `child/write` inside an include.
-    """
-
-    key: str
-    rerun: bool
-    leave: Flow = NEXT
-
-
-@dataclass
-class Options:
-    """Run options that change how steps behave."""
-
-    dry_run: bool = False
-    from_step: str | None = None
-    default_timeout: float = 600.0
-    operator: str = "unknown"
-
-
-@dataclass
-class Services:
-    """Everything a run talks to; passed in so tests can use fakes."""
-
-    prompter: Prompter
-    recorder: Recorder
-    redactor: Redactor
-    ui: UI
-    local: Executor
-    ssh: Callable[[], Executor] | None
-    run_dir: Path
-    resolve_runbook: Callable[[str], Runbook]
-    template_source: Callable[[str], str | None]
-    resolve_hosts: Callable[[Step, Runbook], list[str]] | None = None
-
-
-@dataclass
-class RunVars:
-    """The names templates see; `steps` holds each step's outcome."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    run: dict[str, Any] = field(default_factory=dict)
-
-    def scope(self, **extra: Any) -> dict[str, Any]:
-        return {**self.values, "steps": self.steps, "run": self.run, **extra}
-
-    def record_step(self, step: Step, key: str, **outcome: Any) -> None:
-        view = self.steps.setdefault(key, {"status": None, "exit_code": None, "stdout": "",
-                                           "stderr": "", "answer": None, "hosts": {}})
-        view.update(outcome)
-        self.steps[step.id] = view
-        self.steps[step.id.replace("-", "_")] = view
+    from runbookctl.engine.context import Options, RunVars, Services
+    from runbookctl.prompts.protocol import Answer
+    from runbookctl.runbook.model import InputSpec, Runbook, Step
 
 
 class Engine:
@@ -127,47 +47,60 @@ class Engine:
         self.opts = options
         self.vars = variables
         self.failed_steps: list[str] = []
-        self.current_rb = runbook
-        self.log_seq = 0
-        self._ssh: Executor | None = None
-        self._sudo: str | None = None
-
-    def ssh_executor(self) -> Executor:
-        """The run's one SSH executor (one connection per host, reused across steps)."""
-        if self._ssh is None:
-            if self.sv.ssh is None:
-                raise RuntimeError("no SSH executor configured")
-            self._ssh = self.sv.ssh()
-        return self._ssh
-
-    def sudo_password(self, key: str) -> str | None:
-        """The sudo password, asked once per run (hidden, masked, never journaled).
-
-        Empty means passwordless sudo; a non-interactive run without one uses `sudo -n`.
-        """
-        if self._sudo is None:
-            if not self.sv.prompter.interactive:
-                return None
-            self._sudo = self.sv.prompter.secret(key, "sudo password for the remote hosts "
-                                                      "(empty for passwordless sudo)")
-            if self._sudo:
-                self.sv.redactor.add(self._sudo, "sudo")
-        return self._sudo or None
+        self.resources = Resources(services)
+        self.publish = services.events.publish
+        # The terminal shows each step as the record has it (critical: a closed
+        # terminal stops the run, resumable, as any failure to show output does).
+        services.events.subscribe(step_view(services.ui), name="the terminal", critical=True)
 
     def close(self) -> None:
-        if self._ssh is not None:
-            self._ssh.close()
+        self.resources.close()
 
-    def run(self, resume: ResumePoint | None = None) -> tuple[str, str]:
+    def context(self, rb: Runbook, step: Step, key: str) -> StepContext:
+        """What the runner of `step` (of runbook `rb`, journaled as `key`) may use."""
+        sv = self.sv
+        return StepContext(step=step, key=key, rb=rb, vars=self.vars, opts=self.opts,
+                           prompter=sv.prompter, ui=sv.ui, redactor=sv.redactor,
+                           publish=self.publish, resources=self.resources, local=sv.local,
+                           run_dir=sv.run_dir, template_source=sv.template_source,
+                           resolve_hosts=sv.resolve_hosts)
+
+    def locate(self, key: str) -> StepContext:
+        """The context of the step `key` names (`child/step` inside an include)."""
+        rb, step = find_step(self.runbook, key, self.sv.resolve_runbook)
+        return self.context(rb, step, key)
+
+    def resumed(self, failed: list[str], actor: str, **data: Any) -> None:
+        """A run that goes on (engine/resume.py): the failed steps it already went on
+        past count again, and the record says the run resumed."""
+        self.failed_steps = list(failed)
+        self.publish(ev.RUN_RESUMED, None, actor=actor, **data)
+
+    def run(self, resume: ResumePoint | None = None) -> tuple[RunStatus, str]:
         """Walk the graph from the first (or --from, or resume) step; returns (status, reason)."""
         flow = self.walk(self.runbook, "", self.opts.from_step, resume)
-        if flow.kind == "abort":
-            return ABORTED, flow.reason
-        if flow.kind == "fail":
-            return RUN_FAILED, flow.reason
+        if flow.kind is FlowKind.ABORT:
+            return RunStatus.ABORTED, flow.reason
+        if flow.kind is FlowKind.FAIL:
+            return RunStatus.FAILED, flow.reason
         if self.failed_steps:
-            return COMPLETED, f"completed; failed steps continued past: {', '.join(self.failed_steps)}"
-        return COMPLETED, "all steps done"
+            return (RunStatus.COMPLETED,
+                    f"completed; failed steps continued past: {', '.join(self.failed_steps)}")
+        return RunStatus.COMPLETED, "all steps done"
+
+    def finish(self, status: str, reason: str) -> None:
+        """Publish how the run ended (or stopped, resumable)."""
+        if status == RunStatus.INTERRUPTED:
+            self.publish(ev.RUN_INTERRUPTED, None, reason=reason)
+        else:
+            self.publish(ev.RUN_FINISHED, None, status=status, reason=reason)
+
+    def ask(self, key: str, kind: str, question: str, spec: InputSpec, **extra: Any) -> Answer:
+        """A question outside the steps (weekly's carry-over), asked and journaled as `kind`."""
+        answer = self.sv.prompter.ask(key, question, spec)
+        self.publish(ev.ANSWER, key, actor=answer.actor, kind=kind, question=question,
+                     value=answer.value, origin=answer.origin, note=answer.note, **extra)
+        return answer
 
     def walk(self, rb: Runbook, prefix: str, start: str | None = None,
              resume: ResumePoint | None = None) -> Flow:
@@ -187,20 +120,20 @@ class Engine:
             if isinstance(where, Flow):
                 return where
             index = where
-        return Flow("end")
+        return Flow(FlowKind.END)
 
     def _follow(self, rb: Runbook, prefix: str, index: int, flow: Flow) -> int | Flow:
         """Where the walk goes after step `index` left with `flow`: an index or an ending."""
         step = rb.steps[index]
         key = f"{prefix}{step.id}"
-        if flow.kind in ("abort", "fail"):
+        if flow.stops:
             return flow
-        if flow.kind == "next":
+        if flow.kind is FlowKind.NEXT:
             flow = self._next_flow(step, key)
-        if flow.kind == "end":
-            return Flow("end", reason=flow.reason)
-        if flow.kind == "goto" and flow.target:
-            self.sv.recorder.event(ev.JUMP, key, to=f"{prefix}{flow.target}", why=flow.reason)
+        if flow.kind is FlowKind.END:
+            return Flow(FlowKind.END, reason=flow.reason)
+        if flow.kind is FlowKind.GOTO and flow.target:
+            self.publish(ev.JUMP, key, to=f"{prefix}{flow.target}", why=flow.reason)
             return rb.index(flow.target)
         return index + 1
 
@@ -215,21 +148,19 @@ class Engine:
             sub = self.sv.resolve_runbook(step.text)
             if sub.id != head:
                 continue
-            key = f"{prefix}{step.id}"
             inner = self.walk(sub, f"{prefix}{sub.id}/", None,
                               ResumePoint(rest, point.rerun, point.leave))
-            self.current_rb = rb
-            status, flow, reason = self._include_outcome(sub, inner)
-            self._finish_step(step, key, status, flow, reason, None)
-            return index, flow
+            outcome = self._include_outcome(sub, inner)
+            self.finish_step(step, f"{prefix}{step.id}", outcome, None)
+            return index, outcome.flow
         raise KeyError(point.key)
 
     def _next_flow(self, step: Step, key: str) -> Flow:
         for branch in step.next:
             if branch.goto == END and branch.cond is None:
-                return Flow("end", reason="next: end")
+                return Flow(FlowKind.END, reason="next: end")
             if branch.cond is None:
-                return Flow("goto", branch.goto, "next")
+                return Flow(FlowKind.GOTO, branch.goto, "next")
             result = self.vars.steps.get(key, {})
             try:
                 hit = truthy(evaluate(branch.cond, self.vars.scope(result=result)))
@@ -238,37 +169,34 @@ class Engine:
                 continue
             if hit:
                 if branch.goto == END:
-                    return Flow("end", reason=f"next: if {branch.cond}")
-                return Flow("goto", branch.goto, f"next: if {branch.cond}")
+                    return Flow(FlowKind.END, reason=f"next: if {branch.cond}")
+                return Flow(FlowKind.GOTO, branch.goto, f"next: if {branch.cond}")
         return NEXT
 
     def run_step(self, rb: Runbook, step: Step, key: str) -> Flow:
-        ui, rec = self.sv.ui, self.sv.recorder
-        self.current_rb = rb
-        ui.step(key, step.label, step.action)
         if step.when is not None:
             try:
                 skip_reason = self._when_skips(step)
             except TemplateError as exc:  # never a silent skip: the step fails
                 return self._failed_before_start(step, key, exc.message)
             if skip_reason:
-                rec.event(ev.STEP_SKIPPED, key, reason=skip_reason, title=step.label,
-                          action=step.action)
-                self.vars.record_step(step, key, status=SKIPPED)
-                ui.skip(skip_reason)
+                self.publish(ev.STEP_SKIPPED, key, reason=skip_reason, title=step.label,
+                             action=step.action, skip=SkipKind.WHEN)
+                self.vars.record_step(step, key, status=StepStatus.SKIPPED)
                 return NEXT
         started = time.monotonic()
-        rec.event(ev.STEP_STARTED, key, title=step.label, action=step.action)
+        self.publish(ev.STEP_STARTED, key, title=step.label, action=step.action)
         try:
-            status, flow, reason = self._dispatch(rb, step, key)
+            outcome = self._dispatch(rb, step, key)
         except TemplateError as exc:  # rendering failed before anything ran
-            status, flow, reason = FAILED, self._failure_policy_flow(step, exc.message), exc.message
-            ui.fail(exc.message)
+            outcome = Outcome(StepStatus.FAILED, gates.policy_flow(step, exc.message),
+                              exc.message)
+            self.sv.ui.fail(exc.message)
         except (KeyboardInterrupt, BrokenPipeError, InterruptedRun, NoAnswerError) as exc:
             self._interrupted(step, key, exc)
             raise
-        self._finish_step(step, key, status, flow, reason, started)
-        return flow
+        self.finish_step(step, key, outcome, started)
+        return outcome.flow
 
     def _interrupted(self, step: Step, key: str, exc: BaseException) -> None:
         """The run stops inside this step: journal how, before it stops (resume reads it)."""
@@ -284,26 +212,25 @@ class Engine:
         else:
             reason = f"interrupted by {describe(exc)}" + (f"; {how}" if how else "")
         with deferred():
-            self.sv.recorder.event(ev.STEP_INTERRUPTED, key, reason=reason,
-                                   command_stopped=bool(how))
+            self.publish(ev.STEP_INTERRUPTED, key, reason=reason, command_stopped=bool(how))
 
     def _failed_before_start(self, step: Step, key: str, reason: str) -> Flow:
         """A step that fails before it can start (its `when` cannot be evaluated)."""
-        self.sv.recorder.event(ev.STEP_STARTED, key, title=step.label, action=step.action)
+        self.publish(ev.STEP_STARTED, key, title=step.label, action=step.action)
         self.sv.ui.fail(reason)
-        flow = self._failure_policy_flow(step, reason)
-        self._finish_step(step, key, FAILED, flow, reason, time.monotonic())
+        flow = gates.policy_flow(step, reason)
+        self.finish_step(step, key, Outcome(StepStatus.FAILED, flow, reason), time.monotonic())
         return flow
 
-    def _finish_step(self, step: Step, key: str, status: str, flow: Flow, reason: str,
-                     started: float | None) -> None:
+    def finish_step(self, step: Step, key: str, outcome: Outcome, started: float | None) -> None:
         """Journal a step's end, with how the walk leaves it (resume reads this)."""
-        self.vars.record_step(step, key, status=status)
-        if status == FAILED and flow.kind in ("next", "goto", "end"):
+        self.vars.record_step(step, key, status=outcome.status)
+        if gates.counts_as_failed(outcome):
             self.failed_steps.append(key)
         duration = round(time.monotonic() - started, 3) if started is not None else 0.0
-        self.sv.recorder.event(ev.STEP_FINISHED, key, status=status, reason=reason,
-                               duration=duration, flow=flow_record(flow))
+        skip: dict[str, Any] = {} if outcome.skip is None else {"skip": outcome.skip}  # additive
+        self.publish(ev.STEP_FINISHED, key, status=outcome.status, reason=outcome.reason,
+                     duration=duration, flow=outcome.flow.record(), **skip)
 
     def _when_skips(self, step: Step) -> str | None:
         assert step.when is not None
@@ -313,95 +240,32 @@ class Engine:
             raise TemplateError(f"when: {step.when} could not be evaluated: {exc.message}") from None
         return None if truthy(value) else f"when: {step.when} is false"
 
-    def _failure_policy_flow(self, step: Step, reason: str) -> Flow:
-        """For errors outside the command loop (rendering): the step's policy, no retry."""
-        policy = step.on_failure
-        if policy == "continue":
-            return NEXT
-        if policy in ("ask", ABORT):
-            return Flow("fail", reason=f"step {step.id} failed: {reason}")
-        return Flow("goto", policy, f"on_failure after: {reason}")
-
-    def _dispatch(self, rb: Runbook, step: Step, key: str) -> tuple[str, Flow, str]:
-        from runbookctl.engine import command_step as cmdstep
-        from runbookctl.engine import human_step as human
-
-        if step.is_command:
-            return cmdstep.run_command_step(self, rb, step, key)
+    def _dispatch(self, rb: Runbook, step: Step, key: str) -> Outcome:
         if step.action == "include":
             return self._include(step, key)
-        return human.run_human_step(self, step, key)
+        ctx = self.context(rb, step, key)
+        return run_command_step(ctx) if step.is_command else run_human_step(ctx)
 
-    def _include(self, step: Step, key: str) -> tuple[str, Flow, str]:
-        parent = self.current_rb
+    def _include(self, step: Step, key: str) -> Outcome:
         sub = self.sv.resolve_runbook(step.text)
         prefix = key[: len(key) - len(step.id)]
-        flow = self.walk(sub, f"{prefix}{sub.id}/")
-        self.current_rb = parent
-        return self._include_outcome(sub, flow)
+        return self._include_outcome(sub, self.walk(sub, f"{prefix}{sub.id}/"))
 
     @staticmethod
-    def _include_outcome(sub: Runbook, flow: Flow) -> tuple[str, Flow, str]:
-        if flow.kind in ("abort", "fail"):
-            return FAILED, flow, flow.reason
-        return OK, NEXT, f"runbook {sub.id} done"
-
-    @staticmethod
-    def no_means(step: Step) -> str:
-        """What a 'no' at this step's confirmation does (shown at every gate); on_no decides."""
-        if step.on_no == ABORT:
-            return "abort the run"
-        if step.on_no == SKIP:
-            return "skip this step"
-        return f"go to {step.on_no}"
-
-    def on_no(self, step: Step, key: str) -> tuple[str, Flow, str]:
-        """A 'no' at a confirmation: on_no decides (default abort)."""
-        target = step.on_no
-        if target == ABORT:
-            return SKIPPED, Flow("abort", reason=f"'no' at {key}"), "answered no: run aborted"
-        if target == SKIP:
-            return SKIPPED, NEXT, "answered no: skipped"
-        return SKIPPED, Flow("goto", target, "on_no"), f"answered no: going to {target}"
+    def _include_outcome(sub: Runbook, flow: Flow) -> Outcome:
+        if flow.stops:
+            return Outcome(StepStatus.FAILED, flow, flow.reason)
+        return Outcome(StepStatus.OK, NEXT, f"runbook {sub.id} done")
 
 
-    def decide_failure(self, rb: Runbook, step: Step, key: str, reason: str,
-                       failed_hosts: bool = False) -> str:
-        """What to do about a failed step: retry, retry-failed-hosts, skip, abort,
-        continue, fail or goto:<id>, from on_failure (asking when it says `ask`)."""
-        policy = step.on_failure
-        if policy == "continue":
-            return "continue"
-        if policy == ABORT:
-            return "fail"
-        if policy != "ask":
-            return f"goto:{policy}"
-        choices = ["retry", *(["retry-failed-hosts"] if failed_hosts else []), "skip", "abort"]
-        choices += [f"goto:{s.id}" for s in rb.steps if s.id != step.id]
-        # No answer in a non-interactive run: NoAnswerError stops the run (exit 2, resumable),
-        # as for every other prompt — never a silent abort.
-        answer = self.sv.prompter.on_failure(key, f"{key} failed: {reason}", choices)
-        self.record_answer(key, "on_failure", f"{key} failed: {reason}", answer)
-        return str(answer.value)
-
-    def decide_interrupt(self, key: str, reason: str) -> str:
-        """After a first Ctrl-C stopped a command: retry, skip or abort (asked, never assumed).
-
-        With nobody to ask, the run stops as interrupted (resumable); `reason` says
-        how the command was stopped.
-        """
-        if not self.sv.prompter.interactive:
-            from runbookctl.signals import mark_stopped
-
-            stop = InterruptedRun(reason)
-            mark_stopped(stop, reason.partition("; ")[2])  # the executor's "command stopped ..."
-            raise stop
-        question = f"{key} was interrupted (Ctrl-C)"
-        answer = self.sv.prompter.on_failure(key, question, ["retry", "skip", "abort"])
-        self.record_answer(key, "on_failure", question, answer)
-        return str(answer.value)
-
-    def record_answer(self, key: str, kind: str, question: str, answer: Any, **extra: Any) -> None:
-        """Journal an answer with its origin and who gave it."""
-        self.sv.recorder.event(ev.ANSWER, key, actor=answer.actor, kind=kind, question=question,
-                               value=answer.value, origin=answer.origin, note=answer.note, **extra)
+def find_step(rb: Runbook, key: str, load: Callable[[str], Runbook]) -> tuple[Runbook, Step]:
+    """The runbook and step a (possibly nested, `child/step`) key names; KeyError if none."""
+    head, _, rest = key.partition("/")
+    if not rest:
+        return rb, rb.step(head)
+    for step in rb.steps:
+        if step.action == "include":
+            sub = load(step.text)
+            if sub.id == head:
+                return find_step(sub, rest, load)
+    raise KeyError(key)

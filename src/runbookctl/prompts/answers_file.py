@@ -196,6 +196,14 @@ class AnswersPrompter:
         value = self._field(key, "resume")
         return None if value is None else str(value)
 
+    def resume_answer(self, key: str) -> Answer | None:
+        choice = self.resume_choice(key)
+        return None if choice is None else self._answer(choice)
+
+    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
+        # Not the file's `on_failure:` (a different question): its `resume:` is resume_answer.
+        return self.fallback.on_resume(key, question, choices)
+
     def _field(self, key: str, name: str) -> object:
         entry = self.data.get(key)
         if isinstance(entry, Mapping):

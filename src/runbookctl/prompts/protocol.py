@@ -71,6 +71,16 @@ class Prompter(Protocol):
         """A failed step: value is one of `choices` (retry, skip, abort, goto:<id>, ...)."""
         ...
 
+    def resume_answer(self, key: str) -> Answer | None:
+        """A written decision (an answers file's `resume:`) about a step a resumed run
+        stopped in: rerun | done | failed | skip; None when nothing is written."""
+        ...
+
+    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
+        """A person's choice about a step a resumed run stopped in (resume_answer is
+        read first; a file's `on_failure:` answers another question, never this one)."""
+        ...
+
     def secret(self, key: str, prompt: str) -> str:
         """A hidden value; never recorded."""
         ...

@@ -71,6 +71,13 @@ class RefusingPrompter:
         hint = f"{key}: {{on_failure: {choice_words(choices)}}}"
         raise self._refuse(key, f"step failed: {_quote(message)}", hint)
 
+    def resume_answer(self, key: str) -> Answer | None:
+        return None
+
+    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
+        hint = f"{key}: {{resume: {' | '.join(choices)}}}"
+        raise self._refuse(key, f"resume: {_quote(question)}", hint)
+
     def secret(self, key: str, prompt: str) -> str:
         """`key` is the environment variable that provides the secret."""
         raise NoAnswerError(
@@ -163,6 +170,12 @@ class TerminalPrompter:
         self._say(message)
         options = [{"name": choice_label(c), "value": c} for c in choices]
         return self._answer(self._prompt("select", "What now?", choices=options))
+
+    def resume_answer(self, key: str) -> Answer | None:
+        return None  # nothing written: asked (on_resume)
+
+    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
+        return self.on_failure(key, question, choices)
 
     def secret(self, key: str, prompt: str) -> str:
         return str(self._prompt("password", prompt))

@@ -19,13 +19,14 @@ from runbookctl.errors import (
     UsageError,
     ValidationError,
 )
-from runbookctl.record import events as ev
+from runbookctl.outcomes import RunStatus
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
+    from runbookctl.engine.context import ResumePoint
     from runbookctl.engine.planning import PreparedRun
-    from runbookctl.engine.walk import Engine, ResumePoint
+    from runbookctl.engine.walk import Engine
 
 
 def run_command(req: RunRequest, session: Session, ui: UI,
@@ -66,7 +67,7 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     with stop_on_signals():
         status, reason, code = _walk(run, ui, resume, prelude)
         if code is None:  # the journal itself failed: no ending can be written
-            return finish(run, ui, "failed", reason, ExitCode.FAILED, journal_ok=False)
+            return finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED, journal_ok=False)
         return finish(run, ui, status, reason, code)
 
 
@@ -80,28 +81,28 @@ def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
         if prelude is not None:
             prelude()
         status, reason = engine.run(resume() if resume is not None else None)
-        return status, reason, ExitCode.OK if status == "completed" else ExitCode.FAILED
+        return status, reason, ExitCode.OK if status == RunStatus.COMPLETED else ExitCode.FAILED
     except (NoAnswerError, ValidationError) as exc:
         # no answer, or the answers file's answer for this step is of the wrong shape
         # (read when the run gets there): bad input, exit 2, resumable with a fixed file
         ui.fail(exc.message)
-        return "interrupted", exc.message, ExitCode.USAGE
+        return RunStatus.INTERRUPTED, exc.message, ExitCode.USAGE
     except (KeyboardInterrupt, InterruptedRun) as exc:
         reason = f"interrupted by {describe(exc)}"
         ui.fail(f"{reason}; the run can be resumed")
-        return "interrupted", reason, ExitCode.INTERRUPTED
+        return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
     except JournalError as exc:
         ui.fail(exc.message)
-        return "failed", exc.message, None
+        return RunStatus.FAILED, exc.message, None
     except BrokenPipeError:
         # Whoever read our output is gone (`| head`, a closed terminal): stop as
         # for SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         reason = "the output was closed (broken pipe)"
         print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}", file=sys.stderr)
-        return "interrupted", reason, ExitCode.INTERRUPTED
+        return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
     except BaseException as exc:
-        finish(run, ui, "interrupted", f"internal error: {exc!r}", ExitCode.INTERNAL)
+        finish(run, ui, RunStatus.INTERRUPTED, f"internal error: {exc!r}", ExitCode.INTERNAL)
         raise
     finally:
         engine.close()
@@ -126,8 +127,8 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
             ui.fail(exc.message)
             code = code or ExitCode.FAILED
     ui.summary(status, str(report) if report else None, run.run_id,
-               failed=_failed_count(run) if status == "completed" else 0)
-    if status == "interrupted":
+               failed=_failed_count(run) if status == RunStatus.COMPLETED else 0)
+    if status == RunStatus.INTERRUPTED:
         ui.info(f"resume with: runbookctl resume {run.run_id}")
     return int(code)
 
@@ -138,10 +139,7 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
 
     if journal_ok:
         try:
-            if status == "interrupted":
-                run.recorder.event(ev.RUN_INTERRUPTED, None, reason=reason)
-            else:
-                run.recorder.event(ev.RUN_FINISHED, None, status=status, reason=reason)
+            run.engine.finish(status, reason)
         except JournalError as exc:
             ui.fail(exc.message)
             code = ExitCode.FAILED

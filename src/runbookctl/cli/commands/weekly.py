@@ -60,7 +60,6 @@ def _skipped_by_condition(rec: StepRecord) -> bool:
 
 def carry_over(run: PreparedRun, previous: RunState, ui: UI) -> None:
     """Ask about each loose end of the previous run; journal the answers."""
-    engine = run.engine
     ends = loose_ends(previous)
     if not ends:
         return
@@ -71,9 +70,8 @@ def carry_over(run: PreparedRun, previous: RunState, ui: UI) -> None:
         question = (f"Last run: {rec.key} ({rec.title}) was {rec.status}"
                     f"{': ' + rec.reason if rec.reason else ''}. Where is it now?")
         ui.warn(question)
-        answer = engine.sv.prompter.ask(key, question, spec)
-        engine.record_answer(key, "carry-over", question, answer, previous_run=previous.run_id,
-                             previous_status=rec.status)
+        run.engine.ask(key, "carry-over", question, spec, previous_run=previous.run_id,
+                       previous_status=rec.status)
 
 
 def weekly_command(req: RunRequest, session: Session, ui: UI) -> int:

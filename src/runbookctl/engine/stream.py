@@ -1,0 +1,97 @@
+"""The run's event stream: every event the engine publishes goes to the journal first,
+then to each subscriber (the terminal view; later a live web view, a notifier, a
+shared store).
+
+Invariants:
+- The journal is not a subscriber but the stream's first, synchronous step: an event
+  is masked and appended (fsynced before the next action, record/events.py
+  DEFERRED_SYNC) before anyone else sees it, so nothing can be shown or sent that the
+  record does not hold, and a subscriber can never delay or lose a journal line.
+- Subscribers get the Event as journaled (masked), in journal order, on the engine's
+  thread. One that needs time (a network notifier) queues the event and returns.
+- A subscriber's failure: a `critical` one (the terminal view: the operator must see
+  the run) propagates like any failure to show output (a closed pipe stops the run,
+  resumable); any other is unsubscribed at its first exception and named once on the
+  display, and the run goes on: a broken web view must not break an incident's run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runbookctl.record import events as ev
+
+if TYPE_CHECKING:
+    from runbookctl.engine.display import Display
+    from runbookctl.record.events import Recorder
+    from runbookctl.record.journal import Event
+    from runbookctl.safety.masking import Redactor
+
+Subscriber = Callable[["Event"], None]
+
+
+@dataclass(frozen=True)
+class _Subscription:
+    callback: Subscriber
+    name: str
+    critical: bool
+
+
+class EventStream:
+    """Publishes run events: the journal (Recorder) first, then the subscribers."""
+
+    def __init__(self, recorder: Recorder, warn: Callable[[str], None] | None = None) -> None:
+        self.recorder = recorder
+        self._warn = warn
+        self._subs: tuple[_Subscription, ...] = ()
+
+    @property
+    def redactor(self) -> Redactor:
+        return self.recorder.redactor
+
+    def subscribe(self, callback: Subscriber, *, name: str | None = None,
+                  critical: bool = False) -> Callable[[], None]:
+        """Send every later event to `callback`; returns the call that unsubscribes it.
+
+        `critical`: its exceptions propagate (see the module docstring)."""
+        sub = _Subscription(callback, name or str(getattr(callback, "__qualname__", callback)),
+                            critical)
+        self._subs = (*self._subs, sub)
+        return lambda: self._drop(sub)
+
+    def publish(self, type_: str, step: str | None = None, actor: str = ev.SYSTEM, *,
+                defer_sync: bool = False, **data: Any) -> Event:
+        """Journal one event, then hand it to each subscriber; returns it as journaled."""
+        event = self.recorder.event(type_, step, actor, defer_sync=defer_sync, **data)
+        for sub in self._subs:
+            if sub.critical:
+                sub.callback(event)
+                continue
+            try:
+                sub.callback(event)
+            except Exception as exc:
+                self._drop(sub)
+                if self._warn is not None:
+                    self._warn(f"{sub.name} stopped receiving run events: "
+                               f"{type(exc).__name__}: {exc}")
+        return event
+
+    def _drop(self, sub: _Subscription) -> None:
+        self._subs = tuple(s for s in self._subs if s is not sub)
+
+
+def step_view(display: Display) -> Subscriber:
+    """The terminal's subscriber: each step's start, and a step skipped by its `when:`
+    with why. (A step's end is shown by its runner: it says more than the record
+    holds, e.g. where an answer came from.)"""
+
+    def show(event: Event) -> None:
+        if event.type in (ev.STEP_STARTED, ev.STEP_SKIPPED):
+            data = event.data
+            display.step(event.step or "", str(data.get("title", "")), str(data.get("action", "")))
+            if event.type == ev.STEP_SKIPPED:
+                display.skip(str(data.get("reason", "")))
+
+    return show
