@@ -1,0 +1,134 @@
+"""engine/stream.py: every event goes to the journal first, then to subscribers; a
+failing subscriber never breaks the run nor the journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runbookctl.engine.stream import EventStream
+from runbookctl.outcomes import RunStatus
+from runbookctl.record import events as ev
+from runbookctl.record.events import Recorder
+from runbookctl.record.journal import Event, Journal, read_journal
+from runbookctl.safety.masking import Redactor
+from tests.unit.engine.run_fakes import ScriptedPrompter, harness, runbook
+
+THREE = """
+title: Three
+steps:
+  - id: a
+    run: echo a
+  - id: b
+    run: echo b
+  - id: c
+    message: done
+"""
+
+
+def _stream(tmp_path: Path, redactor: Redactor | None = None) -> tuple[EventStream, list[str]]:
+    warned: list[str] = []
+    recorder = Recorder(Journal.create(tmp_path / "journal.jsonl"), redactor or Redactor())
+    return EventStream(recorder, warn=warned.append), warned
+
+
+def test_a_subscriber_sees_an_event_only_once_it_is_in_the_journal(tmp_path: Path) -> None:
+    stream, _ = _stream(tmp_path)
+    on_disk: list[list[str]] = []
+    stream.subscribe(lambda e: on_disk.append(
+        [x.type for x in read_journal(tmp_path / "journal.jsonl").events]))
+    stream.publish(ev.STEP_STARTED, "a", title="A", action="run")
+    stream.publish(ev.STEP_FINISHED, "a", status="ok", reason="ok")
+    assert on_disk == [[ev.STEP_STARTED], [ev.STEP_STARTED, ev.STEP_FINISHED]]
+
+
+def test_subscribers_get_the_event_as_journaled_masked(tmp_path: Path) -> None:
+    redactor = Redactor()
+    redactor.add("hunter2-secret", "pw")
+    stream, _ = _stream(tmp_path, redactor)
+    seen: list[Event] = []
+    stream.subscribe(seen.append)
+    returned = stream.publish(ev.MESSAGE, "a", text="the password is hunter2-secret")
+    assert seen == [returned]
+    assert "hunter2-secret" not in seen[0].data["text"]
+    assert seen[0].hash == read_journal(tmp_path / "journal.jsonl").events[-1].hash
+
+
+def test_a_failing_subscriber_is_dropped_named_and_the_others_go_on(tmp_path: Path) -> None:
+    stream, warned = _stream(tmp_path)
+    calls: list[str] = []
+
+    def broken(event: Event) -> None:
+        calls.append(event.type)
+        raise ConnectionError("web view gone")
+
+    seen: list[str] = []
+    stream.subscribe(broken, name="the live view")
+    stream.subscribe(lambda e: seen.append(e.type))
+    for step in ("a", "b"):
+        stream.publish(ev.STEP_STARTED, step, title=step, action="run")
+    assert calls == [ev.STEP_STARTED]  # unsubscribed at its first failure
+    assert seen == [ev.STEP_STARTED, ev.STEP_STARTED]
+    assert warned == ["the live view stopped receiving run events: "
+                      "ConnectionError: web view gone"]
+    assert len(read_journal(tmp_path / "journal.jsonl").events) == 2
+
+
+def test_a_critical_subscriber_failure_propagates_after_the_journal(tmp_path: Path) -> None:
+    stream, _ = _stream(tmp_path)
+
+    def terminal(event: Event) -> None:
+        raise BrokenPipeError
+
+    stream.subscribe(terminal, critical=True)
+    with pytest.raises(BrokenPipeError):
+        stream.publish(ev.STEP_STARTED, "a", title="a", action="run")
+    assert [e.type for e in read_journal(tmp_path / "journal.jsonl").events] == [ev.STEP_STARTED]
+
+
+def test_unsubscribe(tmp_path: Path) -> None:
+    stream, _ = _stream(tmp_path)
+    seen: list[str] = []
+    stop = stream.subscribe(lambda e: seen.append(e.step or ""))
+    stream.publish(ev.STEP_STARTED, "a", title="a", action="run")
+    stop()
+    stream.publish(ev.STEP_STARTED, "b", title="b", action="run")
+    assert seen == ["a"]
+
+
+def test_a_run_publishes_every_journal_event_to_subscribers(tmp_path: Path) -> None:
+    h = harness(tmp_path, runbook(THREE), ScriptedPrompter())
+    seen: list[Event] = []
+    h.events.subscribe(seen.append)
+    status, _reason = h.engine.run()
+    h.engine.finish(status, "all steps done")
+    assert status == RunStatus.COMPLETED
+    assert [e.hash for e in seen] == [e.hash for e in h.journal()]
+    assert [e.type for e in seen][-1] == ev.RUN_FINISHED
+
+
+def test_a_run_goes_on_when_a_subscriber_breaks(tmp_path: Path) -> None:
+    h = harness(tmp_path, runbook(THREE), ScriptedPrompter())
+
+    def notifier(event: Event) -> None:
+        if event.type == ev.COMMAND_STARTED:
+            raise RuntimeError("webhook 500")
+
+    h.events.subscribe(notifier, name="the notifier")
+    status, _reason = h.engine.run()
+    assert status == RunStatus.COMPLETED
+    assert h.local.ran == ["a", "b"]
+    finished = [e.step for e in h.journal() if e.type == ev.STEP_FINISHED]
+    assert finished == ["a", "b", "c"]
+    assert ("warn", "the notifier stopped receiving run events: RuntimeError: webhook 500") \
+        in h.display.shown
+
+
+def test_the_terminal_shows_each_step_start_and_a_when_skip(tmp_path: Path) -> None:
+    rb = runbook(THREE.replace("  - id: b\n", "  - id: b\n    when: \"false\"\n"))
+    h = harness(tmp_path, rb, ScriptedPrompter())
+    h.engine.run()
+    steps = [(kind, text) for kind, text in h.display.shown if kind in ("step", "skip")]
+    assert steps == [("step", "a"), ("step", "b"), ("skip", "when: false is false"),
+                     ("step", "c")]
