@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runbookctl.errors import UsageError
+from runbookctl.outcomes import RunStatus
 from runbookctl.record import events as ev
 
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from runbookctl.prompts.protocol import Prompter
     from runbookctl.record.run_state import RunState
 
-RESUMABLE = ("running", "interrupted")
-ABANDONED = "abandoned"
+RESUMABLE = (RunStatus.RUNNING, RunStatus.INTERRUPTED)
+ABANDONED = RunStatus.ABANDONED
 
 
 def unfinished_runs(session: Session) -> list[tuple[Path, RunState]]:
@@ -51,7 +52,7 @@ def where_stopped(state: RunState) -> str:
         where = "before the first step"
     else:
         key, status = state.path[-1]
-        where = f"at {key}" if status in ("running", "interrupted") else f"after {key} ({status})"
+        where = f"at {key}" if status in RESUMABLE else f"after {key} ({status})"
     why = state.reason if len(state.reason) <= 90 else state.reason[:89].rstrip() + "…"
     return f"{where}: {why}" if why else where
 

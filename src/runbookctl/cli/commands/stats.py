@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.outcomes import RunStatus, StepStatus
+
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
@@ -29,8 +31,8 @@ class Bucket:
         done = sorted(self.durations)
         return {
             "runbook": self.runbook, "month": self.month, "runs": runs,
-            "completed": self.statuses.get("completed", 0),
-            "completion_rate": round(self.statuses.get("completed", 0) / runs, 3) if runs else 0.0,
+            "completed": self.statuses.get(RunStatus.COMPLETED, 0),
+            "completion_rate": round(self.statuses.get(RunStatus.COMPLETED, 0) / runs, 3) if runs else 0.0,
             "statuses": dict(self.statuses),
             "median_seconds": round(statistics.median(done), 1) if done else None,
             "p90_seconds": round(_p90(done), 1) if done else None,
@@ -60,10 +62,10 @@ def collect(states: list[RunState]) -> list[dict[str, Any]]:
         key = (state.runbook, state.started[:7])
         bucket = buckets.setdefault(key, Bucket(*key))
         bucket.statuses[state.status] += 1
-        if state.status == "completed":  # time to resolve counts resolved runs only
+        if state.status == RunStatus.COMPLETED:  # time to resolve counts resolved runs only
             bucket.durations.append(state.duration)
         for step_key, rec in state.steps.items():
-            if rec.status == "failed":
+            if rec.status == StepStatus.FAILED:
                 bucket.failed_steps[step_key] += 1
     return [buckets[k].row() for k in sorted(buckets)]
 
