@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runbookctl.engine.walk import Engine, Options, ResumePoint, RunVars, Services
+from runbookctl.engine.context import Options, ResumePoint, RunVars, Services
+from runbookctl.engine.stream import EventStream
+from runbookctl.engine.walk import Engine
 from runbookctl.errors import NoAnswerError
 from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.prompts.protocol import ORIGIN_TERMINAL, Answer
@@ -179,6 +181,12 @@ class FakePrompter:
         assert answer.value in choices, f"{answer.value!r} was not offered: {choices}"
         return answer
 
+    def resume_answer(self, key: str) -> Answer | None:
+        return None  # nothing written: the person is asked (on_resume)
+
+    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
+        return self.on_failure(key, question, choices)  # a menu, as at the terminal
+
     def secret(self, key: str, prompt: str) -> str:
         self.asked.append(Asked("secret", key, prompt))
         return self._secret
@@ -323,7 +331,8 @@ def make_engine(yaml_text: str, *, executor: FakeExecutor | None = None,
     redactor = redactor or Redactor()
     recorder = Recorder(journal, redactor)  # type: ignore[arg-type]  # a journal in memory
     services = Services(
-        prompter=prompter, recorder=recorder, redactor=redactor, ui=display, local=executor,
+        prompter=prompter, events=EventStream(recorder, warn=display.warn), redactor=redactor,
+        ui=display, local=executor,
         ssh=None if "ssh" in without else executor.over_ssh, run_dir=Path("run-dir-never-written"),
         resolve_runbook=lambda rid: books[rid],
         template_source=lambda name: (templates or {}).get(name),
@@ -341,7 +350,7 @@ def resume_engine(first: Run, yaml_text: str, *, executor: FakeExecutor | None =
                   ) -> tuple[Run, ResumePoint | None]:
     """A second engine continuing `first`'s journal, as `runbookctl resume` does: replay
     the journal, restore the values steps captured or were answered, find where to pick up."""
-    from runbookctl.cli.commands.resume import resume_point
+    from runbookctl.engine.resume import resume_point
 
     state = first.state()
     values = {**first.engine.vars.values}
@@ -352,5 +361,5 @@ def resume_engine(first: Run, yaml_text: str, *, executor: FakeExecutor | None =
     second = make_engine(yaml_text, executor=executor, prompter=prompter, includes=includes,
                          values=values, journal=first.journal)
     second.engine.failed_steps = state.failed_keys
-    point = resume_point(state, second.runbook, second.engine, second.prompter)
+    point = resume_point(state, second.engine)
     return second, point

@@ -2,57 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from runbookctl.engine.context import Resources, RunVars
+from runbookctl.engine.context import RunVars
 from runbookctl.prompts.protocol import Answer
 from runbookctl.record import events as ev
-from runbookctl.safety.masking import Redactor
-from tests.unit.engine.run_fakes import ScriptedPrompter, harness, runbook
+from tests.unit.engine.fakes import FakePrompter, make_engine
+
+BOOK = "id: t\ntitle: T\nsteps:\n  - {id: my-step, run: x}\n"
 
 
-@dataclass
-class _SudoPrompter(ScriptedPrompter):
-    typed: int = 0
-
-    def secret(self, key: str, prompt: str) -> str:
-        self.typed += 1
-        return "s3cret-sudo-pw"
-
-
-def _resources(tmp_path: Path, prompter: ScriptedPrompter) -> tuple[Resources, Redactor]:
-    h = harness(tmp_path, runbook("title: T\nsteps:\n  - id: a\n    run: x\n"), prompter)
-    return h.engine.resources, h.engine.sv.redactor
-
-
-def test_the_sudo_password_is_asked_once_and_masked(tmp_path: Path) -> None:
-    prompter = _SudoPrompter()
-    resources, redactor = _resources(tmp_path, prompter)
+def test_the_sudo_password_is_asked_once_and_masked() -> None:
+    run = make_engine(BOOK, prompter=FakePrompter(secret="s3cret-sudo-pw"))
+    resources = run.engine.resources
     assert resources.sudo_password("a") == resources.sudo_password("b") == "s3cret-sudo-pw"
-    assert prompter.typed == 1
-    assert "s3cret-sudo-pw" not in redactor.mask("pw: s3cret-sudo-pw")
+    assert [a.kind for a in run.prompter.asked] == ["secret"]
+    assert "s3cret-sudo-pw" not in run.engine.sv.redactor.mask("pw: s3cret-sudo-pw")
 
 
-def test_without_a_terminal_sudo_has_no_password(tmp_path: Path) -> None:
-    prompter = _SudoPrompter(interactive=False)
-    resources, _ = _resources(tmp_path, prompter)
-    assert resources.sudo_password("a") is None and prompter.typed == 0
+def test_without_a_terminal_sudo_has_no_password() -> None:
+    run = make_engine(BOOK, prompter=FakePrompter(interactive=False, secret="x"))
+    assert run.engine.resources.sudo_password("a") is None
+    assert run.prompter.asked == []
 
 
-def test_command_logs_are_numbered_in_the_order_commands_ran(tmp_path: Path) -> None:
-    resources, _ = _resources(tmp_path, ScriptedPrompter())
+def test_command_logs_are_numbered_in_the_order_commands_ran() -> None:
+    resources = make_engine(BOOK).engine.resources
     names = [resources.log_path(k).name for k in ("a", "child/b c", "a")]
     assert names == ["0001-a.log", "0002-child_b_c.log", "0003-a.log"]
 
 
-def test_a_context_records_answers_and_step_views(tmp_path: Path) -> None:
-    h = harness(tmp_path, runbook("title: T\nsteps:\n  - id: my-step\n    run: x\n"),
-                ScriptedPrompter())
-    ctx = h.engine.locate("my-step")
+def test_a_context_records_answers_and_step_views() -> None:
+    run = make_engine(BOOK)
+    ctx = run.engine.locate("my-step")
     ctx.record_answer("ask", "why?", Answer("because", "terminal", "ann", None), var="why")
     ctx.record(answer="because")
-    answer = next(e for e in h.journal() if e.type == ev.ANSWER)
+    answer = run.events(ev.ANSWER)[0]
     assert (answer.step, answer.actor, answer.data["value"], answer.data["var"]) == \
         ("my-step", "ann", "because", "why")
     assert ctx.vars.steps["my_step"]["answer"] == "because" == ctx.vars.steps["my-step"]["answer"]

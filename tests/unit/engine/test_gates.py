@@ -3,13 +3,11 @@ decision makes of the step — one home for command steps, human steps and resum
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from runbookctl.engine import gates
 from runbookctl.engine.context import StepContext
-from runbookctl.errors import NoAnswerError
+from runbookctl.errors import InterruptedRun, NoAnswerError
 from runbookctl.outcomes import (
     CONTINUE,
     FAIL,
@@ -23,99 +21,93 @@ from runbookctl.outcomes import (
     StepStatus,
 )
 from runbookctl.record import events as ev
-from tests.unit.engine.run_fakes import Harness, ScriptedPrompter, harness, runbook
+from tests.unit.engine.fakes import FakeExecutor, FakePrompter, Run, make_engine
 
-GATED = """
+GATED = """\
+id: g
 title: Gated
 steps:
-  - id: first
-    run: echo first
-  - id: kill
-    run: kill it
-    confirm: Kill it?
-{extra}
-  - id: after
-    run: echo after
+  - {{id: first, run: echo first}}
+  - {{id: kill, run: kill it, confirm: "Kill it?"{extra}}}
+  - {{id: after, run: echo after}}
 """
 
 
-def _ctx(tmp_path: Path, prompter: ScriptedPrompter, extra: str = "",
-         key: str = "kill") -> tuple[Harness, StepContext]:
-    h = harness(tmp_path, runbook(GATED.format(extra=extra)), prompter)
-    return h, h.engine.locate(key)
+def gate(answers: list[object], extra: str = "", interactive: bool = True
+         ) -> tuple[Run, StepContext]:
+    run = make_engine(GATED.format(extra=extra),
+                      prompter=FakePrompter(answers, interactive=interactive))
+    return run, run.engine.locate("kill")
 
 
 @pytest.mark.parametrize(("extra", "flow", "reason"), [
     ("", Flow(FlowKind.ABORT, reason="'no' at kill"), "answered no: run aborted"),
-    ("    on_no: skip", NEXT, "answered no: skipped"),
-    ("    on_no: after", Flow(FlowKind.GOTO, "after", "on_no"), "answered no: going to after"),
+    (", on_no: skip", NEXT, "answered no: skipped"),
+    (", on_no: after", Flow(FlowKind.GOTO, "after", "on_no"), "answered no: going to after"),
 ])
-def test_a_no_at_the_gate_follows_on_no(tmp_path: Path, extra: str, flow: Flow,
-                                        reason: str) -> None:
-    h, ctx = _ctx(tmp_path, ScriptedPrompter({"kill": False}), extra)
+def test_a_no_at_the_gate_follows_on_no(extra: str, flow: Flow, reason: str) -> None:
+    run, ctx = gate([False], extra)
     answer, refused = gates.confirm(ctx, "Kill it?")
     assert answer.value is False
     assert refused == Outcome(StepStatus.SKIPPED, flow, reason, SkipKind.ANSWERED_NO)
-    answers = [e for e in h.journal() if e.type == ev.ANSWER]
-    assert [(e.step, e.data["kind"], e.data["value"]) for e in answers] == [("kill", "confirm", False)]
+    assert [(e.step, e.data["kind"], e.data["value"]) for e in run.events(ev.ANSWER)] == [
+        ("kill", "confirm", False)]
+    assert run.prompter.asked[0].choices == (gates.no_means(ctx.step),)
 
 
-def test_a_yes_at_the_gate_goes_on(tmp_path: Path) -> None:
-    _h, ctx = _ctx(tmp_path, ScriptedPrompter({"kill": True}))
+def test_a_yes_at_the_gate_goes_on_and_is_journaled_as_recorded() -> None:
+    run, ctx = gate([True])
     _answer, refused = gates.confirm(ctx, "Kill it?", recorded="Kill it?\n$ kill it")
     assert refused is None
+    assert run.events(ev.ANSWER)[0].data["question"] == "Kill it?\n$ kill it"
 
 
-def test_the_gate_is_the_same_for_a_confirm_step_and_a_command(tmp_path: Path) -> None:
-    rb = runbook("title: T\nsteps:\n  - id: ok\n    confirm: Go on?\n    on_no: skip\n"
-                 "  - id: cmd\n    run: echo x\n    confirm: Run?\n    on_no: skip\n")
-    h = harness(tmp_path, rb, ScriptedPrompter({"ok": False, "cmd": False}))
-    h.engine.run()
-    ends = [(e.step, e.data["status"], e.data["reason"], e.data.get("skip"))
-            for e in h.journal() if e.type == ev.STEP_FINISHED]
-    assert ends == [("ok", "skipped", "answered no: skipped", "answered-no"),
-                    ("cmd", "skipped", "answered no: skipped", "answered-no")]
-    assert h.local.ran == []
+def test_the_gate_is_the_same_for_a_confirm_step_and_a_command() -> None:
+    run = make_engine("id: t\ntitle: T\nsteps:\n"
+                      "  - {id: ok, confirm: Go on?, on_no: skip}\n"
+                      "  - {id: cmd, run: echo x, confirm: Run?, on_no: skip}\n",
+                      prompter=FakePrompter([False, False]))
+    run.run()
+    assert [(e.step, e.data["status"], e.data["reason"], e.data.get("skip"))
+            for e in run.events(ev.STEP_FINISHED)] == [
+        ("ok", "skipped", "answered no: skipped", "answered-no"),
+        ("cmd", "skipped", "answered no: skipped", "answered-no")]
+    assert run.executor.commands == []
 
 
 @pytest.mark.parametrize(("policy", "decision"), [
     ("continue", CONTINUE), ("abort", FAIL), ("after", Decision.goto("after")),
 ])
-def test_a_policy_decides_without_asking(tmp_path: Path, policy: str, decision: Decision) -> None:
-    prompter = ScriptedPrompter()
-    _h, ctx = _ctx(tmp_path, prompter, f"    on_failure: {policy}")
+def test_a_policy_decides_without_asking(policy: str, decision: Decision) -> None:
+    run, ctx = gate([], f", on_failure: {policy}")
     assert gates.decide_failure(ctx, "exit code 1") == decision
-    assert prompter.asked == []
+    assert run.prompter.asked == []
 
 
-def test_ask_offers_every_decision_and_parses_the_answer(tmp_path: Path) -> None:
-    prompter = ScriptedPrompter({"kill": "goto:first"})
-    h, ctx = _ctx(tmp_path, prompter, "    on_failure: ask")
+def test_ask_offers_every_decision_and_parses_the_answer() -> None:
+    run, ctx = gate(["goto:first"], ", on_failure: ask")
     assert gates.decide_failure(ctx, "exit code 1", failed_hosts=True) == Decision.goto("first")
-    assert prompter.asked == [("kill", "on_failure", ("retry", "retry-failed-hosts", "skip",
-                                                      "abort", "goto:first", "goto:after"))]
-    answer = [e for e in h.journal() if e.type == ev.ANSWER][-1]
+    assert run.prompter.asked[0].choices == ("retry", "retry-failed-hosts", "skip", "abort",
+                                             "goto:first", "goto:after")
+    answer = run.events(ev.ANSWER)[-1]
     assert (answer.data["question"], answer.data["value"]) == ("kill failed: exit code 1",
                                                                 "goto:first")
 
 
-def test_retry_failed_hosts_is_offered_only_when_some_hosts_passed(tmp_path: Path) -> None:
-    prompter = ScriptedPrompter({"kill": "retry"})
-    _h, ctx = _ctx(tmp_path, prompter, "    on_failure: ask")
+def test_retry_failed_hosts_is_offered_only_when_some_hosts_passed() -> None:
+    run, ctx = gate(["retry"], ", on_failure: ask")
     assert gates.decide_failure(ctx, "exit code 1") == RETRY
-    assert "retry-failed-hosts" not in prompter.asked[0][2]
+    assert "retry-failed-hosts" not in run.prompter.asked[0].choices
 
 
-def test_nobody_to_ask_about_an_interrupted_command_stops_the_run(tmp_path: Path) -> None:
-    from runbookctl.errors import InterruptedRun
-
-    _h, ctx = _ctx(tmp_path, ScriptedPrompter(interactive=False))
+def test_nobody_to_ask_about_an_interrupted_command_stops_the_run() -> None:
+    _run, ctx = gate([], interactive=False)
     with pytest.raises(InterruptedRun):
         gates.decide_interrupt(ctx, "interrupted by Ctrl-C; command stopped (SIGINT)")
 
 
-def test_no_answer_to_ask_stops_the_run(tmp_path: Path) -> None:
-    _h, ctx = _ctx(tmp_path, ScriptedPrompter(), "    on_failure: ask")
+def test_no_answer_to_ask_stops_the_run() -> None:
+    _run, ctx = gate([], ", on_failure: ask")
     with pytest.raises(NoAnswerError):
         gates.decide_failure(ctx, "exit code 1")
 
@@ -140,12 +132,14 @@ def test_a_failed_step_the_run_went_past_counts_as_failed() -> None:
     assert not gates.counts_as_failed(Outcome(StepStatus.SKIPPED, NEXT, "x"))
 
 
-def test_the_retry_loop_reruns_a_failed_command_until_it_passes(tmp_path: Path) -> None:
-    from tests.unit.engine.run_fakes import ScriptedLocal
+def test_a_rendering_error_follows_the_step_policy_without_a_retry() -> None:
+    step = make_engine(GATED.format(extra=", on_failure: after")).engine.locate("kill").step
+    assert gates.policy_flow(step, "bad") == Flow(FlowKind.GOTO, "after", "on_failure after: bad")
 
-    rb = runbook(GATED.format(extra="    on_failure: ask"))
-    local = ScriptedLocal({"kill": [1, 1, 0]})
-    h = harness(tmp_path, rb, ScriptedPrompter({"kill": [True, "retry", "retry"]}), local=local)
-    status, _ = h.engine.run()
-    assert status == "completed"
-    assert local.ran == ["first", "kill", "kill", "kill", "after"]
+
+def test_retry_decisions_rerun_a_failed_command_until_it_passes() -> None:
+    run = make_engine(GATED.format(extra=", on_failure: ask"),
+                      executor=FakeExecutor({"kill it": [1, 1, 0]}),
+                      prompter=FakePrompter([True, "retry", "retry"]))
+    assert run.run()[0] == "completed"
+    assert run.executor.commands == ["echo first", "kill it", "kill it", "kill it", "echo after"]

@@ -11,6 +11,7 @@ import pytest
 from runbookctl.check.workspace import Session
 from runbookctl.engine.planning import all_inputs, all_secrets, build_engine, resolve_inputs, resolve_secrets
 from runbookctl.engine.request import RunRequest
+from runbookctl.engine.stream import EventStream
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.record.events import Recorder
 from runbookctl.runbook.model import InputSpec, SecretSpec
@@ -149,7 +150,7 @@ def test_build_engine_wires_the_session_and_request_into_the_engine(session: Ses
     rb = session.registry.load("parent")
     req = RunRequest("parent", dry_run=True, from_step="sub")
     engine = build_engine(rb, session, req, display, FakePrompter(),
-                          Recorder(MemoryJournal(), redactor),  # type: ignore[arg-type]
+                          EventStream(Recorder(MemoryJournal(), redactor)),  # type: ignore[arg-type]
                           tmp_path, None, "ops")
     assert (engine.opts.dry_run, engine.opts.from_step, engine.opts.operator) == (True, "sub", "ops")
     assert engine.opts.default_timeout == 45.0
@@ -199,7 +200,7 @@ def test_prepare_run_journals_the_start_inputs_and_secrets_and_locks_the_run(
         assert engine.vars.run == {"id": prepared.run_id, "operator": "alice", "runbook": "parent",
                                    "started_at": prepared.run_id[:16]}
         assert prepared.redactor.mask("tok-abcdef123 pw-abcdef123").count("abcdef123") == 0
-        assert prepared.recorder.head_hash == events[-1].hash
+        assert prepared.events.recorder.head_hash == events[-1].hash
     finally:
         lock.release(prepared.run_dir)
 

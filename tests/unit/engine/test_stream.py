@@ -13,17 +13,15 @@ from runbookctl.record import events as ev
 from runbookctl.record.events import Recorder
 from runbookctl.record.journal import Event, Journal, read_journal
 from runbookctl.safety.masking import Redactor
-from tests.unit.engine.run_fakes import ScriptedPrompter, harness, runbook
+from tests.unit.engine.fakes import FakeExecutor, make_engine
 
-THREE = """
+THREE = """\
+id: three
 title: Three
 steps:
-  - id: a
-    run: echo a
-  - id: b
-    run: echo b
-  - id: c
-    message: done
+  - {id: a, run: echo a}
+  - {id: b, run: echo b}
+  - {id: c, message: done}
 """
 
 
@@ -97,38 +95,47 @@ def test_unsubscribe(tmp_path: Path) -> None:
     assert seen == ["a"]
 
 
-def test_a_run_publishes_every_journal_event_to_subscribers(tmp_path: Path) -> None:
-    h = harness(tmp_path, runbook(THREE), ScriptedPrompter())
+def test_a_run_publishes_every_journal_event_to_subscribers() -> None:
+    run = make_engine(THREE)
     seen: list[Event] = []
-    h.events.subscribe(seen.append)
-    status, _reason = h.engine.run()
-    h.engine.finish(status, "all steps done")
+    run.engine.sv.events.subscribe(seen.append)
+    status, reason = run.run()
+    run.engine.finish(status, reason)
     assert status == RunStatus.COMPLETED
-    assert [e.hash for e in seen] == [e.hash for e in h.journal()]
-    assert [e.type for e in seen][-1] == ev.RUN_FINISHED
+    assert seen == run.journal.events
+    assert seen[-1].type == ev.RUN_FINISHED
 
 
-def test_a_run_goes_on_when_a_subscriber_breaks(tmp_path: Path) -> None:
-    h = harness(tmp_path, runbook(THREE), ScriptedPrompter())
+def test_a_run_goes_on_when_a_subscriber_breaks() -> None:
+    run = make_engine(THREE)
 
     def notifier(event: Event) -> None:
         if event.type == ev.COMMAND_STARTED:
             raise RuntimeError("webhook 500")
 
-    h.events.subscribe(notifier, name="the notifier")
-    status, _reason = h.engine.run()
-    assert status == RunStatus.COMPLETED
-    assert h.local.ran == ["a", "b"]
-    finished = [e.step for e in h.journal() if e.type == ev.STEP_FINISHED]
-    assert finished == ["a", "b", "c"]
-    assert ("warn", "the notifier stopped receiving run events: RuntimeError: webhook 500") \
-        in h.display.shown
+    run.engine.sv.events.subscribe(notifier, name="the notifier")
+    assert run.run()[0] == RunStatus.COMPLETED
+    assert run.executor.commands == ["echo a", "echo b"]
+    assert run.statuses == {"a": "ok", "b": "ok", "c": "ok"}
+    assert run.display.said("warn") == [
+        "the notifier stopped receiving run events: RuntimeError: webhook 500"]
 
 
-def test_the_terminal_shows_each_step_start_and_a_when_skip(tmp_path: Path) -> None:
-    rb = runbook(THREE.replace("  - id: b\n", "  - id: b\n    when: \"false\"\n"))
-    h = harness(tmp_path, rb, ScriptedPrompter())
-    h.engine.run()
-    steps = [(kind, text) for kind, text in h.display.shown if kind in ("step", "skip")]
-    assert steps == [("step", "a"), ("step", "b"), ("skip", "when: false is false"),
-                     ("step", "c")]
+def test_the_terminal_shows_each_step_start_and_a_when_skip() -> None:
+    run = make_engine(THREE.replace("{id: b, run: echo b}", "{id: b, run: echo b, when: 'false'}"))
+    run.run()
+    assert [(kind, text) for kind, text in run.display.lines if kind in ("step", "skip")] == [
+        ("step", "a"), ("step", "b"), ("skip", "when: false is false"), ("step", "c")]
+
+
+def test_a_closed_terminal_stops_the_run_after_the_step_is_journaled() -> None:
+    run = make_engine(THREE, executor=FakeExecutor())
+
+    def closed(key: str, title: str, action: str) -> None:
+        raise BrokenPipeError
+
+    run.display.step = closed  # type: ignore[method-assign]
+    with pytest.raises(BrokenPipeError):
+        run.run()
+    assert [e.type for e in run.journal.events] == [ev.STEP_STARTED]
+    assert run.executor.commands == []
