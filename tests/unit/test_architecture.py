@@ -7,22 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.layers import cycles, describe, imports, layer_violations, layers, modules
 
 MAX_LINES = 400
-
-# The engine's last cycle, which branch r13/engine is removing (walk hands the step
-# runners the Engine; they call back into it). Strict: once it is gone the xfail
-# below fails, to say this entry and the marker must go.
-ENGINE_CYCLE = frozenset({"runbookctl.engine.walk", "runbookctl.engine.command_step",
-                          "runbookctl.engine.human_step"})
-
-
-# engine/walk.py (407 lines) is being narrowed on branch r13/engine.
-ENGINE_WALK = "runbookctl.engine.walk"
-
 
 def _long_modules() -> dict[str, int]:
     return {name: n for name, path in modules().items()
@@ -30,28 +17,13 @@ def _long_modules() -> dict[str, int]:
 
 
 def test_no_module_is_over_400_lines() -> None:
-    long = {name: n for name, n in _long_modules().items() if name != ENGINE_WALK}
+    long = _long_modules()
     assert long == {}, f"modules over {MAX_LINES} lines (split them along a seam): {long}"
 
 
-@pytest.mark.xfail(strict=True, reason="engine/walk.py is over 400 lines: being narrowed on "
-                   "branch r13/engine (XPASS: it is done; delete this test and ENGINE_WALK)")
-def test_engine_walk_is_not_over_400_lines() -> None:
-    assert ENGINE_WALK not in _long_modules()
-
-
 def test_no_import_cycle_between_modules() -> None:
-    found = {group: cycle for group, cycle in cycles(imports(modules())).items()
-             if group != ENGINE_CYCLE}
-    assert not found, "import cycles:\n" + "\n".join(describe(c) for c in found.values())
-
-
-@pytest.mark.xfail(strict=True, reason="engine cycle walk <-> command_step <-> human_step: "
-                   "being removed on branch r13/engine (XPASS: it is gone; delete this test "
-                   "and ENGINE_CYCLE)")
-def test_the_engine_cycle_is_gone() -> None:
     found = cycles(imports(modules()))
-    assert ENGINE_CYCLE not in found, describe(found[ENGINE_CYCLE])
+    assert not found, "import cycles:\n" + "\n".join(describe(c) for c in found.values())
 
 
 def test_every_import_goes_down_the_layers() -> None:
