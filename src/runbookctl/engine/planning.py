@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from runbookctl.engine.walk import Engine
     from runbookctl.prompts.protocol import Prompter
     from runbookctl.record.events import Recorder
+    from runbookctl.record.signing import SigningSetup
     from runbookctl.runbook.model import InputSpec, Runbook, SecretSpec
     from runbookctl.safety.masking import Redactor
 
@@ -39,6 +40,14 @@ class PreparedRun:
     redactor: Redactor
     commit: bool
     template_dirs: list[Path] | None = None
+    signing: SigningSetup | None = None  # the key that signs the record at each end
+
+
+def signing_setup(session: Session) -> SigningSetup:
+    """Which key signs this run's record (config ssh.signing_key, else the agent)."""
+    from runbookctl.record.signing import SigningSetup
+
+    return SigningSetup.from_ssh(session.config.ssh)
 
 
 def all_inputs(rb: Runbook, session: Session) -> list[tuple[InputSpec, str]]:
@@ -217,7 +226,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
                                            "runbook": rb.id, "started_at": run_id[:16]})
     engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
     return PreparedRun(run_id, run_dir, engine, events, redactor, req.commit,
-                       session.registry.template_dirs)
+                       session.registry.template_dirs, signing_setup(session))
 
 
 def event_stream(recorder: Recorder, ui: UI) -> EventStream:

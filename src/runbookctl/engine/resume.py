@@ -145,6 +145,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
         build_engine,
         event_stream,
         resolve_secrets,
+        signing_setup,
     )
     from runbookctl.record.events import Recorder
     from runbookctl.record.journal import Journal
@@ -164,7 +165,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
     engine.resumed(state.failed_keys, actor=operator, note=how, runbook_sha256=rb.sha256,
                    forced=forced, torn=torn)
     run = PreparedRun(state.run_id, run_dir, engine, events, redactor, req.commit,
-                      session.registry.template_dirs)
+                      session.registry.template_dirs, signing_setup(session))
     return run, how
 
 

@@ -95,6 +95,11 @@ class Engine:
         else:
             self.publish(ev.RUN_FINISHED, None, status=status, reason=reason)
 
+    def signed(self, record: dict[str, Any]) -> None:
+        """The journal's head was signed (record/signing.py): journaled after the events
+        the signature covers, with who signed (the operator) and the key's fingerprint."""
+        self.publish(ev.RECORD_SIGNED, None, actor=self.opts.operator, **record)
+
     def ask(self, key: str, kind: str, question: str, spec: InputSpec, **extra: Any) -> Answer:
         """A question outside the steps (weekly's carry-over), asked and journaled as `kind`."""
         answer = self.sv.prompter.ask(key, question, spec)

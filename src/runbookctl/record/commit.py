@@ -1,6 +1,7 @@
-"""`--commit`: add the report and a copy of its journal to the post-mortem repo.
+"""`--commit`: add the report, a copy of its journal and the journal's signatures
+(record/signing.py) to the post-mortem repo.
 
-Only those two files are staged and committed, whatever else is dirty or staged
+Only those files are staged and committed, whatever else is dirty or staged
 in the repository; nothing is ever pushed. The repository's hooks run (a failing
 hook fails the commit); a commit that does not happen is an error, and what was
 staged for it is put back as it was.
@@ -78,7 +79,8 @@ def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI) -> bool:
         return False
     journal_copy = report.with_suffix(".journal.jsonl")
     shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
-    paths = [str(report.resolve()), str(journal_copy.resolve())]
+    paths = [str(report.resolve()), str(journal_copy.resolve()),
+             *[str(p.resolve()) for p in _copy_signatures(run_dir / "journal.jsonl", journal_copy)]]
     before = _index_entries(root, paths)
     message = mask_active(commit_message(state))
     added = _git(root, "add", "--", *paths)
@@ -93,6 +95,18 @@ def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI) -> bool:
     _warn_if_detached(root, ui)
     ui.info(f"committed to {root}: {message.splitlines()[0]}")
     return True
+
+
+def _copy_signatures(journal: Path, journal_copy: Path) -> list[Path]:
+    """Each signature of the journal, beside its copy under the copy's name."""
+    from runbookctl.record.signing import signature_files, signature_path
+
+    copies = []
+    for events, path in signature_files(journal):
+        copy = signature_path(journal_copy, events)
+        shutil.copyfile(path, copy)
+        copies.append(copy)
+    return copies
 
 
 def _index_entries(root: Path, paths: list[str]) -> str:

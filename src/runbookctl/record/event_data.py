@@ -45,6 +45,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.COMMAND_PROCESS: {"pgid": (int,), "start": _S + _NONE},
     ev.STEP_INTERRUPTED: {"reason": _S, "command_stopped": _B},
     ev.RUN_ABANDONED: {"reason": _S, "stopped": _S},
+    ev.RECORD_SIGNED: {"events": (int,), "head": _S, "signature": _S, "fingerprint": _S},
 }
 
 

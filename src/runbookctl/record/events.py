@@ -35,6 +35,9 @@ ANSWER = "answer"
 MESSAGE = "message"
 CAPTURED = "captured"
 JUMP = "jump"
+# The journal's head was signed (record/signing.py): the signature file beside the journal
+# covers the events before this one (it cannot be inside what it signs).
+RECORD_SIGNED = "record_signed"
 
 
 # Events that no action follows before the next event: written at once (a killed
@@ -50,7 +53,7 @@ DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMM
 # hashes. They are not masked: a secret that happens to equal one ("completed",
 # a step id) would otherwise corrupt what `runs`, `resume` and the report read back.
 STRUCTURAL = frozenset({"status", "action", "kind", "to", "name", "run_id", "runbook",
-                        "sha256", "runbook_sha256", "version"})
+                        "sha256", "runbook_sha256", "version", "head", "fingerprint"})
 
 
 class Recorder:

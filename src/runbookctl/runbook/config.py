@@ -52,6 +52,11 @@ SETTINGS: dict[str, Setting] = {
     "templates": Setting("paths", (), "Extra report template folders (a folder or a list)."),
     "state_dir": Setting("path", None, "Journals and logs, unless `$RUNBOOKCTL_STATE_DIR` says "
                          "(default `~/.local/state/runbookctl`)."),
+    "allowed_signers": Setting("path", None, "Who may sign run records, for `verify` (OpenSSH "
+                               "allowed_signers format; default: `.runbookctl/allowed_signers` "
+                               "in the post-mortem repository)."),
+    "require_signatures": Setting("bool", False, "`verify` fails a record that is not signed "
+                                  "(to its end) by an allowed signer."),
     "ssh": Setting("map", None, "SSH settings: the `ssh.*` keys below."),
 }
 SSH_SETTINGS: dict[str, Setting] = {
@@ -68,6 +73,9 @@ SSH_SETTINGS: dict[str, Setting] = {
     "kill_grace": Setting("duration", 2.0, "An ssh step's timeout or Ctrl-C sends the remote "
                           "command SIGTERM, then SIGKILL after this long.", zero_ok=True),
     "use_agent": Setting("bool", True, "Use the keys of `ssh-agent` (`$SSH_AUTH_SOCK`)."),
+    "signing_key": Setting("path", None, "Key that signs each run's record (`ssh-keygen -Y "
+                           "sign`): a public key whose private half is in `ssh-agent`, or a "
+                           "private key without passphrase (default: the agent's first key)."),
 }
 
 
@@ -142,6 +150,8 @@ class Config:
     extra_runbook_dirs: tuple[Path, ...] = ()
     extra_template_dirs: tuple[Path, ...] = ()
     state_dir: str | None = None
+    allowed_signers: str | None = None
+    require_signatures: bool = False
 
     @property
     def folder(self) -> Path | None:
@@ -183,7 +193,8 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
         operator=values.get("operator"), ssh=ssh,
         extra_runbook_dirs=tuple(Path(d) for d in values.get("runbooks", ())),
         extra_template_dirs=tuple(Path(d) for d in values.get("templates", ())),
-        state_dir=values.get("state_dir"),
+        state_dir=values.get("state_dir"), allowed_signers=values.get("allowed_signers"),
+        require_signatures=values.get("require_signatures", False),
     )
 
 

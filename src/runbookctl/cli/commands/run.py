@@ -140,11 +140,32 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
     if journal_ok:
         try:
             run.engine.finish(status, reason)
+            _sign(run, ui)
         except JournalError as exc:
             ui.fail(exc.message)
             code = ExitCode.FAILED
     report = write_run_report(run.run_dir, ui, template_dirs=run.template_dirs)
     return report, code
+
+
+def _sign(run: Any, ui: UI) -> None:
+    """Sign the journal's head (record/signing.py) and journal that it was signed. No key,
+    or any failure: one warning and the record stays unsigned; the report is still written."""
+    from runbookctl.record.signing import SigningSetup, SigningUnavailable, sign_head
+
+    journal = run.events.recorder.journal
+    try:
+        signature = sign_head(run.run_dir / "journal.jsonl", run.run_id, journal.seq,
+                              journal.head_hash, run.signing or SigningSetup())
+    except SigningUnavailable as exc:
+        ui.warn(f"the record is not signed: {exc}")
+        return
+    except Exception as exc:  # never lose the report to signing
+        ui.warn(f"the record is not signed: {type(exc).__name__}: {exc}")
+        return
+    run.engine.signed(signature.record())
+    ui.info(f"signed the record (events 1–{signature.events}) with {signature.key_type} key "
+            f"{signature.fingerprint}: {signature.path.name}")
 
 
 def _failed_count(run: Any) -> int:

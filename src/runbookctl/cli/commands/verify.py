@@ -1,5 +1,6 @@
-"""`verify`: is a run's record intact? The hash chain of its journal, and the
-report's front matter (head hash, event count) and body against that journal.
+"""`verify`: is a run's record intact? The hash chain of its journal, the report's
+front matter (head hash, event count) and body against that journal, and the
+journal's signatures against the allowed signers (record/signature_check.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from runbookctl.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
+    from runbookctl.record.signature_check import SignatureCheck
 
 
 def front_matter(text: str) -> dict[str, Any]:
@@ -99,14 +101,41 @@ def verify(session: Session, target: str) -> int:
     problems = verify_journal(journal, expect_head=str(expect) if expect else None)
     if report is not None and not problems:
         problems += _report_problems(report, journal, session)
+    signatures = _signatures(session, journal, report)
+    problems += signatures.problems
+    for line in signatures.lines:
+        print(line)
     for problem in problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
     if problems:
         print(f"{journal}: {len(problems)} problem(s) — the record is not intact", file=sys.stderr)
         return int(ExitCode.FAILED)
     what = f"{report} and {journal}" if report else str(journal)
-    print(f"ok: {what} intact (hash chain verified)")
+    if signatures.unsigned is not None and session.config.require_signatures:
+        print(f"NOT SIGNED: {what}: {signatures.summary}, and the config requires signatures "
+              "(require_signatures)", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    print(f"ok: {what} intact (hash chain verified; {signatures.summary})")
     return int(ExitCode.OK)
+
+
+def _signatures(session: Session, journal: Path, report: Path | None) -> SignatureCheck:
+    """The journal's signatures checked against the allowed signers (config
+    allowed_signers, else .runbookctl/allowed_signers in the repository of the record)."""
+    from runbookctl.record.journal import read_journal
+    from runbookctl.record.signature_check import (
+        SignatureCheck,
+        check_signatures,
+        find_allowed_signers,
+    )
+
+    try:
+        events = read_journal(journal).events
+    except OSError:
+        return SignatureCheck()  # verify_journal said why
+    near = (report or journal).resolve().parent
+    allowed = find_allowed_signers(session.config.allowed_signers, near)
+    return check_signatures(journal, events, allowed)
 
 
 def _journal_path(session: Session, path: Path, target: str) -> Path:

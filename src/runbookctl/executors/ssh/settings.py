@@ -33,6 +33,7 @@ class SSHConfig:
     keepalive: float = _default("keepalive")
     kill_grace: float = _default("kill_grace")  # remote SIGTERM to SIGKILL
     use_agent: bool = _default("use_agent")
+    signing_key: str | None = _default("signing_key")  # signs the record (record/signing.py)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> SSHConfig:
