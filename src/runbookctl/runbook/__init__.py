@@ -11,7 +11,7 @@ specs and inventory.yaml (`inventory`). The format is documented in
 docs/runbook-format.md.
 
 May import: runbookctl.safety and the base modules (errors, positions,
-durations, signals). Imported by every package above it; never imports
+durations, signals, outcomes). Imported by every package above it; never imports
 check, record, prompts, executors, engine, importers or cli (import-linter,
 pyproject.toml [tool.importlinter]).
 """

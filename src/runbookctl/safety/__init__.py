@@ -9,7 +9,8 @@ context or refusing it (`quoting`), tracking values derived from a secret
 (`derived`), the Redactor that masks secrets in text and streams (`masking`)
 and the scanner for token-like strings nobody declared (`tokens`).
 
-May import only the base modules (errors, positions, durations, signals):
+May import only the base modules (errors, positions, durations, signals,
+outcomes):
 it sits under runbook/ so that the format's checks and every stage above can
 use it (import-linter, pyproject.toml [tool.importlinter]).
 """

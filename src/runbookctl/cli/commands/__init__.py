@@ -6,6 +6,6 @@ run), `stale` (which unfinished run a bare resume takes; `discard`), `history`
 (`runs`, `report`), `stats`, `verify`, `validate`, `catalog` (`list`, `show`,
 `schema`) and `authoring` (`new`, `import`).
 
-Part of runbookctl.cli: may import every package below it. cli/app.py imports
-these modules lazily, inside each command.
+Part of runbookctl.cli: may import every package below it. The typer commands
+(cli/groups/) import these modules lazily, inside each command.
 """
