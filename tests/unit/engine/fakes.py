@@ -207,6 +207,7 @@ class FakeDisplay:
     def __init__(self) -> None:
         self.masker: Masker | None = None
         self.lines: list[tuple[str, str]] = []
+        self.blocks: list[tuple[str, str]] = []  # (title, text) of instructions and messages
 
     def _say(self, kind: str, text: str) -> None:
         self.lines.append((kind, text))
@@ -234,6 +235,7 @@ class FakeDisplay:
 
     def block(self, title: str, text: str) -> None:
         self._say("block", text)
+        self.blocks.append((title, text))
 
     def info(self, text: str) -> None:
         self._say("info", text)

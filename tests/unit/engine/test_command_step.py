@@ -452,7 +452,8 @@ def test_sudo_asks_the_password_once_per_run_and_masks_it() -> None:
   - {id: b, ssh: id, hosts: [web1], sudo: true}
 """), prompter=FakePrompter(secret="s3cret-pw"))
     run.run()
-    assert [a.kind for a in run.prompter.asked] == ["secret"]
+    assert [(a.kind, a.key, a.text) for a in run.prompter.asked] == [
+        ("secret", "a", "sudo password for the remote hosts (empty for passwordless sudo)")]
     assert [s.sudo_password for s in run.executor.specs] == ["s3cret-pw", "s3cret-pw"]
     assert "s3cret-pw" not in run.engine.sv.redactor.mask("x s3cret-pw")
 

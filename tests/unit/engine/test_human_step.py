@@ -25,6 +25,7 @@ def test_ask_stores_the_typed_answer_for_later_steps() -> None:
     assert (answer.data["kind"], answer.data["value"], answer.data["var"]) == ("ask", "4", "how_many")
     assert run.engine.vars.steps["how_many"]["answer"] == 4
     assert run.display.said("ok") == ["how_many = 4 (terminal)", "ok"]
+    assert run.events("step_finished", "how-many")[0].data["reason"] == "how_many answered"
 
 
 def test_ask_with_var_stores_under_that_name() -> None:
@@ -44,7 +45,9 @@ def test_a_dry_run_asks_nothing_and_uses_placeholders() -> None:
     assert run.prompter.asked == []
     assert run.statuses == {"q": "skipped", "gate": "skipped", "check": "skipped", "show": "ok"}
     assert run.executor.commands == ["echo '<choice>'"]
-    assert "dry run: would ask 'Sure?'" in run.display.said("skip")
+    assert run.display.said("skip") == ["dry run: would ask 'Which?'", "dry run: would ask 'Sure?'"]
+    assert [e.data["reason"] for e in run.events("step_finished")][:3] == ["dry run: not asked"] * 3
+    assert run.display.blocks == [("check", "Look at it")]
 
 
 @pytest.mark.parametrize(("answer", "status", "reason"), [
@@ -58,7 +61,11 @@ def test_manual_done_or_skipped(answer: object, status: str, reason: str) -> Non
     assert run.statuses == {"check": status}
     assert run.events("step_finished")[0].data["reason"] == reason
     assert run.prompter.asked[0].text == "Open dash"
-    assert run.display.said("block") == ["Open dash"]
+    assert run.display.blocks == [("check", "Open dash")]
+    value = answer if isinstance(answer, str) else "skipped"
+    assert run.engine.vars.steps["check"]["answer"] == value
+    assert run.display.said("ok" if status == "ok" else "skip") == [
+        "done (terminal)" if status == "ok" else "skipped: not needed today"]
 
 
 MANUAL = book("""\
@@ -88,6 +95,10 @@ def test_a_manual_check_marked_failed_follows_on_failure(policy: str, answers: l
     assert run.run() == result
     assert [a.kind for a in run.prompter.asked] == asked
     assert [e.data["kind"] for e in run.events("answer")] == asked
+    assert run.display.said("fail")[0] == "marked failed: red"
+    if "on_failure" in asked:
+        assert run.prompter.asked[1].text == "check failed: marked failed: red"
+        assert run.prompter.asked[1].choices == ("retry", "skip", "abort", "goto:after")
 
 
 def test_a_manual_failure_without_a_note_says_so() -> None:
@@ -105,13 +116,16 @@ def test_a_message_is_shown_journaled_and_masked() -> None:
                       values={"v": "1.2", "t": "tok-123456"}, redactor=redactor)
     run.run()
     (message,) = run.events("message")
-    assert message.data["text"].startswith("Deploying 1.2 with ")
-    assert "tok-123456" not in message.data["text"] and message.data["template"] is None
+    assert message.data["text"] == "Deploying 1.2 with ***"
+    assert message.data["template"] is None
     assert run.statuses == {"say": "ok"}
+    assert run.display.blocks == [("say", "Deploying 1.2 with ***")]
+    assert run.events("step_finished")[0].data["reason"] == "shown and recorded"
+    assert run.engine.vars.steps["say"]["answer"] == "Deploying 1.2 with ***"
 
 
 def test_a_message_template_is_looked_up_by_name() -> None:
-    run = make_engine(book("  - {id: say, message: comms/update.md.j2}\n"),
+    run = make_engine(book("  - {id: say, message: \" comms/update.md.j2 \"}\n"),
                       templates={"comms/update.md.j2": "Status: {{ state }}"}, values={"state": "green"})
     run.run()
     (message,) = run.events("message")
@@ -121,3 +135,5 @@ def test_a_message_template_is_looked_up_by_name() -> None:
 def test_a_missing_message_template_fails_the_run() -> None:
     run = make_engine(book("  - {id: say, message: comms/gone.md.j2}\n"))
     assert run.run() == ("failed", "template comms/gone.md.j2 not found")
+    assert run.events("step_finished")[0].data["reason"] == "template not found"
+    assert run.events("message") == []

@@ -118,7 +118,11 @@ def test_a_when_that_cannot_be_evaluated_fails_the_step_instead_of_skipping_it()
     assert status == "completed" and "failed steps continued past: a" in reason
     assert run.statuses == {"a": "failed", "b": "ok"}
     assert run.executor.commands == ["echo b"]
-    assert run.events("step_finished", "a")[0].data["reason"].startswith("when: missing.field could not")
+    reason = run.events("step_finished", "a")[0].data["reason"]
+    assert reason.startswith("when: missing.field could not be evaluated: ")
+    assert run.events("step_started", "a")[0].data == {"title": "a", "action": "run"}
+    assert run.display.said("fail") == [reason]
+    assert 0 <= run.events("step_finished", "a")[0].data["duration"] < 60
 
 
 def test_a_when_that_cannot_be_evaluated_under_abort_fails_the_run() -> None:
@@ -155,17 +159,21 @@ ON_NO = """\
 """
 
 
-@pytest.mark.parametrize(("on_no", "result", "walked", "gate"), [
-    ("abort", ("aborted", "'no' at gate"), ["gate"], "skipped"),
-    ("skip", ("completed", "all steps done"), ["gate", "b", "c"], "skipped"),
-    ("c", ("completed", "all steps done"), ["gate", "c"], "skipped"),
+@pytest.mark.parametrize(("on_no", "result", "walked", "why"), [
+    ("abort", ("aborted", "'no' at gate"), ["gate"], "answered no: run aborted"),
+    ("skip", ("completed", "all steps done"), ["gate", "b", "c"], "answered no: skipped"),
+    ("c", ("completed", "all steps done"), ["gate", "c"], "answered no: going to c"),
 ])
 def test_a_no_at_a_confirm_step_does_what_on_no_says(on_no: str, result: tuple[str, str],
-                                                     walked: list[str], gate: str) -> None:
+                                                     walked: list[str], why: str) -> None:
     run = make_engine(book(ON_NO.format(on_no=on_no)), prompter=FakePrompter([False]))
     assert run.run() == result
     assert run.walked == walked
-    assert run.statuses["gate"] == gate
+    assert run.statuses["gate"] == "skipped"
+    assert run.events("step_finished", "gate")[0].data["reason"] == why
+    assert run.display.said("skip") == ["no (terminal)"]
+    assert [e.data["why"] for e in run.events("jump")] == (["on_no"] if on_no == "c" else [])
+    assert run.engine.vars.steps["gate"]["answer"] is False
     (asked,) = run.prompter.asked
     assert asked.choices == ({"abort": "abort the run", "skip": "skip this step",
                               "c": "go to c"}[on_no],)
