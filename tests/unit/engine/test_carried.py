@@ -140,3 +140,33 @@ def test_without_a_terminal_every_missing_name_is_named_at_once() -> None:
 def test_a_value_of_the_wrong_type_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"count: 'many' is not an integer \(from --var\)"):
         resolve_carried(_carried(), {"count": "many", "found": "1"}, {}, RefusingPrompter(), "kill")
+
+
+def test_at_a_terminal_each_missing_name_is_asked_saying_which_step_would_have_set_it() -> None:
+    from tests.unit.engine.fakes import FakePrompter
+
+    prompter = FakePrompter(["7", "3"])
+    got = resolve_carried(_carried(), {}, {}, prompter, "kill")
+    assert [(s.name, v, o) for s, v, o in got] == [
+        ("found", "7", "terminal, for skipped step find"),
+        ("count", 3, "terminal, for skipped step how-many")]
+    assert [(a.kind, a.key, a.text) for a in prompter.asked] == [
+        ("ask", "find", "found: the value step find would have captured (--from kill skips it)"),
+        ("ask", "how-many", "count: the value step how-many would have asked for (--from kill skips it)")]
+
+
+def test_an_answers_file_without_the_value_falls_back_and_names_the_fallbacks_reason() -> None:
+    answers = AnswersPrompter(None, {"how-many": 3}, "", False, RefusingPrompter("stdin is not a terminal"))
+    with pytest.raises(NoAnswerError) as err:
+        resolve_carried(_carried(), {}, {}, answers, "kill")
+    lines = err.value.message.splitlines()
+    assert "there is stdin is not a terminal; give each of them:" in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("  found (set by step find)")
+
+
+def test_a_prompter_without_a_reason_is_no_terminal_to_ask() -> None:
+    from tests.unit.engine.fakes import FakePrompter
+
+    with pytest.raises(NoAnswerError) as err:
+        resolve_carried(_carried(), {}, {}, FakePrompter(interactive=False), "kill")
+    assert "and there is no terminal to ask; give each of them:" in err.value.message
