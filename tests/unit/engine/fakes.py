@@ -208,6 +208,7 @@ class FakeDisplay:
         self.masker: Masker | None = None
         self.lines: list[tuple[str, str]] = []
         self.blocks: list[tuple[str, str]] = []  # (title, text) of instructions and messages
+        self.commands_shown: list[tuple[str, list[str] | None]] = []  # (command, hosts)
 
     def _say(self, kind: str, text: str) -> None:
         self.lines.append((kind, text))
@@ -217,6 +218,7 @@ class FakeDisplay:
 
     def command(self, display: str, hosts: list[str] | None = None) -> None:
         self._say("command", display)
+        self.commands_shown.append((display, hosts))
 
     def output(self, host: str, stream: str, text: str) -> None:
         self._say("output", text)
@@ -301,6 +303,11 @@ class Run:
                 out.pop(e.step, None)
                 out[e.step] = e.data.get("status", "skipped")
         return out
+
+    def answers(self) -> list[tuple[str | None, str, str, object]]:
+        """The answers journaled: (step, kind, question, value)."""
+        return [(e.step, e.data["kind"], e.data["question"], e.data["value"])
+                for e in self.events("answer")]
 
     @property
     def walked(self) -> list[str]:

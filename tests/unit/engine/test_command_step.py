@@ -240,8 +240,7 @@ def test_on_failure_ask_does_what_the_operator_answers(answer: str, result: tupl
     (asked,) = run.prompter.asked
     assert (asked.kind, asked.key, asked.text) == ("on_failure", "broken", "broken failed: exit code 1")
     assert asked.choices == ("retry", "skip", "abort", "goto:a", "goto:c", "goto:d")
-    (answer_event,) = run.events("answer")
-    assert (answer_event.data["kind"], answer_event.data["value"]) == ("on_failure", answer)
+    assert run.answers() == [("broken", "on_failure", "broken failed: exit code 1", answer)]
 
 
 def test_retry_failed_hosts_is_offered_when_some_hosts_passed_and_reruns_only_those() -> None:
@@ -628,3 +627,86 @@ def test_an_empty_sudo_password_means_passwordless_and_is_asked_once() -> None:
     assert [a.kind for a in run.prompter.asked] == ["secret"]
     assert [s.sudo_password for s in run.executor.specs] == [None, None]
     assert [s.sudo for s in run.executor.specs] == [True, True]
+
+
+# --- the confirm gate of a command, in full -------------------------------------------
+
+def test_a_declined_command_gate_is_journaled_and_shown() -> None:
+    run = make_engine(book("""\
+  - {id: restart, run: systemctl restart app, confirm: "Restart {{ svc }}?"}
+  - {id: after, run: echo after}
+"""), values={"svc": "app"}, prompter=FakePrompter([False]))
+    assert run.run() == ("aborted", "'no' at restart")
+    assert run.answers() == [("restart", "confirm", "Restart app?\n$ systemctl restart app", False)]
+    (asked,) = run.prompter.asked
+    assert (asked.key, asked.detail, asked.dangerous) == ("restart", "systemctl restart app", False)
+    assert run.display.commands_shown == [("systemctl restart app", None)]
+    assert run.display.said("skip") == ["no (terminal)"]
+    assert run.executor.commands == []
+
+
+def test_a_gate_on_hosts_shows_them_with_the_command() -> None:
+    run = make_engine(book("  - {id: a, ssh: uptime, hosts: [web1, web2], confirm: Sure?}\n"),
+                      prompter=FakePrompter([True]))
+    run.run()
+    assert run.display.commands_shown == [("uptime", ["web1", "web2"]), ("uptime", ["web1", "web2"])]
+
+
+def test_a_confirm_question_that_cannot_be_rendered_fails_the_step_naming_it() -> None:
+    run = make_engine(book("  - {id: a, run: echo a, confirm: \"Kill {{ nope }}?\", on_failure: continue}\n"))
+    run.run()
+    assert run.events("step_finished")[0].data["reason"] == \
+        "cannot render question 'Kill {{ nope }}?': 'nope' is undefined"
+    assert run.prompter.asked == [] and run.executor.commands == []
+
+
+# --- what expressions see of a result -------------------------------------------------
+
+def test_expect_sees_the_host_duration_timeout_and_ok_of_the_result() -> None:
+    expect = ("result.ok and result.host == 'local' and result.duration > 0 and not result.timed_out "
+              "and result.stderr == 'warn'")
+    run = make_engine(book(f'  - {{id: a, run: echo a, expect: "{expect}", on_failure: continue}}\n'),
+                      executor=FakeExecutor({"echo a": Out(0, "x", stderr="warn")}))
+    run.run()
+    assert run.statuses == {"a": "ok"}
+
+
+def test_until_over_several_hosts_sees_no_single_host_and_the_longest_duration(clock: FakeClock) -> None:
+    poll = POLL.replace("run: echo status", "ssh: echo status\n    hosts: [web1, web2]").replace(
+        "'ready' in result.stdout", "result.host is none and result.duration == 0.01 and result.stderr == ''")
+    run = make_engine(poll, executor=FakeExecutor({"status": Out(0, "ready", stderr="e")}))
+    assert run.run() == ("completed", "all steps done")
+    assert [e.data["reason"] for e in run.events("command_finished")] == ["ok"]
+
+
+def test_until_names_every_host_not_ready_and_offers_to_retry_only_those(clock: FakeClock) -> None:
+    poll = POLL.replace("run: echo status", "ssh: echo status\n    hosts: [web1, web2, web3]").replace(
+        "on_failure: abort", "on_failure: ask").replace("within: 7s", "within: 1s")
+    script = {"status": [{"web1": Out(0, "ready"), "web2": 1, "web3": Out(None, timed_out=True)},
+                         Out(0, "ready")]}
+    run = make_engine(poll, executor=FakeExecutor(script), prompter=FakePrompter(["retry-failed-hosts"]))
+    assert run.run() == ("completed", "all steps done")
+    first = run.events("command_finished")[0].data["reason"]
+    assert first == "web2: exit code 1; web3: timed out after 30s"
+    assert run.prompter.asked[0].choices[:2] == ("retry", "retry-failed-hosts")
+    assert [list(s.hosts) for s in run.executor.specs] == [["web1", "web2", "web3"], ["web2", "web3"]]
+
+
+def test_an_interrupt_journals_the_question_and_answer() -> None:
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      executor=FakeExecutor({"echo a": [Out(None, interrupted=True), 0]}),
+                      prompter=FakePrompter(["retry"]))
+    run.run()
+    assert run.answers() == [("a", "on_failure", "a was interrupted (Ctrl-C)", "retry")]
+
+
+def test_with_nobody_to_ask_the_executors_own_words_say_how_the_command_stopped() -> None:
+    from runbookctl.signals import stopped_command
+
+    reason = "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM; then SIGKILL"
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      executor=FakeExecutor({"echo a": Out(None, interrupted=True, error=reason)}),
+                      prompter=FakePrompter(interactive=False))
+    with pytest.raises(InterruptedRun) as err:
+        run.run()
+    assert stopped_command(err.value) == "command stopped with SIGTERM; then SIGKILL"

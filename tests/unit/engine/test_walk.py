@@ -80,6 +80,8 @@ def test_next_conditions_pick_the_first_that_holds(exit_code: int, walked: list[
     run = make_engine(FORK, executor=FakeExecutor({"echo check": exit_code}))
     run.run()
     assert run.walked == walked
+    whys = {3: ["next: if result.exit_code == 3"], 1: ["next: if steps.check.status == 'failed'"]}
+    assert [e.data["why"] for e in run.events("jump", "check")] == whys.get(exit_code, [])
 
 
 def test_a_next_condition_that_cannot_be_evaluated_is_passed_over_with_a_warning() -> None:
@@ -180,8 +182,12 @@ def test_a_no_at_a_confirm_step_does_what_on_no_says(on_no: str, result: tuple[s
 
 
 def test_a_yes_at_a_confirm_step_goes_on_and_is_journaled_with_its_origin() -> None:
-    run = make_engine(book(ON_NO.format(on_no="abort")), prompter=FakePrompter([True]))
+    run = make_engine(book(ON_NO.format(on_no="abort").replace("Go on?", "Go {{ n }}?")),
+                      prompter=FakePrompter([True]), values={"n": 2})
     assert run.run() == ("completed", "all steps done")
+    assert run.answers() == [("gate", "confirm", "Go 2?", True)]
+    assert run.display.said("ok")[0] == "yes (terminal)"
+    assert run.events("step_finished", "gate")[0].data["reason"] == "answered yes"
     (answer,) = run.events("answer")
     assert (answer.step, answer.actor, answer.data["kind"], answer.data["value"],
             answer.data["origin"]) == ("gate", "tester", "confirm", True, "terminal")
@@ -299,3 +305,20 @@ def test_a_step_record_is_reachable_by_key_by_id_and_by_python_name() -> None:
     steps = run.engine.vars.steps
     assert steps["check-it"] is steps["check_it"]
     assert (steps["check_it"]["status"], steps["check_it"]["exit_code"]) == ("failed", 3)
+
+
+def test_a_dangerous_confirm_step_says_so_and_its_answer_is_kept_under_its_key() -> None:
+    child = "id: child\ntitle: C\nsteps:\n  - {id: gate, confirm: Sure?, dangerous: true}\n"
+    run = make_engine(book("""\
+  - {id: sub, include: child}
+  - {id: after, run: "echo {{ steps['child/gate'].answer }}"}
+"""), includes={"child": child}, prompter=FakePrompter([True]))
+    run.run()
+    assert run.prompter.asked[0].dangerous is True
+    assert run.executor.commands == ["echo true"]
+
+
+def test_a_confirm_question_that_cannot_be_rendered_names_it() -> None:
+    run = make_engine(book("  - {id: gate, confirm: \"Go {{ nope }}?\"}\n"))
+    assert run.run() == ("failed", "step gate failed: cannot render question 'Go {{ nope }}?': "
+                                   "'nope' is undefined")

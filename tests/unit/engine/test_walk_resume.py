@@ -107,20 +107,27 @@ def test_resume_inside_an_include_finishes_the_child_then_the_parent() -> None:
 id: t
 title: T
 steps:
+  - {id: before, run: echo before}
+  - {id: other, include: other}
   - {id: sub, include: child}
   - {id: after, run: echo after}
 """
+    other = "id: other\ntitle: O\nsteps:\n  - {id: x, run: echo x}\n"
     child = "id: child\ntitle: C\nsteps:\n  - {id: one, run: echo one}\n  - {id: gate, confirm: Ok?}\n" \
             "  - {id: two, run: echo two}\n"
-    first = make_engine(parent, includes={"child": child})
+    books = {"child": child, "other": other}
+    first = make_engine(parent, includes=books)
     with pytest.raises(NoAnswerError):
         first.run()
-    second, point = resume_engine(first, parent, includes={"child": child},
-                                  prompter=FakePrompter([True]))
+    before = len(first.walked)
+    second, point = resume_engine(first, parent, includes=books, prompter=FakePrompter([True]))
     assert point is not None and point.key == "child/gate"
     assert second.run(point) == ("completed", "all steps done")
+    assert second.walked[before:] == ["child/gate", "child/two", "after"]
+    assert [a.key for a in second.prompter.asked] == ["child/gate"]
     assert second.executor.commands == ["echo two", "echo after"]
     assert second.state().steps["sub"].status == "ok"
+    assert second.events("step_finished", "sub")[-1].data["duration"] == 0.0
 
 
 def test_a_run_killed_between_steps_leaves_the_last_one_as_it_had_decided() -> None:
@@ -142,4 +149,5 @@ steps:
     assert point is not None and (point.key, point.rerun, point.leave.kind) == ("b", False, "goto")
     assert second.run(point) == ("completed", "completed; failed steps continued past: b")
     assert second.executor.commands == ["echo d"]
-    assert [(e.step, e.data["to"]) for e in second.events("jump")][-1] == ("b", "d")
+    jump = second.events("jump")[-1]
+    assert (jump.step, jump.data["to"], jump.data["why"]) == ("b", "d", "after failure: exit code 1")
