@@ -19,6 +19,9 @@ steps:
   - {id: use-parent, run: "echo {{ found }}"}
 """
 TEMPLATES = {"t.md.j2": "Killed {{ found }} at {{ run.id }}"}
+NEST = "id: nest\ntitle: Nest\nsteps:\n  - {id: inner, include: child}\n"
+# main includes itself: include cycles are refused by validate, and never loop here
+CYCLE = "  - {id: me, include: main}\n  - {id: grab2, run: echo, capture: grabbed}\n"
 
 
 def book(steps: str, extra: str = "") -> Runbook:
@@ -26,7 +29,9 @@ def book(steps: str, extra: str = "") -> Runbook:
 
 
 def names(rb: Runbook, start: str | None) -> list[tuple[str, str, str]]:
-    library = {"child": load_runbook_text(CHILD, "child.yaml")}
+    library = {"child": load_runbook_text(CHILD, "child.yaml"),
+               "nest": load_runbook_text(NEST, "nest.yaml"),
+               "main": load_runbook_text(f"id: main\ntitle: Main\nsteps:\n{CYCLE}", "main.yaml")}
     found = carried_names(rb, start, library.get, TEMPLATES.get)
     return [(c.name, c.key, c.field) for c in found]
 
@@ -86,6 +91,24 @@ CASES = {
         "  - {id: pre, run: echo 1, capture: x}\n  - {id: reader, run: 'echo {{ x }}', next: end}\n"
         "  - {id: setter, run: echo 2, capture: x, next: reader}\n", "setter", []),
     "from the first step": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", "find", []),
+    "a step --from names that does not exist": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n",
+                                                 "nope", []),
+    "set only by a step after the start that the walk cannot reach": (
+        "  - {id: start, run: echo, next: reader}\n  - {id: dead, run: echo, capture: x}\n"
+        "  - {id: reader, run: 'echo {{ x }}'}\n", "start", [("x", "dead", "capture")]),
+    "captured in an include the walk cannot reach": (
+        "  - {id: start, run: echo, next: reader}\n  - {id: dead, include: child}\n"
+        "  - {id: reader, run: 'echo {{ grabbed }}'}\n", "start",
+        [("grabbed", "child/grab", "capture")]),
+    "captured in a skipped include of an include": (
+        "  - {id: outer, include: nest}\n  - {id: kill, run: 'echo {{ grabbed }}'}\n", "kill",
+        [("grabbed", "nest/child/grab", "capture")]),
+    "set on the way through a later step that jumps back": (
+        "  - {id: pre, run: echo 1, capture: x}\n  - {id: start, run: echo, next: b}\n"
+        "  - {id: a, run: 'echo {{ x }}', next: end}\n  - {id: b, run: echo 2, capture: x, next: a}\n",
+        "start", []),
+    "an include cycle ends": (CYCLE + "  - {id: kill, run: 'echo {{ grabbed }}'}\n", "kill",
+                              [("grabbed", "grab2", "capture")]),
     "no --from": (FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", None, []),
 }
 
@@ -99,6 +122,12 @@ def test_carried_names(case: str) -> None:
 def test_a_name_that_is_also_an_input_is_not_carried() -> None:
     rb = book(FIND + "  - {id: kill, run: 'kill {{ found }}'}\n", "inputs:\n  found: {}\n")
     assert names(rb, "kill") == []
+
+
+def test_a_capture_is_carried_as_optional_text() -> None:
+    (carried,) = carried_names(book(FIND + "  - {id: kill, run: 'kill {{ found }}'}\n"), "kill",
+                               lambda _n: None, lambda _n: None)
+    assert (carried.spec.name, carried.spec.type, carried.spec.required) == ("found", "str", False)
 
 
 def test_an_ask_var_keeps_the_asks_type_and_choices() -> None:
