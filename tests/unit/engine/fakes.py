@@ -170,7 +170,8 @@ class FakePrompter:
         return self._answer(Asked("confirm", key, question, (no_means,), detail, dangerous))
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
-        return self._answer(Asked("ask", key, question))
+        assert isinstance(spec, InputSpec), "a real prompter needs the answer's shape"
+        return self._answer(Asked("ask", key, question, (spec.name,)))
 
     def manual(self, key: str, text: str) -> Answer:
         return self._answer(Asked("manual", key, text))

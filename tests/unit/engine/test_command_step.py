@@ -102,6 +102,7 @@ def test_ctrl_c_during_a_command_journals_how_it_ended_then_stops_the_run(
     (finished,) = run.events("command_finished")
     assert (finished.data["ok"], finished.data["reason"], finished.data["stopped"]) == \
         (False, reason, stopped is not None)
+    assert finished.data["attempt"] == 1
     assert [(h["host"], h["exit_code"], h["interrupted"], h["error"]) for h in finished.data["hosts"]] \
         == [("web1", None, True, reason), ("web2", None, True, reason)]
     (interrupted,) = run.events("step_interrupted")
@@ -710,3 +711,16 @@ def test_with_nobody_to_ask_the_executors_own_words_say_how_the_command_stopped(
     with pytest.raises(InterruptedRun) as err:
         run.run()
     assert stopped_command(err.value) == "command stopped with SIGTERM; then SIGKILL"
+
+
+def test_the_spec_an_executor_gets() -> None:
+    run = make_engine(book("""\
+  - {id: a, ssh: uptime, hosts: [web1], parallel: 3}
+  - {id: b, run: "echo {{ host }}"}
+"""), values={"host": "db1"})
+    run.run()
+    a, b = run.executor.specs
+    assert (a.step_id, a.parallel, dict(a.per_host)) == ("a", 3, {})
+    assert (b.step_id, b.command) == ("b", "echo db1")
+    assert run.display.said("step") == ["a", "b"]
+    assert [e.data["start"] for e in run.events("command_process")] == ["start-time"]

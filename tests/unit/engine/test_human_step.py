@@ -137,3 +137,62 @@ def test_a_missing_message_template_fails_the_run() -> None:
     assert run.run() == ("failed", "template comms/gone.md.j2 not found")
     assert run.events("step_finished")[0].data["reason"] == "template not found"
     assert run.events("message") == []
+
+
+def test_an_ask_without_var_lands_in_its_id_as_a_python_name() -> None:
+    run = make_engine(book("  - {id: the-cause, ask: Why?}\n  - {id: b, run: \"echo {{ the_cause }}\"}\n"),
+                      prompter=FakePrompter(["a leak"]))
+    run.run()
+    assert run.prompter.asked[0].choices == ("the_cause",)
+    assert run.executor.commands == ["echo 'a leak'"]
+    assert run.answers() == [("the-cause", "ask", "Why?", "a leak")]
+
+
+def test_human_steps_inside_an_include_keep_their_answers_under_their_keys() -> None:
+    child = """\
+id: child
+title: C
+steps:
+  - {id: q, ask: Which?, var: pick}
+  - {id: m, manual: Look}
+  - {id: msg, message: hello}
+"""
+    run = make_engine(book("""\
+  - {id: sub, include: child}
+  - id: b
+    run: "echo {{ steps['child/q'].answer }} {{ steps['child/m'].answer }} {{ steps['child/msg'].answer }}"
+"""), includes={"child": child}, prompter=FakePrompter(["x", "done"]))
+    run.run()
+    assert run.executor.commands == ["echo x done hello"]
+    assert [a.key for a in run.prompter.asked] == ["child/q", "child/m"]
+    assert [(step, kind) for step, kind, _q, _v in run.answers()] == [("child/q", "ask"),
+                                                                      ("child/m", "manual")]
+    assert run.answers()[1][2] == "Look"
+    assert [e.step for e in run.events("message")] == ["child/msg"]
+
+
+@pytest.mark.parametrize(("step", "what"), [
+    ("{id: s, ask: \"Why {{ nope }}?\"}", "question"),
+    ("{id: s, manual: \"Look at {{ nope }}\"}", "instruction"),
+    ("{id: s, message: \"Hi {{ nope }}\"}", "message"),
+    ("{id: s, run: echo, cwd: \"/srv/{{ nope }}\"}", "cwd"),
+    ("{id: s, run: echo, env: {A: \"{{ nope }}\"}}", "env A"),
+])
+def test_a_template_that_cannot_be_rendered_names_what_it_was(step: str, what: str) -> None:
+    run = make_engine(book(f"  - {step}\n"))
+    status, reason = run.run()
+    assert status == "failed"
+    assert f"cannot render {what} " in reason and "'nope' is undefined" in reason
+
+
+def test_a_skipped_step_shows_an_empty_outcome_to_later_steps() -> None:
+    run = make_engine(book("""\
+  - {id: a, run: echo a, when: "false"}
+  - id: b
+    run: echo b
+    when: >-
+      steps.a.status == 'skipped' and steps.a.exit_code is none and steps.a.stdout == ''
+      and steps.a.stderr == '' and steps.a.answer is none and steps.a.hosts == {}
+"""))
+    run.run()
+    assert run.executor.commands == ["echo b"]
