@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/lint-imports
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'  # fabric: a yardstick, not a dependency
 	$(BIN)/python benchmarks/run_all.py
 
 # Mutation testing of engine/ against its in-process tests ([tool.mutmut] in

@@ -1,5 +1,5 @@
 """The executor seam: the engine hands a CommandSpec to an Executor and gets
-one HostResult per host back. Local (subprocess) and SSH (fabric) executors
+one HostResult per host back. Local (subprocess) and SSH (paramiko) executors
 implement it; the engine knows nothing else about them.
 """
 
