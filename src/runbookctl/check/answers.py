@@ -40,9 +40,8 @@ from runbookctl.prompts.protocol import FAIL_ABORT, FAIL_RETRY, FAIL_RETRY_FAILE
 from runbookctl.runbook.loader import parse_source
 from runbookctl.runbook.model import Runbook, Step
 from runbookctl.runbook.readers import did_you_mean, kind
+from runbookctl.runbook.values import yes_no_word
 from runbookctl.runbook.yaml_positions import YNode, problem
-
-_YES_NO = ("yes", "no", "true", "false")
 
 
 def check_answers_file(path: Path, rb: Runbook, *,
@@ -171,7 +170,7 @@ def _answer_problem(step: Step, value: object, has_note: bool = False) -> str | 
         return _status_problem(value, has_note)
     if step.action == "ask":
         return _ask_problem(step, value)
-    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _YES_NO):
+    if yes_no_word(value) is not None:
         return None
     return f"a confirmation is answered yes or no, got {kind(value)}"
 

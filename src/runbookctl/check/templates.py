@@ -14,6 +14,7 @@ from runbookctl.check.sources import Source, locate
 from runbookctl.errors import Problem
 from runbookctl.positions import Pos
 from runbookctl.runbook.model import Runbook, Step
+from runbookctl.runbook.names import BUILTIN_NAMES, HOST, JINJA_GLOBALS, RESULT, is_template_name
 from runbookctl.runbook.readers import did_you_mean
 from runbookctl.runbook.yaml_positions import problem
 
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
 UNQUOTED = "unquoted"
 UNQUOTED_WARNING = ("`unquoted` turns off shell quoting for this value: make sure it cannot "
                     "come from an answer or command output")
-# Names every template sees besides the runbook's own variables.
-BUILTIN_NAMES = frozenset({"steps", "run", "now"})
-JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace"})
-# Names only some fields see.
-RESULT = frozenset({"result"})
-HOST = frozenset({"host"})
 
 
 @dataclass(frozen=True)
@@ -43,8 +38,6 @@ class Scope:
 
 def step_sources(step: Step, kp: str) -> Iterator[Source]:
     """Every template and expression of one step."""
-    from runbookctl.runbook.model import is_template_name
-
     at = step.value_pos.get
     if step.action != "include" and not (step.action == "message" and is_template_name(step.text)):
         extra = HOST if step.action == "ssh" else frozenset()
@@ -69,8 +62,6 @@ def step_sources(step: Step, kp: str) -> Iterator[Source]:
 def check_sources(rb: Runbook, text: str, scope: Scope,
                   template_source: Callable[[str], str | None]) -> list[Problem]:
     """Problems of every template and expression of `rb` (and of its message templates)."""
-    from runbookctl.runbook.model import is_template_name
-
     out: list[Problem] = []
     for i, step in enumerate(rb.steps):
         kp = f"steps[{i}]"
@@ -85,8 +76,6 @@ def names_read(step: Step, template_source: Callable[[str], str | None]) -> set[
     """The variable names a step's templates and expressions read (its message template
     file too); a template that does not parse reads nothing (validate reports it)."""
     from jinja2 import TemplateError
-
-    from runbookctl.runbook.model import is_template_name
 
     bodies = ["{{ " + src.text + " }}" if src.expression else src.text
               for src in step_sources(step, "")]

@@ -18,7 +18,8 @@ from runbookctl.outcomes import (
 )
 from runbookctl.prompts.protocol import MANUAL_DONE, MANUAL_SKIPPED
 from runbookctl.record import events as ev
-from runbookctl.runbook.model import InputSpec, is_template_name
+from runbookctl.runbook.model import InputSpec
+from runbookctl.runbook.names import is_template_name
 from runbookctl.runbook.values import coerce_value
 
 if TYPE_CHECKING:

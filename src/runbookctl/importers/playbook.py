@@ -22,6 +22,7 @@ from pathlib import Path
 
 from runbookctl.importers.markdown import Section, fix_mojibake, parse_markdown, plain, slug, strip_symbols
 from runbookctl.importers.steps import WELL_KNOWN, Found, RawStep, one_line, section_steps, shell_names
+from runbookctl.runbook.names import RESERVED_NAMES, RESERVED_STEP_IDS, is_template_name
 
 MERGE_MAX = 3  # sub-sections with at most this many steps each are merged into their parent
 # Headings that name a phase of the procedure above them rather than a procedure of their own.
@@ -35,10 +36,6 @@ PHASE_TITLES = frozenset({
     "response", "escalation", "follow up", "symptoms", "meaning", "impact", "overview",
     "background", "context", "notes", "summary",
 })
-RESERVED_STEP_IDS = frozenset({"end", "abort", "skip", "continue", "ask"})
-RESERVED_NAMES = frozenset({"steps", "run", "result", "now", "host", "true", "false", "none",
-                            "and", "or", "not", "in", "is", "if", "else", "range", "dict",
-                            "lipsum", "cycler", "joiner", "namespace", "loop", "self", "super"})
 _SEVERITY = re.compile(r"\bP([0-4])\b|\bSev(?:erity)?[\s:-]*([1-5])\b", re.IGNORECASE)
 # `[postgres-host]` or `<host>` in a command: something the operator must fill in.
 _CMD_PLACEHOLDER = re.compile(
@@ -275,8 +272,6 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput]) -> DraftSte
     todos = [f"condition in the playbook: {t} — add `when:` or `next:`, or drop this note"
              for t in raw.todos]
     if raw.action != "run":
-        from runbookctl.runbook.model import is_template_name
-
         # a one-word message ending .md/.txt/.j2 would be read as a template file's name
         action = "manual" if raw.action == "message" and is_template_name(raw.text) else raw.action
         return DraftStep(step_id, action, raw.title, escape_jinja(raw.text), tuple(todos))

@@ -6,9 +6,8 @@ import re
 
 from runbookctl.errors import UsageError
 from runbookctl.importers.yaml_text import SCHEMA_FILE, SCHEMA_LINE, dq
+from runbookctl.runbook.names import RESERVED_STEP_IDS
 from runbookctl.runbook.schema import MAX_ID_LENGTH, id_problem
-
-RESERVED = ("end", "abort", "skip", "continue", "ask")
 
 _TEMPLATE = """\
 {schema_line}
@@ -104,7 +103,7 @@ steps:
 def check_name(name: str) -> str:
     """NAME without a .yaml suffix, checked to be a runbook id."""
     stem = re.sub(r"\.ya?ml$", "", name)
-    why = id_problem(stem) or (f"'{stem}' is a reserved word" if stem in RESERVED else None)
+    why = id_problem(stem) or (f"'{stem}' is a reserved word" if stem in RESERVED_STEP_IDS else None)
     if why is not None:
         raise UsageError(f"NAME must be a slug of at most {MAX_ID_LENGTH} characters; got "
                          f"{name!r}: {why}")

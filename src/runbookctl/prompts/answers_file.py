@@ -22,7 +22,7 @@ from runbookctl.prompts.protocol import (
     Prompter,
 )
 from runbookctl.runbook.model import InputSpec
-from runbookctl.runbook.values import coerce_value
+from runbookctl.runbook.values import coerce_value, yes_no_word
 
 MANUAL_STATUSES = (MANUAL_DONE, MANUAL_SKIPPED, MANUAL_FAILED)
 RESUME_CHOICES = ("rerun", "done", "failed", "skip")
@@ -57,13 +57,11 @@ def coerce_answer(spec: InputSpec, raw: object) -> object:
 
 
 def _yes_no(raw: object) -> bool:
-    """A confirm answer: a YAML bool, or the words yes/no/true/false."""
-    if isinstance(raw, bool):
-        return raw
-    word = str(raw).strip().lower() if isinstance(raw, str) else None
-    if word in ("yes", "true", "no", "false"):
-        return word in ("yes", "true")
-    raise ValueError(f"expected yes or no, got {raw!r}")
+    """A confirm answer: a YAML boolean or a yes/no word (values.YES_WORDS / NO_WORDS)."""
+    answer = yes_no_word(raw)
+    if answer is None:
+        raise ValueError(f"expected yes or no, got {raw!r}")
+    return answer
 
 
 def _yaml_text(spec: InputSpec, raw: object) -> object:

@@ -25,6 +25,7 @@ from runbookctl.prompts.protocol import (
     Prompter,
 )
 from runbookctl.runbook.model import InputSpec
+from runbookctl.runbook.values import yes_no_word
 
 NO_TERMINAL = "no terminal to ask (--no-input or stdin is not a terminal)"
 
@@ -135,7 +136,7 @@ class TerminalPrompter:
                                              f"or no (no: {no_means}):"))
             if typed == key:
                 return True
-            if typed.strip().lower() in ("no", "n"):
+            if yes_no_word(typed) is False:  # the one no vocabulary (values.NO_WORDS)
                 return False
             why = "nothing typed" if not typed.strip() else f"{typed!r} is not {key!r}"
             self._say(f"{why} — type the step id to run it, or choose no ({no_means})")

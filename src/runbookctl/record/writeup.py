@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from runbookctl import __version__
 from runbookctl.errors import CorruptJournal, UsageError
 from runbookctl.runbook.config import bundled_dir
+from runbookctl.runbook.registry import find_template
 
 if TYPE_CHECKING:
     from runbookctl.record.journal import Replay
@@ -51,10 +52,9 @@ def load_journal(journal: Path) -> tuple[Replay, RunState]:
 
 
 def report_template(template_dirs: list[Path] | None = None) -> str:
-    for d in [*(template_dirs or []), bundled_dir("templates")]:
-        candidate = d / REPORT_TEMPLATE
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+    found = find_template([*(template_dirs or []), bundled_dir("templates")], REPORT_TEMPLATE)
+    if found is not None:
+        return found.read_text(encoding="utf-8")
     raise UsageError(f"{REPORT_TEMPLATE} not found (looked in the template dirs)")
 
 

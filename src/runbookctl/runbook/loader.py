@@ -15,6 +15,7 @@ from runbookctl.durations import parse_duration
 from runbookctl.errors import Problem, ValidationError
 from runbookctl.positions import Pos
 from runbookctl.runbook.model import ACTIONS, SEVERITIES, Runbook, Step
+from runbookctl.runbook.names import RESERVED_STEP_IDS
 from runbookctl.runbook.readers import (
     Bad,
     Ctx,
@@ -45,9 +46,6 @@ from runbookctl.runbook.schema import (
 from runbookctl.runbook.yaml_positions import YNode, parse_yaml, problem, read_source
 
 __all__ = ["load_runbook", "load_runbook_text", "parse_duration", "parse_source"]
-
-# Words that mean something wherever a step id is expected: no step may be called so.
-RESERVED_IDS = ("end", "abort", "skip", "continue", "ask")
 # Modifier key -> (Step field, reader). The other step keys need more than one value.
 SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "title": ("title", as_text),
@@ -256,9 +254,9 @@ def _step_id(ctx: Ctx, node: YNode, kp: str) -> str | None:
     if why is not None:
         ctx.err(keys["id"].pos, f"bad step id {value!r}: {why}", f"{kp}.id")
         return None
-    if value in RESERVED_IDS:
+    if value in RESERVED_STEP_IDS:
         ctx.err(keys["id"].pos, f"step id '{value}' is a reserved word "
-                f"({', '.join(RESERVED_IDS)}); choose another", f"{kp}.id")
+                f"({', '.join(RESERVED_STEP_IDS)}); choose another", f"{kp}.id")
         return None
     return value
 

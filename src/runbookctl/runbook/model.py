@@ -169,12 +169,3 @@ def with_includes(rb: Runbook, resolve: Callable[[str], Runbook | None]) -> Iter
 
     return walk(rb)
 
-
-# A `message:` naming a file under templates/ rather than inline text.
-TEMPLATE_SUFFIXES = (".j2", ".md", ".txt")
-
-
-def is_template_name(text: str) -> bool:
-    """A message value naming a template file rather than inline text."""
-    value = text.strip()
-    return bool(value) and not any(c.isspace() for c in value) and value.endswith(TEMPLATE_SUFFIXES)

@@ -16,6 +16,7 @@ from runbookctl.durations import parse_duration
 from runbookctl.errors import Problem
 from runbookctl.positions import Pos
 from runbookctl.runbook.model import Branch, InputSpec, InputType, SecretSpec
+from runbookctl.runbook.names import RESERVED_NAMES
 from runbookctl.runbook.schema import (
     BRANCH_KEYS,
     IDENT_RE,
@@ -26,12 +27,6 @@ from runbookctl.runbook.schema import (
 )
 from runbookctl.runbook.yaml_positions import YNode, problem, to_plain
 
-# Names a template already gives a meaning to, plus Jinja2 keywords: a
-# variable called so could not be used (or would hide the built-in one).
-RESERVED_NAMES = frozenset(
-    {"steps", "run", "result", "now", "host", "true", "false", "none", "True", "False",
-     "None", "and", "or", "not", "in", "is", "if", "else"}
-)
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 

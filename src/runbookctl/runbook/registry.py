@@ -80,15 +80,25 @@ class Registry:
             return None
 
     def template_path(self, name: str) -> Path | None:
-        for d in self.template_dirs:
-            candidate = d / name
-            if candidate.is_file():
-                return candidate
-        return None
+        return find_template(self.template_dirs, name)
 
     def template_source(self, name: str) -> str | None:
         path = self.template_path(name)
         return path.read_text(encoding="utf-8") if path else None
+
+
+def find_template(template_dirs: list[Path], name: str) -> Path | None:
+    """The first `name` under the template dirs (earlier dirs shadow later); None if none
+    has it, or if `name` would leave the folder (names.is_inside_templates)."""
+    from runbookctl.runbook.names import is_inside_templates
+
+    if not is_inside_templates(name):
+        return None
+    for d in template_dirs:
+        candidate = d / name
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _declared_id(path: Path) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from runbookctl.durations import DURATION_RE
 from runbookctl.runbook.model import ACTIONS, SEVERITIES
+from runbookctl.runbook.names import RESERVED_STEP_IDS, template_suffixes_text
 
 # Patterns shared by the loader and the schema.
 STEP_ID_RE = r"^[a-z0-9][a-z0-9_-]*$"
@@ -56,6 +57,8 @@ _STRS: Mapping[str, Any] = {"type": "array", "items": {"type": "string"}}
 _EXPR: Mapping[str, Any] = {"type": ["string", "boolean", "number"]}
 _IDENT: Mapping[str, Any] = {"type": "string", "pattern": IDENT_RE}
 _STEP_ID: Mapping[str, Any] = {"type": "string", "pattern": STEP_ID_RE, "maxLength": MAX_ID_LENGTH}
+# A step's own id: the flow words are not ids (names.RESERVED_STEP_IDS, as the loader says).
+_OWN_STEP_ID: Mapping[str, Any] = {**_STEP_ID, "not": {"enum": list(RESERVED_STEP_IDS)}}
 _DURATION: Mapping[str, Any] = {
     "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_RE}]
 }
@@ -111,13 +114,14 @@ STEP_ACTIONS: dict[str, Key] = {
                    ("confirm", *COMMANDS)),
     "ask": Key(_STR, "A question; the answer is stored in `var`."),
     "manual": Key(_STR, "An instruction for a person, answered done, skipped (with a reason) or failed."),
-    "message": Key(_STR, "A template file under templates/ (name ending .j2, .md or .txt) or inline "
-                   "text; rendered, shown and recorded verbatim."),
+    "message": Key(_STR, f"A template file under templates/ (one word ending {template_suffixes_text()}) "
+                   "or inline text; rendered, shown and recorded verbatim."),
     "include": Key(_STR, "The id of another runbook whose steps run here (as RUNBOOK/step)."),
 }
 
 STEP_MODIFIERS: dict[str, Key] = {
-    "id": Key(_STEP_ID, "The step's unique id (lowercase slug). Required."),
+    "id": Key(_OWN_STEP_ID, "The step's unique id (lowercase slug, not "
+              f"{', '.join(RESERVED_STEP_IDS)}). Required."),
     "title": Key(_STR, "A human title for the step."),
     "dangerous": Key(_BOOL, "The confirmation must be typed (the step id); --yes does not answer it. "
                      "On run/ssh it implies a confirmation.", ("confirm", *_CMD)),

@@ -10,8 +10,22 @@ import re
 from runbookctl.errors import UsageError
 from runbookctl.runbook.model import InputSpec
 
-_TRUE = {"true", "yes", "y", "1", "on"}
-_FALSE = {"false", "no", "n", "0", "off"}
+# The one yes/no vocabulary, wherever a yes or a no is written: --var and a vars file
+# (bool inputs), an answers file (confirm gates), validate's check of one, and the
+# typed "no" at a dangerous gate. Any case, spaces around ignored.
+YES_WORDS = frozenset({"yes", "y", "true", "on", "1"})
+NO_WORDS = frozenset({"no", "n", "false", "off", "0"})
+
+
+def yes_no_word(raw: object) -> bool | None:
+    """True or False for a YAML boolean or a yes/no word (a whole number 1/0 too);
+    None for anything else, which each caller reports in its own words."""
+    if isinstance(raw, bool):
+        return raw
+    if not isinstance(raw, str | int):
+        return None
+    word = str(raw).strip().lower()
+    return True if word in YES_WORDS else False if word in NO_WORDS else None
 
 
 def coerce_value(spec: InputSpec, raw: object) -> object:
@@ -31,14 +45,10 @@ def coerce_value(spec: InputSpec, raw: object) -> object:
 def _convert(spec: InputSpec, raw: object) -> object:
     kind = spec.type
     if kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"{spec.name}: {raw!r} is not a yes/no value")
+        answer = yes_no_word(raw)
+        if answer is None:
+            raise ValueError(f"{spec.name}: {raw!r} is not a yes/no value")
+        return answer
     if kind == "int":
         if isinstance(raw, bool):
             raise ValueError(f"{spec.name}: {raw!r} is not an integer")
