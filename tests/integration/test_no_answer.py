@@ -66,11 +66,11 @@ def test_a_prompt_with_no_answer_exits_2_naming_the_step_and_key_and_resumes(
 
 @pytest.mark.parametrize(("steps", "bad", "problem", "good"), [
     ("  - id: gate\n    confirm: Go on?\n", "gate: maybe\n",
-     "gate: expected yes or no, got 'maybe'", "gate: yes\n"),
+     "1:7: gate: a confirmation is answered yes or no, got 'maybe'", "gate: yes\n"),
     ("  - id: kill\n    run: echo killed\n    dangerous: true\n", "kill: kill\n",
-     "kill: expected yes or no, got 'kill'", "kill: yes\n"),
+     "1:7: kill: a confirmation is answered yes or no, got 'kill'", "kill: yes\n"),
     ("  - id: check\n    run: exit 3\n", "check: {on_failure: later}\n",
-     "check: on_failure 'later' is not one of", "check: {on_failure: skip}\n"),
+     "1:21: check: on_failure: 'later' is not one of", "check: {on_failure: skip}\n"),
 ])
 def test_a_bad_answer_met_mid_run_is_bad_input_not_an_internal_error(
         tmp_path: Path, steps: str, bad: str, problem: str, good: str) -> None:
@@ -86,7 +86,7 @@ def test_a_bad_answer_met_mid_run_is_bad_input_not_an_internal_error(
                       str(tmp_path / "bad.yaml"), "--report-dir", str(tmp_path / "r")],
                      cwd=tmp_path, state=tmp_path / "state")
     assert result.code == 2, result.output
-    assert f"bad.yaml:1:1: {problem}" in result.output
+    assert f"bad.yaml:{problem}" in result.output  # at the value, where the fix goes
     events = journal_events(only_run_dir(tmp_path / "state"))
     assert events[-1]["type"] == "run_interrupted"
     assert problem in events[-1]["data"]["reason"]

@@ -1,47 +1,45 @@
 """Checks an answers file (docs/answers-file.md) against a runbook, before anything runs.
 
+The file is read by the one reader, prompts/answers_file.py (its grammar, its
+messages); this module adds what only the runbook knows: which keys are steps,
+which fields mean something for each step, and whether each value fits the step
+that will ask it — with the same message the run would stop with.
+
 Keys are step ids; a step of an included runbook is `RUNBOOK/step` (nested
-includes: `A/B/step`). A value is either a scalar, the answer to the step's
-own question, or a map combining the keys that apply to the step::
-
-    kill: yes                      # confirm gate or run/ssh with confirm: yes|no|true|false
-    root-cause: a pool leak        # ask: fits the step's type, choices and pattern
-    sentry: done                   # manual: done | skipped | failed
-    backups: {status: skipped, note: bucket moved}   # manual; skipped needs a note
-    ready: {on_failure: abort}     # run/ssh/manual: retry | skip | abort | <step id>
-                                   #   (ssh also retry-failed-hosts)
-    deploy: {resume: rerun}        # any step a crash left unknown: rerun | done | failed | skip
-    find: {capture: "101 102"}     # a capture step `run --from` skips: the value it captures
-    kill: {answer: yes, on_failure: skip}
-
-Map keys by action: `answer` (confirm, ask, manual, run/ssh with a
-confirmation), `status` and `note` (manual), `on_failure` (run, ssh, manual),
+includes: `A/B/step`). Map keys by action: `answer` (confirm, ask, manual, run/ssh
+with a confirmation), `status` and `note` (manual), `on_failure` (run, ssh, manual),
 `resume` (every step), `capture` (a step with `capture:` that `run --from` skips:
-the value it would have captured). Inputs are not answers: they come from --var / --vars-file.
+the value it would have captured). Inputs are not answers: they come from --var /
+--vars-file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from runbookctl.errors import Problem, ValidationError
+from runbookctl.errors import Problem, UsageError, ValidationError
+from runbookctl.outcomes import Decision
 from runbookctl.positions import Pos
 from runbookctl.prompts.answers_file import (
     CAPTURE_FIELD,
-    CARRY_CHOICES,
     CARRY_OVER,
-    ENTRY_KEYS,
-    MANUAL_STATUSES,
-    RESUME_CHOICES,
-    coerce_answer,
+    FIELDS,
+    AnswersFile,
+    Entry,
+    answer_problem,
+    ask_problem,
+    confirm_value,
+    entry_problems,
+    manual_problem,
+    on_failure_problem,
+    read_answers_file,
 )
 from runbookctl.prompts.protocol import FAIL_ABORT, FAIL_RETRY, FAIL_RETRY_FAILED_HOSTS, FAIL_SKIP
-from runbookctl.runbook.loader import parse_source
 from runbookctl.runbook.model import Runbook, Step
-from runbookctl.runbook.readers import did_you_mean, kind
-from runbookctl.runbook.values import yes_no_word
-from runbookctl.runbook.yaml_positions import YNode, problem
+from runbookctl.runbook.readers import did_you_mean
+from runbookctl.runbook.yaml_positions import source_line
 
 
 def check_answers_file(path: Path, rb: Runbook, *,
@@ -51,33 +49,30 @@ def check_answers_file(path: Path, rb: Runbook, *,
     Without `resolve_runbook`, keys of included steps are accepted unchecked.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        return [Problem(Pos(str(path), 1, 1), f"cannot read the answers file: {why}")]
-    try:
-        root = parse_source(text, str(path))
+        answers = read_answers_file(path)
+    except UsageError as exc:
+        return [Problem(Pos(str(path), 1, 1), exc.message)]
     except ValidationError as exc:
         return exc.problems
-    if not root.is_map:
-        return [problem(text, root.pos, "an answers file is a map of step id to answer "
-                        f"(e.g. `kill: yes`), got {kind(root.value)}")]
     steps, opaque = _answerable(rb, resolve_runbook)
     out: list[Problem] = []
-    for key, node in root.value.items():
+    for key, entry in answers.entries.items():
         if key in steps:
-            out += _entry(text, key, node, *steps[key])
+            out += _entry(entry, *steps[key])
         elif key.startswith(CARRY_OVER):
-            out += _carry_over(text, key, node)
+            out += entry_problems(entry)
         elif not any(key.startswith(prefix) for prefix in opaque):
-            out.append(problem(text, root.key_pos[key], _unknown_key(key, steps), key))
-    return out
+            out.append(replace(_key_problem(entry, _unknown_key(key, steps)), key_path=key))
+    return [_with_line(answers, p) for p in out]
 
 
-def _carry_over(text: str, key: str, node: YNode) -> list[Problem]:
-    if node.value in CARRY_CHOICES:
-        return []
-    return [problem(text, node.pos, f"{key}: expected one of {', '.join(CARRY_CHOICES)}", key)]
+def _with_line(answers: AnswersFile, found: Problem) -> Problem:
+    """validate shows the line under each problem, with a caret."""
+    return replace(found, source_line=source_line(answers.text, found.pos.line))
+
+
+def _key_problem(entry: Entry, message: str) -> Problem:
+    return Problem(entry.pos or Pos("", 0, 0), message)
 
 
 def _answerable(rb: Runbook, resolve: Callable[[str], Runbook | None] | None,
@@ -119,90 +114,62 @@ def _fields(step: Step) -> tuple[str, ...]:
     return (*out, "resume")
 
 
-def _entry(text: str, key: str, node: YNode, step: Step, book: Runbook) -> list[Problem]:
+def _entry(entry: Entry, step: Step, book: Runbook) -> list[Problem]:
     fields = _fields(step)
-    if node.is_seq or node.value is None:
-        return [problem(text, node.pos, f"{key}: expected an answer or a map of "
-                        f"{', '.join(fields)}, got {kind(node.value)}", key)]
-    if not node.is_map:
-        if "answer" not in fields:
-            return [problem(text, node.pos, f"{key}: a {step.action} step has no question to "
-                            f"answer; write a map of {', '.join(fields)}", key)]
-        why = _answer_problem(step, node.value)
-        return [problem(text, node.pos, f"{key}: {why}", key)] if why else []
-    out = []
-    for name, child in node.value.items():
-        why = _field_problem(step, book, name, child, fields, node.value)
-        if why:
-            pos = child.pos if name in fields else node.key_pos[name]
-            out.append(problem(text, pos, f"{key}: {why}", f"{key}.{name}"))
-    if not out and "on_failure" in node.value and "on_failure" in fields and step.on_failure != "ask":
-        out.append(problem(text, node.value["on_failure"].pos, f"{key}: on_failure is never asked: "
-                           f"the step says `on_failure: {step.on_failure}`", f"{key}.on_failure",
-                           "warning"))
+    if not entry.is_map and entry.fields and "answer" not in fields:
+        return [answer_problem(entry, None, f"a {step.action} step has no question to answer; "
+                                            f"write a map of {', '.join(fields)}")]
+    taken = (*fields, CAPTURE_FIELD) if step.capture else fields  # capture: only for --from
+    misplaced = [answer_problem(entry, name, f"`{name}` does not apply to a {step.action} step "
+                                             f"(it takes: {', '.join(fields)})")
+                 for name in entry.fields if name in FIELDS and name not in taken]
+    shape = entry_problems(entry, fields)
+    if misplaced or shape:
+        return [_at_name(entry, p) for p in misplaced] + shape
+    out = _step_problems(entry, step, book)
+    if not out and entry.get("on_failure") is not None and step.on_failure != "ask":
+        out.append(replace(answer_problem(entry, "on_failure", "on_failure is never asked: the "
+                                          f"step says `on_failure: {step.on_failure}`"),
+                           severity="warning"))
     return out
 
 
-def _field_problem(step: Step, book: Runbook, name: str, child: YNode, fields: tuple[str, ...],
-                   entry: dict[str, YNode]) -> str | None:
-    if name == CAPTURE_FIELD and step.capture:
-        fields = (*fields, CAPTURE_FIELD)  # only for `run --from` (not offered in hints)
-    if name not in (*ENTRY_KEYS, CAPTURE_FIELD):
-        return f"unknown key '{name}'{did_you_mean(name, fields)}"
-    if name not in fields:
-        return f"`{name}` does not apply to a {step.action} step (it takes: {', '.join(fields)})"
-    value = child.value
-    if isinstance(value, dict | list) or value is None:
-        return f"{name}: expected a single value, got {kind(value)}"
-    if name == "answer":
-        return _answer_problem(step, value, has_note="note" in entry)
-    if name == "status":
-        return _status_problem(value, has_note="note" in entry)
-    if name == "on_failure":
-        return _on_failure_problem(step, book, value)
-    if name == "resume" and value not in RESUME_CHOICES:
-        return f"resume: {value!r} is not one of: {' | '.join(RESUME_CHOICES)}"
-    return None
+def _at_name(entry: Entry, found: Problem) -> Problem:
+    """A field that does not apply is pointed at by its name, not its value."""
+    name = found.key_path.removeprefix(f"{entry.key}.")
+    where = entry.fields[name].name_pos if name in entry.fields else None
+    return replace(found, pos=where) if where is not None else found
 
 
-def _answer_problem(step: Step, value: object, has_note: bool = False) -> str | None:
-    if step.action == "manual":
-        return _status_problem(value, has_note)
-    if step.action == "ask":
-        return _ask_problem(step, value)
-    if yes_no_word(value) is not None:
-        return None
-    return f"a confirmation is answered yes or no, got {kind(value)}"
+def _step_problems(entry: Entry, step: Step, book: Runbook) -> list[Problem]:
+    """Each written value against the step that will ask it, as the run would say it."""
+    out = []
+    answer = entry.get("answer")
+    if answer is not None and step.action not in ("manual", "ask"):
+        why = _confirm_problem(answer)
+        out += [answer_problem(entry, "answer", why)] if why else []
+    elif answer is not None and step.action == "ask" and step.answer is not None:
+        why = ask_problem(step.answer, answer)
+        out += [answer_problem(entry, "answer", why)] if why else []
+    elif step.action == "manual" and entry.get("status") is None and answer is not None:
+        why = manual_problem(answer, entry.get("note"))
+        out += [answer_problem(entry, "answer", why)] if why else []
+    raw = entry.get("on_failure")
+    why = on_failure_problem(raw, _on_failure_choices(step, book)) if raw is not None else None
+    return out + ([answer_problem(entry, "on_failure", why)] if why else [])
 
 
-def _ask_problem(step: Step, value: object) -> str | None:
-    spec = step.answer
-    if spec is None:
-        return None
-    textual = isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-    if spec.type in ("str", "choice") and not textual:
-        return f"expected text, got {kind(value)}: put the value in quotes"
+def _confirm_problem(value: object) -> str | None:
     try:
-        coerce_answer(spec, value)
+        confirm_value(value)
     except ValueError as exc:
         return str(exc)
     return None
 
 
-def _status_problem(value: object, has_note: bool) -> str | None:
-    if value not in MANUAL_STATUSES:
-        return f"a manual step is answered {' | '.join(MANUAL_STATUSES)}, got {kind(value)}"
-    if value == "skipped" and not has_note:
-        return "skipped needs a reason: write {status: skipped, note: WHY}"
-    return None
-
-
-def _on_failure_problem(step: Step, book: Runbook, value: object) -> str | None:
-    words = [FAIL_RETRY, FAIL_SKIP, FAIL_ABORT]
-    if step.action == "ssh":
-        words.insert(1, FAIL_RETRY_FAILED_HOSTS)
-    targets = [s.id for s in book.steps if s.id != step.id]
-    if value in words or value in targets:
-        return None
-    hint = did_you_mean(str(value), [*words, *targets])
-    return f"on_failure: {value!r} is not one of: {' | '.join(words)} | <step id>{hint}"
+def _on_failure_choices(step: Step, book: Runbook) -> list[str]:
+    """What the run offers when `step` fails (engine/walk.py), retry-failed-hosts only
+    for ssh steps (the run offers it when some hosts failed)."""
+    words = [FAIL_RETRY, *([FAIL_RETRY_FAILED_HOSTS] if step.action == "ssh" else []),
+             FAIL_SKIP, FAIL_ABORT]
+    return words + [str(Decision.goto(s.id)) for s in book.steps if s.id != step.id]

@@ -153,7 +153,7 @@ def resolve_carried(carried: list[Carried], cli: dict[str, str], from_file: dict
 
 def _given(c: Carried, cli: dict[str, str], from_file: dict[str, Any], prompter: Prompter,
            from_step: str | None) -> tuple[Any, str] | None:
-    from runbookctl.prompts.answers_file import AnswersPrompter
+    from runbookctl.prompts.answers_prompter import AnswersPrompter
     from runbookctl.prompts.protocol import ORIGIN_VAR, ORIGIN_VARS_FILE
 
     if c.name in cli:

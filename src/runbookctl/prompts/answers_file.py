@@ -1,38 +1,265 @@
-"""The answers file (docs/answers-file.md) and --yes: explicit answers for drills, CI and resume."""
+"""The answers file (docs/answers-file.md): its grammar and its one reader.
+
+Both users read the same typed structure: the run's AnswersPrompter
+(prompts/answers_prompter.py) and validate's check of a file against a runbook
+(check/answers.py); each rule below has one message, at the file:line:col of the
+value it is about.
+
+Each key is a step id (`RUNBOOK/step` inside an include). Its value is a scalar,
+the answer to the step's own prompt::
+
+    kill: yes                 # confirm: a yes/no word (runbook/values.py)
+    root-cause: a pool leak   # ask: checked against type, choices, pattern
+    sentry: done              # manual: done | skipped | failed
+
+or a map combining any of::
+
+    answer: ...               # as the scalar form
+    status: done | skipped | failed   # manual; skipped needs a note
+    note: ...                 # manual: the reason / the note
+    on_failure: abort | skip | retry | retry-failed-hosts | <step id>
+    resume: rerun | done | failed | skip   # a step left UNKNOWN by a crash
+    capture: ...              # what a step skipped by `run --from` would have captured
+
+`carry-over/<step>: resolved | still open | won't fix` answers weekly's question
+about a loose end of the last run.
+"""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from runbookctl.errors import Problem, RunbookctlError, UsageError, ValidationError
+from runbookctl.errors import Problem, ValidationError
 from runbookctl.outcomes import Decision
 from runbookctl.positions import Pos
 from runbookctl.prompts.protocol import (
-    FAIL_RETRY,
-    FAIL_RETRY_FAILED_HOSTS,
     MANUAL_DONE,
     MANUAL_FAILED,
     MANUAL_SKIPPED,
-    ORIGIN_ANSWERS,
-    ORIGIN_YES,
-    Answer,
-    Prompter,
 )
 from runbookctl.runbook.model import InputSpec
+from runbookctl.runbook.readers import did_you_mean, kind
 from runbookctl.runbook.values import coerce_value, yes_no_word
 
 MANUAL_STATUSES = (MANUAL_DONE, MANUAL_SKIPPED, MANUAL_FAILED)
 RESUME_CHOICES = ("rerun", "done", "failed", "skip")
 ENTRY_KEYS = ("answer", "status", "note", "on_failure", "resume")
-# The value a step skipped by `run --from` would have captured (carried.py): accepted,
-# not offered in hints (it means something only with --from).
+# The value a step skipped by `run --from` would have captured (engine/carried.py):
+# accepted, not offered in hints (it means something only with --from).
 CAPTURE_FIELD = "capture"
+FIELDS = (*ENTRY_KEYS, CAPTURE_FIELD)
 # weekly: answers about the last run's loose ends, keyed carry-over/<step>
 CARRY_OVER = "carry-over/"
 CARRY_CHOICES = ("resolved", "still open", "won't fix")
+CARRY_SPEC = InputSpec(name="carry_over", type="choice", choices=CARRY_CHOICES)
+ROOT_SHAPE = "an answers file is a map of step id to answer (e.g. `kill: yes`)"
+
+
+# --- the typed structure -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One value of an entry: `kill: yes` has the field `answer`."""
+
+    name: str
+    value: object  # as YAML read it; a map or list here is a shape problem
+    pos: Pos | None  # of the value (None: built from plain data, no file)
+    name_pos: Pos | None  # of the field's name (the scalar form: the value's)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One key of the answers file and what is written for it."""
+
+    key: str
+    value: object  # the whole value, plain
+    pos: Pos | None  # of the key
+    value_pos: Pos | None
+    fields: Mapping[str, Field] = field(default_factory=dict)
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, Mapping)
+
+    def get(self, name: str) -> object:
+        """The value of field `name` (the scalar form is the field `answer`), else None."""
+        found = self.fields.get(name)
+        return None if found is None else found.value
+
+    def at(self, name: str | None = None) -> Pos | None:
+        """Where a problem about field `name` (or the whole value) is shown."""
+        found = self.fields.get(name) if name else None
+        return found.pos if found is not None and found.pos is not None else self.value_pos
+
+
+@dataclass(frozen=True)
+class AnswersFile:
+    """An answers file read once: its entries with positions, its hash, its text."""
+
+    path: Path | None
+    sha256: str
+    entries: Mapping[str, Entry]
+    text: str = ""
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path else "--yes"
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, object], path: Path | None = None,
+                  sha256: str = "") -> AnswersFile:
+        """From plain data (no file, so no positions): --yes alone, tests, carried values."""
+        entries = {key: Entry(key, value, None, None, _plain_fields(value))
+                   for key, value in data.items()}
+        return cls(path, sha256, entries)
+
+    def problems(self) -> list[Problem]:
+        """What the grammar says of every entry, whatever the runbook (file order)."""
+        return [p for entry in self.entries.values() for p in entry_problems(entry)]
+
+
+def _plain_fields(value: object) -> dict[str, Field]:
+    if isinstance(value, Mapping):
+        return {str(k): Field(str(k), v, None, None) for k, v in value.items()}
+    return {} if value is None or isinstance(value, list) else {"answer": Field("answer", value, None, None)}
+
+
+def read_answers_file(path: Path) -> AnswersFile:
+    """Read and parse an answers file: UsageError if it cannot be read; ValidationError
+    (file:line:col) if it is not UTF-8, not YAML or not a map. Entries are not checked
+    here: AnswersFile.problems() and check/answers.py do that."""
+    from runbookctl.runbook.loader import parse_source  # yaml stays out of start-up
+    from runbookctl.runbook.yaml_positions import problem, read_source, to_plain
+
+    raw, text = read_source(path, "answers file")
+    root = parse_source(text, str(path))
+    if not root.is_map:
+        raise ValidationError([problem(text, root.pos, f"{ROOT_SHAPE}, got {kind(to_plain(root))}")])
+    entries = {}
+    for key, node in root.value.items():
+        fields: dict[str, Field] = {}
+        if node.is_map:
+            fields = {name: Field(name, to_plain(child), child.pos, node.key_pos[name])
+                      for name, child in node.value.items()}
+        elif node.value is not None and not node.is_seq:
+            fields = {"answer": Field("answer", node.value, node.pos, node.pos)}
+        entries[key] = Entry(key, to_plain(node), root.key_pos[key], node.pos, fields)
+    return AnswersFile(path, hashlib.sha256(raw).hexdigest(), entries, text)
+
+
+# --- the grammar: one message per rule -----------------------------------------------
+
+
+def entry_problems(entry: Entry, fields: Sequence[str] = ENTRY_KEYS) -> list[Problem]:
+    """The shape of one entry, whatever its step; `fields` are those offered in hints."""
+    key, value = entry.key, entry.value
+    if value is None or isinstance(value, list):
+        return [_at(entry, None, f"expected an answer or a map of {', '.join(fields)}, "
+                                 f"got {kind(value)}")]
+    if key.startswith(CARRY_OVER):
+        why = ask_problem(CARRY_SPEC, entry.get("answer")) if not entry.is_map else (
+            f"expected one of {', '.join(CARRY_CHOICES)}, got a map")
+        return [_at(entry, "answer", why)] if why else []
+    if not entry.is_map:
+        return []
+    if not entry.fields:
+        return [_at(entry, None, f"empty map: give one of {', '.join(fields)}")]
+    out = [_named(entry, f.name, f"unknown key '{f.name}'{did_you_mean(f.name, fields)}")
+           for f in entry.fields.values() if f.name not in FIELDS]
+    out += [_at(entry, f.name, f"{f.name}: expected a single value, got {kind(f.value)}")
+            for f in entry.fields.values()
+            if f.name in FIELDS and (f.value is None or isinstance(f.value, Mapping | list))]
+    return out or _value_problems(entry)
+
+
+def _value_problems(entry: Entry) -> list[Problem]:
+    out = []
+    if "status" in entry.fields or "note" in entry.fields:
+        status = "status" if "status" in entry.fields else "answer"
+        why = manual_problem(entry.get(status), entry.get("note")) if status in entry.fields else (
+            f"a note goes with a status: write {{status: {' | '.join(MANUAL_STATUSES)}, note: ...}}")
+        if why:
+            out.append(_at(entry, status if status in entry.fields else "note", why))
+    why = resume_problem(entry.get("resume"))
+    if why:
+        out.append(_at(entry, "resume", why))
+    return out
+
+
+def confirm_value(raw: object) -> bool:
+    """A confirmation's answer; ValueError if it is not a yes/no word (values.YES_WORDS)."""
+    answer = yes_no_word(raw)
+    if answer is None:
+        raise ValueError(f"a confirmation is answered yes or no, got {kind(raw)}")
+    return answer
+
+
+def ask_problem(spec: InputSpec, raw: object) -> str | None:
+    """Why `raw` cannot answer a question typed `spec` (None if it can)."""
+    try:
+        ask_value(spec, raw)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def ask_value(spec: InputSpec, raw: object) -> object:
+    """A question's answer, typed; YAML's own types are never guessed back into text."""
+    textual = isinstance(raw, str) or (isinstance(raw, int) and not isinstance(raw, bool))
+    if spec.type in ("str", "choice") and not textual:
+        raise ValueError(f"expected text, got {kind(raw)}: put the value in quotes")
+    return coerce_answer(spec, raw)
+
+
+def coerce_answer(spec: InputSpec, raw: object) -> object:
+    """values.coerce_value without its own name prefix (the caller names the key)."""
+    try:
+        return coerce_value(spec, raw)
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix(f"{spec.name}: ")) from None
+
+
+def manual_problem(status: object, note: object) -> str | None:
+    """A manual step's status and note; a skip says why."""
+    if status not in MANUAL_STATUSES:
+        return f"a manual step is answered {' | '.join(MANUAL_STATUSES)}, got {kind(status)}"
+    if status == MANUAL_SKIPPED and (note is None or not str(note).strip()):
+        return "skipped needs a reason: write {status: skipped, note: WHY}"
+    return None
+
+
+def resume_problem(value: object) -> str | None:
+    if value is None or value in RESUME_CHOICES:
+        return None
+    return f"resume: {value!r} is not one of: {' | '.join(RESUME_CHOICES)}"
+
+
+def pick_on_failure(raw: object, choices: Sequence[str]) -> str | None:
+    """The offered choice `raw` names: itself, or a step id as goto:<id>."""
+    for candidate in (str(raw), str(Decision.goto(str(raw)))):
+        if candidate in choices:
+            return candidate
+    return None
+
+
+def on_failure_problem(raw: object, choices: Sequence[str]) -> str | None:
+    """Why `raw` is not one of the choices offered when the step failed (None if it is)."""
+    if pick_on_failure(raw, choices) is not None:
+        return None
+    names = [c.split(":", 1)[-1] for c in choices]  # goto:<id> offers the id
+    return f"on_failure: {raw!r} is not one of: {choice_words(choices)}{did_you_mean(str(raw), names)}"
+
+
+def choice_words(choices: Sequence[str]) -> str:
+    """`retry | skip | abort | <step id>`: every step as a goto target would be too long."""
+    words = [c for c in choices if not ((d := _decision(c)) and d.is_goto)]
+    if len(words) < len(choices):
+        words.append("<step id>")
+    return " | ".join(words)
 
 
 def choice_label(choice: str) -> str:
@@ -48,256 +275,18 @@ def _decision(choice: str) -> Decision | None:
         return None
 
 
-def coerce_answer(spec: InputSpec, raw: object) -> object:
-    """inputs.coerce_value without its own name prefix (the caller names the key)."""
-    try:
-        return coerce_value(spec, raw)
-    except ValueError as exc:
-        raise ValueError(str(exc).removeprefix(f"{spec.name}: ")) from None
+def answer_problem(entry: Entry, name: str | None, message: str) -> Problem:
+    """A problem of `entry` (of its field `name`) as the file says it: `key: message`."""
+    return _at(entry, name, message)
 
 
-def _yes_no(raw: object) -> bool:
-    """A confirm answer: a YAML boolean or a yes/no word (values.YES_WORDS / NO_WORDS)."""
-    answer = yes_no_word(raw)
-    if answer is None:
-        raise ValueError(f"expected yes or no, got {raw!r}")
-    return answer
+def _at(entry: Entry, name: str | None, message: str) -> Problem:
+    pos = entry.at(name) or Pos("", 0, 0)  # no file: the prompter names the key instead
+    key_path = f"{entry.key}.{name}" if name and entry.is_map else entry.key
+    return Problem(pos, f"{entry.key}: {message}", key_path)
 
 
-def _yaml_text(spec: InputSpec, raw: object) -> object:
-    """An answers-file value for a text answer; YAML's own types are never guessed back."""
-    textual = isinstance(raw, str) or (isinstance(raw, int) and not isinstance(raw, bool))
-    if spec.type in ("str", "choice") and not textual:
-        raise ValueError(f"expected text, got {raw!r}: put the value in quotes")
-    return raw
-
-
-# --- the answers file ------------------------------------------------------
-
-
-class AnswersPrompter:
-    """Answers from an answers file (docs/answers-file.md), then from --yes, then `fallback`.
-
-    Each key is a step id (`RUNBOOK/step` inside an include). Its value is a
-    scalar, the answer to the step's own prompt::
-
-        kill: yes                 # confirm, dangerous ones included
-        root-cause: a pool leak   # ask: checked against type, choices, pattern
-        sentry: done              # manual: done | skipped | failed
-
-    or a map combining any of::
-
-        answer: ...               # as the scalar form
-        status: done | skipped | failed   # manual; skipped needs a note
-        note: ...                 # manual: the reason / the note
-        on_failure: abort | skip | retry | retry-failed-hosts | <step id>
-        resume: rerun | done | failed | skip   # a step left UNKNOWN by a crash
-        capture: ...              # what a step skipped by `run --from` would have captured
-
-    A written retry is given once per step; asked again, `fallback` answers.
-    `yes` (--yes) answers only non-dangerous confirm gates. A bad value raises
-    ValidationError (UsageError without positions) naming the file and key.
-    """
-
-    def __init__(
-        self,
-        path: Path | None,
-        data: Mapping[str, object],
-        sha256: str,
-        yes: bool,
-        fallback: Prompter,
-        *,
-        positions: Mapping[str, Pos] | None = None,
-        operator: str | None = None,
-    ) -> None:
-        self.path = path
-        self.data = dict(data)
-        self.yes = yes
-        self.fallback = fallback
-        self.positions = dict(positions or {})
-        self.actor = f"{path} (sha256 {sha256[:12]})" if path else "--yes"
-        self.yes_actor = f"{operator} (--yes)" if operator else "--yes"
-        self._retried: set[str] = set()
-        problems = [p for key, value in self.data.items() for p in _check_entry(key, value)]
-        if problems:
-            raise self._error(problems)
-
-    @property
-    def interactive(self) -> bool:
-        return self.fallback.interactive
-
-    def confirm(
-        self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
-    ) -> Answer:
-        raw = self._field(key, "answer")
-        if raw is not None:
-            try:
-                return self._answer(_yes_no(raw))
-            except ValueError as exc:
-                raise self._error([(key, str(exc))]) from None
-        if self.yes and not dangerous:
-            return Answer(True, ORIGIN_YES, self.yes_actor)
-        return self.fallback.confirm(key, question, dangerous=dangerous, no_means=no_means,
-                                     detail=detail)
-
-    def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
-        written = self.written(key, "answer", spec)
-        return self.fallback.ask(key, question, spec) if written is None else written
-
-    def written(self, key: str, name: str, spec: InputSpec) -> Answer | None:
-        """The value written in field `name` of `key`, typed as `spec`; None if not written."""
-        raw = self._field(key, name)
-        if raw is None:
-            return None
-        try:
-            return self._answer(coerce_answer(spec, _yaml_text(spec, raw)))
-        except ValueError as exc:
-            raise self._error([(key, str(exc))]) from None
-
-    def manual(self, key: str, text: str) -> Answer:
-        status = self._field(key, "status")
-        if status is None:
-            status = self._field(key, "answer")
-        if status is None:
-            return self.fallback.manual(key, text)
-        note = self._field(key, "note")
-        problem = _manual_problem(status, note)
-        if problem:
-            raise self._error([(key, problem)])
-        return self._answer(str(status), note=None if note is None else str(note))
-
-    def on_failure(self, key: str, message: str, choices: Sequence[str]) -> Answer:
-        raw = self._field(key, "on_failure")
-        if raw is None:
-            if isinstance(self.data.get(key), str) and _pick(str(self.data[key]), choices):
-                hint = f"the answer to a failed step is written {{on_failure: {self.data[key]}}}"
-                raise self._error([(key, hint)])
-            return self.fallback.on_failure(key, message, choices)
-        picked = _pick(str(raw), choices)
-        if picked is None:
-            offered = choice_words(choices)
-            raise self._error([(key, f"on_failure {raw!r} is not one of: {offered}")])
-        if picked in (FAIL_RETRY, FAIL_RETRY_FAILED_HOSTS):
-            # A written "retry" is used once: a step that keeps failing must not loop forever.
-            if key in self._retried:
-                return self.fallback.on_failure(key, message, choices)
-            self._retried.add(key)
-        return self._answer(picked)
-
-    def secret(self, key: str, prompt: str) -> str:
-        # Secrets never live in an answers file: it is recorded by hash and often committed.
-        return self.fallback.secret(key, prompt)
-
-    def resume_choice(self, key: str) -> str | None:
-        """The `resume:` answer for a step left UNKNOWN (rerun|done|failed|skip), if any."""
-        value = self._field(key, "resume")
-        return None if value is None else str(value)
-
-    def resume_answer(self, key: str) -> Answer | None:
-        choice = self.resume_choice(key)
-        return None if choice is None else self._answer(choice)
-
-    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
-        # Not the file's `on_failure:` (a different question): its `resume:` is resume_answer.
-        return self.fallback.on_resume(key, question, choices)
-
-    def _field(self, key: str, name: str) -> object:
-        entry = self.data.get(key)
-        if isinstance(entry, Mapping):
-            return entry.get(name)
-        return entry if name == "answer" else None
-
-    def _answer(self, value: object, note: str | None = None) -> Answer:
-        return Answer(value, ORIGIN_ANSWERS, self.actor, note)
-
-    def _error(self, items: Sequence[tuple[str, str]]) -> RunbookctlError:
-        where = str(self.path) if self.path else "--yes"
-        if all(key in self.positions for key, _ in items):
-            return ValidationError([Problem(self.positions[k], f"{k}: {m}") for k, m in items])
-        return UsageError("\n".join(f"{where}: {k}: {m}" for k, m in items))
-
-
-def _pick(raw: str, choices: Sequence[str]) -> str | None:
-    """The offered choice `raw` names: itself, or a step id as goto:<id>."""
-    for candidate in (raw, str(Decision.goto(raw))):
-        if candidate in choices:
-            return candidate
-    return None
-
-
-def choice_words(choices: Sequence[str]) -> str:
-    """`retry | skip | abort | <step id>`: every step as a goto target would be too long."""
-    words = [c for c in choices if not ((d := _decision(c)) and d.is_goto)]
-    if len(words) < len(choices):
-        words.append("<step id>")
-    return " | ".join(words)
-
-
-def _manual_problem(status: object, note: object) -> str | None:
-    if status not in MANUAL_STATUSES:
-        return f"expected done, skipped or failed, got {status!r}"
-    if status == MANUAL_SKIPPED and (note is None or not str(note).strip()):
-        return "skipped needs a note"
-    return None
-
-
-def _check_entry(key: str, value: object) -> list[tuple[str, str]]:
-    """The shape problems of one answers-file entry (values are checked when asked)."""
-    if value is None:
-        return [(key, "no answer given")]
-    if isinstance(value, list):
-        return [(key, "expected a value or a map of " + ", ".join(ENTRY_KEYS))]
-    if not isinstance(value, Mapping):
-        return []
-    problems = [(key, _unknown(name)) for name in value
-                if name not in (*ENTRY_KEYS, CAPTURE_FIELD)]
-    if not value:
-        problems.append((key, "empty map: give one of " + ", ".join(ENTRY_KEYS)))
-    for name, sub in value.items():
-        if isinstance(sub, Mapping | list):
-            problems.append((key, f"{name}: expected a single value"))
-        elif sub is None and name in (*ENTRY_KEYS, CAPTURE_FIELD):
-            problems.append((key, f"{name}: no value given"))
-    if problems:
-        return problems
-    if "status" in value or "note" in value:
-        problem = _manual_problem(value.get("status", value.get("answer")), value.get("note"))
-        if problem:
-            problems.append((key, problem))
-    if "resume" in value and value["resume"] not in RESUME_CHOICES:
-        offered = " | ".join(RESUME_CHOICES)
-        problems.append((key, f"resume {value['resume']!r} is not one of: {offered}"))
-    return problems
-
-
-def _unknown(name: object) -> str:
-
-    close = difflib.get_close_matches(str(name), ENTRY_KEYS, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown key '{name}'{hint}"
-
-
-def load_answers(path: Path) -> tuple[dict[str, object], str, dict[str, Pos]]:
-    """Read an answers file: (data, sha256 of its bytes, position of each key).
-
-    Malformed YAML or a root that is not a map raises ValidationError (file:line:col).
-    """
-    from runbookctl.runbook import yaml_positions as yamlpos  # yaml stays out of start-up
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read the answers file {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(Pos(str(path), 1, 1), f"not UTF-8 text: {exc}")]) from None
-    root = yamlpos.parse_yaml(text, str(path))
-    if not root.is_map:
-        msg = "an answers file is a map of step id to answer (e.g. `kill: yes`)"
-        raise ValidationError([yamlpos.problem(text, root.pos, msg)])
-    data = {key: yamlpos.to_plain(node) for key, node in root.value.items()}
-    return data, hashlib.sha256(raw).hexdigest(), dict(root.key_pos)
-
-
+def _named(entry: Entry, name: str, message: str) -> Problem:
+    found = entry.fields[name]
+    problem = _at(entry, name, message)
+    return replace(problem, pos=found.name_pos) if found.name_pos is not None else problem

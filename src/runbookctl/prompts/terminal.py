@@ -29,14 +29,15 @@ from runbookctl.runbook.values import yes_no_word
 
 NO_TERMINAL = "no terminal to ask (--no-input or stdin is not a terminal)"
 
-from runbookctl.prompts.answers_file import (  # noqa: E402  (re-exported: prompts is the one entry point)
+from runbookctl.prompts.answers_file import (  # noqa: E402
     MANUAL_STATUSES,
-    AnswersPrompter,
+    AnswersFile,
     choice_label,
     choice_words,
     coerce_answer,
-    load_answers,
+    read_answers_file,
 )
+from runbookctl.prompts.answers_prompter import AnswersPrompter  # noqa: E402
 
 # --- refusal -----------------------------------------------------------------
 
@@ -282,12 +283,8 @@ def make_prompter(
     base: Prompter = RefusingPrompter(reason) if reason else TerminalPrompter(operator)
     if answers_path is None and not yes:
         return base
-    if answers_path is None:
-        return AnswersPrompter(None, {}, "", yes, base, operator=operator)
-    data, sha256, positions = load_answers(answers_path)
-    return AnswersPrompter(
-        answers_path, data, sha256, yes, base, positions=positions, operator=operator
-    )
+    answers = AnswersFile.from_data({}) if answers_path is None else read_answers_file(answers_path)
+    return AnswersPrompter(answers, yes, base, operator=operator)
 
 
 def _no_terminal_reason(

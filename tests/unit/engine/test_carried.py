@@ -7,7 +7,9 @@ import pytest
 
 from runbookctl.engine.carried import carried_names, resolve_carried
 from runbookctl.errors import NoAnswerError, UsageError
-from runbookctl.prompts.terminal import AnswersPrompter, RefusingPrompter
+from runbookctl.prompts.answers_file import AnswersFile
+from runbookctl.prompts.answers_prompter import AnswersPrompter
+from runbookctl.prompts.terminal import RefusingPrompter
 from runbookctl.runbook.loader import load_runbook_text
 from runbookctl.runbook.model import Runbook
 
@@ -142,8 +144,8 @@ def _carried(steps: str = FIND + ASK + "  - {id: kill, run: 'kill {{ found }} {{
 
 
 def test_values_come_from_var_vars_file_and_the_answers_file_typed() -> None:
-    answers = AnswersPrompter(None, {"how-many": 3, "find": {"capture": "7 8"}}, "", False,
-                              RefusingPrompter())
+    answers = AnswersPrompter(AnswersFile.from_data({"how-many": 3, "find": {"capture": "7 8"}}),
+                              False, RefusingPrompter())
     got = resolve_carried(_carried(), {}, {}, answers, "kill")
     assert [(s.name, v, o) for s, v, o in got] == [
         ("found", "7 8", "answers-file, for skipped step find"),

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import NoAnswerError, RunbookctlError, UsageError, ValidationError
+from runbookctl.prompts.answers_file import AnswersFile, read_answers_file
+from runbookctl.prompts.answers_prompter import AnswersPrompter
 from runbookctl.prompts.protocol import ORIGIN_ANSWERS, ORIGIN_TERMINAL, ORIGIN_YES, Answer
 from runbookctl.prompts.terminal import (
-    AnswersPrompter,
     RefusingPrompter,
     choice_label,
     is_foreground_tty,
-    load_answers,
     make_prompter,
 )
 from runbookctl.runbook.model import InputSpec
@@ -66,7 +66,8 @@ class Recorder:
 
 def answers(data: Mapping[str, object], *, yes: bool = False) -> tuple[AnswersPrompter, Recorder]:
     fallback = Recorder()
-    prompter = AnswersPrompter(Path("answers.yaml"), data, SHA, yes, fallback, operator="alice")
+    prompter = AnswersPrompter(AnswersFile.from_data(data, Path("answers.yaml"), SHA), yes, fallback,
+                               operator="alice")
     return prompter, fallback
 
 
@@ -100,7 +101,7 @@ def test_confirm_with_a_bad_value_names_the_file_and_key() -> None:
     prompter, _ = answers({"kill": "maybe"})
     with pytest.raises(UsageError) as info:
         prompter.confirm("kill", "Terminate?", dangerous=False, no_means=NO)
-    assert info.value.message == "answers.yaml: kill: expected yes or no, got 'maybe'"
+    assert info.value.message == "answers.yaml: kill: a confirmation is answered yes or no, got 'maybe'"
 
 
 def test_unanswered_keys_go_to_the_fallback() -> None:
@@ -185,7 +186,7 @@ def test_ask_takes_a_checked_typed_value(spec: InputSpec, value: object, expecte
             "'INC-42 extra' does not match the pattern 'INC-\\\\d+'",
         ),
         (InputSpec(name="s"), "", "a value is required"),
-        (InputSpec(name="s"), True, "expected text, got True: put the value in quotes"),
+        (InputSpec(name="s"), True, "expected text, got true (a boolean): put the value in quotes"),
     ],
 )
 def test_ask_with_a_bad_value_is_an_error_not_a_default(
@@ -217,7 +218,7 @@ def test_manual_takes_a_status_and_note(value: object, status: str, note: str | 
 
 def test_skipped_without_a_note_is_refused_when_the_file_is_read() -> None:
     assert error_of({"sentry": {"status": "skipped"}}) == (
-        "answers.yaml: sentry: skipped needs a note"
+        "answers.yaml: sentry: skipped needs a reason: write {status: skipped, note: WHY}"
     )
 
 
@@ -225,7 +226,8 @@ def test_skipped_as_a_scalar_needs_a_note_too() -> None:
     prompter, _ = answers({"sentry": "skipped"})
     with pytest.raises(UsageError) as info:
         prompter.manual("sentry", "check")
-    assert info.value.message == "answers.yaml: sentry: skipped needs a note"
+    assert info.value.message == (
+        "answers.yaml: sentry: skipped needs a reason: write {status: skipped, note: WHY}")
 
 
 def test_a_manual_status_must_be_known() -> None:
@@ -233,7 +235,7 @@ def test_a_manual_status_must_be_known() -> None:
     with pytest.raises(UsageError) as info:
         prompter.manual("sentry", "check")
     assert info.value.message == (
-        "answers.yaml: sentry: expected done, skipped or failed, got 'finished'"
+        "answers.yaml: sentry: a manual step is answered done | skipped | failed, got 'finished'"
     )
 
 
@@ -259,7 +261,8 @@ def test_on_failure_must_be_an_offered_choice() -> None:
     with pytest.raises(UsageError) as info:
         prompter.on_failure("ready", "failed", CHOICES)
     assert info.value.message == (
-        "answers.yaml: ready: on_failure 'ready' is not one of: retry | skip | abort | <step id>"
+        "answers.yaml: ready: on_failure: 'ready' is not one of: retry | skip | abort | <step id> "
+        "(did you mean 'retry'?)"
     )
 
 
@@ -299,11 +302,11 @@ def test_resume_choice() -> None:
     ("value", "message"),
     [
         ({"notes": "x", "status": "done"}, "unknown key 'notes' (did you mean 'note'?)"),
-        ({"resume": "redo"}, "resume 'redo' is not one of: rerun | done | failed | skip"),
-        (None, "no answer given"),
-        (["a", "b"], "expected a value or a map of answer, status, note, on_failure, resume"),
-        ({"on_failure": None}, "on_failure: no value given"),
-        ({"answer": {"deep": 1}}, "answer: expected a single value"),
+        ({"resume": "redo"}, "resume: 'redo' is not one of: rerun | done | failed | skip"),
+        (None, "expected an answer or a map of answer, status, note, on_failure, resume, got nothing (null)"),
+        (["a", "b"], "expected an answer or a map of answer, status, note, on_failure, resume, got a list"),
+        ({"on_failure": None}, "on_failure: expected a single value, got nothing (null)"),
+        ({"answer": {"deep": 1}}, "answer: expected a single value, got a map"),
     ],
 )
 def test_bad_shapes_are_refused_when_the_file_is_read(value: object, message: str) -> None:
@@ -312,7 +315,7 @@ def test_bad_shapes_are_refused_when_the_file_is_read(value: object, message: st
 
 def test_interactive_is_the_fallbacks() -> None:
     assert answers({})[0].interactive is True
-    refusing = AnswersPrompter(Path("a.yaml"), {}, SHA, True, RefusingPrompter())
+    refusing = AnswersPrompter(AnswersFile.from_data({}, Path("a.yaml"), SHA), True, RefusingPrompter())
     assert refusing.interactive is False
 
 
@@ -328,30 +331,33 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_load_answers_keeps_hash_and_positions(tmp_path: Path) -> None:
     text = "kill: yes\nsentry:\n  status: done\n"
     path = write(tmp_path, text)
-    data, sha256, positions = load_answers(path)
-    assert data == {"kill": True, "sentry": {"status": "done"}}
-    assert sha256 == hashlib.sha256(text.encode()).hexdigest()
-    assert (positions["sentry"].line, positions["sentry"].col) == (2, 1)
+    answers = read_answers_file(path)
+    assert {k: e.value for k, e in answers.entries.items()} == {"kill": True,
+                                                                "sentry": {"status": "done"}}
+    assert answers.sha256 == hashlib.sha256(text.encode()).hexdigest()
+    pos = answers.entries["sentry"].pos
+    assert pos is not None and (pos.line, pos.col) == (2, 1)
 
 
 def test_a_bad_value_in_a_loaded_file_points_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "kill: yes\nsentry: {status: skipped}\n")
     with pytest.raises(ValidationError) as info:
         make_prompter(operator="a", answers_path=path, yes=False, no_input=True)
-    assert info.value.message == f"{path}:2:1: sentry: skipped needs a note"
+    assert info.value.message == (
+        f"{path}:2:18: sentry: skipped needs a reason: write {{status: skipped, note: WHY}}")
 
 
 def test_malformed_yaml_points_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "kill: yes\nsentry: [done\n")
     with pytest.raises(ValidationError) as info:
-        load_answers(path)
+        read_answers_file(path)
     assert info.value.message.startswith(f"{path}:3:1: YAML syntax error")
 
 
 def test_the_root_must_be_a_map(tmp_path: Path) -> None:
     path = write(tmp_path, "- kill: yes\n")
     with pytest.raises(ValidationError) as info:
-        load_answers(path)
+        read_answers_file(path)
     assert info.value.message.startswith(
         f"{path}:1:1: an answers file is a map of step id to answer"
     )
@@ -359,7 +365,7 @@ def test_the_root_must_be_a_map(tmp_path: Path) -> None:
 
 def test_a_missing_answers_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read the answers file"):
-        load_answers(tmp_path / "nope.yaml")
+        read_answers_file(tmp_path / "nope.yaml")
 
 
 # --- refusal -------------------------------------------------------------------
@@ -431,7 +437,8 @@ def test_refusing_secret_message() -> None:
 
 
 def test_chain_answers_then_refuses_naming_the_missing_key() -> None:
-    prompter = AnswersPrompter(Path("answers.yaml"), {"kill": True}, SHA, False, RefusingPrompter())
+    prompter = AnswersPrompter(AnswersFile.from_data({"kill": True}, Path("answers.yaml"), SHA), False,
+                               RefusingPrompter())
     assert prompter.confirm("kill", "?", dangerous=True, no_means=NO).value is True
     with pytest.raises(NoAnswerError, match="step 'sentry' needs an answer"):
         prompter.manual("sentry", "check")

@@ -16,7 +16,8 @@ import pytest
 
 from runbookctl.check.answers import check_answers_file
 from runbookctl.errors import UsageError
-from runbookctl.prompts.answers_file import AnswersPrompter
+from runbookctl.prompts.answers_file import AnswersFile
+from runbookctl.prompts.answers_prompter import AnswersPrompter
 from runbookctl.prompts.terminal import RefusingPrompter, TerminalPrompter
 from runbookctl.runbook.loader import load_runbook_text
 from runbookctl.runbook.model import InputSpec
@@ -66,7 +67,7 @@ def test_a_bool_input_takes_the_words_and_names_the_input_otherwise() -> None:
 def test_the_answers_file_and_validate_agree_with_var(tmp_path: Path, word: str,
                                                       meaning: bool) -> None:
     """Only yes/no/true/false were an answer here before: `go: y` stopped the run."""
-    prompter = AnswersPrompter(Path("a.yaml"), {"go": word}, "0" * 64, False, RefusingPrompter())
+    prompter = AnswersPrompter(AnswersFile.from_data({"go": word}), False, RefusingPrompter())
     assert prompter.confirm("go", "Go?", dangerous=True, no_means="abort").value is meaning
     path = tmp_path / "a.yaml"
     path.write_text(f'go: "{word}"\n')
@@ -74,8 +75,8 @@ def test_the_answers_file_and_validate_agree_with_var(tmp_path: Path, word: str,
 
 
 def test_the_answers_file_and_validate_refuse_the_same_word(tmp_path: Path) -> None:
-    prompter = AnswersPrompter(Path("a.yaml"), {"go": "yep"}, "0" * 64, False, RefusingPrompter())
-    with pytest.raises(UsageError, match="go: expected yes or no, got 'yep'"):
+    prompter = AnswersPrompter(AnswersFile.from_data({"go": "yep"}), False, RefusingPrompter())
+    with pytest.raises(UsageError, match="go: a confirmation is answered yes or no, got 'yep'"):
         prompter.confirm("go", "Go?", dangerous=False, no_means="abort")
     path = tmp_path / "a.yaml"
     path.write_text("go: yep\n")

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runbookctl.outcomes import SkipKind, StepStatus
-from runbookctl.prompts.answers_file import CARRY_CHOICES, CARRY_OVER
-from runbookctl.runbook.model import InputSpec
+from runbookctl.prompts.answers_file import CARRY_OVER, CARRY_SPEC
 
 if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
@@ -64,7 +63,7 @@ def carry_over(run: PreparedRun, previous: RunState, ui: UI) -> None:
     if not ends:
         return
     ui.step("carry-over", f"Left open by last run ({previous.run_id})", "carry-over")
-    spec = InputSpec(name="carry_over", type="choice", choices=CARRY_CHOICES)
+    spec = CARRY_SPEC  # the answers file's grammar checks carry-over/ keys against it too
     for rec in ends:
         key = f"{CARRY_OVER}{rec.key}"
         question = (f"Last run: {rec.key} ({rec.title}) was {rec.status}"
