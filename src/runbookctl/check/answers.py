@@ -37,6 +37,7 @@ from runbookctl.prompts.answers_file import (
     read_answers_file,
 )
 from runbookctl.prompts.protocol import FAIL_ABORT, FAIL_RETRY, FAIL_RETRY_FAILED_HOSTS, FAIL_SKIP
+from runbookctl.runbook import includes
 from runbookctl.runbook.model import Runbook, Step
 from runbookctl.runbook.readers import did_you_mean
 from runbookctl.runbook.yaml_positions import source_line
@@ -75,22 +76,15 @@ def _key_problem(entry: Entry, message: str) -> Problem:
     return Problem(entry.pos or Pos("", 0, 0), message)
 
 
-def _answerable(rb: Runbook, resolve: Callable[[str], Runbook | None] | None,
-                prefix: str = "", depth: int = 0) -> tuple[dict[str, tuple[Step, Runbook]], list[str]]:
+def _answerable(rb: Runbook, resolve: Callable[[str], Runbook | None] | None
+                ) -> tuple[dict[str, tuple[Step, Runbook]], list[str]]:
     """Answers-file key -> (step, its runbook); and prefixes of includes that could not be read."""
     steps: dict[str, tuple[Step, Runbook]] = {}
     opaque: list[str] = []
-    for step in rb.steps:
-        steps.setdefault(f"{prefix}{step.id}", (step, rb))
-        if step.action != "include":
-            continue
-        sub = resolve(step.text) if resolve is not None and depth < 20 else None
-        if sub is None:
-            opaque.append(f"{prefix}{step.text}/")
-            continue
-        more, more_opaque = _answerable(sub, resolve, f"{prefix}{sub.id}/", depth + 1)
-        steps.update({k: v for k, v in more.items() if k not in steps})
-        opaque += more_opaque
+    for placed in includes.steps(rb, resolve or (lambda _name: None)):
+        steps.setdefault(placed.key, (placed.step, placed.book))
+        if placed.step.action == "include" and placed.included is None:
+            opaque.append(f"{placed.prefix}{placed.step.text}/")
     return steps, opaque
 
 

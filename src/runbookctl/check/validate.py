@@ -18,8 +18,9 @@ from runbookctl.check.answers import check_answers_file
 from runbookctl.check.templates import Scope, check_sources
 from runbookctl.errors import Problem
 from runbookctl.positions import Pos
+from runbookctl.runbook import includes
 from runbookctl.runbook.graph import edges
-from runbookctl.runbook.model import END, Runbook, Step, with_includes
+from runbookctl.runbook.model import END, Runbook, Step
 from runbookctl.runbook.readers import did_you_mean
 from runbookctl.runbook.schema import ON_FAILURE_WORDS, ON_NO_WORDS
 from runbookctl.runbook.yaml_positions import problem
@@ -54,7 +55,7 @@ def scope_of(rb: Runbook, resolve_runbook: Callable[[str], Runbook | None]) -> S
     step_keys: set[str] = set()
     integers: set[str] = set()
     texts: set[str] = set()
-    for book in with_includes(rb, resolve_runbook):
+    for book in includes.books(rb, resolve_runbook):
         integers |= {spec.name for spec in book.inputs if spec.type == "int"}
         texts |= {s.capture for s in book.steps if s.capture} | {s.var for s in book.steps if s.var}
         names |= {spec.name for spec in book.inputs} | {s.name for s in book.secrets}
@@ -226,7 +227,7 @@ def _includes(rb: Runbook, text: str, resolve: Resolve, known: Collection[str]) 
         kp = f"{_kp(rb, step)}.include"
         pos = step.value_pos.get("include", step.pos)
         target = step.text
-        cycle = _cycle_through(rb.id, target, resolve, [rb.id], set())
+        cycle = includes.cycle(rb.id, target, resolve)
         if cycle:
             out.append(problem(text, pos, f"include cycle: {' → '.join(cycle)}", kp))
         elif resolve(target) is None:
@@ -239,7 +240,7 @@ def _include_secrets(rb: Runbook, resolve: Resolve) -> list[Problem]:
     declaration winning: a second declaration with another environment variable
     would silently never be read, and a secret that is another runbook's input
     would be shown and journaled as an input. Reported where the later one is."""
-    books = list(with_includes(rb, resolve))
+    books = list(includes.books(rb, resolve))
     inputs = {spec.name: book.id for book in reversed(books) for spec in book.inputs}
     first: dict[str, tuple[str, str]] = {}  # name -> (env, runbook)
     out = []
@@ -263,22 +264,4 @@ def _missing(target: str, known: Collection[str]) -> str:
     if target in known:
         return f"include: runbook '{target}' has problems of its own (runbookctl validate {target})"
     return f"include: no runbook '{target}' on the search path{did_you_mean(target, known)}"
-
-
-def _cycle_through(root: str, target: str, resolve: Resolve, trail: list[str],
-                   seen: set[str]) -> list[str] | None:
-    """The include path from `root` back to itself through `target`, if there is one."""
-    trail = [*trail, target]
-    if target == root:
-        return trail
-    if target in seen:
-        return None
-    seen.add(target)
-    sub = resolve(target)
-    for step in sub.steps if sub is not None else ():
-        if step.action == "include":
-            found = _cycle_through(root, step.text, resolve, trail, seen)
-            if found:
-                return found
-    return None
 

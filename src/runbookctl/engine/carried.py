@@ -42,28 +42,28 @@ def carried_names(rb: Runbook, from_step: str | None, resolve: Callable[[str], R
     and branches it cannot take) that a step it can reach reads before the name is set on
     every way there (inputs and secrets are asked anyway)."""
     from runbookctl.check.templates import names_read
-    from runbookctl.runbook.model import with_includes
+    from runbookctl.runbook.includes import books
 
     if not from_step or from_step not in rb.step_ids:
         return []
     runs = _reachable(rb, from_step)
     start = rb.index(from_step)
     unrun = [(i < start, step) for i, step in enumerate(rb.steps) if step.id not in runs]
-    before = [c for key, step in _flat(tuple(s for b, s in unrun if b), "", resolve)
+    before = [c for key, step in _flat(rb, tuple(s for b, s in unrun if b), resolve)
               for c in _sets(step, key)]
-    after = [c for key, step in _flat(tuple(s for b, s in unrun if not b), "", resolve)
+    after = [c for key, step in _flat(rb, tuple(s for b, s in unrun if not b), resolve)
              for c in _sets(step, key)]
     setters = {c.name: c for c in after + before}  # the last setter before the start wins
     entry = _set_on_entry(rb, from_step, runs, resolve)
     needed: dict[str, Carried] = {}
     for step in rb.steps:
         have = set(entry.get(step.id) or ())
-        for key, flat in _flat((step,), "", resolve) if step.id in runs else ():
+        for key, flat in _flat(rb, (step,), resolve) if step.id in runs else ():
             for name in (names_read(flat, template_source) & setters.keys()) - have:
                 needed.setdefault(name, setters[name])
             have |= {c.name for c in _sets(flat, key)}
-    declared = {spec.name for book in with_includes(rb, resolve) for spec in book.inputs}
-    declared |= {spec.name for book in with_includes(rb, resolve) for spec in book.secrets}
+    declared = {spec.name for book in books(rb, resolve) for spec in book.inputs}
+    declared |= {spec.name for book in books(rb, resolve) for spec in book.secrets}
     # in the order the skipped steps would have run: the order they are asked in
     return [c for c in before + after if needed.get(c.name) is c and c.name not in declared]
 
@@ -90,7 +90,7 @@ def _set_on_entry(rb: Runbook, start: str, runs: set[str],
     counts as setting what it captures or asks, also included runbooks' steps)."""
     from runbookctl.runbook.graph import edges
 
-    sets = {step.id: {c.name for key, flat in _flat((step,), "", resolve)
+    sets = {step.id: {c.name for key, flat in _flat(rb, (step,), resolve)
                       for c in _sets(flat, key)} for step in rb.steps if step.id in runs}
     preds: dict[str, set[str]] = {}
     for edge in edges(rb):
@@ -118,16 +118,12 @@ def _sets(step: Step, key: str) -> Iterator[Carried]:
         yield Carried(step.var, key, replace(spec, name=step.var), "answer")
 
 
-def _flat(steps: tuple[Step, ...], prefix: str, resolve: Callable[[str], Runbook | None],
-          depth: int = 0) -> Iterator[tuple[str, Step]]:
+def _flat(rb: Runbook, steps: tuple[Step, ...], resolve: Callable[[str], Runbook | None]
+          ) -> Iterator[tuple[str, Step]]:
     """(key, step) in file order, the steps of included runbooks in place of the include."""
-    for step in steps:
-        if step.action != "include":
-            yield f"{prefix}{step.id}", step
-            continue
-        sub = resolve(step.text) if depth < 20 else None  # validate refuses include cycles
-        if sub is not None:
-            yield from _flat(sub.steps, f"{prefix}{sub.id}/", resolve, depth + 1)
+    from runbookctl.runbook import includes
+
+    return ((p.key, p.step) for p in includes.steps(rb, resolve, steps) if p.step.action != "include")
 
 
 def resolve_carried(carried: list[Carried], cli: dict[str, str], from_file: dict[str, Any],

@@ -64,9 +64,9 @@ def all_secrets(rb: Runbook, session: Session) -> list[SecretSpec]:
 
 
 def _books(rb: Runbook, session: Session) -> list[Runbook]:
-    from runbookctl.runbook.model import with_includes
+    from runbookctl.runbook.includes import books
 
-    return list(with_includes(rb, session.registry.try_load))
+    return list(books(rb, session.registry.try_load))
 
 
 def _first_of_each(specs: list[tuple[Spec, str]]) -> list[tuple[Spec, str]]:

@@ -43,7 +43,7 @@ def from_step(state: RunState) -> str | None:
 def check_stop_point(state: RunState, rb: Runbook, load: Any) -> None:
     """Refuse (exit 2, before anything is journaled) a resume whose stop point or jump
     target is not in the runbook any more: it was renamed or removed since the run began."""
-    from runbookctl.engine.walk import find_step
+    from runbookctl.runbook.includes import find_step
 
     start = from_step(state)
     if not state.path:

@@ -9,7 +9,6 @@ ask, manual, message) in human_step.py, the decisions about a step in gates.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine import gates
@@ -28,6 +27,7 @@ from runbookctl.outcomes import (
     StepStatus,
 )
 from runbookctl.record import events as ev
+from runbookctl.runbook.includes import find_step
 from runbookctl.runbook.model import END
 from runbookctl.safety.templating import evaluate, truthy
 
@@ -261,16 +261,3 @@ class Engine:
         if flow.stops:
             return Outcome(StepStatus.FAILED, flow, flow.reason)
         return Outcome(StepStatus.OK, NEXT, f"runbook {sub.id} done")
-
-
-def find_step(rb: Runbook, key: str, load: Callable[[str], Runbook]) -> tuple[Runbook, Step]:
-    """The runbook and step a (possibly nested, `child/step`) key names; KeyError if none."""
-    head, _, rest = key.partition("/")
-    if not rest:
-        return rb, rb.step(head)
-    for step in rb.steps:
-        if step.action == "include":
-            sub = load(step.text)
-            if sub.id == head:
-                return find_step(sub, rest, load)
-    raise KeyError(key)

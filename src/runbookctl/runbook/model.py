@@ -6,7 +6,7 @@ YAML node it came from so later checks and runtime errors can point at it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -150,22 +150,4 @@ class Runbook:
     @property
     def step_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.steps)
-
-
-def with_includes(rb: Runbook, resolve: Callable[[str], Runbook | None]) -> Iterator[Runbook]:
-    """`rb`, then every runbook it includes, transitively: each once, in step order
-    (so the first declaration of a name is the outermost one). Unresolvable
-    includes are left out: validate reports them."""
-    seen = {rb.id}
-
-    def walk(book: Runbook) -> Iterator[Runbook]:
-        yield book
-        for step in book.steps:
-            if step.action == "include" and step.text not in seen:
-                seen.add(step.text)
-                sub = resolve(step.text)
-                if sub is not None:
-                    yield from walk(sub)
-
-    return walk(rb)
 
