@@ -51,7 +51,7 @@ def _one_line(value: object) -> str:
 
 
 def commit_message(state: RunState) -> str:
-    from runbookctl.record.report import human_duration
+    from runbookctl.durations import format_elapsed as human_duration
 
     head = _one_line(f"runbookctl: {state.runbook} {state.status} in "
                      f"{human_duration(state.duration)}")

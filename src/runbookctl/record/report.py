@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.durations import format_elapsed
 from runbookctl.outcomes import RunStatus, StepStatus
 from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.runbook.graph import mermaid_text
@@ -54,7 +55,7 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
 
     env = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True)
-    env.filters.update(cell=cell, md=md_inline, fence=fence, duration=human_duration, yaml_str=yaml_str,
+    env.filters.update(cell=cell, md=md_inline, fence=fence, duration=format_elapsed, yaml_str=yaml_str,
                        shown=shown_value)
     steps = list(state.steps.values())
     context: dict[str, Any] = {
@@ -139,18 +140,6 @@ def fence(text: object, lang: str = "") -> str:
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{lang}\n{body}\n{ticks}"
-
-
-def human_duration(seconds: object) -> str:
-    try:
-        total = float(seconds)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return ""
-    if total < 60:
-        return f"{total:.1f}s"
-    minutes, secs = divmod(int(total), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
 def yaml_str(value: object) -> str:

@@ -14,7 +14,10 @@ import runbookctl
 from runbookctl.errors import Problem, UsageError, ValidationError
 
 CONFIG_NAME = "runbookctl.yaml"
-HOST_KEY_POLICIES = ("strict", "accept-new")  # executors.ssh_keys STRICT, ACCEPT_NEW
+# ssh.host_key_policy: the executor (executors/ssh/connections.py) reads these names.
+STRICT = "strict"
+ACCEPT_NEW = "accept-new"
+HOST_KEY_POLICIES = (STRICT, ACCEPT_NEW)
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class Setting:
     """One config key: how its value is read, its default, what it does.
 
     `kind` is text | path | paths | duration | bool | choice; durations take
-    the runbook syntax (fields.parse_duration). The config check, the SSH code
+    the runbook syntax (durations.parse_duration). The config check, the SSH code
     (executors.ssh.SSHConfig) and the README table are all built from these.
     """
 
@@ -66,7 +69,7 @@ SSH_SETTINGS: dict[str, Setting] = {
     "known_hosts": Setting("path", None, "Extra known_hosts file; `accept-new` writes new keys "
                            "here."),
     "user_known_hosts": Setting("path", "~/.ssh/known_hosts", "The user's known_hosts file."),
-    "host_key_policy": Setting("choice", "strict", "`strict`: unknown host keys are refused; "
+    "host_key_policy": Setting("choice", STRICT, "`strict`: unknown host keys are refused; "
                                "`accept-new`: recorded on first use.", HOST_KEY_POLICIES),
     "connect_timeout": Setting("duration", 10.0, "Give up connecting to a host after this long."),
     "keepalive": Setting("duration", 15.0, "Interval of keepalive messages on a connection."),
@@ -82,14 +85,11 @@ SSH_SETTINGS: dict[str, Setting] = {
 def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
     """The value of one key, checked and converted; ValueError says what is wrong."""
     from runbookctl.durations import parse_duration
-    from runbookctl.runbook.readers import Bad, as_bool, as_text, kind
+    from runbookctl.runbook.readers import Bad, as_bool, as_text
 
     try:
         if setting.kind == "duration":
-            seconds = parse_duration(value)
-            if seconds <= 0 and not setting.zero_ok:
-                raise ValueError(f"expected a duration above zero, got {kind(value)}")
-            return seconds
+            return parse_duration(value, above_zero=not setting.zero_ok)
         if setting.kind == "bool":
             return as_bool(value)
         if setting.kind == "paths":
@@ -144,7 +144,7 @@ def bundled_dir(kind: str) -> Path:
 class Config:
     path: Path | None = None
     reports_dir: str | None = None
-    default_timeout: float = 600.0
+    default_timeout: float = SETTINGS["default_timeout"].default  # one table: SETTINGS
     operator: str | None = None
     ssh: dict[str, Any] = field(default_factory=dict)
     extra_runbook_dirs: tuple[Path, ...] = ()

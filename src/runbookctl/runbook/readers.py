@@ -89,10 +89,10 @@ def as_duration(value: object) -> float:
 
 
 def as_positive_duration(value: object) -> float:
-    seconds = as_duration(value)
-    if seconds <= 0:
-        raise Bad(f"expected a duration above zero, got {value!r}")
-    return seconds
+    try:
+        return parse_duration(value, above_zero=True)
+    except ValueError as exc:
+        raise Bad(str(exc)) from None
 
 
 def as_ident(value: object) -> str:

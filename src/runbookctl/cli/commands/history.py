@@ -109,7 +109,7 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
         return 0
     from rich.table import Table
 
-    from runbookctl.record.report import human_duration
+    from runbookctl.durations import format_elapsed as human_duration
 
     table = Table("id", "runbook", "status", "operator", "started", "duration", box=None)
     for r in rows:

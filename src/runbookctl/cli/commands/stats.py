@@ -73,7 +73,7 @@ def collect(states: list[RunState]) -> list[dict[str, Any]]:
 def stats(session: Session, ui: UI, *, as_json: bool, reports: Path | None,
           runbook: str | None) -> int:
     from runbookctl.cli.commands.history import readable_states
-    from runbookctl.record.report import human_duration
+    from runbookctl.durations import format_elapsed as human_duration
 
     states = []
     for state in readable_states(journals(session, reports), ui):

@@ -22,13 +22,12 @@ import paramiko
 from runbookctl.durations import format_seconds
 from runbookctl.executors.ssh.reasons import BannerSocket, banner_failure, dial_failure
 from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
+from runbookctl.runbook.config import ACCEPT_NEW, STRICT
 from runbookctl.runbook.inventory import HostSpec, parse_host_spec
 
 if TYPE_CHECKING:
     from runbookctl.executors.ssh.settings import SSHConfig
 
-STRICT = "strict"
-ACCEPT_NEW = "accept-new"
 
 # paramiko logs handshake failures itself; without a handler Python would
 # print them on stderr, over the operator's screen. Our errors say it once.

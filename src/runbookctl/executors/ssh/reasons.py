@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import socket
 
-from runbookctl.durations import format_seconds
+from runbookctl.durations import format_elapsed, format_seconds
 
 # errno -> what it means for the operator (os.strerror words are too terse).
 _UNREACHABLE = {
@@ -90,8 +90,6 @@ def _words(exc: OSError) -> str:
     return (exc.strerror or str(exc) or type(exc).__name__).lower()
 
 
-def _took(seconds: float) -> str:
-    return f"{seconds:.1f}s" if seconds >= 0.1 else f"{seconds * 1000:.0f}ms"
 
 
 def shown(data: bytes, limit: int = SHOWN) -> str:
@@ -115,3 +113,7 @@ def _escaped(ch: str) -> str:
     if ch in "'\\":
         return "\\" + ch
     return ch if ch.isprintable() else repr(ch)[1:-1]
+
+
+def _took(seconds: float) -> str:
+    return format_elapsed(seconds, ms=True)  # `45ms`: a refused connection is quick
