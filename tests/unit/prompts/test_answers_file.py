@@ -276,3 +276,42 @@ def test_choice_labels_and_words() -> None:
     assert [choice_label(c) for c in choices] == [
         "retry", "retry the failed hosts only", "skip", "abort", "go to step diagnose"]
     assert choice_words(["retry", "skip"]) == "retry | skip"
+
+
+# --- the file (moved from the old test_prompts.py) -----------------------------
+
+
+
+
+def test_load_answers_keeps_hash_and_positions(tmp_path: Path) -> None:
+    text = "kill: yes\nsentry:\n  status: done\n"
+    path = _write(tmp_path, text)
+    answers = read_answers_file(path)
+    assert {k: e.value for k, e in answers.entries.items()} == {"kill": True,
+                                                                "sentry": {"status": "done"}}
+    assert answers.sha256 == hashlib.sha256(text.encode()).hexdigest()
+    pos = answers.entries["sentry"].pos
+    assert pos is not None and (pos.line, pos.col) == (2, 1)
+
+
+
+
+def test_malformed_yaml_points_at_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "kill: yes\nsentry: [done\n")
+    with pytest.raises(ValidationError) as info:
+        read_answers_file(path)
+    assert info.value.message.startswith(f"{path}:3:1: YAML syntax error")
+
+
+def test_the_root_must_be_a_map(tmp_path: Path) -> None:
+    path = _write(tmp_path, "- kill: yes\n")
+    with pytest.raises(ValidationError) as info:
+        read_answers_file(path)
+    assert info.value.message.startswith(
+        f"{path}:1:1: an answers file is a map of step id to answer"
+    )
+
+
+def test_a_missing_answers_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read the answers file"):
+        read_answers_file(tmp_path / "nope.yaml")
