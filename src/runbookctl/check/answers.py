@@ -33,6 +33,7 @@ from runbookctl.prompts.answers_file import (
     confirm_value,
     entry_problems,
     manual_problem,
+    name_problem,
     on_failure_problem,
     read_answers_file,
 )
@@ -114,25 +115,18 @@ def _entry(entry: Entry, step: Step, book: Runbook) -> list[Problem]:
         return [answer_problem(entry, None, f"a {step.action} step has no question to answer; "
                                             f"write a map of {', '.join(fields)}")]
     taken = (*fields, CAPTURE_FIELD) if step.capture else fields  # capture: only for --from
-    misplaced = [answer_problem(entry, name, f"`{name}` does not apply to a {step.action} step "
-                                             f"(it takes: {', '.join(fields)})")
+    misplaced = [name_problem(entry, name, f"`{name}` does not apply to a {step.action} step "
+                                           f"(it takes: {', '.join(fields)})")
                  for name in entry.fields if name in FIELDS and name not in taken]
     shape = entry_problems(entry, fields)
     if misplaced or shape:
-        return [_at_name(entry, p) for p in misplaced] + shape
+        return misplaced + shape
     out = _step_problems(entry, step, book)
     if not out and entry.get("on_failure") is not None and step.on_failure != "ask":
         out.append(replace(answer_problem(entry, "on_failure", "on_failure is never asked: the "
                                           f"step says `on_failure: {step.on_failure}`"),
                            severity="warning"))
     return out
-
-
-def _at_name(entry: Entry, found: Problem) -> Problem:
-    """A field that does not apply is pointed at by its name, not its value."""
-    name = found.key_path.removeprefix(f"{entry.key}.")
-    where = entry.fields[name].name_pos if name in entry.fields else None
-    return replace(found, pos=where) if where is not None else found
 
 
 def _step_problems(entry: Entry, step: Step, book: Runbook) -> list[Problem]:

@@ -158,19 +158,19 @@ def entry_problems(entry: Entry, fields: Sequence[str] = ENTRY_KEYS) -> list[Pro
     """The shape of one entry, whatever its step; `fields` are those offered in hints."""
     key, value = entry.key, entry.value
     if value is None or isinstance(value, list):
-        return [_at(entry, None, f"expected an answer or a map of {', '.join(fields)}, "
+        return [answer_problem(entry, None, f"expected an answer or a map of {', '.join(fields)}, "
                                  f"got {kind(value)}")]
     if key.startswith(CARRY_OVER):
         why = ask_problem(CARRY_SPEC, entry.get("answer")) if not entry.is_map else (
             f"expected one of {', '.join(CARRY_CHOICES)}, got a map")
-        return [_at(entry, "answer", why)] if why else []
+        return [answer_problem(entry, "answer", why)] if why else []
     if not entry.is_map:
         return []
     if not entry.fields:
-        return [_at(entry, None, f"empty map: give one of {', '.join(fields)}")]
-    out = [_named(entry, f.name, f"unknown key '{f.name}'{did_you_mean(f.name, fields)}")
+        return [answer_problem(entry, None, f"empty map: give one of {', '.join(fields)}")]
+    out = [name_problem(entry, f.name, f"unknown key '{f.name}'{did_you_mean(f.name, fields)}")
            for f in entry.fields.values() if f.name not in FIELDS]
-    out += [_at(entry, f.name, f"{f.name}: expected a single value, got {kind(f.value)}")
+    out += [answer_problem(entry, f.name, f"{f.name}: expected a single value, got {kind(f.value)}")
             for f in entry.fields.values()
             if f.name in FIELDS and (f.value is None or isinstance(f.value, Mapping | list))]
     return out or _value_problems(entry)
@@ -183,10 +183,10 @@ def _value_problems(entry: Entry) -> list[Problem]:
         why = manual_problem(entry.get(status), entry.get("note")) if status in entry.fields else (
             f"a note goes with a status: write {{status: {' | '.join(MANUAL_STATUSES)}, note: ...}}")
         if why:
-            out.append(_at(entry, status if status in entry.fields else "note", why))
+            out.append(answer_problem(entry, status if status in entry.fields else "note", why))
     why = resume_problem(entry.get("resume"))
     if why:
-        out.append(_at(entry, "resume", why))
+        out.append(answer_problem(entry, "resume", why))
     return out
 
 
@@ -276,17 +276,15 @@ def _decision(choice: str) -> Decision | None:
 
 
 def answer_problem(entry: Entry, name: str | None, message: str) -> Problem:
-    """A problem of `entry` (of its field `name`) as the file says it: `key: message`."""
-    return _at(entry, name, message)
-
-
-def _at(entry: Entry, name: str | None, message: str) -> Problem:
-    pos = entry.at(name) or Pos("", 0, 0)  # no file: the prompter names the key instead
+    """A problem of `entry` (of its field `name`) as the file says it: `key: message`,
+    at the value. Without a file (no positions) the prompter names the key instead."""
+    pos = entry.at(name) or Pos("", 0, 0)
     key_path = f"{entry.key}.{name}" if name and entry.is_map else entry.key
     return Problem(pos, f"{entry.key}: {message}", key_path)
 
 
-def _named(entry: Entry, name: str, message: str) -> Problem:
+def name_problem(entry: Entry, name: str, message: str) -> Problem:
+    """A problem of field `name` itself (unknown, or not for this step): at its name."""
     found = entry.fields[name]
-    problem = _at(entry, name, message)
+    problem = answer_problem(entry, name, message)
     return replace(problem, pos=found.name_pos) if found.name_pos is not None else problem
