@@ -87,3 +87,17 @@ def test_cycle_is_the_path_back_to_the_root() -> None:
     assert includes.cycle("a", "b", resolve) == ["a", "b", "a"]
     assert includes.cycle("parent", "child", BOOKS.get) is None
     assert includes.cycle("parent", "missing", BOOKS.get) is None
+
+
+# --- from test_model.py (#13.5), where with_includes lived ----------------------------
+
+A = _book("a", "{id: one, run: echo 1, title: First}", "{id: in-b, include: b}",
+          "{id: in-c, include: c}", "{id: again, include: b}")
+B = _book("b", "{id: two, confirm: Sure?}", "{id: in-c, include: c}")
+C = _book("c", "{id: three, manual: Look}", "{id: loop, include: a}")
+
+
+def test_includes_are_walked_once_each_in_step_order_even_in_a_cycle() -> None:
+    library = {"b": B, "c": C, "a": A}
+    assert [rb.id for rb in includes.books(A, library.get)] == ["a", "b", "c"]
+    assert [rb.id for rb in includes.books(A, lambda rid: None)] == ["a"]

@@ -113,6 +113,8 @@ def test_every_name_a_template_knows_is_reserved() -> None:
 @pytest.mark.parametrize(("text", "named"), [
     ("status.md.j2", True), ("comms/status.md", True), (" notes.txt\n", True),
     ("see notes.txt", False), ("notes.txt.", False), ("", False), ("report.html", False),
+    ("comms/update.md.j2", True), (" notes.md ", True), ("summary.txt", True),
+    ("Deploy done.md", False), ("deploy.yaml", False), ("plain text", False),
 ])
 def test_a_message_names_a_template_when_it_is_one_word_with_a_template_suffix(
         text: str, named: bool) -> None:
