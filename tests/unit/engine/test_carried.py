@@ -187,7 +187,8 @@ def test_at_a_terminal_each_missing_name_is_asked_saying_which_step_would_have_s
 
 
 def test_an_answers_file_without_the_value_falls_back_and_names_the_fallbacks_reason() -> None:
-    answers = AnswersPrompter(None, {"how-many": 3}, "", False, RefusingPrompter("stdin is not a terminal"))
+    answers = AnswersPrompter(AnswersFile.from_data({"how-many": 3}), False,
+                              RefusingPrompter("stdin is not a terminal"))
     with pytest.raises(NoAnswerError) as err:
         resolve_carried(_carried(), {}, {}, answers, "kill")
     lines = err.value.message.splitlines()
