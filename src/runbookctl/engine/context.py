@@ -6,6 +6,7 @@ with fake services and the walk (walk.py) stays the only owner of the run's cour
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ class Resources:
         self._sv = sv
         self._ssh: Executor | None = None
         self._sudo: str | None = None
-        self._logs = 0
+        self._logs: int | None = None  # the last log number used; read from run_dir at first
 
     def ssh(self) -> Executor:
         if self._ssh is None:
@@ -122,7 +123,11 @@ class Resources:
         return self._sudo or None
 
     def log_path(self, key: str) -> Path:
-        """The next command log of the run: numbered in the order commands ran."""
+        """The next command log of the run: numbered in the order commands ran, across
+        every session of the run (a resumed run numbers on after the logs already
+        there, never over one the journal's sha256 speaks for)."""
+        if self._logs is None:
+            self._logs = last_log_number(self._sv.run_dir / "logs")
         self._logs += 1
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)
         return self._sv.run_dir / "logs" / f"{self._logs:04d}-{safe}.log"
@@ -167,3 +172,17 @@ class StepContext:
         """Journal an answer with its origin and who gave it."""
         self.publish(ev.ANSWER, self.key, actor=answer.actor, kind=kind, question=question,
                      value=answer.value, origin=answer.origin, note=answer.note, **extra)
+
+
+_LOG_NUMBER = re.compile(r"(\d+)-")
+
+
+def last_log_number(folder: Path) -> int:
+    """The highest number among the command logs in `folder` (`0007-step.log`,
+    `0007-step.host.log`), 0 when there are none."""
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:  # no logs yet (a new run) or no folder
+        return 0
+    numbers = (int(m.group(1)) for m in map(_LOG_NUMBER.match, names) if m)
+    return max(numbers, default=0)

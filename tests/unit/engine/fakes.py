@@ -326,7 +326,7 @@ def make_engine(yaml_text: str, *, executor: FakeExecutor | None = None,
                 from_step: str | None = None, templates: Mapping[str, str] | None = None,
                 hosts: Callable[[Step, Runbook], list[str]] | None = None,
                 journal: MemoryJournal | None = None, redactor: Redactor | None = None,
-                without: frozenset[str] = frozenset()) -> Run:
+                without: frozenset[str] = frozenset(), run_dir: Path | None = None) -> Run:
     """An Engine over `yaml_text` with fake services; nothing runs, nothing is written.
 
     `includes`: runbook id -> YAML text of runbooks it may include. `values`: inputs.
@@ -343,7 +343,7 @@ def make_engine(yaml_text: str, *, executor: FakeExecutor | None = None,
     services = Services(
         prompter=prompter, events=EventStream(recorder, warn=display.warn), redactor=redactor,
         ui=display, local=executor,
-        ssh=None if "ssh" in without else executor.over_ssh, run_dir=Path("run-dir-never-written"),
+        ssh=None if "ssh" in without else executor.over_ssh, run_dir=run_dir or Path("run-dir-never-written"),
         resolve_runbook=lambda rid: books[rid],
         template_source=lambda name: (templates or {}).get(name),
         resolve_hosts=None if "hosts" in without else hosts or (lambda step, rb: list(step.hosts)),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from runbookctl.engine.context import RunVars
+from pathlib import Path
+
+from runbookctl.engine.context import RunVars, last_log_number
 from runbookctl.prompts.protocol import Answer
 from runbookctl.record import events as ev
 from tests.unit.engine.fakes import FakePrompter, make_engine
@@ -44,3 +46,16 @@ def test_a_context_records_answers_and_step_views() -> None:
 def test_the_scope_templates_see() -> None:
     variables = RunVars(values={"x": 1}, run={"id": "r"})
     assert variables.scope(result=2) == {"x": 1, "steps": {}, "run": {"id": "r"}, "result": 2}
+
+
+def test_a_resumed_run_numbers_its_logs_after_those_already_there(tmp_path: Path) -> None:
+    """A second session of a run must never reuse a log name: the journal's sha256 of
+    the first session's log speaks for that file."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in ("0001-a.log", "0002-b.web-1.log", "0003-b.web-2.log", "notes.txt"):
+        (logs / name).write_text("x")
+    assert last_log_number(logs) == 3
+    assert last_log_number(tmp_path / "none") == 0
+    run = make_engine(BOOK, run_dir=tmp_path)
+    assert run.engine.resources.log_path("a").name == "0004-a.log"
