@@ -81,7 +81,9 @@ def test_truncated_journal_is_caught_against_the_report(record: tuple[Path, Path
 def test_edited_report_is_caught(record: tuple[Path, Path, Path]) -> None:
     work, _journal, report = record
     text = report.read_text()
-    report.write_text(text.replace("| local | 0 |", "| local | 1 |", 1))
+    edited = text.replace("local: exit 0", "local: exit 1", 1)
+    assert edited != text
+    report.write_text(edited)
     code, out = _verify(work, report)
     assert code == 1
     assert "the body differs from what its journal renders" in out
@@ -110,8 +112,8 @@ def test_a_report_from_an_earlier_version_is_checked_by_its_hashes_not_its_body(
     report = next((tmp_path / "reports").glob("*.md"))
     text = report.read_text()
     row = next(line for line in text.splitlines(keepends=True)
-               if "| `nap` | interrupted by SIGTERM" in line)
-    assert "| `nap` | interrupted by SIGTERM; command stopped with SIGTERM |" in row
+               if "| nap | interrupted by SIGTERM" in line)
+    assert "| nap | interrupted by SIGTERM; command stopped with SIGTERM |" in row
     report.write_text(text.replace(row, ""))
     code, out = _verify(tmp_path, report)
     assert code == 1 and "the body differs from what its journal renders" in out

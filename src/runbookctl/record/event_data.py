@@ -46,13 +46,14 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.STEP_INTERRUPTED: {"reason": _S, "command_stopped": _B},
     ev.RUN_ABANDONED: {"reason": _S, "stopped": _S},
     ev.RECORD_SIGNED: {"events": (int,), "head": _S, "signature": _S, "fingerprint": _S},
+    ev.MILESTONE: {"name": _S},
 }
 
 
 # Events about one step: without a step id they cannot be placed.
 STEP_EVENTS = frozenset({ev.STEP_STARTED, ev.STEP_SKIPPED, ev.STEP_FINISHED, ev.COMMAND_STARTED,
                          ev.COMMAND_FINISHED, ev.COMMAND_PROCESS, ev.STEP_INTERRUPTED,
-                         ev.MESSAGE, ev.CAPTURED, ev.JUMP})
+                         ev.MESSAGE, ev.CAPTURED, ev.JUMP, ev.MILESTONE})
 
 
 def check_data(event: Event) -> None:

@@ -38,6 +38,9 @@ JUMP = "jump"
 # The journal's head was signed (record/signing.py): the signature file beside the journal
 # covers the events before this one (it cannot be inside what it signs).
 RECORD_SIGNED = "record_signed"
+# A step marked `milestone:` ended ok: the incident was acknowledged, mitigated or
+# resolved then (data: name). The front page's key times and `stats` read it.
+MILESTONE = "milestone"
 
 
 # Events that no action follows before the next event: written at once (a killed
@@ -45,7 +48,7 @@ RECORD_SIGNED = "record_signed"
 # (a command starting, a person answering, the run ending). So every event is on
 # disk before the next action is taken, at about one fsync per step instead of four.
 DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMMAND_FINISHED,
-                           CAPTURED, INPUT, SECRET})
+                           CAPTURED, INPUT, SECRET, MILESTONE})
 
 
 # Fields holding runbookctl's own vocabulary or identifiers, never data: a step's

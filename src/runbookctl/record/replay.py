@@ -221,6 +221,12 @@ def _jump(state: RunState, e: Event) -> None:
     _timeline(state, e, f"jump to {to} ({e.data.get('why', '')})")
 
 
+def _milestone(state: RunState, e: Event) -> None:
+    name = str(e.data.get("name", ""))
+    state.milestones.setdefault(name, e.ts)  # the first time counts (a step visited again)
+    _timeline(state, e, f"milestone: {name}")
+
+
 def _input(state: RunState, e: Event) -> None:
     state.inputs.append({**e.data, "actor": e.actor})
 
@@ -270,4 +276,5 @@ _HANDLERS = {
     ev.JUMP: _jump,
     ev.INPUT: _input,
     ev.SECRET: _secret,
+    ev.MILESTONE: _milestone,
 }

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl.durations import format_elapsed
 from runbookctl.outcomes import RunStatus, StepStatus
+from runbookctl.record.front_page import FIELDS, action_items, headline, key_times, responders, review_fields
 from runbookctl.record.run_state import RunState, StepRecord
+from runbookctl.record.timeline import compact_timeline, no_repeats, short_actor
 from runbookctl.runbook.graph import mermaid_text
 
 if TYPE_CHECKING:
@@ -56,7 +58,9 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
     env = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True)
     env.filters.update(cell=cell, md=md_inline, fence=fence, duration=format_elapsed, yaml_str=yaml_str,
-                       shown=shown_value)
+                       shown=shown_value, who=lambda actor: md_inline(short_actor(str(actor))),
+                       html=html_text, link=link, no_repeats=no_repeats, last_lines=last_lines,
+                       short_command=short_command, code=code_span)
     steps = list(state.steps.values())
     context: dict[str, Any] = {
         "run": state,
@@ -65,6 +69,8 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
         "icon": _STATUS_ICON,
         "mermaid": mermaid_path(state),
         "review": _review(state),
+        "front": front_page(state),
+        "timeline": compact_timeline(state),
         "counts": _counts(steps),
         "failed_steps": [s for s in steps if s.status == StepStatus.FAILED],
     }
@@ -101,6 +107,13 @@ def _cache_dir() -> Path | None:
     return folder
 
 
+def front_page(state: RunState) -> dict[str, Any]:
+    """What the template's front page shows (record/front_page.py)."""
+    return {"status": headline(state), "responders": responders(state), "times": key_times(state),
+            "fields": review_fields(state), "actions": action_items(state),
+            "shown": (*FIELDS, "action-items")}
+
+
 def _review(state: RunState) -> list[dict[str, Any]]:
     out = []
     for answer in state.answers:
@@ -123,6 +136,52 @@ def cell(value: object) -> str:
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
     return "<br>".join(line for line in text.splitlines()) if "\n" in text else text
 
+
+def html_text(value: object) -> str:
+    """Text inside raw HTML (a <summary>): no tag or entity of it is live."""
+    import html
+
+    return html.escape(" ".join(("" if value is None else str(value)).split()))
+
+
+def link(value: object) -> str:
+    """A ticket: a link when it is an http(s) URL, plain text otherwise (never HTML)."""
+    text = " ".join(("" if value is None else str(value)).split())
+    if re.fullmatch(r"https?://[^\s<>()\[\]|`]+", text):
+        return f"<{text}>"
+    return md_inline(text)
+
+
+def last_lines(text: object, count: int) -> str:
+    """The last `count` lines, saying how many were left out (the full log has them)."""
+    lines = ("" if text is None else str(text)).rstrip("\n").splitlines()
+    if len(lines) <= count:
+        return "\n".join(lines)
+    return "\n".join([f"[… {len(lines) - count} earlier lines: see the full log]", *lines[-count:]])
+
+
+def code_span(value: object) -> str:
+    """One line of text as an inline code span no backtick inside can close."""
+    text = " ".join(("" if value is None else str(value)).split())
+    if not text:
+        return ""
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def short_command(text: object, ended_ok: bool) -> str:
+    """A long command of a step that ended ok, cut to its first lines: the journal
+    (command_started) and the runbook the front matter pins hold it whole. A failed
+    or interrupted step's command is always shown whole."""
+    lines = ("" if text is None else str(text)).rstrip("\n").splitlines()
+    if not ended_ok or len(lines) <= _COMMAND_LINES:
+        return "\n".join(lines)
+    cut = len(lines) - _COMMAND_LINES + 1
+    return "\n".join([*lines[:_COMMAND_LINES - 1], f"# … {cut} more lines: the journal's command_started has them"])
+
+
+_COMMAND_LINES = 4
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
@@ -178,12 +237,7 @@ def mermaid_path(state: RunState) -> str:
             lines.append(f'  {_node(key)}["{name}<br/><i>{status}</i>"]:::{_css(status)}')
     if seen:
         lines.append(f"  start --> {_node(next(iter(seen)))}")
-    for src, dst, why in _dedupe(state.edges):
-        if dst not in seen or src not in seen:
-            continue
-        label = "" if why in ("", "next") else why
-        arrow = f" -->|{mermaid_text(label[:60])}| " if label else " --> "
-        lines.append(f"  {_node(src)}{arrow}{_node(dst)}")
+    lines += _edge_lines([e for e in _dedupe(state.edges) if e[0] in seen and e[1] in seen])
     end = "end" if state.status == RunStatus.COMPLETED else state.status
     lines.append(f'  finish(["{mermaid_text(end or RunStatus.RUNNING)}"])')
     if seen:
@@ -195,6 +249,21 @@ def mermaid_path(state: RunState) -> str:
         "  classDef running fill:#fff3cd,stroke:#ffc107",
     ]
     return "\n".join(lines)
+
+
+def _edge_lines(edges: list[tuple[str, str, str]]) -> list[str]:
+    """One line per chain of edges (`a --> b --> c`): a 40-step walk is a few lines."""
+    lines: list[str] = []
+    chain_end = None
+    for src, dst, why in edges:
+        label = "" if why in ("", "next") else why
+        arrow = f" -->|{mermaid_text(label[:60])}| " if label else " --> "
+        if lines and src == chain_end:
+            lines[-1] += f"{arrow}{_node(dst)}"
+        else:
+            lines.append(f"  {_node(src)}{arrow}{_node(dst)}")
+        chain_end = dst
+    return lines
 
 
 def _css(status: str) -> str:

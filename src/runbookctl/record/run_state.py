@@ -58,6 +58,7 @@ class RunState:
     timeline: list[dict[str, str]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
     carry_over: list[dict[str, Any]] = field(default_factory=list)
+    milestones: dict[str, str] = field(default_factory=dict)  # name -> when first reached
     head_hash: str = ""
     events: int = 0
     torn: str | None = None

@@ -1,0 +1,158 @@
+"""The report's front page (#14.1): what a post-mortem review reads first.
+
+A truthful status, the responders, the key times (from the milestones the
+run reached) and the review's fields and action items (from the answers of
+the post-incident asks), all from the replayed RunState. Missing facts are
+None here; the template shows them as "—".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runbookctl.outcomes import RunStatus
+from runbookctl.record.run_state import seconds_between, status_text
+from runbookctl.record.timeline import short_actor
+
+if TYPE_CHECKING:
+    from runbookctl.record.run_state import RunState
+
+MILESTONES = ("acknowledged", "mitigated", "resolved")
+
+# Front-page field -> label. An ask fills one by its id (`impact`, or
+# `post-incident/impact` when included) or, in runbooks that say so, by `report:`.
+FIELDS = {"impact": "Impact", "trigger": "Trigger", "root-cause": "Root cause",
+          "resolution": "Resolution", "detection": "Detection",
+          "went-well": "What went well", "went-badly": "What went badly"}
+ACTION_ITEMS = "action-items"
+
+
+@dataclass(frozen=True)
+class KeyTime:
+    label: str
+    ts: str | None
+    since_start: float | None  # seconds from the run's start
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    action: str
+    owner: str | None = None
+    due: str | None = None
+    ticket: str | None = None
+
+
+def headline(state: RunState) -> str:
+    """The status in the words a reviewer needs: resolved, or how it ended."""
+    status = state.status
+    if status == RunStatus.COMPLETED:
+        if state.failed_keys:
+            return status_text(status, len(state.failed_keys))
+        return "resolved" if "resolved" in state.milestones else "completed"
+    if status == RunStatus.ABORTED:
+        return f"aborted by {_stopped_by(state)} at {_last_title(state)}"
+    if status == RunStatus.FAILED:
+        return f"failed at {_last_title(state)}"
+    if status == RunStatus.INTERRUPTED:
+        return "interrupted, resumable"
+    if status == RunStatus.ABANDONED:
+        return "abandoned"
+    return "running (no end recorded)"
+
+
+def _last_title(state: RunState) -> str:
+    if not state.path:
+        return "the start"
+    rec = state.steps.get(state.path[-1][0])
+    return rec.title if rec else state.path[-1][0]
+
+
+def _stopped_by(state: RunState) -> str:
+    """Who answered last in the step the run stopped at, else the operator."""
+    last = state.path[-1][0] if state.path else None
+    for answer in reversed(state.answers):
+        if answer.get("step") == last:
+            return short_actor(str(answer.get("actor", "")))
+    return state.operator or "the operator"
+
+
+def responders(state: RunState) -> dict[str, list[str]]:
+    """operator, approvers (who confirmed) and everyone else who answered."""
+    approvers: list[str] = []
+    answered: list[str] = []
+    for answer in state.answers:
+        who = short_actor(str(answer.get("actor", "")))
+        if who and answer.get("kind") == "confirm" and who not in approvers:
+            approvers.append(who)
+        if who and who not in answered:
+            answered.append(who)
+    return {"operator": [state.operator] if state.operator else [],
+            "approvers": approvers, "answered": answered}
+
+
+def key_times(state: RunState) -> list[KeyTime]:
+    times = [KeyTime("Started", state.started or None, 0.0 if state.started else None)]
+    for name in MILESTONES:
+        ts = state.milestones.get(name)
+        times.append(KeyTime(name.capitalize(), ts, seconds_between(state.started, ts) if ts else None))
+    return times
+
+
+def review_fields(state: RunState) -> list[tuple[str, str | None]]:
+    """(label, answer) for every front-page field, None when nobody answered it."""
+    found = {field: _text(answer) for field, answer in _review_answers(state).items()}
+    return [(label, found.get(field)) for field, label in FIELDS.items()]
+
+
+def _review_answers(state: RunState) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for answer in state.answers:
+        step = str(answer.get("step") or "")
+        field = answer.get("report") or step.rsplit("/", 1)[-1]
+        if answer.get("kind") == "ask" and (field in FIELDS or field == ACTION_ITEMS):
+            out[str(field)] = answer  # the latest answer wins (a step visited again)
+    return out
+
+
+def _text(answer: dict[str, Any]) -> str | None:
+    value = answer.get("value")
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def action_items(state: RunState) -> list[ActionItem]:
+    answer = _review_answers(state).get(ACTION_ITEMS)
+    if answer is None:
+        return []
+    value = answer.get("value")
+    if isinstance(value, list):
+        return [_item(v) for v in value if isinstance(v, dict) and v.get("action")]
+    return parse_action_items(str(value or ""))
+
+
+def _item(value: dict[str, Any]) -> ActionItem:
+    def get(name: str) -> str | None:
+        got = value.get(name)
+        return str(got) if got not in (None, "") else None
+
+    return ActionItem(str(value["action"]), get("owner"), get("due"), get("ticket"))
+
+
+def parse_action_items(text: str) -> list[ActionItem]:
+    """The free-text form the post-incident ask documents: "owner - action - due"
+    separated by semicolons, or "none". A part that does not fit is the action."""
+    items = []
+    for part in re.split(r"[;\n]", text):
+        part = part.strip().lstrip("-* ").strip()
+        if not part or part.lower() in ("none", "n/a", "-"):
+            continue
+        pieces = [p.strip() for p in re.split(r"\s+[-–]\s+", part)]
+        if len(pieces) == 3:
+            items.append(ActionItem(pieces[1], pieces[0] or None, pieces[2] or None))
+        elif len(pieces) == 2:
+            items.append(ActionItem(pieces[1], pieces[0] or None))
+        else:
+            items.append(ActionItem(part))
+    return items

@@ -1,0 +1,80 @@
+"""The report's timeline (#14.2): one row per step visit, named by its title.
+
+The replay keeps one row per event (an answer, then the step's end, …); a
+reader wants what happened at each step once: "yes (answers-file)", not
+"confirm: yes" followed by "ok". Rows of one step in a row are merged, the
+end of a step that an answer already explains is dropped, and a reason that
+repeats its status ("skipped: skipped: …") is said once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from runbookctl.record import events as ev
+
+if TYPE_CHECKING:
+    from runbookctl.record.run_state import RunState
+
+# The end of a step whose row says nothing an answer or message row did not.
+_QUIET_ENDS = ("ok", "message recorded", "ok: shown and recorded", "ok: done")
+
+
+def compact_timeline(state: RunState) -> list[dict[str, str]]:
+    """Rows {ts, title, what, who}: consecutive events of one step merged."""
+    rows: list[dict[str, str]] = []
+    group: list[dict[str, str]] = []
+    for row in state.timeline:
+        if group and (not row["step"] or row["step"] != group[0]["step"]):
+            rows.append(_merge(state, group))
+            group = []
+        if row["step"]:
+            group.append(row)
+        else:
+            rows.append({"ts": row["ts"], "title": "", "what": no_repeats(row["what"]),
+                         "who": short_actor(row["who"])})
+    if group:
+        rows.append(_merge(state, group))
+    return rows
+
+
+def _merge(state: RunState, group: list[dict[str, str]]) -> dict[str, str]:
+    key = group[0]["step"]
+    rec = state.steps.get(key)
+    parts: list[str] = []
+    for row in group:
+        what = no_repeats(row["what"])
+        # A later row that says the same as an earlier one, in other words, replaces it:
+        # "command interrupted by X" then the step's "interrupted by X" is said once.
+        parts = [p for p in parts if what not in p and p not in what]
+        parts.append(what)
+    said = [p for p in parts if p not in _QUIET_ENDS and not _answered_end(p)]
+    people = [r["who"] for r in group if r["who"] != ev.SYSTEM]
+    return {"ts": group[0]["ts"], "title": rec.title if rec else key,
+            "what": "; ".join(said or parts[:1]),
+            "who": short_actor(people[0] if people else ev.SYSTEM)}
+
+
+def _answered_end(text: str) -> bool:
+    """`ok: cause answered`: an ask's end, already shown by its answer."""
+    return text.startswith("ok: ") and text.endswith(" answered")
+
+
+def no_repeats(text: str, *said: str) -> str:
+    """`skipped: skipped: x` and `skipped: answered no: skipped` say `skipped` once;
+    parts equal to one of `said` (shown beside the text already) are left out."""
+    seen = {s.strip().lower() for s in said}
+    kept: list[str] = []
+    for part in text.split(": "):
+        if part.strip().lower() not in seen:
+            kept.append(part)
+            seen.add(part.strip().lower())
+    return ": ".join(kept)
+
+
+def short_actor(actor: str) -> str:
+    """A person as named; an answers file by its name, not its full path and digest."""
+    if "/" not in actor:
+        return actor
+    path = actor.split(" (sha256", 1)[0]
+    return "answers file " + path.rsplit("/", 1)[-1]

@@ -1,0 +1,65 @@
+"""The report's front page: a truthful status, responders, key times, review fields (#14.1)."""
+
+from __future__ import annotations
+
+from runbookctl.record.front_page import (
+    ActionItem,
+    action_items,
+    headline,
+    key_times,
+    parse_action_items,
+    responders,
+    review_fields,
+)
+from runbookctl.record.run_state import RunState, StepRecord
+
+T0 = "2026-12-01T10:00:00.000Z"
+
+
+def _answer(step: str, kind: str, value: object, actor: str = "ana") -> dict[str, object]:
+    return {"step": step, "kind": kind, "value": value, "actor": actor, "ts": T0}
+
+
+def _state(status: str, **kw: object) -> RunState:
+    state = RunState(status=status, operator="ana", started=T0, **kw)  # type: ignore[arg-type]
+    state.steps = {"kill": StepRecord("kill", "Terminate the blockers", "run", status="ok")}
+    state.path = [("kill", "ok")]
+    return state
+
+
+def test_the_status_says_how_the_run_ended() -> None:
+    assert headline(_state("completed")) == "completed"
+    assert headline(_state("completed", milestones={"resolved": T0})) == "resolved"
+    aborted = _state("aborted", answers=[_answer("kill", "confirm", "abort", "bo")])
+    assert headline(aborted) == "aborted by bo at Terminate the blockers"
+    assert headline(_state("interrupted")) == "interrupted, resumable"
+    assert headline(_state("abandoned")) == "abandoned"
+    failed = _state("completed")
+    failed.steps["kill"].status = "failed"
+    assert headline(failed) == "completed — 1 step failed (continued)"
+
+
+def test_key_times_count_from_the_start_and_missing_ones_are_none() -> None:
+    state = _state("completed", milestones={"mitigated": "2026-12-01T10:05:30.000Z"})
+    times = {t.label: (t.ts, t.since_start) for t in key_times(state)}
+    assert times["Mitigated"] == ("2026-12-01T10:05:30.000Z", 330.0)
+    assert times["Acknowledged"] == (None, None) and times["Resolved"] == (None, None)
+
+
+def test_responders_and_review_fields_come_from_the_answers() -> None:
+    state = _state("completed", answers=[_answer("kill", "confirm", True, "bo"),
+                                          _answer("post-incident/impact", "ask", "pages slow"),
+                                          _answer("post-incident/action-items", "ask",
+                                                  "ana - add lock_timeout - 2026-12-08; none")])
+    assert responders(state) == {"operator": ["ana"], "approvers": ["bo"], "answered": ["bo", "ana"]}
+    fields = dict(review_fields(state))
+    assert fields["Impact"] == "pages slow" and fields["Root cause"] is None
+    assert action_items(state) == [ActionItem("add lock_timeout", "ana", "2026-12-08")]
+
+
+def test_structured_action_items_keep_their_ticket() -> None:
+    state = _state("completed", answers=[_answer("action-items", "ask", [
+        {"action": "fix pool", "owner": "bo", "due": "2026-12-09", "ticket": "https://t/1"}])])
+    assert action_items(state) == [ActionItem("fix pool", "bo", "2026-12-09", "https://t/1")]
+    assert parse_action_items("none") == []
+    assert parse_action_items("just do it") == [ActionItem("just do it")]
