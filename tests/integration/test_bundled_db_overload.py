@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.report_checks import check_report
 from tests.services import Postgres, run_bundled, running_postgres, wait_for
 
 pytestmark = pytest.mark.integration
@@ -85,3 +86,9 @@ def test_finds_the_offenders_terminates_the_confirmed_ones_and_verifies(tmp_path
         assert "lock_timeout on migrations" in report
         assert "SEVERITY: P1" in report
         assert "- [ ] bo - fix worker pool leak - Monday" in report
+        # the front page a review reads first, and a report that fits (888 lines before #14)
+        front = check_report(report, ["Terminate the sessions blocking others",
+                                      "Sessions blocking others (lock waits)"], max_lines=400)
+        assert "| **Root cause** | a migration held an exclusive lock on accounts |" in front
+        assert "| ana | add lock_timeout | Friday | — |" in front
+        assert "| bo | fix worker pool leak | Monday | — |" in front

@@ -204,6 +204,7 @@ def _answer(state: RunState, e: Event) -> None:
     value = e.data.get("value")
     shown = "yes" if value is True else "no" if value is False else str(value)
     _timeline(state, e, f"{e.data.get('kind')}: {shown} ({e.data.get('origin')})")
+    state.timeline[-1]["question"] = str(e.data.get("question") or "")
 
 
 def _message(state: RunState, e: Event) -> None:

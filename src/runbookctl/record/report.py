@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from runbookctl.durations import format_elapsed
 from runbookctl.outcomes import RunStatus, StepStatus
 from runbookctl.record.front_page import FIELDS, action_items, headline, key_times, responders, review_fields
+from runbookctl.record.path_chart import mermaid_path as mermaid_path
 from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.record.timeline import compact_timeline, no_repeats, short_actor
-from runbookctl.runbook.graph import mermaid_text
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -60,7 +60,8 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
     env.filters.update(cell=cell, md=md_inline, fence=fence, duration=format_elapsed, yaml_str=yaml_str,
                        shown=shown_value, who=lambda actor: md_inline(short_actor(str(actor))),
                        html=html_text, link=link, no_repeats=no_repeats, last_lines=last_lines,
-                       short_command=short_command, code=code_span)
+                       short_command=short_command, code=code_span,
+                       session=session)
     steps = list(state.steps.values())
     context: dict[str, Any] = {
         "run": state,
@@ -170,6 +171,14 @@ def code_span(value: object) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
+def session(command: object, tail: object) -> str:
+    """A command and its output's tail as one console block: `$ ` before the command."""
+    lines = ("" if command is None else str(command)).splitlines() or [""]
+    shown = ["$ " + lines[0], *lines[1:]]
+    output = "" if tail is None else str(tail)
+    return "\n".join([*shown, output] if output else shown)
+
+
 def short_command(text: object, ended_ok: bool) -> str:
     """A long command of a step that ended ok, cut to its first lines: the journal
     (command_started) and the runbook the front matter pins hold it whole. A failed
@@ -178,10 +187,11 @@ def short_command(text: object, ended_ok: bool) -> str:
     if not ended_ok or len(lines) <= _COMMAND_LINES:
         return "\n".join(lines)
     cut = len(lines) - _COMMAND_LINES + 1
-    return "\n".join([*lines[:_COMMAND_LINES - 1], f"# … {cut} more lines: the journal's command_started has them"])
+    note = f"# … {cut} more lines: the journal's command_started has them"
+    return "\n".join([*lines[:_COMMAND_LINES - 1], note])
 
 
-_COMMAND_LINES = 4
+_COMMAND_LINES = 3
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
@@ -216,61 +226,3 @@ def shown_value(value: object) -> str:
     if value is False:
         return "no"
     return "" if value is None else str(value)
-
-
-def _node(key: str) -> str:
-    return "s_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
-
-
-def mermaid_path(state: RunState) -> str:
-    """The path taken as a Mermaid flowchart, nodes coloured by outcome."""
-    lines = ["flowchart TD", '  start(["start"])']
-    seen: dict[str, None] = {}  # insertion-ordered set: a 2,000-step run made a list O(n²)
-    for key, _status in state.path:
-        if key not in seen:
-            seen[key] = None
-            rec = state.steps.get(key)
-            title = rec.title if rec else key
-            status = rec.status if rec else StepStatus.RUNNING
-            name = mermaid_text(key) if title in (key, key.rsplit("/", 1)[-1]) else (
-                f"{mermaid_text(key)}<br/>{mermaid_text(title)}")
-            lines.append(f'  {_node(key)}["{name}<br/><i>{status}</i>"]:::{_css(status)}')
-    if seen:
-        lines.append(f"  start --> {_node(next(iter(seen)))}")
-    lines += _edge_lines([e for e in _dedupe(state.edges) if e[0] in seen and e[1] in seen])
-    end = "end" if state.status == RunStatus.COMPLETED else state.status
-    lines.append(f'  finish(["{mermaid_text(end or RunStatus.RUNNING)}"])')
-    if seen:
-        lines.append(f"  {_node(state.path[-1][0])} --> finish")
-    lines += [
-        "  classDef ok fill:#d4edda,stroke:#28a745",
-        "  classDef failed fill:#f8d7da,stroke:#dc3545",
-        "  classDef skipped fill:#eeeeee,stroke:#999999",
-        "  classDef running fill:#fff3cd,stroke:#ffc107",
-    ]
-    return "\n".join(lines)
-
-
-def _edge_lines(edges: list[tuple[str, str, str]]) -> list[str]:
-    """One line per chain of edges (`a --> b --> c`): a 40-step walk is a few lines."""
-    lines: list[str] = []
-    chain_end = None
-    for src, dst, why in edges:
-        label = "" if why in ("", "next") else why
-        arrow = f" -->|{mermaid_text(label[:60])}| " if label else " --> "
-        if lines and src == chain_end:
-            lines[-1] += f"{arrow}{_node(dst)}"
-        else:
-            lines.append(f"  {_node(src)}{arrow}{_node(dst)}")
-        chain_end = dst
-    return lines
-
-
-def _css(status: str) -> str:
-    shown = {StepStatus.OK, StepStatus.FAILED, StepStatus.SKIPPED}
-    return status if status in shown else (
-        StepStatus.SKIPPED if status == StepStatus.DRY_RUN else StepStatus.RUNNING)
-
-
-def _dedupe(edges: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    return list(dict.fromkeys(edges))

@@ -43,7 +43,7 @@ def _merge(state: RunState, group: list[dict[str, str]]) -> dict[str, str]:
     rec = state.steps.get(key)
     parts: list[str] = []
     for row in group:
-        what = no_repeats(row["what"])
+        what = no_repeats(_with_question(row))
         # A later row that says the same as an earlier one, in other words, replaces it:
         # "command interrupted by X" then the step's "interrupted by X" is said once.
         parts = [p for p in parts if what not in p and p not in what]
@@ -53,6 +53,20 @@ def _merge(state: RunState, group: list[dict[str, str]]) -> dict[str, str]:
     return {"ts": group[0]["ts"], "title": rec.title if rec else key,
             "what": "; ".join(said or parts[:1]),
             "who": short_actor(people[0] if people else ev.SYSTEM)}
+
+
+def _with_question(row: dict[str, str]) -> str:
+    """An answer row as "question → answer (origin)": the report shows no other
+    section for a step that only asked (its first line: a confirm's question
+    may hold the whole command, which the step's detail shows)."""
+    if "question" not in row:
+        return row["what"]
+    question = row["question"].strip().splitlines()
+    kind, _, answer = row["what"].partition(": ")
+    if not question or kind == "manual":  # a manual step's title says what was done
+        return answer
+    first = question[0] if len(question[0]) <= 120 else question[0][:119] + "…"
+    return f"{first} → {answer}"
 
 
 def _answered_end(text: str) -> bool:
