@@ -3,6 +3,7 @@ long-running queries, a blocking lock, a stuck transaction and a leaking pool.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,8 @@ def test_finds_the_offenders_terminates_the_confirmed_ones_and_verifies(tmp_path
         assert "| **Root cause** | a migration held an exclusive lock on accounts |" in front
         assert "| ana | add lock_timeout | Friday | — |" in front
         assert "| bo | fix worker pool leak | Monday | — |" in front
+        assert "| **Status** | ✅ **resolved** — all steps done |" in front
+        for milestone, verb in [("Acknowledged", "acknowledge"), ("Mitigated", "mitigate"),
+                                ("Resolved", "resolve")]:
+            assert re.search(rf"\| \*\*{milestone}\*\* \| 20\S+Z \(time to {verb}: \d+\.\ds\) \|",
+                             front), milestone

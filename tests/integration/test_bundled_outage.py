@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.report_checks import check_report
 from tests.services import FlakyApi, run_bundled, running_flaky_api
 from tests.services import flaky_api as flaky_api  # pytest fixture
 
@@ -65,6 +66,10 @@ def test_confirms_the_outage_diagnoses_restarts_and_waits_until_healthy(
     assert "Impact: every API request fails" in report and "Fix ETA: 10 minutes" in report
     assert "Root cause: the 1.4.2 release exhausts the database pool at start-up" in report
     assert "## Post-incident review" in report and "config validation in CI" in report
+    front = check_report(report, ["Restart the service (configured command)",
+                                  "Wait until healthy (escalate once the incident is 30 minutes old)"],
+                         max_lines=400)
+    assert "time to mitigate" in front and "time to resolve" in front
     assert run.skipped("customer-email") and run.skipped("send-email")
     assert not run.skipped("escalate") and run.status("escalate") is None
 

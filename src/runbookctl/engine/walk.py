@@ -236,6 +236,8 @@ class Engine:
         skip: dict[str, Any] = {} if outcome.skip is None else {"skip": outcome.skip}  # additive
         self.publish(ev.STEP_FINISHED, key, status=outcome.status, reason=outcome.reason,
                      duration=duration, flow=outcome.flow.record(), **skip)
+        if step.milestone and outcome.status == StepStatus.OK:
+            self.publish(ev.MILESTONE, key, name=step.milestone)
 
     def _when_skips(self, step: Step) -> str | None:
         assert step.when is not None

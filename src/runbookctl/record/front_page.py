@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from runbookctl.outcomes import RunStatus
 from runbookctl.record.run_state import seconds_between, status_text
 from runbookctl.record.timeline import short_actor
+from runbookctl.runbook.schema import MILESTONES
 
 if TYPE_CHECKING:
     from runbookctl.record.run_state import RunState
 
-MILESTONES = ("acknowledged", "mitigated", "resolved")
 
 # Front-page field -> label. An ask fills one by its id (`impact`, or
 # `post-incident/impact` when included) or, in runbooks that say so, by `report:`.

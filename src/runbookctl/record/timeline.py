@@ -80,6 +80,8 @@ def no_repeats(text: str, *said: str) -> str:
     seen = {s.strip().lower() for s in said}
     kept: list[str] = []
     for part in text.split(": "):
+        if kept and kept[-1].split() and part.lower().startswith(kept[-1].split()[-1].lower() + ";"):
+            part = part.split(";", 1)[1].strip()  # "run completed: completed; …"
         if part.strip().lower() not in seen:
             kept.append(part)
             seen.add(part.strip().lower())

@@ -38,6 +38,7 @@ from runbookctl.runbook.readers import (
 )
 from runbookctl.runbook.schema import (
     COMMANDS,
+    MILESTONES,
     STEP_KEYS,
     TOP_KEYS,
     TOP_REQUIRED,
@@ -46,6 +47,18 @@ from runbookctl.runbook.schema import (
 from runbookctl.runbook.yaml_positions import YNode, parse_yaml, problem, read_source
 
 __all__ = ["load_runbook", "load_runbook_text", "parse_duration", "parse_source"]
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
+    def convert(value: object) -> str:
+        text = as_text(value)
+        if text not in choices:
+            raise Bad(f"expected one of {', '.join(choices)}, got {text!r}")
+        return text
+
+    return convert
+
+
 # Modifier key -> (Step field, reader). The other step keys need more than one value.
 SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "title": ("title", as_text),
@@ -66,6 +79,7 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "sudo": ("sudo", as_bool),
     "parallel": ("parallel", as_int(1)),
     "readonly": ("readonly", as_bool),
+    "milestone": ("milestone", _one_of(MILESTONES)),
 }
 # Read by their own functions: the actions, id, confirm, next, env, hosts and an ask's answer keys.
 SPECIAL_KEYS = frozenset({*ACTIONS, "id", "next", "env", "hosts", "var", "type", "choices",

@@ -102,6 +102,9 @@ BRANCH_KEYS: dict[str, Key] = {
     "goto": Key(_STR, "The step id to go to, or `end`."),
 }
 
+# The milestones a step may mark (`milestone:`), in the order an incident reaches them.
+MILESTONES = ("acknowledged", "mitigated", "resolved")
+
 _ANSWER = ("ask",)
 _CMD = COMMANDS
 STEP_ACTIONS: dict[str, Key] = {
@@ -146,6 +149,9 @@ STEP_MODIFIERS: dict[str, Key] = {
     "sudo": Key(_BOOL, "Run the remote command with sudo.", ("ssh",)),
     "parallel": Key({"type": "integer", "minimum": 1}, "At most N hosts at once (default 10).", ("ssh",)),
     "readonly": Key(_BOOL, "A diagnostic that also runs under --dry-run.", _CMD),
+    "milestone": Key({"enum": list(MILESTONES)},
+                     "The incident reached this milestone when the step ends ok (acknowledged, "
+                     "mitigated or resolved): the report's key times and time to each."),
     "hosts": Key(_HOSTS, "A host group name, or a list of groups and hosts.", ("ssh",)),
     "var": Key(_IDENT, "The variable the answer is stored in (default: the id with - as _).", _ANSWER),
     "type": Key({"enum": list(INPUT_TYPES)}, "The answer's type, as for inputs.", _ANSWER),

@@ -322,3 +322,16 @@ def test_a_confirm_question_that_cannot_be_rendered_names_it() -> None:
     run = make_engine(book("  - {id: gate, confirm: \"Go {{ nope }}?\"}\n"))
     assert run.run() == ("failed", "step gate failed: cannot render question 'Go {{ nope }}?': "
                                    "'nope' is undefined")
+
+
+def test_a_milestone_is_journaled_when_its_step_ends_ok_and_only_then() -> None:
+    run = make_engine(book("""\
+  - {id: ack, run: echo a, milestone: acknowledged}
+  - {id: fix, run: echo b, milestone: mitigated, when: "1 == 2"}
+  - {id: done, run: echo c, milestone: resolved}
+"""))
+    run.run()
+    assert [(e.step, e.data["name"]) for e in run.events("milestone")] == [
+        ("ack", "acknowledged"), ("done", "resolved")]
+    finished = [e.type for e in run.events(step="done")]
+    assert finished[-2:] == ["step_finished", "milestone"]

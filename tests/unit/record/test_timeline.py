@@ -24,6 +24,8 @@ def test_a_skip_is_said_once() -> None:
     assert no_repeats("skipped: skipped: when: x is false") == "skipped: when: x is false"
     assert no_repeats("skipped: answered no: skipped") == "skipped: answered no"
     assert no_repeats("answered no: skipped", "skipped") == "answered no"
+    assert no_repeats("run completed: completed; failed steps continued past: health") == (
+        "run completed: failed steps continued past: health")
     state = RunState(steps={"idle": StepRecord("idle", "Idle sessions", "run")})
     state.timeline = [_row("idle", "confirm: no (terminal)", "bo"),
                       _row("idle", "skipped: answered no: skipped")]
