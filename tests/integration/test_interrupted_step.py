@@ -56,7 +56,7 @@ def test_a_stopped_command_is_recorded_as_interrupted_with_the_signal(
     report = only_report(tmp_path / "r")
     assert "None" not in report
     assert "no end recorded" not in report
-    assert f"| `nap` | {by} |" in report
+    assert f"| nap | command {by} |" in report  # the timeline names the step by its title
     assert "**Status:** interrupted — " + by in report
 
 
@@ -78,7 +78,7 @@ def test_resume_calls_it_interrupted_not_unknown_and_takes_the_answer(tmp_path: 
     assert (tmp_path / "after").read_text() == "after\n"  # once
     report = only_report(tmp_path / "r")
     assert "None" not in report and "no end recorded" not in report
-    assert "| `nap` | skipped: marked skip on resume |" in report
+    assert "What now? → skip (answers-file); skipped: marked skip on resume |" in report
 
 
 def test_ctrl_c_in_a_terminal_then_ctrl_c_at_the_question(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_ctrl_c_in_a_terminal_then_ctrl_c_at_the_question(tmp_path: Path) -> Non
     assert child.exitstatus == 130
     report = only_report(tmp_path / "r")
     assert "None" not in report and "no end recorded" not in report
-    assert ("| `nap` | command interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM |"
+    assert ("| nap | command interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM |"
             in report)
     run_id = only_run_dir(tmp_path / "state").name
     asked = run_cli(["resume", run_id, "--no-input"], tmp_path, tmp_path / "state")

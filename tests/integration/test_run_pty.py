@@ -66,7 +66,8 @@ def test_every_prompt_answered_by_keystrokes(work: Path) -> None:
     assert (work / "out" / "log").read_text().splitlines() == EXPECTED_LOG
     assert not list(work.rglob("CANARY"))
     report = only_report(work / "reports")
-    assert "| terminal |" in report  # every answer records its origin
+    # every answer records its origin: in its timeline row and in its step's detail
+    assert "(terminal) |" in report and "via terminal" in report
     assert "answers-file" not in report
 
 

@@ -112,8 +112,8 @@ def test_a_report_from_an_earlier_version_is_checked_by_its_hashes_not_its_body(
     report = next((tmp_path / "reports").glob("*.md"))
     text = report.read_text()
     row = next(line for line in text.splitlines(keepends=True)
-               if "| nap | interrupted by SIGTERM" in line)
-    assert "| nap | interrupted by SIGTERM; command stopped with SIGTERM |" in row
+               if "| nap | command interrupted by SIGTERM" in line)
+    assert "| nap | command interrupted by SIGTERM; command stopped with SIGTERM |" in row
     report.write_text(text.replace(row, ""))
     code, out = _verify(tmp_path, report)
     assert code == 1 and "the body differs from what its journal renders" in out

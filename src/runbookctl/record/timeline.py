@@ -44,9 +44,11 @@ def _merge(state: RunState, group: list[dict[str, str]]) -> dict[str, str]:
     parts: list[str] = []
     for row in group:
         what = no_repeats(_with_question(row))
-        # A later row that says the same as an earlier one, in other words, replaces it:
-        # "command interrupted by X" then the step's "interrupted by X" is said once.
-        parts = [p for p in parts if what not in p and p not in what]
+        # Rows that say the same in other words are said once, in the longer words:
+        # "command interrupted by X; command stopped with Y" then the step's "interrupted by X".
+        if any(what in p for p in parts):
+            continue
+        parts = [p for p in parts if p not in what]
         parts.append(what)
     said = [p for p in parts if p not in _QUIET_ENDS and not _answered_end(p)]
     people = [r["who"] for r in group if r["who"] != ev.SYSTEM]

@@ -37,8 +37,11 @@ def test_an_answers_file_is_named_by_its_file() -> None:
     assert short_actor("ana") == "ana"
 
 
-def test_a_row_that_repeats_an_earlier_one_in_other_words_replaces_it() -> None:
+def test_rows_that_say_the_same_in_other_words_are_said_once_in_the_longer_words() -> None:
     state = RunState(steps={"nap": StepRecord("nap", "nap", "run")})
-    state.timeline = [_row("nap", "command interrupted by SIGTERM"),
-                      _row("nap", "interrupted by SIGTERM")]
-    assert compact_timeline(state)[0]["what"] == "interrupted by SIGTERM"
+    state.timeline = [_row("nap", "command interrupted by SIGINT; command stopped with SIGTERM"),
+                      _row("nap", "interrupted by SIGINT")]
+    assert compact_timeline(state)[0]["what"] == "command interrupted by SIGINT; command stopped with SIGTERM"
+    state.timeline = [_row("nap", "interrupted by SIGINT"),
+                      _row("nap", "ok: rerun, then interrupted by SIGINT")]
+    assert compact_timeline(state)[0]["what"] == "ok: rerun, then interrupted by SIGINT"
