@@ -58,6 +58,19 @@ def test_the_front_page_comes_first_and_fits_one_screen() -> None:
     assert "None" not in text
 
 
+def test_a_run_completed_past_failures_says_so_once() -> None:
+    """The engine's reason ("completed; failed steps continued past: kill") restates the
+    status; the failed steps are listed right below it."""
+    state = _state()
+    state.steps["kill"].status = "failed"
+    state.path[0] = ("kill", "failed")
+    state.reason = "completed; failed steps continued past: kill"
+    text = render_report(state, TEMPLATE, "0.0.0")
+    status = next(line for line in text.splitlines() if line.startswith("| **Status** |"))
+    assert status == "| **Status** | ⚠️ **completed — 1 step failed (continued)** |"
+    assert "continued past" not in text.split("## Timeline")[0]
+
+
 def test_the_timeline_names_steps_by_title_and_human_steps_have_no_detail() -> None:
     text = render_report(_state(), TEMPLATE, "0.0.0")
     timeline = text.split("## Timeline")[1].split("## Steps")[0]
