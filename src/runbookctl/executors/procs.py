@@ -101,7 +101,23 @@ def stop_group(pgid: int, grace: float, reap: Callable[[], object] | None = None
         signal_group(pgid, signal.SIGKILL)
         raise
     signal_group(pgid, signal.SIGKILL)
+    _await_gone(pgid, reap)
     return how_stopped(killed=True, grace=grace)
+
+
+def _await_gone(pgid: int, reap: Callable[[], object] | None, deadline: float = 5.0) -> None:
+    """Wait (bounded) until a SIGKILLed group is gone: delivery is not instant.
+
+    A process killed while another holds the CPU stays runnable for a moment;
+    saying "stopped" before it is gone let callers see it alive.
+    """
+    until = time.monotonic() + deadline
+    while time.monotonic() < until:
+        if reap is not None:
+            reap()
+        if not group_alive(pgid):
+            return
+        time.sleep(0.01)
 
 
 def how_stopped(killed: bool, grace: float) -> str:
