@@ -184,6 +184,31 @@ def test_timeout_holds_when_the_command_closes_its_output(tmp_path: Path) -> Non
     assert live_members(int(result.stdout)) == []
 
 
+def test_a_shell_that_closed_its_output_is_waited_on_without_polling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Most shells close their pipes a moment before they exit: the wait for the exit
+    # must wake on the exit itself (a pidfd), not sleep in Popen.wait's polling loop
+    # (0.5 ms at least, a third of what a `true` step cost).
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds}s waiting for the shell")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    result, _ = run(tmp_path, "echo out; exec >&- 2>&-; sleep 0.2; exit 3")
+    assert result.exit_code == 3 and result.stdout == "out\n"
+
+
+def test_without_pidfds_the_exit_is_still_awaited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unsupported(pid: int) -> int:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr("os.pidfd_open", unsupported)
+    result, _ = run(tmp_path, "echo out; exec >&- 2>&-; sleep 0.2; exit 3")
+    assert result.exit_code == 3 and result.stdout == "out\n"
+
+
 def test_quick_commands_return_quickly(tmp_path: Path) -> None:
     started = time.monotonic()
     for _ in range(20):
