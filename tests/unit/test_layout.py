@@ -28,7 +28,7 @@ NOT_YET_UNIT_TESTED = {
     "cli/commands/catalog.py", "cli/commands/history.py", "cli/commands/resume.py",
     "cli/commands/run.py", "cli/commands/stats.py", "cli/commands/validate.py",
     "cli/commands/verify.py", "cli/commands/weekly.py",
-    "executors/local.py", "executors/procs.py",
+    "executors/local.py",
     "importers/markdown.py", "importers/scaffold.py", "importers/steps.py", "importers/yaml_text.py",
     "record/commit.py", "record/report.py", "record/report_file.py", "record/writeup.py",
     "runbook/readers.py", "runbook/registry.py", "runbook/yaml_positions.py",
