@@ -23,9 +23,14 @@ MAX_DEPTH = 32
 _FIELDS = ("seq", "ts", "type", "step", "actor", "data", "hash")
 
 
+# Built once: json.dumps with any option builds a new encoder at every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_AS_TEXT = json.JSONEncoder(default=str)  # a stray Path or datetime becomes its text
+
+
 def canonical_json(obj: Any) -> str:
-    """The one serialisation that is hashed and written."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The one serialisation that is hashed and written (docs/record.md, section 4)."""
+    return _CANONICAL.encode(obj)
 
 
 def event_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
@@ -39,8 +44,20 @@ def _hash_text(prev_hash: str, body_json: str) -> str:
 
 def utc_timestamp(moment: datetime | None = None) -> str:
     """UTC ISO-8601 with milliseconds and Z: 2024-05-01T12:00:00.123Z."""
-    moment = (moment or datetime.now(UTC)).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = (moment or datetime.now(UTC)).astimezone(UTC)
+    # Formatted by hand: strftime was a tenth of an event's cost (every event has one).
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
+            f"{m.second:02d}.{m.microsecond // 1000:03d}Z")
+
+
+def _framed(actor: str, data: str, seq: int, step: str | None, ts: str, type_: str) -> tuple[str, str]:
+    """An event's canonical JSON before and after its `hash` key (keys sort actor, data,
+    hash, seq, step, ts, type): hashed joined by ",", written with the hash in
+    between, without serialising the data twice more (a third of append's time)."""
+    text = _CANONICAL.encode
+    step_json = "null" if step is None else text(step)
+    return ('{"actor":' + text(actor) + ',"data":' + data,
+            f'"seq":{seq:d},"step":{step_json},"ts":{text(ts)},"type":{text(type_)}}}')
 
 
 @dataclass(frozen=True)
@@ -138,8 +155,8 @@ def _parse_line(line: bytes) -> Any:
         obj = json.loads(text)
     except RecursionError:
         obj = None  # deeper than the interpreter's stack: certainly deeper than MAX_DEPTH
-    else:
-        if _depth_within(obj, MAX_DEPTH):
+    else:  # no line nests deeper than its brackets: a count settles almost every line
+        if line.count(b"[") + line.count(b"{") <= MAX_DEPTH or _depth_within(obj, MAX_DEPTH):
             return obj
     raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
 
@@ -196,10 +213,8 @@ def chain_problems(events: list[Event], lines: list[int] | None = None, path: ob
         else:
             problems.append(f"{where}: seq {event.seq} follows {prev_seq} (events out of order)")
         if event_hash(prev_hash, event.to_dict()) != event.hash:
-            problems.append(
-                f"{where}: hash mismatch (this event was altered, or the one before it"
-                " was changed, removed or moved)"
-            )
+            problems.append(f"{where}: hash mismatch (this event was altered, or the one before"
+                            " it was changed, removed or moved)")
         prev_seq, prev_hash = event.seq, event.hash
     return problems
 
@@ -208,15 +223,11 @@ def _head_problem(events: list[Event], expect_head: str) -> str:
     last_seq = events[-1].seq if events else 0
     for event in events:
         if event.hash == expect_head:
-            return (
-                f"the expected head is event seq {event.seq}, but the journal goes on"
-                f" to seq {last_seq} (events added after it)"
-            )
+            return (f"the expected head is event seq {event.seq}, but the journal goes on"
+                    f" to seq {last_seq} (events added after it)")
     head = events[-1].hash if events else GENESIS
-    return (
-        f"the journal ends at seq {last_seq} (head {head[:12]}…), not at the expected"
-        f" head {expect_head[:12]}… (events removed from the end, or altered)"
-    )
+    return (f"the journal ends at seq {last_seq} (head {head[:12]}…), not at the expected"
+            f" head {expect_head[:12]}… (events removed from the end, or altered)")
 
 
 class Journal:
@@ -288,12 +299,12 @@ class Journal:
             raise JournalError(f"the journal {self.path} is closed")
         # Round-trip the data so the returned event equals what a replay reads;
         # a stray Path or datetime is written as text rather than crash a run.
-        clean = json.loads(json.dumps(dict(data or {}), default=str))
-        body = {"seq": self._seq + 1, "ts": utc_timestamp(self.clock()), "type": type,
-                "step": step, "actor": actor, "data": clean}
-        digest = _hash_text(self._head, canonical_json(body))
-        event = Event(hash=digest, **body)
-        line = (event.to_line() + "\n").encode("utf-8")
+        clean = json.loads(_AS_TEXT.encode(dict(data or {})))
+        seq, ts = self._seq + 1, utc_timestamp(self.clock())
+        front, back = _framed(actor, canonical_json(clean), seq, step, ts, type)
+        digest = _hash_text(self._head, front + "," + back)
+        event = Event(seq, ts, type, step, actor, clean, digest)
+        line = (front + ',"hash":"' + digest + '",' + back + "\n").encode("utf-8")
         before = (self._seq, self._head, self._size)
         try:
             # The counter moves with the line: a signal that strikes after the

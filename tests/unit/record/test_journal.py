@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -12,9 +13,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from runbookctl.errors import JournalError
-from runbookctl.record.journal import GENESIS, Journal, read_journal, verify_journal
+from runbookctl.record.journal import (
+    GENESIS,
+    Journal,
+    canonical_json,
+    event_hash,
+    read_journal,
+    utc_timestamp,
+    verify_journal,
+)
 
 
 def write_events(path: Path, count: int) -> Journal:
@@ -58,6 +69,41 @@ def test_appended_event_equals_the_replayed_one(tmp_path: Path) -> None:
     written = journal.append("capture", "usage", "bob", {"path": Path("/x"), "items": (1, 2)})
     assert read_journal(path).events == [written]
     assert written.data == {"path": "/x", "items": [1, 2]}
+
+
+_JOURNALS = itertools.count()
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(type_=st.text(min_size=1), step=st.none() | st.text(), actor=st.text(),
+       data=st.dictionaries(st.text(), JSON_VALUES, max_size=4))
+def test_the_line_and_the_hash_are_those_of_the_whole_event(
+    tmp_path: Path, type_: str, step: str | None, actor: str, data: dict[str, object]
+) -> None:
+    # append builds the line around the hash instead of serialising the event again:
+    # it must be byte for byte the canonical JSON of the whole event, and the hash that
+    # of the event without it, whatever the strings hold (quotes, escapes, unicode).
+    path = tmp_path / f"j{next(_JOURNALS)}.jsonl"  # hypothesis reuses tmp_path across examples
+    journal = Journal.create(path)
+    first = journal.append("run_started", None, "alice", {})
+    event = journal.append(type_, step, actor, data)
+    journal.close()
+    line = path.read_bytes().decode("utf-8").split("\n")[1]
+    assert line == canonical_json(event.to_dict())
+    assert event.hash == event_hash(first.hash, event.to_dict())
+    assert json.loads(line)["data"] == event.data and (event.type, event.step) == (type_, step)
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.timezones()))
+def test_timestamps_read_as_iso_8601_utc_with_milliseconds(moment: datetime) -> None:
+    utc = moment.astimezone(UTC)
+    assert utc_timestamp(moment) == utc.strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{utc.microsecond // 1000:03d}Z"
 
 
 def test_create_refuses_an_existing_journal(tmp_path: Path) -> None:
