@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runbookctl.engine import gates
@@ -20,7 +21,7 @@ from runbookctl.prompts.protocol import MANUAL_DONE, MANUAL_SKIPPED
 from runbookctl.record import events as ev
 from runbookctl.runbook.model import InputSpec
 from runbookctl.runbook.names import is_template_name
-from runbookctl.runbook.values import coerce_value
+from runbookctl.runbook.values import coerce_value, display_value
 
 if TYPE_CHECKING:
     from runbookctl.engine.context import StepContext
@@ -56,10 +57,12 @@ def _ask(ctx: StepContext) -> Outcome:
         return _NOT_ASKED
     answer = ctx.prompter.ask(ctx.key, question, spec)
     value = coerce_value(spec, answer.value)
-    ctx.record_answer("ask", question, answer, var=spec.name)
+    extra = {"report": step.report} if step.report else {}
+    ctx.record_answer("ask", question, replace(answer, value=value) if isinstance(value, list)
+                      else answer, var=spec.name, **extra)
     ctx.vars.values[spec.name] = value
     ctx.record(answer=value)
-    ctx.ui.ok(f"{spec.name} = {value} ({answer.origin})")
+    ctx.ui.ok(f"{spec.name} = {display_value(spec, value)} ({answer.origin})")
     return Outcome(StepStatus.OK, NEXT, f"{spec.name} answered")
 
 

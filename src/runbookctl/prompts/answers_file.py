@@ -125,7 +125,7 @@ class AnswersFile:
 def _plain_fields(value: object) -> dict[str, Field]:
     if isinstance(value, Mapping):
         return {str(k): Field(str(k), v, None, None) for k, v in value.items()}
-    return {} if value is None or isinstance(value, list) else {"answer": Field("answer", value, None, None)}
+    return {} if value is None else {"answer": Field("answer", value, None, None)}
 
 
 def read_answers_file(path: Path) -> AnswersFile:
@@ -145,8 +145,8 @@ def read_answers_file(path: Path) -> AnswersFile:
         if node.is_map:
             fields = {name: Field(name, to_plain(child), child.pos, node.key_pos[name])
                       for name, child in node.value.items()}
-        elif node.value is not None and not node.is_seq:
-            fields = {"answer": Field("answer", node.value, node.pos, node.pos)}
+        elif node.value is not None:  # a list answers an ask of type action_items
+            fields = {"answer": Field("answer", to_plain(node), node.pos, node.pos)}
         entries[key] = Entry(key, to_plain(node), root.key_pos[key], node.pos, fields)
     return AnswersFile(path, hashlib.sha256(raw).hexdigest(), entries, text)
 
@@ -157,7 +157,7 @@ def read_answers_file(path: Path) -> AnswersFile:
 def entry_problems(entry: Entry, fields: Sequence[str] = ENTRY_KEYS) -> list[Problem]:
     """The shape of one entry, whatever its step; `fields` are those offered in hints."""
     key, value = entry.key, entry.value
-    if value is None or isinstance(value, list):
+    if value is None:
         return [answer_problem(entry, None, f"expected an answer or a map of {', '.join(fields)}, "
                                  f"got {kind(value)}")]
     if key.startswith(CARRY_OVER):
@@ -172,7 +172,8 @@ def entry_problems(entry: Entry, fields: Sequence[str] = ENTRY_KEYS) -> list[Pro
            for f in entry.fields.values() if f.name not in FIELDS]
     out += [answer_problem(entry, f.name, f"{f.name}: expected a single value, got {kind(f.value)}")
             for f in entry.fields.values()
-            if f.name in FIELDS and (f.value is None or isinstance(f.value, Mapping | list))]
+            if f.name in FIELDS and (f.value is None or isinstance(f.value, Mapping | list))
+            and not (f.name == "answer" and isinstance(f.value, list))]
     return out or _value_problems(entry)
 
 
@@ -210,6 +211,9 @@ def ask_problem(spec: InputSpec, raw: object) -> str | None:
 def ask_value(spec: InputSpec, raw: object) -> object:
     """A question's answer, typed; YAML's own types are never guessed back into text."""
     textual = isinstance(raw, str) or (isinstance(raw, int) and not isinstance(raw, bool))
+    if isinstance(raw, list | Mapping) and spec.type != "action_items":
+        raise ValueError(f"expected a single value, got {kind(raw)} "
+                         "(a list answers only an ask of type action_items)")
     if spec.type in ("str", "choice") and not textual:
         raise ValueError(f"expected text, got {kind(raw)}: put the value in quotes")
     return coerce_answer(spec, raw)

@@ -63,6 +63,9 @@ class RefusingPrompter:
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         value = " | ".join(spec.choices) if spec.type == "choice" else "<value>"
         value = "yes|no" if spec.type == "bool" else value
+        if spec.type == "action_items":
+            value = '[{action: ..., owner: ..., due: ..., ticket: ...}]  (or "none")'
+
         raise self._refuse(key, f"ask: {_quote(question)}", f"{key}: {value}")
 
     def manual(self, key: str, text: str) -> Answer:
@@ -145,6 +148,8 @@ class TerminalPrompter:
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         if spec.help:
             self._say(spec.help)
+        if spec.type == "action_items":
+            return self._answer(self._action_items(question))
         if spec.type == "bool":
             raw = self._yes(question, default=spec.default is True)
         elif spec.type == "choice":
@@ -186,6 +191,25 @@ class TerminalPrompter:
         """One of `options` (label, value): not an answer to a step, so not recorded."""
         choices = [{"name": label, "value": value} for label, value in options]
         return str(self._prompt("select", question, choices=choices))
+
+    def _action_items(self, question: str) -> list[dict[str, str]]:
+        """One item at a time: what, who, by when, which ticket; an empty action ends."""
+        self._say(question)
+        items: list[dict[str, str]] = []
+        while True:
+            n = len(items) + 1
+            action = str(self._prompt("text", f"Action item {n} — what is to be done? "
+                                      "(empty: no more items)")).strip()
+            if not action:
+                return items
+            item = {"action": action,
+                    "owner": str(self._prompt("text", f"Action item {n} — owner?",
+                                              validate=_need_owner)).strip(),
+                    "due": str(self._prompt("text", f"Action item {n} — due date "
+                                            "(e.g. 2026-12-15)?")).strip(),
+                    "ticket": str(self._prompt("text", f"Action item {n} — ticket "
+                                               "(link or id, optional)?")).strip()}
+            items.append({k: v for k, v in item.items() if v})
 
     def _yes(self, question: str, default: bool) -> bool:
         # Only a real True is a yes: Esc+Enter makes prompt_toolkit return the empty buffer.
@@ -241,6 +265,10 @@ def with_no_means(question: str, no_means: str) -> str:
 
 def _need_text(text: str) -> bool | str:
     return bool(text.strip()) or "a reason is required"
+
+
+def _need_owner(text: str) -> bool | str:
+    return bool(text.strip()) or "an action item needs an owner"
 
 
 def _validator(spec: InputSpec) -> Any:

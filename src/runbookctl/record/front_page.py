@@ -8,7 +8,6 @@ None here; the template shows them as "—".
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from runbookctl.outcomes import RunStatus
 from runbookctl.record.run_state import seconds_between, status_text
 from runbookctl.record.timeline import short_actor
 from runbookctl.runbook.schema import MILESTONES
+from runbookctl.runbook.values import parse_action_items
 
 if TYPE_CHECKING:
     from runbookctl.record.run_state import RunState
@@ -127,9 +127,11 @@ def action_items(state: RunState) -> list[ActionItem]:
     if answer is None:
         return []
     value = answer.get("value")
-    if isinstance(value, list):
-        return [_item(v) for v in value if isinstance(v, dict) and v.get("action")]
-    return parse_action_items(str(value or ""))
+    if isinstance(value, list):  # an ask of type action_items, or a list in the answers file
+        items = [v for v in value if isinstance(v, dict) and v.get("action")]
+    else:
+        items = parse_action_items(str(value or ""))
+    return [_item(v) for v in items]
 
 
 def _item(value: dict[str, Any]) -> ActionItem:
@@ -138,21 +140,3 @@ def _item(value: dict[str, Any]) -> ActionItem:
         return str(got) if got not in (None, "") else None
 
     return ActionItem(str(value["action"]), get("owner"), get("due"), get("ticket"))
-
-
-def parse_action_items(text: str) -> list[ActionItem]:
-    """The free-text form the post-incident ask documents: "owner - action - due"
-    separated by semicolons, or "none". A part that does not fit is the action."""
-    items = []
-    for part in re.split(r"[;\n]", text):
-        part = part.strip().lstrip("-* ").strip()
-        if not part or part.lower() in ("none", "n/a", "-"):
-            continue
-        pieces = [p.strip() for p in re.split(r"\s+[-–]\s+", part)]
-        if len(pieces) == 3:
-            items.append(ActionItem(pieces[1], pieces[0] or None, pieces[2] or None))
-        elif len(pieces) == 2:
-            items.append(ActionItem(pieces[1], pieces[0] or None))
-        else:
-            items.append(ActionItem(part))
-    return items

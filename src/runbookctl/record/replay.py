@@ -16,6 +16,7 @@ from runbookctl.record.event_data import EventDataError, check_data
 # Re-exported (`as`): what replay() returns may be imported with it.
 from runbookctl.record.run_state import RunState as RunState
 from runbookctl.record.run_state import StepRecord as StepRecord
+from runbookctl.runbook.values import answer_text
 
 if TYPE_CHECKING:
     from runbookctl.record.journal import Event
@@ -201,8 +202,7 @@ def _answer(state: RunState, e: Event) -> None:
     rec = _step(state, e)
     rec.answers.append(record)
     state.answers.append(record)
-    value = e.data.get("value")
-    shown = "yes" if value is True else "no" if value is False else str(value)
+    shown = answer_text(e.data.get("value"))
     _timeline(state, e, f"{e.data.get('kind')}: {shown} ({e.data.get('origin')})")
     state.timeline[-1]["question"] = str(e.data.get("question") or "")
 

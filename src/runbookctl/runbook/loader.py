@@ -37,8 +37,10 @@ from runbookctl.runbook.readers import (
     read_spec,
 )
 from runbookctl.runbook.schema import (
+    ANSWER_TYPES,
     COMMANDS,
     MILESTONES,
+    REPORT_FIELDS,
     STEP_KEYS,
     TOP_KEYS,
     TOP_REQUIRED,
@@ -80,6 +82,7 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "parallel": ("parallel", as_int(1)),
     "readonly": ("readonly", as_bool),
     "milestone": ("milestone", _one_of(MILESTONES)),
+    "report": ("report", _one_of(REPORT_FIELDS)),
 }
 # Read by their own functions: the actions, id, confirm, next, env, hosts and an ask's answer keys.
 SPECIAL_KEYS = frozenset({*ACTIONS, "id", "next", "env", "hosts", "var", "type", "choices",
@@ -317,7 +320,8 @@ def _action_fields(ctx: Ctx, node: YNode, action: str, step_id: str, text: str,
         answer_nodes = {k: keys[k] for k in _ANSWER_KEYS if k in keys}
         if var is not None:
             out["var"] = var
-            out["answer"] = replace(read_spec(ctx, var, answer_nodes, node.pos, kp), prompt=text)
+            spec = read_spec(ctx, var, answer_nodes, node.pos, kp, ANSWER_TYPES)
+            out["answer"] = replace(spec, prompt=text)
     out["value_pos"] = value_pos
     return out
 

@@ -14,7 +14,7 @@ from runbookctl.positions import Pos
 
 ACTIONS: tuple[str, ...] = ("run", "ssh", "confirm", "ask", "manual", "message", "include")
 Action = Literal["run", "ssh", "confirm", "ask", "manual", "message", "include"]
-InputType = Literal["str", "int", "float", "bool", "choice"]
+InputType = Literal["str", "int", "float", "bool", "choice", "action_items"]
 SEVERITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 # Words with a meaning of their own wherever a step id is expected.
 END = "end"
@@ -99,6 +99,7 @@ class Step:
     # ask steps: answer shape and the variable it lands in
     var: str | None = None
     answer: InputSpec | None = None
+    report: str | None = None  # the report front-page field the answer fills (`report:`)
     # where each key of the step was written, for runtime errors
     key_pos: Mapping[str, Pos] = field(default_factory=dict)
     # where each value was written, by key path inside the step (`run`, `next`,

@@ -156,12 +156,14 @@ def _join(key_path: str, key: str) -> str:
 # --- inputs and ask answers ---------------------------------------------------
 
 
-def read_spec(ctx: Ctx, name: str, nodes: Mapping[str, YNode], pos: Pos, kp: str) -> InputSpec:
-    """An InputSpec from the keys of an input (or an ask step's answer keys)."""
+def read_spec(ctx: Ctx, name: str, nodes: Mapping[str, YNode], pos: Pos, kp: str,
+              types: tuple[str, ...] = INPUT_TYPES) -> InputSpec:
+    """An InputSpec from the keys of an input (or an ask step's answer keys, whose
+    `types` add action_items)."""
     values: dict[str, Any] = {}
     readers: dict[str, Callable[[object], Any]] = {
         "prompt": as_text, "help": as_text, "required": as_bool, "secret": as_bool,
-        "type": _as_type, "choices": _as_choices, "pattern": _as_pattern,
+        "type": _as_type(types), "choices": _as_choices, "pattern": _as_pattern,
     }
     for key, reader in readers.items():
         if key in nodes:
@@ -177,12 +179,15 @@ def read_spec(ctx: Ctx, name: str, nodes: Mapping[str, YNode], pos: Pos, kp: str
     return spec
 
 
-def _as_type(value: object) -> InputType:
-    text = as_text(value)
-    if text not in INPUT_TYPES:
-        raise Bad(f"unknown type {text!r} (one of: {', '.join(INPUT_TYPES)})"
-                  f"{did_you_mean(text, INPUT_TYPES)}")
-    return text  # type: ignore[return-value]  # checked against INPUT_TYPES just above
+def _as_type(types: tuple[str, ...]) -> Callable[[object], InputType]:
+    def read(value: object) -> InputType:
+        text = as_text(value)
+        if text not in types:
+            raise Bad(f"unknown type {text!r} (one of: {', '.join(types)})"
+                      f"{did_you_mean(text, types)}")
+        return text  # type: ignore[return-value]  # checked against `types` just above
+
+    return read
 
 
 def _as_choices(value: object) -> tuple[str, ...]:

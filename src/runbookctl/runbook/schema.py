@@ -23,6 +23,12 @@ MAX_ID_LENGTH = 64
 IDENT_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # `30s`, `5m`, `1h30m`, `500ms`, `1.5h`, `7d`, or a bare number of seconds.
 INPUT_TYPES: tuple[str, ...] = ("str", "int", "float", "bool", "choice")
+# An ask may also collect a list of action items (each: action, owner, due, ticket).
+ACTION_ITEMS_TYPE = "action_items"
+ANSWER_TYPES: tuple[str, ...] = (*INPUT_TYPES, ACTION_ITEMS_TYPE)
+# The report front page's review fields an ask's answer can fill (`report:`).
+REPORT_FIELDS: tuple[str, ...] = ("impact", "trigger", "root-cause", "resolution", "detection",
+                                  "went-well", "went-badly", "action-items")
 COMMANDS: tuple[str, ...] = ("run", "ssh")
 ALL: tuple[str, ...] = ACTIONS
 # Steps that can be asked "are you sure?" (so `on_no` has a meaning there).
@@ -154,7 +160,12 @@ STEP_MODIFIERS: dict[str, Key] = {
                      "mitigated or resolved): the report's key times and time to each."),
     "hosts": Key(_HOSTS, "A host group name, or a list of groups and hosts.", ("ssh",)),
     "var": Key(_IDENT, "The variable the answer is stored in (default: the id with - as _).", _ANSWER),
-    "type": Key({"enum": list(INPUT_TYPES)}, "The answer's type, as for inputs.", _ANSWER),
+    "type": Key({"enum": list(ANSWER_TYPES)},
+                "The answer's type, as for inputs, or action_items: a list of action items "
+                "(action, owner, due, ticket).", _ANSWER),
+    "report": Key({"enum": list(REPORT_FIELDS)},
+                  "The report front-page field the answer fills (impact, trigger, root-cause, "
+                  "resolution, detection, went-well, went-badly, action-items).", _ANSWER),
     "choices": Key({"type": "array", "items": _SCALAR, "minItems": 1}, "The allowed answers.", _ANSWER),
     "default": Key({}, "The suggested answer (never taken silently in non-interactive runs).", _ANSWER),
     "pattern": Key({"type": "string", "format": "regex"}, "A regular expression the answer must match.",

@@ -30,6 +30,8 @@ def yes_no_word(raw: object) -> bool | None:
 
 def coerce_value(spec: InputSpec, raw: object) -> object:
     """Convert `raw` to spec.type and check choices/pattern; ValueError says why."""
+    if spec.type == "action_items":  # a list (none is an answer too)
+        return action_items_value(spec.name, raw)
     if raw is None or (isinstance(raw, str) and raw == ""):
         if spec.required and spec.type != "bool":
             raise ValueError(f"{spec.name}: a value is required")
@@ -80,6 +82,83 @@ def display_value(spec: InputSpec | None, value: object) -> str:
     """How a value is shown and recorded: secrets never."""
     if spec is not None and spec.secret:
         return "***"
+    if isinstance(value, list):
+        return action_items_text(value)
     return "" if value is None else str(value)
 
 
+
+
+# --- action items (an ask of type action_items) ---------------------------------------
+
+ACTION_ITEM_FIELDS = ("action", "owner", "due", "ticket")
+_NONE_WORDS = frozenset({"none", "n/a", "-", ""})
+
+
+def action_items_value(name: str, raw: object) -> list[dict[str, str]]:
+    """A list of action items from a list of maps, or from the text form
+    "owner - action - due; …" (or "none"); ValueError says which item is wrong."""
+    if isinstance(raw, list):
+        return [_item_map(name, n, item) for n, item in enumerate(raw, 1)]
+    if isinstance(raw, dict):
+        return [_item_map(name, 1, raw)]
+    return parse_action_items("" if raw is None else str(raw))
+
+
+def _item_map(name: str, number: int, item: object) -> dict[str, str]:
+    if not isinstance(item, dict):
+        raise ValueError(f"{name}: item {number}: expected a map of "
+                         f"{', '.join(ACTION_ITEM_FIELDS)}, got {type(item).__name__}")
+    unknown = sorted(str(k) for k in item if k not in ACTION_ITEM_FIELDS)
+    if unknown:
+        raise ValueError(f"{name}: item {number}: unknown key '{unknown[0]}' "
+                         f"(the keys: {', '.join(ACTION_ITEM_FIELDS)})")
+    out = {key: str(item[key]).strip() for key in ACTION_ITEM_FIELDS
+           if item.get(key) not in (None, "")}
+    if not out.get("action"):
+        raise ValueError(f"{name}: item {number}: `action` is required (what is to be done)")
+    return out
+
+
+def parse_action_items(text: str) -> list[dict[str, str]]:
+    """The text form: items separated by semicolons or lines, each "owner - action -
+    due" (or "owner - action", or just the action); "none" for no items."""
+    items = []
+    for part in re.split(r"[;\n]", text):
+        part = part.strip().lstrip("-* ").strip()
+        if part.lower() in _NONE_WORDS:
+            continue
+        pieces = [p.strip() for p in re.split(r"\s+[-–]\s+", part)]
+        if len(pieces) == 3 and all(pieces):
+            items.append({"owner": pieces[0], "action": pieces[1], "due": pieces[2]})
+        elif len(pieces) == 2 and all(pieces):
+            items.append({"owner": pieces[0], "action": pieces[1]})
+        else:
+            items.append({"action": part})
+    return items
+
+
+def action_items_text(items: object) -> str:
+    """One line for a list of action items: "owner: action (due D, TICKET); …"."""
+    if not isinstance(items, list):
+        return "" if items is None else str(items)
+    if not items:
+        return "none"
+    return "; ".join(_item_text(item) for item in items if isinstance(item, dict))
+
+
+def _item_text(item: dict[str, object]) -> str:
+    extra = [f"due {item['due']}"] if item.get("due") else []
+    extra += [str(item["ticket"])] if item.get("ticket") else []
+    owner = f"{item['owner']}: " if item.get("owner") else ""
+    return f"{owner}{item.get('action', '')}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def answer_text(value: object) -> str:
+    """An answer as the report and the timeline show it: yes/no, a list of action
+    items on one line, anything else as text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return action_items_text(value)
+    return "" if value is None else str(value)

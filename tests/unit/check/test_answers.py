@@ -46,6 +46,8 @@ def test_good_answers_file(tmp_path: Path, everything: Runbook) -> None:
     ("go-on: maybe\n", "1:8: go-on: a confirmation is answered yes or no, got 'maybe' (go-on)"),
     ("choose: later\n", "1:9: choose: 'later' is not one of restart, report (choose)"),
     ("choose: yes\n", "1:9: choose: expected text, got true (a boolean): put the value in quotes"),
+    ("root-cause: [a, b]\n", "1:13: root-cause: expected a single value, got a list (a list answers "
+                            "only an ask of type action_items)"),
     ("root-cause: ab\n", "does not match the pattern"),
     ("verify: finished\n", "1:9: verify: a manual step is answered done | skipped | failed"),
     ("verify: skipped\n", "verify: skipped needs a reason: write {status: skipped, note: WHY}"),
@@ -56,7 +58,9 @@ def test_good_answers_file(tmp_path: Path, everything: Runbook) -> None:
                                       "<step id> (did you mean 'retry'?)"),
     ("restart: {on_failure: retry-failed-hosts}\n", "is not one of"),
     ("health: {resume: again}\n", "resume: 'again' is not one of: rerun | done | failed | skip"),
-    ("health: [retry]\n", "1:9: health: expected an answer or a map of on_failure, resume, got a list"),
+    # a list is an answer's shape (action items), but a run step asks no question
+    ("health: [retry]\n", "1:9: health: a run step has no question to answer; write a map of "
+                          "on_failure, resume (health)"),
     ("common-checks/nope: yes\n", "unknown step 'common-checks/nope'"),
     ("input:service: web\n", "inputs are given with --var or --vars-file"),
     ("- go-on\n", "1:1: an answers file is a map of step id to answer"),

@@ -7,7 +7,6 @@ from runbookctl.record.front_page import (
     action_items,
     headline,
     key_times,
-    parse_action_items,
     responders,
     review_fields,
 )
@@ -61,5 +60,20 @@ def test_structured_action_items_keep_their_ticket() -> None:
     state = _state("completed", answers=[_answer("action-items", "ask", [
         {"action": "fix pool", "owner": "bo", "due": "2026-12-09", "ticket": "https://t/1"}])])
     assert action_items(state) == [ActionItem("fix pool", "bo", "2026-12-09", "https://t/1")]
-    assert parse_action_items("none") == []
-    assert parse_action_items("just do it") == [ActionItem("just do it")]
+
+
+def test_a_report_key_names_the_field_an_answer_fills_whatever_its_step_id() -> None:
+    state = _state("completed", answers=[
+        {**_answer("why", "ask", "a lock on accounts"), "report": "root-cause"},
+        {**_answer("todo", "ask", [{"action": "add lock_timeout", "owner": "ana"}]),
+         "report": "action-items"},
+        _answer("why-not", "ask", "not a field")])
+    assert dict(review_fields(state))["Root cause"] == "a lock on accounts"
+    assert action_items(state) == [ActionItem("add lock_timeout", "ana")]
+
+
+def test_the_front_page_fields_are_the_ones_a_runbook_can_name() -> None:
+    from runbookctl.record.front_page import ACTION_ITEMS, FIELDS
+    from runbookctl.runbook.schema import REPORT_FIELDS
+
+    assert [*FIELDS, ACTION_ITEMS] == list(REPORT_FIELDS)

@@ -158,3 +158,41 @@ def test_secret_values_are_never_displayed() -> None:
     assert display_value(InputSpec("pw", secret=True), "hunter2") == "***"
     assert display_value(InputSpec("n"), None) == ""
     assert display_value(None, 3) == "3"
+
+
+# --- action items ----------------------------------------------------------------------
+
+def _items_spec() -> InputSpec:
+    return InputSpec(name="action_items", type="action_items")
+
+
+def test_action_items_come_from_the_text_form_or_a_list_of_maps() -> None:
+    text = "ana - add lock_timeout - 2026-12-08; bo - fix the pool; just do it\n- none"
+    assert coerce_value(_items_spec(), text) == [
+        {"owner": "ana", "action": "add lock_timeout", "due": "2026-12-08"},
+        {"owner": "bo", "action": "fix the pool"}, {"action": "just do it"}]
+    assert coerce_value(_items_spec(), "none") == [] == coerce_value(_items_spec(), "")
+    listed = [{"action": "fix pool", "owner": "bo", "due": 20261209, "ticket": "OPS-1"}]
+    assert coerce_value(_items_spec(), listed) == [
+        {"action": "fix pool", "owner": "bo", "due": "20261209", "ticket": "OPS-1"}]
+    assert coerce_value(_items_spec(), []) == []
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ([{"owner": "bo"}], "action_items: item 1: `action` is required (what is to be done)"),
+    ([{"action": "x"}, "y"], "action_items: item 2: expected a map of action, owner, due, ticket, got str"),
+    ([{"action": "x", "owners": "bo"}],
+     "action_items: item 1: unknown key 'owners' (the keys: action, owner, due, ticket)"),
+])
+def test_a_wrong_action_item_says_which_and_why(raw: object, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        coerce_value(_items_spec(), raw)
+    assert str(caught.value) == message
+
+
+def test_action_items_show_as_one_line() -> None:
+    items = [{"owner": "ana", "action": "add lock_timeout", "due": "2026-12-08", "ticket": "OPS-1"},
+             {"action": "fix pool"}]
+    assert display_value(_items_spec(), items) == (
+        "ana: add lock_timeout (due 2026-12-08, OPS-1); fix pool")
+    assert display_value(_items_spec(), []) == "none"
