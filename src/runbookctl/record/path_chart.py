@@ -36,13 +36,14 @@ def mermaid_path(state: RunState) -> str:
     lines.append(f'  finish(["{mermaid_text(end or RunStatus.RUNNING)}"])')
     if seen:
         lines.append(f"  {node_of[state.path[-1][0]]} --> finish")
-    lines += [
-        "  classDef ok fill:#d4edda,stroke:#28a745",
-        "  classDef failed fill:#f8d7da,stroke:#dc3545",
-        "  classDef skipped fill:#eeeeee,stroke:#999999",
-        "  classDef running fill:#fff3cd,stroke:#ffc107",
-    ]
+    used = {line.rsplit(":::", 1)[1] for line in lines if ":::" in line}
+    lines += [f"  classDef {name} {style}" for name, style in _CLASSES.items() if name in used]
     return "\n".join(lines)
+
+
+# Only the classes the chart uses are defined: a report is read, and every line counts.
+_CLASSES = {"ok": "fill:#d4edda,stroke:#28a745", "failed": "fill:#f8d7da,stroke:#dc3545",
+            "skipped": "fill:#eeeeee,stroke:#999999", "running": "fill:#fff3cd,stroke:#ffc107"}
 
 
 def _stretches(state: RunState, seen: list[str], edges: list[Edge]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from runbookctl.record.front_page import FIELDS, action_items, headline, key_tim
 from runbookctl.record.path_chart import mermaid_path as mermaid_path
 from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.record.timeline import compact_timeline, no_repeats, short_actor
+from runbookctl.runbook.values import answer_text
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -61,7 +62,7 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
                        shown=shown_value, who=lambda actor: md_inline(short_actor(str(actor))),
                        html=html_text, link=link, no_repeats=no_repeats, last_lines=last_lines,
                        short_command=short_command, code=code_span,
-                       session=session)
+                       session=session, gate_question=gate_question, pre=pre_block)
     steps = list(state.steps.values())
     context: dict[str, Any] = {
         "run": state,
@@ -182,7 +183,8 @@ def session(command: object, tail: object) -> str:
 def short_command(text: object, ended_ok: bool) -> str:
     """A long command of a step that ended ok, cut to its first lines: the journal
     (command_started) and the runbook the front matter pins hold it whole. A failed
-    or interrupted step's command is always shown whole."""
+    or interrupted step's command, and one somebody confirmed, is shown whole
+    (the template passes ended_ok False for those)."""
     lines = ("" if text is None else str(text)).rstrip("\n").splitlines()
     if not ended_ok or len(lines) <= _COMMAND_LINES:
         return "\n".join(lines)
@@ -191,7 +193,7 @@ def short_command(text: object, ended_ok: bool) -> str:
     return "\n".join([*lines[:_COMMAND_LINES - 1], note])
 
 
-_COMMAND_LINES = 3
+_COMMAND_LINES = 2
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
@@ -211,6 +213,17 @@ def fence(text: object, lang: str = "") -> str:
     return f"{ticks}{lang}\n{body}\n{ticks}"
 
 
+def pre_block(text: object) -> str:
+    """Console text as an HTML <pre> inside <details>: three lines shorter than a
+    fence (the block opens and closes on the text's own lines) and, as an HTML
+    block that ends only at `</pre>`, blank output lines stay inside it. Every
+    `<` and `&` of the text is escaped, so no output can end it or add a tag."""
+    import html
+
+    body = "" if text is None else str(text).rstrip("\n")
+    return f"<pre>{html.escape(body, quote=False)}</pre>"
+
+
 def yaml_str(value: object) -> str:
     """A YAML-safe scalar for the front matter."""
     import json
@@ -221,8 +234,10 @@ def yaml_str(value: object) -> str:
 
 
 def shown_value(value: object) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return "" if value is None else str(value)
+    return answer_text(value)
+
+
+def gate_question(question: object) -> str:
+    """A confirmation's question without the command the gate showed under it
+    (`QUESTION\n$ COMMAND`): the step's detail shows the command once."""
+    return ("" if question is None else str(question)).split("\n$ ", 1)[0]

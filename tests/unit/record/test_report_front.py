@@ -29,7 +29,7 @@ def _state() -> RunState:
     kill.commands = [{"command": "psql -c 'select 1'", "attempt": 1, "results": [
         {"host": "local", "exit_code": 0, "duration": 0.1, "bytes": 40, "sha256": "c" * 64,
          "log": "logs/0001-kill.log", "timed_out": False, "interrupted": False, "error": None,
-         "tail": "```\n</details><script>x</script>\n| a | b |"}]}]
+         "tail": "```\n</details><script>x</script>\n</pre>\n| a | b |"}]}]
     ask = StepRecord("impact", "Impact", "ask", status="ok", started=T0, visits=1)
     answer = {"step": "impact", "kind": "ask", "value": "pages | slow", "actor": "bo", "ts": T0,
               "origin": "terminal", "question": "What was the impact?"}
@@ -79,9 +79,10 @@ def test_the_timeline_names_steps_by_title_and_human_steps_have_no_detail() -> N
     assert "`impact`" not in text.split("## Steps")[1]
 
 
-def test_output_cannot_close_its_fence_nor_inject_html() -> None:
+def test_output_cannot_close_its_block_nor_inject_html() -> None:
     steps = render_report(_state(), TEMPLATE, "0.0.0").split("## Steps")[1]
-    assert "<details><summary>local: exit 0" in steps
-    block = "````console\n$ psql -c 'select 1'\n```\n</details><script>x</script>\n| a | b |\n````\n"
-    assert block + "</details>" in steps
+    assert "<details><summary><b>run</b> · ok · 10:00:00 · local: exit 0" in steps
+    block = ("<pre>$ psql -c 'select 1'\n```\n&lt;/details&gt;&lt;script&gt;x&lt;/script&gt;\n"
+             "&lt;/pre&gt;\n| a | b |</pre></details>")
+    assert block in steps
     assert session("a\nb", "") == "$ a\nb"
