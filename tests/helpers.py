@@ -94,3 +94,17 @@ def write(path: Path, text: str) -> Path:
     """Write `text` dedented, so a test can indent a file's content with its code."""
     path.write_text(textwrap.dedent(text))
     return path
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def postmortem_repo(repo: Path) -> Path:
+    """A new git repository (branch main) with the identity `--commit` needs."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "oncall@example.com")
+    git(repo, "config", "user.name", "On Call")
+    return repo

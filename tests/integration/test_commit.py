@@ -8,23 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, run_cli
+from tests.helpers import FIXTURES, git, postmortem_repo, run_cli
 
 pytestmark = pytest.mark.integration
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          check=True).stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "postmortems"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "oncall@example.com")
-    git(repo, "config", "user.name", "On Call")
+    repo = postmortem_repo(tmp_path / "postmortems")
     (repo / "README.md").write_text("post-mortems\n")
     git(repo, "add", "README.md")
     git(repo, "commit", "-qm", "init")

@@ -16,6 +16,7 @@ from runbookctl.record.event_data import EventDataError, check_data
 # Re-exported (`as`): what replay() returns may be imported with it.
 from runbookctl.record.run_state import RunState as RunState
 from runbookctl.record.run_state import StepRecord as StepRecord
+from runbookctl.record.run_state import seconds_between
 from runbookctl.runbook.values import answer_text
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def replay(events: list[Event]) -> RunState:
             raise EventDataError(index, f"{event.type} event: {exc}") from None
         state.head_hash = event.hash
         state.events += 1
+        state.last_ts = max(state.last_ts, event.ts)
     _note_unfinished(state)
     return state
 
@@ -78,12 +80,15 @@ def _run_started(state: RunState, e: Event) -> None:
     state.operator = e.actor
     state.incident = d.get("incident")
     state.started = e.ts
+    state.session_since = e.ts
     state.meta = dict(d)
     _timeline(state, e, f"run started ({d.get('runbook')})")
 
 
 def _run_resumed(state: RunState, e: Event) -> None:
     _note_unfinished(state)  # where the previous session stopped
+    _end_session(state, state.last_ts)  # open only if it stopped with no end event
+    state.session_since = e.ts
     state.status = RunStatus.RUNNING
     state.finished = None
     _timeline(state, e, f"run resumed: {e.data.get('note', '')}".strip())
@@ -93,6 +98,7 @@ def _run_finished(state: RunState, e: Event) -> None:
     state.status = str(e.data.get("status", ""))
     state.reason = str(e.data.get("reason", ""))
     state.finished = e.ts
+    _end_session(state, e.ts)
     _timeline(state, e, f"run {state.status}: {state.reason}")
 
 
@@ -240,6 +246,7 @@ def _interrupted(state: RunState, e: Event) -> None:
     state.status = RunStatus.INTERRUPTED
     state.reason = str(e.data.get("reason", ""))
     state.finished = e.ts
+    _end_session(state, e.ts)
     reason = state.reason
     _timeline(state, e, f"run {reason}" if reason.startswith("interrupted by") else
               f"run interrupted: {reason}")
@@ -247,11 +254,18 @@ def _interrupted(state: RunState, e: Event) -> None:
 
 def _abandoned(state: RunState, e: Event) -> None:
     _note_unfinished(state)  # where it had stopped, as for a resume
+    _end_session(state, state.last_ts)  # discarding later is no time spent running
     why = str(e.data.get("reason") or "")
     state.status = RunStatus.ABANDONED
     state.reason = f"discarded by {e.actor}" + (f": {why}" if why else "")
     state.finished = e.ts
     _timeline(state, e, f"run abandoned ({state.reason})")
+
+
+def _end_session(state: RunState, at: str) -> None:
+    if state.session_since is not None:
+        state.active_closed += seconds_between(state.session_since, at)
+        state.session_since = None
 
 
 def _timeline(state: RunState, e: Event, what: str) -> None:

@@ -62,6 +62,17 @@ class RunState:
     head_hash: str = ""
     events: int = 0
     torn: str | None = None
+    # Active time: the sum of the run's sessions (run or resume until it stopped), so a
+    # pause between an interruption and its resume is not counted (record/replay.py).
+    active_closed: float = 0.0  # the sessions that ended
+    session_since: str | None = None  # start of the session still open, if one is
+    last_ts: str = ""  # the latest event's time: where a session with no end stopped
+
+    @property
+    def active(self) -> float:
+        """Seconds the run was running: its ended sessions, and the open one up to the
+        latest event (a run still going, or one that stopped with no end event)."""
+        return self.active_closed + seconds_between(self.session_since or "", self.last_ts)
 
     @property
     def duration(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runbookctl.record.journal import Journal, read_journal
+from runbookctl.record.journal import Event, Journal, read_journal
 from runbookctl.record.replay import replay
 
 
@@ -65,3 +65,35 @@ def test_the_path_chart_escapes_pipes_in_edge_labels() -> None:
     state.edges = [("count", "big", "next: if count | int > 10")]
     edge = next(line for line in mermaid_path(state).splitlines() if "-->|" in line)
     assert edge == "  s_count -->|next: if count #124; int #gt; 10| s_big"
+
+
+def _timed(*events: tuple[str, str, dict[str, object]]) -> list[Event]:
+    """Events at chosen times (seconds after 10:00:00 UTC): replay reads `ts`, not the clock."""
+    return [Event(i, f"2026-11-02T10:{int(s) // 60:02d}:{s % 60:06.3f}Z", type_,
+                  None if type_.startswith("run_") else "step", "op", data, "")
+            for i, (type_, s, data) in enumerate((t, float(at), d) for t, at, d in events)]
+
+
+def test_a_5s_run_resumed_later_is_active_5s_not_its_wall_time() -> None:
+    """The case of the issue: 5 s of running, a pause, a resume that ends at once."""
+    state = replay(_timed(("run_started", "0", {"run_id": "r", "runbook": "db"}),
+                          ("run_interrupted", "3", {"reason": "interrupted by SIGINT"}),
+                          ("run_resumed", "95", {}),
+                          ("run_finished", "97", {"status": "completed"})))
+    assert state.active == 5.0
+    assert state.duration == 97.0  # the wall time, kept as the report's duration
+
+
+def test_a_session_that_stopped_with_no_end_event_counts_until_its_last_event() -> None:
+    state = replay(_timed(("run_started", "0", {"run_id": "r", "runbook": "db"}),
+                          ("message", "4", {"text": "then the machine died"}),
+                          ("run_resumed", "600", {}),
+                          ("message", "601.5", {"text": "still running"})))
+    assert state.active == 5.5  # 4 s, then the open session up to its latest event
+
+
+def test_discarding_a_stopped_run_later_adds_no_active_time() -> None:
+    state = replay(_timed(("run_started", "0", {"run_id": "r", "runbook": "db"}),
+                          ("message", "2", {"text": "x"}),
+                          ("run_abandoned", "900", {"reason": "stale"})))
+    assert state.active == 2.0

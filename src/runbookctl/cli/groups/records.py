@@ -55,18 +55,31 @@ def stats_cmd(
         typer.Option(
             "--reports",
             metavar="DIR",
-            help="Read the journal copies committed under DIR (a post-mortem repo) instead of the state dir.",
+            help="Read the reports committed under DIR (a post-mortem repo: their front matter, or "
+            "the journal copy beside an older one) instead of the state dir.",
             show_default=False,
         ),
     ] = None,
     runbook: Annotated[
         str | None, typer.Option("--runbook", metavar="ID", help="Only this runbook.", show_default=False)
     ] = None,
+    markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="A Markdown page (tables, a Mermaid chart per runbook) on stdout."),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE",
+                     help="Write the Markdown page to FILE (implies --markdown; '-' is stdout).",
+                     show_default=False),
+    ] = None,
 ) -> None:
-    """Per runbook and month: runs, completion rate, time to resolve (median, p90), most-failed steps."""
+    """Per runbook and month: runs, completion rate, time to acknowledge, mitigate and resolve
+    (from the milestones: median, p90, count), active time, most-failed steps."""
     from runbookctl.cli.commands import stats
 
-    guard(lambda: stats.stats(session(), ui(), as_json=as_json, reports=reports, runbook=runbook))
+    guard(lambda: stats.stats(session(), ui(), as_json=as_json, reports=reports, runbook=runbook,
+                              markdown=markdown, output=output))
 
 
 def report_cmd(

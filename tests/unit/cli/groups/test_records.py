@@ -24,10 +24,14 @@ def test_stats_report_and_verify_pass_their_arguments(bodies: Bodies) -> None:
     bodies.replace(history, "rerender")
     bodies.replace(verify, "verify", code=1)
     bodies.invoke("stats", "--reports", "pm", "--runbook", "db")
+    bodies.invoke("stats", "--markdown", "-o", "times.md")
     bodies.invoke("report", "20261101", "-o", "-")
     assert bodies.invoke("verify", "r.md").exit_code == 1
     assert bodies.calls == [
-        ("stats", (SESSION, UI), {"as_json": False, "reports": Path("pm"), "runbook": "db"}),
+        ("stats", (SESSION, UI), {"as_json": False, "reports": Path("pm"), "runbook": "db",
+                                  "markdown": False, "output": None}),
+        ("stats", (SESSION, UI), {"as_json": False, "reports": None, "runbook": None,
+                                  "markdown": True, "output": Path("times.md")}),
         ("rerender", (SESSION, UI, "20261101", Path("-")), {}),
         ("verify", (SESSION, "r.md"), {}),
     ]
