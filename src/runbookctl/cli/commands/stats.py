@@ -122,9 +122,13 @@ def _write_page(ui: UI, runs: list[RunFigures], reports: Path | None, output: Pa
     if output is None or str(output) == "-":
         sys.stdout.write(page)
         return 0
+    from runbookctl.errors import UsageError
     from runbookctl.record.report_file import write_report
 
-    write_report(output, page)
+    try:
+        write_report(output, page)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot write it: {exc.strerror or exc}") from None
     ui.info(f"stats page written: {output}")
     return 0
 

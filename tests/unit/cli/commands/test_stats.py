@@ -123,3 +123,21 @@ def test_json_and_the_runbook_filter(tmp_path: Path, capsys: pytest.CaptureFixtu
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["runbook"], row["month"], row["median_seconds"], row["ttr"]["count"]) == (
         "web", "2026-10", 600.0, 0)
+
+
+def test_a_page_that_cannot_be_written_is_a_usage_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "r.md").write_text(NEW)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    with pytest.raises(UsageError, match=r"--output .*taken/times.md: cannot write it"):
+        stats(cast("Session", None), UI(io.StringIO()), as_json=False, reports=tmp_path,
+              runbook=None, markdown=True, output=tmp_path / "taken" / "times.md")
+
+
+def test_the_page_written_to_a_file(tmp_path: Path) -> None:
+    (tmp_path / "r.md").write_text(NEW)
+    out = io.StringIO()
+    stats(cast("Session", None), UI(out), as_json=False, reports=tmp_path, runbook=None,
+          output=tmp_path / "pages" / "times.md")
+    page = (tmp_path / "pages" / "times.md").read_text()
+    assert f"over 1 run in the reports under `{tmp_path}`." in page and "## db-overload" in page
+    assert "stats page written" in out.getvalue()
