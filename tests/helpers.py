@@ -70,11 +70,11 @@ def only_report(report_dir: Path) -> str:
     return reports[0].read_text()
 
 
-def spawn_cli(args: list[str], cwd: Path, state: Path) -> Any:
+def spawn_cli(args: list[str], cwd: Path, state: Path, **extra: str) -> Any:
     """The real CLI in a real pseudo-terminal (pexpect), colours and prompts as for a person."""
     import pexpect
 
-    env = cli_env(state, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    env = cli_env(state, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", **extra)
     env.pop("NO_COLOR", None)
     return pexpect.spawn(sys.executable, ["-m", "runbookctl", *args], cwd=str(cwd), env=env,
                          dimensions=(40, 250), timeout=20, encoding="utf-8")

@@ -26,6 +26,7 @@ from runbookctl.prompts.answers_file import (
     CAPTURE_FIELD,
     CARRY_OVER,
     FIELDS,
+    SESSION_SKIP,
     AnswersFile,
     Entry,
     answer_problem,
@@ -106,12 +107,15 @@ def _fields(step: Step) -> tuple[str, ...]:
         out += ["status", "note"]
     if step.is_command or action == "manual":
         out.append("on_failure")
+    if step.interactive:
+        out.append("session")
     return (*out, "resume")
 
 
 def _entry(entry: Entry, step: Step, book: Runbook) -> list[Problem]:
     fields = _fields(step)
-    if not entry.is_map and entry.fields and "answer" not in fields:
+    if not entry.is_map and entry.fields and "answer" not in fields and not (
+            step.interactive and entry.get("answer") == SESSION_SKIP):
         return [answer_problem(entry, None, f"a {step.action} step has no question to answer; "
                                             f"write a map of {', '.join(fields)}")]
     taken = (*fields, CAPTURE_FIELD) if step.capture else fields  # capture: only for --from
@@ -133,6 +137,8 @@ def _step_problems(entry: Entry, step: Step, book: Runbook) -> list[Problem]:
     """Each written value against the step that will ask it, as the run would say it."""
     out = []
     answer = entry.get("answer")
+    if step.interactive and answer == SESSION_SKIP:
+        answer = None  # `step: skip` skips an interactive step (its gate is never asked)
     if answer is not None and step.action not in ("manual", "ask"):
         why = _confirm_problem(answer)
         out += [answer_problem(entry, "answer", why)] if why else []
@@ -142,6 +148,10 @@ def _step_problems(entry: Entry, step: Step, book: Runbook) -> list[Problem]:
     elif step.action == "manual" and entry.get("status") is None and answer is not None:
         why = manual_problem(answer, entry.get("note"))
         out += [answer_problem(entry, "answer", why)] if why else []
+    session = entry.get("session")
+    if session is not None and session != SESSION_SKIP:
+        out.append(answer_problem(entry, "session", f"an interactive step is answered "
+                                  f"{{session: skip}} (skip it without a terminal), got {session!r}"))
     raw = entry.get("on_failure")
     why = on_failure_problem(raw, _on_failure_choices(step, book)) if raw is not None else None
     return out + ([answer_problem(entry, "on_failure", why)] if why else [])

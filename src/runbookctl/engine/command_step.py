@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from runbookctl.engine import gates
+from runbookctl.engine import gates, interactive
 from runbookctl.errors import InterruptedRun, TemplateError
 from runbookctl.executors.base import CAPTURE_LIMIT, LOCAL, CommandSpec, HostResult
 from runbookctl.outcomes import (
@@ -46,6 +46,10 @@ def run_command_step(ctx: StepContext) -> Outcome:
     step, key = ctx.step, ctx.key
     spec = _build_spec(ctx)
     hosts = list(spec.hosts)
+    if step.interactive and not ctx.opts.dry_run:
+        refused = interactive.hand_over(ctx, spec)
+        if refused is not None:
+            return refused
     if step.confirm is not None or step.dangerous:
         refused = _confirm(ctx, spec)
         if refused is not None:
@@ -104,12 +108,13 @@ def _build_spec(ctx: StepContext) -> CommandSpec:
             per_host = {h: render_command(step.text, ctx.scope(host=h), _shell(step.shell))
                         for h in hosts}
     command = render_command(step.text, scope, _shell(step.shell))
-    timeout = step.timeout if step.timeout is not None else ctx.opts.default_timeout
+    timeout = step.timeout if step.timeout is not None else (
+        None if step.interactive else ctx.opts.default_timeout)  # a session ends when its person is done
     return CommandSpec(
         step_id=key, command=command, display=ctx.redactor.mask(command),
         log_path=ctx.run_dir / "logs" / "pending.log", shell=_shell(step.shell),
         env=env, cwd=cwd, timeout=timeout, hosts=hosts, parallel=step.parallel, sudo=step.sudo,
-        per_host=per_host,
+        per_host=per_host, interactive=step.interactive,
     )
 
 
@@ -199,6 +204,8 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
         spec = replace(spec, on_start=lambda pgid, started: ctx.publish(
             ev.COMMAND_PROCESS, key, pgid=pgid, start=started))
     try:
+        if spec.interactive:
+            return [interactive.session(ctx, spec)]
         return executor.execute(spec, ctx.ui, ctx.redactor)
     except (KeyboardInterrupt, InterruptedRun, BrokenPipeError) as exc:
         _stopped(ctx, attempt, spec, exc)
@@ -242,7 +249,8 @@ def host_record(r: HostResult) -> dict[str, Any]:
     return {"host": r.host, "exit_code": r.exit_code, "duration": round(r.duration, 3),
             "bytes": r.output_bytes, "sha256": r.output_sha256, "tail": r.tail,
             "timed_out": r.timed_out, "interrupted": r.interrupted, "error": r.error,
-            "log": r.log_path, "host_key_accepted": r.host_key_accepted}
+            "log": r.log_path, "host_key_accepted": r.host_key_accepted,
+            **({"cast": r.cast_path} if r.cast_path else {})}
 
 
 def result_view(r: HostResult) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class CommandSpec:
     # local: called with (pid = process group id, start time) once the command's
     # process exists and before it runs (the journal records it: see procs.py)
     on_start: Callable[[int, str | None], object] | None = None
+    interactive: bool = False  # a pty wired to the operator's terminal (pty_session.py)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class HostResult:
     error: str | None = None  # one-line reason it did not run/finish (connect refused, ...)
     log_path: str = ""
     host_key_accepted: str | None = None  # ssh accept-new: "ssh-ed25519 SHA256:..." first seen
+    cast_path: str | None = None  # interactive: the session's asciinema recording
 
     @property
     def ok(self) -> bool:

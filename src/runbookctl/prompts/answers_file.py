@@ -46,7 +46,9 @@ from runbookctl.runbook.values import coerce_value, yes_no_word
 
 MANUAL_STATUSES = (MANUAL_DONE, MANUAL_SKIPPED, MANUAL_FAILED)
 RESUME_CHOICES = ("rerun", "done", "failed", "skip")
-ENTRY_KEYS = ("answer", "status", "note", "on_failure", "resume")
+ENTRY_KEYS = ("answer", "status", "note", "on_failure", "resume", "session")
+# An interactive step in a run without a terminal: the only written answer is skip.
+SESSION_SKIP = "skip"
 # The value a step skipped by `run --from` would have captured (engine/carried.py):
 # accepted, not offered in hints (it means something only with --from).
 CAPTURE_FIELD = "capture"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from runbookctl.errors import Problem, RunbookctlError, UsageError, ValidationError
 from runbookctl.prompts.answers_file import (
+    SESSION_SKIP,
     AnswersFile,
     Entry,
     answer_problem,
@@ -109,6 +110,17 @@ class AnswersPrompter:
                 return self.fallback.on_failure(key, message, choices)
             self._retried.add(key)
         return self._answer(picked)
+
+    def hand_over(self, key: str, command: str) -> Answer:
+        written = self._field(key, "session")
+        if written is None and self._field(key, "answer") == SESSION_SKIP:
+            written = SESSION_SKIP  # `step: skip`: the short form
+        if written is None:
+            return self.fallback.hand_over(key, command)
+        if written != SESSION_SKIP:
+            problem = f"an interactive step is answered {{session: skip}}, got {written!r}"
+            raise self._error([answer_problem(self._entry(key), "session", problem)])
+        return self._answer(SESSION_SKIP)
 
     def secret(self, key: str, prompt: str) -> str:
         # Secrets never live in an answers file: it is recorded by hash and often committed.

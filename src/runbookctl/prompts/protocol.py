@@ -85,6 +85,12 @@ class Prompter(Protocol):
         """A hidden value; never recorded."""
         ...
 
+    def hand_over(self, key: str, command: str) -> Answer:
+        """An interactive step is about to take the terminal: value "run", or "skip"
+        (only written: an answers file's `session: skip`). Without a terminal and
+        nothing written, NoAnswerError: never run half-attached."""
+        ...
+
     @property
     def interactive(self) -> bool:
         """Whether a person can be asked at all."""

@@ -83,6 +83,13 @@ class RefusingPrompter:
         hint = f"{key}: {{resume: {' | '.join(choices)}}}"
         raise self._refuse(key, f"resume: {_quote(question)}", hint)
 
+    def hand_over(self, key: str, command: str) -> Answer:
+        raise NoAnswerError(
+            f"step '{key}' is interactive (it needs a terminal: {_quote(command)}): "
+            f"{self.reason}. Add \"{key}: {{session: skip}}\" to an answers file (--answers "
+            f"FILE) to skip it, or run it at a terminal."
+        )
+
     def secret(self, key: str, prompt: str) -> str:
         """`key` is the environment variable that provides the secret."""
         raise NoAnswerError(
@@ -186,6 +193,9 @@ class TerminalPrompter:
 
     def secret(self, key: str, prompt: str) -> str:
         return str(self._prompt("password", prompt))
+
+    def hand_over(self, key: str, command: str) -> Answer:
+        return self._answer("run")  # the operator is at the terminal the program gets
 
     def choose(self, question: str, options: Sequence[tuple[str, str]]) -> str:
         """One of `options` (label, value): not an answer to a step, so not recorded."""

@@ -81,6 +81,7 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "sudo": ("sudo", as_bool),
     "parallel": ("parallel", as_int(1)),
     "readonly": ("readonly", as_bool),
+    "interactive": ("interactive", as_bool),
     "milestone": ("milestone", _one_of(MILESTONES)),
     "report": ("report", _one_of(REPORT_FIELDS)),
 }
@@ -364,6 +365,12 @@ def _cross_checks(ctx: Ctx, node: YNode, step: Step, kp: str) -> None:
     if "on_no" in keys and step.is_command and not asks:
         ctx.err(node.key_pos["on_no"], "`on_no` needs a confirmation: add `confirm:` to the step",
                 f"{kp}.on_no")
+    if step.interactive:
+        for key in ("capture", "until"):  # a session's screen is not a value to test or keep
+            if key in keys:
+                ctx.err(node.key_pos[key], f"`{key}` does not go with `interactive: true` (a "
+                        f"session's screen is not a value; its exit code decides the step)",
+                        f"{kp}.{key}")
     if step.action == "ssh" and "hosts" not in keys:
         ctx.err(node.key_pos["ssh"], "an ssh step needs `hosts:` (a group name or a list of hosts)",
                 f"{kp}.ssh")

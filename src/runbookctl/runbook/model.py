@@ -94,6 +94,7 @@ class Step:
     sudo: bool = False
     parallel: int = 10
     readonly: bool = False
+    interactive: bool = False  # run/ssh: a pseudo-terminal wired to the operator's terminal
     milestone: str | None = None  # acknowledged | mitigated | resolved: reached when it ends ok
     hosts: tuple[str, ...] = ()  # group names and/or host specs, for ssh
     # ask steps: answer shape and the variable it lands in

@@ -155,6 +155,8 @@ STEP_MODIFIERS: dict[str, Key] = {
     "sudo": Key(_BOOL, "Run the remote command with sudo.", ("ssh",)),
     "parallel": Key({"type": "integer", "minimum": 1}, "At most N hosts at once (default 10).", ("ssh",)),
     "readonly": Key(_BOOL, "A diagnostic that also runs under --dry-run.", _CMD),
+    "interactive": Key(_BOOL, "Hand the operator's terminal to the command (a real pseudo-terminal; "
+                       "ssh: one host); the session is recorded as an asciinema .cast file.", _CMD),
     "milestone": Key({"enum": list(MILESTONES)},
                      "The incident reached this milestone when the step ends ok (acknowledged, "
                      "mitigated or resolved): the report's key times and time to each."),

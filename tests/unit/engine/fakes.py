@@ -192,6 +192,12 @@ class FakePrompter:
         self.asked.append(Asked("secret", key, prompt))
         return self._secret
 
+    def hand_over(self, key: str, command: str) -> Answer:
+        """A person at the terminal takes the session; without one, NoAnswerError."""
+        if not self._interactive:
+            raise NoAnswerError(f"step '{key}' is interactive (it needs a terminal)")
+        return Answer("run", ORIGIN_TERMINAL, OPERATOR)
+
 
 def note(value: str, text: str) -> Answer:
     """A manual answer with a note (skipped / failed)."""

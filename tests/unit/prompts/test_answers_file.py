@@ -152,7 +152,7 @@ def test_the_fields_offered_are_the_steps_where_the_step_is_known(
     offers those of the step (a run step: on_failure, resume). Same rule, same words."""
     path = _write(tmp_path, text)
     assert _run_error(path) == f"{path}:" + message.format(
-        "answer, status, note, on_failure, resume")
+        "answer, status, note, on_failure, resume, session")
     assert _validate(path, book) == [f"{path}:" + message.format("on_failure, resume")]
 
 

@@ -298,7 +298,8 @@ def test_resume_choice() -> None:
     [
         ({"notes": "x", "status": "done"}, "unknown key 'notes' (did you mean 'note'?)"),
         ({"resume": "redo"}, "resume: 'redo' is not one of: rerun | done | failed | skip"),
-        (None, "expected an answer or a map of answer, status, note, on_failure, resume, got nothing (null)"),
+        (None, "expected an answer or a map of answer, status, note, on_failure, resume, session, "
+               "got nothing (null)"),
         ({"on_failure": None}, "on_failure: expected a single value, got nothing (null)"),
         ({"answer": {"deep": 1}}, "answer: expected a single value, got a map"),
     ],
@@ -393,7 +394,7 @@ def test_a_failure_answer_written_as_a_plain_value_gets_a_hint() -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"a": None}, "a: expected an answer or a map of answer, status, note, on_failure, resume, "
+    ({"a": None}, "a: expected an answer or a map of answer, status, note, on_failure, resume, session, "
                   "got nothing (null)"),
     ({"a": {}}, "a: empty map"),
     ({"a": {"anwser": 1}}, "a: unknown key 'anwser' (did you mean 'answer'?)"),

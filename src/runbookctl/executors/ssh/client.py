@@ -97,6 +97,13 @@ class SSHExecutor:
             pool.shutdown(wait=False, cancel_futures=True)
         return [_collect(f, str(h), started) for f, h in zip(futures, hosts, strict=True)]
 
+    def interactive(self, spec: CommandSpec, masker: Masker) -> HostResult:
+        """`interactive: true` on one host: the operator's terminal, handed over."""
+        from runbookctl.executors.ssh.interactive import run_remote_interactive
+
+        log = host_log(spec.log_path, str(spec.hosts[0]))
+        return run_remote_interactive(self._conns, replace(spec, log_path=log), masker)
+
     def close(self) -> None:
         self._conns.close()
 

@@ -20,13 +20,7 @@ def remote_command(spec: CommandSpec, token: str) -> str:
     find and kill the whole group. It must stay the parent: `exit $?` keeps
     sh from exec'ing the last command in its place.
     """
-    parts = [f": runbookctl-{token}"]
-    for name, value in spec.env.items():
-        if not _ENV_NAME.match(name):
-            raise ValueError(f"bad environment variable name '{name}'")
-        parts.append(f"export {name}={shlex.quote(value)}")
-    if spec.cwd:
-        parts.append(f"cd {shlex.quote(spec.cwd)} || exit 1")
+    parts = [f": runbookctl-{token}", *_setup(spec)]
     run = f"{shlex.quote(spec.shell)} -c {shlex.quote(spec.command)}"
     if spec.sudo:
         # `-n` fails at once instead of waiting for a password nobody sends.
@@ -73,3 +67,24 @@ _LIVE = (
     "case $(sed 's/.*) //' \"/proc/$q/stat\" 2>/dev/null) in Z*|'') ;; *) return 0;; esac; "
     'elif kill -0 "$q" 2>/dev/null; then return 0; fi; done; return 1; }'
 )
+
+
+def interactive_command(spec: CommandSpec) -> str:
+    """The sh line for an interactive session: env, cwd and sudo around
+    `spec.shell -c spec.command`, the pty its stdin (sudo asks on it, unechoed)."""
+    parts = _setup(spec)
+    parts.append(f"exec {shlex.quote(spec.shell)} -c {shlex.quote(spec.command)}")
+    line = "; ".join(parts)
+    return f"exec sudo /bin/sh -c {shlex.quote(line)}" if spec.sudo else line
+
+
+def _setup(spec: CommandSpec) -> list[str]:
+    """The env exports and the cd a remote command begins with."""
+    parts = []
+    for name, value in spec.env.items():
+        if not _ENV_NAME.match(name):
+            raise ValueError(f"bad environment variable name '{name}'")
+        parts.append(f"export {name}={shlex.quote(value)}")
+    if spec.cwd:
+        parts.append(f"cd {shlex.quote(spec.cwd)} || exit 1")
+    return parts

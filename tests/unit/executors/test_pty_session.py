@@ -1,0 +1,184 @@
+"""executors/pty_session.py: an interactive command on a real pseudo-terminal, with a
+second real pty standing in for the operator's terminal (keys in, screen out)."""
+
+from __future__ import annotations
+
+import os
+import re
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runbookctl.executors.base import CommandSpec, HostResult
+from runbookctl.executors.cast import read_cast
+from runbookctl.executors.pty_session import cast_path_for, run_interactive
+from runbookctl.safety.masking import Redactor
+
+DEADLINE = 20.0
+
+
+class Operator:
+    """The operator's terminal: a pty whose master the test reads and types into."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        self.seen = b""
+        self.lock = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.seen += data
+                self.lock.notify_all()
+
+    def wait_for(self, text: bytes) -> None:
+        deadline = time.monotonic() + DEADLINE
+        with self.lock:
+            while text not in self.seen:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{text!r} never shown; screen: {self.seen!r}"
+                self.lock.wait(left)
+
+    def type_after(self, steps: list[tuple[bytes, bytes]]) -> threading.Thread:
+        def run() -> None:
+            for prompt, keys in steps:
+                self.wait_for(prompt)
+                os.write(self.master, keys)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        os.close(self.slave)
+        os.close(self.master)
+
+
+@pytest.fixture
+def operator() -> Iterator[Operator]:
+    op = Operator()
+    yield op
+    op.close()
+
+
+def _spec(tmp_path: Path, command: str, **extra: Any) -> CommandSpec:
+    return CommandSpec(step_id="talk", command=command, display=command,
+                       log_path=tmp_path / "logs" / "0001-talk.log", shell="/bin/sh", **extra)
+
+
+def _run(tmp_path: Path, operator: Operator, command: str, keys: list[tuple[bytes, bytes]],
+         redactor: Redactor | None = None, **extra: Any) -> HostResult:
+    typist = operator.type_after(keys)
+    result = run_interactive(_spec(tmp_path, command, **extra), redactor or Redactor(),
+                             stdin_fd=operator.slave, stdout_fd=operator.slave)
+    typist.join(DEADLINE)
+    return result
+
+
+def test_keys_reach_the_program_and_its_exit_code_is_the_result(tmp_path: Path,
+                                                                 operator: Operator) -> None:
+    command = ('printf "Na""me? "; read name; stty -echo; printf "Pass""word? "; read pw; '
+               'stty echo; echo; echo "hello $name, ${#pw} chars"; exit 3')
+    result = _run(tmp_path, operator, command,
+                  [(b"Name? ", b"ana\r"), (b"Password? ", b"s3cr3t-typed\r")])
+    assert result.exit_code == 3 and not result.ok and not result.timed_out
+    operator.wait_for(b"hello ana, 12 chars")
+    _, events = read_cast(cast_path_for(Path(result.log_path)))
+    typed = "".join(str(e[2]) for e in events if e[1] == "i")
+    assert typed == "ana\r"  # the line, not the password typed with echo off
+    assert "s3cr3t-typed" not in Path(result.cast_path or "").read_text()
+    assert result.tail == "Name? ana\nPassword?\nhello ana, 12 chars"
+
+
+def test_ctrl_c_goes_to_the_program_not_to_runbookctl(tmp_path: Path, operator: Operator) -> None:
+    command = "trap 'echo got-int; exit 5' INT; echo ready; while :; do sleep 0.05; done"
+    result = _run(tmp_path, operator, command, [(b"ready", b"\x03")])
+    assert result.exit_code == 5
+    operator.wait_for(b"got-int")
+
+
+def test_ctrl_d_is_end_of_input_for_the_program(tmp_path: Path, operator: Operator) -> None:
+    result = _run(tmp_path, operator, 'echo ready; cat; echo "cat ended"',
+                  [(b"ready", b"line\r"), (b"line\r\n", b"\x04")])
+    assert result.exit_code == 0
+    operator.wait_for(b"cat ended")
+
+
+def test_the_window_size_is_the_operators(tmp_path: Path, operator: Operator) -> None:
+    import fcntl
+    import struct
+
+    fcntl.ioctl(operator.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+    result = _run(tmp_path, operator, "stty size", [])
+    assert re.search(r"33 111", result.tail), result.tail
+    header, _ = read_cast(Path(result.cast_path or ""))
+    assert (header["width"], header["height"]) == (111, 33)
+
+
+def test_the_operators_terminal_is_given_back_as_it_was(tmp_path: Path, operator: Operator) -> None:
+    before = termios.tcgetattr(operator.slave)
+    _run(tmp_path, operator, "exit 0", [])
+    assert termios.tcgetattr(operator.slave) == before
+
+
+def test_secrets_are_masked_in_the_log_cast_and_screen(tmp_path: Path, operator: Operator) -> None:
+    redactor = Redactor()
+    redactor.add("tok-9f8e7d6c5b")
+    result = _run(tmp_path, operator, "echo the token is tok-9f8e7d6c5b", [], redactor)
+    for text in (Path(result.log_path).read_text(), Path(result.cast_path or "").read_text(),
+                 result.tail):
+        assert "tok-9f8e7d6c5b" not in text and "the token is ***" in text
+
+
+def test_an_explicit_timeout_stops_the_session(tmp_path: Path, operator: Operator) -> None:
+    started = time.monotonic()
+    result = _run(tmp_path, operator, "echo waiting; sleep 60", [], timeout=0.5)
+    assert result.timed_out and result.error == "timed out after 0.5s"
+    assert time.monotonic() - started < 30  # not the 60 s sleep
+
+
+def test_the_program_runs_only_after_on_start_recorded_it(tmp_path: Path, operator: Operator) -> None:
+    marker = tmp_path / "ran"
+    seen: list[tuple[int, bool]] = []
+
+    def on_start(pid: int, _started: str | None) -> None:
+        seen.append((pid, marker.exists()))
+
+    result = _run(tmp_path, operator, f"touch {marker}", [], on_start=on_start)
+    assert result.exit_code == 0 and marker.exists()
+    assert len(seen) == 1 and seen[0][1] is False  # recorded before the command ran
+
+
+def test_a_failing_on_start_means_the_program_never_runs(tmp_path: Path, operator: Operator) -> None:
+    marker = tmp_path / "ran"
+
+    def on_start(_pid: int, _started: str | None) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        _run(tmp_path, operator, f"touch {marker}", [], on_start=on_start)
+    assert not marker.exists()
+
+
+def test_keys_a_program_reads_one_by_one_and_draws_itself_are_recorded(
+        tmp_path: Path, operator: Operator) -> None:
+    # readline (psql, bash) turns the terminal's echo off and echoes keys itself
+    command = 'stty -icanon -echo; echo ready; k=$(dd bs=1 count=3 2>/dev/null); echo "got $k"'
+    result = _run(tmp_path, operator, command, [(b"ready", b"abc")])
+    assert result.exit_code == 0
+    operator.wait_for(b"got abc")
+    _, events = read_cast(Path(result.cast_path or ""))
+    assert "".join(str(e[2]) for e in events if e[1] == "i") == "abc"
