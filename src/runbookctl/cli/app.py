@@ -81,6 +81,7 @@ for _name, _command in (
     ("report", records.report_cmd),
     ("resume", running.resume_cmd),
     ("discard", running.discard_cmd),
+    ("note", records.note_cmd),
     ("verify", records.verify_cmd),
     ("new", authoring.new_cmd),
     ("import", authoring.import_cmd),

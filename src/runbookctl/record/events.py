@@ -41,6 +41,11 @@ RECORD_SIGNED = "record_signed"
 # A step marked `milestone:` ended ok: the incident was acknowledged, mitigated or
 # resolved then (data: name). The front page's key times and `stats` read it.
 MILESTONE = "milestone"
+# A person's note, at any prompt (origin "prompt": step = where) or from another terminal
+# (`runbookctl note`, origin "command"), at any point of the journal (data: text, origin).
+NOTE = "note"
+NOTE_AT_PROMPT = "prompt"
+NOTE_BY_COMMAND = "command"
 
 
 # Events that no action follows before the next event: written at once (a killed

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runbookctl.errors import JournalError
+from runbookctl.record.journal_io import fsync_dir, locked, tail_since, write_all
 
 GENESIS = "0" * 64
 # runbookctl writes events a few levels deep; a deeper line is damage, refused before
@@ -252,7 +253,7 @@ class Journal:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except OSError as exc:
             raise JournalError(f"cannot create the journal {path}: {_reason(exc)}") from exc
         return cls(path, fd, Replay())
@@ -262,17 +263,15 @@ class Journal:
         """Reopen a journal to continue it; a torn last line is cut off first."""
         path = Path(path)
         try:
-            replay = read_journal(path)
             fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-            if replay.torn:
-                os.ftruncate(fd, replay.good_size)
-            if not replay.ends_with_newline:
-                os.write(fd, b"\n")
-            if replay.torn or not replay.ends_with_newline:
-                os.fsync(fd)
+            try:
+                with locked(fd, path):  # read and repaired while no other writer appends
+                    return cls(path, fd, _cut_torn(fd, read_journal(path)))
+            except BaseException:
+                os.close(fd)
+                raise
         except OSError as exc:
             raise JournalError(f"cannot open the journal {path}: {_reason(exc)}") from exc
-        return cls(path, fd, replay)
 
     @property
     def head_hash(self) -> str:
@@ -297,6 +296,13 @@ class Journal:
             raise JournalError(self._broken)
         if self._fd is None:
             raise JournalError(f"the journal {self.path} is closed")
+        with locked(self._fd, self.path):  # other writers: journal_io's docstring
+            self._follow()
+            return self._append(type, step, actor, data, sync)
+
+    def _append(self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None,
+                sync: bool) -> Event:
+        assert self._fd is not None
         # Round-trip the data so the returned event equals what a replay reads;
         # a stray Path or datetime is written as text rather than crash a run.
         clean = json.loads(_AS_TEXT.encode(dict(data or {})))
@@ -310,7 +316,7 @@ class Journal:
             # The counter moves with the line: a signal that strikes after the
             # write (during the fsync) must not let the next event reuse this seq.
             self._seq, self._head = event.seq, event.hash
-            _write_all(self._fd, line)
+            write_all(self._fd, line)
             self._size += len(line)
             self._unsynced = True
             if sync:
@@ -325,6 +331,23 @@ class Journal:
             self._settle(before, len(line))
             raise
         return event
+
+    def follow(self) -> None:
+        """Catch up with other writers' events: `seq`, `head_hash` are then the real head."""
+        if self._fd is not None and self._broken is None:
+            with locked(self._fd, self.path):
+                self._follow()
+
+    def _follow(self) -> None:
+        """Chain on from what another writer (`runbookctl note`) appended after our line."""
+        assert self._fd is not None
+        line, self._size = tail_since(self.path, self._fd, self._size)
+        try:
+            last = Event.from_dict(_parse_line(line)) if line is not None else None
+        except ValueError:
+            return  # not an event: verify names that line; the chain goes on from ours
+        if last is not None:
+            self._seq, self._head = last.seq, last.hash
 
     def _settle(self, before: tuple[int, str, int], length: int) -> None:
         """After a signal inside append: the line is either whole in the file (the
@@ -372,25 +395,15 @@ class Journal:
         self.close()
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the new file's directory entry durable; not every platform allows it.
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+def _cut_torn(fd: int, replay: Replay) -> Replay:
+    """A torn last line cut off, a missing final newline added: appends start on a line."""
+    if replay.torn:
+        os.ftruncate(fd, replay.good_size)
+    if not replay.ends_with_newline:
+        os.write(fd, b"\n")
+    if replay.torn or not replay.ends_with_newline:
+        os.fsync(fd)
+    return replay
 
 
 def _reason(exc: OSError) -> str:

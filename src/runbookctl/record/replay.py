@@ -234,6 +234,13 @@ def _milestone(state: RunState, e: Event) -> None:
     _timeline(state, e, f"milestone: {name}")
 
 
+def _note(state: RunState, e: Event) -> None:
+    """A person's note, anywhere in the journal: a timeline row of its own (`note`: the
+    step it was made at, or "" from another terminal), never merged into a step's."""
+    state.timeline.append({"ts": e.ts, "step": "", "what": str(e.data.get("text", "")),
+                           "who": e.actor, "note": e.step or ""})
+
+
 def _input(state: RunState, e: Event) -> None:
     state.inputs.append({**e.data, "actor": e.actor})
 
@@ -292,4 +299,5 @@ _HANDLERS = {
     ev.INPUT: _input,
     ev.SECRET: _secret,
     ev.MILESTONE: _milestone,
+    ev.NOTE: _note,
 }

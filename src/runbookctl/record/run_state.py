@@ -76,7 +76,9 @@ class RunState:
 
     @property
     def duration(self) -> float:
-        end = self.finished or (self.timeline[-1]["ts"] if self.timeline else self.started)
+        # a note added later from another terminal is not the run taking longer
+        said = [row["ts"] for row in self.timeline if "note" not in row]
+        end = self.finished or (said[-1] if said else self.started)
         return seconds_between(self.started, end)
 
     @property

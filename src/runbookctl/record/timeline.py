@@ -24,18 +24,30 @@ def compact_timeline(state: RunState) -> list[dict[str, str]]:
     """Rows {ts, title, what, who}: consecutive events of one step merged."""
     rows: list[dict[str, str]] = []
     group: list[dict[str, str]] = []
+    notes: list[dict[str, str]] = []  # made while `group`'s step went on: said after its row
     for row in state.timeline:
+        if "note" in row:
+            (notes if group else rows).append(_note(state, row))
+            continue
         if group and (not row["step"] or row["step"] != group[0]["step"]):
-            rows.append(_merge(state, group))
-            group = []
+            rows += [_merge(state, group), *notes]
+            group, notes = [], []
         if row["step"]:
             group.append(row)
         else:
             rows.append({"ts": row["ts"], "title": "", "what": no_repeats(row["what"]),
                          "who": short_actor(row["who"])})
     if group:
-        rows.append(_merge(state, group))
+        rows += [_merge(state, group), *notes]
     return rows
+
+
+def _note(state: RunState, row: dict[str, str]) -> dict[str, str]:
+    """A note as its author wrote it (masked when journaled), and where it was made."""
+    rec = state.steps.get(row["note"])
+    where = f" (at {rec.title})" if rec else ""
+    return {"ts": row["ts"], "title": f"Note{where}", "what": row["what"],
+            "who": short_actor(row["who"])}
 
 
 def _merge(state: RunState, group: list[dict[str, str]]) -> dict[str, str]:

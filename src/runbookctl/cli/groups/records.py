@@ -1,4 +1,4 @@
-"""The commands that read what runs recorded: runs, stats, report, verify."""
+"""The commands about what runs recorded: runs, stats, report, note, verify."""
 
 from __future__ import annotations
 
@@ -116,3 +116,31 @@ def verify_cmd(
     from runbookctl.cli.commands.verify import verify
 
     guard(lambda: verify(session(), target))
+
+
+def note_cmd(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[RUN_ID] TEXT",
+            help="The note, quoted as one argument; before it, the run's id (a unique prefix is "
+            "enough). Without RUN_ID: the run running now, else the latest run.",
+            show_default=False,
+        ),
+    ],
+    author: Annotated[
+        str | None,
+        typer.Option("--as", metavar="NAME", help="Who wrote the note (default: the operator name: "
+                     "config operator, $RUNBOOKCTL_OPERATOR, else your login).", show_default=False),
+    ] = None,
+) -> None:
+    """Add a timestamped note to a running or finished run, from any terminal.
+
+    The note is journaled (masked, hash-chained, beside the running run's own
+    events) and shown in the report's timeline with its author and time; a
+    finished run's report is rewritten. At a prompt of the run itself, Ctrl-N
+    adds one too. Exit 0 added, 2 no such run (or several running: name one).
+    """
+    from runbookctl.cli.commands.note import add_note
+
+    guard(lambda: add_note(session(), ui(), words, author))

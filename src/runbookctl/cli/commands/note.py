@@ -1,0 +1,130 @@
+"""`runbookctl note [RUN_ID] TEXT`: a note added to a run from another terminal.
+
+The run may be running (its engine writes the same journal: both append under the
+journal's lock, record/journal_io.py, so the hash chain stays whole) or ended (its
+report is then rewritten with the note). Without RUN_ID: the one run running now,
+else the latest run; several running: exit 2, naming them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runbookctl.errors import RunbookctlError, UsageError
+from runbookctl.outcomes import RunStatus
+
+if TYPE_CHECKING:
+    from runbookctl.check.workspace import Session
+    from runbookctl.cli.terminal import UI
+    from runbookctl.record.run_state import RunState
+    from runbookctl.safety.masking import Redactor
+
+# How long to wait for a run that has ended but is still writing its report (signing,
+# --commit hooks) before leaving the report to it.
+REPORT_WAIT = 30.0
+
+
+def add_note(session: Session, ui: UI, words: list[str], author: str | None) -> int:
+    """Journal the note (masked), then see that the run's report shows it."""
+    from runbookctl.engine.request import RunRequest, one_line, operator_name
+    from runbookctl.record import events as ev
+    from runbookctl.record.events import Recorder
+    from runbookctl.record.journal import Journal
+    from runbookctl.record.writeup import load_state
+
+    run_id, text = _split(words)
+    who = one_line("--as", author) if author else operator_name(RunRequest(runbook=""), session)
+    run_dir = _pick(session, ui, run_id)
+    state = load_state(run_dir)  # a damaged journal is refused (file:line), never appended to
+    with Journal.open_append(run_dir / "journal.jsonl") as journal:
+        event = Recorder(journal, _redactor(session, state)).event(
+            ev.NOTE, None, actor=who, text=text, origin=ev.NOTE_BY_COMMAND)
+    ui.ok(f"note added to {state.run_id} by {event.actor} at {event.ts} (event {event.seq})")
+    _rewrite_report(session, ui, run_dir, state.run_id)
+    return 0
+
+
+def _split(words: list[str]) -> tuple[str | None, str]:
+    """(RUN_ID or None, TEXT): one word is the text, two are a run and the text."""
+    from runbookctl.safety.masking import first_control
+
+    if len(words) not in (1, 2):
+        raise UsageError(f"runbookctl note takes [RUN_ID] TEXT, got {len(words)} arguments: "
+                         "quote the note (runbookctl note 'rolled back the deploy')")
+    run_id, text = (None, words[0]) if len(words) == 1 else (words[0], words[1])
+    if not text.strip():
+        raise UsageError("the note is empty: give its text (runbookctl note [RUN_ID] TEXT)")
+    bad = first_control(text)
+    if bad is not None:
+        raise UsageError(f"the note contains a control character ({bad}); give one line of "
+                         "plain text")
+    return run_id, text.strip()
+
+
+def _pick(session: Session, ui: UI, run_id: str | None) -> Path:
+    """The named run; else the one running now; else the latest."""
+    from runbookctl.cli.commands.history import find_run, run_dirs, runs_root
+    from runbookctl.record import lock as runlock
+
+    if run_id:
+        try:
+            return find_run(session, run_id)
+        except UsageError as exc:
+            raise UsageError(f"{exc.message}; to note without naming a run, quote the whole "
+                             "note as one argument") from None
+    runs = run_dirs(session)
+    if not runs:
+        raise UsageError(f"no runs in {runs_root(session)}: nothing to add a note to")
+    running = [d for d in runs if not runlock.is_free(d)]
+    if len(running) > 1:
+        listing = "\n".join(f"  {d.name}" for d in running)
+        raise UsageError(f"{len(running)} runs are running now; say which one: runbookctl note "
+                         f"RUN_ID TEXT\n{listing}")
+    if running:
+        ui.info(f"the run running now: {running[0].name}")
+        return running[0]
+    ui.info(f"no run is running: the latest, {runs[0].name}")
+    return runs[0]
+
+
+def _redactor(session: Session, state: RunState) -> Redactor:
+    """Masks token-like strings, and the run's secrets that this terminal's environment
+    holds too (env secrets of its runbook). A secret typed at the run's own terminal is
+    known only to that process (docs/record.md, section 6)."""
+    import os
+
+    from runbookctl.engine.planning import all_secrets
+    from runbookctl.safety.masking import Redactor
+
+    redactor = Redactor()
+    try:
+        rb = session.registry.load_path(Path(str(state.meta.get("path", ""))))
+        specs = all_secrets(rb, session)
+    except (RunbookctlError, OSError):
+        return redactor  # the runbook moved or changed: token-like strings are still masked
+    for spec in specs:
+        value = os.environ.get(spec.env or spec.name)
+        if value:
+            redactor.add(value, spec.name)
+    return redactor
+
+
+def _rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str) -> None:
+    """An ended run's report is rewritten with the note. A run going on writes its
+    report when it ends, from the journal that now holds the note."""
+    from runbookctl.record import lock as runlock
+    from runbookctl.record.writeup import load_state, refresh_report
+
+    if load_state(run_dir).status == RunStatus.RUNNING and not runlock.is_free(run_dir):
+        return
+    try:  # ended: its writer may still be finishing (signing, --commit): let it
+        runlock.acquire(run_dir, "runbookctl note", wait=REPORT_WAIT)
+    except UsageError:
+        ui.info(f"run {run_id} is in use by {runlock.holder(run_dir)}: it writes the report, "
+                "with this note")
+        return
+    try:  # says where it rebuilt the report
+        refresh_report(run_dir, ui, template_dirs=session.registry.template_dirs)
+    finally:
+        runlock.release(run_dir)
