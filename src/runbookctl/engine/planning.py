@@ -255,7 +255,19 @@ def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompte
     )
     options = Options(dry_run=req.dry_run, from_step=req.from_step,
                       default_timeout=session.config.default_timeout, operator=operator)
+    take_notes(prompter, events, operator)
     return Engine(rb, services, options, variables)
+
+
+def take_notes(prompter: Prompter, events: EventStream, operator: str) -> bool:
+    """A note the operator adds at a question is journaled at once, where it was made."""
+    from runbookctl.prompts.terminal import attach_notes
+
+    def note(key: str, text: str) -> None:
+        events.publish(ev.NOTE, key or None, actor=operator, text=text,
+                       origin=ev.NOTE_AT_PROMPT)
+
+    return attach_notes(prompter, note)
 
 
 def _answers_meta(path: Path | None) -> dict[str, str] | None:

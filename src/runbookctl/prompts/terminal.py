@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 import termios
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +28,11 @@ from runbookctl.runbook.model import InputSpec
 from runbookctl.runbook.values import yes_no_word
 
 NO_TERMINAL = "no terminal to ask (--no-input or stdin is not a terminal)"
+# At any question, this key (or a menu's last entry) asks for a note for the record and
+# then asks the question again. Not `n`: that is "no" at a yes/no gate, and text in a field.
+NOTE_KEY = "c-n"
+NOTE_HINT = "(Ctrl-N at any question adds a timestamped note to the record)"
+NOTE_LABEL = "add a note…"
 
 from runbookctl.prompts.answers_file import (  # noqa: E402
     MANUAL_STATUSES,
@@ -115,6 +120,13 @@ def _quote(text: str, limit: int = 80) -> str:
 # --- the terminal ------------------------------------------------------------
 
 
+class _Note:
+    """What a question returns when the note key or the menu's note entry was chosen."""
+
+
+_NOTE = _Note()
+
+
 class TerminalPrompter:
     """Asks the person at the terminal through questionary (imported when asking)."""
 
@@ -123,6 +135,10 @@ class TerminalPrompter:
         self.stdin_fd = stdin_fd
         self.output = output
         self._input: Any = None
+        # Set once the run's journal exists (engine/planning.py): journals (step key, text).
+        self.notes: Callable[[str, str], None] | None = None
+        self._at = ""  # the step key of the question being asked: where a note is made
+        self._hinted = False
 
     @property
     def interactive(self) -> bool:
@@ -132,6 +148,7 @@ class TerminalPrompter:
         self, key: str, question: str, *, dangerous: bool, no_means: str,
         detail: str | None = None,
     ) -> Answer:
+        self._at = key
         if detail:
             self._say(detail)
         if not dangerous:
@@ -153,6 +170,7 @@ class TerminalPrompter:
             self._say(f"{why} — type the step id to run it, or choose no ({no_means})")
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
+        self._at = key
         if spec.help:
             self._say(spec.help)
         if spec.type == "action_items":
@@ -170,6 +188,7 @@ class TerminalPrompter:
 
     def manual(self, key: str, text: str) -> Answer:
         # `text` is already on screen: the engine shows each instruction in a box first.
+        self._at = key
         labels = {MANUAL_DONE: "done", MANUAL_SKIPPED: "skipped (give a reason)"}
         choices = [{"name": labels.get(s, s), "value": s} for s in MANUAL_STATUSES]
         status = self._prompt("select", f"{key}: done, skipped or failed?", choices=choices)
@@ -181,6 +200,7 @@ class TerminalPrompter:
         return self._answer(status, note)
 
     def on_failure(self, key: str, message: str, choices: Sequence[str]) -> Answer:
+        self._at = key
         self._say(message)
         options = [{"name": choice_label(c), "value": c} for c in choices]
         return self._answer(self._prompt("select", "What now?", choices=options))
@@ -226,15 +246,44 @@ class TerminalPrompter:
         return self._prompt("confirm", question, default=default, auto_enter=False) is True
 
     def _prompt(self, kind: str, message: str, **kwargs: Any) -> Any:
-        """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises."""
+        """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises. A note
+        asked for there is taken, and the same question asked again."""
+        while True:
+            result = self._ask_once(kind, message, **kwargs)
+            if result is not _NOTE:
+                return result
+            self._take_note()
+
+    def _ask_once(self, kind: str, message: str, **kwargs: Any) -> Any:
         import questionary
 
+        if self.notes is not None:
+            if not self._hinted:
+                self._say(NOTE_HINT)
+                self._hinted = True
+            if kind == "select":
+                kwargs = {**kwargs, "choices": [*kwargs["choices"], {"name": NOTE_LABEL,
+                                                                      "value": _NOTE}]}
         question = getattr(questionary, kind)(message, **kwargs, **self._io())
+        if self.notes is not None:
+            _add_note_key(question.application)
         self._flush()
         result = question.unsafe_ask()
         if result is None:  # questionary's "cancelled": never an answer
             raise KeyboardInterrupt
         return result
+
+    def _take_note(self) -> None:
+        """Ask for the note's text; an empty one is no note."""
+        import questionary
+
+        text = questionary.text("Note for the record (empty: none):", **self._io()).unsafe_ask()
+        text = str(text or "").strip()
+        if not text or self.notes is None:
+            self._say("no note added")
+            return
+        self.notes(self._at, text)
+        self._say("note added to the record")
 
     def _flush(self) -> None:
         from prompt_toolkit.input.typeahead import clear_typeahead
@@ -265,6 +314,30 @@ class TerminalPrompter:
 
     def _answer(self, value: object, note: str | None = None) -> Answer:
         return Answer(value, ORIGIN_TERMINAL, self.operator, note)
+
+
+def _add_note_key(app: Any) -> None:
+    """NOTE_KEY ends the question with the note marker (after the question's own keys:
+    later bindings win, and a questionary prompt binds no control key of its own to it)."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+    keys = KeyBindings()
+
+    @keys.add(NOTE_KEY)
+    def _note(event: Any) -> None:
+        event.app.exit(result=_NOTE)
+
+    app.key_bindings = merge_key_bindings([app.key_bindings, keys]) if app.key_bindings else keys
+
+
+def attach_notes(prompter: Prompter, notes: Callable[[str, str], None]) -> bool:
+    """Let the person at the terminal add notes at every question (the terminal behind an
+    answers file too); False when nobody is asked (--no-input, no terminal)."""
+    base = getattr(prompter, "fallback", prompter)
+    if not isinstance(base, TerminalPrompter):
+        return False
+    base.notes = notes
+    return True
 
 
 def with_no_means(question: str, no_means: str) -> str:

@@ -154,6 +154,7 @@ def _sign(run: Any, ui: UI) -> None:
     from runbookctl.record.signing import SigningSetup, SigningUnavailable, sign_head
 
     journal = run.events.recorder.journal
+    journal.follow()  # a note from another terminal since our last event: signed too
     try:
         signature = sign_head(run.run_dir / "journal.jsonl", run.run_id, journal.seq,
                               journal.head_hash, run.signing or SigningSetup())
