@@ -61,6 +61,17 @@ def wait_typed_ahead(count: int, deadline: float = 10.0) -> None:
         time.sleep(0.01)
 
 
+def notes(p: Prompter) -> None:
+    """Every kind of question, with notes taken (printed as `NOTE [key, text]`)."""
+    assert isinstance(p, TerminalPrompter)
+    p.notes = lambda key, text: print("NOTE " + json.dumps([key, text]), flush=True)
+    gate(p)
+    dangerous(p)
+    show(p.ask("workers", "How many workers?", InputSpec(name="workers", type="int", default=4)))
+    show(p.manual("sentry", "Check the error rate in Sentry."))
+    show(p.on_failure("ready", "ready failed: exit 1", ["retry", "skip", "abort"]))
+
+
 def made(p: Prompter) -> None:
     print(f"PROMPTER {type(p).__name__}", flush=True)
     gate(p)
@@ -73,7 +84,7 @@ def main() -> int:
     else:
         prompter = TerminalPrompter("alice")
     modes = {"sequence": sequence, "gate": gate, "dangerous": dangerous}
-    modes |= {"typeahead": typeahead, "make": made}
+    modes |= {"typeahead": typeahead, "make": made, "notes": notes}
     try:
         modes[mode](prompter)
     except KeyboardInterrupt:

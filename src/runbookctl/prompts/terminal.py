@@ -317,13 +317,14 @@ class TerminalPrompter:
 
 
 def _add_note_key(app: Any) -> None:
-    """NOTE_KEY ends the question with the note marker (after the question's own keys:
-    later bindings win, and a questionary prompt binds no control key of its own to it)."""
+    """NOTE_KEY ends the question with the note marker. Eager and added last: it wins over
+    the question's own use of the key (a select moves down on Ctrl-N, a text field's
+    history goes forward)."""
     from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 
     keys = KeyBindings()
 
-    @keys.add(NOTE_KEY)
+    @keys.add(NOTE_KEY, eager=True)
     def _note(event: Any) -> None:
         event.app.exit(result=_NOTE)
 

@@ -367,3 +367,25 @@ def test_run_from_a_later_step_carries_the_names_earlier_steps_would_have_set(
     rb = session.registry.load("cap")
     assert [(c.name, c.key) for c in carried_of(rb, session, "use")] == [("version", "get")]
     assert carried_of(rb, session, None) == []
+
+
+def test_a_note_at_a_question_is_journaled_masked_by_the_operator_where_it_was_made() -> None:
+    from runbookctl.engine.planning import take_notes
+    from runbookctl.prompts.answers_file import AnswersFile
+    from runbookctl.prompts.answers_prompter import AnswersPrompter
+    from runbookctl.prompts.terminal import RefusingPrompter, TerminalPrompter
+
+    journal = MemoryJournal()
+    events = EventStream(Recorder(journal, Redactor(["hunter2-secret"])))  # type: ignore[arg-type]
+    terminal = TerminalPrompter("alice")
+    behind_a_file = AnswersPrompter(AnswersFile.from_data({}), False, terminal, operator="alice")
+    assert take_notes(behind_a_file, events, "alice") is True
+    assert terminal.notes is not None
+    terminal.notes("gate", "tried pw hunter2-secret")
+    terminal.notes("", "before any step")
+    assert [(e.type, e.step, e.actor, e.data) for e in journal.events] == [
+        ("note", "gate", "alice", {"text": "tried pw ***", "origin": "prompt"}),
+        ("note", None, "alice", {"text": "before any step", "origin": "prompt"}),
+    ]
+    # --no-input, no terminal: nobody is asked, so nobody can add a note there
+    assert take_notes(RefusingPrompter(), events, "alice") is False

@@ -35,3 +35,16 @@ def test_stats_report_and_verify_pass_their_arguments(bodies: Bodies) -> None:
         ("rerender", (SESSION, UI, "20261101", Path("-")), {}),
         ("verify", (SESSION, "r.md"), {}),
     ]
+
+
+def test_note_passes_the_run_the_text_and_the_author(bodies: Bodies) -> None:
+    from runbookctl.cli.commands import note
+
+    bodies.replace(note, "add_note")
+    bodies.invoke("note", "rolled back the deploy")
+    bodies.invoke("note", "20261101", "paged the DBA", "--as", "bob")
+    assert bodies.calls == [
+        ("add_note", (SESSION, UI, ["rolled back the deploy"], None), {}),
+        ("add_note", (SESSION, UI, ["20261101", "paged the DBA"], "bob"), {}),
+    ]
+    assert "[RUN_ID] TEXT" in bodies.invoke("note", "--help").output
