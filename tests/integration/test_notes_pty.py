@@ -198,3 +198,18 @@ def test_many_notes_at_once_into_a_running_run_none_lost_and_the_chain_intact(
     verified = run_cli(["verify", str(report_file)], tmp_path, state)
     assert verified.code == 0, verified.output
     assert len(_timeline_notes(report_file.read_text())) == 10
+
+
+def test_without_a_terminal_the_note_key_does_nothing_and_the_answers_file_answers(
+        tmp_path: Path) -> None:
+    write(tmp_path / "rb.yaml", RUNBOOK)
+    (tmp_path / "answers.yaml").write_text("restart: yes\n")
+    state = tmp_path / "state"
+    result = run_cli(["run", str(tmp_path / "rb.yaml"), "--answers", str(tmp_path / "answers.yaml"),
+                      "--report-dir", str(tmp_path / "r")], tmp_path, state,
+                     stdin=CTRL_N + "a note?\n" + CTRL_N)
+    assert result.code == 0, result.output
+    assert "Ctrl-N" not in result.output  # nobody is offered a note: nobody is asked
+    events = journal_events(only_run_dir(state))
+    assert [e for e in events if e["type"] == "note"] == []
+    assert [e["data"]["value"] for e in events if e["type"] == "answer"] == [True]
