@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runbookctl.errors import JournalError
-from runbookctl.record.journal_io import fsync_dir, locked, tail_since, write_all
+from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, tail_since, write_all
 
 GENESIS = "0" * 64
 # runbookctl writes events a few levels deep; a deeper line is damage, refused before
@@ -266,7 +266,10 @@ class Journal:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND)
             try:
                 with locked(fd, path):  # read and repaired while no other writer appends
-                    return cls(path, fd, _cut_torn(fd, read_journal(path)))
+                    replay = read_journal(path)
+                    end_on_a_line(fd, replay.good_size if replay.torn else None,
+                                  replay.ends_with_newline)
+                    return cls(path, fd, replay)
             except BaseException:
                 os.close(fd)
                 raise
@@ -342,12 +345,10 @@ class Journal:
         """Chain on from what another writer (`runbookctl note`) appended after our line."""
         assert self._fd is not None
         line, self._size = tail_since(self.path, self._fd, self._size)
-        try:
-            last = Event.from_dict(_parse_line(line)) if line is not None else None
-        except ValueError:
-            return  # not an event: verify names that line; the chain goes on from ours
-        if last is not None:
-            self._seq, self._head = last.seq, last.hash
+        if line is not None:
+            with contextlib.suppress(ValueError):  # not an event: verify names that line
+                last = Event.from_dict(_parse_line(line))
+                self._seq, self._head = last.seq, last.hash
 
     def _settle(self, before: tuple[int, str, int], length: int) -> None:
         """After a signal inside append: the line is either whole in the file (the
@@ -393,17 +394,6 @@ class Journal:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _cut_torn(fd: int, replay: Replay) -> Replay:
-    """A torn last line cut off, a missing final newline added: appends start on a line."""
-    if replay.torn:
-        os.ftruncate(fd, replay.good_size)
-    if not replay.ends_with_newline:
-        os.write(fd, b"\n")
-    if replay.torn or not replay.ends_with_newline:
-        os.fsync(fd)
-    return replay
 
 
 def _reason(exc: OSError) -> str:

@@ -74,6 +74,17 @@ def tail_since(path: Path, fd: int, size: int) -> tuple[bytes | None, int]:
     return (lines[-1] if lines else None), size + whole
 
 
+def end_on_a_line(fd: int, cut_at: int | None, ends_with_newline: bool) -> None:
+    """Before appending to a journal found damaged: a torn last line cut off (at
+    `cut_at`), a missing final newline added, so the next event starts on a line."""
+    if cut_at is not None:
+        os.ftruncate(fd, cut_at)
+    if not ends_with_newline:
+        os.write(fd, b"\n")
+    if cut_at is not None or not ends_with_newline:
+        os.fsync(fd)
+
+
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:

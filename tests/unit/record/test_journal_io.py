@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import JournalError
-from runbookctl.record.journal_io import fsync_dir, locked, tail_since, write_all
+from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, tail_since, write_all
 
 
 def _fd(path: Path) -> int:
@@ -102,3 +102,17 @@ def test_write_all_and_fsync_dir(tmp_path: Path) -> None:
     fsync_dir(tmp_path)
     fsync_dir(tmp_path / "missing")  # no such folder: nothing to make durable, no error
     assert path.stat().st_size == 100_000
+
+
+def test_end_on_a_line_cuts_a_torn_tail_or_adds_the_missing_newline(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b"one\n{\"cut")
+    fd = _fd(path)
+    try:
+        end_on_a_line(fd, 4, ends_with_newline=True)
+        assert path.read_bytes() == b"one\n"
+        path.write_bytes(b"one")
+        end_on_a_line(fd, None, ends_with_newline=False)
+        assert path.read_bytes() == b"one\n"
+    finally:
+        os.close(fd)

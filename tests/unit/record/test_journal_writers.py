@@ -98,3 +98,16 @@ def test_reopening_to_append_takes_the_lock_to_cut_a_torn_tail(tmp_path: Path) -
         assert again.torn_tail is not None
         again.append("note", None, "bob", {"text": "x"})
     assert verify_journal(path) == []
+
+
+def test_a_line_that_is_not_an_event_from_another_writer_is_left_for_verify_to_name(
+        tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    run = Journal.create(path)
+    run.append("run_started", None, "alice", {})
+    with open(path, "ab") as stray:
+        stray.write(b"not json\n")
+    event = run.append("run_finished", None, "runbookctl", {"status": "completed"})
+    run.close()
+    assert event.seq == 2  # the chain goes on from the last event, past the stray line
+    assert verify_journal(path) == ["line 2: not a journal event (Expecting value)"]
