@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runbookctl.errors import NoAnswerError
+from runbookctl.prompts.note_key import (
+    NOTE,
+    NOTE_HINT,
+    NOTE_PROMPT,
+    add_note_key,
+    with_note_entry,
+)
 from runbookctl.prompts.protocol import (
     MANUAL_DONE,
     MANUAL_FAILED,
@@ -28,11 +35,6 @@ from runbookctl.runbook.model import InputSpec
 from runbookctl.runbook.values import yes_no_word
 
 NO_TERMINAL = "no terminal to ask (--no-input or stdin is not a terminal)"
-# At any question, this key (or a menu's last entry) asks for a note for the record and
-# then asks the question again. Not `n`: that is "no" at a yes/no gate, and text in a field.
-NOTE_KEY = "c-n"
-NOTE_HINT = "(Ctrl-N at any question adds a timestamped note to the record)"
-NOTE_LABEL = "add a note…"
 
 from runbookctl.prompts.answers_file import (  # noqa: E402
     MANUAL_STATUSES,
@@ -118,13 +120,6 @@ def _quote(text: str, limit: int = 80) -> str:
 
 
 # --- the terminal ------------------------------------------------------------
-
-
-class _Note:
-    """What a question returns when the note key or the menu's note entry was chosen."""
-
-
-_NOTE = _Note()
 
 
 class TerminalPrompter:
@@ -250,23 +245,21 @@ class TerminalPrompter:
         asked for there is taken, and the same question asked again."""
         while True:
             result = self._ask_once(kind, message, **kwargs)
-            if result is not _NOTE:
+            if result is not NOTE:
                 return result
             self._take_note()
 
     def _ask_once(self, kind: str, message: str, **kwargs: Any) -> Any:
         import questionary
 
+        if self.notes is not None and not self._hinted:
+            self._say(NOTE_HINT)
+            self._hinted = True
         if self.notes is not None:
-            if not self._hinted:
-                self._say(NOTE_HINT)
-                self._hinted = True
-            if kind == "select":
-                kwargs = {**kwargs, "choices": [*kwargs["choices"], {"name": NOTE_LABEL,
-                                                                      "value": _NOTE}]}
+            kwargs = with_note_entry(kind, kwargs)
         question = getattr(questionary, kind)(message, **kwargs, **self._io())
         if self.notes is not None:
-            _add_note_key(question.application)
+            add_note_key(question.application)
         self._flush()
         result = question.unsafe_ask()
         if result is None:  # questionary's "cancelled": never an answer
@@ -277,7 +270,7 @@ class TerminalPrompter:
         """Ask for the note's text; an empty one is no note."""
         import questionary
 
-        text = questionary.text("Note for the record (empty: none):", **self._io()).unsafe_ask()
+        text = questionary.text(NOTE_PROMPT, **self._io()).unsafe_ask()
         text = str(text or "").strip()
         if not text or self.notes is None:
             self._say("no note added")
@@ -314,21 +307,6 @@ class TerminalPrompter:
 
     def _answer(self, value: object, note: str | None = None) -> Answer:
         return Answer(value, ORIGIN_TERMINAL, self.operator, note)
-
-
-def _add_note_key(app: Any) -> None:
-    """NOTE_KEY ends the question with the note marker. Eager and added last: it wins over
-    the question's own use of the key (a select moves down on Ctrl-N, a text field's
-    history goes forward)."""
-    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
-
-    keys = KeyBindings()
-
-    @keys.add(NOTE_KEY, eager=True)
-    def _note(event: Any) -> None:
-        event.app.exit(result=_NOTE)
-
-    app.key_bindings = merge_key_bindings([app.key_bindings, keys]) if app.key_bindings else keys
 
 
 def attach_notes(prompter: Prompter, notes: Callable[[str, str], None]) -> bool:
