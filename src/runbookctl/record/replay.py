@@ -34,7 +34,8 @@ def replay(events: list[Event]) -> RunState:
             raise EventDataError(index, f"{event.type} event: {exc}") from None
         state.head_hash = event.hash
         state.events += 1
-        state.last_ts = max(state.last_ts, event.ts)
+        if event.type != ev.NOTE:  # a note added later is not the run running longer
+            state.last_ts = max(state.last_ts, event.ts)
     _note_unfinished(state)
     return state
 

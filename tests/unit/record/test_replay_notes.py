@@ -87,6 +87,7 @@ def test_a_late_note_does_not_make_an_unfinished_run_longer(tmp_path: Path) -> N
     journal.close()
     after = replay(read_journal(tmp_path / "journal.jsonl").events)
     assert after.duration == before
+    assert after.active == state.active  # nor is its active time (`stats`)
     assert _rows(after)[-1] == ("Note", "much later", "bob")
 
 
