@@ -137,7 +137,7 @@ def _accept_defaults(specs: list[tuple[InputSpec, str]], cli: dict[str, str],
     listing = "\n".join(f"  {spec.name} = {spec.default!r}" + (f"  ({spec.help})" if spec.help else "")
                         for spec in pending)
     answer = prompter.confirm("inputs", f"Use these defaults?\n{listing}\n", dangerous=False,
-                              no_means="ask each one in turn")
+                              no_means="ask each one in turn", default=True)
     return {spec.name for spec in pending} if answer.value is True else set()
 
 

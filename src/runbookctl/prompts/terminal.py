@@ -54,7 +54,7 @@ class RefusingPrompter:
 
     def confirm(
         self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
+        detail: str | None = None, default: bool = False,
     ) -> Answer:
         extra = " (--yes does not answer dangerous steps)" if dangerous else ""
         what = f"confirm: {_quote(question)}; no: {no_means}"
@@ -130,12 +130,12 @@ class TerminalPrompter:
 
     def confirm(
         self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
+        detail: str | None = None, default: bool = False,
     ) -> Answer:
         if detail:
             self._say(detail)
         if not dangerous:
-            return self._answer(self._yes(with_no_means(question, no_means), default=False))
+            return self._answer(self._yes(with_no_means(question, no_means), default=default))
         self._say(f"{question}\nThis step is dangerous.")
         return self._answer(self._typed_step_id(key, no_means))
 
@@ -222,8 +222,10 @@ class TerminalPrompter:
             items.append({k: v for k, v in item.items() if v})
 
     def _yes(self, question: str, default: bool) -> bool:
-        # Only a real True is a yes: Esc+Enter makes prompt_toolkit return the empty buffer.
-        return self._prompt("confirm", question, default=default, auto_enter=False) is True
+        # One key: y or n answers at once (questionary's auto_enter), Enter takes the
+        # default. Only a real True is a yes: Esc+Enter makes prompt_toolkit return
+        # the empty buffer.
+        return self._prompt("confirm", question, default=default, auto_enter=True) is True
 
     def _prompt(self, kind: str, message: str, **kwargs: Any) -> Any:
         """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises."""
