@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from runbookctl import __version__
 from runbookctl.engine.request import RunRequest, git_commit_of, new_run_id, operator_name
+from runbookctl.engine.shell_escape import offer_shells
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.prompts.protocol import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
 from runbookctl.record import events as ev
@@ -255,7 +256,9 @@ def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompte
     )
     options = Options(dry_run=req.dry_run, from_step=req.from_step,
                       default_timeout=session.config.default_timeout, operator=operator)
-    return Engine(rb, services, options, variables)
+    engine = Engine(rb, services, options, variables)
+    offer_shells(prompter, engine)  # `!` at a question: a recorded shell, then the question
+    return engine
 
 
 def _answers_meta(path: Path | None) -> dict[str, str] | None:

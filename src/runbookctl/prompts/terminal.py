@@ -11,11 +11,10 @@ import contextlib
 import os
 import sys
 import termios
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from runbookctl.errors import NoAnswerError
 from runbookctl.prompts.protocol import (
     MANUAL_DONE,
     MANUAL_FAILED,
@@ -27,92 +26,32 @@ from runbookctl.prompts.protocol import (
 from runbookctl.runbook.model import InputSpec
 from runbookctl.runbook.values import yes_no_word
 
-NO_TERMINAL = "no terminal to ask (--no-input or stdin is not a terminal)"
+# At a confirmation, a failure or a manual check, `!` (or the menu's entry) opens a
+# shell (engine/shell_escape.py); when it exits the same question is asked again.
+SHELL_KEY = "!"
+SHELL_LABEL = "open a shell…"
+SHELL_HINT = "(! opens a shell here; exit it to come back to this question)"
 
 from runbookctl.prompts.answers_file import (  # noqa: E402
     MANUAL_STATUSES,
     AnswersFile,
     choice_label,
-    choice_words,
     coerce_answer,
     read_answers_file,
 )
 from runbookctl.prompts.answers_prompter import AnswersPrompter  # noqa: E402
+from runbookctl.prompts.refusing import NO_TERMINAL, RefusingPrompter  # noqa: E402
 
-# --- refusal -----------------------------------------------------------------
-
-
-class RefusingPrompter:
-    """No one to ask: every prompt raises NoAnswerError naming the step and answers key."""
-
-    def __init__(self, reason: str = NO_TERMINAL) -> None:
-        self.reason = reason
-
-    @property
-    def interactive(self) -> bool:
-        return False
-
-    def confirm(
-        self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None, default: bool = False,
-    ) -> Answer:
-        extra = " (--yes does not answer dangerous steps)" if dangerous else ""
-        what = f"confirm: {_quote(question)}; no: {no_means}"
-        raise self._refuse(key, what, f"{key}: yes|no", extra)
-
-    def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
-        value = " | ".join(spec.choices) if spec.type == "choice" else "<value>"
-        value = "yes|no" if spec.type == "bool" else value
-        if spec.type == "action_items":
-            value = '[{action: ..., owner: ..., due: ..., ticket: ...}]  (or "none")'
-
-        raise self._refuse(key, f"ask: {_quote(question)}", f"{key}: {value}")
-
-    def manual(self, key: str, text: str) -> Answer:
-        hint = f"{key}: done | skipped | failed"
-        raise self._refuse(key, f"manual: {_quote(text)}", hint)
-
-    def on_failure(self, key: str, message: str, choices: Sequence[str]) -> Answer:
-        hint = f"{key}: {{on_failure: {choice_words(choices)}}}"
-        raise self._refuse(key, f"step failed: {_quote(message)}", hint)
-
-    def resume_answer(self, key: str) -> Answer | None:
-        return None
-
-    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
-        hint = f"{key}: {{resume: {' | '.join(choices)}}}"
-        raise self._refuse(key, f"resume: {_quote(question)}", hint)
-
-    def hand_over(self, key: str, command: str) -> Answer:
-        raise NoAnswerError(
-            f"step '{key}' is interactive (it needs a terminal: {_quote(command)}): "
-            f"{self.reason}. Add \"{key}: {{session: skip}}\" to an answers file (--answers "
-            f"FILE) to skip it, or run it at a terminal."
-        )
-
-    def secret(self, key: str, prompt: str) -> str:
-        """`key` is the environment variable that provides the secret."""
-        raise NoAnswerError(
-            f"secret {key} needs a value ({_quote(prompt)}): {self.reason}. "
-            f"Set the environment variable {key}."
-        )
-
-    def _refuse(self, key: str, what: str, hint: str, extra: str = "") -> NoAnswerError:
-        return NoAnswerError(
-            f"step '{key}' needs an answer ({what}): {self.reason}. "
-            f'Add "{hint}" to an answers file (--answers FILE){extra}.'
-        )
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    lines = text.strip().splitlines() or [""]
-    first = lines[0]
-    if len(first) > limit or len(lines) > 1:
-        first = first[:limit].rstrip() + "…"
-    return f'"{first}"'
-
+__all__ = ["NO_TERMINAL", "RefusingPrompter", "TerminalPrompter", "attach_shell", "make_prompter"]
 
 # --- the terminal ------------------------------------------------------------
+
+
+class _Shell:
+    """What a question returns when `!` or the menu's shell entry was chosen."""
+
+
+_SHELL = _Shell()
 
 
 class TerminalPrompter:
@@ -123,6 +62,9 @@ class TerminalPrompter:
         self.stdin_fd = stdin_fd
         self.output = output
         self._input: Any = None
+        # Set once the run exists (engine/shell_escape.py): opens a shell at step `key`.
+        self.shell: Callable[[str], object] | None = None
+        self._shell_at: str | None = None  # the step whose question may open a shell now
 
     @property
     def interactive(self) -> bool:
@@ -134,10 +76,11 @@ class TerminalPrompter:
     ) -> Answer:
         if detail:
             self._say(detail)
-        if not dangerous:
-            return self._answer(self._yes(with_no_means(question, no_means), default=default))
-        self._say(f"{question}\nThis step is dangerous.")
-        return self._answer(self._typed_step_id(key, no_means))
+        with self._shell_offered(key):
+            if not dangerous:
+                return self._answer(self._yes(with_no_means(question, no_means), default=default))
+            self._say(f"{question}\nThis step is dangerous.")
+            return self._answer(self._typed_step_id(key, no_means))
 
     def _typed_step_id(self, key: str, no_means: str) -> bool:
         """Yes only for the exact step id, no only for an explicit no: anything else is a
@@ -147,6 +90,9 @@ class TerminalPrompter:
                                              f"or no (no: {no_means}):"))
             if typed == key:
                 return True
+            if typed.strip() == SHELL_KEY and self._shell_at is not None:
+                self._open_shell()  # a step id never holds `!`: typed alone, it is the shell
+                continue
             if yes_no_word(typed) is False:  # the one no vocabulary (values.NO_WORDS)
                 return False
             why = "nothing typed" if not typed.strip() else f"{typed!r} is not {key!r}"
@@ -172,7 +118,8 @@ class TerminalPrompter:
         # `text` is already on screen: the engine shows each instruction in a box first.
         labels = {MANUAL_DONE: "done", MANUAL_SKIPPED: "skipped (give a reason)"}
         choices = [{"name": labels.get(s, s), "value": s} for s in MANUAL_STATUSES]
-        status = self._prompt("select", f"{key}: done, skipped or failed?", choices=choices)
+        with self._shell_offered(key):
+            status = self._prompt("select", f"{key}: done, skipped or failed?", choices=choices)
         note: str | None = None
         if status == MANUAL_SKIPPED:
             note = self._prompt("text", "Why is it skipped?", validate=_need_text).strip()
@@ -183,7 +130,8 @@ class TerminalPrompter:
     def on_failure(self, key: str, message: str, choices: Sequence[str]) -> Answer:
         self._say(message)
         options = [{"name": choice_label(c), "value": c} for c in choices]
-        return self._answer(self._prompt("select", "What now?", choices=options))
+        with self._shell_offered(key):
+            return self._answer(self._prompt("select", "What now?", choices=options))
 
     def resume_answer(self, key: str) -> Answer | None:
         return None  # nothing written: asked (on_resume)
@@ -228,15 +176,47 @@ class TerminalPrompter:
         return self._prompt("confirm", question, default=default, auto_enter=True) is True
 
     def _prompt(self, kind: str, message: str, **kwargs: Any) -> Any:
-        """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises."""
+        """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises. A
+        shell asked for there is opened, and the same question asked again."""
+        while True:
+            result = self._ask_once(kind, message, **kwargs)
+            if result is not _SHELL:
+                return result
+            self._open_shell()
+
+    def _ask_once(self, kind: str, message: str, **kwargs: Any) -> Any:
         import questionary
 
+        offer = self._shell_at is not None and kind in ("confirm", "select")
+        if offer and kind == "select":
+            kwargs = {**kwargs, "choices": [*kwargs["choices"],
+                                            {"name": SHELL_LABEL, "value": _SHELL}]}
         question = getattr(questionary, kind)(message, **kwargs, **self._io())
+        if offer:
+            _bind_key(question.application, SHELL_KEY, _SHELL)
         self._flush()
         result = question.unsafe_ask()
         if result is None:  # questionary's "cancelled": never an answer
             raise KeyboardInterrupt
         return result
+
+    @contextlib.contextmanager
+    def _shell_offered(self, key: str) -> Iterator[None]:
+        """While the question about step `key` is asked, `!` opens a shell (when the
+        run offers one): only at confirmations, failures and manual checks."""
+        if self.shell is None:
+            yield
+            return
+        self._say(SHELL_HINT)
+        self._shell_at = key
+        try:
+            yield
+        finally:
+            self._shell_at = None
+
+    def _open_shell(self) -> None:
+        if self.shell is not None and self._shell_at is not None:
+            self.shell(self._shell_at)
 
     def _flush(self) -> None:
         from prompt_toolkit.input.typeahead import clear_typeahead
@@ -267,6 +247,33 @@ class TerminalPrompter:
 
     def _answer(self, value: object, note: str | None = None) -> Answer:
         return Answer(value, ORIGIN_TERMINAL, self.operator, note)
+
+
+def _bind_key(app: Any, key: str, result: object) -> None:
+    """`key` ends the question with `result`. Eager and added last: it wins over the
+    question's own use of the key."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+    keys = KeyBindings()
+
+    @keys.add(key, eager=True)
+    def _chosen(event: Any) -> None:
+        event.app.exit(result=result)
+
+    app.key_bindings = merge_key_bindings([app.key_bindings, keys]) if app.key_bindings else keys
+
+
+def attach_shell(prompter: Prompter, shell: Callable[[str], object]) -> bool:
+    """Let the person at the terminal open a shell at confirmations, failures and
+    manual checks (the terminal prompter, also behind an answers file); False when
+    there is no terminal."""
+    terminal = prompter
+    while isinstance(terminal, AnswersPrompter):
+        terminal = terminal.fallback
+    if not isinstance(terminal, TerminalPrompter):
+        return False
+    terminal.shell = shell
+    return True
 
 
 def with_no_means(question: str, no_means: str) -> str:

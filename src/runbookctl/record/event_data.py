@@ -47,6 +47,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.RUN_ABANDONED: {"reason": _S, "stopped": _S},
     ev.RECORD_SIGNED: {"events": (int,), "head": _S, "signature": _S, "fingerprint": _S},
     ev.MILESTONE: {"name": _S},
+    ev.SHELL: {"shell": _S, "exit_code": (int, *_NONE), "duration": _N, "cast": _S},
 }
 
 

@@ -41,6 +41,9 @@ RECORD_SIGNED = "record_signed"
 # A step marked `milestone:` ended ok: the incident was acknowledged, mitigated or
 # resolved then (data: name). The front page's key times and `stats` read it.
 MILESTONE = "milestone"
+# At a question the operator opened a shell (engine/shell_escape.py; data: shell,
+# cwd, exit_code, duration, log, cast — the session's recording).
+SHELL = "shell"
 
 
 # Events that no action follows before the next event: written at once (a killed
