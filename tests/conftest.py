@@ -4,7 +4,9 @@ import os
 
 from hypothesis import settings
 
-pytest_plugins = ["tests.sshd"]
+# sshd_fleet (tests/sshd.py); operator: a real pty standing in for the operator's
+# terminal (tests/pty_operator.py).
+pytest_plugins = ["tests.sshd", "tests.pty_operator"]
 
 # `make test` must give the same verdict every time: property tests walk a fixed
 # sequence of examples. RUNBOOKCTL_FUZZ=1 explores new random ones instead.

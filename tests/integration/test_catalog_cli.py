@@ -24,3 +24,24 @@ def test_list_show_and_graph_of_the_bundled_runbooks(tmp_path: Path) -> None:
     assert graph.code == 0 and graph.stdout.startswith("flowchart TD")
     schema = json.loads(run_cli(["schema"], cwd=tmp_path, state=tmp_path / "s").stdout)
     assert "steps" in schema["properties"]
+
+
+def test_list_and_runs_never_cut_a_long_id_at_80_columns(tmp_path: Path) -> None:
+    long_id = "database-primary-failover-with-replica-promotion-dns-cutover"
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / f"{long_id}.yaml").write_text(
+        f"id: {long_id}\ntitle: A title long enough to need wrapping at eighty columns for sure\n"
+        "steps:\n  - {id: a, run: 'true'}\n")
+    state = tmp_path / "s"
+    listed = run_cli(["--runbooks", str(books), "list"], cwd=tmp_path, state=state, COLUMNS="80")
+    assert listed.code == 0
+    assert any(line.split()[:1] == [long_id] for line in listed.stdout.splitlines()), listed.stdout
+    ran = run_cli(["--runbooks", str(books), "run", long_id, "--report-dir", str(tmp_path / "r")],
+                  cwd=tmp_path, state=state)
+    assert ran.code == 0, ran.output
+    run_id = json.loads(run_cli(["runs", "--json"], cwd=tmp_path, state=state).stdout)[0]["id"]
+    assert len(run_id) > 80 - 40  # long enough that a fitted table would fold it
+    runs = run_cli(["runs"], cwd=tmp_path, state=state, COLUMNS="80")
+    assert runs.code == 0
+    assert any(line.split()[:1] == [run_id] for line in runs.stdout.splitlines()), runs.stdout

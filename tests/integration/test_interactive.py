@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.helpers import journal_events, only_report, only_run_dir, run_cli, spawn_cli, write
+from tests.helpers import journal_events, only_report, only_run_dir, prompt_re, run_cli, spawn_cli, write
 from tests.services import running_postgres
 from tests.sshd import Fleet
 
@@ -207,3 +207,54 @@ def test_an_interactive_ssh_session_on_one_host(tmp_path: Path, sshd_fleet: Flee
     finished = [e for e in journal_events(run_dir) if e["type"] == "command_finished"]
     assert finished[0]["data"]["hosts"][0]["exit_code"] == 4
     assert finished[0]["data"]["hosts"][0]["host"] == server.spec
+
+
+SHELLS = """\
+    id: look
+    title: Look first
+    steps:
+      - id: gate
+        title: Restart the worker
+        confirm: Restart the worker?
+      - id: check
+        title: Dashboard check
+        manual: Check the dashboard.
+"""
+
+
+def test_a_shell_from_a_question_then_the_same_question_again(work: Path) -> None:
+    write(work / "runbooks" / "look.yaml", SHELLS)
+    child = spawn_cli(["--runbooks", str(work / "runbooks"), "run", "look",
+                       "--report-dir", str(work / "reports")], work, work / "state",
+                      SHELL="/bin/sh", PS1="shell> ")
+    child.expect_exact("! opens a shell here")  # said before the question
+    child.expect(prompt_re("Restart the worker?"))
+    child.send("!")
+    child.expect_exact("shell> ")
+    child.send('echo "in the shell at $RUNBOOKCTL_STEP"' + ENTER)
+    child.expect_exact("in the shell at gate")
+    child.send("exit 5" + ENTER)
+    child.expect_exact("back from the shell (exit 5)")
+    child.expect(prompt_re("Restart the worker?"))  # the same question, asked again
+    child.send("y")
+    child.expect(prompt_re("check: done, skipped or failed?"))
+    child.send("!")  # a menu takes the key too
+    child.expect_exact("shell> ")
+    child.send("exit" + ENTER)
+    child.expect(prompt_re("check: done, skipped or failed?"))
+    child.send(ENTER)  # done
+    child.expect_exact("Run completed")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    run_dir = only_run_dir(work / "state")
+    shells = [e for e in journal_events(run_dir) if e["type"] == "shell"]
+    assert [(e["step"], e["data"]["exit_code"]) for e in shells] == [("gate", 5), ("check", 0)]
+    _, events = _cast(run_dir, "gate.shell")
+    assert 'echo "in the shell at $RUNBOOKCTL_STEP"' in "".join(
+        str(e[2]) for e in events if e[1] == "i")
+    timeline = only_report(work / "reports").split("## Timeline")[1].split("## Steps")[0]
+    # the shell, then the answer given after it, in the step's row
+    assert re.search(r"\| Restart the worker \| opened a shell \(/bin/sh, exit 5, [^|;]*\); "
+                     r"recorded in [^|;]*-gate\.shell\.cast; Restart the worker\? → yes", timeline), \
+        timeline

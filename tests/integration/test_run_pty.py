@@ -74,7 +74,7 @@ def test_every_prompt_answered_by_keystrokes(work: Path) -> None:
 def test_ctrl_c_at_a_prompt_is_never_a_yes(work: Path) -> None:
     child = _spawn(work)
     child.expect_exact("Use these defaults?")
-    child.send(ENTER)  # no: each input is asked
+    child.send("n")  # no (one key; Enter alone takes the defaults): each input is asked
     # "count" and "mode" are in the listing above too: keys sent on seeing those words came
     # before the next prompt and were flushed as type-ahead. Wait for each prompt itself.
     child.expect(prompt_re("count"))

@@ -10,10 +10,14 @@ import stat
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from runbookctl.cli.progress import Progress, RunFacts, attempt_text, clock, jump_text, took
 from runbookctl.executors.base import LOCAL, Masker
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from collections.abc import Sequence
+
+    from rich.console import Console, RenderableType
+    from rich.live import Live
 
 
 class UI:
@@ -27,6 +31,12 @@ class UI:
         self.masker: Masker | None = None  # set once a run knows its secrets
         self._styled: bool | None = None
         self._discarded: bool | None = None
+        self.progress = Progress()  # the plan is known once the run is (header)
+        self._step_shown: tuple[str, tuple[str, ...]] | None = None  # the step's command, once
+        self._attempt = ""  # `attempt 2/3`, `poll 4, …`: what the live line says
+        self._timed: float | None = None  # when the step's command started (its duration)
+        self._ticker: Live | None = None  # the live elapsed time while a command runs
+        self._key = ""  # the step running
 
     def _mask(self, text: str) -> str:
         """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
@@ -58,7 +68,14 @@ class UI:
             self._discarded = _is_devnull(self._stream)
         return not (self.quiet or self._discarded)
 
+    @property
+    def animated(self) -> bool:
+        """A live redraw (the elapsed time) only on a real terminal that takes colours:
+        NO_COLOR, TERM=dumb, a pipe or a file get plain lines and nothing redrawn."""
+        return self.styled and "NO_COLOR" not in os.environ and not self.console.is_dumb_terminal
+
     def _print(self, *parts: Any, **kw: Any) -> None:
+        self.hold()  # nothing is drawn over a line, a prompt or a session that follows
         if not self.styled and all(isinstance(p, str) for p in parts):
             text = " ".join(_plain(self._mask(p)) for p in parts)
             self._stream.write(text + "\n")
@@ -66,11 +83,66 @@ class UI:
             return
         self.console.print(*(self._mask(p) if isinstance(p, str) else p for p in parts), **kw)
 
+    def header(self, facts: RunFacts, plan: Sequence[str]) -> None:
+        """Before the first step: what runs, as which run, where its record goes."""
+        self.progress = Progress(plan)
+        severity = f" [dim]· severity[/] [bold]{_esc(facts.severity)}[/]" if facts.severity else ""
+        title = f" — {_esc(facts.title)}" if facts.title and facts.title != facts.runbook else ""
+        steps = f" [dim]· {self.progress.total} steps[/]" if self.progress.total else ""
+        self._print(f"[bold]Runbook {_esc(facts.runbook)}[/]{title}{severity}{steps}")
+        self._print(f"[dim]Run[/] {_esc(facts.run_id)}")
+        self._print(f"[dim]Journal:[/] {_esc(facts.journal)}")
+        self._print(f"[dim]Reports go to:[/] {_esc(facts.reports)}")
+
     def step(self, key: str, title: str, action: str) -> None:
+        self._step_shown, self._attempt, self._timed = None, "", None
+        self._key = key
+        place = self.progress.place(key)
+        place = f"[bold]{place}[/] " if place else ""
         shown = "" if title in (key, key.rsplit("/", 1)[-1]) else f" [bold]{_esc(title)}[/]"
-        self._print(f"\n[bold cyan]▶ {_esc(key)}[/]{shown} [dim]({action})[/]")
+        self._print(f"\n{place}[bold cyan]▶ {_esc(key)}[/]{shown} [dim]({action})[/]")
+
+    def jump(self, to: str, why: str) -> None:
+        """The walk leaves the plan's order: say which rule sent it where."""
+        self._print(f"  [magenta]{_esc(jump_text(to, why))}[/]")
+
+    def attempt(self, number: int, attempts: int | None, elapsed: float | None = None,
+                within: float | None = None) -> None:
+        """Which attempt (retries) or poll (`until`) runs next; the first needs no line."""
+        self._attempt = attempt_text(number, attempts, elapsed, within)
+        if self._attempt and number > 1:
+            self._print(f"  [cyan]↻ {_esc(self._attempt)}[/]")
+
+    def running(self) -> None:
+        """A command started: its time counts from the first attempt; on a terminal a
+        live line shows it running (stopped before anything else is shown: hold)."""
+        if self._timed is None:
+            self._timed = self.progress.elapsed()
+        if self.animated and self.live and self._ticker is None:
+            from rich.live import Live
+
+            self._ticker = Live(_Ticking(self._key, self._attempt, self.progress.elapsed),
+                                console=self.console, transient=True, refresh_per_second=4)
+            self._ticker.start(refresh=True)  # drawn now, then redrawn by its thread
+
+    def hold(self) -> None:
+        """Stop the live line (idempotent): before a prompt, an interactive session,
+        or any line, so nothing is drawn over what the person reads or types."""
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.stop()
+
+    def _took(self) -> str:
+        """` · 1.2s` after the outcome of a step whose command ran, once."""
+        started, self._timed = self._timed, None
+        return "" if started is None else f" [dim]· {took(self.progress.elapsed() - started)}[/]"
 
     def command(self, display: str, hosts: list[str] | None = None) -> None:
+        # Once a step: a confirmation shows it, its run does not repeat it, nor a retry.
+        shown_key = (display, tuple(hosts or ()))
+        if self._step_shown == shown_key:
+            return
+        self._step_shown = shown_key
         where = f" [dim]on {', '.join(hosts)}[/]" if hosts else ""
         shown = _esc(display.strip("\n")).replace("\n", "\n    ")  # continuation lines indented
         self._print(f"  [dim]$[/] {shown}{where}")
@@ -97,13 +169,20 @@ class UI:
         body = data.replace(b"\n", b"\n" + prefix)
         self._write_bytes(prefix + pending, memoryview(body)[: len(body) - len(prefix) - len(rest)])
 
+    def _write_bytes(self, *parts: bytes | memoryview) -> None:
+        if self._ticker is not None:  # lines go above the live one, through rich
+            text = b"".join(parts).decode("utf-8", errors="replace")
+            self.console.out(text, end="", highlight=False)
+            return
+        self._write_raw(*parts)
+
     def flush_output(self) -> None:
         for (host, _stream), rest in list(self._partial.items()):
             if rest:
                 self._write_bytes(_line_prefix(host) + rest + b"\n")
         self._partial.clear()
 
-    def _write_bytes(self, *parts: bytes | memoryview) -> None:
+    def _write_raw(self, *parts: bytes | memoryview) -> None:
         buffer = getattr(self._stream, "buffer", None)
         if buffer is None:  # a text-only stream (StringIO)
             self._stream.write(b"".join(parts).decode("utf-8", errors="replace"))
@@ -115,10 +194,10 @@ class UI:
         buffer.flush()
 
     def ok(self, text: str) -> None:
-        self._print(f"  [green]✔[/] {_esc(text)}")
+        self._print(f"  [green]✔[/] {_esc(text)}{self._took()}")
 
     def fail(self, text: str) -> None:
-        self._print(f"  [red]✘[/] {_esc(text)}")
+        self._print(f"  [red]✘[/] {_esc(text)}{self._took()}")
 
     def skip(self, text: str) -> None:
         self._print(f"  [yellow]↷[/] {_esc(text)}")
@@ -137,17 +216,43 @@ class UI:
         panel = Panel(Text(self._mask(text)), title=_esc(self._mask(title)), expand=False)
         self._print(panel, soft_wrap=False)  # wrap long instructions inside the box
 
-    def summary(self, status: str, report: str | None, run_id: str, failed: int = 0) -> None:
+    def summary(self, status: str, report: str | None, run_id: str, failed: int = 0,
+                failed_keys: Sequence[str] = ()) -> None:
         from runbookctl.record.run_state import status_text
 
+        failed = max(failed, len(failed_keys))
         color = {"completed": "yellow" if failed else "green", "interrupted": "yellow"}.get(
             status, "red")
         self._print(f"\n[bold {color}]Run {status_text(status, failed)}[/] [dim]({run_id})[/]")
+        if failed_keys:
+            self._print(f"Failed steps: [red]{_esc(', '.join(failed_keys))}[/]")
+        if self.progress.total:  # a run this process walked (not a stale run's write-up)
+            self._print(f"Duration: {took(self.progress.elapsed())}")
         if report:
             self._print(f"Report: {_esc(report)}")
 
 
-_MARKUP = re.compile(r"(?<!\\)\[(?:/|bold|dim|cyan|green|red|yellow)[a-z ]*\]")
+class _Ticking:
+    """The live line: what runs and for how long, drawn anew at each refresh."""
+
+    def __init__(self, key: str, attempt: str, elapsed: Any) -> None:
+        from rich.spinner import Spinner
+
+        self._since = elapsed()
+        self._elapsed = elapsed
+        self._what = f"{key} running" if key else "running"
+        self._attempt = f" · {attempt}" if attempt else ""
+        self._spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self) -> RenderableType:
+        from rich.text import Text
+
+        running = clock(self._elapsed() - self._since)
+        self._spinner.update(text=Text(f"{self._what} {running}{self._attempt}", style="dim"))
+        return self._spinner
+
+
+_MARKUP = re.compile(r"(?<!\\)\[(?:/|bold|dim|cyan|green|red|yellow|magenta)[a-z ]*\]")
 
 
 def _is_devnull(stream: TextIO) -> bool:

@@ -130,12 +130,10 @@ def _confirm(ctx: StepContext, spec: CommandSpec) -> Outcome | None:
     question = render_text(step.confirm, ctx.scope(), "question") if step.confirm else ""
     question = ctx.redactor.mask(question)
     question = question or f"Run this command{' on ' + ', '.join(spec.hosts) if spec.hosts else ''}?"
-    ctx.ui.command(spec.display, list(spec.hosts) or None)
+    ctx.ui.command(spec.display, list(spec.hosts) or None)  # shown once: the run does not repeat it
     if ctx.opts.dry_run and not step.readonly:
         return None
-    detail = spec.display + (f"\non: {', '.join(spec.hosts)}" if spec.hosts else "")
-    _answer, refused = gates.confirm(ctx, question, detail=detail,
-                                     recorded=f"{question}\n$ {spec.display}")
+    _answer, refused = gates.confirm(ctx, question, recorded=f"{question}\n$ {spec.display}")
     return refused
 
 
@@ -147,6 +145,7 @@ def _run_with_policy(ctx: StepContext, spec: CommandSpec) -> tuple[list[HostResu
     attempt = 0
     while True:
         attempt += 1
+        ctx.ui.attempt(attempt, step.retries + 1)
         results = _execute(ctx, spec, attempt)
         verdict = judge(ctx, results)
         last = verdict.ok or attempt > step.retries or _interrupted(results)
@@ -162,10 +161,12 @@ def _poll(ctx: StepContext, spec: CommandSpec) -> tuple[list[HostResult], Verdic
     step = ctx.step
     every = step.every if step.every is not None else DEFAULT_EVERY
     within = step.within if step.within is not None else DEFAULT_WITHIN
-    deadline = time.monotonic() + within
+    started = time.monotonic()
+    deadline = started + within
     attempt = 0
     while True:
         attempt += 1
+        ctx.ui.attempt(attempt, None, elapsed=time.monotonic() - started, within=within)
         results = _execute(ctx, spec, attempt)
         verdict = _until(ctx, results)
         done = verdict.ok or verdict.final or _interrupted(results)

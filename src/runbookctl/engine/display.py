@@ -17,6 +17,21 @@ class Display(OutputSink, Notices, Protocol):
 
     def step(self, key: str, title: str, action: str) -> None: ...
 
+    def jump(self, to: str, why: str) -> None:
+        """The walk goes to `to` out of the plan's order; `why` as journaled."""
+
+    def attempt(self, number: int, attempts: int | None, elapsed: float | None = None,
+                within: float | None = None) -> None:
+        """The attempt about to run: of `attempts` (retries), or a poll `elapsed`
+        seconds into its `within` window (`until`)."""
+
+    def running(self) -> None:
+        """A command started (a terminal may show its elapsed time live)."""
+
+    def hold(self) -> None:
+        """Stop any live redraw: called when a command ends and before the terminal
+        is handed to a person (a prompt, an interactive session)."""
+
     def command(self, display: str, hosts: list[str] | None = None) -> None: ...
 
     def flush_output(self) -> None: ...

@@ -37,6 +37,7 @@ def session(ctx: StepContext, spec: CommandSpec) -> HostResult:
     """The terminal is the program's until it exits; then the step goes on as any."""
     from runbookctl.executors.pty_session import run_interactive  # pty, termios, pyte: lazy
 
+    ctx.ui.hold()  # no live line may draw over the program's screen
     ctx.ui.info("interactive session: the terminal is the program's until it exits "
                 "(recorded, secrets masked)")
     if spec.hosts:

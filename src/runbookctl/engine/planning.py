@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from runbookctl import __version__
 from runbookctl.engine.request import RunRequest, git_commit_of, new_run_id, operator_name
+from runbookctl.engine.shell_escape import offer_shells
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.prompts.protocol import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
 from runbookctl.record import events as ev
@@ -137,7 +138,7 @@ def _accept_defaults(specs: list[tuple[InputSpec, str]], cli: dict[str, str],
     listing = "\n".join(f"  {spec.name} = {spec.default!r}" + (f"  ({spec.help})" if spec.help else "")
                         for spec in pending)
     answer = prompter.confirm("inputs", f"Use these defaults?\n{listing}\n", dangerous=False,
-                              no_means="ask each one in turn")
+                              no_means="ask each one in turn", default=True)
     return {spec.name for spec in pending} if answer.value is True else set()
 
 
@@ -256,7 +257,9 @@ def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompte
     options = Options(dry_run=req.dry_run, from_step=req.from_step,
                       default_timeout=session.config.default_timeout, operator=operator)
     take_notes(prompter, events, operator)
-    return Engine(rb, services, options, variables)
+    engine = Engine(rb, services, options, variables)
+    offer_shells(prompter, engine)  # `!` at a question: a recorded shell, then the question
+    return engine
 
 
 def take_notes(prompter: Prompter, events: EventStream, operator: str) -> bool:

@@ -83,15 +83,22 @@ class EventStream:
 
 
 def step_view(display: Display) -> Subscriber:
-    """The terminal's subscriber: each step's start, and a step skipped by its `when:`
-    with why. (A step's end is shown by its runner: it says more than the record
-    holds, e.g. where an answer came from.)"""
+    """The terminal's subscriber: each step's start, a step skipped by its `when:`
+    with why, a jump with the rule that made it, a command's start and end (its
+    live elapsed time). (A step's end is shown by its runner: it says more than the
+    record holds, e.g. where an answer came from.)"""
 
     def show(event: Event) -> None:
+        data = event.data
         if event.type in (ev.STEP_STARTED, ev.STEP_SKIPPED):
-            data = event.data
             display.step(event.step or "", str(data.get("title", "")), str(data.get("action", "")))
             if event.type == ev.STEP_SKIPPED:
                 display.skip(str(data.get("reason", "")))
+        elif event.type == ev.JUMP:
+            display.jump(str(data.get("to", "")), str(data.get("why", "")))
+        elif event.type == ev.COMMAND_STARTED:
+            display.running()
+        elif event.type == ev.COMMAND_FINISHED:
+            display.hold()
 
     return show

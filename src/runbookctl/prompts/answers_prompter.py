@@ -60,7 +60,7 @@ class AnswersPrompter:
 
     def confirm(
         self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
+        detail: str | None = None, default: bool = False,
     ) -> Answer:
         raw = self._field(key, "answer")
         if raw is not None:
@@ -68,7 +68,7 @@ class AnswersPrompter:
         if self.yes and not dangerous:
             return Answer(True, ORIGIN_YES, self.yes_actor)
         return self.fallback.confirm(key, question, dangerous=dangerous, no_means=no_means,
-                                     detail=detail)
+                                     detail=detail, default=default)
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
         written = self.written(key, "answer", spec)

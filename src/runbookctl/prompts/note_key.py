@@ -1,6 +1,7 @@
 """The note key (#14.3): at any question the terminal asks, Ctrl-N — or a menu's last
 entry — asks for a note for the record, and then the same question again
-(prompts/terminal.py:TerminalPrompter). Not `n`: that is "no" at a yes/no gate, and
+(prompts/terminal.py:TerminalPrompter); `bind_key` binds it, and the shell key.
+Not `n`: that is "no" at a yes/no gate, and
 text in a field.
 """
 
@@ -28,16 +29,16 @@ def with_note_entry(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, "choices": [*kwargs["choices"], {"name": NOTE_LABEL, "value": NOTE}]}
 
 
-def add_note_key(app: Any) -> None:
-    """NOTE_KEY ends the question `app` with NOTE. Eager and added last: it wins over the
-    question's own use of the key (a select moves down on Ctrl-N, a text field's history
-    goes forward)."""
+def bind_key(app: Any, key: str, result: object) -> None:
+    """`key` ends the question `app` with `result` (NOTE_KEY: NOTE; the shell key too).
+    Eager and added last: it wins over the question's own use of the key (a select
+    moves down on Ctrl-N, a text field's history goes forward)."""
     from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 
     keys = KeyBindings()
 
-    @keys.add(NOTE_KEY, eager=True)
-    def _note(event: Any) -> None:
-        event.app.exit(result=NOTE)
+    @keys.add(key, eager=True)
+    def _chosen(event: Any) -> None:
+        event.app.exit(result=result)
 
     app.key_bindings = merge_key_bindings([app.key_bindings, keys]) if app.key_bindings else keys

@@ -52,11 +52,13 @@ class Prompter(Protocol):
     """
 
     def confirm(self, key: str, question: str, *, dangerous: bool, no_means: str,
-                detail: str | None = None) -> Answer:
+                detail: str | None = None, default: bool = False) -> Answer:
         """A yes/no gate. Dangerous gates must be typed (the step id) to be a yes.
 
         `no_means` says what a no does ("skip this step", "abort the run", "go to X"):
-        every gate shows it, so nobody declines without knowing where it leads."""
+        every gate shows it, so nobody declines without knowing where it leads.
+        `default`: what Enter alone answers at a terminal (a gate that runs something
+        defaults to no; "Use these defaults?" to yes)."""
         ...
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:

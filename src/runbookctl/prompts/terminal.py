@@ -11,16 +11,16 @@ import contextlib
 import os
 import sys
 import termios
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from runbookctl.errors import NoAnswerError
 from runbookctl.prompts.note_key import (
     NOTE,
     NOTE_HINT,
+    NOTE_KEY,
     NOTE_PROMPT,
-    add_note_key,
+    bind_key,
     with_note_entry,
 )
 from runbookctl.prompts.protocol import (
@@ -34,92 +34,32 @@ from runbookctl.prompts.protocol import (
 from runbookctl.runbook.model import InputSpec
 from runbookctl.runbook.values import yes_no_word
 
-NO_TERMINAL = "no terminal to ask (--no-input or stdin is not a terminal)"
+# At a confirmation, a failure or a manual check, `!` (or the menu's entry) opens a
+# shell (engine/shell_escape.py); when it exits the same question is asked again.
+SHELL_KEY = "!"
+SHELL_LABEL = "open a shell…"
+SHELL_HINT = "(! opens a shell here; exit it to come back to this question)"
 
 from runbookctl.prompts.answers_file import (  # noqa: E402
     MANUAL_STATUSES,
     AnswersFile,
     choice_label,
-    choice_words,
     coerce_answer,
     read_answers_file,
 )
 from runbookctl.prompts.answers_prompter import AnswersPrompter  # noqa: E402
+from runbookctl.prompts.refusing import NO_TERMINAL, RefusingPrompter  # noqa: E402
 
-# --- refusal -----------------------------------------------------------------
-
-
-class RefusingPrompter:
-    """No one to ask: every prompt raises NoAnswerError naming the step and answers key."""
-
-    def __init__(self, reason: str = NO_TERMINAL) -> None:
-        self.reason = reason
-
-    @property
-    def interactive(self) -> bool:
-        return False
-
-    def confirm(
-        self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
-    ) -> Answer:
-        extra = " (--yes does not answer dangerous steps)" if dangerous else ""
-        what = f"confirm: {_quote(question)}; no: {no_means}"
-        raise self._refuse(key, what, f"{key}: yes|no", extra)
-
-    def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
-        value = " | ".join(spec.choices) if spec.type == "choice" else "<value>"
-        value = "yes|no" if spec.type == "bool" else value
-        if spec.type == "action_items":
-            value = '[{action: ..., owner: ..., due: ..., ticket: ...}]  (or "none")'
-
-        raise self._refuse(key, f"ask: {_quote(question)}", f"{key}: {value}")
-
-    def manual(self, key: str, text: str) -> Answer:
-        hint = f"{key}: done | skipped | failed"
-        raise self._refuse(key, f"manual: {_quote(text)}", hint)
-
-    def on_failure(self, key: str, message: str, choices: Sequence[str]) -> Answer:
-        hint = f"{key}: {{on_failure: {choice_words(choices)}}}"
-        raise self._refuse(key, f"step failed: {_quote(message)}", hint)
-
-    def resume_answer(self, key: str) -> Answer | None:
-        return None
-
-    def on_resume(self, key: str, question: str, choices: Sequence[str]) -> Answer:
-        hint = f"{key}: {{resume: {' | '.join(choices)}}}"
-        raise self._refuse(key, f"resume: {_quote(question)}", hint)
-
-    def hand_over(self, key: str, command: str) -> Answer:
-        raise NoAnswerError(
-            f"step '{key}' is interactive (it needs a terminal: {_quote(command)}): "
-            f"{self.reason}. Add \"{key}: {{session: skip}}\" to an answers file (--answers "
-            f"FILE) to skip it, or run it at a terminal."
-        )
-
-    def secret(self, key: str, prompt: str) -> str:
-        """`key` is the environment variable that provides the secret."""
-        raise NoAnswerError(
-            f"secret {key} needs a value ({_quote(prompt)}): {self.reason}. "
-            f"Set the environment variable {key}."
-        )
-
-    def _refuse(self, key: str, what: str, hint: str, extra: str = "") -> NoAnswerError:
-        return NoAnswerError(
-            f"step '{key}' needs an answer ({what}): {self.reason}. "
-            f'Add "{hint}" to an answers file (--answers FILE){extra}.'
-        )
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    lines = text.strip().splitlines() or [""]
-    first = lines[0]
-    if len(first) > limit or len(lines) > 1:
-        first = first[:limit].rstrip() + "…"
-    return f'"{first}"'
-
+__all__ = ["NO_TERMINAL", "RefusingPrompter", "TerminalPrompter", "attach_shell", "make_prompter"]
 
 # --- the terminal ------------------------------------------------------------
+
+
+class _Shell:
+    """What a question returns when `!` or the menu's shell entry was chosen."""
+
+
+_SHELL = _Shell()
 
 
 class TerminalPrompter:
@@ -134,6 +74,9 @@ class TerminalPrompter:
         self.notes: Callable[[str, str], None] | None = None
         self._at = ""  # the step key of the question being asked: where a note is made
         self._hinted = False
+        # Set once the run exists (engine/shell_escape.py): opens a shell at step `key`.
+        self.shell: Callable[[str], object] | None = None
+        self._shell_at: str | None = None  # the step whose question may open a shell now
 
     @property
     def interactive(self) -> bool:
@@ -141,15 +84,16 @@ class TerminalPrompter:
 
     def confirm(
         self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
+        detail: str | None = None, default: bool = False,
     ) -> Answer:
         self._at = key
         if detail:
             self._say(detail)
-        if not dangerous:
-            return self._answer(self._yes(with_no_means(question, no_means), default=False))
-        self._say(f"{question}\nThis step is dangerous.")
-        return self._answer(self._typed_step_id(key, no_means))
+        with self._shell_offered(key):
+            if not dangerous:
+                return self._answer(self._yes(with_no_means(question, no_means), default=default))
+            self._say(f"{question}\nThis step is dangerous.")
+            return self._answer(self._typed_step_id(key, no_means))
 
     def _typed_step_id(self, key: str, no_means: str) -> bool:
         """Yes only for the exact step id, no only for an explicit no: anything else is a
@@ -159,6 +103,9 @@ class TerminalPrompter:
                                              f"or no (no: {no_means}):"))
             if typed == key:
                 return True
+            if typed.strip() == SHELL_KEY and self._shell_at is not None:
+                self._open_shell()  # a step id never holds `!`: typed alone, it is the shell
+                continue
             if yes_no_word(typed) is False:  # the one no vocabulary (values.NO_WORDS)
                 return False
             why = "nothing typed" if not typed.strip() else f"{typed!r} is not {key!r}"
@@ -186,7 +133,8 @@ class TerminalPrompter:
         self._at = key
         labels = {MANUAL_DONE: "done", MANUAL_SKIPPED: "skipped (give a reason)"}
         choices = [{"name": labels.get(s, s), "value": s} for s in MANUAL_STATUSES]
-        status = self._prompt("select", f"{key}: done, skipped or failed?", choices=choices)
+        with self._shell_offered(key):
+            status = self._prompt("select", f"{key}: done, skipped or failed?", choices=choices)
         note: str | None = None
         if status == MANUAL_SKIPPED:
             note = self._prompt("text", "Why is it skipped?", validate=_need_text).strip()
@@ -198,7 +146,8 @@ class TerminalPrompter:
         self._at = key
         self._say(message)
         options = [{"name": choice_label(c), "value": c} for c in choices]
-        return self._answer(self._prompt("select", "What now?", choices=options))
+        with self._shell_offered(key):
+            return self._answer(self._prompt("select", "What now?", choices=options))
 
     def resume_answer(self, key: str) -> Answer | None:
         return None  # nothing written: asked (on_resume)
@@ -237,17 +186,23 @@ class TerminalPrompter:
             items.append({k: v for k, v in item.items() if v})
 
     def _yes(self, question: str, default: bool) -> bool:
-        # Only a real True is a yes: Esc+Enter makes prompt_toolkit return the empty buffer.
-        return self._prompt("confirm", question, default=default, auto_enter=False) is True
+        # One key: y or n answers at once (questionary's auto_enter), Enter takes the
+        # default. Only a real True is a yes: Esc+Enter makes prompt_toolkit return
+        # the empty buffer.
+        return self._prompt("confirm", question, default=default, auto_enter=True) is True
 
     def _prompt(self, kind: str, message: str, **kwargs: Any) -> Any:
-        """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises. A note
-        asked for there is taken, and the same question asked again."""
+        """Flush keys typed before the prompt was shown, then ask; Ctrl-C raises. A
+        shell or a note asked for there is opened or taken, and the same question asked
+        again."""
         while True:
             result = self._ask_once(kind, message, **kwargs)
-            if result is not NOTE:
+            if result is _SHELL:
+                self._open_shell()
+            elif result is NOTE:
+                self._take_note()
+            else:
                 return result
-            self._take_note()
 
     def _ask_once(self, kind: str, message: str, **kwargs: Any) -> Any:
         import questionary
@@ -255,11 +210,17 @@ class TerminalPrompter:
         if self.notes is not None and not self._hinted:
             self._say(NOTE_HINT)
             self._hinted = True
+        offer = self._shell_at is not None and kind in ("confirm", "select")
+        if offer and kind == "select":
+            kwargs = {**kwargs, "choices": [*kwargs["choices"],
+                                            {"name": SHELL_LABEL, "value": _SHELL}]}
         if self.notes is not None:
             kwargs = with_note_entry(kind, kwargs)
         question = getattr(questionary, kind)(message, **kwargs, **self._io())
+        if offer:
+            bind_key(question.application, SHELL_KEY, _SHELL)
         if self.notes is not None:
-            add_note_key(question.application)
+            bind_key(question.application, NOTE_KEY, NOTE)
         self._flush()
         result = question.unsafe_ask()
         if result is None:  # questionary's "cancelled": never an answer
@@ -277,6 +238,24 @@ class TerminalPrompter:
             return
         self.notes(self._at, text)
         self._say("note added to the record")
+
+    @contextlib.contextmanager
+    def _shell_offered(self, key: str) -> Iterator[None]:
+        """While the question about step `key` is asked, `!` opens a shell (when the
+        run offers one): only at confirmations, failures and manual checks."""
+        if self.shell is None:
+            yield
+            return
+        self._say(SHELL_HINT)
+        self._shell_at = key
+        try:
+            yield
+        finally:
+            self._shell_at = None
+
+    def _open_shell(self) -> None:
+        if self.shell is not None and self._shell_at is not None:
+            self.shell(self._shell_at)
 
     def _flush(self) -> None:
         from prompt_toolkit.input.typeahead import clear_typeahead
@@ -312,11 +291,29 @@ class TerminalPrompter:
 def attach_notes(prompter: Prompter, notes: Callable[[str, str], None]) -> bool:
     """Let the person at the terminal add notes at every question (the terminal behind an
     answers file too); False when nobody is asked (--no-input, no terminal)."""
-    base = getattr(prompter, "fallback", prompter)
-    if not isinstance(base, TerminalPrompter):
+    terminal = _terminal_of(prompter)
+    if terminal is None:
         return False
-    base.notes = notes
+    terminal.notes = notes
     return True
+
+
+def attach_shell(prompter: Prompter, shell: Callable[[str], object]) -> bool:
+    """Let the person at the terminal open a shell at confirmations, failures and
+    manual checks (the terminal prompter, also behind an answers file); False when
+    there is no terminal."""
+    terminal = _terminal_of(prompter)
+    if terminal is None:
+        return False
+    terminal.shell = shell
+    return True
+
+
+def _terminal_of(prompter: Prompter) -> TerminalPrompter | None:
+    terminal = prompter
+    while isinstance(terminal, AnswersPrompter):
+        terminal = terminal.fallback
+    return terminal if isinstance(terminal, TerminalPrompter) else None
 
 
 def with_no_means(question: str, no_means: str) -> str:

@@ -46,6 +46,9 @@ MILESTONE = "milestone"
 NOTE = "note"
 NOTE_AT_PROMPT = "prompt"
 NOTE_BY_COMMAND = "command"
+# At a question the operator opened a shell (engine/shell_escape.py; data: shell,
+# cwd, exit_code, duration, log, cast — the session's recording).
+SHELL = "shell"
 
 
 # Events that no action follows before the next event: written at once (a killed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.durations import format_elapsed
 from runbookctl.outcomes import RunStatus, StepStatus
 from runbookctl.record import events as ev
 from runbookctl.record.event_data import EventDataError, check_data
@@ -242,6 +243,14 @@ def _note(state: RunState, e: Event) -> None:
                            "who": e.actor, "note": e.step or ""})
 
 
+def _shell(state: RunState, e: Event) -> None:
+    """A shell opened at a question: in the timeline with how it ended and its recording."""
+    data = e.data
+    _timeline(state, e, f"opened a shell ({data.get('shell')}, exit {data.get('exit_code')}, "
+                        f"{format_elapsed(float(data.get('duration') or 0))}); recorded in "
+                        f"{data.get('cast')}")
+
+
 def _input(state: RunState, e: Event) -> None:
     state.inputs.append({**e.data, "actor": e.actor})
 
@@ -301,4 +310,5 @@ _HANDLERS = {
     ev.SECRET: _secret,
     ev.MILESTONE: _milestone,
     ev.NOTE: _note,
+    ev.SHELL: _shell,
 }

@@ -1,12 +1,17 @@
 """Live output on a plain stream: whole lines, indented, prefixed by host, in order
-with the UI's own lines, whether the stream takes bytes (a file) or only text."""
+with the UI's own lines, whether the stream takes bytes (a file) or only text; the
+run's view (header, [n/N], attempts, jumps, summary; a live line only on a terminal)."""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
+import pytest
+
+from runbookctl.cli.progress import RunFacts
 from runbookctl.cli.terminal import UI
 
 EXPECTED = (
@@ -81,3 +86,107 @@ def test_plain_output_does_not_import_rich() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('rich')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the run's view (#15.5) ------------------------------------------------------------
+
+def _facts() -> RunFacts:
+    return RunFacts(runbook="db", title="Database down", severity="P1", run_id="R-1",
+                    journal="/state/runs/R-1/journal.jsonl", reports="/reports")
+
+
+def test_the_view_of_a_run_in_plain_lines() -> None:
+    stream = io.StringIO()
+    ui = UI(stream)
+    ui.header(_facts(), ["check", "child/a", "fix"])
+    ui.step("check", "Check it", "run")
+    ui.attempt(1, 3)
+    ui.command("pg_isready")
+    ui.running()
+    ui.warn("attempt 1 failed (exit code 2); retrying in 1s (2 left)")
+    ui.attempt(2, 3)
+    ui.command("pg_isready")  # a retry does not show the command again
+    ui.running()
+    ui.fail("exit code 2")
+    ui.jump("fix", "after failure: exit code 2")
+    ui.step("fix", "fix", "run")
+    ui.summary("completed", "/reports/r.md", "R-1", failed_keys=["check"])
+    lines = [line.split(" · ")[0] if "✘" in line else line
+             for line in stream.getvalue().splitlines()]
+    assert lines[:4] == ["Runbook db — Database down · severity P1 · 3 steps", "Run R-1",
+                         "Journal: /state/runs/R-1/journal.jsonl", "Reports go to: /reports"]
+    assert lines[4:] == [
+        "", "[1/3] ▶ check Check it (run)",
+        "  $ pg_isready",
+        "  ! attempt 1 failed (exit code 2); retrying in 1s (2 left)",
+        "  ↻ attempt 2/3",
+        "  ✘ exit code 2",
+        "  → on_failure: fix",
+        "", "[3/3] ▶ fix (run)",
+        "", "Run completed — 1 step failed (continued) (R-1)",
+        "Failed steps: check",
+        lines[-2],  # the duration, checked below
+        "Report: /reports/r.md"]
+    assert re.fullmatch(r"Duration: \d+\.\ds", lines[-2])
+
+
+def test_an_outcome_says_how_long_the_command_took_once() -> None:
+    stream = io.StringIO()
+    ui = UI(stream)
+    ui.step("a", "a", "run")
+    ui.running()
+    ui.ok("ok")
+    ui.ok("a second line of the step is no outcome of its command")
+    out = stream.getvalue().splitlines()
+    assert re.fullmatch(r"  ✔ ok · \d+\.\ds", out[-2])
+    assert out[-1] == "  ✔ a second line of the step is no outcome of its command"
+
+
+def test_the_command_is_shown_once_a_step_and_again_in_the_next() -> None:
+    stream = io.StringIO()
+    ui = UI(stream)
+    for key in ("a", "b"):
+        ui.step(key, key, "run")
+        ui.command("make", ["web1"])  # the confirmation
+        ui.command("make", ["web1"])  # the run
+    assert stream.getvalue().count("$ make on web1") == 2
+
+
+class _Tty(io.StringIO):
+    """A stream that says it is a terminal: rich draws its live line into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_live_line_runs_while_a_command_runs_and_stops_before_any_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    stream = _Tty()
+    ui = UI(stream)
+    ui.step("slow", "slow", "run")
+    ui.attempt(2, 3)
+    ui.running()
+    assert ui.animated and "slow running 0s · attempt 2/3" in stream.getvalue()
+    ui.output("local", "stdout", "a line\n")  # above the live line, through rich
+    ui.ok("ok")  # the live line is gone before the outcome is written
+    tail = stream.getvalue().rsplit("a line", 1)[1]
+    assert "✔" in tail and "\x1b[?25h" in tail  # the cursor is back: the live line stopped
+    size = len(stream.getvalue())
+    ui.hold()  # idempotent
+    assert len(stream.getvalue()) == size
+
+
+def test_no_live_line_with_no_color_or_off_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    stream = _Tty()
+    ui = UI(stream)
+    ui.step("slow", "slow", "run")
+    ui.running()
+    assert not ui.animated and "running" not in stream.getvalue()
+    monkeypatch.delenv("NO_COLOR")
+    plain = io.StringIO()
+    ui = UI(plain)
+    ui.running()
+    assert not ui.animated and plain.getvalue() == ""

@@ -166,7 +166,7 @@ class FakePrompter:
         return value if isinstance(value, Answer) else Answer(value, ORIGIN_TERMINAL, OPERATOR)
 
     def confirm(self, key: str, question: str, *, dangerous: bool, no_means: str,
-                detail: str | None = None) -> Answer:
+                detail: str | None = None, default: bool = False) -> Answer:
         return self._answer(Asked("confirm", key, question, (no_means,), detail, dangerous))
 
     def ask(self, key: str, question: str, spec: InputSpec) -> Answer:
@@ -222,6 +222,19 @@ class FakeDisplay:
 
     def step(self, key: str, title: str, action: str) -> None:
         self._say("step", key)
+
+    def jump(self, to: str, why: str) -> None:
+        self._say("jump", f"{why} -> {to}")
+
+    def attempt(self, number: int, attempts: int | None, elapsed: float | None = None,
+                within: float | None = None) -> None:
+        self._say("attempt", f"{number}/{attempts}" if within is None else f"poll {number}")
+
+    def running(self) -> None:
+        pass
+
+    def hold(self) -> None:
+        pass
 
     def command(self, display: str, hosts: list[str] | None = None) -> None:
         self._say("command", display)

@@ -593,8 +593,11 @@ def test_a_confirm_gate_shows_the_command_and_its_hosts() -> None:
                       prompter=FakePrompter([True]))
     run.run()
     (asked,) = run.prompter.asked
-    assert (asked.text, asked.detail, asked.dangerous) == ("Run this command on web1, web2?",
-                                                           "uptime\non: web1, web2", True)
+    assert (asked.text, asked.dangerous) == ("Run this command on web1, web2?", True)
+    # The display shows the command and its hosts before the question; the prompter gets
+    # no copy to print again (#15.5: the command is shown once, indented as every line).
+    assert run.display.commands_shown[0] == ("uptime", ["web1", "web2"])
+    assert asked.detail is None
 
 
 def test_the_shell_of_a_step() -> None:
@@ -640,7 +643,8 @@ def test_a_declined_command_gate_is_journaled_and_shown() -> None:
     assert run.run() == ("aborted", "'no' at restart")
     assert run.answers() == [("restart", "confirm", "Restart app?\n$ systemctl restart app", False)]
     (asked,) = run.prompter.asked
-    assert (asked.key, asked.detail, asked.dangerous) == ("restart", "systemctl restart app", False)
+    assert (asked.key, asked.dangerous) == ("restart", False)
+    assert asked.detail is None  # the display shows the command: no second copy (#15.5)
     assert run.display.commands_shown == [("systemctl restart app", None)]
     assert run.display.said("skip") == ["no (terminal)"]
     assert run.executor.commands == []

@@ -37,7 +37,7 @@ class Recorder:
 
     def confirm(
         self, key: str, question: str, *, dangerous: bool, no_means: str,
-        detail: str | None = None,
+        detail: str | None = None, default: bool = False,
     ) -> Answer:
         self.calls.append(("confirm", key))
         return FALLBACK

@@ -9,7 +9,7 @@ from prompt_toolkit.application import Application
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from runbookctl.prompts.note_key import NOTE, NOTE_LABEL, add_note_key, with_note_entry
+from runbookctl.prompts.note_key import NOTE, NOTE_KEY, NOTE_LABEL, bind_key, with_note_entry
 
 
 def test_only_a_menu_gets_the_note_entry_and_it_comes_last() -> None:
@@ -25,7 +25,7 @@ def _answer(kind: str, keys: str, **kwargs: Any) -> Any:
     with create_pipe_input() as pipe:
         question = getattr(questionary, kind)("Q?", input=pipe, output=DummyOutput(), **kwargs)
         assert isinstance(question.application, Application)
-        add_note_key(question.application)
+        bind_key(question.application, NOTE_KEY, NOTE)
         pipe.send_text(keys)
         return question.unsafe_ask()
 

@@ -34,7 +34,12 @@ def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -
         return 0
     from rich.table import Table
 
-    table = Table("id", "title", "severity", "steps", "source", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    # An id is what `run` takes: never cut or folded; the title and source wrap.
+    longest = max((len(shown_name(str(r["id"]))) for r in rows), default=2)
+    table.add_column("id", no_wrap=True, min_width=longest)
+    for name in ("title", "severity", "steps", "source"):
+        table.add_column(name)
     for r in rows:
         # an invalid runbook's id is its file name, which may hold anything
         table.add_row(shown_name(str(r["id"])), str(r["title"]), str(r["severity"] or ""),

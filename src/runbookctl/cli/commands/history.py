@@ -111,7 +111,11 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
 
     from runbookctl.durations import format_elapsed as human_duration
 
-    table = Table("id", "runbook", "status", "operator", "started", "duration", box=None)
+    table = Table(box=None)
+    # An id is copied into `resume`, `report`: never cut or folded; the others wrap.
+    table.add_column("id", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=2))
+    for name in ("runbook", "status", "operator", "started", "duration"):
+        table.add_column(name)
     for r in rows:
         table.add_row(r["id"], r["runbook"], r["status_text"], r["operator"], r["started"][:19],
                       human_duration(r["duration"]))

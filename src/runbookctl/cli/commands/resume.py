@@ -43,7 +43,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
 
 
 def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
-    from runbookctl.cli.commands.run import drive
+    from runbookctl.cli.commands.run import drive, show_header
     from runbookctl.engine.request import RunRequest, operator_name
     from runbookctl.engine.resume import check_stop_point, prepare_resume, resume_point
     from runbookctl.prompts.terminal import make_prompter
@@ -75,6 +75,8 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
     run, how = prepare_resume(state, rb, session, run_req, ui, prompter, run_dir, operator,
                               forced=req.force and rb.sha256 != state.meta.get("sha256"),
                               torn=replayed.torn)
+    reports = state.meta.get("report_dir")
+    show_header(ui, session, rb, run, Path(reports) if reports else None)
     ui.info(f"resuming {state.run_id} {how}")
     return drive(run, ui, lambda: resume_point(state, run.engine))
 

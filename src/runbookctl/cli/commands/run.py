@@ -46,9 +46,23 @@ def run_command(req: RunRequest, session: Session, ui: UI,
         ui.warn(w.format())
     with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)
         run = prepare_run(req, session, rb, ui)
+    show_header(ui, session, rb, run, req.report_dir)
     if before is None:
         return drive(run, ui)
     return drive(run, ui, prelude=lambda: before(run))
+
+
+def show_header(ui: UI, session: Session, rb: Any, run: Any, report_dir: Path | None) -> None:
+    """The view's header and plan: the steps the runbook can run, an include's steps
+    in its place (counted for `[n/N]`; the include step itself is not)."""
+    from runbookctl.cli.progress import RunFacts
+    from runbookctl.runbook import config as cfg
+    from runbookctl.runbook.includes import INCLUDE, steps
+
+    plan = [p.key for p in steps(rb, session.registry.try_load) if p.step.action != INCLUDE]
+    reports = cfg.reports_dir(report_dir, session.config).resolve()
+    ui.header(RunFacts(runbook=rb.id, title=rb.title, severity=rb.severity, run_id=run.run_id,
+                       journal=str(run.run_dir / "journal.jsonl"), reports=str(reports)), plan)
 
 
 def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = None,
@@ -127,7 +141,7 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
             ui.fail(exc.message)
             code = code or ExitCode.FAILED
     ui.summary(status, str(report) if report else None, run.run_id,
-               failed=_failed_count(run) if status == RunStatus.COMPLETED else 0)
+               failed_keys=_failed_keys(run) if status == RunStatus.COMPLETED else ())
     if status == RunStatus.INTERRUPTED:
         ui.info(f"resume with: runbookctl resume {run.run_id}")
     return int(code)
@@ -169,14 +183,14 @@ def _sign(run: Any, ui: UI) -> None:
             f"{signature.fingerprint}: {signature.path.name}")
 
 
-def _failed_count(run: Any) -> int:
+def _failed_keys(run: Any) -> list[str]:
     """Failed steps of the run as the journal has them (resumed parts included)."""
     from runbookctl.record.writeup import load_state
 
     try:
-        return len(load_state(run.run_dir).failed_keys)
-    except (RunbookctlError, OSError, ValueError):  # the report warned; use the engine's count
-        return len(dict.fromkeys(run.engine.failed_steps))
+        return list(load_state(run.run_dir).failed_keys)
+    except (RunbookctlError, OSError, ValueError):  # the report warned; use the engine's list
+        return list(dict.fromkeys(run.engine.failed_steps))
 
 
 def resolve_day(day: str | None) -> str:
