@@ -48,6 +48,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.RECORD_SIGNED: {"events": (int,), "head": _S, "signature": _S, "fingerprint": _S},
     ev.MILESTONE: {"name": _S},
     ev.SHELL: {"shell": _S, "exit_code": (int, *_NONE), "duration": _N, "cast": _S},
+    ev.REMINDER: {"message": _S, "every": _N, "slot": (int,), "elapsed": _N},
 }
 
 
