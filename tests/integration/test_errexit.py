@@ -21,8 +21,8 @@ def _run(work: Path, steps: str, *, config: str = "", inventory: str = "") -> tu
         write(work / "runbooks" / "inventory.yaml", inventory)
     if config:
         write(work / "runbookctl.yaml", config)
-    result = run_cli(["--runbooks", str(work / "runbooks"), "run", "strict", "--no-input", "--report-dir", str(work / "reports")],
-                     cwd=work, state=work / "state")
+    result = run_cli(["--runbooks", str(work / "runbooks"), "run", "strict", "--no-input",
+                      "--report-dir", str(work / "reports")], cwd=work, state=work / "state")
     return result.code, result.output
 
 
