@@ -183,7 +183,7 @@ def resume_point(state: RunState, engine: Engine) -> ResumePoint | None:
     if not rec.command_in_visit:
         ctx.ui.info(f"{key} had not started a command: it runs again")
         return ResumePoint(key, rerun=True)
-    last = rec.commands[-1] if rec.commands else {}
+    last = rec.commands[-1]  # command_in_visit: its command_started is journaled
     if _failed_on_its_own(last):
         # Its command ended and failed and the run stopped at the failure prompt (no
         # answer): the outcome is known, only the decision is missing — ask it again.
