@@ -77,3 +77,51 @@ def test_yes_never_runs_an_imported_command_that_may_change_something(tmp_path: 
                   cwd=tmp_path, state=tmp_path / "s")
     assert ran.code == 2 and "--yes does not answer dangerous steps" in ran.stdout + ran.stderr
     assert not (tmp_path / "marker").exists()
+
+
+def shown(books: dict[str, dict]) -> str:  # type: ignore[type-arg]
+    """The text of every message and manual step, flattened as an operator reads it."""
+    texts = [s.get("message") or s.get("manual") or "" for rb in books.values() for s in rb["steps"]]
+    return flat("\n".join(texts))
+
+
+def flat(text: str) -> str:
+    return " ".join(re.sub(r"[*`>]|\[!|\]", " ", text).split())
+
+
+def warning_lines(playbook: Path) -> list[str]:
+    lines, fenced = [], False
+    for line in playbook.read_text().splitlines():
+        fenced ^= line.strip().startswith("```")
+        if not fenced and not line.strip().startswith("```") and WARNING.search(line):
+            lines.append(flat(re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line)))
+    return lines
+
+
+@pytest.mark.parametrize("playbook", CORPUS, ids=[p.stem for p in CORPUS])
+def test_every_warning_line_is_in_a_step_shown_at_run_time(playbook: Path, tmp_path: Path) -> None:
+    lines = warning_lines(playbook)
+    assert lines, "the fixture has warnings"
+    text = shown(imported(playbook, tmp_path))
+    assert [line for line in lines if line not in text] == []
+
+
+def test_a_session_becomes_an_interactive_step_and_what_to_type_there_is_shown(tmp_path: Path) -> None:
+    books = imported(FIXTURES / "import" / "k8s-pod-crashlooping.md", tmp_path)
+    (session,) = [s for s in run_steps(books) if "exec -it" in s["run"]]
+    assert session["interactive"] is True and session["dangerous"] is True
+    assert session["run"] == "kubectl exec -it {{ pod }} -n {{ namespace_value }} -- /bin/sh"
+    assert not [s for s in run_steps(books) if "/data" in s["run"]]  # typed in the pod, not run here
+    assert "ls /data df -h /data" in shown(books)
+
+
+def test_example_output_and_an_old_incident_s_command_are_shown_never_run(tmp_path: Path) -> None:
+    books = imported(FIXTURES / "import" / "patroni-replica-lag.md", tmp_path)
+    assert not [s for s in run_steps(books) if "42792" in s["run"] or "pg_is_in_recovery" in s["run"]]
+    assert "sudo netstat -tp | grep 42792" in shown(books)
+    psql = [s for s in run_steps(books) if s["run"] == "sudo -u postgres psql"]
+    assert psql and psql[0]["interactive"] is True
+    (tmp_path / "k").mkdir()
+    k8s = imported(FIXTURES / "import" / "k8s-pod-crashlooping.md", tmp_path / "k")
+    assert "CrashLoopBackOff" in shown(k8s)
+    assert not [s for s in run_steps(k8s) if "CrashLoopBackOff" in s["run"]]

@@ -58,6 +58,7 @@ class DraftStep:
     todos: tuple[str, ...] = ()
     shell: str | None = None
     dangerous: bool = False
+    interactive: bool = False  # opens a session the operator types into (sessions.py)
 
 
 @dataclass(frozen=True)
@@ -261,14 +262,14 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput], assigned: f
         # a one-word message ending .md/.txt/.j2 would be read as a template file's name
         action = "manual" if raw.action == "message" and is_template_name(raw.text) else raw.action
         return DraftStep(step_id, action, raw.title, escape_jinja(raw.text), tuple(todos))
-    if _LONG_RUNNING.search(raw.text):
+    if _LONG_RUNNING.search(raw.text) and not raw.interactive:
         todos.append(f"this command may not end by itself (it follows output or waits); it is "
                      f"stopped at the {DEFAULT_TIMEOUT} timeout")
     text = command_template(raw.text, inputs, assigned)
     # safe by default: only a command known to read runs behind a plain confirmation
     dangerous = not is_read_only(_as_words(text))
     return DraftStep(step_id, "run", raw.title, text, tuple(todos), shell=raw.lang or None,
-                     dangerous=dangerous)
+                     dangerous=dangerous, interactive=raw.interactive)
 
 
 def _as_words(template: str) -> str:

@@ -6,7 +6,11 @@ become `run` steps; plain-text blocks (status-page and e-mail templates)
 become `message` steps; other code (SQL, YAML...) is shown in a `manual` step.
 Bullets count as steps only under a procedure-like heading or lead-in.
 Prose and key/value bullets go to the runbook's summary; conditions ("If X:",
-"(if ...)") become TODO notes.
+"(if ...)") become TODO notes. Nothing the operator must see is lost (16.2):
+warnings, cautions, notes and "do not" lines become `message` steps where
+they stand; a block introduced as an example or as output becomes a message,
+never a command; a block that opens a session (sessions.py) becomes an
+`interactive` step, with what to type there shown in a message before it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from runbookctl.importers.markdown import Block, Item, Section, plain
+from runbookctl.importers.sessions import split_session
 
 SHELL_LANGS = frozenset({"bash", "sh", "shell", "zsh", "ksh", "console", "shell-session",
                          "shellsession", "terminal", "shellscript"})
@@ -46,6 +51,15 @@ _CONDITION = re.compile(
 _KEY_VALUE = re.compile(r"^(?:\*\*[^*]{1,40}\*\*[^:]{0,25}|`[^`]{1,40}`|[\w /&'+-]{1,30}):\s*\S")
 _LINK_ITEM = re.compile(r"^\**\[[^\]]+\]\([^)]*\)")
 _PLACEHOLDER = re.compile(r"\[[^\]\[]{1,60}\](?!\()")
+# A line the operator must see at run time (issue 16.2): a warning, caution, note, "do not".
+WARNING_RE = re.compile(
+    r"^\W*(?:\[!)?(?:warning|caution|danger|important|note|attention|careful|heads up)\b"
+    r"|\b(?:do not|don't|must not|never|DO NOT)\b", re.IGNORECASE)
+# A lead-in saying the block after it is an example or output, not something to run.
+_EXAMPLE = re.compile(
+    r"\bexamples?\b|\be\.g\.|\bfor instance\b|\b(?:sample|expected|example|typical)\s+output\b"
+    r"|\boutput\s+(?:looks|should|will|is)\b|\byou (?:should|will) see\b|\bold incident\b"
+    r"|\blooks like\b|\bsomething like\b", re.IGNORECASE)
 _INLINE_CMD = re.compile(r"^(?P<label>.*?)[\s:—–-]*`(?P<cmd>[^`]+)`[\s.]*$")
 
 
@@ -58,6 +72,7 @@ class RawStep:
     text: str
     lang: str = ""
     todos: list[str] = field(default_factory=list)
+    interactive: bool = False
 
 
 @dataclass
@@ -71,7 +86,36 @@ class Found:
     def add(self, step: RawStep) -> None:
         step.todos[:0] = self.todos  # notes read before a step go above it
         self.todos = []
-        self.steps.append(step)
+        self.steps += session_steps(step)
+
+    def warn(self, text: str) -> None:
+        """A warning the operator sees right before the steps after it (a message step)."""
+        self.add(RawStep("message", _warning_title(text), text))
+
+
+def _warning_title(text: str) -> str:
+    word = re.match(r"^\W*(?:\[!)?([A-Za-z]+(?: up)?)\b", text)
+    if word and WARNING_RE.match(word.group(0)):
+        return word.group(1).capitalize()
+    return "Warning"
+
+
+def session_steps(step: RawStep) -> list[RawStep]:
+    """A run step that opens a session: local part, what to type there, the interactive step."""
+    split = split_session(step.text) if step.action == "run" else None
+    if split is None:
+        return [step]
+    out: list[RawStep] = []
+    if executable_lines(split.before):
+        out.append(RawStep("run", step.title, split.before, step.lang, step.todos))
+    if split.inside.strip():
+        out.append(RawStep("message", f"In the session: {title(split.opener, 50)}",
+                           f"The next step opens a session ({split.opener}). Type there:\n\n"
+                           f"{_indent(split.inside)}\n\nthen leave the session to go on."))
+    local = bool(out) and out[0].action == "run"
+    out.append(RawStep("run", f"Session: {title(split.opener, 55)}" if local else step.title,
+                       split.opener, step.lang, [] if local else step.todos, interactive=True))
+    return out
 
 
 def section_steps(section: Section) -> Found:
@@ -80,17 +124,23 @@ def section_steps(section: Section) -> Found:
     heading_context = _procedural(section.title) or (
         section.parent is not None and section.parent.level > 1 and _procedural(section.parent.title))
     label = ""
+    warning = bool(WARNING_RE.search(section.title))  # under "## Warnings" every line is one
     for block in section.blocks:
         if block.kind == "para":
-            label = _paragraph(block.text, found)
+            label = _paragraph(block.text, found, warning)
             continue
         if block.kind == "list":
             # a lead-in ("Examples:", "**Response Procedure:**") says more than the heading
-            _list(block, label, _procedural(label) if label else heading_context, found)
+            _list(block, label, _procedural(label) if label else heading_context, found, warning)
         elif block.kind == "code":
-            step = code_step(block.text, block.lang, label or _lead_in(found))
+            lead = label or _lead_in(found)
+            step = code_step(block.text, block.lang, lead)
+            if step is not None and step.action == "run" and _EXAMPLE.search(lead):
+                step = RawStep("message", step.title, block.text.strip("\n"))  # shown, never run
             if step is not None:
                 found.add(step)
+        elif block.kind == "table" and found.steps:
+            found.add(RawStep("message", "Reference", block.text))
         label = ""
     if len(found.steps) == 1 and not found.steps[0].title:
         found.steps[0].title = section.title
@@ -103,10 +153,12 @@ def _procedural(text: str) -> bool:
     return bool(PROCEDURE_RE.search(text))
 
 
-def _paragraph(md: str, found: Found) -> str:
+def _paragraph(md: str, found: Found, warning: bool = False) -> str:
     """A lead-in label ("**Usage:**") is returned; prose and conditions are recorded."""
     text = plain(md)
-    if conditional(text):
+    if warning or WARNING_RE.search(text):
+        found.warn(text)
+    elif conditional(text):
         found.todos.append(one_line(text))
     elif not _is_label(md):
         found.prose.append(text)
@@ -136,8 +188,11 @@ def one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _list(block: Block, label: str, procedural: bool, found: Found) -> None:
+def _list(block: Block, label: str, procedural: bool, found: Found, warning: bool = False) -> None:
     for item in block.items:
+        if warning or (WARNING_RE.search(plain(item.text)) and not item.blocks and not block.ordered):
+            found.warn(plain(item.text))
+            continue
         if _fill_in(item.text):
             continue
         if block.ordered or item.checkbox or (procedural and not _reference(item.text)):

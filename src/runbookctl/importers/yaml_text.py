@@ -91,7 +91,10 @@ def _step_lines(step: DraftStep) -> list[str]:
         out.append(f"    confirm: {dq(CONFIRM)}")
         if step.dangerous:
             out.append("    dangerous: true  # not known to only read: the operator types the step id")
-        out.append(f"    timeout: {dq(DEFAULT_TIMEOUT)}")
+        if step.interactive:  # the operator's own session: no timeout cuts it short
+            out.append("    interactive: true")
+        else:
+            out.append(f"    timeout: {dq(DEFAULT_TIMEOUT)}")
         if step.shell:
             out.append(f"    shell: {dq(step.shell)}")
     out.append(f"    {step.action}: {scalar(step.text, 6)}")
