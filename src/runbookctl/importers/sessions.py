@@ -43,7 +43,8 @@ def opens_session(line: str) -> bool:
     """Whether one command line hands the terminal to a program the operator types into."""
     # a placeholder (`<replica host>`) is one word, not a redirection
     text = re.sub(r"<[A-Za-z][^<>]*>|\[[A-Za-z][^\]]*\]|\{[A-Za-z][^{}]*\}", "X", line.strip())
-    if not text or text.startswith("#") or text.endswith("\\") or "|" in text or "<" in text:
+    bare = re.sub(r"\$\([^()]*\)|'[^']*'|\"[^\"]*\"", "X", text)  # pipes inside $(…) or quotes are its own
+    if not text or text.startswith("#") or text.endswith("\\") or "|" in bare or "<" in bare:
         return False
     rest = _SUDO.sub("", text, count=1)
     try:

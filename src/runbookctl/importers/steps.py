@@ -73,6 +73,7 @@ class RawStep:
     lang: str = ""
     todos: list[str] = field(default_factory=list)
     interactive: bool = False
+    inside: str = ""  # a session note: the commands to type in the session
 
 
 @dataclass
@@ -86,7 +87,20 @@ class Found:
     def add(self, step: RawStep) -> None:
         step.todos[:0] = self.todos  # notes read before a step go above it
         self.todos = []
+        if step.action == "run" and self.steps and self.steps[-1].interactive:
+            self._into_session(step)  # later blocks of the section are typed in that session
+            return
         self.steps += session_steps(step)
+
+    def _into_session(self, step: RawStep) -> None:
+        session = self.steps[-1]
+        lines = f"# {step.title}\n{step.text}" if step.title else step.text
+        shown = self.steps[-2] if len(self.steps) > 1 else None
+        if shown is None or shown.action != "message" or not shown.title.startswith("In the session"):
+            shown = _session_note(session.text, "")
+            self.steps.insert(len(self.steps) - 1, shown)
+        shown.text = _session_text(session.text, f"{shown.inside}\n{lines}".strip("\n"))
+        shown.inside = f"{shown.inside}\n{lines}".strip("\n")
 
     def warn(self, text: str) -> None:
         """A warning the operator sees right before the steps after it (a message step)."""
@@ -100,6 +114,17 @@ def _warning_title(text: str) -> str:
     return "Warning"
 
 
+def _session_note(opener: str, inside: str) -> RawStep:
+    note = RawStep("message", f"In the session: {title(opener, 50)}", _session_text(opener, inside))
+    note.inside = inside
+    return note
+
+
+def _session_text(opener: str, inside: str) -> str:
+    return (f"The next step opens a session ({opener}). Type there:\n\n{_indent(inside)}\n\n"
+            f"then leave the session to go on.")
+
+
 def session_steps(step: RawStep) -> list[RawStep]:
     """A run step that opens a session: local part, what to type there, the interactive step."""
     split = split_session(step.text) if step.action == "run" else None
@@ -109,9 +134,7 @@ def session_steps(step: RawStep) -> list[RawStep]:
     if executable_lines(split.before):
         out.append(RawStep("run", step.title, split.before, step.lang, step.todos))
     if split.inside.strip():
-        out.append(RawStep("message", f"In the session: {title(split.opener, 50)}",
-                           f"The next step opens a session ({split.opener}). Type there:\n\n"
-                           f"{_indent(split.inside)}\n\nthen leave the session to go on."))
+        out.append(_session_note(split.opener, split.inside))
     local = bool(out) and out[0].action == "run"
     out.append(RawStep("run", f"Session: {title(split.opener, 55)}" if local else step.title,
                        split.opener, step.lang, [] if local else step.todos, interactive=True))

@@ -33,3 +33,29 @@ def test_a_block_is_split_around_the_session_it_opens() -> None:
                                         "etcdctl endpoint status\netcdctl defrag")
     assert split_session("ssh db-1") == Split("", "ssh db-1", "")
     assert split_session("kubectl get pods\nls") is None
+
+
+def test_blocks_after_a_session_in_its_section_are_typed_there_never_run_here() -> None:
+    import textwrap
+
+    from tests.unit.importers.test_playbook import loaded
+
+    (rb,) = loaded(textwrap.dedent("""\
+        # etcdMembersDown
+        ## Diagnosis
+        ```console
+        $ oc rsh -c etcdctl -n openshift-etcd $(oc get pod -l app=etcd -oname | awk 'NR==1')
+        ```
+        Run the following command to get the health of etcd:
+        ```console
+        $ etcdctl endpoint health -w table
+        ```
+        ## Mitigation
+        ```bash
+        kubectl get nodes
+        ```
+    """))
+    note, session, after = rb.steps
+    assert (note.action, session.interactive, after.text) == ("message", True, "kubectl get nodes")
+    assert "# Run the following command to get the health of etcd\n  etcdctl endpoint health" in note.text
+    assert not [s for s in rb.steps if s.action == "run" and "etcdctl endpoint" in s.text]
