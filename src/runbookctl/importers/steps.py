@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from runbookctl.importers.markdown import Block, Item, Section, plain
+from runbookctl.importers.markdown import EXAMPLE_RE, WARNING_RE, Block, Item, Section, plain, warning_title
 from runbookctl.importers.sessions import split_session
 
 SHELL_LANGS = frozenset({"bash", "sh", "shell", "zsh", "ksh", "console", "shell-session",
@@ -51,15 +51,6 @@ _CONDITION = re.compile(
 _KEY_VALUE = re.compile(r"^(?:\*\*[^*]{1,40}\*\*[^:]{0,25}|`[^`]{1,40}`|[\w /&'+-]{1,30}):\s*\S")
 _LINK_ITEM = re.compile(r"^\**\[[^\]]+\]\([^)]*\)")
 _PLACEHOLDER = re.compile(r"\[[^\]\[]{1,60}\](?!\()")
-# A line the operator must see at run time (issue 16.2): a warning, caution, note, "do not".
-WARNING_RE = re.compile(
-    r"^\W*(?:\[!)?(?:warning|caution|danger|important|note|attention|careful|heads up)\b"
-    r"|\b(?:do not|don't|must not|never|DO NOT)\b", re.IGNORECASE)
-# A lead-in saying the block after it is an example or output, not something to run.
-_EXAMPLE = re.compile(
-    r"\bexamples?\b|\be\.g\.|\bfor instance\b|\b(?:sample|expected|example|typical)\s+output\b"
-    r"|\boutput\s+(?:looks|should|will|is)\b|\byou (?:should|will) see\b|\bold incident\b"
-    r"|\blooks like\b|\bsomething like\b", re.IGNORECASE)
 _INLINE_CMD = re.compile(r"^(?P<label>.*?)[\s:—–-]*`(?P<cmd>[^`]+)`[\s.]*$")
 
 
@@ -104,14 +95,7 @@ class Found:
 
     def warn(self, text: str) -> None:
         """A warning the operator sees right before the steps after it (a message step)."""
-        self.add(RawStep("message", _warning_title(text), text))
-
-
-def _warning_title(text: str) -> str:
-    word = re.match(r"^\W*(?:\[!)?([A-Za-z]+(?: up)?)\b", text)
-    if word and WARNING_RE.match(word.group(0)):
-        return word.group(1).capitalize()
-    return "Warning"
+        self.add(RawStep("message", warning_title(text), text))
 
 
 def _session_note(opener: str, inside: str) -> RawStep:
@@ -158,7 +142,7 @@ def section_steps(section: Section) -> Found:
         elif block.kind == "code":
             lead = label or _lead_in(found)
             step = code_step(block.text, block.lang, lead)
-            if step is not None and step.action == "run" and _EXAMPLE.search(lead):
+            if step is not None and step.action == "run" and EXAMPLE_RE.search(lead):
                 step = RawStep("message", step.title, block.text.strip("\n"))  # shown, never run
             if step is not None:
                 found.add(step)
