@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine import gates, interactive
+from runbookctl.engine.errexit import errexit_prefix
 from runbookctl.errors import InterruptedRun, TemplateError
 from runbookctl.executors.base import CAPTURE_LIMIT, LOCAL, CommandSpec, HostResult
 from runbookctl.outcomes import (
@@ -95,6 +96,8 @@ def _build_spec(ctx: StepContext) -> CommandSpec:
     step, key = ctx.step, ctx.key
     scope = ctx.scope()
     per_host: dict[str, str] = {}
+    shell = _shell(step.shell)
+    strict = errexit_prefix(step.text, shell) if step.errexit else ""
     if step.action == "ssh" and "host" in step.text:
         scope = ctx.scope(host="<host>")  # what is shown; each host gets its own below
     env = {k: render_text(v, scope, f"env {k}") for k, v in step.env.items()}
@@ -105,14 +108,15 @@ def _build_spec(ctx: StepContext) -> CommandSpec:
             raise TemplateError(f"step {key}: ssh steps are not available in this build")
         hosts = ctx.resolve_hosts(step, ctx.rb)
         if "host" in step.text:
-            per_host = {h: render_command(step.text, ctx.scope(host=h), _shell(step.shell))
+            per_host = {h: strict + render_command(step.text, ctx.scope(host=h), shell)
                         for h in hosts}
-    command = render_command(step.text, scope, _shell(step.shell))
+    command = render_command(step.text, scope, shell)
     timeout = step.timeout if step.timeout is not None else (
         None if step.interactive else ctx.opts.default_timeout)  # a session ends when its person is done
     return CommandSpec(
-        step_id=key, command=command, display=ctx.redactor.mask(command),
-        log_path=ctx.run_dir / "logs" / "pending.log", shell=_shell(step.shell),
+        # Shown as written; run with `set -e` in front when it is a script (errexit.py).
+        step_id=key, command=strict + command, display=ctx.redactor.mask(command),
+        log_path=ctx.run_dir / "logs" / "pending.log", shell=shell,
         env=env, cwd=cwd, timeout=timeout, hosts=hosts, parallel=step.parallel, sudo=step.sudo,
         per_host=per_host, interactive=step.interactive,
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine import gates
 from runbookctl.engine.context import ResumePoint
+from runbookctl.engine.reminders import Reminders
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.outcomes import NEXT, RETRY, Flow, Outcome, SkipKind, StepStatus
 from runbookctl.prompts.answers_file import RESUME_CHOICES
@@ -160,6 +161,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
     variables.values.update({name: value for name, value, _o in secrets})
     events = event_stream(Recorder(Journal.open_append(run_dir / "journal.jsonl"), redactor), ui)
     engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
+    engine.reminders = Reminders.resumed(rb.reminders, state.started, state.reminders)
     how = "after an interruption" if state.status == StepStatus.INTERRUPTED else (
         "after the run stopped without an end event (killed?)")
     engine.resumed(state.failed_keys, actor=operator, note=how, runbook_sha256=rb.sha256,
@@ -181,7 +183,7 @@ def resume_point(state: RunState, engine: Engine) -> ResumePoint | None:
     if not rec.command_in_visit:
         ctx.ui.info(f"{key} had not started a command: it runs again")
         return ResumePoint(key, rerun=True)
-    last = rec.commands[-1] if rec.commands else {}
+    last = rec.commands[-1]  # command_in_visit: its command_started is journaled
     if _failed_on_its_own(last):
         # Its command ended and failed and the run stopped at the failure prompt (no
         # answer): the outcome is known, only the decision is missing — ask it again.

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runbookctl.durations import format_elapsed
 from runbookctl.record import events as ev
 
 if TYPE_CHECKING:
@@ -85,11 +86,14 @@ class EventStream:
 def step_view(display: Display) -> Subscriber:
     """The terminal's subscriber: each step's start, a step skipped by its `when:`
     with why, a jump with the rule that made it, a command's start and end (its
-    live elapsed time). (A step's end is shown by its runner: it says more than the
-    record holds, e.g. where an answer came from.)"""
+    live elapsed time), and a reminder that fell due. (A step's end is shown by its
+    runner: it says more than the record holds, e.g. where an answer came from.)"""
 
     def show(event: Event) -> None:
         data = event.data
+        if event.type == ev.REMINDER:  # between steps: nothing of a step's is on screen
+            elapsed = format_elapsed(float(data.get("elapsed", 0)))
+            display.warn(f"reminder: {data.get('message', '')} ({elapsed} into the run)")
         if event.type in (ev.STEP_STARTED, ev.STEP_SKIPPED):
             display.step(event.step or "", str(data.get("title", "")), str(data.get("action", "")))
             if event.type == ev.STEP_SKIPPED:

@@ -15,6 +15,7 @@ from runbookctl.engine import gates
 from runbookctl.engine.command_step import run_command_step
 from runbookctl.engine.context import Resources, ResumePoint, StepContext
 from runbookctl.engine.human_step import run_human_step
+from runbookctl.engine.reminders import Reminders
 from runbookctl.engine.stream import step_view
 from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError
 from runbookctl.outcomes import (
@@ -49,6 +50,7 @@ class Engine:
         self.failed_steps: list[str] = []
         self.resources = Resources(services)
         self.publish = services.events.publish
+        self.reminders = Reminders(runbook.reminders)  # counted from now: the run's start
         # The terminal shows each step as the record has it (critical: a closed
         # terminal stops the run, resumable, as any failure to show output does).
         services.events.subscribe(step_view(services.ui), name="the terminal", critical=True)
@@ -120,12 +122,19 @@ class Engine:
                 index = where
         while index < len(rb.steps):
             step = rb.steps[index]
+            self.remind()
             flow = self.run_step(rb, step, f"{prefix}{step.id}")
             where = self._follow(rb, prefix, index, flow)
             if isinstance(where, Flow):
                 return where
             index = where
         return Flow(FlowKind.END)
+
+    def remind(self) -> None:
+        """Journal (and so show) each reminder due: asked between steps, never inside one."""
+        for due in self.reminders.due():
+            self.publish(ev.REMINDER, None, message=due.reminder.message,
+                         every=due.reminder.every, slot=due.slot, elapsed=round(due.elapsed, 3))
 
     def _follow(self, rb: Runbook, prefix: str, index: int, flow: Flow) -> int | Flow:
         """Where the walk goes after step `index` left with `flow`: an index or an ending."""

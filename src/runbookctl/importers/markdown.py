@@ -196,3 +196,22 @@ def slug(text: str, limit: int = 48) -> str:
             break
         out = candidate
     return out or (words[0][:limit] if words else "")
+
+
+# A line the operator must see at run time (issue 16.2): a warning, caution, note, "do not".
+WARNING_RE = re.compile(
+    r"^\W*(?:\[!)?(?:warning|caution|danger|important|note|attention|careful|heads up)\b"
+    r"|\b(?:do not|don't|must not|never|DO NOT)\b", re.IGNORECASE)
+# A lead-in saying the block after it is an example or output, not something to run.
+EXAMPLE_RE = re.compile(
+    r"\bexamples?\b|\be\.g\.|\bfor instance\b|\b(?:sample|expected|example|typical)\s+output\b"
+    r"|\boutput\s+(?:looks|should|will|is)\b|\byou (?:should|will) see\b|\bold incident\b"
+    r"|\blooks like\b|\bsomething like\b", re.IGNORECASE)
+
+
+def warning_title(text: str) -> str:
+    """The warning's own word as a step title ("CAUTION: …" -> Caution), else Warning."""
+    word = re.match(r"^\W*(?:\[!)?([A-Za-z]+(?: up)?)\b", text)
+    if word and WARNING_RE.match(word.group(0)):
+        return word.group(1).capitalize()
+    return "Warning"

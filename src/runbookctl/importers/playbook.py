@@ -8,8 +8,9 @@ sub-headings are all small (at most MERGE_MAX steps each, none nested further)
 becomes one runbook holding them all. The id is the heading's slug, the title
 its text; the severity comes from the heading or its parents ("P1",
 "Severity 2" -> P1); parent headings give tags. Commands run behind `confirm`
-with a 5m timeout; `[placeholder]` and `<placeholder>` in commands become
-inputs; Jinja delimiters in imported text are escaped so nothing is
+with a 5m timeout, and are `dangerous: true` (a typed confirmation `--yes`
+never gives) unless known to only read (readonly.py); placeholders in
+commands become inputs (placeholders.py); Jinja delimiters in imported text are escaped so nothing is
 evaluated; what needs a person's judgement (conditions, shell variables
 passed between steps, commands that never end) becomes a TODO comment.
 """
@@ -21,8 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runbookctl.importers.markdown import Section, fix_mojibake, parse_markdown, plain, slug, strip_symbols
+from runbookctl.importers.placeholders import DraftInput, command_template, escape_jinja
+from runbookctl.importers.readonly import is_read_only
 from runbookctl.importers.steps import WELL_KNOWN, Found, RawStep, one_line, section_steps, shell_names
-from runbookctl.runbook.names import RESERVED_NAMES, RESERVED_STEP_IDS, is_template_name
+from runbookctl.runbook.names import RESERVED_STEP_IDS, is_template_name
 
 MERGE_MAX = 3  # sub-sections with at most this many steps each are merged into their parent
 # Headings that name a phase of the procedure above them rather than a procedure of their own.
@@ -37,31 +40,11 @@ PHASE_TITLES = frozenset({
     "background", "context", "notes", "summary",
 })
 _SEVERITY = re.compile(r"\bP([0-4])\b|\bSev(?:erity)?[\s:-]*([1-5])\b", re.IGNORECASE)
-# `[postgres-host]` or `<host>` in a command: something the operator must fill in.
-_CMD_PLACEHOLDER = re.compile(
-    r"(?<![\w$\[\]{<>])\[(?P<sq>[A-Za-z][A-Za-z0-9 _.-]{1,38}[A-Za-z0-9])\](?![\[\]}(])"
-    r"|(?<![\w<{])<(?P<ang>[A-Za-z][A-Za-z0-9_.-]{1,38}[A-Za-z0-9])>(?![}>])")
-# Bracketed words scripts print as log prefixes, not placeholders.
-_LOG_TAGS = frozenset({"info", "warn", "warning", "error", "ok", "fail", "failed", "debug",
-                       "pass", "done", "skip", "critical", "notice"})
-_JINJA_OPEN = re.compile(r"\{[{%#]")
-_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _LONG_RUNNING = re.compile(
     r"\b(?:tail|logs)\b[^\n|]*\s-f\b|\bwatch\b|\bhtop\b|^\s*top\b|while\s+true|"
     r"^\s*ssh\s+\S+\s*$|\bnohup\b|\bsleep\s+\d{3,}", re.MULTILINE)
-_DESTRUCTIVE = re.compile(
-    r"\brm\s+-\w*[rf]|\bdrop\s+(?:table|database|schema)\b|\btruncate\b|\bflush(?:all|db)\b|"
-    r"\bdelete\s+from\b|\bkubectl\s+delete\b|\bdocker\s+(?:rm|system\s+prune)\b|"
-    r"pg_terminate_backend|\bkill\s+-9\b|\bmkfs\b|\bdd\s+if=", re.IGNORECASE)
 DEFAULT_TIMEOUT = "5m"
 CONFIRM = "Run this?"
-
-
-@dataclass(frozen=True)
-class DraftInput:
-    name: str
-    prompt: str
-    help: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +58,7 @@ class DraftStep:
     todos: tuple[str, ...] = ()
     shell: str | None = None
     dangerous: bool = False
+    interactive: bool = False  # opens a session the operator types into (sessions.py)
 
 
 @dataclass(frozen=True)
@@ -96,11 +80,12 @@ def import_markdown(text: str, source: str, id_prefix: str = "") -> list[DraftRu
     root = parse_markdown(body, title or _humanize(Path(source).stem))
     taken: set[str] = set()
     prefix = slug(id_prefix, 24)
+    assigned = frozenset(shell_names(body)[0])  # a $VAR the document never sets is an input
     out = []
     for section, parts in plan(root):
         found = _gather(parts)
         if found.steps:
-            out.append(_runbook(section, found, source, prefix, taken))
+            out.append(_runbook(section, found, (source, prefix), taken, assigned))
     return out
 
 
@@ -182,7 +167,9 @@ def _gather(parts: list[Section]) -> Found:
 # --- building a runbook ------------------------------------------------------------
 
 
-def _runbook(section: Section, found: Found, source: str, prefix: str, taken: set[str]) -> DraftRunbook:
+def _runbook(section: Section, found: Found, origin: tuple[str, str], taken: set[str],
+             assigned: frozenset[str]) -> DraftRunbook:
+    source, prefix = origin
     title = strip_symbols(plain(section.title, links=False, code=False)) or "Imported playbook"
     rb_id = _unique(_join(prefix, slug(title) or "playbook"), taken)
     taken.add(rb_id)
@@ -193,9 +180,9 @@ def _runbook(section: Section, found: Found, source: str, prefix: str, taken: se
     for raw in found.steps:
         step_id = _unique(_step_slug(raw.title) or f"step-{len(steps) + 1}", step_ids)
         step_ids.add(step_id)
-        step = _step(raw, step_id, inputs)
+        step = _step(raw, step_id, inputs, assigned)
         if raw.action == "run":
-            step = replace(step, todos=(*step.todos, *_variable_notes(raw.text, step_id, set_by)))
+            step = replace(step, todos=(*step.todos, *_variable_notes(step.text, step_id, set_by)))
         steps.append(step)
     return DraftRunbook(
         id=rb_id, title=title, summary=_summary(found.prose, source, section.line),
@@ -268,83 +255,30 @@ def _summary(prose: list[str], source: str, line: int) -> str:
     return "\n".join([*kept, note])
 
 
-def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput]) -> DraftStep:
+def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput], assigned: frozenset[str]) -> DraftStep:
     todos = [f"condition in the playbook: {t} — add `when:` or `next:`, or drop this note"
              for t in raw.todos]
     if raw.action != "run":
         # a one-word message ending .md/.txt/.j2 would be read as a template file's name
         action = "manual" if raw.action == "message" and is_template_name(raw.text) else raw.action
         return DraftStep(step_id, action, raw.title, escape_jinja(raw.text), tuple(todos))
-    if _LONG_RUNNING.search(raw.text):
+    if _LONG_RUNNING.search(raw.text) and not raw.interactive:
         todos.append(f"this command may not end by itself (it follows output or waits); it is "
                      f"stopped at the {DEFAULT_TIMEOUT} timeout")
-    text = command_template(raw.text, inputs)
+    text = command_template(raw.text, inputs, assigned)
+    # safe by default: only a command known to read runs behind a plain confirmation
+    dangerous = not is_read_only(_as_words(text))
     return DraftStep(step_id, "run", raw.title, text, tuple(todos), shell=raw.lang or None,
-                     dangerous=bool(_DESTRUCTIVE.search(raw.text)))
+                     dangerous=dangerous, interactive=raw.interactive)
+
+
+def _as_words(template: str) -> str:
+    """A command template read as the shell would see it once filled in: inputs as words."""
+    text = re.sub(r"\{%-? ?(?:end)?raw ?-?%\}", "", template)
+    return re.sub(r"\{\{.*?\}\}", "VALUE", text)
 
 
 # --- templates: placeholders and escaping ------------------------------------------
-
-
-def command_template(code: str, inputs: dict[str, DraftInput]) -> str:
-    """A command as a template: placeholders -> `{{ input }}`, everything else literal."""
-    out: list[str] = []
-    heredoc_end: str | None = None
-    for line in code.split("\n"):
-        if heredoc_end is not None or line.lstrip().startswith("#"):
-            out.append(escape_jinja(line))
-            if heredoc_end is not None and line.strip() == heredoc_end:
-                heredoc_end = None
-            continue
-        out.append(_line_template(line, inputs))
-        opened = _HEREDOC.search(line)
-        heredoc_end = opened.group(1) if opened else None
-    return "\n".join(out)
-
-
-def _line_template(line: str, inputs: dict[str, DraftInput]) -> str:
-    parts: list[str] = []
-    pos = 0
-    for match in _CMD_PLACEHOLDER.finditer(line):
-        if (match.group("sq") or match.group("ang")).lower() in _LOG_TAGS:
-            continue
-        parts.append(escape_jinja(line[pos: match.start()]))
-        parts.append("{{ " + _input_for(match, inputs) + " }}")
-        pos = match.end()
-    parts.append(escape_jinja(line[pos:]))
-    return "".join(parts)
-
-
-def _input_for(match: re.Match[str], inputs: dict[str, DraftInput]) -> str:
-    words = match.group("sq") or match.group("ang")
-    name = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
-    name = name if not name[:1].isdigit() else f"v_{name}"
-    if name in RESERVED_NAMES:
-        name = f"{name}_value"
-    if name not in inputs:
-        prompt = re.sub(r"[_-]+", " ", words).strip()
-        inputs[name] = DraftInput(name, prompt[:1].upper() + prompt[1:],
-                                  f"replaces {match.group(0)} in the playbook's commands")
-    return name
-
-
-def escape_jinja(text: str) -> str:
-    """`text` as a Jinja2 template that renders to exactly `text`.
-
-    In each line the span from the first `{{`/`{%`/`{#` to the last is wrapped
-    in one raw block; a line that itself says `endraw` gets one per delimiter.
-    """
-    return "\n".join(_escape_line(line) for line in text.split("\n"))
-
-
-def _escape_line(line: str) -> str:
-    found = list(_JINJA_OPEN.finditer(line))
-    if not found:
-        return line
-    start, end = found[0].start(), found[-1].end()
-    if "endraw" not in line[start:end]:
-        return f"{line[:start]}{{% raw %}}{line[start:end]}{{% endraw %}}{line[end:]}"
-    return _JINJA_OPEN.sub(lambda m: "{% raw %}" + m.group(0) + "{% endraw %}", line)
 
 
 def step_counts(rb: DraftRunbook) -> dict[str, int]:

@@ -6,7 +6,11 @@ become `run` steps; plain-text blocks (status-page and e-mail templates)
 become `message` steps; other code (SQL, YAML...) is shown in a `manual` step.
 Bullets count as steps only under a procedure-like heading or lead-in.
 Prose and key/value bullets go to the runbook's summary; conditions ("If X:",
-"(if ...)") become TODO notes.
+"(if ...)") become TODO notes. Nothing the operator must see is lost (16.2):
+warnings, cautions, notes and "do not" lines become `message` steps where
+they stand; a block introduced as an example or as output becomes a message,
+never a command; a block that opens a session (sessions.py) becomes an
+`interactive` step, with what to type there shown in a message before it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from runbookctl.importers.markdown import Block, Item, Section, plain
+from runbookctl.importers.markdown import EXAMPLE_RE, WARNING_RE, Block, Item, Section, plain, warning_title
+from runbookctl.importers.sessions import split_session
 
 SHELL_LANGS = frozenset({"bash", "sh", "shell", "zsh", "ksh", "console", "shell-session",
                          "shellsession", "terminal", "shellscript"})
@@ -58,6 +63,8 @@ class RawStep:
     text: str
     lang: str = ""
     todos: list[str] = field(default_factory=list)
+    interactive: bool = False
+    inside: str = ""  # a session note: the commands to type in the session
 
 
 @dataclass
@@ -71,7 +78,51 @@ class Found:
     def add(self, step: RawStep) -> None:
         step.todos[:0] = self.todos  # notes read before a step go above it
         self.todos = []
-        self.steps.append(step)
+        if step.action == "run" and self.steps and self.steps[-1].interactive:
+            self._into_session(step)  # later blocks of the section are typed in that session
+            return
+        self.steps += session_steps(step)
+
+    def _into_session(self, step: RawStep) -> None:
+        session = self.steps[-1]
+        lines = f"# {step.title}\n{step.text}" if step.title else step.text
+        shown = self.steps[-2] if len(self.steps) > 1 else None
+        if shown is None or shown.action != "message" or not shown.title.startswith("In the session"):
+            shown = _session_note(session.text, "")
+            self.steps.insert(len(self.steps) - 1, shown)
+        shown.text = _session_text(session.text, f"{shown.inside}\n{lines}".strip("\n"))
+        shown.inside = f"{shown.inside}\n{lines}".strip("\n")
+
+    def warn(self, text: str) -> None:
+        """A warning the operator sees right before the steps after it (a message step)."""
+        self.add(RawStep("message", warning_title(text), text))
+
+
+def _session_note(opener: str, inside: str) -> RawStep:
+    note = RawStep("message", f"In the session: {title(opener, 50)}", _session_text(opener, inside))
+    note.inside = inside
+    return note
+
+
+def _session_text(opener: str, inside: str) -> str:
+    return (f"The next step opens a session ({opener}). Type there:\n\n{_indent(inside)}\n\n"
+            f"then leave the session to go on.")
+
+
+def session_steps(step: RawStep) -> list[RawStep]:
+    """A run step that opens a session: local part, what to type there, the interactive step."""
+    split = split_session(step.text) if step.action == "run" else None
+    if split is None:
+        return [step]
+    out: list[RawStep] = []
+    if executable_lines(split.before):
+        out.append(RawStep("run", step.title, split.before, step.lang, step.todos))
+    if split.inside.strip():
+        out.append(_session_note(split.opener, split.inside))
+    local = bool(out) and out[0].action == "run"
+    out.append(RawStep("run", f"Session: {title(split.opener, 55)}" if local else step.title,
+                       split.opener, step.lang, [] if local else step.todos, interactive=True))
+    return out
 
 
 def section_steps(section: Section) -> Found:
@@ -80,17 +131,23 @@ def section_steps(section: Section) -> Found:
     heading_context = _procedural(section.title) or (
         section.parent is not None and section.parent.level > 1 and _procedural(section.parent.title))
     label = ""
+    warning = bool(WARNING_RE.search(section.title))  # under "## Warnings" every line is one
     for block in section.blocks:
         if block.kind == "para":
-            label = _paragraph(block.text, found)
+            label = _paragraph(block.text, found, warning)
             continue
         if block.kind == "list":
             # a lead-in ("Examples:", "**Response Procedure:**") says more than the heading
-            _list(block, label, _procedural(label) if label else heading_context, found)
+            _list(block, label, _procedural(label) if label else heading_context, found, warning)
         elif block.kind == "code":
-            step = code_step(block.text, block.lang, label or _lead_in(found))
+            lead = label or _lead_in(found)
+            step = code_step(block.text, block.lang, lead)
+            if step is not None and step.action == "run" and EXAMPLE_RE.search(lead):
+                step = RawStep("message", step.title, block.text.strip("\n"))  # shown, never run
             if step is not None:
                 found.add(step)
+        elif block.kind == "table" and found.steps:
+            found.add(RawStep("message", "Reference", block.text))
         label = ""
     if len(found.steps) == 1 and not found.steps[0].title:
         found.steps[0].title = section.title
@@ -103,10 +160,12 @@ def _procedural(text: str) -> bool:
     return bool(PROCEDURE_RE.search(text))
 
 
-def _paragraph(md: str, found: Found) -> str:
+def _paragraph(md: str, found: Found, warning: bool = False) -> str:
     """A lead-in label ("**Usage:**") is returned; prose and conditions are recorded."""
     text = plain(md)
-    if conditional(text):
+    if warning or WARNING_RE.search(text):
+        found.warn(text)
+    elif conditional(text):
         found.todos.append(one_line(text))
     elif not _is_label(md):
         found.prose.append(text)
@@ -136,8 +195,11 @@ def one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _list(block: Block, label: str, procedural: bool, found: Found) -> None:
+def _list(block: Block, label: str, procedural: bool, found: Found, warning: bool = False) -> None:
     for item in block.items:
+        if warning or (WARNING_RE.search(plain(item.text)) and not item.blocks and not block.ordered):
+            found.warn(plain(item.text))
+            continue
         if _fill_in(item.text):
             continue
         if block.ordered or item.checkbox or (procedural and not _reference(item.text)):

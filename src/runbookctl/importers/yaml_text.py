@@ -73,6 +73,8 @@ def render_runbook(rb: DraftRunbook, source: str) -> str:
         out.append("inputs:")
         for spec in rb.inputs:
             out += [f"  {spec.name}:", f"    prompt: {dq(spec.prompt)}", f"    help: {dq(spec.help)}"]
+            if spec.choices:
+                out.append(f"    choices: [{', '.join(dq(c) for c in spec.choices)}]")
     out.append("steps:")
     for step in rb.steps:
         out += _step_lines(step)
@@ -88,8 +90,11 @@ def _step_lines(step: DraftStep) -> list[str]:
 
         out.append(f"    confirm: {dq(CONFIRM)}")
         if step.dangerous:
-            out.append("    dangerous: true  # destructive: the operator types the step id")
-        out.append(f"    timeout: {dq(DEFAULT_TIMEOUT)}")
+            out.append("    dangerous: true  # not known to only read: the operator types the step id")
+        if step.interactive:  # the operator's own session: no timeout cuts it short
+            out.append("    interactive: true")
+        else:
+            out.append(f"    timeout: {dq(DEFAULT_TIMEOUT)}")
         if step.shell:
             out.append(f"    shell: {dq(step.shell)}")
     out.append(f"    {step.action}: {scalar(step.text, 6)}")

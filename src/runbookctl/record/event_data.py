@@ -49,6 +49,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.MILESTONE: {"name": _S},
     ev.NOTE: {"text": _S, "origin": _S + _NONE},
     ev.SHELL: {"shell": _S, "exit_code": (int, *_NONE), "duration": _N, "cast": _S},
+    ev.REMINDER: {"message": _S, "every": _N, "slot": (int,), "elapsed": _N},
 }
 
 

@@ -49,6 +49,9 @@ NOTE_BY_COMMAND = "command"
 # At a question the operator opened a shell (engine/shell_escape.py; data: shell,
 # cwd, exit_code, duration, log, cast — the session's recording).
 SHELL = "shell"
+# A `remind:` entry fell due between steps (data: message, every, slot, elapsed): shown
+# to the operator; the report's timeline has it, and a resumed run counts on from it.
+REMINDER = "reminder"
 
 
 # Events that no action follows before the next event: written at once (a killed
@@ -56,7 +59,7 @@ SHELL = "shell"
 # (a command starting, a person answering, the run ending). So every event is on
 # disk before the next action is taken, at about one fsync per step instead of four.
 DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMMAND_FINISHED,
-                           CAPTURED, INPUT, SECRET, MILESTONE})
+                           CAPTURED, INPUT, SECRET, MILESTONE, REMINDER})
 
 
 # Fields holding runbookctl's own vocabulary or identifiers, never data: a step's

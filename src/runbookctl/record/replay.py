@@ -251,6 +251,13 @@ def _shell(state: RunState, e: Event) -> None:
                         f"{data.get('cast')}")
 
 
+def _reminder(state: RunState, e: Event) -> None:
+    message = str(e.data.get("message", ""))
+    key = (message, float(e.data.get("every", 0)))
+    state.reminders[key] = max(state.reminders.get(key, 0), int(e.data.get("slot", 0)))
+    _timeline(state, e, f"reminder: {message}")
+
+
 def _input(state: RunState, e: Event) -> None:
     state.inputs.append({**e.data, "actor": e.actor})
 
@@ -311,4 +318,5 @@ _HANDLERS = {
     ev.MILESTONE: _milestone,
     ev.NOTE: _note,
     ev.SHELL: _shell,
+    ev.REMINDER: _reminder,
 }

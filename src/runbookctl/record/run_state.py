@@ -59,6 +59,8 @@ class RunState:
     answers: list[dict[str, Any]] = field(default_factory=list)
     carry_over: list[dict[str, Any]] = field(default_factory=list)
     milestones: dict[str, str] = field(default_factory=dict)  # name -> when first reached
+    # (message, every) -> the last slot shown of a `remind:` entry: a resume counts on from it
+    reminders: dict[tuple[str, float], int] = field(default_factory=dict)
     head_hash: str = ""
     events: int = 0
     torn: str | None = None

@@ -36,6 +36,7 @@ from runbookctl.runbook.readers import (
     read_secrets,
     read_spec,
 )
+from runbookctl.runbook.reminders import read_reminders
 from runbookctl.runbook.schema import (
     ANSWER_TYPES,
     COMMANDS,
@@ -78,6 +79,7 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "on_no": ("on_no", as_text),
     "cwd": ("cwd", as_text),
     "shell": ("shell", as_text),
+    "errexit": ("errexit", as_bool),
     "sudo": ("sudo", as_bool),
     "parallel": ("parallel", as_int(1)),
     "readonly": ("readonly", as_bool),
@@ -154,6 +156,7 @@ def _runbook(ctx: Ctx, root: YNode, sha256: str) -> Runbook | None:
         inputs=read_inputs(ctx, keys["inputs"]) if "inputs" in some else (),
         secrets=read_secrets(ctx, keys["secrets"]) if "secrets" in some else (),
         hosts=read_host_groups(ctx, keys["hosts"]) if "hosts" in some else {},
+        reminders=read_reminders(ctx, keys["remind"]) if "remind" in keys else (),
         pos=root.pos,
     )
     _check_names_unique(ctx, rb)

@@ -91,6 +91,9 @@ class Step:
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str | None = None
     shell: str | None = None
+    # A multi-line command stops at its first failing line (`set -e`, and pipefail
+    # where the shell has it: engine/errexit.py); false runs every line as written.
+    errexit: bool = True
     sudo: bool = False
     parallel: int = 10
     readonly: bool = False
@@ -121,6 +124,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """`remind:` entry: `message` is shown and journaled every `every` seconds of the run."""
+
+    every: float
+    message: str
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True)
 class Runbook:
     """A loaded runbook."""
 
@@ -136,6 +148,7 @@ class Runbook:
     inputs: tuple[InputSpec, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reminders: tuple[Reminder, ...] = ()
     pos: Pos = NOWHERE
 
     def step(self, step_id: str) -> Step:

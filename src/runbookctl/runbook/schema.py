@@ -81,6 +81,8 @@ TOP_KEYS: dict[str, Key] = {
     "inputs": Key({}, "Values asked at start unless given by --var / --vars-file."),
     "secrets": Key({}, "Secret values, read from the environment or asked hidden; masked everywhere."),
     "hosts": Key({}, "SSH host groups: group name -> list of `user@host:port` or ~/.ssh/config names."),
+    "remind": Key({}, "Reminders shown (and journaled) between steps: a list of {every: DURATION, "
+                  "message: TEXT}, due every DURATION of the run, counted from its start."),
     "steps": Key({}, "The steps, run in file order unless next/on_failure/on_no jump. Required."),
 }
 TOP_REQUIRED: tuple[str, ...] = ("title", "steps")
@@ -95,6 +97,12 @@ INPUT_KEYS: dict[str, Key] = {
     "pattern": Key({"type": "string", "format": "regex"}, "A regular expression the whole value must match."),
     "secret": Key(_BOOL, "Mask the value everywhere (journal, report, terminal)."),
     "help": Key(_STR, "A longer explanation shown with the prompt."),
+}
+
+REMIND_KEYS: dict[str, Key] = {
+    "every": Key(_DURATION, "How often the reminder is due (e.g. 30m), counted from the run's start. "
+                 "Required."),
+    "message": Key(_STR, "What the operator is reminded of (e.g. Post a status update). Required."),
 }
 
 SECRET_KEYS: dict[str, Key] = {
@@ -152,6 +160,8 @@ STEP_MODIFIERS: dict[str, Key] = {
                "Environment variables for the command (values are templates).", _CMD),
     "cwd": Key(_STR, "The working folder of the command.", _CMD),
     "shell": Key(_STR, "The shell that runs the command (default /bin/sh).", _CMD),
+    "errexit": Key(_BOOL, "A multi-line command stops at its first failing line (set -e; with bash, "
+                   "zsh or ksh also -o pipefail). false: every line runs, as written.", _CMD),
     "sudo": Key(_BOOL, "Run the remote command with sudo.", ("ssh",)),
     "parallel": Key({"type": "integer", "minimum": 1}, "At most N hosts at once (default 10).", ("ssh",)),
     "readonly": Key(_BOOL, "A diagnostic that also runs under --dry-run.", _CMD),
@@ -214,6 +224,7 @@ def runbook_schema() -> dict[str, Any]:
     top["secrets"] |= {"type": "object", "propertyNames": {"pattern": IDENT_RE},
                        "additionalProperties": {"anyOf": [_object(SECRET_KEYS), _STR, {"type": "null"}]}}
     top["hosts"] |= {"type": "object", "additionalProperties": _HOSTS}
+    top["remind"] |= {"type": "array", "minItems": 1, "items": _object(REMIND_KEYS, ("every", "message"))}
     top["steps"] |= {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}}
     step = _object(STEP_KEYS, ("id",))
     step["oneOf"] = [_action_rule(a) for a in ACTIONS]

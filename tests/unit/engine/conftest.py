@@ -1,10 +1,11 @@
-"""The engine's clock, faked: retries and polls wait on it without sleeping."""
+"""The engine's clock, faked: retries and polls wait on it without sleeping, and
+reminders fall due by it."""
 
 from __future__ import annotations
 
 import pytest
 
-from runbookctl.engine import command_step
+from runbookctl.engine import command_step, reminders
 
 
 class FakeClock:
@@ -17,6 +18,9 @@ class FakeClock:
     def monotonic(self) -> float:
         return self.now
 
+    def time(self) -> float:  # the wall clock reminders count on: the same fake time
+        return self.now
+
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
@@ -26,4 +30,5 @@ class FakeClock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(command_step, "time", fake)
+    monkeypatch.setattr(reminders, "time", fake)
     return fake

@@ -435,6 +435,8 @@ def test_a_dry_run_executes_only_readonly_commands() -> None:
     assert run.prompter.asked == []  # a dry run asks nothing
     assert "dry run: would run: echo change" in run.display.said("skip")
     assert "dry run: would run on web1: echo remote" in run.display.said("skip")
+    (change,) = run.events("step_finished", "change")
+    assert (change.data["reason"], change.data["skip"]) == ("dry run: not executed", "dry-run")
 
 
 def test_an_ssh_step_runs_each_host_with_its_own_command() -> None:

@@ -60,6 +60,8 @@ def test_manual_done_or_skipped(answer: object, status: str, reason: str) -> Non
     assert run.run() == ("completed", "all steps done")
     assert run.statuses == {"check": status}
     assert run.events("step_finished")[0].data["reason"] == reason
+    assert run.events("step_finished")[0].data.get("skip") == (
+        None if status == "ok" else "by-person")  # the report tells a person's skip apart
     assert run.prompter.asked[0].text == "Open dash"
     assert run.display.blocks == [("check", "Open dash")]
     value = answer if isinstance(answer, str) else "skipped"

@@ -285,7 +285,7 @@ def git_repo(path: Path) -> str:
 def test_prepare_run_journals_the_start_inputs_and_secrets_and_locks_the_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from runbookctl import __version__
-    from runbookctl.engine.planning import prepare_run
+    from runbookctl.engine.planning import prepare_run, signing_setup
     from runbookctl.record import lock
     from runbookctl.record.journal import read_journal
 
@@ -332,6 +332,7 @@ def test_prepare_run_journals_the_start_inputs_and_secrets_and_locks_the_run(
         assert display.said("warn") == ["secret TOKEN is shorter than 4 characters and cannot be "
                                         "masked reliably"]
         assert (prepared.commit, prepared.template_dirs) == (True, session.registry.template_dirs)
+        assert prepared.signing == signing_setup(session)  # the key that signs the record
         # the run's prompter: the answers file, then --yes for the operator, then refusal
         written = engine.sv.prompter.confirm("a", "Go?", dangerous=True, no_means="abort the run")
         assert (written.value, written.origin) == (True, "answers-file")

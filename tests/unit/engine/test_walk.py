@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from runbookctl.errors import NoAnswerError
+from runbookctl.prompts.protocol import ORIGIN_ANSWERS, Answer
+from runbookctl.runbook.model import InputSpec
 from tests.unit.engine.fakes import FakeExecutor, FakePrompter, make_engine
 
 
@@ -335,3 +337,40 @@ def test_a_milestone_is_journaled_when_its_step_ends_ok_and_only_then() -> None:
         ("ack", "acknowledged"), ("done", "resolved")]
     finished = [e.type for e in run.events(step="done")]
     assert finished[-2:] == ["step_finished", "milestone"]
+
+
+def test_a_question_outside_the_steps_is_asked_and_journaled_with_its_provenance() -> None:
+    """weekly's carry-over: asked through the engine, journaled as the caller names it."""
+    given = Answer("resolved", ORIGIN_ANSWERS, "answers.yaml (sha256 ab12)", note="fixed on Tue")
+    run = make_engine(THREE, prompter=FakePrompter([given]))
+    spec = InputSpec("status", choices=("resolved", "still open"))
+    answer = run.engine.ask("carry-over/b", "carry-over", "Last run: b failed. Where is it now?",
+                            spec, previous_run="run-0")
+    assert answer == given
+    assert [(a.kind, a.key, a.text) for a in run.prompter.asked] == [
+        ("ask", "carry-over/b", "Last run: b failed. Where is it now?")]
+    (event,) = run.events("answer")
+    assert (event.step, event.actor) == ("carry-over/b", "answers.yaml (sha256 ab12)")
+    assert event.data == {"kind": "carry-over", "question": "Last run: b failed. Where is it now?",
+                          "value": "resolved", "origin": "answers-file", "note": "fixed on Tue",
+                          "previous_run": "run-0"}
+
+
+@pytest.mark.parametrize(("status", "event", "data"), [
+    ("interrupted", "run_interrupted", {"reason": "stopped: no answer for b"}),
+    ("failed", "run_finished", {"status": "failed", "reason": "stopped: no answer for b"}),
+])
+def test_how_the_run_ended_is_journaled_last(status: str, event: str,
+                                             data: dict[str, str]) -> None:
+    run = make_engine(THREE)
+    run.engine.finish(status, "stopped: no answer for b")
+    assert [(e.type, e.step, e.actor, e.data) for e in run.events()] == [
+        (event, None, "runbookctl", data)]
+
+
+def test_a_signed_record_is_journaled_in_the_operators_name() -> None:
+    run = make_engine(THREE)
+    signature = {"events": 3, "head": "h", "signature": "sig", "fingerprint": "SHA256:x"}
+    run.engine.signed(signature)
+    assert [(e.type, e.actor, e.data) for e in run.events()] == [
+        ("record_signed", "tester", signature)]

@@ -309,3 +309,28 @@ def test_yaml_scalars_load_back_as_the_same_text(text: str) -> None:
         expected = block  # a block scalar: trailing spaces and blank outer lines are not kept
     assert top == {"key": expected, "after": 1}
     assert nested == {"steps": [{"id": "x", "key": expected, "after": 1}]}
+
+
+def test_warnings_become_messages_before_the_steps_they_guard_and_examples_are_never_run() -> None:
+    (rb,) = books("""\
+        # Restart
+        > [!CAUTION]
+        > Restarting drops every open connection.
+
+        ```bash
+        systemctl restart api
+        ```
+
+        Don't restart twice in a row.
+
+        For example, on an old incident:
+
+        ```bash
+        sudo netstat -tp | grep 42792
+        ```
+    """)
+    assert [(s.action, s.title) for s in rb.steps] == [
+        ("message", "Caution"), ("run", "systemctl restart api"), ("message", "Warning"),
+        ("message", "For example, on an old incident")]
+    assert rb.steps[0].text == "[!CAUTION]\nRestarting drops every open connection."
+    assert rb.steps[1].dangerous and rb.steps[3].text == "sudo netstat -tp | grep 42792"
