@@ -63,6 +63,9 @@ def test_a_run_signed_by_the_agent_verifies_naming_its_signer(tmp_path: Path) ->
     assert last["type"] == "record_signed" and last["actor"] == "tester"
     assert last["data"]["events"] == 21 and last["data"]["fingerprint"].startswith("SHA256:")
     report = next((tmp_path / "reports").glob("*.md"))
+    # the front page names the key (the journal's fingerprint); verify names its principal
+    assert (f"| **Record** | Signed by tester (ssh-ed25519 {last['data']['fingerprint']}) |"
+            in report.read_text())
     verified = verify(tmp_path, report)
     assert verified.code == 0, verified.output
     assert "signed: events 1–21 by alice@example (ED25519 key SHA256:" in verified.stdout
@@ -95,7 +98,8 @@ def test_no_key_ends_the_run_normally_unsigned_with_one_warning(tmp_path: Path) 
     assert result.code == 0, result.output
     assert result.output.count("not signed") == 1
     assert "the record is not signed: no key to sign with: no ssh-agent" in result.output
-    assert next((tmp_path / "reports").glob("*.md")).is_file()
+    report = next((tmp_path / "reports").glob("*.md")).read_text()
+    assert "| **Record** | Unsigned |" in report  # the front page says so too
     run_id = only_run_dir(tmp_path / "state").name
     verified = verify(tmp_path, run_id)
     assert verified.code == 0, verified.output

@@ -92,6 +92,34 @@ def responders(state: RunState) -> dict[str, list[str]]:
             "approvers": approvers, "answered": answered}
 
 
+# ssh-keygen names key types (ED25519, RSA…); the report shows them as in a public key.
+_KEY_TYPES = {"ED25519": "ssh-ed25519", "RSA": "ssh-rsa", "ED25519-SK": "sk-ssh-ed25519@openssh.com"}
+
+
+def signer(state: RunState) -> str:
+    """Who signed the record, from its record_signed events (docs/record.md, section 11):
+    "Signed by WHO (ssh-ed25519 SHA256:…)", "Unsigned", and what no signature covers.
+
+    WHO is the operator the journal names; the key is what `verify` checks against the
+    allowed signers (it says the principal): the report is rendered from the journal
+    alone, and must render the same wherever it is verified."""
+    if not state.signatures:
+        return "Unsigned"
+    signers: list[str] = []
+    for sig in state.signatures:
+        kind = str(sig.get("key_type") or "")
+        who = (f"{short_actor(str(sig.get('actor') or '')) or 'unknown'} "
+               f"({_KEY_TYPES.get(kind, kind.lower() or 'key')} {sig.get('fingerprint')})")
+        if who not in signers:
+            signers.append(who)
+    covered = int(state.signatures[-1].get("events") or 0)
+    # record_signed events say a signature was made: outside what it covers, not unsigned facts
+    said = {s.get("seq") for s in state.signatures}
+    later = [seq for seq in range(covered + 1, state.events + 1) if seq not in said]
+    text = f"Signed by {', '.join(signers)}"
+    return text + (f"; events {later[0]}–{later[-1]} are not signed" if later else "")
+
+
 def key_times(state: RunState) -> list[KeyTime]:
     times = [KeyTime("Started", state.started or None, 0.0 if state.started else None)]
     for name in MILESTONES:

@@ -258,6 +258,11 @@ def _reminder(state: RunState, e: Event) -> None:
     _timeline(state, e, f"reminder: {message}")
 
 
+def _signed(state: RunState, e: Event) -> None:
+    # No timeline row: a signature is about the record, not the incident; the front page says it.
+    state.signatures.append({**e.data, "actor": e.actor, "seq": e.seq})
+
+
 def _input(state: RunState, e: Event) -> None:
     state.inputs.append({**e.data, "actor": e.actor})
 
@@ -319,4 +324,5 @@ _HANDLERS = {
     ev.NOTE: _note,
     ev.SHELL: _shell,
     ev.REMINDER: _reminder,
+    ev.RECORD_SIGNED: _signed,
 }

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from runbookctl.durations import format_elapsed
 from runbookctl.outcomes import RunStatus, StepStatus
-from runbookctl.record.front_page import FIELDS, action_items, headline, key_times, responders, review_fields
+from runbookctl.record.front_page import (
+    FIELDS,
+    action_items,
+    headline,
+    key_times,
+    responders,
+    review_fields,
+    signer,
+)
 from runbookctl.record.path_chart import mermaid_path as mermaid_path
 from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.record.timeline import compact_timeline, no_repeats, short_actor
@@ -112,7 +120,7 @@ def _cache_dir() -> Path | None:
 def front_page(state: RunState) -> dict[str, Any]:
     """What the template's front page shows (record/front_page.py)."""
     return {"status": headline(state), "responders": responders(state), "times": key_times(state),
-            "fields": review_fields(state), "actions": action_items(state),
+            "fields": review_fields(state), "actions": action_items(state), "signed": signer(state),
             "shown": (*FIELDS, "action-items")}
 
 

@@ -9,6 +9,7 @@ from runbookctl.record.front_page import (
     key_times,
     responders,
     review_fields,
+    signer,
 )
 from runbookctl.record.run_state import RunState, StepRecord
 
@@ -77,3 +78,25 @@ def test_the_front_page_fields_are_the_ones_a_runbook_can_name() -> None:
     from runbookctl.runbook.schema import REPORT_FIELDS
 
     assert [*FIELDS, ACTION_ITEMS] == list(REPORT_FIELDS)
+
+
+def _signed(events: int, seq: int, actor: str = "ana", fp: str = "SHA256:abc") -> dict[str, object]:
+    return {"events": events, "seq": seq, "actor": actor, "key_type": "ED25519",
+            "fingerprint": fp, "signature": f"journal.{events}.sig"}
+
+
+def test_the_record_line_says_who_signed_with_which_key_or_unsigned() -> None:
+    assert signer(_state("completed")) == "Unsigned"
+    state = _state("completed", events=22, signatures=[_signed(21, 22)])
+    assert signer(state) == "Signed by ana (ssh-ed25519 SHA256:abc)"
+
+
+def test_each_signer_is_named_once_and_unsigned_events_after_the_last_signature_are_said() -> None:
+    # signed at the interruption (1-10, event 11) and at the end (1-30, event 31) by two keys,
+    # then two events written after the last signature (a `note`, a `discard`)
+    state = _state("completed", events=33, signatures=[
+        _signed(10, 11), _signed(30, 31, "bo", "SHA256:xyz"), ])
+    assert signer(state) == ("Signed by ana (ssh-ed25519 SHA256:abc), bo (ssh-ed25519 SHA256:xyz); "
+                             "events 32–33 are not signed")
+    same = _state("completed", events=31, signatures=[_signed(10, 11), _signed(30, 31)])
+    assert signer(same) == "Signed by ana (ssh-ed25519 SHA256:abc)"

@@ -97,3 +97,13 @@ def test_discarding_a_stopped_run_later_adds_no_active_time() -> None:
                           ("message", "2", {"text": "x"}),
                           ("run_abandoned", "900", {"reason": "stale"})))
     assert state.active == 2.0
+
+
+def test_a_signature_is_kept_with_its_signer_and_adds_no_timeline_row(tmp_path: Path) -> None:
+    signed = {"events": 3, "head": "h", "signature": "journal.3.sig", "key_type": "ED25519",
+              "fingerprint": "SHA256:abc", "namespace": "runbookctl-journal"}
+    _journal(tmp_path / "j", [*START[:3], ("record_signed", None, signed)]).close()
+    state = replay(read_journal(tmp_path / "j").events)
+    assert [(s["events"], s["actor"], s["fingerprint"], s["seq"]) for s in state.signatures] == [
+        (3, "tester", "SHA256:abc", 4)]
+    assert [row["what"] for row in state.timeline] == ["run started (db)", "ok"]
