@@ -1,5 +1,6 @@
-"""--commit in a throwaway post-mortem repo: one commit per run with only the report and its
-journal, whatever else is dirty; verify accepts the committed copies; never pushes."""
+"""--commit in a throwaway post-mortem repo: one commit per run with only the report, its
+journal and its logs, whatever else is dirty; verify accepts the committed copies; never
+pushes."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def _run(tmp_path: Path, repo: Path) -> str:
     return result.output
 
 
-def test_each_run_is_one_commit_of_only_its_report_and_journal(tmp_path: Path,
-                                                               repo: Path) -> None:
+def test_each_run_is_one_commit_of_only_its_report_journal_and_logs(tmp_path: Path,
+                                                                    repo: Path) -> None:
     (repo / "draft.md").write_text("work in progress\n")  # untracked
     (repo / "README.md").write_text("edited, not staged\n")  # dirty
     (repo / "staged.md").write_text("staged by the user\n")
@@ -47,9 +48,12 @@ def test_each_run_is_one_commit_of_only_its_report_and_journal(tmp_path: Path,
     assert log[0].startswith("runbookctl: counted completed in ")
     for rev in ("HEAD", "HEAD~1"):
         files = git(repo, "show", "--name-only", "--format=", rev).split()
-        assert len(files) == 2
-        assert files[0].startswith("incidents/") and files[0].endswith(".journal.jsonl")
-        assert files[1].endswith(".md")
+        stem = files[-1].removesuffix(".md")
+        assert files[-1].startswith("incidents/") and files[-1].endswith(".md")
+        # the journal copy and the logs of the run's three commands (#14.4), nothing else
+        assert files == [f"{stem}.journal.jsonl", f"{stem}.logs/0001-one.log",
+                         f"{stem}.logs/0002-two.log", f"{stem}.logs/0003-three.log",
+                         f"{stem}.logs/manifest.json", f"{stem}.md"]
     status = git(repo, "status", "--porcelain")
     assert "A  staged.md" in status and " M README.md" in status and "?? draft.md" in status
     assert git(repo, "branch", "-r") == ""  # nothing pushed anywhere

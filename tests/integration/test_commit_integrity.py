@@ -52,11 +52,15 @@ def _assert_not_committed(repo: Path, result: CliResult) -> None:
     assert "--commit: git commit failed; nothing was committed and nothing is left staged" \
            in result.output
     assert git(repo, "log", "--format=%s").splitlines() == ["init"]
-    files = sorted(p.name for p in (repo / "incidents").iterdir())
-    assert len(files) == 2 and files[0].endswith(".journal.jsonl") and files[1].endswith(".md")
+    files = sorted(str(p.relative_to(repo)) for p in (repo / "incidents").rglob("*")
+                   if p.is_file())
+    stem = files[-1].removesuffix(".md")
+    assert files == [f"{stem}.journal.jsonl", f"{stem}.logs/0001-one.log",
+                     f"{stem}.logs/0002-two.log", f"{stem}.logs/0003-three.log",
+                     f"{stem}.logs/manifest.json", f"{stem}.md"]
     assert git(repo, "diff", "--cached", "--name-only") == ""
     assert git(repo, "status", "--porcelain", "-uall").splitlines() == [
-        f"?? incidents/{files[0]}", f"?? incidents/{files[1]}"]
+        f"?? {name}" for name in files]
 
 
 # --- control characters and Markdown in --operator / --incident ----------------------------
@@ -172,7 +176,8 @@ def test_a_merge_in_progress_is_an_error_and_keeps_the_merge(tmp_path: Path, rep
     assert git(repo, "log", "-1", "--format=%s").strip() == "ours"
     status = git(repo, "status", "--porcelain", "-uall").splitlines()
     assert "UU README.md" in status
-    assert sum(line.startswith("?? incidents/") for line in status) == 2
+    # the report, its journal, its three logs and their manifest: all untracked, none staged
+    assert sum(line.startswith("?? incidents/") for line in status) == 6
 
 
 def test_a_detached_head_commit_is_said_with_its_commit(tmp_path: Path, repo: Path) -> None:

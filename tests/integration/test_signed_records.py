@@ -151,7 +151,8 @@ def test_commit_carries_the_signature_and_the_repo_names_the_signers(tmp_path: P
         result = run_counted(tmp_path, sock, "--report-dir", str(repo / "incidents"), "--commit")
     assert result.code == 0, result.output
     files = git(repo, "show", "--name-only", "--format=", "HEAD").split()
-    assert sorted(Path(f).suffix for f in files) == [".jsonl", ".md", ".sig"]
+    assert sorted(Path(f).suffix for f in files) == [".json", ".jsonl", ".log", ".log", ".log",
+                                                     ".md", ".sig"]
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
     report = next((clone / "incidents").glob("*.md"))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from runbookctl.engine.walk import Engine
     from runbookctl.prompts.protocol import Prompter
     from runbookctl.record.events import Recorder
+    from runbookctl.record.log_copies import LogCaps
     from runbookctl.record.signing import SigningSetup
     from runbookctl.runbook.model import InputSpec, Runbook, SecretSpec
     from runbookctl.safety.masking import Redactor
@@ -42,6 +43,7 @@ class PreparedRun:
     commit: bool
     template_dirs: list[Path] | None = None
     signing: SigningSetup | None = None  # the key that signs the record at each end
+    log_caps: LogCaps | None = None  # how much of the logs --commit carries
 
 
 def signing_setup(session: Session) -> SigningSetup:
@@ -49,6 +51,14 @@ def signing_setup(session: Session) -> SigningSetup:
     from runbookctl.record.signing import SigningSetup
 
     return SigningSetup.from_ssh(session.config.ssh)
+
+
+def log_caps(session: Session) -> LogCaps:
+    """How much of a run's logs --commit copies beside the report (config commit_log_cap,
+    commit_logs_cap)."""
+    from runbookctl.record.log_copies import LogCaps
+
+    return LogCaps(session.config.commit_log_cap, session.config.commit_logs_cap)
 
 
 def all_inputs(rb: Runbook, session: Session) -> list[tuple[InputSpec, str]]:
@@ -227,7 +237,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
                                            "runbook": rb.id, "started_at": run_id[:16]})
     engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
     return PreparedRun(run_id, run_dir, engine, events, redactor, req.commit,
-                       session.registry.template_dirs, signing_setup(session))
+                       session.registry.template_dirs, signing_setup(session), log_caps(session))
 
 
 def event_stream(recorder: Recorder, ui: UI) -> EventStream:

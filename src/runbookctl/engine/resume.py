@@ -145,6 +145,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
         all_secrets,
         build_engine,
         event_stream,
+        log_caps,
         resolve_secrets,
         signing_setup,
     )
@@ -167,7 +168,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
     engine.resumed(state.failed_keys, actor=operator, note=how, runbook_sha256=rb.sha256,
                    forced=forced, torn=torn)
     run = PreparedRun(state.run_id, run_dir, engine, events, redactor, req.commit,
-                      session.registry.template_dirs, signing_setup(session))
+                      session.registry.template_dirs, signing_setup(session), log_caps(session))
     return run, how
 
 

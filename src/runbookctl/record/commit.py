@@ -1,5 +1,6 @@
-"""`--commit`: add the report, a copy of its journal and the journal's signatures
-(record/signing.py) to the post-mortem repo.
+"""`--commit`: add the report, a copy of its journal, the journal's signatures
+(record/signing.py) and the step logs it links (record/log_copies.py) to the
+post-mortem repo.
 
 Only those files are staged and committed, whatever else is dirty or staged
 in the repository; nothing is ever pushed. The repository's hooks run (a failing
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from runbookctl.errors import RunbookctlError
 
 if TYPE_CHECKING:
+    from runbookctl.record.log_copies import LogCaps
     from runbookctl.record.notices import Notices as UI
     from runbookctl.record.run_state import RunState
 
@@ -63,8 +65,10 @@ def commit_message(state: RunState) -> str:
     return head + "\n\n" + "\n".join(body) + "\n"
 
 
-def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI) -> bool:
-    """Stage only the report and its journal copy, commit (hooks run), never push.
+def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI,
+                  caps: LogCaps | None = None, template_dirs: list[Path] | None = None) -> bool:
+    """Stage only the report, its journal copy and signatures and its logs folder, commit
+    (hooks run), never push.
 
     False when the folder is not in a repository (a warning); CommitError when the
     commit fails, after unstaging what was staged for it.
@@ -80,10 +84,12 @@ def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI) -> bool:
     journal_copy = report.with_suffix(".journal.jsonl")
     shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
     paths = [str(report.resolve()), str(journal_copy.resolve()),
-             *[str(p.resolve()) for p in _copy_signatures(run_dir / "journal.jsonl", journal_copy)]]
+             *[str(p.resolve()) for p in _copy_signatures(run_dir / "journal.jsonl", journal_copy)],
+             *_with_logs(report, run_dir, state, caps, template_dirs)]
     before = _index_entries(root, paths)
     message = mask_active(commit_message(state))
-    added = _git(root, "add", "--", *paths)
+    # -f: these exact files are the record; a `*.log` in .gitignore must not drop its logs
+    added = _git(root, "add", "-f", "--", *paths)
     done = added if added.returncode != 0 else _git(
         root, "commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
     if done.returncode != 0:
@@ -95,6 +101,25 @@ def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI) -> bool:
     _warn_if_detached(root, ui)
     ui.info(f"committed to {root}: {message.splitlines()[0]}")
     return True
+
+
+def _with_logs(report: Path, run_dir: Path, state: RunState, caps: LogCaps | None,
+               template_dirs: list[Path] | None) -> list[str]:
+    """Copy the logs beside the report and rewrite it linking them: the folder to commit
+    (with what it held before: a re-commit replaces it), or nothing when no log is named."""
+    from runbookctl.record import report_file
+    from runbookctl.record.log_copies import LogCaps, copy_logs
+    from runbookctl.record.writeup import final_text
+
+    try:
+        logs = copy_logs(report, state, run_dir, caps or LogCaps())
+        if logs is None:
+            return []
+        report_file.write_report(report, final_text(state, template_dirs, report)[0])
+    except OSError as exc:
+        raise CommitError(f"--commit: cannot copy the logs beside {report}: "
+                          f"{exc.strerror or exc}") from None
+    return [str(logs.resolve())]
 
 
 def _copy_signatures(journal: Path, journal_copy: Path) -> list[Path]:
@@ -115,8 +140,11 @@ def _index_entries(root: Path, paths: list[str]) -> str:
 
 
 def _restore_index(root: Path, paths: list[str], entries: str) -> None:
-    """Unstage what --commit staged: drop the paths from the index, re-add the old entries."""
-    _git(root, "update-index", "--force-remove", "--", *paths)
+    """Unstage what --commit staged: drop the paths (a folder: each file in it) from the
+    index, re-add the old entries."""
+    staged = _git(root, "ls-files", "--full-name", "-z", "--", *paths).stdout.split("\0")
+    files = [p for p in paths if not Path(p).is_dir()]
+    _git(root, "update-index", "--force-remove", "--", *files, *filter(None, staged))
     if entries:
         _git(root, "update-index", "--index-info", stdin=entries)
 

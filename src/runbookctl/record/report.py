@@ -55,8 +55,10 @@ def _parse(ts: str) -> datetime:
         return datetime(1970, 1, 1)
 
 
-def render_report(state: RunState, template_source: str, version: str) -> str:
-    """The report text; `template_source` is report.md.j2 (user's or bundled)."""
+def render_report(state: RunState, template_source: str, version: str,
+                  logs: dict[str, dict[str, Any]] | None = None) -> str:
+    """The report text; `template_source` is report.md.j2 (user's or bundled); `logs`:
+    the logs committed beside the report, by file name (record/log_copies.py)."""
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -70,7 +72,8 @@ def render_report(state: RunState, template_source: str, version: str) -> str:
                        shown=shown_value, who=lambda actor: md_inline(short_actor(str(actor))),
                        html=html_text, link=link, no_repeats=no_repeats, last_lines=last_lines,
                        short_command=short_command, code=code_span,
-                       session=session, gate_question=gate_question, pre=pre_block)
+                       session=session, gate_question=gate_question, pre=pre_block,
+                       log_copy=lambda path: (logs or {}).get(Path(str(path)).name) if path else None)
     steps = list(state.steps.values())
     context: dict[str, Any] = {
         "run": state,

@@ -146,7 +146,7 @@ def sign_head(journal: Path, run_id: str, events: int, head: str,
                                  f"{_first_line(check.stderr)}")
     path = signature_path(journal, events)
     try:
-        _write_atomically(path, armored)
+        write_atomically(path, armored)
     except OSError as exc:
         raise SigningUnavailable(f"cannot write {path}: {exc.strerror or exc}") from None
     return Signature(path, events, head, good[1], good[2])
@@ -204,7 +204,8 @@ def _first_line(text: str) -> str:
     return lines[-1].strip() if lines else "no reason given"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` in `path`, whole or not at all (a temporary file, fsynced, renamed)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:

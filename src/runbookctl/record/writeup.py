@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runbookctl import __version__
 from runbookctl.errors import CorruptJournal, UsageError
@@ -65,22 +65,24 @@ def first_report_path(state: RunState) -> Path:
     return Path(str(state.meta.get("report_dir") or "reports")) / report_name(state)
 
 
-def render_state(state: RunState, template_dirs: list[Path] | None = None) -> str:
+def render_state(state: RunState, template_dirs: list[Path] | None = None,
+                 logs: dict[str, dict[str, Any]] | None = None) -> str:
     from jinja2 import TemplateError
 
     from runbookctl.record.report import render_report
 
     try:
-        return render_report(state, report_template(template_dirs), __version__)
+        return render_report(state, report_template(template_dirs), __version__, logs)
     except (TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
         # the journal replayed, but lacks something a report shows: bad data, not a bug
         raise CorruptJournal(f"run {state.run_id}: its report cannot be rendered from its "
                              f"journal: {exc}") from None
 
 
-def final_text(state: RunState, template_dirs: list[Path] | None = None
-               ) -> tuple[str, list[str]]:
-    """The report exactly as written: rendered, token-scanned, escapes made inert.
+def final_text(state: RunState, template_dirs: list[Path] | None = None,
+               report: Path | None = None) -> tuple[str, list[str]]:
+    """The report exactly as written at `report`: rendered, token-scanned, escapes made
+    inert; with links to the logs committed beside it, if any (record/log_copies.py).
 
     `verify` compares a report file with this, so both must go through here. The
     secrets are not at hand then, and need not be: every string of the journal was
@@ -88,9 +90,11 @@ def final_text(state: RunState, template_dirs: list[Path] | None = None
     Masking the rendered report again would also mask the template's own words
     (a secret `Summary` or `status`), which verify could never reproduce.
     """
+    from runbookctl.record.log_copies import report_links
     from runbookctl.safety.masking import sanitize_terminal
 
-    text = render_state(state, template_dirs)
+    logs = report_links(report, state.run_id) if report is not None else None
+    text = render_state(state, template_dirs, logs)
     text, kinds = _scan_sections(text)
     return sanitize_terminal(text), kinds
 
@@ -119,13 +123,13 @@ def write_run_report(run_dir: Path, ui: UI, output: Path | None = None,
     """Render and write the report; never raises for a broken journal (warns instead)."""
     from runbookctl.record import report_file as reportfile
 
+    path = output or reportfile.recorded(run_dir)
     try:
         state = load_state(run_dir)
-        text, kinds = final_text(state, template_dirs)
+        text, kinds = final_text(state, template_dirs, path)
     except Exception as exc:  # the report must not hide the run's own outcome
         ui.warn(f"could not render the report: {exc}")
         return None
-    path = output or reportfile.recorded(run_dir)
     try:
         if path is not None:
             reportfile.write_report(path, text)

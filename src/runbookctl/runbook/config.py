@@ -24,9 +24,10 @@ HOST_KEY_POLICIES = (STRICT, ACCEPT_NEW)
 class Setting:
     """One config key: how its value is read, its default, what it does.
 
-    `kind` is text | path | paths | duration | bool | choice; durations take
-    the runbook syntax (durations.parse_duration). The config check, the SSH code
-    (executors.ssh.SSHConfig) and the README table are all built from these.
+    `kind` is text | path | paths | duration | bool | choice | size; durations take
+    the runbook syntax (durations.parse_duration), sizes bytes or `512 KiB`, `1 MiB`.
+    The config check, the SSH code (executors.ssh.SSHConfig) and the README table are
+    all built from these.
     """
 
     kind: str
@@ -43,6 +44,8 @@ class Setting:
             from runbookctl.durations import format_seconds
 
             return format_seconds(self.default)
+        if self.kind == "size":
+            return format_size(self.default)
         return str(self.default).lower() if self.kind == "bool" else str(self.default)
 
 
@@ -60,6 +63,11 @@ SETTINGS: dict[str, Setting] = {
                                "in the post-mortem repository)."),
     "require_signatures": Setting("bool", False, "`verify` fails a record that is not signed "
                                   "(to its end) by an allowed signer."),
+    "commit_log_cap": Setting("size", 1024 * 1024, "`--commit` copies each step log beside "
+                              "the report up to this size (its first and last lines, a note "
+                              "says what was cut)."),
+    "commit_logs_cap": Setting("size", 20 * 1024 * 1024, "`--commit` copies a run's logs up to "
+                               "this size in all, in the order they were written."),
     "ssh": Setting("map", None, "SSH settings: the `ssh.*` keys below."),
 }
 SSH_SETTINGS: dict[str, Setting] = {
@@ -92,6 +100,8 @@ def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
             return parse_duration(value, above_zero=not setting.zero_ok)
         if setting.kind == "bool":
             return as_bool(value)
+        if setting.kind == "size":
+            return parse_size(value)
         if setting.kind == "paths":
             items = value if isinstance(value, list) else [value]
             return tuple(_rel(folder, as_text(v)) for v in items)
@@ -101,6 +111,29 @@ def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
     if setting.kind == "choice" and text not in setting.choices:
         raise ValueError(f"must be one of {', '.join(setting.choices)}, not {text!r}")
     return _rel(folder, text) if setting.kind == "path" else text
+
+
+_UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
+          "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(value: object) -> int:
+    """Bytes from `1048576`, `512 KiB`, `1MiB`, `20 MB`; ValueError says what is wrong."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(value))
+    unit = _UNITS.get(match.group(2).lower()) if match and not isinstance(value, bool) else None
+    if match is None or unit is None:
+        raise ValueError(f"must be a size such as 1048576, 512 KiB or 20 MiB, not {value!r}")
+    return int(float(match.group(1)) * unit)
+
+
+def format_size(size: int) -> str:
+    """`1 MiB`, `512 KiB`, `1000 bytes`: the largest unit that divides it."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
 
 
 def read_settings(table: Mapping[str, Setting], data: Mapping[str, Any], folder: Path | None,
@@ -152,6 +185,8 @@ class Config:
     state_dir: str | None = None
     allowed_signers: str | None = None
     require_signatures: bool = False
+    commit_log_cap: int = SETTINGS["commit_log_cap"].default
+    commit_logs_cap: int = SETTINGS["commit_logs_cap"].default
 
     @property
     def folder(self) -> Path | None:
@@ -195,6 +230,8 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
         extra_template_dirs=tuple(Path(d) for d in values.get("templates", ())),
         state_dir=values.get("state_dir"), allowed_signers=values.get("allowed_signers"),
         require_signatures=values.get("require_signatures", False),
+        commit_log_cap=values.get("commit_log_cap", SETTINGS["commit_log_cap"].default),
+        commit_logs_cap=values.get("commit_logs_cap", SETTINGS["commit_logs_cap"].default),
     )
 
 

@@ -159,3 +159,21 @@ def test_every_default_and_choice_comes_from_the_one_table() -> None:
     assert Config().default_timeout == SETTINGS["default_timeout"].default
     assert SSH_SETTINGS["host_key_policy"].choices == (connections.STRICT, connections.ACCEPT_NEW)
     assert connections.KnownHosts.__dataclass_fields__["policy"].default == SSHConfig().host_key_policy
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("1048576", 1048576), ("512 KiB", 524288), ("1MiB", 1048576), ("20 MB", 20_000_000),
+    ("1.5 KiB", 1536), ("0", 0)])
+def test_the_commit_log_caps_take_a_size(tmp_path: Path, text: str, size: int) -> None:
+    config = _load(tmp_path, f"commit_log_cap: {text}\ncommit_logs_cap: {text}\n")
+    assert config.commit_log_cap == size and config.commit_logs_cap == size
+
+
+def test_the_commit_log_caps_default_to_1_and_20_mib_and_refuse_what_is_not_a_size(
+        tmp_path: Path) -> None:
+    config = _load(tmp_path, "reports_dir: r\n")
+    assert (config.commit_log_cap, config.commit_logs_cap) == (1024 * 1024, 20 * 1024 * 1024)
+    assert "| `commit_log_cap` | 1 MiB |" in config_reference()
+    assert _errors(tmp_path, "commit_log_cap: lots\n") == [
+        "1:17: commit_log_cap: must be a size such as 1048576, 512 KiB or 20 MiB, not 'lots'"]
+    assert _errors(tmp_path, "commit_logs_cap: -1 MB\n")[0].startswith("1:18: commit_logs_cap:")

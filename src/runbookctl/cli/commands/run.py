@@ -136,7 +136,8 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
         from runbookctl.record.writeup import load_state
 
         try:
-            commit_report(report, run.run_dir, load_state(run.run_dir), ui)
+            commit_report(report, run.run_dir, load_state(run.run_dir), ui, run.log_caps,
+                          run.template_dirs)
         except CommitError as exc:  # asked for and not done: the run does not end 0
             ui.fail(exc.message)
             code = code or ExitCode.FAILED

@@ -1,6 +1,7 @@
 """`verify`: is a run's record intact? The hash chain of its journal, the report's
-front matter (head hash, event count) and body against that journal, and the
-journal's signatures against the allowed signers (record/signature_check.py).
+front matter (head hash, event count) and body against that journal, the logs
+committed beside it (record/log_copies.py), and the journal's signatures against
+the allowed signers (record/signature_check.py).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def _journal_for_report(session: Session, report: Path, meta: dict[str, Any]) ->
 
 def _report_problems(report: Path, journal: Path, session: Session) -> list[str]:
     from runbookctl.errors import CorruptJournal
+    from runbookctl.record.log_copies import copy_problems
     from runbookctl.record.writeup import final_text, load_journal
 
     text = report.read_text(encoding="utf-8")
@@ -69,11 +71,11 @@ def _report_problems(report: Path, journal: Path, session: Session) -> list[str]
     if meta.get("run_id") != state.run_id:
         problems.append(f"{report}: run_id {meta.get('run_id')} is not the journal's {state.run_id}")
     if not problems and meta.get("runbookctl_version") == __version__:
-        expected, _kinds = final_text(state, session.registry.template_dirs)
+        expected, _kinds = final_text(state, session.registry.template_dirs, report)
         if expected != text:
             problems.append(f"{report}: the body differs from what its journal renders "
                             f"(line {_first_difference(expected, text)}): edited after it was written")
-    return problems
+    return problems + copy_problems(report, state)
 
 
 def _first_difference(a: str, b: str) -> int:
