@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.helpers import CliResult, only_run_dir, run_cli
+from tests.helpers import CliResult, git, only_run_dir, run_cli
 from tests.integration import test_commit
 from tests.signing_keys import allowed_signers, make_key
 
@@ -42,7 +42,6 @@ steps:
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 
 
-git = test_commit.git
 repo = test_commit.repo  # the same throwaway post-mortem repository (a fixture)
 
 
