@@ -255,7 +255,7 @@ def host_record(r: HostResult) -> dict[str, Any]:
             "bytes": r.output_bytes, "sha256": r.output_sha256, "tail": r.tail,
             "timed_out": r.timed_out, "interrupted": r.interrupted, "error": r.error,
             "log": r.log_path, "host_key_accepted": r.host_key_accepted,
-            **({"cast": r.cast_path} if r.cast_path else {})}
+            **({"cast": r.cast_path, "cast_sha256": r.cast_sha256} if r.cast_path else {})}
 
 
 def result_view(r: HostResult) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class HostResult:
     log_path: str = ""
     host_key_accepted: str | None = None  # ssh accept-new: "ssh-ed25519 SHA256:..." first seen
     cast_path: str | None = None  # interactive: the session's asciinema recording
+    cast_sha256: str = ""  # of the recording as written (masked)
 
     @property
     def ok(self) -> bool:

@@ -79,7 +79,8 @@ def attach(spec: CommandSpec, masker: Masker, start: Callable[[], Program], host
                       output_bytes=recorder.bytes, output_sha256=digest,
                       tail=recorder.last_screen(), timed_out=timed_out,
                       error=f"timed out after {spec.timeout:g}s" if timed_out else None,
-                      log_path=str(spec.log_path), cast_path=str(cast))
+                      log_path=str(spec.log_path), cast_path=str(cast),
+                      cast_sha256=_sha256(cast))
 
 
 class Program(Protocol):

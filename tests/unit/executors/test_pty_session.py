@@ -126,3 +126,11 @@ def test_keys_a_program_reads_one_by_one_and_draws_itself_are_recorded(
     operator.wait_for(b"got abc")
     _, events = read_cast(Path(result.cast_path or ""))
     assert "".join(str(e[2]) for e in events if e[1] == "i") == "abc"
+
+
+def test_the_recordings_sha256_is_of_the_file_as_written(tmp_path: Path, operator: Operator) -> None:
+    import hashlib
+
+    result = _run(tmp_path, operator, "echo recorded", [])
+    cast = Path(result.cast_path or "")
+    assert result.cast_sha256 == hashlib.sha256(cast.read_bytes()).hexdigest()
