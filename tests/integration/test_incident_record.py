@@ -47,6 +47,8 @@ def test_a_db_overload_incident_record_a_review_can_use(tmp_path: Path) -> None:
         child = spawn_cli(["run", "db-overload", "--answers", str(tmp_path / "answers.yaml"),
                            "--report-dir", str(repo / "incidents"), "--commit", *variables],
                           tmp_path, tmp_path / "state", SSH_AUTH_SOCK=sock)
+        child.expect_exact("Use these defaults?", timeout=60)
+        child.send("y")
         child.expect(prompt_re("post-investigating: done, skipped or failed?"), timeout=60)
         # a second terminal adds two notes while the run waits for its operator
         for who, text in (("bo", "paged the DBA on call"), ("cy", "status page updated")):
@@ -63,7 +65,7 @@ def test_a_db_overload_incident_record_a_review_can_use(tmp_path: Path) -> None:
     assert "| **Status** | ✅ **resolved** — all steps done |" in front
     assert re.search(r"\| \*\*Acknowledged\*\* \| 20\S+Z \(time to acknowledge: ", front)
     timeline = report.split("## Timeline")[1].split("## Steps")[0]
-    notes = re.findall(r"\| note: ([^|]*) \| (\w+) \|", timeline)
+    notes = re.findall(r"\| Note \| ([^|]*) \| (\w+) \|", timeline)
     assert [(text.strip(), who) for text, who in notes] == [
         ("paged the DBA on call", "bo"), ("status page updated", "cy")], timeline
 

@@ -258,3 +258,37 @@ def test_a_shell_from_a_question_then_the_same_question_again(work: Path) -> Non
     assert re.search(r"\| Restart the worker \| opened a shell \(/bin/sh, exit 5, [^|;]*\); "
                      r"recorded in [^|;]*-gate\.shell\.cast; Restart the worker\? → yes", timeline), \
         timeline
+
+
+def test_commit_carries_the_session_recording(work: Path) -> None:
+    from tests.helpers import git, postmortem_repo
+
+    repo = postmortem_repo(work / "postmortems")
+    write(work / "runbooks" / "rec.yaml", """\
+        id: rec
+        title: Recorded
+        steps:
+          - id: look
+            interactive: true
+            run: 'printf "Ready%s " "?"; read a; echo "saw $a"'
+    """)
+    child = spawn_cli(["--runbooks", str(work / "runbooks"), "run", "rec", "--commit",
+                       "--report-dir", str(repo / "incidents")], work, work / "state")
+    child.expect_exact("Ready? ")
+    child.send("yes" + ENTER)
+    child.expect_exact("Run completed")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    (report_path,) = (repo / "incidents").glob("*.md")
+    report = report_path.read_text()
+    (link,) = re.findall(r"Session recording \(asciinema\): \[[^\]]+\]\(([^)]+)\)", report)
+    copied = report_path.parent / link
+    assert copied.is_file() and link.endswith("-look.cast")
+    assert str(copied.relative_to(repo)) in git(repo, "ls-files").splitlines()
+    assert json.loads(copied.read_text().splitlines()[0])["version"] == 2
+    verified = run_cli(["verify", str(report_path)], repo, work / "state")
+    assert verified.code == 0, verified.output
+    copied.write_text(copied.read_text().replace("saw yes", "saw no!"))
+    tampered = run_cli(["verify", str(report_path)], repo, work / "state")
+    assert tampered.code == 1 and "-look.cast" in tampered.stderr, tampered.output

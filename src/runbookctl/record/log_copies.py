@@ -73,10 +73,14 @@ def journaled_logs(state: RunState) -> list[tuple[str, str, str]]:
     for step in state.steps.values():
         for command in step.commands:
             for host in command.get("results") or []:
-                path = str(host.get("log") or "") if isinstance(host, dict) else ""
-                if path:
-                    name = Path(path).name
-                    found.setdefault(name, (name, str(host.get("sha256") or ""), path))
+                if not isinstance(host, dict):
+                    continue
+                # an interactive step's session recording travels as its log does
+                for key, sha in (("log", "sha256"), ("cast", "cast_sha256")):
+                    path = str(host.get(key) or "")
+                    if path:
+                        name = Path(path).name
+                        found.setdefault(name, (name, str(host.get(sha) or ""), path))
     return sorted(found.values(), key=lambda log: (_number(log[0]), log[0]))
 
 
@@ -127,7 +131,7 @@ def copy_logs(report: Path, state: RunState, run_dir: Path, caps: LogCaps) -> Pa
             copy = replace(copy, file_sha256=hashlib.sha256(data).hexdigest())
         written.append(copy)
     names = {c.name for c in written if not c.missing}
-    for old in folder.glob("*.log"):
+    for old in [*folder.glob("*.log"), *folder.glob("*.cast")]:
         if old.name not in names:
             old.unlink()
     manifest = {"run_id": state.run_id, "caps": asdict(caps), "logs": [asdict(c) for c in written]}
