@@ -49,7 +49,9 @@ class LocalExecutor:
 
     def _run(self, spec: CommandSpec, sink: OutputSink, masker: Masker) -> HostResult:
         started = time.monotonic()
-        shell = shutil.which(spec.shell) or spec.shell
+        # A path is used as it is (which() would only check it again: the access
+        # check below does); a bare name is looked up on PATH.
+        shell = spec.shell if "/" in spec.shell else shutil.which(spec.shell) or spec.shell
         if spec.cwd and not os.path.isdir(spec.cwd):
             return _not_run(spec, started, f"cwd does not exist: {spec.cwd}")
         if spec.on_start is not None and not os.access(shell, os.X_OK):

@@ -117,8 +117,11 @@ class Output:
         self.streams = {name: _Stream(masker.stream()) for name in ("stdout", "stderr")}
         self.raw_bytes = 0
         self.tail = ""
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log = LogWriter(spec.log_path)
+        try:
+            self.log = LogWriter(spec.log_path)
+        except FileNotFoundError:  # a run's first log: the folder is made then, not at every step
+            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self.log = LogWriter(spec.log_path)
 
     @property
     def sha256(self) -> str:

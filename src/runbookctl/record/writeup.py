@@ -119,13 +119,15 @@ def _scan_sections(text: str) -> tuple[str, list[str]]:
 
 
 def write_run_report(run_dir: Path, ui: UI, output: Path | None = None,
-                     template_dirs: list[Path] | None = None) -> Path | None:
-    """Render and write the report; never raises for a broken journal (warns instead)."""
+                     template_dirs: list[Path] | None = None,
+                     state: RunState | None = None) -> Path | None:
+    """Render and write the report; never raises for a broken journal (warns instead).
+    `state`: the journal as the caller just replayed it (else it is read here)."""
     from runbookctl.record import report_file as reportfile
 
     path = output or reportfile.recorded(run_dir)
     try:
-        state = load_state(run_dir)
+        state = state or load_state(run_dir)
         text, kinds = final_text(state, template_dirs, path)
     except Exception as exc:  # the report must not hide the run's own outcome
         ui.warn(f"could not render the report: {exc}")
@@ -162,7 +164,7 @@ def refresh_report(run_dir: Path, ui: UI, template_dirs: list[Path] | None = Non
     if path is not None and path.is_file() and reportfile.is_current(path, state):
         return None
     was = "behind its journal" if path is not None and path.is_file() else "missing"
-    written = write_run_report(run_dir, ui, template_dirs=template_dirs)
+    written = write_run_report(run_dir, ui, template_dirs=template_dirs, state=state)
     if written is not None:
         ui.info(f"the report of {state.run_id} was {was}: rebuilt {written}")
     return written

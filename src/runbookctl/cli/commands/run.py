@@ -15,7 +15,6 @@ from runbookctl.errors import (
     InterruptedRun,
     JournalError,
     NoAnswerError,
-    RunbookctlError,
     UsageError,
     ValidationError,
 )
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from runbookctl.engine.context import ResumePoint
     from runbookctl.engine.planning import PreparedRun
     from runbookctl.engine.walk import Engine
+    from runbookctl.record.run_state import RunState
 
 
 def run_command(req: RunRequest, session: Session, ui: UI,
@@ -130,7 +130,7 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
     from runbookctl.signals import deferred
 
     with deferred():
-        report, code = _write_up(run, ui, status, reason, code, journal_ok)
+        report, code, state = _write_up(run, ui, status, reason, code, journal_ok)
     if run.commit and report is not None:
         from runbookctl.record.commit import CommitError, commit_report
         from runbookctl.record.writeup import load_state
@@ -142,15 +142,17 @@ def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bo
             ui.fail(exc.message)
             code = code or ExitCode.FAILED
     ui.summary(status, str(report) if report else None, run.run_id,
-               failed_keys=_failed_keys(run) if status == RunStatus.COMPLETED else ())
+               failed_keys=_failed_keys(run, state) if status == RunStatus.COMPLETED else ())
     if status == RunStatus.INTERRUPTED:
         ui.info(f"resume with: runbookctl resume {run.run_id}")
     return int(code)
 
 
 def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool
-              ) -> tuple[Path | None, int]:
-    from runbookctl.record.writeup import write_run_report
+              ) -> tuple[Path | None, int, RunState | None]:
+    """Journal the ending, sign, write the report; with the journal replayed once for
+    both the report and the summary (None if it could not be: the report says why)."""
+    from runbookctl.record.writeup import load_state, write_run_report
 
     if journal_ok:
         try:
@@ -159,8 +161,12 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
         except JournalError as exc:
             ui.fail(exc.message)
             code = ExitCode.FAILED
-    report = write_run_report(run.run_dir, ui, template_dirs=run.template_dirs)
-    return report, code
+    try:
+        state: RunState | None = load_state(run.run_dir)
+    except Exception:  # write_run_report reads it again and warns why it cannot
+        state = None
+    report = write_run_report(run.run_dir, ui, template_dirs=run.template_dirs, state=state)
+    return report, code, state
 
 
 def _sign(run: Any, ui: UI) -> None:
@@ -184,14 +190,11 @@ def _sign(run: Any, ui: UI) -> None:
             f"{signature.fingerprint}: {signature.path.name}")
 
 
-def _failed_keys(run: Any) -> list[str]:
+def _failed_keys(run: Any, state: RunState | None) -> list[str]:
     """Failed steps of the run as the journal has them (resumed parts included)."""
-    from runbookctl.record.writeup import load_state
-
-    try:
-        return list(load_state(run.run_dir).failed_keys)
-    except (RunbookctlError, OSError, ValueError):  # the report warned; use the engine's list
-        return list(dict.fromkeys(run.engine.failed_steps))
+    if state is not None:
+        return list(state.failed_keys)
+    return list(dict.fromkeys(run.engine.failed_steps))  # unreadable: the report warned
 
 
 def resolve_day(day: str | None) -> str:

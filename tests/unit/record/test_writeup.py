@@ -1,0 +1,58 @@
+"""record/writeup.py: a run's report written from its replayed journal — from the
+state the caller already replayed when it has one (the end of a run reads the
+journal once for the report and the summary), else from the journal itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runbookctl.record.journal import Journal
+from runbookctl.record.writeup import load_state, write_run_report
+
+
+class Notes:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def warn(self, text: str) -> None:
+        self.said.append(text)
+
+    def info(self, text: str) -> None:
+        self.said.append(text)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RUNBOOKCTL_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "runs" / "r1"
+    with Journal.create(folder / "journal.jsonl") as journal:
+        journal.append("run_started", None, "ana", {
+            "run_id": "r1", "runbook": "db", "title": "DB", "severity": None, "path": "/x.yaml",
+            "sha256": "0" * 64, "git_commit": None, "version": "0", "incident": None,
+            "report_dir": str(tmp_path / "reports"), "dry_run": False, "from_step": None,
+            "answers": None, "no_input": True, "yes": False})
+        journal.append("run_finished", None, "runbookctl", {"status": "completed", "reason": "done"})
+    return folder
+
+
+def test_the_report_is_written_from_the_journal(run_dir: Path) -> None:
+    notes = Notes()
+    path = write_run_report(run_dir, notes)
+    assert path is not None and "run_id: \"r1\"" in path.read_text() and notes.said == []
+
+
+def test_a_state_given_is_written_without_reading_the_journal_again(run_dir: Path) -> None:
+    state = load_state(run_dir)
+    (run_dir / "journal.jsonl").unlink()  # reading it now would fail
+    notes = Notes()
+    path = write_run_report(run_dir, notes, state=state)
+    assert path is not None and "run_id: \"r1\"" in path.read_text() and notes.said == []
+
+
+def test_an_unreadable_journal_is_a_warning_not_an_error(run_dir: Path) -> None:
+    (run_dir / "journal.jsonl").unlink()
+    notes = Notes()
+    assert write_run_report(run_dir, notes) is None
+    assert notes.said and notes.said[0].startswith("could not render the report: no journal")
