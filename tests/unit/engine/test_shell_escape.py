@@ -4,6 +4,8 @@ environment, and is journaled with its recording for the timeline."""
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from runbookctl.engine.shell_escape import open_shell
 from runbookctl.executors.cast import read_cast
 from runbookctl.safety.masking import Redactor
-from tests.pty_operator import Operator
+from tests.pty_operator import DEADLINE, Operator
 from tests.unit.engine.fakes import OPERATOR, make_engine
 
 BOOK = "id: t\ntitle: T\nsteps:\n  - {id: gate, confirm: Go?}\n"
@@ -27,8 +29,14 @@ def test_the_shell_runs_where_the_run_runs_and_is_journaled(
     run = make_engine(BOOK, run_dir=tmp_path / "run", redactor=redactor)
     typist = operator.type_after([(b"shell> ", b'echo "at $RUNBOOKCTL_STEP in $(pwd) tok-shell-1234"\r'),
                                   (b"at gate in", b"exit 7\r")])
-    result = open_shell(run.engine, "gate", operator.slave, operator.slave)
-    typist.join(20)
+    # the shell has no deadline of its own (a person leaves it): the test gives it one
+    watchdog = threading.Timer(DEADLINE, lambda: os.write(operator.master, b"\x03exit 99\r"))
+    watchdog.start()
+    try:
+        result = open_shell(run.engine, "gate", operator.slave, operator.slave)
+    finally:
+        watchdog.cancel()
+    typist.join(DEADLINE)
     operator.wait_for(f"at gate in {tmp_path} ***".encode())
     assert result.exit_code == 7
     (event,) = run.events("shell")
