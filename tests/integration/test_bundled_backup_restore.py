@@ -106,3 +106,26 @@ def test_restore_to_production_brings_back_the_rows_behind_a_safety_dump(tmp_pat
         assert "--clean --if-exists --single-transaction" in run.report
         assert "We've identified the issue: orders deleted by a faulty cleanup job" in run.report
         assert "## Post-incident review" in run.report and "SEVERITY: P1" in run.report
+
+
+def test_a_backup_that_does_not_match_its_checksum_is_never_restored(tmp_path: Path) -> None:
+    with running_postgres() as pg:
+        _shop(pg)
+        first, backups = _verify(pg, tmp_path / "backup")
+        assert first.code == 0, first.output
+        backup = Path(first.captured("backup_file") or "")
+        with backup.open("ab") as dump:
+            dump.write(b"\0")  # one byte appended after its checksum was taken
+        pg.sql("delete from orders where id > 200", "shop")
+        run = run_bundled("backup-restore", tmp_path / "restore",
+                          {**pg.vars, "pg_database": "shop", "backup_dir": str(backups),
+                           "mode": "restore-production"},
+                          {"cause": "orders deleted", "affected": "order history", "eta": "20m",
+                           "stop-writers": "done", "restore-production": "yes",
+                           "prod-verify-file": {"on_failure": "abort"}})
+        assert run.code != 0, run.output
+        assert run.status("prod-verify-file") == "failed", run.output
+        assert "the backup does not match its checksum: do not restore it" in run.step_outputs(
+            "prod-verify-file")
+        assert run.status("restore-production") is None  # never reached
+        assert pg.sql("select count(*) from orders where id > 200", "shop") == "0"
