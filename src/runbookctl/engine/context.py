@@ -31,7 +31,8 @@ class Publish(Protocol):
     """Publishes one run event (engine/stream.py): journaled first, then shown to subscribers."""
 
     def __call__(self, type_: str, step: str | None = None, actor: str = ev.SYSTEM, *,
-                 defer_sync: bool = False, **data: Any) -> Event: ...
+                 defer_sync: bool = False, guard: Callable[[], None] | None = None,
+                 **data: Any) -> Event: ...
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,12 @@ class EventStream:
         return lambda: self._drop(sub)
 
     def publish(self, type_: str, step: str | None = None, actor: str = ev.SYSTEM, *,
-                defer_sync: bool = False, **data: Any) -> Event:
-        """Journal one event, then hand it to each subscriber; returns it as journaled."""
-        event = self.recorder.event(type_, step, actor, defer_sync=defer_sync, **data)
+                defer_sync: bool = False, guard: Callable[[], None] | None = None,
+                **data: Any) -> Event:
+        """Journal one event, then hand it to each subscriber; returns it as journaled.
+        `guard`: a check under the journal's append lock; if it raises, nothing is written."""
+        checked: dict[str, Any] = {} if guard is None else {"guard": guard}
+        event = self.recorder.event(type_, step, actor, defer_sync=defer_sync, **checked, **data)
         for sub in self._subs:
             if sub.critical:
                 sub.callback(event)

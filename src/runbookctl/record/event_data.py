@@ -50,13 +50,18 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.NOTE: {"text": _S, "origin": _S + _NONE},
     ev.SHELL: {"shell": _S, "exit_code": (int, *_NONE), "duration": _N, "cast": _S},
     ev.REMINDER: {"message": _S, "every": _N, "slot": (int,), "elapsed": _N},
+    ev.APPROVAL_REQUESTED: {"operator": _S + _NONE},
+    ev.APPROVAL_DECIDED: {"decision": _S, "by": _S + _NONE, "reason": _S + _NONE,
+                          "via": _S + _NONE},
+    ev.APPROVAL_TIMED_OUT: {"then": _S + _NONE},
 }
 
 
 # Events about one step: without a step id they cannot be placed.
 STEP_EVENTS = frozenset({ev.STEP_STARTED, ev.STEP_SKIPPED, ev.STEP_FINISHED, ev.COMMAND_STARTED,
                          ev.COMMAND_FINISHED, ev.COMMAND_PROCESS, ev.STEP_INTERRUPTED,
-                         ev.MESSAGE, ev.CAPTURED, ev.JUMP, ev.MILESTONE})
+                         ev.MESSAGE, ev.CAPTURED, ev.JUMP, ev.MILESTONE,
+                         ev.APPROVAL_REQUESTED, ev.APPROVAL_DECIDED, ev.APPROVAL_TIMED_OUT})
 
 
 def check_data(event: Event) -> None:

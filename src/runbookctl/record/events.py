@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,6 +52,13 @@ SHELL = "shell"
 # A `remind:` entry fell due between steps (data: message, every, slot, elapsed): shown
 # to the operator; the report's timeline has it, and a resumed run counts on from it.
 REMINDER = "reminder"
+# The two-person rule (record/approvals.py): a step waits for a second person
+# (data: operator, reason, timeout, on_timeout, url); their decision, journaled by
+# `decide` from any process (actor and data.by: the approver; data: decision
+# approve|reject, reason, via cli|web|api|store); no decision in time (data: timeout, then).
+APPROVAL_REQUESTED = "approval_requested"
+APPROVAL_DECIDED = "approval_decided"
+APPROVAL_TIMED_OUT = "approval_timed_out"
 
 
 # Events that no action follows before the next event: written at once (a killed
@@ -67,7 +74,8 @@ DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMM
 # hashes. They are not masked: a secret that happens to equal one ("completed",
 # a step id) would otherwise corrupt what `runs`, `resume` and the report read back.
 STRUCTURAL = frozenset({"status", "action", "kind", "to", "name", "run_id", "runbook",
-                        "sha256", "runbook_sha256", "version", "head", "fingerprint"})
+                        "decision", "via", "then", "on_timeout", "sha256", "runbook_sha256",
+                        "version", "head", "fingerprint"})
 
 
 class Recorder:
@@ -79,12 +87,14 @@ class Recorder:
 
     def event(
         self, type_: str, step: str | None = None, actor: str = SYSTEM, *,
-        defer_sync: bool = False, **data: Any
+        defer_sync: bool = False, guard: Callable[[], None] | None = None, **data: Any
     ) -> Event:
-        """Journal one event; `defer_sync`: another synced event follows before any action."""
+        """Journal one event; `defer_sync`: another synced event follows before any action;
+        `guard`: a check made under the journal's append lock (Journal.append)."""
         masked = {k: v if k in STRUCTURAL else self._mask(v) for k, v in data.items()}
+        checked: dict[str, Any] = {} if guard is None else {"guard": guard}
         return self.journal.append(type_, step, self.redactor.mask(actor), masked,
-                                   sync=not defer_sync and type_ not in DEFERRED_SYNC)
+                                   sync=not defer_sync and type_ not in DEFERRED_SYNC, **checked)
 
     def _mask(self, value: Any) -> Any:
         if isinstance(value, str):

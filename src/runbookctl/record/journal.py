@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runbookctl.errors import JournalError
-from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, tail_since, write_all
+from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, os_reason, tail_since, write_all
 
 GENESIS = "0" * 64
 # runbookctl writes events a few levels deep; a deeper line is damage, refused before
@@ -255,7 +255,7 @@ class Journal:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
             fsync_dir(path.parent)
         except OSError as exc:
-            raise JournalError(f"cannot create the journal {path}: {_reason(exc)}") from exc
+            raise JournalError(f"cannot create the journal {path}: {os_reason(exc)}") from exc
         return cls(path, fd, Replay())
 
     @classmethod
@@ -274,7 +274,7 @@ class Journal:
                 os.close(fd)
                 raise
         except OSError as exc:
-            raise JournalError(f"cannot open the journal {path}: {_reason(exc)}") from exc
+            raise JournalError(f"cannot open the journal {path}: {os_reason(exc)}") from exc
 
     @property
     def head_hash(self) -> str:
@@ -287,13 +287,13 @@ class Journal:
 
     def append(
         self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None = None,
-        *, sync: bool = True,
+        *, sync: bool = True, guard: Callable[[], None] | None = None,
     ) -> Event:
         """Write one event and fsync it; any write failure raises JournalError.
 
-        `sync=False` leaves the fsync to the next synced append, `sync()` or
-        `close()`: for an event that no action follows before the next one (the
-        line is still written at once, so a killed process loses nothing).
+        `sync=False` leaves the fsync to the next synced append, `sync()` or `close()`.
+        `guard` runs under the append lock after other writers' events; if it raises,
+        nothing is written (record/approvals.py: a check and its write, atomically).
         """
         if self._broken is not None:
             raise JournalError(self._broken)
@@ -301,6 +301,8 @@ class Journal:
             raise JournalError(f"the journal {self.path} is closed")
         with locked(self._fd, self.path):  # other writers: journal_io's docstring
             self._follow()
+            if guard is not None:
+                guard()
             return self._append(type, step, actor, data, sync)
 
     def _append(self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None,
@@ -327,7 +329,7 @@ class Journal:
         except OSError as exc:
             self._seq, self._head, self._size = before  # broken: nothing follows anyway
             self._broken = (
-                f"cannot write the journal {self.path}: {_reason(exc)}; the run stops here"
+                f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
             )
             raise JournalError(self._broken) from exc
         except BaseException:
@@ -363,7 +365,7 @@ class Journal:
             if size != start:
                 os.ftruncate(self._fd, start)
         except OSError as exc:
-            self._broken = f"cannot write the journal {self.path}: {_reason(exc)}"
+            self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}"
         self._seq, self._head, self._size = seq, head, start
 
     def sync(self) -> None:
@@ -373,7 +375,7 @@ class Journal:
         try:
             self._fsync()
         except OSError as exc:
-            self._broken = f"cannot write the journal {self.path}: {_reason(exc)}; the run stops here"
+            self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
             raise JournalError(self._broken) from exc
 
     def _fsync(self) -> None:
@@ -394,7 +396,3 @@ class Journal:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)

@@ -104,3 +104,7 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

@@ -258,6 +258,37 @@ def _reminder(state: RunState, e: Event) -> None:
     _timeline(state, e, f"reminder: {message}")
 
 
+def _approval_requested(state: RunState, e: Event) -> None:
+    """A step waits for a second person: a row of the front page's Approvals table."""
+    state.approvals.append({"step": e.step or "", "requested": e.ts, "decision": "waiting",
+                            "by": "", "via": "", "reason": "", "decided": None, "waited": None})
+    who = e.data.get("operator")
+    _timeline(state, e, "waiting for approval" + (f" (anyone but {who})" if who else ""))
+
+
+def _approval_resolved(state: RunState, e: Event) -> None:
+    """The decision (or the timeout) closes the step's latest open request."""
+    row = next((a for a in reversed(state.approvals)
+                if a["step"] == e.step and a["decided"] is None), None)
+    if row is None:  # a decision with no request before it: still shown, never lost
+        row = {"step": e.step or "", "requested": e.ts}
+        state.approvals.append(row)
+    d = e.data
+    timed_out = e.type == ev.APPROVAL_TIMED_OUT
+    word = "timed out" if timed_out else ("approved" if d.get("decision") == "approve"
+                                          else "rejected")
+    row.update(decision=word, by="" if timed_out else str(d.get("by") or e.actor),
+               via="" if timed_out else str(d.get("via") or ""), reason=str(d.get("reason") or ""),
+               decided=e.ts, waited=seconds_between(str(row["requested"]), e.ts))
+    if timed_out:
+        then = d.get("then") or "abort"
+        _timeline(state, e, f"approval timed out after {format_elapsed(float(row['waited']))}: "
+                            + ("run aborted" if then == "abort" else f"going to {then}"))
+        return
+    why = f": {row['reason']}" if row["reason"] else ""
+    _timeline(state, e, f"{word} by {row['by']} ({row['via']}){why}")
+
+
 def _signed(state: RunState, e: Event) -> None:
     # No timeline row: a signature is about the record, not the incident; the front page says it.
     state.signatures.append({**e.data, "actor": e.actor, "seq": e.seq})
@@ -325,4 +356,7 @@ _HANDLERS = {
     ev.SHELL: _shell,
     ev.REMINDER: _reminder,
     ev.RECORD_SIGNED: _signed,
+    ev.APPROVAL_REQUESTED: _approval_requested,
+    ev.APPROVAL_DECIDED: _approval_resolved,
+    ev.APPROVAL_TIMED_OUT: _approval_resolved,
 }

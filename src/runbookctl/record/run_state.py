@@ -63,6 +63,9 @@ class RunState:
     reminders: dict[tuple[str, float], int] = field(default_factory=dict)
     # record_signed events: events covered, key type and fingerprint, who (the operator)
     signatures: list[dict[str, Any]] = field(default_factory=list)
+    # Two-person rule: one row per approval request (step, requested, decision: waiting |
+    # approved | rejected | timed out, by, via, reason, decided, waited seconds)
+    approvals: list[dict[str, Any]] = field(default_factory=list)
     head_hash: str = ""
     events: int = 0
     torn: str | None = None
