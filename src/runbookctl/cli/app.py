@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from runbookctl import __version__
-from runbookctl.cli.groups import authoring, catalog, records, running
+from runbookctl.cli.groups import authoring, catalog, live, records, running
 from runbookctl.cli.invocation import G
 from runbookctl.errors import ExitCode
 
@@ -82,6 +82,7 @@ for _name, _command in (
     ("resume", running.resume_cmd),
     ("discard", running.discard_cmd),
     ("note", records.note_cmd),
+    ("serve", live.serve_cmd),
     ("verify", records.verify_cmd),
     ("new", authoring.new_cmd),
     ("import", authoring.import_cmd),

@@ -98,6 +98,14 @@ class RunState:
         return status_text(self.status, len(self.failed_keys))
 
 
+def summary(state: RunState) -> dict[str, Any]:
+    """A run in one row, as `runs --json` and `serve`'s API (GET /api/runs) give it."""
+    return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
+            "status_text": state.status_text, "failed_steps": state.failed_keys,
+            "operator": state.operator, "started": state.started, "finished": state.finished,
+            "duration": round(state.duration, 1), "incident": state.incident}
+
+
 def status_text(status: str, failed: int) -> str:
     """How a run's ending reads everywhere (terminal, report, runs): a run that completed
     past failed steps never reads as a plain "completed"."""

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from runbookctl.errors import UsageError
 from runbookctl.runbook import config as cfg
@@ -56,13 +56,6 @@ def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
             ui.warn(f"skipped a damaged journal: {exc.message}")
 
 
-def summary(state: RunState) -> dict[str, Any]:
-    return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
-            "status_text": state.status_text, "failed_steps": state.failed_keys,
-            "operator": state.operator, "started": state.started, "finished": state.finished,
-            "duration": round(state.duration, 1), "incident": state.incident}
-
-
 def parse_since(value: str | None) -> str | None:
     """`--since`: a date (2026-11-01), or an age like 7d, 12h, 30m; as a UTC timestamp prefix."""
     from datetime import UTC, datetime, timedelta
@@ -84,6 +77,7 @@ def parse_since(value: str | None) -> str | None:
 def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: str | None = None,
               status: str | None = None, since: str | None = None) -> int:
     from runbookctl.cli.terminal import UI
+    from runbookctl.record.run_state import summary
     from runbookctl.record.writeup import refresh_report
 
     after = parse_since(since)
