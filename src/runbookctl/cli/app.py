@@ -83,6 +83,7 @@ for _name, _command in (
     ("discard", running.discard_cmd),
     ("note", records.note_cmd),
     ("serve", live.serve_cmd),
+    ("watch", live.watch_cmd),
     ("verify", records.verify_cmd),
     ("new", authoring.new_cmd),
     ("import", authoring.import_cmd),

@@ -43,6 +43,28 @@ def run_dirs(session: Session) -> list[Path]:
                   key=lambda p: p.name, reverse=True)
 
 
+def running_or_latest(session: Session, ui: UI, run_id: str | None, usage: str,
+                      nothing: str) -> Path:
+    """The run a command from another terminal acts on (`note`, `watch`): the named one;
+    else the one running now; else the latest. Several running: exit 2 naming them."""
+    from runbookctl.record import lock as runlock
+
+    if run_id:
+        return find_run(session, run_id)
+    runs = run_dirs(session)
+    if not runs:
+        raise UsageError(f"no runs in {runs_root(session)}: {nothing}")
+    running = [d for d in runs if not runlock.is_free(d)]
+    if len(running) > 1:
+        listing = "\n".join(f"  {d.name}" for d in running)
+        raise UsageError(f"{len(running)} runs are running now; say which one: {usage}\n{listing}")
+    if running:
+        ui.info(f"the run running now: {running[0].name}")
+        return running[0]
+    ui.info(f"no run is running: the latest, {runs[0].name}")
+    return runs[0]
+
+
 def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
     """The run of each journal; a damaged one is named (file:line) and skipped, so that
     one bad journal never hides the others."""

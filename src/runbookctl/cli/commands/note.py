@@ -64,28 +64,16 @@ def _split(words: list[str]) -> tuple[str | None, str]:
 
 def _pick(session: Session, ui: UI, run_id: str | None) -> Path:
     """The named run; else the one running now; else the latest."""
-    from runbookctl.cli.commands.history import find_run, run_dirs, runs_root
-    from runbookctl.record import lock as runlock
+    from runbookctl.cli.commands.history import running_or_latest
 
-    if run_id:
-        try:
-            return find_run(session, run_id)
-        except UsageError as exc:
+    try:
+        return running_or_latest(session, ui, run_id, "runbookctl note RUN_ID TEXT",
+                                 "nothing to add a note to")
+    except UsageError as exc:
+        if run_id:
             raise UsageError(f"{exc.message}; to note without naming a run, quote the whole "
                              "note as one argument") from None
-    runs = run_dirs(session)
-    if not runs:
-        raise UsageError(f"no runs in {runs_root(session)}: nothing to add a note to")
-    running = [d for d in runs if not runlock.is_free(d)]
-    if len(running) > 1:
-        listing = "\n".join(f"  {d.name}" for d in running)
-        raise UsageError(f"{len(running)} runs are running now; say which one: runbookctl note "
-                         f"RUN_ID TEXT\n{listing}")
-    if running:
-        ui.info(f"the run running now: {running[0].name}")
-        return running[0]
-    ui.info(f"no run is running: the latest, {runs[0].name}")
-    return runs[0]
+        raise
 
 
 def _redactor(session: Session, state: RunState) -> Redactor:

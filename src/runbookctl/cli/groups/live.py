@@ -33,3 +33,22 @@ def serve_cmd(
     from runbookctl.cli.commands.serve import serve
 
     guard(lambda: serve(session(), ui(), host, port, token))
+
+
+def watch_cmd(
+    run_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[RUN_ID]", help="The run (a unique prefix is enough). Default: the "
+                       "run running now, else the latest.", show_default=False),
+    ] = None,
+) -> None:
+    """Follow a run live from another terminal, read-only: its steps, commands, output,
+    answers and notes as the run's own terminal shows them.
+
+    Ends when the run ends, with the run's exit code (0 completed, 1 failed, aborted or
+    completed with failed steps, 130 interrupted); Ctrl-C stops watching (130), never
+    the run. Exit 2: no such run, or several running (name one).
+    """
+    from runbookctl.cli.commands.watch import watch
+
+    guard(lambda: watch(session(), ui(), run_id))

@@ -19,3 +19,12 @@ def test_serve_passes_host_port_and_token(bodies: Bodies) -> None:
 def test_serve_has_help_naming_its_pages_and_api(bodies: Bodies) -> None:
     out = bodies.invoke("serve", "--help").output
     assert "/api/runs" in out and "Last-Event-ID" in out and "--token" in out
+
+
+def test_watch_passes_the_run_or_none(bodies: Bodies) -> None:
+    from runbookctl.cli.commands import watch
+
+    bodies.replace(watch, "watch", code=130)
+    assert bodies.invoke("watch").exit_code == 130
+    bodies.invoke("watch", "20261201")
+    assert bodies.calls == [("watch", (SESSION, UI, None), {}), ("watch", (SESSION, UI, "20261201"), {})]
