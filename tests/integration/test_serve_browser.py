@@ -65,7 +65,8 @@ def test_the_run_page_shows_new_steps_and_output_without_reloading(tmp_path: Pat
         page.wait_for_selector("#events tr.type-step_started:has-text('Step three')")
         assert page.inner_text("#current") == "Step three (three)"
         assert page.evaluate("window.stillTheSamePage") is True  # live, not reloaded
-        seqs = [int(s) for s in page.eval_on_selector_all("#events tbody tr", "rs => rs.map(r => r.dataset.seq)")]
+        seqs = [int(s) for s in page.eval_on_selector_all("#events tbody tr",
+                                                          "rs => rs.map(r => r.dataset.seq)")]
         assert seqs == list(range(1, len(seqs) + 1))
         (tmp_path / "gates" / "go-three").touch()
         page.wait_for_selector("#report")  # once ended, the page shows the report
@@ -85,7 +86,8 @@ steps:
     title: 'Show "><img src=x onerror=alert(1)> <a href="javascript:alert(7)">x</a>'
     run: |
       printf 'out <script>alert(2)</script> <img src=x onerror=alert(3)>\\n'
-      printf '[link](javascript:alert(4)) \\033[2J\\033]8;;javascript:alert(5)\\033\\\\here\\033]8;;\\033\\\\\\n'
+      printf '[link](javascript:alert(4)) \\033[2J'
+      printf '\\033]8;;javascript:alert(5)\\033\\\\here\\033]8;;\\033\\\\\\n'
   - id: cause
     title: Cause
     ask: 'Cause? <script>alert(6)</script>'
