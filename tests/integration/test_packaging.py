@@ -24,6 +24,9 @@ def test_installed_wheel_finds_bundled_runbooks_and_templates(tmp_path: Path) ->
     assert "runbookctl/bundled_runbooks/db-overload.yaml" in names
     assert "runbookctl/bundled_templates/report.md.j2" in names
     assert "runbookctl/bundled_templates/comms/status-investigating.md.j2" in names
+    for served in ("templates/base.html", "templates/runs.html", "templates/run.html",
+                   "static/live.js", "static/style.css"):  # `serve`'s pages and script
+        assert f"runbookctl/web/{served}" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     env = cli_env(tmp_path / "state", PYTHONPATH=str(site))
