@@ -21,7 +21,7 @@ from starlette.routing import Route
 from runbookctl.errors import CorruptJournal, UsageError
 from runbookctl.web import guard
 from runbookctl.web.runs_source import NoSuchRun
-from runbookctl.web.site import Site, report_text, site_of
+from runbookctl.web.site import Site, error, report_text, site_of
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,7 +39,7 @@ SECURITY_HEADERS = [
 
 
 def build_app(site: Site) -> ASGIApp:
-    from runbookctl.web import pages, sse
+    from runbookctl.web import approvals, pages, sse
 
     routes = [
         Route("/", pages.runs_page), Route("/runs/{run_id}", pages.run_page),
@@ -47,6 +47,7 @@ def build_app(site: Site) -> ASGIApp:
         Route("/api/runs", api_runs), Route("/api/runs/{run_id}", api_run),
         Route("/api/runs/{run_id}/events", sse.events),
         Route("/api/runs/{run_id}/logs/{name}", api_log),
+        Route("/api/runs/{run_id}/approvals/{step:path}", approvals.decide_step, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={
         NoSuchRun: _not_found, CorruptJournal: _damaged, UsageError: _conflict})
@@ -88,21 +89,15 @@ def static(request: Request) -> Response:
 
 
 def _not_found(request: Request, exc: Exception) -> Response:
-    return _error(404, str(getattr(exc, "message", exc)))
+    return error(404, str(getattr(exc, "message", exc)))
 
 
 def _damaged(request: Request, exc: Exception) -> Response:
-    return _error(422, str(getattr(exc, "message", exc)))
+    return error(422, str(getattr(exc, "message", exc)))
 
 
 def _conflict(request: Request, exc: Exception) -> Response:
-    return _error(409, str(getattr(exc, "message", exc)))
-
-
-def _error(status: int, message: str) -> Response:
-    from runbookctl.web.present import inert
-
-    return JSONResponse({"error": inert(message)}, status_code=status)
+    return error(409, str(getattr(exc, "message", exc)))
 
 
 class _Guarded:
@@ -141,7 +136,7 @@ class _Guarded:
             return None
         if refusal.status == 401 and "token" in request.query_params:
             return None  # a token link: checked next
-        return _error(refusal.status, refusal.message)
+        return error(refusal.status, refusal.message)
 
     def _token_link(self, request: Request) -> Response | None:
         """`?token=T`: the cookie set, and the token taken out of the address at once."""
@@ -149,7 +144,7 @@ class _Guarded:
         if given is None or request.method not in guard.SAFE_METHODS:
             return None
         if not self.policy.token_ok(given):
-            return _error(401, "wrong token: use the link `runbookctl serve` printed")
+            return error(401, "wrong token: use the link `runbookctl serve` printed")
         rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
         target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
         response = RedirectResponse(target, status_code=303)

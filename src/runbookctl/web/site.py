@@ -14,6 +14,7 @@ from runbookctl.web.runs_source import RunsSource
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from starlette.responses import Response
 
     from runbookctl.record.run_state import RunState
 
@@ -42,3 +43,12 @@ def report_text(site: Site, state: RunState) -> str | None:
 def dumps(value: Any) -> str:
     """JSON for an SSE message: one line, ASCII (no raw control character can survive)."""
     return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+def error(status: int, message: str) -> Response:
+    """An error answer: `{"error": message}`, the message's escapes made visible."""
+    from starlette.responses import JSONResponse
+
+    from runbookctl.web.present import inert
+
+    return JSONResponse({"error": inert(message)}, status_code=status)

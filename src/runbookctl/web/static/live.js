@@ -34,6 +34,9 @@
       case "milestone": return "milestone: " + (d.name || "");
       case "run_finished": return "run " + d.status + (d.reason ? ": " + d.reason : "");
       case "run_interrupted": return "run interrupted: " + (d.reason || "");
+      case "approval_requested": return "waits for approval (not by " + (d.operator || "the operator") + ")";
+      case "approval_decided": return d.decision + "d by " + d.by + " via " + d.via + (d.reason ? ": " + d.reason : "");
+      case "approval_timed_out": return "approval timed out: " + (d.then || "");
       default: return e.type.replace(/_/g, " ") + (d.reason ? ": " + d.reason : "");
     }
   }
@@ -85,10 +88,92 @@
     box.end = o.offset + o.skipped + new TextEncoder().encode(o.text).length;
   }
 
+  // --- approvals: the open requests, from the events (as record/approvals.py:open_request)
+  const titles = new Map();  // step key -> title
+  const waiting = new Map();  // step key -> its form
+  const approvals = document.getElementById("approvals");
+  const approvalList = document.getElementById("approval-list");
+
+  function field(placeholder, name) {
+    const input = document.createElement("input");
+    input.placeholder = placeholder;
+    input.name = name;
+    input.autocomplete = "off";
+    return input;
+  }
+
+  function button(text, decision, form) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.dataset.decision = decision;
+    b.addEventListener("click", function () { send(form, decision); });
+    return b;
+  }
+
+  function openApproval(e) {
+    if (waiting.has(e.step)) { return; }
+    const form = document.createElement("form");
+    form.className = "approval";
+    form.dataset.step = e.step;
+    const what = document.createElement("p");
+    what.textContent = (titles.get(e.step) || e.step) + " (" + e.step + ") waits for approval since " +
+      (e.ts || "").slice(11, 19) + "; " + (e.data.operator || "the operator") + " may not approve it.";
+    const said = document.createElement("p");
+    said.className = "approval-status";
+    form.append(what, field("your name", "by"), field("reason (needed to reject)", "reason"),
+                button("Approve", "approve", form), button("Reject", "reject", form), said);
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); });
+    approvalList.appendChild(form);
+    waiting.set(e.step, form);
+    approvals.hidden = false;
+  }
+
+  function closeApproval(step, why) {
+    const form = waiting.get(step);
+    if (!form) { return; }
+    waiting.delete(step);
+    form.remove();
+    approvals.hidden = waiting.size === 0;
+  }
+
+  function send(form, decision) {
+    const said = form.querySelector(".approval-status");
+    const headers = {"Content-Type": "application/json"};
+    const token = document.getElementById("token").value.trim();
+    if (token) { headers["Authorization"] = "Bearer " + token; }
+    const step = form.dataset.step.split("/").map(encodeURIComponent).join("/");
+    said.textContent = "sending…";
+    fetch("/api/runs/" + encodeURIComponent(runId) + "/approvals/" + step, {
+      method: "POST", credentials: "same-origin", headers: headers,
+      body: JSON.stringify({decision: decision, by: form.elements.by.value,
+                            reason: form.elements.reason.value || null}),
+    }).then(function (r) {
+      return r.json().then(function (j) {
+        said.textContent = r.ok ? decision + "d by " + j.data.by + ": the run goes on" : (j.error || r.statusText);
+      });
+    }).catch(function (err) { said.textContent = "not sent: " + err; });
+  }
+
+  function trackApprovals(e) {
+    if (e.type === "step_started") { titles.set(e.step, e.data.title || e.step); }
+    if (e.type === "approval_requested") { openApproval(e); }
+    if (e.type === "approval_decided" || e.type === "approval_timed_out" || e.type === "step_finished") {
+      closeApproval(e.step);
+    }
+    if (e.type === "run_finished" || e.type === "run_abandoned" || e.type === "run_interrupted") {
+      Array.from(waiting.keys()).forEach(function (k) { closeApproval(k); });
+    }
+  }
+
   const source = new EventSource("/api/runs/" + encodeURIComponent(runId) + "/events?output=1");
   source.onopen = function () { connection.textContent = "live"; };
   source.onerror = function () { connection.textContent = "reconnecting…"; };
-  source.onmessage = function (m) { addEvent(JSON.parse(m.data)); };
+  source.onmessage = function (m) {
+    const e = JSON.parse(m.data);
+    addEvent(e);
+    trackApprovals(e);
+  };
   source.addEventListener("output", function (m) { addOutput(JSON.parse(m.data)); });
   source.addEventListener("end", function (m) {
     source.close();
