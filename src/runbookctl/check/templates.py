@@ -111,6 +111,10 @@ def _env() -> SandboxedEnvironment:
 
 
 def _check(src: Source, text: str, scope: Scope) -> list[Problem]:
+    if not src.expression and "{" not in src.text:
+        # Plain text: every Jinja construct ({{ }}, {% %}, {# #}) starts with a brace,
+        # so there is nothing to parse (most commands of a runbook of checks).
+        return []
     from jinja2 import TemplateAssertionError, TemplateSyntaxError
 
     body = "{{ " + src.text + " }}" if src.expression else src.text
