@@ -13,8 +13,8 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from runbookctl.record.journal import epoch_of
 from runbookctl.runbook.model import Reminder
 
 
@@ -42,11 +42,8 @@ class Reminders:
                 shown: Mapping[tuple[str, float], int]) -> Reminders:
         """The reminders of a resumed run: counted from its first start (`started`, the
         journal's timestamp), each due again after the last slot its journal shows."""
-        try:
-            epoch: float | None = datetime.strptime(started, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-                tzinfo=UTC).timestamp()
-        except ValueError:  # no start in the record (cannot happen in a journal runbookctl wrote)
-            epoch = None
+        # None: no start in the record (cannot happen in a journal runbookctl wrote)
+        epoch = epoch_of(started)
         return cls(reminders, epoch, shown)
 
     def due(self) -> list[Due]:

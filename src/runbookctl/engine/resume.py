@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from runbookctl.engine import gates
 from runbookctl.engine.context import ResumePoint
 from runbookctl.engine.reminders import Reminders
+from runbookctl.engine.waits import Waits
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.outcomes import NEXT, RETRY, Flow, Outcome, SkipKind, StepStatus
 from runbookctl.prompts.answers_file import RESUME_CHOICES
@@ -163,6 +164,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
     events = event_stream(Recorder(Journal.open_append(run_dir / "journal.jsonl"), redactor), ui)
     engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
     engine.reminders = Reminders.resumed(rb.reminders, state.started, state.reminders)
+    engine.waits = Waits.of_resumed(engine.reminders.started, state.waits)
     how = "after an interruption" if state.status == StepStatus.INTERRUPTED else (
         "after the run stopped without an end event (killed?)")
     engine.resumed(state.failed_keys, actor=operator, note=how, runbook_sha256=rb.sha256,

@@ -17,6 +17,7 @@ from runbookctl.engine.context import Resources, ResumePoint, StepContext
 from runbookctl.engine.human_step import run_human_step
 from runbookctl.engine.reminders import Reminders
 from runbookctl.engine.stream import step_view
+from runbookctl.engine.waits import Waits
 from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError
 from runbookctl.outcomes import (
     NEXT,
@@ -51,6 +52,7 @@ class Engine:
         self.resources = Resources(services)
         self.publish = services.events.publish
         self.reminders = Reminders(runbook.reminders)  # counted from now: the run's start
+        self.waits = Waits(self.reminders.started)  # `at:` counts from the same start
         # The terminal shows each step as the record has it (critical: a closed
         # terminal stops the run, resumable, as any failure to show output does).
         services.events.subscribe(step_view(services.ui), name="the terminal", critical=True)
@@ -201,6 +203,7 @@ class Engine:
         started = time.monotonic()
         self.publish(ev.STEP_STARTED, key, title=step.label, action=step.action)
         try:
+            self._await_time(step, key)
             outcome = self._dispatch(rb, step, key)
         except TemplateError as exc:  # rendering failed before anything ran
             outcome = Outcome(StepStatus.FAILED, gates.policy_flow(step, exc.message),
@@ -211,6 +214,19 @@ class Engine:
             raise
         self.finish_step(step, key, outcome, started)
         return outcome.flow
+
+    def _await_time(self, step: Step, key: str) -> None:
+        """A step with `at:` or `wait:` starts no earlier than its deadline (engine/waits.py),
+        journaled first; the reminders due meanwhile are shown. A dry run only says so."""
+        deadline = self.waits.deadline(step, key)
+        if deadline is None:
+            return
+        if self.opts.dry_run:
+            self.sv.ui.info(f"dry run: not waiting ({self.waits.describe(deadline)})")
+            return
+        self.publish(ev.WAITING, key, until=deadline.stamp, why=deadline.why)
+        self.sv.ui.info(self.waits.describe(deadline))
+        self.waits.wait(deadline, self.remind)
 
     def _interrupted(self, step: Step, key: str, exc: BaseException) -> None:
         """The run stops inside this step: journal how, before it stops (resume reads it)."""

@@ -54,6 +54,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.APPROVAL_DECIDED: {"decision": _S, "by": _S + _NONE, "reason": _S + _NONE,
                           "via": _S + _NONE},
     ev.APPROVAL_TIMED_OUT: {"then": _S + _NONE},
+    ev.WAITING: {"until": _S, "why": _S},
 }
 
 
@@ -61,7 +62,8 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
 STEP_EVENTS = frozenset({ev.STEP_STARTED, ev.STEP_SKIPPED, ev.STEP_FINISHED, ev.COMMAND_STARTED,
                          ev.COMMAND_FINISHED, ev.COMMAND_PROCESS, ev.STEP_INTERRUPTED,
                          ev.MESSAGE, ev.CAPTURED, ev.JUMP, ev.MILESTONE,
-                         ev.APPROVAL_REQUESTED, ev.APPROVAL_DECIDED, ev.APPROVAL_TIMED_OUT})
+                         ev.APPROVAL_REQUESTED, ev.APPROVAL_DECIDED, ev.APPROVAL_TIMED_OUT,
+                         ev.WAITING})
 
 
 def check_data(event: Event) -> None:

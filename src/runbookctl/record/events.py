@@ -59,6 +59,9 @@ REMINDER = "reminder"
 APPROVAL_REQUESTED = "approval_requested"
 APPROVAL_DECIDED = "approval_decided"
 APPROVAL_TIMED_OUT = "approval_timed_out"
+# A step with `at:` or `wait:` (engine/waits.py) waits before it runs (data: until, the
+# deadline as a UTC timestamp; why). Synced: a resumed run waits for the same instant.
+WAITING = "waiting"
 
 
 # Events that no action follows before the next event: written at once (a killed

@@ -287,6 +287,10 @@ def _approval_resolved(state: RunState, e: Event) -> None:
         return
     why = f": {row['reason']}" if row["reason"] else ""
     _timeline(state, e, f"{word} by {row['by']} ({row['via']}){why}")
+def _waiting(state: RunState, e: Event) -> None:
+    until = str(e.data.get("until", ""))
+    state.waits[e.step or ""] = until
+    _timeline(state, e, f"waiting until {until[11:19]} UTC ({e.data.get('why', '')})")
 
 
 def _signed(state: RunState, e: Event) -> None:
@@ -355,6 +359,7 @@ _HANDLERS = {
     ev.NOTE: _note,
     ev.SHELL: _shell,
     ev.REMINDER: _reminder,
+    ev.WAITING: _waiting,
     ev.RECORD_SIGNED: _signed,
     ev.APPROVAL_REQUESTED: _approval_requested,
     ev.APPROVAL_DECIDED: _approval_resolved,

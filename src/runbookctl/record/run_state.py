@@ -61,6 +61,8 @@ class RunState:
     milestones: dict[str, str] = field(default_factory=dict)  # name -> when first reached
     # (message, every) -> the last slot shown of a `remind:` entry: a resume counts on from it
     reminders: dict[tuple[str, float], int] = field(default_factory=dict)
+    # step key -> the deadline (`until`) of its last `waiting` event: a resume keeps it
+    waits: dict[str, str] = field(default_factory=dict)
     # record_signed events: events covered, key type and fingerprint, who (the operator)
     signatures: list[dict[str, Any]] = field(default_factory=list)
     # Two-person rule: one row per approval request (step, requested, decision: waiting |

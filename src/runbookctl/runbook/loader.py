@@ -68,6 +68,8 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "dangerous": ("dangerous", as_bool),
     "when": ("when", as_expr),
     "timeout": ("timeout", as_positive_duration),
+    "at": ("start_at", as_duration),
+    "wait": ("wait", as_positive_duration),
     "retries": ("retries", as_int(0)),
     "retry_delay": ("retry_delay", as_duration),
     "until": ("until", as_expr),

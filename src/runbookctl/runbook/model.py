@@ -78,6 +78,10 @@ class Step:
     dangerous: bool = False
     when: str | None = None
     timeout: float | None = None
+    # Timed steps (engine/waits.py): not before `start_at` (the key `at:`) seconds after
+    # the run's start, and `wait` seconds after the step is reached.
+    start_at: float | None = None
+    wait: float | None = None
     retries: int = 0
     retry_delay: float = 0.0
     until: str | None = None

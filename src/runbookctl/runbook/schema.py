@@ -144,6 +144,10 @@ STEP_MODIFIERS: dict[str, Key] = {
                      "On run/ssh it implies a confirmation.", ("confirm", *_CMD)),
     "when": Key(_EXPR, "Skip the step (recorded as skipped) when this expression is false."),
     "timeout": Key(_DURATION, "Kill the command after this long (e.g. 30s, 5m, 1h); default 10m.", _CMD),
+    "at": Key(_DURATION, "Do not start the step before this long after the run's start (e.g. 2h: a "
+              "checkpoint at T+2h); a resumed run keeps the first start's clock."),
+    "wait": Key(_DURATION, "Wait this long before the step starts (e.g. 15m); a run resumed while "
+                "waiting waits only for what was left."),
     "retries": Key({"type": "integer", "minimum": 0}, "Re-run a failed command up to N times.", _CMD),
     "retry_delay": Key(_DURATION, "Wait between retries.", _CMD),
     "until": Key(_EXPR, "Poll: repeat the command until this expression holds.", _CMD),

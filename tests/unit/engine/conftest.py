@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from runbookctl.engine import command_step, reminders
+from runbookctl.engine import command_step, reminders, waits
 
 
 class FakeClock:
@@ -31,4 +31,5 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(command_step, "time", fake)
     monkeypatch.setattr(reminders, "time", fake)
+    monkeypatch.setattr(waits, "time", fake)
     return fake
