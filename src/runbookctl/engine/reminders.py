@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from runbookctl.record.journal import epoch_of
+from runbookctl.record.run_state import epoch_of
 from runbookctl.runbook.model import Reminder
 
 

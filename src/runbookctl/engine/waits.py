@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from runbookctl.durations import format_elapsed, format_seconds
-from runbookctl.record.journal import epoch_of, utc_timestamp
+from runbookctl.record.journal import utc_timestamp
+from runbookctl.record.run_state import epoch_of
 from runbookctl.runbook.model import Step
 
 # The longest sleep between two looks at the clock (and at the reminders): a wait is

@@ -51,14 +51,6 @@ def utc_timestamp(moment: datetime | None = None) -> str:
             f"{m.second:02d}.{m.microsecond // 1000:03d}Z")
 
 
-def epoch_of(stamp: str) -> float | None:
-    """A journal timestamp (utc_timestamp) as epoch seconds; None if it is not one."""
-    try:
-        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        return None
-
-
 def _framed(actor: str, data: str, seq: int, step: str | None, ts: str, type_: str) -> tuple[str, str]:
     """An event's canonical JSON before and after its `hash` key (keys sort actor, data,
     hash, seq, step, ts, type): hashed joined by ",", written with the hash in

@@ -7,7 +7,7 @@ record/replay.py builds it from the events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from runbookctl.outcomes import RunStatus, StepStatus
@@ -116,11 +116,15 @@ def status_text(status: str, failed: int) -> str:
     return status
 
 
-def seconds_between(a: str, b: str | None) -> float:
-    if not a or not b:
-        return 0.0
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+def epoch_of(stamp: str) -> float | None:
+    """A journal timestamp (record/journal.py:utc_timestamp) as epoch seconds; None if
+    it is not one."""
     try:
-        return max((datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds(), 0.0)
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
-        return 0.0
+        return None
+
+
+def seconds_between(a: str, b: str | None) -> float:
+    start, end = epoch_of(a) if a else None, epoch_of(b) if b else None
+    return max(end - start, 0.0) if start is not None and end is not None else 0.0

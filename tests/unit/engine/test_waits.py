@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from runbookctl.engine.waits import Deadline, Waits
-from runbookctl.record.journal import epoch_of
+from runbookctl.record.run_state import epoch_of
 from runbookctl.runbook.model import NOWHERE, Step
 from tests.unit.engine.conftest import FakeClock
 from tests.unit.engine.fakes import FakeExecutor, make_engine

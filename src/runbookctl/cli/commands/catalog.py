@@ -6,61 +6,60 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from runbookctl.errors import ValidationError
-
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
     from runbookctl.runbook.model import Runbook
 
 
 def list_runbooks(session: Session, ui: UI, *, as_json: bool, tag: str | None) -> int:
+    from runbookctl.cli.columns import columns
     from runbookctl.positions import shown_name
+    from runbookctl.runbook.index import summaries
 
-    rows: list[dict[str, Any]] = []
-    for rb_id, path in sorted(session.registry.ids().items()):
-        try:
-            rb = session.registry.load_path(path)
-        except ValidationError as exc:
-            rows.append({"id": rb_id, "title": f"(invalid: {len(exc.problems)} problem(s))",
-                         "severity": None, "steps": None, "tags": [], "source": str(path)})
-            continue
-        rows.append({"id": rb.id, "title": rb.title, "severity": rb.severity,
-                     "steps": len(rb.steps), "tags": list(rb.tags), "source": str(path)})
+    rows: list[dict[str, Any]] = [
+        {"id": s.id, "title": s.title, "severity": s.severity, "steps": s.steps,
+         "tags": list(s.tags), "source": s.source}
+        for s in summaries(session.registry, _index_file(session))]
     if tag:
         rows = [r for r in rows if tag in r["tags"]]
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    # An id is what `run` takes: never cut or folded; the title and source wrap.
-    longest = max((len(shown_name(str(r["id"]))) for r in rows), default=2)
-    table.add_column("id", no_wrap=True, min_width=longest)
-    for name in ("title", "severity", "steps", "source"):
-        table.add_column(name)
-    for r in rows:
-        # an invalid runbook's id is its file name, which may hold anything
-        table.add_row(shown_name(str(r["id"])), str(r["title"]), str(r["severity"] or ""),
-                      str(r["steps"] or ""), shown_name(_short_source(str(r["source"]))))
-    ui.console.print(table)
+    sources = _short_sources([str(r["source"]) for r in rows])
+    cells = [[shown_name(str(r["id"])), str(r["title"]), str(r["severity"] or ""),
+              str(r["steps"] or ""), shown_name(src)] for r, src in zip(rows, sources, strict=True)]
+    print(columns(["id", "title", "severity", "steps", "source"], cells, wrap=1))
     return 0
 
 
-def _short_source(path: str) -> str:
+def _index_file(session: Session) -> Path:
+    """Where the listing's index lives: the state folder (runbook/index.py)."""
+    from runbookctl.runbook.config import state_dir
+
+    return state_dir(session.config) / "index" / "runbooks.json"
+
+
+def _short_sources(paths: list[str]) -> list[str]:
     """`bundled`, or the path relative to the working folder when it is below it."""
     from pathlib import Path
 
     from runbookctl.runbook.config import bundled_dir
 
-    p = Path(path)
-    if p.parent == bundled_dir("runbooks"):
-        return "bundled"
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return path
+    bundled, cwd = bundled_dir("runbooks"), Path.cwd().resolve()
+    out = []
+    for path in paths:
+        p = Path(path)
+        if p.parent == bundled:
+            out.append("bundled")
+            continue
+        try:
+            out.append(str(p.resolve().relative_to(cwd)))
+        except ValueError:
+            out.append(path)
+    return out
 
 
 def show_runbook(session: Session, ui: UI, name: str, *, graph: bool) -> int:
