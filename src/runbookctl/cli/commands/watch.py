@@ -165,6 +165,17 @@ class WatchView:
     def _milestone(self, e: Event, d: dict[str, Any]) -> None:
         self.ui.info(f"milestone: {d.get('name')}")
 
+    def _approval_requested(self, e: Event, d: dict[str, Any]) -> None:
+        self.ui.warn(f"waiting for a second person's approval (anyone but {d.get('operator')}): "
+                     f"{d.get('url')}")
+
+    def _approval_decided(self, e: Event, d: dict[str, Any]) -> None:
+        why = f": {d.get('reason')}" if d.get("reason") else ""
+        self.ui.info(f"{d.get('decision')}d by {d.get('by')} ({d.get('via')}){why}")
+
+    def _approval_timed_out(self, e: Event, d: dict[str, Any]) -> None:
+        self.ui.warn(f"nobody approved in time: {d.get('then')}")
+
     def _run_finished(self, e: Event, d: dict[str, Any]) -> None:
         self._ending(str(d.get("status")), str(d.get("reason") or ""))
 

@@ -48,13 +48,20 @@ def test_a_run_reads_as_its_own_terminal_view(tmp_path: Path) -> None:
     append(run_dir, command("check", run_dir))
     (run_dir / "logs" / "0001-check.log").write_text("load is 3.2\n\x1b[2Jcleared?\n")
     append(run_dir, finished_command("check", run_dir), step_done("check"),
+           ("approval_requested", "check", "runbookctl", {
+               "operator": "alice", "reason": "approval: required", "timeout": None,
+               "on_timeout": "abort", "url": "http://127.0.0.1:8765/runs/R"}),
+           ("approval_decided", "check", "carol", {"decision": "approve", "by": "carol",
+                                                   "reason": "lag 0", "via": "web"}),
            ("answer", "check", "bob", {"kind": "confirm", "question": "Restart?", "value": True,
                                        "origin": "terminal"}),
            note("paged the DBA"), ended())
     text = _shown(run_dir)
     for line in ("Runbook db — DB overload", f"Run {RUN}", "▶ check Check the load (run)",
                  "$ echo hi", "  load is 3.2\n  ␛[2Jcleared?", "✔ ok (0.1s)",
-                 "Restart? → True (answered by bob, terminal)", "note by bob: paged the DBA",
+                 "Restart? → True (answered by bob, terminal)",
+                 "waiting for a second person's approval (anyone but alice): http://127.0.0.1:8765/runs/R",
+                 "approved by carol (web): lag 0", "note by bob: paged the DBA",
                  f"Run completed ({RUN})", "Duration:"):
         assert line in text, (line, text)
     assert "\x1b" not in text
