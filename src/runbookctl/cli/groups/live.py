@@ -18,9 +18,10 @@ def serve_cmd(
                                       help="Port (0: any free port, printed).")] = 8765,
     token: Annotated[
         str | None,
-        typer.Option("--token", metavar="T", help="The access token (at least 16 characters). "
-                     "Default: a random one, printed once with a link that logs a browser in.",
-                     show_default=False),
+        typer.Option("--token", metavar="T", envvar="RUNBOOKCTL_SERVE_TOKEN",
+                     help="The access token (at least 16 characters; from the environment it stays "
+                     "out of `ps`). Default: a random one, printed once with a link that logs a "
+                     "browser in.", show_default=False),
     ] = None,
 ) -> None:
     """The war room: a web page per run, live (server-sent events), and a JSON API.

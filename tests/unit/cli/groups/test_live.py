@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from runbookctl.cli.commands import serve
 from tests.unit.cli.groups.conftest import SESSION, UI, Bodies
 
@@ -14,6 +16,13 @@ def test_serve_passes_host_port_and_token(bodies: Bodies) -> None:
         ("serve", (SESSION, UI, "127.0.0.1", 8765, None), {}),
         ("serve", (SESSION, UI, "0.0.0.0", 0, "x" * 20), {}),
     ]
+
+
+def test_the_token_may_come_from_the_environment(bodies: Bodies, monkeypatch: pytest.MonkeyPatch) -> None:
+    bodies.replace(serve, "serve")
+    monkeypatch.setenv("RUNBOOKCTL_SERVE_TOKEN", "e" * 20)
+    bodies.invoke("serve")
+    assert bodies.calls == [("serve", (SESSION, UI, "127.0.0.1", 8765, "e" * 20), {})]
 
 
 def test_serve_has_help_naming_its_pages_and_api(bodies: Bodies) -> None:
