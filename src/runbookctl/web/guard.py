@@ -68,7 +68,8 @@ class Policy:
     token: str
     loopback: bool
     port: int
-    extra_origins: frozenset[str] = frozenset()  # e.g. config `url:` behind a proxy
+    # origins (scheme://host[:port]) the server is also reached as: config `url:` behind a proxy
+    extra_origins: frozenset[str] = frozenset()
 
     @classmethod
     def for_bind(cls, host: str, port: int, token: str | None,
@@ -84,13 +85,17 @@ class Policy:
         return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
 
     def allowed_hosts(self) -> frozenset[str]:
+        """The Host headers a loopback server answers: its own addresses at its port, and
+        the host of each extra origin (a TLS proxy in front, config `url:`)."""
+        from urllib.parse import urlsplit
+
         names = ("127.0.0.1", "localhost", "::1")
-        return frozenset(host_port(n, self.port) for n in names)
+        return frozenset({*(host_port(n, self.port) for n in names),
+                          *(urlsplit(o).netloc for o in self.extra_origins)})
 
     def check(self, req: Request) -> Refusal | None:
         """None: let the request through; else why not (and the HTTP status)."""
-        if self.loopback and req.host not in self.allowed_hosts() and \
-                f"http://{req.host}" not in self.extra_origins:
+        if self.loopback and req.host not in self.allowed_hosts():
             return Refusal(403, f"unexpected Host header {req.host!r}: open this server as "
                                 f"http://{host_port('127.0.0.1', self.port)}/")
         by_header = self.token_ok(req.bearer)

@@ -59,3 +59,13 @@ def test_loopback_and_url_hosts() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "localhost", "[::1]"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "example.com"))
     assert host_port("::1", 80) == "[::1]:80" and host_port("box", 80) == "box:80"
+
+
+def test_an_extra_origin_behind_a_proxy_is_this_server_too() -> None:
+    policy = Policy.for_bind("127.0.0.1", 8765, TOKEN, frozenset({"https://warroom.example"}))
+    assert _status(policy, method="GET", host="warroom.example") == 200
+    assert _status(policy, method="GET", host="other.example") == 403
+    assert _status(policy, method="POST", host="warroom.example", cookie=TOKEN,
+                   origin="https://warroom.example") == 200
+    assert _status(policy, method="POST", host="warroom.example", cookie=TOKEN,
+                   origin="https://evil.example") == 403
