@@ -37,6 +37,7 @@ SSHD = "/usr/sbin/sshd"
 TEST_USER = "rbtest"
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 15.0
+PORTS_PER_SSHD = 16  # OpenSSH listens on at most 16 sockets (MAX_LISTEN_SOCKS)
 
 
 def require_sshd() -> None:
@@ -148,6 +149,7 @@ class Fleet:
     user: str
     servers: list[Server] = field(default_factory=list)
     extras: list[Server] = field(default_factory=list)
+    many: list[Server] = field(default_factory=list)  # hosts that share an sshd (`wide`)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -170,8 +172,28 @@ class Fleet:
             if missing > 0:
                 with ThreadPoolExecutor(min(missing, 8)) as pool:
                     self.servers += list(pool.map(lambda _: self._start(), range(missing)))
-                self.known_hosts.write_text("".join(s.known_hosts_line for s in self.servers))
+                self._write_known_hosts()
             return self.servers[:count]
+
+    def wide(self, count: int) -> list[Server]:
+        """`count` hosts for fan-out tests: ports of sshd processes that listen on
+        PORTS_PER_SSHD ports each (200 hosts: 13 sshd, not 200). Each port is a
+        host of its own to the client (its own known_hosts line); they share a
+        host key per sshd."""
+        with self._lock:
+            missing = count - len(self.many)
+            if missing > 0:
+                # Consecutive ports when free: the hosts fold to one range (hostsets.py).
+                block = _free_block(missing)
+                chunks = [block[i:i + PORTS_PER_SSHD] for i in range(0, missing, PORTS_PER_SSHD)]
+                with ThreadPoolExecutor(min(len(chunks), 8)) as pool:
+                    for started in pool.map(self._start_wide, chunks):
+                        self.many += started
+                self._write_known_hosts()
+            return self.many[:count]
+
+    def _write_known_hosts(self) -> None:
+        self.known_hosts.write_text("".join(s.known_hosts_line for s in self.servers + self.many))
 
     def start_extra(self) -> Server:
         """A host of its own (not in known_hosts), for tests that stop or change it."""
@@ -212,27 +234,77 @@ class Fleet:
             proc.wait()
         raise RuntimeError(f"sshd did not start; see {folder}")
 
-    def _spawn(self, folder: Path, host_key: Path, port: int
+    def _start_wide(self, wanted: list[int]) -> list[Server]:
+        name = f"runbookctl-test-wide{next(self._names)}"
+        folder = Path(tempfile.mkdtemp(prefix="sshd-wide-", dir=self.root))
+        host_key = folder / "host_ed25519"
+        public = keygen(host_key, name)
+        for attempt in range(5):
+            chosen = wanted if attempt == 0 else _free_ports(len(wanted))
+            proc, log = self._spawn(folder, host_key, *chosen)
+            if all(_wait_ready(proc, port) for port in chosen):
+                return [Server(port, host_key, public, proc, self.user, log) for port in chosen]
+            proc.kill()
+            proc.wait()
+        raise RuntimeError(f"sshd did not start; see {folder}")
+
+    def _spawn(self, folder: Path, host_key: Path, *ports: int
                ) -> tuple[subprocess.Popen[bytes], Path]:
-        config = folder / f"sshd_config_{port}"
+        config = folder / f"sshd_config_{ports[0]}"
         config.write_text("\n".join([
-            f"Port {port}", f"ListenAddress {LOOPBACK}", f"HostKey {host_key}",
+            *(f"Port {port}" for port in ports), f"ListenAddress {LOOPBACK}",
+            f"HostKey {host_key}",
             "PidFile none", "UsePAM no", "PasswordAuthentication no",
             "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
             f"AuthorizedKeysFile {self.authorized_keys}", "StrictModes no",
             "MaxStartups 100:30:200", "MaxSessions 50", "UseDNS no", "PermitRootLogin no",
             "LogLevel INFO", "",
         ]))
-        log = folder / f"sshd_{port}.log"
+        log = folder / f"sshd_{ports[0]}.log"
         with open(log, "ab") as err:
             proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)],
                                     stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         return proc, log
 
     def close(self) -> None:
-        for server in self.servers + self.extras:
+        for server in self.servers + self.extras + self.many:
             server.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _free_block(count: int) -> list[int]:
+    """`count` consecutive ports free now (another process may take one before
+    sshd binds it: `_start_wide` then falls back to scattered ones)."""
+    import random
+
+    for _ in range(50):
+        base = random.randrange(20000, 60000 - count)
+        if all(_port_free(port) for port in range(base, base + count)):
+            return list(range(base, base + count))
+    return _free_ports(count)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct free ports, all held open while choosing (no repeats)."""
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind((LOOPBACK, 0))
+            socks.append(sock)
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> bool:

@@ -10,8 +10,10 @@ import stat
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from runbookctl.cli.gathered import Gathered, summary_lines
 from runbookctl.cli.progress import Progress, RunFacts, attempt_text, clock, jump_text, took
-from runbookctl.executors.base import LOCAL, Masker
+from runbookctl.executors.base import LOCAL, HostResult, Masker
+from runbookctl.hostsets import grouped
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +39,7 @@ class UI:
         self._timed: float | None = None  # when the step's command started (its duration)
         self._ticker: Live | None = None  # the live elapsed time while a command runs
         self._key = ""  # the step running
+        self._gathered: Gathered | None = None  # a step on many hosts: shown grouped at its end
 
     def _mask(self, text: str) -> str:
         """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
@@ -138,18 +141,23 @@ class UI:
         return "" if started is None else f" [dim]· {took(self.progress.elapsed() - started)}[/]"
 
     def command(self, display: str, hosts: list[str] | None = None) -> None:
+        # Many hosts: their output is kept and shown grouped when the command ends.
+        self._gathered = Gathered(list(hosts)) if hosts and grouped(len(hosts)) else None
         # Once a step: a confirmation shows it, its run does not repeat it, nor a retry.
         shown_key = (display, tuple(hosts or ()))
         if self._step_shown == shown_key:
             return
         self._step_shown = shown_key
-        where = f" [dim]on {', '.join(hosts)}[/]" if hosts else ""
+        where = f" [dim]on {_esc(_hosts_text(hosts))}[/]" if hosts else ""
         shown = _esc(display.strip("\n")).replace("\n", "\n    ")  # continuation lines indented
         self._print(f"  [dim]$[/] {shown}{where}")
 
     def output(self, host: str, stream: str, text: str) -> None:
         """Live command output, line-buffered per host/stream, prefixed for ssh."""
         if not self.live:
+            return
+        if self._gathered is not None:
+            self._gathered.add(host, text)
             return
         # Bytes from here: fewer copies than str for hundreds of MB (and no
         # re-encoding by the text layer). Partial lines wait for their end.
@@ -177,6 +185,9 @@ class UI:
         self._write_raw(*parts)
 
     def flush_output(self) -> None:
+        gathered, self._gathered = self._gathered, None
+        if gathered is not None and self.live:
+            self._show_groups(gathered)
         for (host, _stream), rest in list(self._partial.items()):
             if rest:
                 self._write_bytes(_line_prefix(host) + rest + b"\n")
@@ -192,6 +203,21 @@ class UI:
         for part in parts:
             buffer.write(part)
         buffer.flush()
+
+    def _show_groups(self, gathered: Gathered) -> None:
+        """Each distinct output once, under the hosts that printed it."""
+        for header, body in gathered.blocks():
+            self._print(f"  [bold]── {_esc(header)}[/]")
+            self._write_bytes(body)
+
+    def hosts_done(self, results: Sequence[HostResult]) -> None:
+        """The summary of a command on many hosts (failures first); a few hosts
+        need none: their lines and the step's outcome say it all."""
+        if not grouped(len(results)):
+            return
+        for ok, line in summary_lines(results):
+            mark = "[green]✔[/]" if ok else "[red]✘[/]"
+            self._print(f"  {mark} {_esc(line)}")
 
     def ok(self, text: str) -> None:
         self._print(f"  [green]✔[/] {_esc(text)}{self._took()}")
@@ -261,6 +287,15 @@ def _is_devnull(stream: TextIO) -> bool:
     except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
         return False
     return stat.S_ISCHR(mine.st_mode) and mine.st_rdev == null.st_rdev
+
+
+def _hosts_text(hosts: list[str]) -> str:
+    """Where a command runs: every host of a few, the folded names of many."""
+    if not grouped(len(hosts)):
+        return ", ".join(hosts)
+    from runbookctl.hostsets import fold
+
+    return f"{fold(hosts)} ({len(hosts)} hosts)"
 
 
 def _line_prefix(host: str) -> bytes:

@@ -12,6 +12,7 @@ from runbookctl.engine import gates, interactive
 from runbookctl.engine.errexit import errexit_prefix
 from runbookctl.errors import InterruptedRun, TemplateError
 from runbookctl.executors.base import CAPTURE_LIMIT, LOCAL, CommandSpec, HostResult
+from runbookctl.hostsets import group_by, grouped
 from runbookctl.outcomes import (
     NEXT,
     RETRY,
@@ -211,13 +212,15 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
     try:
         if spec.interactive:
             return [interactive.session(ctx, spec)]
-        return executor.execute(spec, ctx.ui, ctx.redactor)
+        results = executor.execute(spec, ctx.ui, ctx.redactor)
     except (KeyboardInterrupt, InterruptedRun, BrokenPipeError) as exc:
         _stopped(ctx, attempt, spec, exc)
         raise
     finally:
-        ctx.ui.flush_output()
+        ctx.ui.flush_output()  # many hosts: their grouped output (cli/gathered.py)
         _warn_tokens(ctx)
+    ctx.ui.hosts_done(results)
+    return results
 
 
 def _warn_tokens(ctx: StepContext) -> None:
@@ -279,17 +282,27 @@ def _result_scope(results: list[HostResult]) -> dict[str, Any]:
 def judge(ctx: StepContext, results: list[HostResult]) -> Verdict:
     """A host passes when it ran, did not time out, and exit code / `expect` agree."""
     failed: list[str] = []
-    reasons: list[str] = []
+    reasons: list[tuple[str, str]] = []
     for r in results:
         reason = _host_failure(ctx, r)
         if reason:
             failed.append(r.host)
-            reasons.append(reason if len(results) == 1 else f"{r.host}: {reason}")
+            reasons.append((r.host, reason))
     if not results:
         return Verdict(False, "no hosts to run on")
     if failed:
-        return Verdict(False, "; ".join(reasons), tuple(failed))
+        return Verdict(False, _reasons(reasons, len(results)), tuple(failed))
     return Verdict(True, "ok")
+
+
+def _reasons(reasons: list[tuple[str, str]], hosts: int) -> str:
+    """Why hosts failed: the reason alone on one host, `host: reason` each on a few,
+    and on many each reason once with its hosts folded (`web[3-9]: exit code 1`)."""
+    if hosts == 1:
+        return reasons[0][1]
+    if not grouped(hosts):
+        return "; ".join(f"{host}: {reason}" for host, reason in reasons)
+    return "; ".join(f"{group.folded}: {group.key}" for group in group_by(reasons))
 
 
 def _host_failure(ctx: StepContext, r: HostResult) -> str | None:

@@ -4,9 +4,10 @@ implements it, tests pass a recording fake. The engine never writes to stdout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from runbookctl.executors.base import Masker, OutputSink
+from runbookctl.executors.base import HostResult, Masker, OutputSink
 from runbookctl.record.notices import Notices
 
 
@@ -35,6 +36,10 @@ class Display(OutputSink, Notices, Protocol):
     def command(self, display: str, hosts: list[str] | None = None) -> None: ...
 
     def flush_output(self) -> None: ...
+
+    def hosts_done(self, results: Sequence[HostResult]) -> None:
+        """A command ended on these hosts: a terminal may sum up a step on many
+        (hostsets.grouped) in a line per failed host and one for the rest."""
 
     def ok(self, text: str) -> None: ...
 

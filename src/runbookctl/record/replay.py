@@ -177,8 +177,17 @@ def _command_finished(state: RunState, e: Event) -> None:
         if hosts and all(h.get("interrupted") for h in hosts):
             _timeline(state, e, f"command {cmd.get('reason')}")
             return
-        codes = ", ".join(f"{h.get('host')}: {_ending(h)}" for h in hosts)
+        codes = _endings([(str(h.get("host")), _ending(h)) for h in hosts])
         _timeline(state, e, f"command failed: {cmd.get('reason')}" + (f" ({codes})" if codes else ""))
+
+
+def _endings(pairs: list[tuple[str, str]]) -> str:
+    """`web1: exit 0, web2: exit 1`; on many hosts each ending once, its hosts folded."""
+    from runbookctl.hostsets import group_by, grouped
+
+    if grouped(len(pairs)):
+        return ", ".join(f"{group.folded}: {group.key}" for group in group_by(pairs))
+    return ", ".join(f"{host}: {ending}" for host, ending in pairs)
 
 
 def _ending(host: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from runbookctl.record.front_page import (
     review_fields,
     signer,
 )
+from runbookctl.record.host_groups import by_outcome, many_hosts, output_groups
 from runbookctl.record.path_chart import mermaid_path as mermaid_path
 from runbookctl.record.run_state import RunState, StepRecord
 from runbookctl.record.timeline import compact_timeline, no_repeats, short_actor
@@ -73,6 +74,7 @@ def render_report(state: RunState, template_source: str, version: str,
                        html=html_text, link=link, no_repeats=no_repeats, last_lines=last_lines,
                        short_command=short_command, code=code_span,
                        session=session, gate_question=gate_question, pre=pre_block,
+                       many_hosts=many_hosts, by_outcome=by_outcome, output_groups=output_groups,
                        log_copy=lambda path: (logs or {}).get(Path(str(path)).name) if path else None)
     steps = list(state.steps.values())
     context: dict[str, Any] = {

@@ -190,3 +190,56 @@ def test_no_live_line_with_no_color_or_off_a_terminal(monkeypatch: pytest.Monkey
     ui = UI(plain)
     ui.running()
     assert not ui.animated and plain.getvalue() == ""
+
+
+def test_many_hosts_are_shown_grouped_at_the_end_with_failures_summed_up_first() -> None:
+    from runbookctl.executors.base import HostResult
+
+    stream = io.StringIO()
+    ui = UI(stream)
+    hosts = [f"web{i}" for i in range(1, 9)]
+    ui.command("uptime", hosts)
+    for host in hosts:
+        ui.output(host, "stdout", "disk full\n" if host == "web3" else "up 3 days\n")
+    assert stream.getvalue() == "  $ uptime on web[1-8] (8 hosts)\n"  # nothing interleaved live
+    ui.flush_output()
+    ui.hosts_done([HostResult(h, 1 if h == "web3" else 0, 0.5) for h in hosts])
+    assert stream.getvalue() == (
+        "  $ uptime on web[1-8] (8 hosts)\n"
+        "  ── web[1-2,4-8] (7 hosts)\n"
+        "    up 3 days\n"
+        "  ── web3 (1 host)\n"
+        "    disk full\n"
+        "  ✘ 8 hosts: 7 ok, 1 failed\n"
+        "  ✘ web3: exit 1 · 0.5s\n"
+        "  ✔ exit 0: web[1-2,4-8] (7 hosts) · 0.5s\n"
+    )
+
+
+def test_a_few_hosts_keep_their_live_prefixed_lines() -> None:
+    from runbookctl.executors.base import HostResult
+
+    stream = io.StringIO()
+    ui = UI(stream)
+    ui.command("uptime", ["web1", "web2"])
+    ui.output("web1", "stdout", "up\n")
+    ui.flush_output()
+    ui.hosts_done([HostResult("web1", 0, 0.1), HostResult("web2", 0, 0.1)])
+    assert stream.getvalue() == "  $ uptime on web1, web2\n  [web1] up\n"
+
+
+def test_grouped_output_is_masked_as_live_output_is() -> None:
+    from runbookctl.executors.base import HostResult
+    from runbookctl.safety.masking import Redactor
+
+    stream = io.StringIO()
+    ui = UI(stream)
+    ui.masker = Redactor(["hunter2-secret"])
+    hosts = [f"db{i}" for i in range(6)]
+    ui.command("check", hosts)
+    for host in hosts:  # as executors/output.py hands it over: masked already
+        ui.output(host, "stdout", "password ********\n")
+    ui.flush_output()
+    ui.hosts_done([HostResult(h, 1, 0.1, error="bad hunter2-secret") for h in hosts])
+    assert "hunter2-secret" not in stream.getvalue()
+    assert "db[0-5] (6 hosts)" in stream.getvalue()

@@ -216,6 +216,7 @@ class FakeDisplay:
         self.lines: list[tuple[str, str]] = []
         self.blocks: list[tuple[str, str]] = []  # (title, text) of instructions and messages
         self.commands_shown: list[tuple[str, list[str] | None]] = []  # (command, hosts)
+        self.summed_up: list[list[str]] = []  # the hosts of each command's end (hosts_done)
 
     def _say(self, kind: str, text: str) -> None:
         self.lines.append((kind, text))
@@ -245,6 +246,9 @@ class FakeDisplay:
 
     def flush_output(self) -> None:
         pass
+
+    def hosts_done(self, results: Sequence[HostResult]) -> None:
+        self.summed_up.append([r.host for r in results])
 
     def ok(self, text: str) -> None:
         self._say("ok", text)

@@ -107,3 +107,26 @@ def test_a_signature_is_kept_with_its_signer_and_adds_no_timeline_row(tmp_path: 
     assert [(s["events"], s["actor"], s["fingerprint"], s["seq"]) for s in state.signatures] == [
         (3, "tester", "SHA256:abc", 4)]
     assert [row["what"] for row in state.timeline] == ["run started (db)", "ok"]
+
+
+def test_a_failed_command_on_many_hosts_names_each_ending_once_hosts_folded(tmp_path: Path
+                                                                           ) -> None:
+    hosts = [{"host": f"web{n:03d}", "exit_code": 3 if n in (42, 43) else 0}
+             for n in range(1, 201)]
+    events = [*START[:4], ("command_started", "kill", {"command": "uptime"}),
+              ("command_finished", "kill", {"ok": False, "reason": "web[042-043]: exit code 3",
+                                            "hosts": hosts})]
+    _journal(tmp_path / "j", events).close()
+    assert [r for r in _rows(tmp_path / "j") if "failed" in r[1]] == [(
+        "kill", "command failed: web[042-043]: exit code 3 "
+                "(web[001-041,044-200]: exit 0, web[042-043]: exit 3)")]
+
+
+def test_a_failed_command_on_a_few_hosts_names_each_host(tmp_path: Path) -> None:
+    hosts = [{"host": "a", "exit_code": 0}, {"host": "b", "exit_code": 1}]
+    events = [*START[:4], ("command_started", "kill", {"command": "uptime"}),
+              ("command_finished", "kill", {"ok": False, "reason": "b: exit code 1",
+                                            "hosts": hosts})]
+    _journal(tmp_path / "j", events).close()
+    failed = [r for r in _rows(tmp_path / "j") if "failed" in r[1]]
+    assert failed == [("kill", "command failed: b: exit code 1 (a: exit 0, b: exit 1)")]
