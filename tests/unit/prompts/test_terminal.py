@@ -18,6 +18,7 @@ from runbookctl.prompts.terminal import (
     is_foreground_tty,
     make_prompter,
 )
+from tests.unit.prompts.test_refusing import refusal
 
 SHA = "0123456789abcdef" * 4
 CHOICES = ["retry", "skip", "abort", "goto:db-down", "goto:notify"]
@@ -28,14 +29,6 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "answers.yaml"
     path.write_text(text)
     return path
-
-
-def refusal(call: object) -> str:
-    assert callable(call)
-    with pytest.raises(NoAnswerError) as info:
-        call()
-    assert info.value.exit_code == 2
-    return info.value.message
 
 
 def test_chain_answers_then_refuses_naming_the_missing_key() -> None:
