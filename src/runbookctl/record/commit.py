@@ -53,10 +53,7 @@ def _one_line(value: object) -> str:
 
 
 def commit_message(state: RunState) -> str:
-    from runbookctl.durations import format_elapsed as human_duration
-
-    head = _one_line(f"runbookctl: {state.runbook} {state.status} in "
-                     f"{human_duration(state.duration)}")
+    head = _one_line(f"runbookctl: {state.runbook} {state.status} in {state.took}")
     body = [f"Run {_one_line(state.run_id)} by {_one_line(state.operator)}.", _one_line(state.title)]
     if state.incident:
         body.append(f"Incident: {_one_line(state.incident)}")

@@ -99,13 +99,25 @@ class RunState:
     def status_text(self) -> str:
         return status_text(self.status, len(self.failed_keys))
 
+    @property
+    def took(self) -> str:
+        """How long the run ran, as people read it: its active time, and the wall time
+        beside it when a stop and a resume made them differ (`5.0s (wall 1m37s)`)."""
+        from runbookctl.durations import format_elapsed
+
+        active = format_elapsed(self.active)
+        if self.duration - self.active < 1.0:
+            return active
+        return f"{active} (wall {format_elapsed(self.duration)})"
+
 
 def summary(state: RunState) -> dict[str, Any]:
     """A run in one row, as `runs --json` and `serve`'s API (GET /api/runs) give it."""
     return {"id": state.run_id, "runbook": state.runbook, "status": state.status,
             "status_text": state.status_text, "failed_steps": state.failed_keys,
             "operator": state.operator, "started": state.started, "finished": state.finished,
-            "duration": round(state.duration, 1), "incident": state.incident}
+            "duration": round(state.duration, 1), "active": round(state.active, 1),
+            "took": state.took, "incident": state.incident}
 
 
 def status_text(status: str, failed: int) -> str:

@@ -130,3 +130,20 @@ def test_a_failed_command_on_a_few_hosts_names_each_host(tmp_path: Path) -> None
     _journal(tmp_path / "j", events).close()
     failed = [r for r in _rows(tmp_path / "j") if "failed" in r[1]]
     assert failed == [("kill", "command failed: b: exit code 1 (a: exit 0, b: exit 1)")]
+
+
+def test_how_long_a_resumed_run_took_reads_active_then_wall() -> None:
+    from runbookctl.record.commit import commit_message
+    from runbookctl.record.run_state import summary
+
+    paused = replay(_timed(("run_started", "0", {"run_id": "r", "runbook": "db"}),
+                           ("run_interrupted", "3", {"reason": "interrupted by SIGINT"}),
+                           ("run_resumed", "95", {}),
+                           ("run_finished", "97", {"status": "completed"})))
+    assert paused.took == "5.0s (wall 1m37s)"
+    assert commit_message(paused).splitlines()[0] == "runbookctl: db completed in 5.0s (wall 1m37s)"
+    row = summary(paused)
+    assert (row["active"], row["duration"], row["took"]) == (5.0, 97.0, "5.0s (wall 1m37s)")
+    straight = replay(_timed(("run_started", "0", {"run_id": "r", "runbook": "db"}),
+                             ("run_finished", "7.5", {"status": "completed"})))
+    assert straight.took == "7.5s"

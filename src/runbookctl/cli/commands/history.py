@@ -125,8 +125,6 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
         return 0
     from rich.table import Table
 
-    from runbookctl.durations import format_elapsed as human_duration
-
     table = Table(box=None)
     # An id is copied into `resume`, `report`: never cut or folded; the others wrap.
     table.add_column("id", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=2))
@@ -134,7 +132,7 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
         table.add_column(name)
     for r in rows:
         table.add_row(r["id"], r["runbook"], r["status_text"], r["operator"], r["started"][:19],
-                      human_duration(r["duration"]))
+                      r["took"])
     ui.console.print(table)
     if not rows:
         ui.info(f"no runs yet in {runs_root(session)}")
