@@ -121,6 +121,23 @@ class Postgres:
         # initdb and postgres refuse to run as root: hand the folder to `postgres`
         return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
+    def restart(self) -> None:
+        """Start the stopped cluster again on the same port (a store coming back)."""
+        bindir = pg_bindir()
+        assert bindir is not None
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses={self.host} -c fsync=off "
+                f"-c max_connections={self.max_connections} -c superuser_reserved_connections=2")
+        subprocess.run(self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l",
+                                       str(self.root / "server.log"), "-w", "-t", "60", "-o", opts,
+                                       "start"]), capture_output=True, timeout=90, check=True)
+
+    def stop_command(self) -> list[str]:
+        """The command that stops the server at once (`pg_ctl stop -m immediate`)."""
+        bindir = pg_bindir()
+        assert bindir is not None
+        return self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                               "-w", "stop"])
+
     def start(self) -> None:
         bindir = pg_bindir()
         if bindir is None:
@@ -226,6 +243,53 @@ def running_postgres(max_connections: int = 40) -> Iterator[Postgres]:
 def postgres() -> Iterator[Postgres]:
     with running_postgres() as pg:
         yield pg
+
+
+@dataclass
+class TeamStore:
+    """A run store (docs/store.md) on a throwaway cluster: database `runs`, the admin
+    `postgres` (superuser) and the login role runbookctl runs as, `rbtool`."""
+
+    pg: Postgres
+    db: str = "runs"
+    tool: str = "rbtool"
+
+    def url(self, user: str | None = None) -> str:
+        return f"postgresql://{user or self.tool}@{self.pg.host}:{self.pg.port}/{self.db}"
+
+    @property
+    def admin_url(self) -> str:
+        return self.url(self.pg.user)
+
+    def config(self, folder: Path, **extra: str) -> Path:
+        """A runbookctl.yaml in `folder` naming the store (and any other keys given)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [f"store: {self.url()}", *(f"{k}: {v}" for k, v in extra.items())]
+        path = folder / "runbookctl.yaml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def sql(self, query: str, user: str | None = None) -> str:
+        out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", self.pg.host,
+                              "-p", str(self.pg.port), "-U", user or self.pg.user, "-d", self.db,
+                              "-c", query], capture_output=True, text=True, timeout=60, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.strip())
+        return out.stdout.strip()
+
+    def lines(self, run_id: str) -> list[str]:
+        """A run's stored journal lines, in seq order."""
+        out = self.sql(f"select line from events where run_id = '{run_id}' order by seq")
+        return out.splitlines() if out else []
+
+
+@pytest.fixture
+def team_store(postgres: Postgres) -> TeamStore:
+    """An empty database and the tool's role; `runbookctl store init` not run yet."""
+    store = TeamStore(postgres)
+    postgres.sql(f"create role {store.tool} login")
+    postgres.create_database(store.db)
+    return store
 
 
 # --------------------------------------------------------------------------- HTTP helpers

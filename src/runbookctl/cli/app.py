@@ -14,6 +14,7 @@ import typer
 
 from runbookctl import __version__
 from runbookctl.cli.groups import authoring, catalog, live, records, running
+from runbookctl.cli.groups.store import store_app
 from runbookctl.cli.invocation import G
 from runbookctl.errors import ExitCode
 
@@ -89,6 +90,7 @@ for _name, _command in (
     ("import", authoring.import_cmd),
 ):
     app.command(_name)(_command)
+app.add_typer(store_app)
 
 
 def main() -> None:

@@ -13,10 +13,13 @@ Invariants:
   the run) propagates like any failure to show output (a closed pipe stops the run,
   resumable); any other is unsubscribed at its first exception and named once on the
   display, and the run goes on: a broken web view must not break an incident's run.
+- Another thread (the store's shipper) never writes the journal: it `post`s an event,
+  which the engine's thread journals and publishes right after its next event.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,6 +50,8 @@ class EventStream:
         self.recorder = recorder
         self._warn = warn
         self._subs: tuple[_Subscription, ...] = ()
+        # (type, step, data) posted by other threads; deque append/popleft are atomic
+        self._posted: deque[tuple[str, str | None, dict[str, Any]]] = deque()
 
     @property
     def redactor(self) -> Redactor:
@@ -80,7 +85,23 @@ class EventStream:
                 if self._warn is not None:
                     self._warn(f"{sub.name} stopped receiving run events: "
                                f"{type(exc).__name__}: {exc}")
+        while self._posted:
+            type_, step, posted = self._posted.popleft()
+            self.publish(type_, step, **posted)
         return event
+
+    def post(self, type_: str, step: str | None = None, **data: Any) -> None:
+        """From any thread: journal and publish this event after the engine's next one
+        (the journal has one writer thread; a lower layer's thread only posts)."""
+        self._posted.append((type_, step, data))
+
+    def take_posted(self) -> list[dict[str, Any]]:
+        """The data of posted events no later event carried into the journal (the run has
+        ended: they are shown, not journaled after the ending); they are dropped."""
+        taken = []
+        while self._posted:
+            taken.append(self._posted.popleft()[2])
+        return taken
 
     def _drop(self, sub: _Subscription) -> None:
         self._subs = tuple(s for s in self._subs if s is not sub)
@@ -97,6 +118,8 @@ def step_view(display: Display) -> Subscriber:
         if event.type == ev.REMINDER:  # between steps: nothing of a step's is on screen
             elapsed = format_elapsed(float(data.get("elapsed", 0)))
             display.warn(f"reminder: {data.get('message', '')} ({elapsed} into the run)")
+        elif event.type in (ev.STORE_UNREACHABLE, ev.STORE_REFUSED):
+            display.warn(str(data.get("reason", "")))
         if event.type in (ev.STEP_STARTED, ev.STEP_SKIPPED):
             display.step(event.step or "", str(data.get("title", "")), str(data.get("action", "")))
             if event.type == ev.STEP_SKIPPED:

@@ -49,6 +49,8 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.MILESTONE: {"name": _S},
     ev.NOTE: {"text": _S, "origin": _S + _NONE},
     ev.SHELL: {"shell": _S, "exit_code": (int, *_NONE), "duration": _N, "cast": _S},
+    ev.STORE_UNREACHABLE: {"store": _S, "reason": _S},
+    ev.STORE_REFUSED: {"store": _S, "reason": _S},
     ev.REMINDER: {"message": _S, "every": _N, "slot": (int,), "elapsed": _N},
     ev.APPROVAL_REQUESTED: {"operator": _S + _NONE},
     ev.APPROVAL_DECIDED: {"decision": _S, "by": _S + _NONE, "reason": _S + _NONE,

@@ -62,6 +62,11 @@ APPROVAL_TIMED_OUT = "approval_timed_out"
 # A step with `at:` or `wait:` (engine/waits.py) waits before it runs (data: until, the
 # deadline as a UTC timestamp; why). Synced: a resumed run waits for the same instant.
 WAITING = "waiting"
+# The team's run store (docs/store.md) could not be reached (the events wait in this
+# journal and are shipped when it is back), or refused this run's events for good (it
+# holds others under the same seq); journaled once by the run (data: store, reason).
+STORE_UNREACHABLE = "store_unreachable"
+STORE_REFUSED = "store_refused"
 
 
 # Events that no action follows before the next event: written at once (a killed

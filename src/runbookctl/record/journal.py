@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runbookctl.errors import JournalError
+from runbookctl.record.journal_io import depth_within as _depth_within
 from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, os_reason, tail_since, write_all
 
 GENESIS = "0" * 64
@@ -162,17 +163,9 @@ def _parse_line(line: bytes) -> Any:
     raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
 
 
-def _depth_within(obj: Any, limit: int) -> bool:
-    """Is `obj` at most `limit` containers deep? Iterative: deep input cannot overflow it."""
-    stack = [(obj, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return False
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return True
+def parse_event(line: bytes) -> Event:
+    """One journal line as an Event; ValueError says why it is not one."""
+    return Event.from_dict(_parse_line(line))
 
 
 def _short(exc: Exception) -> str:
@@ -180,11 +173,8 @@ def _short(exc: Exception) -> str:
 
 
 def verify_journal(path: Path | str, expect_head: str | None = None) -> list[str]:
-    """Every problem of the hash chain, located; empty when the journal is intact.
-
-    Truncation at the end is only visible against `expect_head`, the head hash
-    recorded elsewhere (the report's front matter).
-    """
+    """Every problem of the hash chain, located; empty when the journal is intact. Truncation
+    at the end shows only against `expect_head`, a head recorded elsewhere (the report's)."""
     try:
         replay = read_journal(path)
     except OSError as exc:
@@ -242,6 +232,7 @@ class Journal:
         self._broken: str | None = None
         self._unsynced = False  # events written but not yet fsynced (append(sync=False))
         self._size = os.fstat(fd).st_size  # bytes of whole lines: where the next one starts
+        self._synced = self._size  # bytes known to be on disk (what a shipper may send on)
         self.replay = replay  # what was there when it was opened
         self.torn_tail: str | None = replay.torn
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -279,6 +270,11 @@ class Journal:
     @property
     def head_hash(self) -> str:
         return self._head
+
+    @property
+    def synced_size(self) -> int:
+        """Bytes fsynced so far: all the run store (store/shipper.py) is sent of the journal."""
+        return self._synced
 
     @property
     def seq(self) -> int:
@@ -380,14 +376,17 @@ class Journal:
 
     def _fsync(self) -> None:
         assert self._fd is not None
+        size = self._size
         os.fsync(self._fd)
         self._unsynced = False
+        self._synced = size
 
     def close(self) -> None:
         if self._fd is not None:
             with contextlib.suppress(OSError):  # a failed write already raised
                 if self._unsynced:
                     os.fsync(self._fd)
+                self._synced = self._size
             os.close(self._fd)
             self._fd = None
 

@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from runbookctl.errors import JournalError
 
@@ -108,3 +109,16 @@ def fsync_dir(directory: Path) -> None:
 
 def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def depth_within(obj: Any, limit: int) -> bool:
+    """Is `obj` at most `limit` containers deep? Iterative: deep input cannot overflow it."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True

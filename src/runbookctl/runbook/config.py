@@ -68,6 +68,9 @@ SETTINGS: dict[str, Setting] = {
                               "says what was cut)."),
     "commit_logs_cap": Setting("size", 20 * 1024 * 1024, "`--commit` copies a run's logs up to "
                                "this size in all, in the order they were written."),
+    "store": Setting("pgurl", None, "The team's shared run store, `postgresql://USER@HOST:PORT/DB` "
+                     "(docs/store.md); the password comes from `$PGPASSWORD` or `~/.pgpass`, "
+                     "never from this file."),
     "ssh": Setting("map", None, "SSH settings: the `ssh.*` keys below."),
 }
 SSH_SETTINGS: dict[str, Setting] = {
@@ -108,9 +111,33 @@ def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
         text = as_text(value)
     except Bad as exc:
         raise ValueError(str(exc)) from None
+    if setting.kind == "pgurl":
+        return store_url(text)
     if setting.kind == "choice" and text not in setting.choices:
         raise ValueError(f"must be one of {', '.join(setting.choices)}, not {text!r}")
     return _rel(folder, text) if setting.kind == "path" else text
+
+
+def store_url(text: str) -> str:
+    """A PostgreSQL URL for `store:`, checked: ValueError for another scheme, no host or
+    database, or a password in it (a config file is shared and committed: the password
+    comes from $PGPASSWORD or ~/.pgpass, docs/store.md)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        url = urlsplit(text.strip())
+        url.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValueError(f"not a PostgreSQL URL ({exc}): postgresql://USER@HOST:PORT/DB") from None
+    if url.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"must be a postgresql://USER@HOST:PORT/DB URL, not {text!r}")
+    query = parse_qs(url.query)
+    if url.password is not None or "password" in query:
+        raise ValueError("a password must not be written in the config file: give it in "
+                         "$PGPASSWORD or ~/.pgpass (docs/store.md)")
+    if not (url.hostname or "host" in query) or not url.path.strip("/"):
+        raise ValueError(f"needs a host and a database: postgresql://USER@HOST:PORT/DB, not {text!r}")
+    return text.strip()
 
 
 _UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
@@ -187,6 +214,7 @@ class Config:
     require_signatures: bool = False
     commit_log_cap: int = SETTINGS["commit_log_cap"].default
     commit_logs_cap: int = SETTINGS["commit_logs_cap"].default
+    store: str | None = None  # the shared run store's URL (docs/store.md), without password
 
     @property
     def folder(self) -> Path | None:
@@ -232,6 +260,7 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
         require_signatures=values.get("require_signatures", False),
         commit_log_cap=values.get("commit_log_cap", SETTINGS["commit_log_cap"].default),
         commit_logs_cap=values.get("commit_logs_cap", SETTINGS["commit_logs_cap"].default),
+        store=values.get("store"),
     )
 
 

@@ -65,6 +65,42 @@ def running_or_latest(session: Session, ui: UI, run_id: str | None, usage: str,
     return runs[0]
 
 
+def team_run_dirs(session: Session, ui: UI) -> list[Path]:
+    """This state folder's runs and, with config `store:`, the team's other runs as mirrored
+    from the store (store/mirror.py), newest first."""
+    local = run_dirs(session)
+    if not session.config.store:
+        return local
+    from runbookctl.cli.commands.store import mirrored_runs
+
+    more = mirrored_runs(session, {p.name for p in local})
+    return sorted(local + more, key=lambda p: p.name, reverse=True)
+
+
+def find_any_run(session: Session, ui: UI, run_id: str) -> Path:
+    """`find_run`, then (config `store:`) a run of the team's that the store holds."""
+    try:
+        return find_run(session, run_id)
+    except UsageError:
+        if not session.config.store:
+            raise
+    from runbookctl.cli.commands.store import mirrored_runs
+
+    runs = mirrored_runs(session, set())
+    matches = [p for p in runs if p.name.startswith(run_id)]
+    if len(matches) != 1:
+        raise UsageError(f"no run '{run_id}' in {runs_root(session)} nor in the store"
+                         if not matches else
+                         f"'{run_id}' matches {len(matches)} runs: "
+                         f"{', '.join(p.name for p in matches[:5])}")
+    return matches[0]
+
+
+def is_local(session: Session, run_dir: Path) -> bool:
+    """A run of this state folder (not one mirrored from the team's store)."""
+    return run_dir.parent == runs_root(session)
+
+
 def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
     """The run of each journal; a damaged one is named (file:line) and skipped, so that
     one bad journal never hides the others."""
@@ -105,11 +141,12 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
     after = parse_since(since)
     rows = []
     notices = UI(sys.stderr)  # stdout may be --json
-    for run_dir in run_dirs(session):
+    for run_dir in team_run_dirs(session, notices):
         state = next(readable_states([run_dir / "journal.jsonl"], ui), None)
         if state is None:
             continue
-        refresh_report(run_dir, notices, session.registry.template_dirs, state)
+        if is_local(session, run_dir):  # another machine's run: its report is written there
+            refresh_report(run_dir, notices, session.registry.template_dirs, state)
         row = summary(state)
         if runbook and row["runbook"] != runbook:
             continue
@@ -142,8 +179,10 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
 def rerender(session: Session, ui: UI, run_id: str, output: Path | None) -> int:
     from runbookctl.record.writeup import load_state, render_state, write_run_report
 
-    run_dir = find_run(session, run_id)
+    run_dir = find_any_run(session, ui, run_id)
     state = load_state(run_dir)  # a damaged journal: exit 2 naming file:line, as for resume
+    if output is None and not is_local(session, run_dir):  # never where the other machine wrote it
+        output = cfg.reports_dir(None, session.config) / f"{state.run_id}.md"
     if output is not None and str(output) == "-":
         sys.stdout.write(render_state(state, session.registry.template_dirs))
         return 0

@@ -43,7 +43,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
 
 
 def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
-    from runbookctl.cli.commands.run import drive, show_header
+    from runbookctl.cli.commands.run import drive_shipped, show_header
     from runbookctl.engine.request import RunRequest, operator_name
     from runbookctl.engine.resume import check_stop_point, prepare_resume, resume_point
     from runbookctl.prompts.terminal import make_prompter
@@ -78,7 +78,7 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
     reports = state.meta.get("report_dir")
     show_header(ui, session, rb, run, Path(reports) if reports else None)
     ui.info(f"resuming {state.run_id} {how}")
-    return drive(run, ui, lambda: resume_point(state, run.engine))
+    return drive_shipped(session, run, ui, resume=lambda: resume_point(state, run.engine))
 
 
 def _check_chain(path: Path, replayed: Replay, force: bool, ui: UI) -> None:

@@ -47,9 +47,22 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)
         run = prepare_run(req, session, rb, ui)
     show_header(ui, session, rb, run, req.report_dir)
-    if before is None:
-        return drive(run, ui)
-    return drive(run, ui, prelude=lambda: before(run))
+    return drive_shipped(session, run, ui, prelude=None if before is None else lambda: before(run))
+
+
+def drive_shipped(session: Session, run: Any, ui: UI, **how: Any) -> int:
+    """`drive`, with the journal shipped to the team's store as it goes when config `store:`
+    is set (cli/commands/store.py; not imported otherwise: start-up is benchmarked)."""
+    link = None
+    if session.config.store:
+        from runbookctl.cli.commands.store import attach
+
+        link = attach(session, run, ui)
+    try:
+        return drive(run, ui, **how)
+    finally:
+        if link is not None:
+            link.close(ui)
 
 
 def show_header(ui: UI, session: Session, rb: Any, run: Any, report_dir: Path | None) -> None:

@@ -21,18 +21,18 @@ if TYPE_CHECKING:
 JOURNAL_COPY = ".journal.jsonl"  # what --commit puts beside a report (record/commit.py)
 
 
-def journals(session: Session) -> list[Path]:
-    """The state dir's run journals."""
-    from runbookctl.cli.commands.history import run_dirs
+def journals(session: Session, ui: UI) -> list[Path]:
+    """The state dir's run journals (and the team's, from the store when configured)."""
+    from runbookctl.cli.commands.history import team_run_dirs
 
-    return [d / "journal.jsonl" for d in run_dirs(session)]
+    return [d / "journal.jsonl" for d in team_run_dirs(session, ui)]
 
 
 def local_runs(session: Session, ui: UI) -> Iterator[RunFigures]:
     from runbookctl.cli.commands.history import readable_states
     from runbookctl.record.run_figures import from_state
 
-    for state in readable_states(journals(session), ui):
+    for state in readable_states(journals(session, ui), ui):
         yield from_state(state)
 
 

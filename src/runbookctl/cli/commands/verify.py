@@ -85,7 +85,7 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a.splitlines()), len(b.splitlines())) + 1
 
 
-def verify(session: Session, target: str) -> int:
+def verify(session: Session, target: str, store: bool = False) -> int:
     from runbookctl.record.journal import verify_journal
 
     path = Path(target)
@@ -105,6 +105,8 @@ def verify(session: Session, target: str) -> int:
         problems += _report_problems(report, journal, session)
     signatures = _signatures(session, journal, report)
     problems += signatures.problems
+    if store or session.config.store:
+        problems += _store_check(session, journal, required=store)
     for line in signatures.lines:
         print(line)
     for problem in problems:
@@ -119,6 +121,36 @@ def verify(session: Session, target: str) -> int:
         return int(ExitCode.FAILED)
     print(f"ok: {what} intact (hash chain verified; {signatures.summary})")
     return int(ExitCode.OK)
+
+
+def _store_check(session: Session, journal: Path, required: bool) -> list[str]:
+    """The run's rows in the team's store (`--store`, or always with config `store:`): their
+    chain, and each row equal to the journal's event of that seq. The store unreachable:
+    a problem with --store, else a warning."""
+    from runbookctl.cli.commands.store import open_store
+    from runbookctl.record.journal import read_journal
+    from runbookctl.store.mirror import store_problems
+    from runbookctl.store.postgres import StoreUnavailable
+
+    try:
+        events = read_journal(journal).events
+    except OSError:
+        return []  # verify_journal said why
+    run_id = str(events[0].data.get("run_id", journal.parent.name)) if events else journal.parent.name
+    try:
+        db = open_store(session)
+        try:
+            count, problems = store_problems(db, run_id, journal)
+        finally:
+            db.close()
+    except StoreUnavailable as exc:
+        if required:
+            return [exc.message]
+        print(f"warning: {exc.message}: the store's copy was not checked", file=sys.stderr)
+        return []
+    print(f"store: {count} of the run's {len(events)} events are in the store {db.name}"
+          + ("" if problems else ", chain intact"))
+    return problems
 
 
 def _signatures(session: Session, journal: Path, report: Path | None) -> SignatureCheck:
@@ -145,6 +177,7 @@ def _journal_path(session: Session, path: Path, target: str) -> Path:
         return path
     if (path / "journal.jsonl").is_file():
         return path / "journal.jsonl"
-    from runbookctl.cli.commands.history import find_run
+    from runbookctl.cli.commands.history import find_any_run
+    from runbookctl.cli.terminal import UI
 
-    return find_run(session, target) / "journal.jsonl"
+    return find_any_run(session, UI(sys.stderr), target) / "journal.jsonl"

@@ -108,6 +108,10 @@ def verify_cmd(
         str,
         typer.Argument(metavar="REPORT_OR_RUN", help="A report file, a journal file, a run dir or a run id."),
     ],
+    store: Annotated[bool, typer.Option("--store", help="Also check the run's copy in the team's store "
+                                        "(config `store:`): its chain, and each event equal to the "
+                                        "journal's; unreachable is a failure (without --store, a "
+                                        "warning).")] = False,
 ) -> None:
     """Check a run's journal hash chain, and that a report matches its journal.
 
@@ -115,7 +119,7 @@ def verify_cmd(
     """
     from runbookctl.cli.commands.verify import verify
 
-    guard(lambda: verify(session(), target))
+    guard(lambda: verify(session(), target, store))
 
 
 def note_cmd(

@@ -1,0 +1,184 @@
+"""The team's run store (issue 18, docs/store.md) against a real PostgreSQL: runs from
+two state folders at once, the server stopped in the middle of a run, a second
+machine's `runs`, `report` and `verify --store`, and the append-only guarantees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import cli_env, journal_events, only_run_dir, run_cli, write
+from tests.services import TeamStore, postgres, team_store
+
+pytestmark = pytest.mark.integration
+__all__ = ["postgres", "team_store"]  # the fixtures, imported by name
+
+
+def _runbook(folder: Path, steps: int = 12) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"  - id: s{i}\n    run: echo step {i}\n" for i in range(steps))
+    return write(folder / "many.yaml", "id: many\ntitle: Many steps\nsteps:\n" + body)
+
+
+def _init(store: TeamStore, cwd: Path) -> str:
+    """`store init` as the admin, from a folder whose config names the tool's store: the
+    tool's role (the config's user) is granted what it may do."""
+    store.config(cwd)
+    result = run_cli(["store", "init", "--admin", store.admin_url], cwd=cwd, state=cwd / "state")
+    assert result.code == 0, result.output
+    return result.output
+
+
+def _machine(store: TeamStore, root: Path, name: str) -> Path:
+    """A machine: its own folder with the config naming the store, its own state folder."""
+    folder = root / name
+    store.config(folder, reports_dir=str(folder / "reports"))
+    return folder
+
+
+def _journal_lines(run_dir: Path) -> list[str]:
+    return (run_dir / "journal.jsonl").read_text().splitlines()
+
+
+def test_init_twice_creates_the_schema_once_and_the_tool_role_cannot_change_an_event(
+        team_store: TeamStore, tmp_path: Path) -> None:
+    first = _init(team_store, tmp_path)
+    assert "applied migration 1" in first
+    again = _init(team_store, tmp_path)
+    assert "nothing to do" in again and "applied migration" not in again
+    assert team_store.sql("select version from schema_version") == "1"
+
+    machine = _machine(team_store, tmp_path, "m1")
+    _runbook(machine)
+    assert run_cli(["--runbooks", str(machine), "run", "many", "--no-input"], cwd=machine,
+                   state=machine / "state").code == 0
+    with pytest.raises(RuntimeError) as update:
+        team_store.sql("update events set type = 'x' where seq = 1", user=team_store.tool)
+    assert "ERROR:  permission denied for table events" in str(update.value)
+    with pytest.raises(RuntimeError) as delete:
+        team_store.sql("delete from events", user=team_store.tool)
+    assert "ERROR:  permission denied for table events" in str(delete.value)
+    with pytest.raises(RuntimeError) as truncate:
+        team_store.sql("truncate events", user=team_store.tool)
+    assert "ERROR:  permission denied for table events" in str(truncate.value)
+    # even the admin, who owns the table, meets the trigger
+    with pytest.raises(RuntimeError) as by_admin:
+        team_store.sql("delete from events where seq = 1")
+    assert ("ERROR:  runbookctl store: DELETE on events refused: the run store is append-only"
+            in str(by_admin.value))
+    assert int(team_store.sql("select count(*) from events")) == 12 * 5 + 2
+
+
+def test_two_machines_at_once_both_fully_in_the_store_and_each_sees_the_others_run(
+        team_store: TeamStore, tmp_path: Path) -> None:
+    _init(team_store, tmp_path)
+    machines = [_machine(team_store, tmp_path, name) for name in ("m1", "m2")]
+    procs = []
+    for machine in machines:
+        _runbook(machine, steps=40)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "runbookctl", "--runbooks", str(machine), "run", "many",
+             "--no-input"], cwd=machine, env=cli_env(machine / "state"), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out
+        assert "not in the store yet" not in out
+    run_dirs = [only_run_dir(m / "state") for m in machines]
+    for machine, run_dir in zip(machines, run_dirs, strict=True):
+        assert team_store.lines(run_dir.name) == _journal_lines(run_dir)
+        checked = run_cli(["verify", run_dir.name, "--store"], cwd=machine, state=machine / "state")
+        assert checked.code == 0, checked.output
+        assert f"store: {len(_journal_lines(run_dir))} of the run's" in checked.stdout
+        assert "chain intact" in checked.stdout
+
+    # the second machine's history has the first machine's run, read from the store
+    m1_run, m2 = run_dirs[0].name, machines[1]
+    rows = json.loads(run_cli(["runs", "--json"], cwd=m2, state=m2 / "state").stdout)
+    by_id = {r["id"]: r for r in rows}
+    assert set(by_id) == {d.name for d in run_dirs}
+    assert by_id[m1_run]["status"] == "completed" and by_id[m1_run]["runbook"] == "many"
+    # ... and can render its report and verify it from there
+    report = run_cli(["report", m1_run, "--output", "-"], cwd=m2, state=m2 / "state")
+    assert report.code == 0 and f'run_id: "{m1_run}"' in report.stdout
+    assert run_cli(["verify", m1_run, "--store"], cwd=m2, state=m2 / "state").code == 0
+    assert not (machines[0] / "state" / "store").exists()  # the first machine mirrors nothing
+
+
+def test_the_server_stopped_mid_run_the_run_completes_warns_once_then_sync_ships_all_once(
+        team_store: TeamStore, tmp_path: Path) -> None:
+    _init(team_store, tmp_path)
+    machine = _machine(team_store, tmp_path, "m1")
+    stop = write(tmp_path / "stop-db.sh", "#!/bin/sh\nexec " + " ".join(team_store.pg.stop_command()) + "\n")
+    stop.chmod(0o755)
+    pg = team_store.pg
+    count = f"psql -X -At -h {pg.host} -p {pg.port} -U {pg.user} -d {team_store.db} -c"
+    write(machine / "outage.yaml", f"""\
+        id: outage
+        title: The store goes down in the middle
+        steps:
+          - id: before
+            run: echo before
+          - id: until-shipped
+            run: {count} "select count(*) from events where run_id = '{{{{ run.id }}}}'"
+            until: result.stdout | int > 0
+            every: 0.1s
+            within: 60s
+          - id: stop-the-store
+            run: {stop}
+          - id: until-warned  # the pattern does not match this command's own text
+            run: grep -q 'store_unrea[c]hable' "$RUNBOOKCTL_STATE_DIR/runs/{{{{ run.id }}}}/journal.jsonl"
+            until: result.exit_code == 0
+            every: 0.1s
+            within: 60s
+          - id: after
+            run: echo after
+        """)
+    result = run_cli(["--runbooks", str(machine), "run", "outage", "--no-input"], cwd=machine,
+                     state=machine / "state")
+    assert result.code == 0, result.output
+    assert result.output.count("store unreachable: ") == 1, result.output
+    assert "not in the store yet: `runbookctl store sync` ships them" in result.output
+    run_dir = only_run_dir(machine / "state")
+    events = journal_events(run_dir)
+    assert [e["type"] for e in events].count("store_unreachable") == 1
+    assert events[-1]["type"] in ("run_finished", "record_signed")
+
+    team_store.pg.restart()
+    before = team_store.lines(run_dir.name)
+    assert 0 < len(before) < len(events)
+    assert before == _journal_lines(run_dir)[:len(before)]
+    synced = run_cli(["store", "sync"], cwd=machine, state=machine / "state")
+    assert synced.code == 0, synced.output
+    assert f"shipped {len(events) - len(before)} events of 1 runs" in synced.output
+    assert team_store.lines(run_dir.name) == _journal_lines(run_dir)  # each once, in order
+    again = run_cli(["store", "sync"], cwd=machine, state=machine / "state")
+    assert "shipped 0 events of 0 runs" in again.output
+    assert team_store.lines(run_dir.name) == _journal_lines(run_dir)
+
+
+def test_a_password_in_the_config_file_is_refused_with_its_place(tmp_path: Path) -> None:
+    write(tmp_path / "runbookctl.yaml", "reports_dir: reports\nstore: postgresql://rb:s3cret@db:5432/runs\n")
+    result = run_cli(["runs"], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 2
+    assert ("runbookctl.yaml:2:8: store: a password must not be written in the config file: "
+            "give it in $PGPASSWORD or ~/.pgpass") in result.stderr
+    assert "s3cret" not in result.stderr.replace("postgresql://rb:s3cret@db", "")
+
+
+def test_the_run_goes_on_when_the_store_is_down_from_the_start(team_store: TeamStore,
+                                                              tmp_path: Path) -> None:
+    machine = _machine(team_store, tmp_path, "m1")  # `store init` never ran: not usable
+    _runbook(machine, steps=3)
+    result = run_cli(["--runbooks", str(machine), "run", "many", "--no-input"], cwd=machine,
+                     state=machine / "state")
+    assert result.code == 0, result.output
+    assert "Run completed" in result.output
+    assert result.output.count("store unreachable: the store rbtool@") == 1
+    assert result.output.count("the store has no runbookctl tables: an admin runs `runbookctl "
+                               "store init` first") == 1, result.output
+    assert "events of this run are not in the store yet" in result.output
