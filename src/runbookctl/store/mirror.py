@@ -81,9 +81,9 @@ def store_problems(store: PgStore, run_id: str, local_journal: Path | None) -> t
             problems.append(f"store row {number}: not a journal event ({exc})")
     problems += [f"store {p}" for p in chain_problems(events)]
     if local_journal is not None and local_journal.is_file():
-        local = {e.seq: e.hash for e in read_journal(local_journal).events}
+        local = {e.seq: e for e in read_journal(local_journal).events}
         problems += [f"store seq {e.seq}: differs from the local journal's event {e.seq}"
-                     for e in events if e.seq in local and local[e.seq] != e.hash]
+                     for e in events if e.seq in local and local[e.seq] != e]
         problems += [f"store seq {e.seq}: the local journal has no event {e.seq}"
                      for e in events if e.seq not in local]
     return len(lines), problems

@@ -71,7 +71,8 @@ class Shipper:
     def __init__(self, run_dir: Path, store_name: str, connect: Callable[[], Store], *,
                  durable: Callable[[], int | None] = lambda: None,
                  report: Callable[[str, str], None] = lambda kind, message: None,
-                 backlog: Callable[[Store, Callable[[], bool]], None] | None = None, pace: Pace | None = None) -> None:
+                 backlog: Callable[[Store, Callable[[], bool]], None] | None = None,
+                 pace: Pace | None = None) -> None:
         self.run_dir = run_dir
         self.tail = JournalTail(run_dir, Cursor.load(run_dir, store_name))
         reset_if_stale(self.tail)

@@ -139,3 +139,23 @@ def test_a_closed_terminal_stops_the_run_after_the_step_is_journaled() -> None:
         run.run()
     assert [e.type for e in run.journal.events] == [ev.STEP_STARTED]
     assert run.executor.commands == []
+
+
+def test_an_event_posted_from_another_thread_is_journaled_after_the_next_one(tmp_path: Path) -> None:
+    import threading
+
+    stream, _ = _stream(tmp_path)
+    seen: list[str] = []
+    stream.subscribe(lambda e: seen.append(e.type))
+    poster = threading.Thread(target=lambda: stream.post(ev.STORE_UNREACHABLE, store="s",
+                                                         reason="down"))
+    poster.start()
+    poster.join()
+    assert read_journal(tmp_path / "journal.jsonl").events == []  # that thread wrote nothing
+    stream.publish(ev.STEP_STARTED, "a", title="A", action="run")
+    assert seen == [ev.STEP_STARTED, ev.STORE_UNREACHABLE]
+    events = read_journal(tmp_path / "journal.jsonl").events
+    assert [(e.seq, e.type) for e in events] == [(1, ev.STEP_STARTED), (2, ev.STORE_UNREACHABLE)]
+    stream.post(ev.STORE_REFUSED, store="s", reason="late")
+    assert stream.take_posted() == [{"store": "s", "reason": "late"}]
+    assert stream.take_posted() == []

@@ -33,7 +33,7 @@ def test_stats_report_and_verify_pass_their_arguments(bodies: Bodies) -> None:
         ("stats", (SESSION, UI), {"as_json": False, "reports": None, "runbook": None,
                                   "markdown": True, "output": Path("times.md")}),
         ("rerender", (SESSION, UI, "20261101", Path("-")), {}),
-        ("verify", (SESSION, "r.md"), {}),
+        ("verify", (SESSION, "r.md", False), {}),
     ]
 
 
