@@ -1,6 +1,6 @@
 """`make bench`: every benchmark of issue 6, then benchmarks/RESULTS.md.
 
-    .venv/bin/python benchmarks/run_all.py [--quick] [--only startup,steps,ssh,output,scale]
+    .venv/bin/python benchmarks/run_all.py [--quick] [--only startup,steps,store,ssh,output,scale]
                                            [--output FILE]
 
 Installs what it compares against first: ansible-core into a throwaway venv
@@ -28,11 +28,13 @@ import bench_scale
 import bench_ssh
 import bench_startup
 import bench_steps
+import bench_store
 from benchlib import PYTHON, ROOT, Section, ensure_tools, machine, table, tool_version
 
-CASES = ("startup", "steps", "ssh", "output", "scale")
+CASES = ("startup", "steps", "store", "ssh", "output", "scale")
 # runs per variant: (full, --quick)
-REPS = {"startup": (10, 3), "steps": (5, 1), "ssh": (5, 1), "output": (3, 1), "scale": (5, 1)}
+REPS = {"startup": (10, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "output": (3, 1),
+        "scale": (5, 1)}
 
 
 def log(text: str) -> None:
@@ -71,6 +73,8 @@ def _runner(case: str, tools: Path, quick: bool) -> Callable[[int], Section]:
         return lambda reps: bench_startup.run(reps, tools)
     if case == "steps":
         return lambda reps: bench_steps.run(reps, tools)
+    if case == "store":
+        return bench_store.run
     if case == "ssh":
         sizes = (1, 20) if quick else bench_ssh.SIZES
         return lambda reps: bench_ssh.run(reps, tools, sizes)

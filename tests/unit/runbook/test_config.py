@@ -177,3 +177,29 @@ def test_the_commit_log_caps_default_to_1_and_20_mib_and_refuse_what_is_not_a_si
     assert _errors(tmp_path, "commit_log_cap: lots\n") == [
         "1:17: commit_log_cap: must be a size such as 1048576, 512 KiB or 20 MiB, not 'lots'"]
     assert _errors(tmp_path, "commit_logs_cap: -1 MB\n")[0].startswith("1:18: commit_logs_cap:")
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("postgresql://rb:pw@db/runs", "a password must not be written in the config file"),
+    ("postgresql://rb@db/runs?password=pw", "a password must not be written in the config file"),
+    ("mysql://rb@db/runs", "must be a postgresql://USER@HOST:PORT/DB URL"),
+    ("postgresql://rb@db", "needs a host and a database"),
+    ("postgresql://rb@db:99999/runs", "not a PostgreSQL URL"),
+])
+def test_the_store_url_is_checked_and_never_holds_a_password(url: str, why: str) -> None:
+    from runbookctl.runbook.config import store_url
+
+    with pytest.raises(ValueError, match=why):
+        store_url(url)
+    assert store_url(" postgresql://rb@db:5432/runs ") == "postgresql://rb@db:5432/runs"
+    assert store_url("postgres://rb@/runs?host=/run/postgresql") == "postgres://rb@/runs?host=/run/postgresql"
+
+
+def test_a_password_in_the_store_url_is_refused_at_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "runbookctl.yaml"
+    path.write_text("store: postgresql://rb:s3cret@db/runs\n")
+    with pytest.raises(ValidationError) as exc:
+        load_config(path)
+    assert exc.value.problems[0].pos.line == 1 and exc.value.problems[0].pos.col == 8
+    path.write_text("store: postgresql://rb@db/runs\n")
+    assert load_config(path).store == "postgresql://rb@db/runs"

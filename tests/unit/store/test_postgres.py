@@ -49,3 +49,17 @@ def test_insert_sends_one_array_per_column_and_refuses_a_clash() -> None:
     assert conn.params["run_id"] == "r1" and conn.params["seq"] == [1, 2]
     with pytest.raises(StoreConflict, match="other events for run r1 at seq 2"):
         PgStore(ClashConn([2]), "postgresql://rb@db/runs").insert("r1", [_row(1), _row(2)])
+
+
+def test_psycopg_is_loaded_only_by_a_command_that_uses_the_store() -> None:
+    """Start-up is benchmarked: psycopg costs ~120 ms to import."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import runbookctl.cli.app, runbookctl.cli.commands.run, runbookctl.cli.commands.history\n"
+            "import runbookctl.cli.commands.stats, runbookctl.cli.commands.verify\n"
+            "import runbookctl.cli.commands.store, runbookctl.store.shipper, runbookctl.store.mirror\n"
+            "print('psycopg' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
