@@ -182,3 +182,40 @@ def test_the_run_goes_on_when_the_store_is_down_from_the_start(team_store: TeamS
     assert result.output.count("the store has no runbookctl tables: an admin runs `runbookctl "
                                "store init` first") == 1, result.output
     assert "events of this run are not in the store yet" in result.output
+
+
+def test_an_approval_given_on_another_machine_reaches_the_waiting_run_through_the_store(
+        team_store: TeamStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from runbookctl.cli.commands.store import approve_remotely
+    from runbookctl.record import events as ev
+    from runbookctl.record.journal import Journal
+    from runbookctl.runbook.config import Config
+    from runbookctl.store.decisions import StoreDecisions
+    from runbookctl.store.postgres import connect
+
+    _init(team_store, tmp_path)
+    m1, m2 = (_machine(team_store, tmp_path, n) for n in ("m1", "m2"))
+    run_dir = m1 / "state" / "runs" / "20261201T000000Z-db-0001"
+    run_dir.mkdir(parents=True)
+    with Journal.create(run_dir / "journal.jsonl") as j:  # a run waiting for approval on m1
+        j.append(ev.RUN_STARTED, None, "alice", {"run_id": run_dir.name, "runbook": "db"})
+        j.append(ev.APPROVAL_REQUESTED, "drop", "runbookctl", {"operator": "alice"})
+    assert run_cli(["store", "sync"], cwd=m1, state=m1 / "state").code == 0
+
+    monkeypatch.setenv("RUNBOOKCTL_STATE_DIR", str(m2 / "state"))
+    session = SimpleNamespace(config=Config(path=m2 / "runbookctl.yaml", store=team_store.url()))
+    said: list[str] = []
+    ui = SimpleNamespace(ok=said.append)
+    assert approve_remotely(session, ui, "20261201T000000Z-db", "drop", "approve", "bob",  # type: ignore[arg-type]
+                            "looks right") == 0
+    assert "sent through the store" in said[0]
+    with pytest.raises(Exception, match="must not be the run's operator"):
+        approve_remotely(session, ui, run_dir.name, "drop", "approve", "alice", None)  # type: ignore[arg-type]
+
+    source = StoreDecisions(run_dir, lambda: connect(team_store.url()))
+    found = source.poll(run_dir.name, "drop")
+    source.close()
+    assert found is not None
+    assert (found.decision, found.by, found.reason, found.via) == ("approve", "bob", "looks right", "store")

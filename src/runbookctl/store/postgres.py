@@ -105,6 +105,23 @@ class PgStore:
             out[run_id].append(line)
         return out
 
+    def add_decision(self, run_id: str, step: str, decision: str, by: str, reason: str | None,
+                     via: str, request_seq: int) -> None:
+        """An approver's decision for a run on another machine (store/decisions.py)."""
+        with self._guard():
+            self.conn.execute(
+                "INSERT INTO decisions (run_id, step, decision, by, reason, via, request_seq) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (run_id, step, decision, by, reason, via, request_seq))
+
+    def decisions(self, run_id: str, step: str, request_seq: int) -> list[tuple[str, str, str | None]]:
+        """(decision, by, reason) given for one request of a step, the first first."""
+        with self._guard():
+            rows = self.conn.execute(
+                "SELECT decision, by, reason FROM decisions WHERE run_id = %s AND step = %s "
+                "AND request_seq = %s ORDER BY id", (run_id, step, request_seq)).fetchall()
+        return [(str(d), str(b), r) for d, b, r in rows]
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()

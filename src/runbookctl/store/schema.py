@@ -49,6 +49,7 @@ CREATE TABLE decisions (
     by       text        NOT NULL,
     reason   text,
     via      text        NOT NULL,
+    request_seq bigint   NOT NULL,  -- the seq of the approval_requested event it answers
     at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX decisions_run ON decisions (run_id, step);

@@ -128,6 +128,30 @@ def mirrored_runs(session: Session, local: set[str]) -> list[Path]:
     return [p for p in mirrored(root) if p.name not in local]
 
 
+def approve_remotely(session: Session, ui: UI, run_id: str, step: str, decision: str, by: str,
+                     reason: str | None, via: str = "cli") -> int:
+    """`approve` / `reject` of a run this machine does not hold: checked against the run as
+    the store has it, then put in the store's decisions table for the machine running it
+    (store/decisions.py). Exit 2 when it cannot be decided (not waiting, the operator...)."""
+    from runbookctl.record.journal import read_journal
+    from runbookctl.store.decisions import propose
+
+    matches = [p for p in mirrored_runs(session, set()) if p.name.startswith(run_id)]
+    if len(matches) != 1:
+        raise UsageError(f"no run '{run_id}' here nor in the store" if not matches else
+                         f"'{run_id}' matches {len(matches)} runs in the store")
+    events = read_journal(matches[0] / "journal.jsonl").events
+    store = open_store(session)
+    try:
+        propose(store, events, step, decision, by, reason, via)
+    finally:
+        store.close()
+    word = "approval" if decision == "approve" else "rejection"
+    ui.ok(f"{word} of {step} by {by} sent through the store {store.name}: the machine running "
+          f"{matches[0].name} journals it")
+    return 0
+
+
 @dataclass
 class StoreLink:
     """A running run's shipper and what its end says about it."""

@@ -79,3 +79,10 @@ def test_the_runs_end_flushes_briefly_and_names_what_is_left_for_sync() -> None:
     quiet = Said()
     store.StoreLink(FakeShipper(0), _run([])).close(quiet)  # type: ignore[arg-type]
     assert quiet.lines == []
+
+
+def test_approving_a_run_nobody_has_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "mirrored_runs", lambda session, local: [tmp_path / "20261201-a"])
+    with pytest.raises(UsageError, match="no run 'zzz' here nor in the store"):
+        store.approve_remotely(_session("postgresql://rb@db/runs", tmp_path), Said(), "zzz",  # type: ignore[arg-type]
+                               "drop", "approve", "bob", None)
