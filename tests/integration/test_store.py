@@ -219,3 +219,41 @@ def test_an_approval_given_on_another_machine_reaches_the_waiting_run_through_th
     source.close()
     assert found is not None
     assert (found.decision, found.by, found.reason, found.via) == ("approve", "bob", "looks right", "store")
+
+
+def test_a_second_machines_serve_shows_the_first_machines_run_live(team_store: TeamStore,
+                                                                 tmp_path: Path) -> None:
+    import httpx
+
+    from tests.serve_helpers import SSE, gated_runbook, start_run, start_server
+    from tests.waiting import wait_for
+
+    _init(team_store, tmp_path)
+    m1, m2 = (_machine(team_store, tmp_path, n) for n in ("m1", "m2"))
+    server = start_server(m2 / "state", m2)
+    run = start_run(m1 / "state", m1, gated_runbook(m1))
+    try:
+        def running_there() -> dict[str, object] | None:
+            rows = httpx.get(f"{server.url}/api/runs", timeout=30).json()
+            found = [r for r in rows if r["status"] == "running"
+                     and (r.get("current_step") or {}).get("key") == "two"]
+            return found[0] if found else None
+
+        row = wait_for("m1's run, waiting in step two, on m2's serve", running_there, deadline=60,
+                       alive=lambda: run.poll() is None)
+        run_id = str(row["id"])
+        assert not (m2 / "state" / "runs").exists()  # m2 never ran anything: it came from the store
+        url = f"{server.url}/api/runs/{run_id}/events"
+        with httpx.Client(timeout=60) as client, client.stream("GET", url) as response:
+            sse = SSE(response.iter_lines())
+            (m1 / "gates" / "go-two").touch()
+            (m1 / "gates" / "go-three").touch()
+            end = sse.until(lambda m: m.get("event") == "end", limit=2000)
+        assert end["json"] == {"status": "completed"}
+        assert run.wait(timeout=60) == 0
+        ids = [int(m["id"]) for m in sse.messages if "id" in m]
+        assert ids == list(range(1, len(ids) + 1))  # every event once, in order
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+        server.stop()

@@ -14,6 +14,8 @@ own state folder is read from there (its journal is ahead of, or equal to, the s
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,3 +89,44 @@ def store_problems(store: PgStore, run_id: str, local_journal: Path | None) -> t
         problems += [f"store seq {e.seq}: the local journal has no event {e.seq}"
                      for e in events if e.seq not in local]
     return len(lines), problems
+
+
+class Refresher:
+    """Keeps the mirror up to date while `serve` or `watch` runs: LISTENs for inserted
+    events and mirrors what is new as soon as a notification comes (every `idle` seconds
+    anyway); the store down: tried again after `retry` seconds, the last copy served."""
+
+    def __init__(self, connect: Callable[[], PgStore], root: Path, local: Callable[[], set[str]],
+                 idle: float = 5.0, retry: float = 2.0) -> None:
+        self.root = root
+        self._connect, self._local, self._idle, self._retry = connect, local, idle, retry
+        self._stop = threading.Event()
+        self.rounds = 0  # how many times the mirror was brought up to date (tests wait on it)
+        self._thread = threading.Thread(target=self._loop, name="runbookctl-mirror", daemon=True)
+
+    def start(self) -> Refresher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        from runbookctl.store.postgres import StoreUnavailable
+
+        while not self._stop.is_set():
+            try:
+                store = self._connect()
+            except StoreUnavailable:
+                self._stop.wait(self._retry)
+                continue
+            try:
+                store.wait_for_events(0.0)  # LISTEN first: nothing inserted after is missed
+                while not self._stop.is_set():
+                    mirror_runs(store, self.root, self._local())
+                    self.rounds += 1
+                    store.wait_for_events(self._idle)
+            except StoreUnavailable:
+                self._stop.wait(self._retry)
+            finally:
+                store.close()

@@ -71,6 +71,7 @@ class PgStore:
     def __init__(self, conn: Any, url: str) -> None:
         self.conn = conn
         self.name = describe(url)
+        self._listening = False
 
     def insert(self, run_id: str, rows: list[Row]) -> None:
         """Add a run's events in one transaction; those already there are skipped when
@@ -121,6 +122,17 @@ class PgStore:
                 "SELECT decision, by, reason FROM decisions WHERE run_id = %s AND step = %s "
                 "AND request_seq = %s ORDER BY id", (run_id, step, request_seq)).fetchall()
         return [(str(d), str(b), r) for d, b, r in rows]
+
+    def wait_for_events(self, timeout: float) -> list[str]:
+        """LISTEN for inserted events (once per connection); the payloads (`RUN_ID SEQ`)
+        that arrive within `timeout` seconds, as soon as one does."""
+        from runbookctl.store.schema import EVENTS_CHANNEL
+
+        with self._guard():
+            if not self._listening:
+                self.conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+                self._listening = True
+            return [n.payload for n in self.conn.notifies(timeout=timeout, stop_after=1)]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -38,7 +38,12 @@ def serve(session: Session, ui: UI, host: str, port: int, token: str | None) -> 
     bound = host_port(host if host not in ("0.0.0.0", "::") else socket.gethostname(),
                       sock.getsockname()[1])
     policy = Policy(policy.token, policy.loopback, sock.getsockname()[1], policy.extra_origins)
-    site = Site(RunsSource(runs_root(session)), policy, tuple(session.registry.template_dirs))
+    source = RunsSource(runs_root(session))
+    if session.config.store:  # the team's runs too, live (docs/store.md, section 5)
+        from runbookctl.cli.commands.store import team_source
+
+        source = team_source(session)
+    site = Site(source, policy, tuple(session.registry.template_dirs))
     ui.info(f"serving the runs of {runs_root(session)} at http://{bound}/ "
             f"({'reads open to this machine' if policy.loopback else 'every request needs the token'})")
     if token is None:  # made here: shown this once, never written anywhere

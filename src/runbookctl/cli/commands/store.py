@@ -152,6 +152,26 @@ def approve_remotely(session: Session, ui: UI, run_id: str, step: str, decision:
     return 0
 
 
+def team_source(session: Session) -> Any:
+    """What `serve` and `watch` read with a store: this state folder's runs and the team's
+    (web/store_source.py), the mirror kept up to date live while the process runs."""
+    from runbookctl.runbook.config import state_dir
+    from runbookctl.store.mirror import Refresher, mirror_root
+    from runbookctl.store.postgres import connect, describe
+    from runbookctl.web.store_source import TeamRunsSource
+
+    url = store_url(session)
+    local = runs_root(session)
+    mirror = mirror_root(state_dir(session.config), describe(url))
+    mirror.mkdir(parents=True, exist_ok=True)
+
+    def local_ids() -> set[str]:
+        return {p.name for p in local.iterdir()} if local.is_dir() else set()
+
+    refresher = Refresher(lambda: connect(url), mirror, local_ids).start()
+    return TeamRunsSource(local, mirror, refresher)
+
+
 @dataclass
 class StoreLink:
     """A running run's shipper and what its end says about it."""

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runbookctl.errors import ExitCode, RunbookctlError
+from runbookctl.errors import ExitCode, RunbookctlError, UsageError
 from runbookctl.outcomes import RunStatus, StepStatus
 
 if TYPE_CHECKING:
@@ -28,12 +28,25 @@ ENDINGS = ("run_finished", "run_interrupted", "run_abandoned")
 
 
 def watch(session: Session, ui: UI, run_id: str | None) -> int:
-    from runbookctl.cli.commands.history import running_or_latest
+    from runbookctl.cli.commands.history import running_or_latest, runs_root
     from runbookctl.web.follow import POLL, Follower
     from runbookctl.web.runs_source import RunsSource
 
-    run_dir = running_or_latest(session, ui, run_id, "runbookctl watch RUN_ID", "nothing to watch")
-    follower = Follower(RunsSource(run_dir.parent), run_dir.name, output=True)
+    source = RunsSource(runs_root(session))
+    try:
+        run_dir = running_or_latest(session, ui, run_id, "runbookctl watch RUN_ID",
+                                    "nothing to watch")
+    except UsageError:
+        if not (run_id and session.config.store):
+            raise
+        from runbookctl.cli.commands.history import run_dirs
+        from runbookctl.cli.commands.store import mirrored_runs, team_source
+
+        # once now, then live: the run must be in the mirror to be followed
+        mirrored_runs(session, {p.name for p in run_dirs(session)})
+        source = team_source(session)
+        run_dir = source.run_dir(run_id)
+    follower = Follower(source, run_dir.name, output=True)
     view = WatchView(ui, session, run_dir)
     try:
         while True:
