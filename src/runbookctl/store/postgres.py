@@ -51,8 +51,8 @@ def describe(url: str) -> str:
 
 _INSERT = """
 WITH incoming AS (
-    SELECT * FROM unnest(%(seq)s::bigint[], %(ts)s::text[], %(type)s::text[], %(step)s::text[],
-                         %(actor)s::text[], %(hash)s::text[], %(line)s::text[])
+    SELECT * FROM unnest(%(seq)b::bigint[], %(ts)b::text[], %(type)b::text[], %(step)b::text[],
+                         %(actor)b::text[], %(hash)b::text[], %(line)b::text[])
         AS t(seq, ts, type, step, actor, hash, line)
 ), added AS (
     INSERT INTO events (run_id, seq, ts, type, step, actor, hash, line)
@@ -62,7 +62,9 @@ WITH incoming AS (
 )
 SELECT i.seq FROM incoming i JOIN events e ON e.run_id = %(run_id)s AND e.seq = i.seq
 WHERE e.hash <> i.hash ORDER BY i.seq
-"""  # the last SELECT sees the rows from before this statement: those already there
+"""  # the last SELECT sees the rows from before this statement: those already there.
+# The arrays go in binary (%b): as text, psycopg escapes every quote of every JSON line
+# with a regular expression, which was most of the shipper's CPU (~0.4 ms an event).
 
 
 class PgStore:
