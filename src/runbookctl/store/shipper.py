@@ -45,7 +45,7 @@ class Store(Protocol):
 class Pace:
     """How the shipper batches and retries (the tests make it faster)."""
 
-    linger: float = 0.05  # after a wake-up, wait this long so events gather into one batch
+    linger: float = 0.2  # after a wake-up, wait this long so events gather into one batch
     poll: float = 1.0  # look at the journal this often anyway: other writers' notes
     retry: float = 0.5  # the first pause after a failure, doubled up to `retry_max`
     retry_max: float = 5.0
