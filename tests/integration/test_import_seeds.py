@@ -25,10 +25,10 @@ IMPORTABLE = [p for p in PLAYBOOKS if p.stem != "prose-only"]
 needs_seeds = pytest.mark.skipif(not SEEDS, reason=f"no seed playbooks in {SEEDS_DIR}")
 
 
-def import_into(playbook: Path, out: Path) -> dict[str, Runbook]:
-    """Import into `out`; the runbooks written, by id."""
+def import_into(playbook: Path, out: Path, split: bool = False) -> dict[str, Runbook]:
+    """Import into `out` (one runbook a file, or --split); the runbooks written, by id."""
     listing = io.StringIO()
-    assert import_playbook(str(playbook), output=str(out), out=listing) == 0
+    assert import_playbook(str(playbook), output=str(out), out=listing, split=split) == 0
     books = {p.stem: load_runbook(p) for p in sorted(out.glob("*.yaml"))}
     assert books, listing.getvalue()
     for rb_id in books:
@@ -63,7 +63,7 @@ def test_every_seed_imports_into_runbooks_that_validate(seed: Path, tmp_path: Pa
 
 @needs_seeds
 def test_the_outage_playbook_checks_status_with_curl_behind_a_confirmation(tmp_path: Path) -> None:
-    books = import_into(seed_with("API/Website Down"), tmp_path / "out")
+    books = import_into(seed_with("API/Website Down"), tmp_path / "out", split=True)
     down = books["api-website-down"]
     assert (down.title, down.severity) == ("API/Website Down", "P0")
     curl = next(s for s in down.steps if s.action == "run" and "curl" in s.text)
@@ -79,7 +79,7 @@ def test_the_outage_playbook_checks_status_with_curl_behind_a_confirmation(tmp_p
 
 @needs_seeds
 def test_a_weekly_checklist_becomes_manual_steps(tmp_path: Path) -> None:
-    books = import_into(seed_with("### Monday: Health Check"), tmp_path / "out")
+    books = import_into(seed_with("### Monday: Health Check"), tmp_path / "out", split=True)
     monday = books["monday-health-check"]
     assert [s.action for s in monday.steps] == ["manual"] * 5
     assert monday.steps[0].text == "Review weekend alerts and incidents"
@@ -88,7 +88,7 @@ def test_a_weekly_checklist_becomes_manual_steps(tmp_path: Path) -> None:
 
 @needs_seeds
 def test_numbered_commands_in_a_war_room_playbook_become_run_steps(tmp_path: Path) -> None:
-    books = import_into(seed_with("P0: API Down (Health Check Failing)"), tmp_path / "out")
+    books = import_into(seed_with("P0: API Down (Health Check Failing)"), tmp_path / "out", split=True)
     down = books["p0-api-down-health-check-failing"]
     assert down.severity == "P0"
     assert [(s.action, s.text) for s in down.steps[:2]] == [
@@ -116,13 +116,17 @@ def test_imported_commands_run_exactly_as_written(tmp_path: Path) -> None:
 def test_without_output_the_runbooks_are_one_yaml_stream_on_stdout(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     playbook = FIXTURES / "playbooks" / "oncall-handbook.md"
-    assert import_playbook(str(playbook), out=out, err=err, id_prefix="oncall") == 0
+    assert import_playbook(str(playbook), out=out, err=err, id_prefix="oncall", split=True) == 0
     docs = list(yaml.safe_load_all(out.getvalue()))
     assert [d["id"] for d in docs] == ["oncall-severity-1-critical-database-down",
                                        "oncall-severity-2-high-slow-queries",
                                        "oncall-sev-3-disk-filling-up"]
     assert "oncall-sev-3-disk-filling-up: 2 steps (2 run)" in err.getvalue()
     assert list(tmp_path.iterdir()) == []
+    out, err = io.StringIO(), io.StringIO()  # without --split: the document is one runbook
+    assert import_playbook(str(playbook), out=out, err=err) == 0
+    (doc,) = yaml.safe_load_all(out.getvalue())
+    assert doc["id"] == "on-call-handbook" and "What became what:" in err.getvalue()
 
 
 def test_import_never_overwrites_without_force(tmp_path: Path) -> None:

@@ -66,8 +66,9 @@ def parse_markdown(text: str, title: str) -> Section:
     from markdown_it import MarkdownIt
     from markdown_it.tree import SyntaxTreeNode
 
-    lines = text.splitlines()
-    tree = SyntaxTreeNode(MarkdownIt("commonmark").enable("table").parse(text))
+    env: dict[str, dict[str, dict[str, str]]] = {}
+    tree = SyntaxTreeNode(MarkdownIt("commonmark").enable("table").parse(text, env))
+    doc = _Doc(text.splitlines(), env.get("references", {}))
     root = Section(title, 0, 1)
     stack = [root]
     for node in tree.children:
@@ -75,12 +76,51 @@ def parse_markdown(text: str, title: str) -> Section:
             level = int(node.tag[1])
             while stack[-1].level >= level:
                 stack.pop()
-            section = Section(inline_text(node), level, _line(node), parent=stack[-1])
+            section = Section(doc.inline(node), level, _line(node), parent=stack[-1])
             stack[-1].children.append(section)
             stack.append(section)
         else:
-            stack[-1].blocks += _blocks(node, lines)
+            stack[-1].blocks += _blocks(node, doc)
     return root
+
+
+# `[text][ref]`, `[text][]` and `[ref]` (not `[x](url)`, not a definition `[ref]: url`)
+_REF_LINK = re.compile(r"(!?)\[((?:[^\[\]`]|\[[^\[\]`]*\])+)\](?:\[([^\[\]]*)\])?(?![(:])")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """What every block of one document needs: its lines, its link reference definitions."""
+
+    lines: list[str]
+    refs: dict[str, dict[str, str]]
+
+    def inline(self, node: SyntaxTreeNode) -> str:
+        """A paragraph's inline Markdown, reference-style links written as `[text](url)`.
+
+        The definitions (`[ref]: url`, anywhere in the document) are not blocks of
+        their own, so a link is kept only if it is resolved where it is used (16.2).
+        """
+        return self.resolve(inline_text(node))
+
+    def resolve(self, text: str) -> str:
+        """Markdown text with its reference-style links resolved."""
+        if not self.refs or "[" not in text:
+            return text
+        out, pos = [], 0
+        for code in _CODE_SPAN.finditer(text):  # never inside `code`
+            out += [_REF_LINK.sub(self._link, text[pos: code.start()]), code.group(0)]
+            pos = code.end()
+        return "".join([*out, _REF_LINK.sub(self._link, text[pos:])])
+
+    def _link(self, found: re.Match[str]) -> str:
+        bang, label_text, label = found.groups()
+        key = " ".join((label or label_text).split()).lower().upper()
+        ref = self.refs.get(key)
+        if ref is None:
+            return found.group(0)
+        return f"{bang}[{label_text}]({ref['href']})"
 
 
 def _line(node: SyntaxTreeNode) -> int:
@@ -92,32 +132,48 @@ def inline_text(node: SyntaxTreeNode) -> str:
     return "".join(c.content for c in node.children if c.type == "inline").strip()
 
 
-def _blocks(node: SyntaxTreeNode, lines: list[str]) -> list[Block]:
+def _blocks(node: SyntaxTreeNode, doc: _Doc) -> list[Block]:
     kind = node.type
     if kind in ("paragraph", "heading"):
-        return [Block("para", inline_text(node), line=_line(node))]
+        return [Block("para", doc.inline(node), line=_line(node))]
     if kind in ("fence", "code_block"):
         lang = (node.info or "").strip().split(" ")[0].strip("{}.").lower() if kind == "fence" else ""
         return [Block("code", node.content, lang=lang, line=_line(node))]
     if kind in ("bullet_list", "ordered_list"):
-        items = tuple(_item(child, lines) for child in node.children)
+        items = tuple(_item(child, doc) for child in node.children)
         return [Block("list", ordered=kind == "ordered_list", items=items, line=_line(node))]
     if kind == "table" and node.map:
-        return [Block("table", "\n".join(lines[node.map[0]: node.map[1]]), line=_line(node))]
+        source = "\n".join(doc.lines[node.map[0]: node.map[1]])
+        return [Block("table", doc.resolve(source), line=_line(node))]
     if kind == "blockquote":
-        return [b for child in node.children for b in _blocks(child, lines)]
-    return []  # html, rules
+        return [b for child in node.children for b in _blocks(child, doc)]
+    if kind == "html_block":
+        text = html_text(node.content)
+        return [Block("para", text, line=_line(node))] if text else []
+    return []  # rules
 
 
-def _item(node: SyntaxTreeNode, lines: list[str]) -> Item:
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def html_text(html: str) -> str:
+    """The words of an HTML block an operator should read: tags dropped; a comment only
+    when it warns (a lint directive is not for the operator, a "do not" is)."""
+    text = _COMMENT.sub(lambda m: m.group(1) if WARNING_RE.search(m.group(1)) else "", html)
+    lines = (" ".join(_TAG.sub(" ", line).split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _item(node: SyntaxTreeNode, doc: _Doc) -> Item:
     children = list(node.children)
     text = ""
     if children and children[0].type == "paragraph":
-        text = inline_text(children.pop(0))
+        text = doc.inline(children.pop(0))
     found = _CHECKBOX.match(text)
     if found:
         text = text[found.end():]
-    blocks = tuple(b for child in children for b in _blocks(child, lines))
+    blocks = tuple(b for child in children for b in _blocks(child, doc))
     return Item(text, found is not None, blocks, _line(node))
 
 
@@ -187,7 +243,8 @@ def strip_symbols(text: str) -> str:
 
 def slug(text: str, limit: int = 48) -> str:
     """A lowercase id: letters and digits joined by `-`, cut at a word boundary."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    camel = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", " ", text)  # etcdNoLeader
+    ascii_text = unicodedata.normalize("NFKD", camel).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     out = ""
     for word in words:
@@ -215,3 +272,29 @@ def warning_title(text: str) -> str:
     if word and WARNING_RE.match(word.group(0)):
         return word.group(1).capitalize()
     return "Warning"
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    flat = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", " ".join(text.split()))
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def indent(text: str, depth: int = 1) -> str:
+    return "\n".join("  " * depth + line if line else line for line in text.splitlines())
+
+
+def title(text: str, limit: int = 70) -> str:
+    """A short step title: a leading bold part or `Label:` prefix, else the first sentence."""
+    flat = " ".join(text.split())
+    bold = re.match(r"^\*\*(.+?)\*\*", flat)
+    if bold:
+        flat = bold.group(1)
+    else:
+        head = re.match(r"^([^:`()]{3,60}):\s", flat)
+        if head and len(head.group(1).split()) <= 8:
+            flat = head.group(1)
+    flat = plain(flat, links=False).rstrip(":").strip()
+    flat = re.split(r"(?<=[a-z0-9)])\. ", flat)[0].rstrip(".")
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-") + "…"

@@ -12,7 +12,10 @@ quotes the value for the place it lands: safety/shell_contexts.py):
 - `$NAMESPACE` / `${NAMESPACE}` (capitals; not `${X:-default}`) when the document
   never sets the variable (an assignment, `export`, `read`, `for`).
 
-Comment lines and heredoc bodies are kept as written (only escaped).
+Heredoc bodies are filled in too (a quoted one, `<<'EOF'`, leaves `$VAR` to the
+program reading it); comment lines are kept as written (only escaped): the
+importer moves those that hold a placeholder or a commented-out command out
+of the command, into a message shown before it (steps.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from runbookctl.importers.steps import WELL_KNOWN
+from runbookctl.importers.code import WELL_KNOWN
 from runbookctl.runbook.names import RESERVED_NAMES
 
 _TEXT = r"[A-Za-z](?:[A-Za-z0-9 _.,:/'()-]{0,78}[A-Za-z0-9)])?"
@@ -54,16 +57,28 @@ def command_template(code: str, inputs: dict[str, DraftInput],
     """
     out: list[str] = []
     heredoc_end: str | None = None
+    quoted_body = False
     for line in code.split("\n"):
-        if heredoc_end is not None or line.lstrip().startswith("#"):
-            out.append(escape_jinja(line))
-            if heredoc_end is not None and line.strip() == heredoc_end:
+        if heredoc_end is not None:
+            if line.strip() == heredoc_end:
                 heredoc_end = None
+                out.append(escape_jinja(line))
+            else:  # a quoted body's $VAR is the program's own, not the shell's
+                out.append(_line_template(line, inputs, None if quoted_body else assigned))
+            continue
+        if line.lstrip().startswith("#"):
+            out.append(escape_jinja(line))
             continue
         out.append(_line_template(line, inputs, assigned))
         opened = _HEREDOC.search(line)
         heredoc_end = opened.group(1) if opened else None
+        quoted_body = bool(opened) and bool(re.search(r"<<-?\s*['\"]", line))
     return "\n".join(out)
+
+
+def has_placeholder(text: str) -> bool:
+    """Whether text holds something an operator must fill in (a `$VAR` in capitals included)."""
+    return any(not _skip(m, [], frozenset()) for m in _PLACEHOLDER.finditer(text))
 
 
 def _single_quoted(line: str) -> list[tuple[int, int]]:

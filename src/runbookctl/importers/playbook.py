@@ -1,6 +1,15 @@
 """`runbookctl import`: a Markdown playbook -> runbooks (YAML text that validates).
 
-Which headings become runbooks: every heading whose own content holds steps
+One document becomes one runbook (16.4): its sections, in order, are
+consecutive steps, a section's title the title of its steps (prose kept in
+a message titled with it); the id comes from the front matter's or the
+document's title; the severity from front matter (`severity: P0`, or
+critical/high/medium/low/warning/info) or the first heading or
+`Severity:` line naming one; ids stay unique across the files of one import
+(`taken`). With `split=True`, each heading that holds a procedure becomes a
+runbook of its own:
+
+Which headings become runbooks (split): every heading whose own content holds steps
 (numbered items, checklists, code blocks, bullets under a procedure-like
 heading or lead-in) becomes one runbook; sub-headings that name a phase
 ("Diagnosis", "Mitigation") belong to the runbook above them; a heading whose
@@ -21,10 +30,19 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runbookctl.importers.markdown import Section, fix_mojibake, parse_markdown, plain, slug, strip_symbols
+from runbookctl.importers.code import WELL_KNOWN, RawStep, shell_names
+from runbookctl.importers.markdown import (
+    Section,
+    fix_mojibake,
+    one_line,
+    parse_markdown,
+    plain,
+    slug,
+    strip_symbols,
+)
 from runbookctl.importers.placeholders import DraftInput, command_template, escape_jinja
 from runbookctl.importers.readonly import is_read_only
-from runbookctl.importers.steps import WELL_KNOWN, Found, RawStep, one_line, section_steps, shell_names
+from runbookctl.importers.steps import Found, section_steps
 from runbookctl.runbook.names import RESERVED_STEP_IDS, is_template_name
 
 MERGE_MAX = 3  # sub-sections with at most this many steps each are merged into their parent
@@ -40,6 +58,12 @@ PHASE_TITLES = frozenset({
     "background", "context", "notes", "summary",
 })
 _SEVERITY = re.compile(r"\bP([0-4])\b|\bSev(?:erity)?[\s:-]*([1-5])\b", re.IGNORECASE)
+# Severity words (front matter, "Severity: high" lines) -> P0 (worst) .. P3.
+SEVERITY_WORDS = {"critical": "P1", "blocker": "P0", "emergency": "P0", "high": "P1", "major": "P1",
+                  "error": "P2", "medium": "P2", "moderate": "P2", "warning": "P2", "minor": "P3",
+                  "low": "P3", "info": "P3", "informational": "P3", "none": "P3"}
+_SEVERITY_LINE = re.compile(r"^[\s>*_-]*severity[*_]*\s*[:=][*_\s]*[\"']?([\w-]+)",
+                            re.IGNORECASE | re.MULTILINE)
 _LONG_RUNNING = re.compile(
     r"\b(?:tail|logs)\b[^\n|]*\s-f\b|\bwatch\b|\bhtop\b|^\s*top\b|while\s+true|"
     r"^\s*ssh\s+\S+\s*$|\bnohup\b|\bsleep\s+\d{3,}", re.MULTILINE)
@@ -52,13 +76,16 @@ class DraftStep:
     """A step ready to write: `text` is a template (escaped), ids final."""
 
     id: str
-    action: str  # run | manual | message
+    action: str  # run | manual | message | confirm
     title: str
     text: str
     todos: tuple[str, ...] = ()
     shell: str | None = None
     dangerous: bool = False
     interactive: bool = False  # opens a session the operator types into (sessions.py)
+    line: int = 0  # in the playbook
+    origin: str = ""  # why a message: prose | warning | example | session
+    on_no: str | None = None  # a confirm step: where a no goes (past the steps it guards)
 
 
 @dataclass(frozen=True)
@@ -72,31 +99,81 @@ class DraftRunbook:
     inputs: tuple[DraftInput, ...] = ()
     todos: tuple[str, ...] = ()  # notes after the last step
     line: int = 0
+    source: str = ""
 
 
-def import_markdown(text: str, source: str, id_prefix: str = "") -> list[DraftRunbook]:
-    """Every runbook a Markdown playbook holds, in document order."""
-    body, title = _front_matter(fix_mojibake(text.replace("\r\n", "\n")))
-    root = parse_markdown(body, title or _humanize(Path(source).stem))
-    taken: set[str] = set()
-    prefix = slug(id_prefix, 24)
-    assigned = frozenset(shell_names(body)[0])  # a $VAR the document never sets is an input
+def import_markdown(text: str, source: str, id_prefix: str = "", *, split: bool = False,
+                    taken: set[str] | None = None) -> list[DraftRunbook]:
+    """The runbook(s) a Markdown playbook holds, in document order; `taken`: ids already
+    used in this import (other files, files already in the output folder), kept unique."""
+    meta, body = _front_matter(fix_mojibake(text.replace("\r\n", "\n")))
+    root = parse_markdown(body, meta.get("title") or _humanize(Path(source).stem))
+    taken = taken if taken is not None else set()
+    context = _Context(source, slug(id_prefix, 24), taken, frozenset(shell_names(body)[0]))
+    if split:
+        runbooks = [(section, parts) for section, parts in plan(root)]
+    else:
+        runbooks = [(_document_section(root, meta), _subtree(root))]
     out = []
-    for section, parts in plan(root):
+    for section, parts in runbooks:
         found = _gather(parts)
-        if found.steps:
-            out.append(_runbook(section, found, (source, prefix), taken, assigned))
+        if any(s.origin != "prose" for s in found.steps):
+            severity = severity_of(section) or _level(meta.get("severity", "")) if split else \
+                _severity(meta, body)
+            out.append(_runbook(section, found, context, severity))
     return out
 
 
-def _front_matter(text: str) -> tuple[str, str]:
-    """Text without a leading YAML front matter block (Jekyll, Hugo), and its title."""
+@dataclass(frozen=True)
+class _Context:
+    source: str
+    prefix: str
+    taken: set[str]
+    assigned: frozenset[str]  # a $VAR the document never sets is an input
+
+
+def _document_section(root: Section, meta: dict[str, str]) -> Section:
+    """The section whose title names the document: a lone top heading, unless front matter says."""
+    tops = [k for k in root.children if k.level == 1]
+    if len(tops) == 1 and not meta.get("title"):
+        return Section(tops[0].title, 0, tops[0].line)
+    return root
+
+
+def _severity(meta: dict[str, str], body: str) -> str | None:
+    """P0..P3 from front matter, else a "Severity: X" line or the first heading naming one."""
+    for value in [meta.get("severity", ""), *_SEVERITY_LINE.findall(body)]:
+        level = _level(value)
+        if level:
+            return level
+    for line in body.splitlines():
+        if line.startswith("#"):
+            found = _SEVERITY.search(line)
+            if found:
+                return _from_match(found)
+    return None
+
+
+def _level(value: str) -> str | None:
+    word = value.strip().strip("\"'").lower()
+    found = _SEVERITY.fullmatch(word)
+    return _from_match(found) if found else SEVERITY_WORDS.get(word)
+
+
+def _from_match(found: re.Match[str]) -> str:
+    level = int(found.group(1)) if found.group(1) else int(found.group(2)) - 1
+    return f"P{min(level, 3)}"
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """A leading YAML front matter block (Jekyll, Hugo): its top-level scalars, and the text
+    without it (its lines blank, so line numbers still match the file)."""
     found = re.match(r"---\n(\w[\w-]*:.*?)\n(?:---|\.\.\.)\n", text, re.DOTALL)
     if not found:
-        return text, ""
-    title = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", found.group(1), re.MULTILINE)
-    # keep the line count, so line numbers in summaries still match the file
-    return "\n" * found.group(0).count("\n") + text[found.end():], title.group(1) if title else ""
+        return {}, text
+    meta = {m.group(1).lower(): m.group(2).strip().strip("\"'") for m in
+            re.finditer(r"^(\w[\w-]*):[ \t]*(\S.*?)\s*$", found.group(1), re.MULTILINE)}
+    return meta, "\n" * found.group(0).count("\n") + text[found.end():]
 
 
 def _humanize(stem: str) -> str:
@@ -120,8 +197,8 @@ def _plan(section: Section, out: list[tuple[Section, list[Section]]]) -> None:
     own = [section, *phases]
     kids = [k for k in section.children if not is_phase(k) and _has_steps(k)]
     small = all(not any(_has_steps(g) for g in k.children) and
-                len(section_steps(k).steps) <= MERGE_MAX for k in kids)
-    has_own = any(section_steps(s).steps for s in own)
+                _own_steps(k) <= MERGE_MAX for k in kids)
+    has_own = any(_own_steps(s) for s in own)
     if kids and small and (has_own or len(kids) >= 2):
         out.append((section, [*own, *kids]))
         return
@@ -143,36 +220,36 @@ def _subtree(section: Section) -> list[Section]:
 
 
 def _has_steps(section: Section) -> bool:
-    return bool(section_steps(section).steps) or any(_has_steps(k) for k in section.children)
+    return bool(_own_steps(section)) or any(_has_steps(k) for k in section.children)
+
+
+def _own_steps(section: Section) -> int:
+    """How many steps a section's own blocks give, its prose (kept in messages) not counted."""
+    return sum(1 for step in section_steps(section).steps if step.origin != "prose")
 
 
 def _gather(parts: list[Section]) -> Found:
-    """The steps of a runbook's sections; a merged sub-section's title heads its steps."""
+    """The steps of a runbook's sections, read with one Found (a session stays open across
+    headings); each later section's title heads its steps."""
     found = Found()
     for i, part in enumerate(parts):
-        got = section_steps(part)
-        for step in got.steps:
-            if i:  # a merged sub-section: its title says which part of the runbook this is
-                name = strip_symbols(part.title)
-                step.title = name if step.title == part.title else f"{name}: {step.title}"
-            found.steps.append(step)
-        found.prose += got.prose
-        if got.todos and found.steps and i + 1 < len(parts):
-            found.steps[-1].todos += got.todos
-        else:
-            found.todos += got.todos
+        seen = {id(step) for step in found.steps}
+        section_steps(part, found)
+        if not i or part.level <= 1:  # the document's own title heads nothing
+            continue
+        for step in found.steps:
+            if id(step) not in seen and step.title != found.heading:
+                step.title = f"{found.heading}: {step.title}"
     return found
 
 
 # --- building a runbook ------------------------------------------------------------
 
 
-def _runbook(section: Section, found: Found, origin: tuple[str, str], taken: set[str],
-             assigned: frozenset[str]) -> DraftRunbook:
-    source, prefix = origin
+def _runbook(section: Section, found: Found, context: _Context, severity: str | None) -> DraftRunbook:
     title = strip_symbols(plain(section.title, links=False, code=False)) or "Imported playbook"
-    rb_id = _unique(_join(prefix, slug(title) or "playbook"), taken)
-    taken.add(rb_id)
+    rb_id = _unique(_join(context.prefix, slug(title) or "playbook"), context.taken)
+    context.taken.add(rb_id)
     inputs: dict[str, DraftInput] = {}
     step_ids: set[str] = set()
     steps: list[DraftStep] = []
@@ -180,14 +257,31 @@ def _runbook(section: Section, found: Found, origin: tuple[str, str], taken: set
     for raw in found.steps:
         step_id = _unique(_step_slug(raw.title) or f"step-{len(steps) + 1}", step_ids)
         step_ids.add(step_id)
-        step = _step(raw, step_id, inputs, assigned)
+        step = _step(raw, step_id, inputs, context.assigned)
         if raw.action == "run":
             step = replace(step, todos=(*step.todos, *_variable_notes(step.text, step_id, set_by)))
         steps.append(step)
     return DraftRunbook(
-        id=rb_id, title=title, summary=_summary(found.prose, source, section.line),
-        steps=tuple(steps), severity=severity_of(section), tags=_tags(section),
-        inputs=tuple(inputs.values()), todos=tuple(found.todos), line=section.line)
+        id=rb_id, title=title, summary=_summary(found.prose, context.source, section.line),
+        steps=tuple(_gates(steps, [raw.gate for raw in found.steps], step_ids)), severity=severity,
+        tags=_tags(section), inputs=tuple(inputs.values()), todos=tuple(found.todos),
+        line=section.line, source=context.source)
+
+
+def _gates(steps: list[DraftStep], gates: list[int], step_ids: set[str]) -> list[DraftStep]:
+    """A gate's no goes past the steps it guards: to the next step, or to a closing message."""
+    out = list(steps)
+    for i, covered in enumerate(gates):
+        if not covered:
+            continue
+        after = i + covered + 1
+        if after >= len(out):
+            end_id = _unique("end-of-procedure", step_ids)
+            step_ids.add(end_id)
+            out.append(DraftStep(end_id, "message", "End of the procedure",
+                                 "End of the imported procedure.", origin="end"))
+        out[i] = replace(out[i], on_no=out[after].id)
+    return out
 
 
 def _variable_notes(code: str, step_id: str, set_by: dict[str, str]) -> list[str]:
@@ -261,15 +355,17 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput], assigned: f
     if raw.action != "run":
         # a one-word message ending .md/.txt/.j2 would be read as a template file's name
         action = "manual" if raw.action == "message" and is_template_name(raw.text) else raw.action
-        return DraftStep(step_id, action, raw.title, escape_jinja(raw.text), tuple(todos))
+        return DraftStep(step_id, action, raw.title, escape_jinja(raw.text), tuple(todos),
+                         line=raw.line, origin=raw.origin)
     if _LONG_RUNNING.search(raw.text) and not raw.interactive:
         todos.append(f"this command may not end by itself (it follows output or waits); it is "
                      f"stopped at the {DEFAULT_TIMEOUT} timeout")
-    text = command_template(raw.text, inputs, assigned)
+    # every step runs in a shell of its own: a $VAR set by another step is unset here too
+    text = command_template(raw.text, inputs, assigned & frozenset(shell_names(raw.text)[0]))
     # safe by default: only a command known to read runs behind a plain confirmation
     dangerous = not is_read_only(_as_words(text))
     return DraftStep(step_id, "run", raw.title, text, tuple(todos), shell=raw.lang or None,
-                     dangerous=dangerous, interactive=raw.interactive)
+                     dangerous=dangerous, interactive=raw.interactive, line=raw.line)
 
 
 def _as_words(template: str) -> str:

@@ -6,6 +6,11 @@ without `-c`, `mysql` without `-e`, `redis-cli` without a command, `sudo -i`,
 same block are meant for the remote side. Such a block is split: what comes
 before runs as usual, the opener becomes an `interactive: true` step, and the
 lines after it are shown to the operator to type there, never run locally.
+Later blocks join the open session (shown in the note before it, never run
+here), under the same heading or the next ones, unless they start with a
+program one runs from one's own machine (`kubectl`, `gcloud`, `ssh`...): a
+session opened under "Connect" is typed into under "Defragment". A line
+`exit` in what is typed there closes it.
 """
 
 from __future__ import annotations
@@ -14,9 +19,17 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from runbookctl.importers.code import RawStep, executable_lines
+from runbookctl.importers.markdown import indent, title
+
 _TTY = re.compile(r"(?:^|\s)(?:-i\s+-t|-t\s+-i|--stdin\s+--tty|--tty\s+--stdin|"
                   r"-[a-z]*(?:it|ti)[a-z]*)(?=\s|$)")
 _SUDO = re.compile(r"^(?:sudo\s+(?:-u\s+\S+\s+|-\S+\s+)*)?")
+# Programs run from the operator's own machine: a block starting with one is not typed
+# into a session opened under an earlier heading.
+WORKSTATION = frozenset({"kubectl", "oc", "gcloud", "aws", "az", "helm", "knife", "terraform",
+                         "ssh", "scp", "glab", "gh", "ansible", "ansible-playbook", "kubectx",
+                         "kubens", "virtctl", "istioctl", "argocd", "flux", "eksctl", "doctl"})
 _SQL_ONE_SHOT = ("-c", "--command", "-f", "--file", "-e", "--execute", "-l", "--list", "--eval")
 
 
@@ -88,4 +101,48 @@ def _positional(args: list[str], takes_value: str) -> list[str]:
             skip = len(arg) == 2 and arg[1] in takes_value
         else:
             out.append(arg)
+    return out
+
+
+def session_note(opener: str, inside: str, line: int = 0) -> RawStep:
+    """The message shown before a session opens: what the playbook says to type there."""
+    note = RawStep("message", f"In the session: {title(opener, 50)}", _note_text(opener, inside))
+    note.inside, note.line, note.origin = inside, line, "session"
+    return note
+
+
+def add_to_note(note: RawStep, opener: str, step: RawStep) -> None:
+    lines = f"# {step.title}\n{step.text}" if step.title else step.text
+    note.inside = f"{note.inside}\n{lines}".strip("\n")
+    note.text = _note_text(opener, note.inside)
+
+
+def _note_text(opener: str, inside: str) -> str:
+    return (f"The next step opens a session ({opener}). Type there:\n\n{indent(inside)}\n\n"
+            f"then leave the session to go on.")
+
+
+def from_workstation(code: str) -> bool:
+    """Whether a block starts with a program one runs on one's own machine."""
+    lines = executable_lines(code)
+    words = lines[0].split() if lines else []
+    while words and (words[0] in ("sudo", "time", "env") or "=" in words[0]):
+        words.pop(0)
+    return bool(words) and words[0].rsplit("/", 1)[-1] in WORKSTATION
+
+
+def session_steps(step: RawStep) -> list[RawStep]:
+    """A run step that opens a session: local part, what to type there, the interactive step."""
+    split = split_session(step.text) if step.action == "run" else None
+    if split is None:
+        return [step]
+    out: list[RawStep] = []
+    if executable_lines(split.before):
+        out.append(RawStep("run", step.title, split.before, step.lang, step.todos, line=step.line))
+    if split.inside.strip():
+        out.append(session_note(split.opener, split.inside, step.line))
+    local = bool(out) and out[0].action == "run"
+    out.append(RawStep("run", f"Session: {title(split.opener, 55)}" if local else step.title,
+                       split.opener, step.lang, [] if local else step.todos, interactive=True,
+                       line=step.line))
     return out

@@ -44,8 +44,16 @@ def test_shell_syntax_is_not_taken_for_a_placeholder(code: str) -> None:
     assert template(code) == (code, {})
 
 
-def test_a_heredoc_body_is_kept_as_written() -> None:
+def test_a_heredoc_body_is_filled_in_like_the_command() -> None:
     code = "cat > x <<EOF\n{\"q\": [QUERY STATS]}\nEOF\necho <done marker>"
     text, inputs = template(code)
-    assert list(inputs) == ["done_marker"]
-    assert text == "cat > x <<EOF\n{\"q\": [QUERY STATS]}\nEOF\necho {{ done_marker }}"
+    assert list(inputs) == ["query_stats", "done_marker"]
+    assert text == "cat > x <<EOF\n{\"q\": {{ query_stats }}}\nEOF\necho {{ done_marker }}"
+    assert render_command(text, {"query_stats": "a $b", "done_marker": "ok"}) == \
+        "cat > x <<EOF\n{\"q\": a \\$b}\nEOF\necho ok"  # the shell would expand $b: escaped
+
+
+def test_a_quoted_heredoc_s_variables_are_the_program_s_own() -> None:
+    text, inputs = template("psql <<'SQL'\nSELECT '$NAME' FROM <table name>;\nSQL\necho $NAME")
+    assert list(inputs) == ["table_name", "name"]
+    assert text == "psql <<'SQL'\nSELECT '$NAME' FROM {{ table_name }};\nSQL\necho {{ name }}"

@@ -23,14 +23,15 @@ from runbookctl.runbook.model import Runbook
 from runbookctl.safety.templating import render_command, render_text
 
 
-def books(md: str, prefix: str = "") -> list[DraftRunbook]:
-    return import_markdown(textwrap.dedent(md), "playbook.md", prefix)
+def books(md: str, prefix: str = "", split: bool = True) -> list[DraftRunbook]:
+    """`--split` (a runbook per procedure heading) unless split=False (one per document)."""
+    return import_markdown(textwrap.dedent(md), "playbook.md", prefix, split=split)
 
 
-def loaded(md: str) -> list[Runbook]:
+def loaded(md: str, split: bool = True) -> list[Runbook]:
     """Import, write the YAML text, load it with the real loader and check it as validate does."""
     out = []
-    for rb in books(md):
+    for rb in books(md, split=split):
         text = render_runbook(rb, "playbook.md")
         self_check(text, f"{rb.id}.yaml")  # raises on any validation error
         out.append(load_runbook_text(text, f"{rb.id}.yaml"))
@@ -101,15 +102,45 @@ def test_checklist_items_become_manual_steps() -> None:
     ]
 
 
-def test_conditions_become_todo_comments_above_their_step() -> None:
-    api = books(OUTAGE)[0]
-    lines = render_runbook(api, "playbook.md").splitlines()
-    restart = lines.index('  - id: "if-persistent-restart-the-database"')
-    assert lines[restart - 1].startswith("  # TODO: condition in the playbook: If persistent, restart")
+def test_if_x_do_y_becomes_a_confirmation_whose_no_skips_y() -> None:
+    api = loaded(OUTAGE)[0]
+    ids = [s.id for s in api.steps]
+    gate = api.step("persistent")
+    assert (gate.action, gate.text) == ("confirm", "Persistent?")
+    restart = ids.index("if-persistent-restart-the-database")
+    assert ids.index("persistent") == restart - 1 and gate.on_no == ids[restart + 1]
+    # a condition inside a sentence stays a note for the reviewer, the sentence stays shown
+    lines = render_runbook(books(OUTAGE)[0], "playbook.md").splitlines()
     action = lines.index('  - id: "immediate-action"')
     assert "Rollback (if a deploy caused it)" in lines[action - 1]
-    # a condition after the last step stays as a note at the end
-    assert lines[-1] == ("  # TODO: Escalation: If not resolved within 30 minutes, page the CTO.")
+    shown = [s.text for s in api.steps if s.action == "message"]
+    assert "Escalation: If not resolved within 30 minutes, page the CTO." in shown
+
+
+def test_a_condition_introducing_a_block_guards_all_its_steps_and_may_end_the_runbook() -> None:
+    (rb,) = loaded("""\
+        # Disk full
+        Look at the disk:
+        ```bash
+        df -h /var
+        ```
+        If the disk is still full, free some space:
+        1. Remove old logs: `rm -rf /var/log/old`
+        2. Restart the collector: `systemctl restart collector`
+
+        If the DB size exceeds the quota, no writes succeed.
+    """, split=False)
+    gate = rb.step("the-disk-is-still-full")
+    assert (gate.action, gate.text) == ("confirm", "If the disk is still full, free some space\n"
+                                                   "The disk is still full?")
+    ids = [s.id for s in rb.steps]
+    assert ids[ids.index(gate.id) + 1: ids.index(gate.id) + 3] == ["remove-old-logs",
+                                                                     "restart-the-collector"]
+    assert gate.on_no == ids[ids.index(gate.id) + 3]
+    # an explanation is not an instruction: shown, not asked
+    assert rb.steps[-1].action == "message" and "no writes succeed" in rb.steps[-1].text
+    (end,) = loaded("# X\nIf it hangs:\n```bash\nkill -9 1234\n```\n", split=False)[0:1]
+    assert end.steps[0].on_no == end.steps[-1].id == "end-of-procedure"
 
 
 def test_step_ids_are_unique_slugs_and_long_titles_are_cut_at_a_word() -> None:
@@ -125,7 +156,8 @@ def test_step_ids_are_unique_slugs_and_long_titles_are_cut_at_a_word() -> None:
     """)
     assert [s.id for s in rb.steps] == ["restart-the-worker", "restart-the-worker-2",
                                         "check-the-replication-lag-on-every", "end-step",
-                                        "step-5"]
+                                        "step-5", "checks"]
+    assert rb.steps[5].action == "message" and "✅" in rb.steps[5].text  # no step, still shown
     title = rb.steps[2].title or ""
     assert title.endswith("…") and len(title) <= 70 and long.startswith(title[:-1])
     assert rb.steps[4].text == "检查数据库"  # no ASCII for an id; a symbol alone is no step
@@ -144,8 +176,10 @@ def test_bullets_are_steps_only_under_a_procedure_like_heading_or_lead_in() -> N
         - Find the long-running queries
         - **Owner**: platform
     """)
-    assert [s.text for s in rb.steps] == ["Find the long-running queries"]
+    assert [s.text for s in rb.steps if s.action == "manual"] == ["Find the long-running queries"]
     assert "- the DBA team" in (rb.summary or "") and "- Owner: platform" in (rb.summary or "")
+    shown = "\n".join(s.text for s in rb.steps if s.action == "message")
+    assert "- the DBA team" in shown and "- Owner: platform" in shown  # and at run time
 
 
 def test_small_sub_sections_merge_into_one_runbook_and_big_ones_stay_apart() -> None:
@@ -278,14 +312,14 @@ def test_escaped_text_renders_to_itself(text: str) -> None:
 def test_placeholders_in_commands_become_inputs_and_are_shell_quoted() -> None:
     inputs: dict[str, DraftInput] = {}
     code = ("pg_isready -h [postgres-host]\nssh <host> 'echo [INFO] ok'\n# see [Runbook Link]\n"
-            "cat > x <<EOF\n{\"q\": [QUERY STATS]}\nEOF\ncurl \"https://[api-host]/x\"")
+            "cat > x <<'EOF'\n{\"q\": \"[QUERY STATS]\"}\nEOF\ncurl \"https://[api-host]/x\"")
     template = command_template(code, inputs)
-    assert list(inputs) == ["postgres_host", "host_value", "api_host"]
+    assert list(inputs) == ["postgres_host", "host_value", "query_stats", "api_host"]
     assert inputs["postgres_host"].prompt == "Postgres host"
-    values = {"postgres_host": "db 1", "host_value": "web1", "api_host": "a$(id)"}
+    values = {"postgres_host": "db 1", "host_value": "web1", "api_host": "a$(id)", "query_stats": "$x"}
     assert render_command(template, values) == (
         "pg_isready -h 'db 1'\nssh web1 'echo [INFO] ok'\n# see [Runbook Link]\n"
-        "cat > x <<EOF\n{\"q\": [QUERY STATS]}\nEOF\ncurl \"https://a\\$(id)/x\"")
+        "cat > x <<'EOF'\n{\"q\": \"$x\"}\nEOF\ncurl \"https://a\\$(id)/x\"")
 
 
 def test_imported_runbook_with_placeholders_declares_its_inputs() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,26 +37,62 @@ def new_runbook(name: str, *, directory: Path | None = None, force: bool = False
     return int(ExitCode.OK)
 
 
-def import_playbook(playbook: str, *, output: str | None = None, id_prefix: str = "",
-                    force: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Markdown playbook -> runbooks: a YAML stream on stdout, or one file each in `output`."""
+def import_playbook(playbooks: str | Sequence[str], *, output: str | None = None, id_prefix: str = "",
+                    force: bool = False, split: bool = False, review: str | None = None,
+                    out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Markdown playbooks -> runbooks: a YAML stream on stdout, or one file each in `output`.
+
+    Ids stay unique across the files of one import and the runbooks already in
+    `output` that came from other playbooks; the review list is printed (and
+    written to `review`)."""
     from runbookctl.importers.playbook import import_markdown
+    from runbookctl.importers.review import render_review
     from runbookctl.importers.yaml_text import render_runbook, render_stream
 
     out, err = out or sys.stdout, err or sys.stderr
-    text, source = _read_playbook(playbook)
-    books = import_markdown(text, source, id_prefix)
-    if not books:
-        raise UsageError(f"{playbook}: nothing to import: no numbered steps, checklists or code "
-                         f"blocks found")
-    for rb in books:
+    playbooks = [playbooks] if isinstance(playbooks, str) else list(playbooks)
+    folder = None if output is None or output == "-" else Path(output)
+    sources = [_read_playbook(p) for p in playbooks]
+    taken = _ids_in(folder, {source for _, source in sources}) if folder else set()
+    books: list[tuple[str, DraftRunbook]] = []
+    for playbook, (text, source) in zip(playbooks, sources, strict=True):
+        found = import_markdown(text, source, id_prefix, split=split, taken=taken)
+        if not found:
+            raise UsageError(f"{playbook}: nothing to import: no numbered steps, checklists or "
+                             f"code blocks found")
+        books += [(source, rb) for rb in found]
+    for source, rb in books:
         self_check(render_runbook(rb, source), f"{rb.id}.yaml")
-    if output is None or output == "-":
-        out.write(render_stream(books, source))
-        for rb in books:
+    listing = render_review(books)
+    if review:
+        _write(Path(review), listing)
+    if folder is None:
+        for source in dict.fromkeys(s for s, _ in books):
+            out.write(render_stream([rb for s, rb in books if s == source], source))
+        for _, rb in books:
             print(f"{rb.id}: {_describe(rb)}", file=err)
+        print(listing, file=err)
         return int(ExitCode.OK)
-    return _write_files(books, source, Path(output), force, out)
+    code = _write_files(books, folder, force, out)
+    print(listing, file=out)
+    if review:
+        print(f"review list written to {review}", file=out)
+    return code
+
+
+def _ids_in(folder: Path, sources: set[str]) -> set[str]:
+    """Runbook ids already in `folder` imported from other playbooks: this import takes other
+    ids (a file imported from one of `sources`, or not imported, is overwritten only with --force)."""
+    taken: set[str] = set()
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:600]
+        except OSError:
+            continue
+        origin = re.search(r"^# Imported from (.+?) by `runbookctl import`", head, re.MULTILINE)
+        if origin is not None and origin.group(1) not in sources:
+            taken.add(path.stem)  # not ours to overwrite: this import takes another id
+    return taken
 
 
 def _read_playbook(playbook: str) -> tuple[str, str]:
@@ -72,15 +109,16 @@ def _read_playbook(playbook: str) -> tuple[str, str]:
         return raw.decode("cp1252", errors="replace"), path.name  # a Windows-saved playbook
 
 
-def _write_files(books: list[DraftRunbook], source: str, folder: Path, force: bool,
+def _write_files(books: list[tuple[str, DraftRunbook]], folder: Path, force: bool,
                  out: TextIO) -> int:
     from runbookctl.importers.yaml_text import SCHEMA_FILE, render_runbook
 
-    paths = [folder / f"{rb.id}.yaml" for rb in books]
+    paths = [folder / f"{rb.id}.yaml" for _, rb in books]
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
-        raise UsageError(f"would overwrite {', '.join(existing)} (use --force)")
-    for rb, path in zip(books, paths, strict=True):
+        raise UsageError(f"would overwrite {', '.join(existing)}, imported from the same playbook "
+                         f"(use --force)")
+    for (source, rb), path in zip(books, paths, strict=True):
         _write(path, render_runbook(rb, source))
         print(f"wrote {path}: {_describe(rb)}", file=out)
     if not (folder / SCHEMA_FILE).exists():

@@ -33,8 +33,9 @@ def new_cmd(
 
 
 def import_cmd(
-    playbook: Annotated[
-        str, typer.Argument(metavar="PLAYBOOK.md", help="A Markdown playbook ('-' reads stdin).")
+    playbooks: Annotated[
+        list[str],
+        typer.Argument(metavar="PLAYBOOK.md...", help="Markdown playbooks ('-' reads stdin)."),
     ],
     output: Annotated[
         str | None,
@@ -49,16 +50,31 @@ def import_cmd(
     id_prefix: Annotated[
         str, typer.Option("--id-prefix", metavar="P", help="Start every runbook id with P- (e.g. team name).")
     ] = "",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite runbook files already in DIR.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite the runbooks an earlier import of the same playbook wrote."),
+    ] = False,
+    split: Annotated[
+        bool,
+        typer.Option("--split", help="One runbook per heading holding a procedure (default: one per file)."),
+    ] = False,
+    review: Annotated[
+        str | None,
+        typer.Option("--review", metavar="FILE", help="Also write the review list (Markdown) to FILE.",
+                     show_default=False),
+    ] = None,
 ) -> None:
-    """Turn a Markdown playbook into runbooks that validate.
+    """Turn Markdown playbooks into runbooks that validate, and list what to review.
 
-    Each heading holding numbered steps, checklists or code blocks becomes a runbook (id from
-    the heading, severity from "P1" / "Severity 2" in it or its parents); items become manual
-    steps, shell blocks run steps behind a confirmation (timeout 5m), [placeholders] in
-    commands become inputs; conditions ("If X:") are left as TODO comments to review.
-    Without --output the runbooks are printed as one YAML stream.
+    Each file becomes one runbook (--split: one per heading holding a procedure): its sections
+    are consecutive steps, prose and tables shown in messages, warnings in messages before the
+    steps they guard; items become manual steps, shell blocks run steps that must be confirmed
+    by typing the step id unless known to only read (--yes never runs them); placeholders in
+    commands become inputs; "If X, do Y" a confirmation "X?" whose no skips Y. Severity from
+    front matter or headings. Prints (and --review FILE writes) what became what, with line
+    numbers, and every place to check. Without --output the runbooks are printed as YAML.
     """
     from runbookctl.cli.commands.authoring import import_playbook
 
-    guard(lambda: import_playbook(playbook, output=output, id_prefix=id_prefix, force=force))
+    guard(lambda: import_playbook(playbooks, output=output, id_prefix=id_prefix, force=force,
+                                  split=split, review=review))

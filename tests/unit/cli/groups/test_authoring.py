@@ -22,6 +22,7 @@ def test_new_writes_into_the_first_runbooks_folder_unless_told(bodies: Bodies) -
 
 def test_import_passes_its_options(bodies: Bodies) -> None:
     bodies.replace(authoring, "import_playbook")
-    bodies.invoke("import", "-", "-o", "out", "--id-prefix", "team", "--force")
-    assert bodies.calls == [("import_playbook", ("-",), {"output": "out", "id_prefix": "team",
-                                                        "force": True})]
+    bodies.invoke("import", "-", "b.md", "-o", "out", "--id-prefix", "team", "--force", "--split",
+                  "--review", "r.md")
+    assert bodies.calls == [("import_playbook", (["-", "b.md"],), {
+        "output": "out", "id_prefix": "team", "force": True, "split": True, "review": "r.md"})]
