@@ -1,9 +1,12 @@
 """Writing runbooks: `runbookctl import` (Markdown playbook -> runbooks) and `new`.
 
-Owns Markdown parsed into sections and blocks (`markdown`), the blocks of a
-section turned into draft steps (`steps`), which headings become runbooks and
-how (`playbook`), runbook YAML written as text that keeps its TODO comments
-(`yaml_text`) and the commented runbook `runbookctl new` starts from
+Owns Markdown parsed into sections and blocks (`markdown`), code blocks read
+(`code`), the blocks of a section turned into draft steps (`steps`), sessions
+(`sessions`), conditions turned into confirmations (`conditions`), which
+headings become runbooks and how (`playbook`), commands judged read-only
+(`readonly`), placeholders turned into inputs (`placeholders`), the review
+list of an import (`review`), runbook YAML written as text that keeps its TODO
+comments (`yaml_text`) and the commented runbook `runbookctl new` starts from
 (`scaffold`).
 
 May import: runbookctl.check, runbookctl.record, runbookctl.prompts,

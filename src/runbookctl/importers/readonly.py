@@ -38,7 +38,8 @@ _READERS = frozenset({
 _VERBS = {
     "kubectl": {"get", "describe", "logs", "top", "explain", "version", "api-resources",
                 "api-versions", "cluster-info", "auth", "diff", "events", "config"},
-    "oc": {"get", "describe", "logs", "status", "whoami", "version", "project", "projects", "adm"},
+    "oc": {"get", "describe", "logs", "status", "whoami", "version", "projects", "explain",
+           "api-resources", "events", "top"},
     "helm": {"list", "ls", "status", "history", "get", "show", "search", "version", "template", "lint"},
     "docker": {"ps", "logs", "inspect", "images", "stats", "top", "version", "info", "events", "port"},
     "podman": {"ps", "logs", "inspect", "images", "stats", "top", "version", "info", "events", "port"},
@@ -49,11 +50,11 @@ _VERBS = {
     "git": {"status", "log", "show", "diff", "branch", "remote", "rev-parse", "describe", "blame"},
     "terraform": {"plan", "show", "output", "validate", "version", "state-list"},
     "patronictl": {"list", "show-config", "history", "topology", "version", "dsn"},
-    "etcdctl": {"get", "endpoint", "member-list", "version", "check", "alarm-list"},
+    "etcdctl": {"get", "endpoint", "version"},  # `member list`, `alarm list`: below
     "vault": {"status", "read", "list", "version", "token-lookup"},
     "consul": {"members", "info", "catalog", "version"},
     "nomad": {"status", "version"},
-    "ceph": {"status", "health", "df", "osd", "mon", "pg", "-s", "versions"},
+    "ceph": {"status", "health", "df", "-s", "versions", "version"},  # `ceph osd tree`…: below
     "rados": {"df", "lspools", "ls"},
     "nodetool": {"status", "info", "tpstats", "cfstats", "tablestats", "ring", "describecluster",
                  "netstats", "compactionstats", "gossipinfo", "version"},
@@ -296,7 +297,50 @@ def _xargs(args: list[str]) -> bool:
     return bool(rest) and _reads(shlex.join(rest))
 
 
+def _oc(args: list[str]) -> bool:
+    """`oc adm top` reads; `oc adm upgrade` alone shows the status (`--to…` upgrades); the
+    other `oc adm` verbs (drain, cordon, must-gather…) change something."""
+    verb = _first_verb(args)
+    if verb == "adm":
+        rest = args[args.index("adm") + 1:]
+        sub = _first_verb(rest)
+        return sub == "top" or (sub == "upgrade" and rest[rest.index(sub) + 1:] == [])
+    return _kubectl(args) if verb in ("config", "auth") else verb in _VERBS["oc"]
+
+
+def _listing(family: str, reads: frozenset[str]) -> Callable[[list[str]], bool]:
+    """`etcdctl member list`, `ceph osd tree`: a verb family whose second word decides."""
+    def check(args: list[str]) -> bool:
+        verb = _first_verb(args)
+        if verb in _VERBS[family]:
+            return True
+        rest = [a for a in args[args.index(verb) + 1:] if not a.startswith("-")] if verb else []
+        return bool(rest) and rest[0] in reads and verb in _FAMILIES[family]
+    return check
+
+
+_FAMILIES = {"etcdctl": {"member", "alarm", "endpoint"},
+             "ceph": {"osd", "mon", "pg", "fs", "mds", "mgr", "auth", "orch", "health", "crash"}}
+_LIST_WORDS = frozenset({"list", "ls", "tree", "stat", "dump", "perf", "df", "status", "query",
+                         "get", "detail", "info", "versions", "metadata", "blocked-by", "utilization"})
+# Words that make `ip`, `route`, `ifconfig` change the network rather than show it.
+_NET_CHANGE = frozenset({"add", "del", "delete", "set", "change", "replace", "flush", "append",
+                         "prepend", "up", "down", "exec", "attach", "detach"})
+
+
+def _net(args: list[str]) -> bool:
+    return not (_NET_CHANGE & set(args)) and len([a for a in args if not a.startswith("-")]) <= 3
+
+
+def _no_operand(args: list[str]) -> bool:
+    """`mount`, `hostname`, `date`, `arp`: reading without operands, setting with them."""
+    return not [a for a in args if not a.startswith(("-", "+")) or a in ("-s", "--set", "-b", "-F")]
+
+
 _SPECIAL: dict[str, Callable[[list[str]], bool]] = {
+    "oc": _oc, "etcdctl": _listing("etcdctl", _LIST_WORDS), "ceph": _listing("ceph", _LIST_WORDS),
+    "ip": _net, "route": _net, "arp": _no_operand, "ifconfig": _net,
+    "mount": _no_operand, "hostname": _no_operand, "date": _no_operand,
     "kubectl": _kubectl, "docker": _docker, "podman": _docker, "docker-compose": _compose,
     "sed": _sed, "find": _find, "curl": _curl, "wget": _wget,
     "psql": _sql("-c"), "mysql": _sql("-e"), "redis-cli": _redis, "service": _service,

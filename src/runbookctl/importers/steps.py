@@ -166,6 +166,8 @@ def section_steps(section: Section, found: Found | None = None) -> Found:
 
 def _code(block: Block, label: str, found: Found) -> None:
     lead = label or _lead_in(found)
+    if label and found.pending and plain(found.pending[-1][1]).rstrip(": ") == label == title(label):
+        found.pending.pop()  # the command's title says it all
     step = code_step(block.text, block.lang, lead)
     if step is not None and step.action == "run" and EXAMPLE_RE.search(lead):
         step = RawStep("message", step.title, block.text.strip("\n"), origin="example")  # never run
@@ -202,16 +204,20 @@ def _paragraph(block: Block, found: Found, warning: bool = False) -> tuple[str, 
         return text.rstrip(":").strip(), _gate(cond, text, block.line)
     elif cond is not None:
         _gated(found, cond, text, block.line)
-    elif not _is_label(md) or len(title(text)) < len(text.rstrip(": ")):
+    elif not _is_label(md):
         found.prose.append(text)
         found.keep(block.line, text)
-    return (text.rstrip(":").strip() if _is_label(md) else ""), None
+    else:  # a lead-in ("Steps:"): shown, unless the step after it takes it whole as its title
+        found.keep(block.line, text)
+        return text.rstrip(":").strip(), None
+    return "", None
 
 
 def _gate(cond: Condition, text: str, line: int) -> RawStep:
     """A confirm step asking the condition (the whole sentence shown when it says more)."""
+    # "If X:" is the title, so every word of it is shown; what it adds ("run:") in the question
     question = cond.question if not cond.rest else f"{text.rstrip(':')}\n{cond.question}"
-    gate = RawStep("confirm", title(cond.question), question, line=line)
+    gate = RawStep("confirm", title(text), question, line=line)
     gate.inside = text  # the sentence it came from
     return gate
 
@@ -220,7 +226,7 @@ def _gated(found: Found, cond: Condition, text: str, line: int) -> None:
     """ "If X, do Y." -> a gate asking X? and a manual step Y that a no skips."""
     gate = RawStep("confirm", title(cond.question), cond.question, line=line, gate=1)
     found.add(gate)
-    found.add(RawStep("manual", title(cond.rest), cond.rest, line=line))
+    found.add(RawStep("manual", title(cond.rest), text, line=line))  # the whole sentence
 
 
 def _lead_in(found: Found) -> str:
@@ -314,7 +320,9 @@ def _item_steps(item: Item, context: str) -> list[RawStep]:
         return [RawStep("run", title(label), inline.group("cmd").strip(), todos=todos)]
     if runs and not folded and (not text or text.endswith(":") or len(text) < 60):
         runs[0].todos[:0] = todos
-        return runs
+        if text.rstrip(": ") == heading or not text:
+            return runs
+        return [RawStep("message", heading, text, origin="prose"), *runs]  # all of it shown
     body = f"{context}: {text}" if context else text
     manual = RawStep("manual", heading, "\n".join([body, *folded]).strip(), todos=todos)
     return [manual, *runs] if manual.text else runs

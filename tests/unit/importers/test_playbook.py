@@ -130,7 +130,7 @@ def test_a_condition_introducing_a_block_guards_all_its_steps_and_may_end_the_ru
 
         If the DB size exceeds the quota, no writes succeed.
     """, split=False)
-    gate = rb.step("the-disk-is-still-full")
+    gate = rb.step("if-the-disk-is-still-full-free-some")
     assert (gate.action, gate.text) == ("confirm", "If the disk is still full, free some space\n"
                                                    "The disk is still full?")
     ids = [s.id for s in rb.steps]

@@ -52,3 +52,18 @@ def test_a_command_that_may_change_something_is_not(command: str) -> None:
 def test_continued_lines_comments_and_blank_lines_are_read_as_one_command() -> None:
     assert is_read_only("# look first\nkubectl get pods \\\n  -n web\n\ncat x")
     assert not is_read_only("kubectl get pods \\\n  -n web && kubectl \\\n  delete pod x")
+
+
+@pytest.mark.parametrize(("command", "reads"), [
+    ("oc adm upgrade", True), ("oc adm upgrade --to=4.14.1", False), ("oc adm drain node-1", False),
+    ("oc adm top nodes", True), ("oc adm must-gather", False), ("oc project openshift-etcd", False),
+    ("etcdctl member list -w table", True), ("etcdctl member remove 8e9e05c52164694d", False),
+    ("etcdctl alarm list", True), ("etcdctl alarm disarm", False), ("etcdctl check perf", False),
+    ("ceph osd tree", True), ("ceph osd out 3", False), ("ceph osd pool delete rbd", False),
+    ("ip -s link", True), ("ip link set eth0 down", False), ("ip route add default via 1.2.3.4", False),
+    ("ifconfig eth0 down", False), ("arp -an", True), ("arp -d 10.0.0.1", False), ("mount", True),
+    ("mount /dev/sdb1 /mnt", False),
+    ("hostname -f", True), ("hostname db-2", False), ("date +%s", True), ("date -s 10:00", False),
+])
+def test_verbs_that_change_things_in_read_only_families(command: str, reads: bool) -> None:
+    assert is_read_only(command) is reads
