@@ -238,7 +238,8 @@ def _gather(parts: list[Section]) -> Found:
         if not i or part.level <= 1:  # the document's own title heads nothing
             continue
         for step in found.steps:
-            if id(step) not in seen and step.title != found.heading:
+            # a session's note names its session, wherever the session was opened
+            if id(step) not in seen and step.title != found.heading and step.origin != "session":
                 step.title = f"{found.heading}: {step.title}"
     return found
 

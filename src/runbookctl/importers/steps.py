@@ -232,10 +232,11 @@ def _gated(found: Found, cond: Condition, text: str, line: int) -> None:
 def _lead_in(found: Found) -> str:
     """A short sentence just before a code block ("Look at the events.") is its title,
     no longer also shown as a message when the title holds all of it."""
-    if not found.prose or len(found.prose[-1]) > 160 or "\n" in found.prose[-1].strip():
+    if not found.prose or len(found.prose[-1]) > 160 or "\n" in found.prose[-1].strip() or \
+            not found.pending or found.pending[-1][1] != found.prose[-1]:  # not just before it
         return ""
     lead = found.prose[-1].rstrip(":. ")
-    if found.pending and found.pending[-1][1] == found.prose[-1] and title(lead) == lead:
+    if title(lead) == lead:
         found.pending.pop()
         found.prose.pop()
     return lead

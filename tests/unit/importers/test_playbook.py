@@ -368,3 +368,95 @@ def test_warnings_become_messages_before_the_steps_they_guard_and_examples_are_n
         ("message", "For example, on an old incident")]
     assert rb.steps[0].text == "[!CAUTION]\nRestarting drops every open connection."
     assert rb.steps[1].dangerous and rb.steps[3].text == "sudo netstat -tp | grep 42792"
+
+
+# --- one document, one runbook (16.4) and nothing lost (16.2) -------------------------
+
+
+def test_a_document_is_one_runbook_its_sections_consecutive_steps_titled_by_section() -> None:
+    (rb,) = loaded("""\
+        ---
+        title: KubePodCrashLooping
+        severity: critical
+        ---
+        # KubePodCrashLooping
+        ## Meaning
+        The pod restarts again and again.
+
+        | pod | restarts |
+        |---|---|
+        | api-1 | 12 |
+        ## Diagnosis
+        ```bash
+        kubectl describe pod <pod>
+        ```
+        ## Mitigation
+        1. Roll back the last deploy
+    """, split=False)
+    assert (rb.id, rb.title, rb.severity) == ("kube-pod-crash-looping", "KubePodCrashLooping", "P1")
+    assert [(s.action, s.title) for s in rb.steps] == [
+        ("message", "Meaning"), ("run", "Diagnosis"), ("manual", "Mitigation: Roll back the last deploy")]
+    assert "The pod restarts again and again.\n\n| pod | restarts |" in (rb.steps[0].text or "")
+
+
+@pytest.mark.parametrize(("front", "line", "severity"), [
+    ("severity: P0", "", "P0"), ("severity: P4", "", "P3"), ("severity: warning", "", "P2"),
+    ("", "**Severity:** high", "P1"), ("", "Severity: SEV1", "P0"), ("owner: x", "", None),
+])
+def test_severity_from_front_matter_or_a_severity_line(front: str, line: str, severity: str | None) -> None:
+    (rb,) = books(f"---\n{front or 'owner: x'}\n---\n# Disk\n{line}\n\n1. Look\n", split=False)
+    assert rb.severity == severity
+
+
+def test_reference_style_links_are_resolved_where_they_are_used() -> None:
+    (rb,) = loaded("""\
+        # Defrag
+        Defragment as described [here][defrag] and in the [FAQ].
+
+        1. Run the defrag
+
+        [defrag]: https://etcd.io/docs/maintenance/
+        [faq]: https://etcd.io/faq
+    """, split=False)
+    assert rb.steps[0].text == ("Defragment as described here (https://etcd.io/docs/maintenance/) "
+                                "and in the FAQ (https://etcd.io/faq).")
+
+
+def test_a_session_opened_under_one_heading_is_typed_into_under_the_next() -> None:
+    (rb,) = loaded("""\
+        # etcd
+        ## Connect
+        ```bash
+        oc rsh -n openshift-etcd etcd-0
+        ```
+        ## Check
+        WARNING: the defrag blocks writes for a moment.
+        ```bash
+        etcdctl defrag
+        ```
+        ## Afterwards
+        ```bash
+        oc get pods -n openshift-etcd
+        ```
+    """, split=False)
+    runs = [s for s in rb.steps if s.action == "run"]
+    assert [(s.text, s.interactive) for s in runs] == [("oc rsh -n openshift-etcd etcd-0", True),
+                                                       ("oc get pods -n openshift-etcd", False)]
+    note = next(s for s in rb.steps if s.title.startswith("In the session: oc rsh"))
+    assert "etcdctl defrag" in (note.text or "")
+    assert any(s.action == "message" and "defrag blocks writes" in (s.text or "") for s in rb.steps)
+
+
+def test_ids_stay_unique_across_the_files_of_one_import() -> None:
+    taken: set[str] = set()
+    first = import_markdown("# Disk full\n1. Look\n", "a.md", taken=taken)
+    second = import_markdown("# Disk full\n1. Look again\n", "b.md", taken=taken)
+    assert [rb.id for rb in first + second] == ["disk-full", "disk-full-2"]
+
+
+def test_commented_out_commands_are_shown_not_left_in_the_command() -> None:
+    (rb,) = loaded("# Fix\n```bash\n# Explain this\nkubectl -n $NS delete pod x\n"
+                   "# kubectl -n \"${NS}\" delete pod y\n```\n", split=False)
+    shown, run = rb.steps
+    assert (shown.action, shown.text) == ("message", 'kubectl -n "${NS}" delete pod y')
+    assert run.text == "# Explain this\nkubectl -n {{ ns }} delete pod x" and run.dangerous
