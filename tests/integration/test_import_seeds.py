@@ -141,11 +141,28 @@ def test_import_never_overwrites_without_force(tmp_path: Path) -> None:
     assert load_runbook(target).id == "restart-the-api"
 
 
-def test_a_playbook_without_procedures_is_refused(tmp_path: Path) -> None:
+def test_a_playbook_without_procedures_is_refused_under_split(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="nothing to import") as info:
-        import_playbook(str(FIXTURES / "playbooks" / "prose-only.md"), output=str(tmp_path))
+        import_playbook(str(FIXTURES / "playbooks" / "prose-only.md"), output=str(tmp_path), split=True)
     assert info.value.exit_code == ExitCode.USAGE
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(UsageError, match="nothing to import"):
+        import_playbook(str(_empty(tmp_path)), output=str(tmp_path))
+
+
+def _empty(tmp_path: Path) -> Path:
+    path = tmp_path.parent / f"{tmp_path.name}-empty.md"
+    path.write_text("<!-- nothing -->\n")
+    return path
+
+
+def test_a_prose_only_document_is_a_runbook_of_messages_and_an_empty_one_is_skipped(tmp_path: Path) -> None:
+    err = io.StringIO()
+    playbooks = [str(FIXTURES / "playbooks" / "prose-only.md"), str(_empty(tmp_path))]
+    assert import_playbook(playbooks, output=str(tmp_path / "out"), out=io.StringIO(), err=err) == 0
+    (rb,) = [load_runbook(p) for p in (tmp_path / "out").glob("*.yaml")]
+    assert rb.steps and {s.action for s in rb.steps} == {"message"}
+    assert f"skipped {playbooks[1]}: nothing to import" in err.getvalue()
 
 
 def test_a_new_scaffold_validates_and_dry_runs(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ _TEXT = r"[A-Za-z](?:[A-Za-z0-9 _.,:/'()-]{0,78}[A-Za-z0-9)])?"
 _CHOICE_TEXT = r"[A-Za-z](?:[A-Za-z0-9 _.,:/'()|-]{0,78}[A-Za-z0-9)])?"
 _PLACEHOLDER = re.compile(
     r"(?<![\w<\[\]$])\[(?P<sq>" + _CHOICE_TEXT + r")\](?![\[\](])"
-    r"|(?<![\w<])<(?P<ang>" + _TEXT + r")>(?!>)"
+    r"|(?:(?<![\w<])|(?<=\s-[A-Za-z]))<(?P<ang>" + _TEXT + r")>(?!>)"  # `-n<namespace>` too
     r"|(?<![\w${])\{(?P<brace>[A-Za-z](?:[A-Za-z0-9 _.-]{0,60}[A-Za-z0-9])?)\}(?!\})"
     r"|\$(?:\{(?P<dvar>[A-Za-z_]\w*)\}|(?P<var>[A-Za-z_]\w*))")
 # Bracketed words scripts print as log prefixes, not placeholders.

@@ -34,12 +34,14 @@ from runbookctl.importers.code import WELL_KNOWN, RawStep, shell_names
 from runbookctl.importers.markdown import (
     Section,
     fix_mojibake,
+    indent,
     one_line,
     parse_markdown,
     plain,
     slug,
     strip_symbols,
 )
+from runbookctl.importers.meta import document_severity, front_matter, level, severity_of
 from runbookctl.importers.placeholders import DraftInput, command_template, escape_jinja
 from runbookctl.importers.readonly import is_read_only
 from runbookctl.importers.steps import Found, section_steps
@@ -57,13 +59,6 @@ PHASE_TITLES = frozenset({
     "response", "escalation", "follow up", "symptoms", "meaning", "impact", "overview",
     "background", "context", "notes", "summary",
 })
-_SEVERITY = re.compile(r"\bP([0-4])\b|\bSev(?:erity)?[\s:-]*([1-5])\b", re.IGNORECASE)
-# Severity words (front matter, "Severity: high" lines) -> P0 (worst) .. P3.
-SEVERITY_WORDS = {"critical": "P1", "blocker": "P0", "emergency": "P0", "high": "P1", "major": "P1",
-                  "error": "P2", "medium": "P2", "moderate": "P2", "warning": "P2", "minor": "P3",
-                  "low": "P3", "info": "P3", "informational": "P3", "none": "P3"}
-_SEVERITY_LINE = re.compile(r"^[\s>*_-]*severity[*_]*\s*[:=][*_\s]*[\"']?([\w-]+)",
-                            re.IGNORECASE | re.MULTILINE)
 _LONG_RUNNING = re.compile(
     r"\b(?:tail|logs)\b[^\n|]*\s-f\b|\bwatch\b|\bhtop\b|^\s*top\b|while\s+true|"
     r"^\s*ssh\s+\S+\s*$|\bnohup\b|\bsleep\s+\d{3,}", re.MULTILINE)
@@ -106,7 +101,7 @@ def import_markdown(text: str, source: str, id_prefix: str = "", *, split: bool 
                     taken: set[str] | None = None) -> list[DraftRunbook]:
     """The runbook(s) a Markdown playbook holds, in document order; `taken`: ids already
     used in this import (other files, files already in the output folder), kept unique."""
-    meta, body = _front_matter(fix_mojibake(text.replace("\r\n", "\n")))
+    meta, body = front_matter(fix_mojibake(text.replace("\r\n", "\n")))
     root = parse_markdown(body, meta.get("title") or _humanize(Path(source).stem))
     taken = taken if taken is not None else set()
     context = _Context(source, slug(id_prefix, 24), taken, frozenset(shell_names(body)[0]))
@@ -117,9 +112,11 @@ def import_markdown(text: str, source: str, id_prefix: str = "", *, split: bool 
     out = []
     for section, parts in runbooks:
         found = _gather(parts)
-        if any(s.origin != "prose" for s in found.steps):
-            severity = severity_of(section) or _level(meta.get("severity", "")) if split else \
-                _severity(meta, body)
+        # a runbook of prose alone (Meaning, Impact, Diagnosis as text) is still one to read
+        # at run time; under --split only procedures make runbooks
+        if any(s.origin != "prose" for s in found.steps) or (found.steps and not split):
+            severity = severity_of(section) or level(meta.get("severity", "")) if split else \
+                document_severity(meta, body)
             out.append(_runbook(section, found, context, severity))
     return out
 
@@ -138,42 +135,6 @@ def _document_section(root: Section, meta: dict[str, str]) -> Section:
     if len(tops) == 1 and not meta.get("title"):
         return Section(tops[0].title, 0, tops[0].line)
     return root
-
-
-def _severity(meta: dict[str, str], body: str) -> str | None:
-    """P0..P3 from front matter, else a "Severity: X" line or the first heading naming one."""
-    for value in [meta.get("severity", ""), *_SEVERITY_LINE.findall(body)]:
-        level = _level(value)
-        if level:
-            return level
-    for line in body.splitlines():
-        if line.startswith("#"):
-            found = _SEVERITY.search(line)
-            if found:
-                return _from_match(found)
-    return None
-
-
-def _level(value: str) -> str | None:
-    word = value.strip().strip("\"'").lower()
-    found = _SEVERITY.fullmatch(word)
-    return _from_match(found) if found else SEVERITY_WORDS.get(word)
-
-
-def _from_match(found: re.Match[str]) -> str:
-    level = int(found.group(1)) if found.group(1) else int(found.group(2)) - 1
-    return f"P{min(level, 3)}"
-
-
-def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    """A leading YAML front matter block (Jekyll, Hugo): its top-level scalars, and the text
-    without it (its lines blank, so line numbers still match the file)."""
-    found = re.match(r"---\n(\w[\w-]*:.*?)\n(?:---|\.\.\.)\n", text, re.DOTALL)
-    if not found:
-        return {}, text
-    meta = {m.group(1).lower(): m.group(2).strip().strip("\"'") for m in
-            re.finditer(r"^(\w[\w-]*):[ \t]*(\S.*?)\s*$", found.group(1), re.MULTILINE)}
-    return meta, "\n" * found.group(0).count("\n") + text[found.end():]
 
 
 def _humanize(stem: str) -> str:
@@ -320,16 +281,6 @@ def _step_slug(title: str) -> str:
     return f"{name}-step" if name in RESERVED_STEP_IDS else name
 
 
-def severity_of(section: Section) -> str | None:
-    """P0-P3 from the nearest heading naming one: "P1", "(P0)", "Severity 2 (High)" -> P1."""
-    for node in [section, *section.ancestors()]:
-        found = _SEVERITY.search(node.title)
-        if found:
-            level = int(found.group(1)) if found.group(1) else int(found.group(2)) - 1
-            return f"P{min(level, 3)}"
-    return None
-
-
 def _tags(section: Section) -> tuple[str, ...]:
     parents = [s for s in reversed(section.ancestors()) if s.level > 1]
     names = [slug(re.sub(r"\(.*?\)", "", strip_symbols(s.title)), 30) for s in parents]
@@ -362,11 +313,30 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput], assigned: f
         todos.append(f"this command may not end by itself (it follows output or waits); it is "
                      f"stopped at the {DEFAULT_TIMEOUT} timeout")
     # every step runs in a shell of its own: a $VAR set by another step is unset here too
-    text = command_template(raw.text, inputs, assigned & frozenset(shell_names(raw.text)[0]))
+    mine = dict(inputs)
+    text = command_template(raw.text, mine, assigned & frozenset(shell_names(raw.text)[0]))
+    refused = _refused(text, raw.lang)
+    if refused:  # a value cannot go there safely (arithmetic, `read` names…): the operator types it
+        note = (f"Run by hand, filling in the placeholders: runbookctl cannot put a value safely "
+                f"where this command needs one ({refused}).\n\n{indent(raw.text)}")
+        return DraftStep(step_id, "manual", raw.title, escape_jinja(note), tuple(todos),
+                         line=raw.line, origin="by-hand")
+    inputs.update(mine)
     # safe by default: only a command known to read runs behind a plain confirmation
     dangerous = not is_read_only(_as_words(text))
     return DraftStep(step_id, "run", raw.title, text, tuple(todos), shell=raw.lang or None,
                      dangerous=dangerous, interactive=raw.interactive, line=raw.line)
+
+
+def _refused(template: str, shell: str) -> str:
+    """Why `validate` would refuse a value of this command template ("" when it would not)."""
+    from runbookctl.check.commands import command_problems
+    from runbookctl.check.sources import Source
+    from runbookctl.positions import Pos
+
+    source = Source(template, Pos("import", 1, 1), "run", command=True, shell=shell)
+    problems = command_problems(source, template, shell)
+    return problems[0].message.split(": ", 1)[-1].split(" (")[0] if problems else ""
 
 
 def _as_words(template: str) -> str:

@@ -6,7 +6,8 @@ part became, and every place a person should check — commands that may change
 something (a typed confirmation), inputs made from placeholders, sessions
 turned interactive (what the playbook says to type there is shown, not run),
 blocks shown as messages instead of run (examples, output, commented-out
-commands), conditions turned into confirmations, and TODO notes. `runbookctl
+commands), commands left to run by hand (a placeholder where no value is
+safe), conditions turned into confirmations, and TODO notes. `runbookctl
 import` prints it; `--review FILE` writes it (Markdown).
 """
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Check:
     line: int  # in the playbook; 0: not known
-    kind: str  # dangerous | input | session | example | commented | condition | todo
+    kind: str  # dangerous | input | session | example | commented | by-hand | condition | todo
     text: str
 
 
@@ -60,6 +61,9 @@ def _step_checks(step: DraftStep, after: tuple[DraftStep, ...]) -> list[Check]:
     elif step.dangerous:
         out.append(Check(step.line, "dangerous", f"step {step.id} runs `{first}`: not known to only "
                          f"read, so the step id must be typed; --yes never runs it"))
+    if step.origin == "by-hand":
+        out.append(Check(step.line, "by-hand", f"step {step.id} is a command to run by hand: a "
+                         f"placeholder sits where no value can be put safely"))
     if step.origin in ("example", "commented"):
         what = "an example or output" if step.origin == "example" else "commented-out commands"
         out.append(Check(step.line, step.origin, f"step {step.id} shows {what} as a message, "

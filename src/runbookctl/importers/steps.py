@@ -131,7 +131,7 @@ def section_steps(section: Section, found: Found | None = None) -> Found:
     """The draft steps (added to `found`), summary prose and TODO notes of a section's blocks."""
     found = found if found is not None else Found()
     found.flush()
-    found.heading = strip_symbols(plain(section.title, links=False, code=False)) or section.title
+    found.heading = strip_symbols(plain(section.title, links=False, code=False)).rstrip(":") or section.title
     start = len(found.steps)
     heading_context = _procedural(section.title) or (
         section.parent is not None and section.parent.level > 1 and _procedural(section.parent.title))
@@ -140,6 +140,8 @@ def section_steps(section: Section, found: Found | None = None) -> Found:
     warning = bool(WARNING_RE.search(section.title))  # under "## Warnings" every line is one
     for block in section.blocks:
         if block.kind == "para":
+            if gate is not None:  # "If X:" then prose: no block to guard, the sentence is shown
+                _close_gate(found, gate, len(found.steps))
             label, gate = _paragraph(block, found, warning)
             continue
         before = len(found.steps)
@@ -251,7 +253,8 @@ def _is_label(md: str) -> bool:
 
 def _list(block: Block, label: str, procedural: bool, found: Found, warning: bool = False) -> None:
     for item in block.items:
-        if warning or (WARNING_RE.search(plain(item.text)) and not item.blocks and not block.ordered):
+        # a warning of its own, unless what is nested under it (commands…) makes it a step
+        if not item.blocks and (warning or (WARNING_RE.search(plain(item.text)) and not block.ordered)):
             found.warn(plain(item.text), item.line)
             continue
         code = any(b.kind == "code" for b in item.blocks)

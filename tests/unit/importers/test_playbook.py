@@ -460,3 +460,13 @@ def test_commented_out_commands_are_shown_not_left_in_the_command() -> None:
     shown, run = rb.steps
     assert (shown.action, shown.text) == ("message", 'kubectl -n "${NS}" delete pod y')
     assert run.text == "# Explain this\nkubectl -n {{ ns }} delete pod x" and run.dangerous
+
+
+def test_a_placeholder_where_no_value_is_safe_leaves_the_command_to_run_by_hand() -> None:
+    (rb,) = loaded("# Wait\n```bash\nwhile [[ $LIVE -ge 45 ]]; do sleep 5; done\n```\n"
+                   "```bash\nkubectl get pods -n <ns>\n```\n", split=False)
+    by_hand, get = rb.steps
+    assert by_hand.action == "manual" and "shell arithmetic" in (by_hand.text or "")
+    assert "while [[ $LIVE -ge 45 ]]" in (by_hand.text or "")
+    assert [i.name for i in rb.inputs] == ["ns"]  # the refused command's $LIVE is no input
+    assert get.text == "kubectl get pods -n {{ ns }}"

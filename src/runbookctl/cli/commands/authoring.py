@@ -55,12 +55,16 @@ def import_playbook(playbooks: str | Sequence[str], *, output: str | None = None
     sources = [_read_playbook(p) for p in playbooks]
     taken = _ids_in(folder, {source for _, source in sources}) if folder else set()
     books: list[tuple[str, DraftRunbook]] = []
+    empty = []
     for playbook, (text, source) in zip(playbooks, sources, strict=True):
         found = import_markdown(text, source, id_prefix, split=split, taken=taken)
-        if not found:
-            raise UsageError(f"{playbook}: nothing to import: no numbered steps, checklists or "
-                             f"code blocks found")
+        empty += [] if found else [playbook]
         books += [(source, rb) for rb in found]
+    if empty and not books:
+        raise UsageError(f"{', '.join(empty)}: nothing to import: no text, steps, checklists or "
+                         f"code blocks found" + (" under a procedure heading" if split else ""))
+    for playbook in empty:  # the other files of the import go on
+        print(f"skipped {playbook}: nothing to import", file=err)
     for source, rb in books:
         self_check(render_runbook(rb, source), f"{rb.id}.yaml")
     listing = render_review(books)
