@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 import paramiko
 
 from runbookctl.durations import format_seconds
+from runbookctl.executors.ssh.known_hosts import known_entries
 from runbookctl.executors.ssh.reasons import BannerSocket, banner_failure, dial_failure
 from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
 from runbookctl.runbook.config import ACCEPT_NEW, STRICT
@@ -107,31 +108,12 @@ def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _
         if path is None or not path.is_file():
             continue
         try:
-            entries.extend(_known_entries(path))
+            entries.extend(known_entries(path))
         except (OSError, paramiko.SSHException, ValueError) as exc:
             raise ConnectError(f"cannot read known_hosts file {path}: {exc}") from None
     policy = _Policy(known, target)
     client.set_missing_host_key_policy(policy)
     return client, policy
-
-
-_known_lock = threading.Lock()
-_known_parsed: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
-
-
-def _known_entries(path: Path) -> list[Any]:
-    """The parsed entries of a known_hosts file (paramiko HostKeyEntry), cached
-    until the file changes (inode, size or mtime: accept-new appends to it)."""
-    info = path.stat()
-    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
-    with _known_lock:
-        hit = _known_parsed.get(path)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-    entries: list[Any] = paramiko.HostKeys(str(path))._entries  # type: ignore[attr-defined]
-    with _known_lock:
-        _known_parsed[path] = (stamp, entries)
-    return entries
 
 
 def dial(target: Target, timeout: float) -> socket.socket:

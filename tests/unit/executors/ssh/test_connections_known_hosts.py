@@ -4,10 +4,12 @@ appended (accept-new) is seen by the next connection."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import paramiko
 import pytest
 
+from runbookctl.executors.ssh import known_hosts
 from runbookctl.executors.ssh.connections import ConnectError, KnownHosts, new_client
 from runbookctl.executors.ssh.targets import Target
 
@@ -25,13 +27,13 @@ def test_a_known_hosts_file_is_parsed_once_for_many_hosts(tmp_path: Path, monkey
     known.write_text("".join(f"[127.0.0.1]:{2200 + i} {k.get_name()} {k.get_base64()}\n"
                              for i, k in enumerate(keys)))
     loads: list[str] = []
-    real_load = paramiko.HostKeys.load
+    real_parse = known_hosts._parse_known_hosts
 
-    def counting_load(self: paramiko.HostKeys, filename: str) -> None:
-        loads.append(filename)
-        real_load(self, filename)
+    def counting_parse(path: Path) -> list[Any]:
+        loads.append(str(path))
+        return real_parse(path)
 
-    monkeypatch.setattr(paramiko.HostKeys, "load", counting_load)
+    monkeypatch.setattr(known_hosts, "_parse_known_hosts", counting_parse)
     files = KnownHosts(user_file=tmp_path / "absent", extra_file=known)
     for _ in range(20):
         client, _policy = new_client(files, TARGET)
