@@ -125,14 +125,15 @@ def openssh_variant(fleet: Any, servers: list[Any]) -> Callable[[], Sample]:
     return lambda: timed(step)
 
 
-def cli_variant(fleet: Any, servers: list[Any], folder: Path) -> Callable[[], Sample]:
+def cli_variant(fleet: Any, servers: list[Any], folder: Path, parallel: int = 20,
+                measure: Callable[..., Sample] = run_measured) -> Callable[[], Sample]:
     """`runbookctl run` of a one-step runbook on these hosts, fresh state each run."""
     n = len(servers)
     hosts = ", ".join(f'"{s.spec}"' for s in servers)
     runbook = folder / f"fanout-{n}.yaml"
     runbook.write_text(f"id: fanout-{n}\ntitle: uptime on {n} hosts\nhosts:\n  fleet: [{hosts}]\n"
                        f"steps:\n  - id: probe\n    ssh: {COMMAND}\n    hosts: fleet\n"
-                       "    parallel: 20\n")
+                       f"    parallel: {parallel}\n")
 
     (folder / "runbookctl.yaml").write_text(
         f"ssh:\n  identity_file: {fleet.client_key}\n  known_hosts: {fleet.known_hosts}\n"
@@ -143,15 +144,15 @@ def cli_variant(fleet: Any, servers: list[Any], folder: Path) -> Callable[[], Sa
         env = bench_env(RUNBOOKCTL_STATE_DIR=str(state))
         env.pop("SSH_AUTH_SOCK", None)
         try:
-            return run_measured([str(RUNBOOKCTL), "run", str(runbook), "--no-input",
-                                 "--report-dir", str(state / "reports")], env, folder)
+            return measure([str(RUNBOOKCTL), "run", str(runbook), "--no-input",
+                            "--report-dir", str(state / "reports")], env, folder)
         finally:
             shutil.rmtree(state, ignore_errors=True)
 
     return once
 
 
-def ansible_variant(fleet: Any, servers: list[Any], folder: Path, tools: Path
+def ansible_variant(fleet: Any, servers: list[Any], folder: Path, tools: Path, forks: int = 20
                     ) -> Callable[[], Sample]:
     n = len(servers)
     inventory = folder / f"inventory-{n}.ini"
@@ -164,7 +165,7 @@ def ansible_variant(fleet: Any, servers: list[Any], folder: Path, tools: Path
               "ansible_python_interpreter=/usr/bin/python3"]
     inventory.write_text("\n".join(lines) + "\n")
     cmd = [str(tools / "ansible"), "all", "-i", str(inventory), "-m", "command", "-a", COMMAND,
-           "-f", "20"]
+           "-f", str(forks)]
 
     def once() -> Sample:
         control = Path(tempfile.mkdtemp(prefix="cp-", dir=folder))
@@ -201,9 +202,14 @@ def cpu_split(fleet: Any, servers: list[Any], logs: Path, runs: int = 3) -> tupl
 
 
 def _sshd_cpu(servers: list[Any]) -> float:
+    return sshd_cpu(sorted({server.proc.pid for server in servers}))
+
+
+def sshd_cpu(pids: list[int]) -> float:
+    """CPU seconds of the sshd processes and their reaped per-connection children."""
     ticks = 0
-    for server in servers:
-        stat = Path(f"/proc/{server.proc.pid}/stat").read_text()
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text()
         fields = stat[stat.rfind(")") + 2 :].split()
         ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
     return ticks / os.sysconf("SC_CLK_TCK")

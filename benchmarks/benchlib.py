@@ -28,6 +28,8 @@ TOOLS_PACKAGES = ("ansible-core",)
 class Sample:
     seconds: float
     peak_mb: float = 0.0  # peak RSS of the process tree measured, when known
+    cpu: float = 0.0  # user+sys CPU seconds of what was measured, when known
+    server_cpu: float = 0.0  # CPU seconds the sshd servers spent on it, when measured
 
 
 @dataclass
@@ -84,10 +86,11 @@ def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Pat
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stderr.close()
+    cpu = usage.ru_utime + usage.ru_stime
     if check and proc.returncode != 0:
         tail = err.decode(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
-    return Sample(seconds, usage.ru_maxrss / 1024)
+    return Sample(seconds, usage.ru_maxrss / 1024, cpu)
 
 
 # Peak RSS needs a go-between: on exec, Linux keeps the old address space's
@@ -104,7 +107,8 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 with open(out, "w") as fh:
-    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} "
+             f"{usage.ru_utime + usage.ru_stime}")
 """
 
 
@@ -116,11 +120,11 @@ def run_with_peak(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Pa
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, str(result), *cmd],
                           env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, check=False)
-    seconds, peak_kb, code = result.read_text().split()
+    seconds, peak_kb, code, cpu = result.read_text().split()
     if proc.returncode or int(code):
         tail = proc.stderr.decode(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(cmd)} exited {code}:\n{tail}")
-    return Sample(float(seconds), int(peak_kb) / 1024)
+    return Sample(float(seconds), int(peak_kb) / 1024, float(cpu))
 
 
 def timed(fn: Callable[[], object]) -> Sample:

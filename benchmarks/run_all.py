@@ -1,6 +1,7 @@
 """`make bench`: every benchmark of issue 6, then benchmarks/RESULTS.md.
 
-    .venv/bin/python benchmarks/run_all.py [--quick] [--only startup,steps,store,ssh,output,scale]
+    .venv/bin/python benchmarks/run_all.py [--quick]
+                                           [--only startup,steps,store,ssh,fanout,output,scale]
                                            [--output FILE]
 
 Installs what it compares against first: ansible-core into a throwaway venv
@@ -23,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_fanout
 import bench_output
 import bench_scale
 import bench_ssh
@@ -31,10 +33,10 @@ import bench_steps
 import bench_store
 from benchlib import PYTHON, ROOT, Section, ensure_tools, machine, table, tool_version
 
-CASES = ("startup", "steps", "store", "ssh", "output", "scale")
+CASES = ("startup", "steps", "store", "ssh", "fanout", "output", "scale")
 # runs per variant: (full, --quick)
-REPS = {"startup": (10, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "output": (3, 1),
-        "scale": (5, 1)}
+REPS = {"startup": (10, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "fanout": (3, 1),
+        "output": (3, 1), "scale": (5, 1)}
 
 
 def log(text: str) -> None:
@@ -78,6 +80,9 @@ def _runner(case: str, tools: Path, quick: bool) -> Callable[[int], Section]:
     if case == "ssh":
         sizes = (1, 20) if quick else bench_ssh.SIZES
         return lambda reps: bench_ssh.run(reps, tools, sizes)
+    if case == "fanout":  # 50, 100 and 200 hosts: a minute or two, ansible most of it
+        sizes = (50,) if quick else bench_fanout.SIZES
+        return lambda reps: bench_fanout.run(reps, tools, sizes)
     if case == "output":
         return lambda reps: bench_output.run(reps, 100 if quick else bench_output.MEGABYTES)
     return bench_scale.run
