@@ -85,7 +85,7 @@ def _duplicates(rb: Runbook, text: str) -> list[Problem]:
 
 
 def _jumps(rb: Runbook, text: str) -> list[Problem]:
-    """Every next / on_failure / on_no naming a step that does not exist."""
+    """Every next / on_failure / on_no / on_approval_timeout naming a step that does not exist."""
     ids = set(rb.step_ids)
     out = []
     for index, step in enumerate(rb.steps):
@@ -110,6 +110,8 @@ def _targets(step: Step) -> Iterator[tuple[str, str, tuple[str, ...]]]:
         yield "on_failure", step.on_failure, ON_FAILURE_WORDS
     if step.on_no not in ON_NO_WORDS:
         yield "on_no", step.on_no, ON_NO_WORDS
+    if step.on_approval_timeout not in ON_NO_WORDS:
+        yield "on_approval_timeout", step.on_approval_timeout, ON_NO_WORDS
 
 
 # --- the step graph ----------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from runbookctl import __version__
-from runbookctl.cli.groups import authoring, catalog, live, records, running
+from runbookctl.cli.groups import approvals, authoring, catalog, live, records, running
 from runbookctl.cli.groups.store import store_app
 from runbookctl.cli.invocation import G
 from runbookctl.errors import ExitCode
@@ -83,6 +83,8 @@ for _name, _command in (
     ("resume", running.resume_cmd),
     ("discard", running.discard_cmd),
     ("note", records.note_cmd),
+    ("approve", approvals.approve_cmd),
+    ("reject", approvals.reject_cmd),
     ("serve", live.serve_cmd),
     ("watch", live.watch_cmd),
     ("verify", records.verify_cmd),

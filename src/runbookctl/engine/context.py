@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from runbookctl.engine.stream import EventStream
     from runbookctl.executors.base import Executor
     from runbookctl.prompts.protocol import Answer, Prompter
+    from runbookctl.record.approvals import DecisionSource
     from runbookctl.record.journal import Event
     from runbookctl.runbook.model import Runbook, Step
     from runbookctl.safety.masking import Redactor
@@ -55,6 +56,8 @@ class Options:
     from_step: str | None = None
     default_timeout: float = 600.0
     operator: str = "unknown"
+    approvals: str = "marked"  # config `approvals:` (engine/approval.py)
+    run_url: str = ""  # the run's page on `runbookctl serve`, shown while waiting
 
 
 @dataclass
@@ -71,6 +74,8 @@ class Services:
     resolve_runbook: Callable[[str], Runbook]
     template_source: Callable[[str], str | None]
     resolve_hosts: Callable[[Step, Runbook], list[str]] | None = None
+    # Where a waiting approval also looks for a decision (besides the run's journal).
+    decision_sources: tuple[DecisionSource, ...] = ()
 
 
 @dataclass

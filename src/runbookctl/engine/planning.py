@@ -265,7 +265,9 @@ def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompte
         resolve_hosts=_host_resolver(session, req),
     )
     options = Options(dry_run=req.dry_run, from_step=req.from_step,
-                      default_timeout=session.config.default_timeout, operator=operator)
+                      default_timeout=session.config.default_timeout, operator=operator,
+                      approvals=session.config.approvals,
+                      run_url=session.config.run_url(run_dir.name))
     take_notes(prompter, events, operator)
     engine = Engine(rb, services, options, variables)
     offer_shells(prompter, engine)  # `!` at a question: a recorded shell, then the question

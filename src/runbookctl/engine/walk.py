@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine import gates
+from runbookctl.engine.approval import approval_gate
 from runbookctl.engine.command_step import run_command_step
 from runbookctl.engine.context import Resources, ResumePoint, StepContext
 from runbookctl.engine.human_step import run_human_step
@@ -276,6 +277,9 @@ class Engine:
         if step.action == "include":
             return self._include(step, key)
         ctx = self.context(rb, step, key)
+        held = approval_gate(ctx, self.sv.decision_sources)  # a second person, first
+        if held is not None:
+            return held
         return run_command_step(ctx) if step.is_command else run_human_step(ctx)
 
     def _include(self, step: Step, key: str) -> Outcome:

@@ -79,8 +79,10 @@ def _stopped_by(state: RunState) -> str:
 
 
 def responders(state: RunState) -> dict[str, list[str]]:
-    """operator, approvers (who confirmed) and everyone else who answered."""
-    approvers: list[str] = []
+    """operator, approvers (who approved a step, or confirmed one) and everyone else who
+    answered."""
+    approvers = list(dict.fromkeys(str(a["by"]) for a in state.approvals
+                                   if a.get("decision") == "approved" and a.get("by")))
     answered: list[str] = []
     for answer in state.answers:
         who = short_actor(str(answer.get("actor", "")))
@@ -90,6 +92,23 @@ def responders(state: RunState) -> dict[str, list[str]]:
             answered.append(who)
     return {"operator": [state.operator] if state.operator else [],
             "approvers": approvers, "answered": answered}
+
+
+# How a decision reached the run (approval_decided's `via`), as the front page says it.
+VIA = {"cli": "command line", "web": "web page", "api": "API", "store": "another machine"}
+
+
+def approvals(state: RunState) -> list[dict[str, Any]]:
+    """The Approvals table: each request's step, decision, who, when, how, why and how long
+    the run waited (a request still open: waiting, up to the latest event)."""
+    rows = []
+    for row in state.approvals:
+        waited = row.get("waited")
+        if waited is None:
+            waited = seconds_between(str(row.get("requested", "")), state.last_ts)
+        rows.append({**row, "how": VIA.get(str(row.get("via")), row.get("via") or None),
+                     "waited": waited})
+    return rows
 
 
 # ssh-keygen names key types (ED25519, RSA…); the report shows them as in a public key.

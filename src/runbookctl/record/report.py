@@ -14,6 +14,7 @@ from runbookctl.outcomes import RunStatus, StepStatus
 from runbookctl.record.front_page import (
     FIELDS,
     action_items,
+    approvals,
     headline,
     key_times,
     responders,
@@ -126,7 +127,7 @@ def front_page(state: RunState) -> dict[str, Any]:
     """What the template's front page shows (record/front_page.py)."""
     return {"status": headline(state), "responders": responders(state), "times": key_times(state),
             "fields": review_fields(state), "actions": action_items(state), "signed": signer(state),
-            "shown": (*FIELDS, "action-items")}
+            "shown": (*FIELDS, "action-items"), "approvals": approvals(state)}
 
 
 def _review(state: RunState) -> list[dict[str, Any]]:

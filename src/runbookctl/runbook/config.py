@@ -18,6 +18,11 @@ CONFIG_NAME = "runbookctl.yaml"
 STRICT = "strict"
 ACCEPT_NEW = "accept-new"
 HOST_KEY_POLICIES = (STRICT, ACCEPT_NEW)
+# approvals: which steps need a second person (engine/approval.py)
+MARKED = "marked"
+DANGEROUS = "dangerous"
+# Where `runbookctl serve` listens by default: the base of a run's link without `url:`.
+DEFAULT_URL = "http://127.0.0.1:8765"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ SETTINGS: dict[str, Setting] = {
     "store": Setting("pgurl", None, "The team's shared run store, `postgresql://USER@HOST:PORT/DB` "
                      "(docs/store.md); the password comes from `$PGPASSWORD` or `~/.pgpass`, "
                      "never from this file."),
+    "approvals": Setting("choice", MARKED, "Which steps wait for a second person's approval: "
+                         "`marked` (those with `approval: required`) or `dangerous` (those and "
+                         "every `dangerous: true` step).", (MARKED, DANGEROUS)),
+    "url": Setting("text", None, "The base URL of `runbookctl serve` used in links (the "
+                   f"terminal's approval line, notifications); default `{DEFAULT_URL}`."),
     "ssh": Setting("map", None, "SSH settings: the `ssh.*` keys below."),
 }
 SSH_SETTINGS: dict[str, Setting] = {
@@ -215,10 +225,16 @@ class Config:
     commit_log_cap: int = SETTINGS["commit_log_cap"].default
     commit_logs_cap: int = SETTINGS["commit_logs_cap"].default
     store: str | None = None  # the shared run store's URL (docs/store.md), without password
+    approvals: str = MARKED
+    url: str | None = None
 
     @property
     def folder(self) -> Path | None:
         return self.path.parent if self.path else None
+
+    def run_url(self, run_id: str) -> str:
+        """A run's page on `runbookctl serve` (`url:`, else the default address)."""
+        return f"{(self.url or DEFAULT_URL).rstrip('/')}/runs/{run_id}"
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -261,6 +277,7 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
         commit_log_cap=values.get("commit_log_cap", SETTINGS["commit_log_cap"].default),
         commit_logs_cap=values.get("commit_logs_cap", SETTINGS["commit_logs_cap"].default),
         store=values.get("store"),
+        approvals=values.get("approvals", MARKED), url=values.get("url"),
     )
 
 

@@ -29,6 +29,13 @@ def edges(rb: Runbook) -> list[Edge]:
                                                              or step.dangerous)):
             target = {SKIP: following, ABORT: ABORT}.get(step.on_no, step.on_no)
             out.append(Edge(step.id, target, "no", "no"))
+        elif step.approval:  # a rejection follows on_no too
+            target = {SKIP: following, ABORT: ABORT}.get(step.on_no, step.on_no)
+            out.append(Edge(step.id, target, "no", "rejected"))
+        if step.approval:
+            timeout = step.on_approval_timeout
+            out.append(Edge(step.id, {SKIP: following, ABORT: ABORT}.get(timeout, timeout), "no",
+                            "approval timed out"))
     return out
 
 

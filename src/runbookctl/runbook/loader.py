@@ -39,6 +39,7 @@ from runbookctl.runbook.readers import (
 from runbookctl.runbook.reminders import read_reminders
 from runbookctl.runbook.schema import (
     ANSWER_TYPES,
+    APPROVAL_REQUIRED,
     COMMANDS,
     MILESTONES,
     REPORT_FIELDS,
@@ -87,6 +88,9 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "readonly": ("readonly", as_bool),
     "interactive": ("interactive", as_bool),
     "milestone": ("milestone", _one_of(MILESTONES)),
+    "approval": ("approval", lambda value: bool(_one_of((APPROVAL_REQUIRED,))(value))),
+    "approval_timeout": ("approval_timeout", as_positive_duration),
+    "on_approval_timeout": ("on_approval_timeout", as_text),
     "report": ("report", _one_of(REPORT_FIELDS)),
 }
 # Read by their own functions: the actions, id, confirm, next, env, hosts and an ask's answer keys.
@@ -159,6 +163,7 @@ def _runbook(ctx: Ctx, root: YNode, sha256: str) -> Runbook | None:
         secrets=read_secrets(ctx, keys["secrets"]) if "secrets" in some else (),
         hosts=read_host_groups(ctx, keys["hosts"]) if "hosts" in some else {},
         reminders=read_reminders(ctx, keys["remind"]) if "remind" in keys else (),
+        approval_timeout=_opt(ctx, keys, "approval_timeout", as_positive_duration),
         pos=root.pos,
     )
     _check_names_unique(ctx, rb)
@@ -367,9 +372,13 @@ def _cross_checks(ctx: Ctx, node: YNode, step: Step, kp: str) -> None:
             ctx.err(node.key_pos[key], f"`{key}` only makes sense with `until` (polling)",
                     f"{kp}.{key}")
     asks = step.action == "confirm" or step.confirm is not None
-    if "on_no" in keys and step.is_command and not asks:
+    if "on_no" in keys and step.is_command and not asks and not step.approval:
         ctx.err(node.key_pos["on_no"], "`on_no` needs a confirmation: add `confirm:` to the step",
                 f"{kp}.on_no")
+    for key in ("approval_timeout", "on_approval_timeout"):  # `approvals: dangerous` too
+        if key in keys and not (step.approval or step.dangerous):
+            ctx.err(node.key_pos[key], f"`{key}` needs an approval: add `approval: required` "
+                    "to the step", f"{kp}.{key}")
     if step.interactive:
         for key in ("capture", "until"):  # a session's screen is not a value to test or keep
             if key in keys:

@@ -102,6 +102,12 @@ class Step:
     parallel: int = 10
     readonly: bool = False
     interactive: bool = False  # run/ssh: a pseudo-terminal wired to the operator's terminal
+    # Two-person rule: a second person approves before the step runs (engine/approval.py);
+    # no decision within approval_timeout (None: the runbook's, else no limit) -> abort,
+    # skip or a step id (on_approval_timeout).
+    approval: bool = False
+    approval_timeout: float | None = None
+    on_approval_timeout: str = ABORT
     milestone: str | None = None  # acknowledged | mitigated | resolved: reached when it ends ok
     hosts: tuple[str, ...] = ()  # group names and/or host specs, for ssh
     # ask steps: answer shape and the variable it lands in
@@ -153,6 +159,7 @@ class Runbook:
     secrets: tuple[SecretSpec, ...] = ()
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reminders: tuple[Reminder, ...] = ()
+    approval_timeout: float | None = None  # the steps' default wait for an approval
     pos: Pos = NOWHERE
 
     def step(self, step_id: str) -> Step:

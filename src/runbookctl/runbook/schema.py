@@ -35,6 +35,7 @@ ALL: tuple[str, ...] = ACTIONS
 CONFIRMABLE: tuple[str, ...] = ("confirm", "run", "ssh")
 ON_FAILURE_WORDS: tuple[str, ...] = ("ask", "continue", "abort")
 ON_NO_WORDS: tuple[str, ...] = ("skip", "abort")
+APPROVAL_REQUIRED = "required"
 
 
 def id_problem(value: str) -> str | None:
@@ -81,6 +82,8 @@ TOP_KEYS: dict[str, Key] = {
     "inputs": Key({}, "Values asked at start unless given by --var / --vars-file."),
     "secrets": Key({}, "Secret values, read from the environment or asked hidden; masked everywhere."),
     "hosts": Key({}, "SSH host groups: group name -> list of `user@host:port` or ~/.ssh/config names."),
+    "approval_timeout": Key(_DURATION, "How long a step waits for its approval (two-person rule) "
+                            "unless it says `approval_timeout:` itself; default: no limit."),
     "remind": Key({}, "Reminders shown (and journaled) between steps: a list of {every: DURATION, "
                   "message: TEXT}, due every DURATION of the run, counted from its start."),
     "steps": Key({}, "The steps, run in file order unless next/on_failure/on_no jump. Required."),
@@ -157,7 +160,15 @@ STEP_MODIFIERS: dict[str, Key] = {
     "expect": Key(_EXPR, "The command fails unless this expression holds (default: exit code 0).", _CMD),
     "on_failure": Key(_STR, "ask (default), continue, abort, or a step id to go to.",
                       (*_CMD, "manual", "message")),
-    "on_no": Key(_STR, "After a 'no': a step id, skip, or abort (default).", CONFIRMABLE),
+    "on_no": Key(_STR, "After a 'no' (or a rejected approval): a step id, skip, or abort (default).",
+                 CONFIRMABLE),
+    "approval": Key({"enum": [APPROVAL_REQUIRED]}, "`required`: a second person (not the operator) "
+                    "approves the step before it runs (`runbookctl approve`, or the run's web "
+                    "page); a rejection follows `on_no`.", CONFIRMABLE),
+    "approval_timeout": Key(_DURATION, "Give up waiting for the approval after this long (default: "
+                            "the runbook's `approval_timeout`, else no limit).", CONFIRMABLE),
+    "on_approval_timeout": Key(_STR, "When the approval times out: abort (default), skip, or the "
+                               "id of a step to escalate to (e.g. page-oncall).", CONFIRMABLE),
     "next": Key({"anyOf": [_STR, {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/branch"}}]},
                 "A step id, `end`, or a list of {if: EXPR, goto: ID} (last may omit `if`)."),
     "env": Key({"type": "object", "additionalProperties": {"type": ["string", "number"]}},

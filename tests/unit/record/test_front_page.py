@@ -100,3 +100,39 @@ def test_each_signer_is_named_once_and_unsigned_events_after_the_last_signature_
                              "events 32–33 are not signed")
     same = _state("completed", events=31, signatures=[_signed(10, 11), _signed(30, 31)])
     assert signer(same) == "Signed by ana (ssh-ed25519 SHA256:abc)"
+
+
+def test_the_approvals_table_says_who_decided_when_how_why_and_how_long_it_waited() -> None:
+    from runbookctl.record import events as ev
+    from runbookctl.record.front_page import approvals
+    from runbookctl.record.journal import Event
+    from runbookctl.record.replay import replay
+
+    def event(seq: int, ts: str, type_: str, step: str | None, actor: str, **data: object) -> Event:
+        return Event(seq, f"2026-12-01T10:{ts}.000Z", type_, step, actor, dict(data), "h")
+
+    state = replay([
+        event(1, "00:00", ev.RUN_STARTED, None, "ana", run_id="r", runbook="rb"),
+        event(2, "01:00", ev.APPROVAL_REQUESTED, "drop", "runbookctl", operator="ana"),
+        event(3, "03:30", ev.APPROVAL_DECIDED, "drop", "bob", decision="approve", by="bob",
+              reason=None, via="web"),
+        event(4, "04:00", ev.APPROVAL_REQUESTED, "kill", "runbookctl", operator="ana"),
+        event(5, "05:00", ev.APPROVAL_DECIDED, "kill", "cy", decision="reject", by="cy",
+              reason="peak traffic", via="cli"),
+        event(6, "06:00", ev.APPROVAL_REQUESTED, "flip", "runbookctl", operator="ana"),
+        event(7, "36:00", ev.APPROVAL_TIMED_OUT, "flip", "runbookctl", timeout=1800.0,
+              then="page-oncall"),
+        event(8, "37:00", ev.APPROVAL_REQUESTED, "last", "runbookctl", operator="ana"),
+        event(9, "38:00", ev.NOTE, None, "ana", text="still waiting"),
+    ])
+    rows = [(a["step"], a["decision"], a["by"], a["how"], a["reason"], a["waited"])
+            for a in approvals(state)]
+    assert rows == [("drop", "approved", "bob", "web page", "", 150.0),
+                    ("kill", "rejected", "cy", "command line", "peak traffic", 60.0),
+                    ("flip", "timed out", "", None, "", 1800.0),
+                    ("last", "waiting", "", None, "", 0.0)]  # a note later is not waiting longer
+    assert responders(state)["approvers"] == ["bob"]
+    whats = [t["what"] for t in state.timeline]
+    assert "waiting for approval (anyone but ana)" in whats
+    assert "rejected by cy (cli): peak traffic" in whats
+    assert "approval timed out after 30m00s: going to page-oncall" in whats

@@ -38,10 +38,10 @@ def add_note(session: Session, ui: UI, words: list[str], author: str | None) -> 
     run_dir = _pick(session, ui, run_id)
     state = load_state(run_dir)  # a damaged journal is refused (file:line), never appended to
     with Journal.open_append(run_dir / "journal.jsonl") as journal:
-        event = Recorder(journal, _redactor(session, state)).event(
+        event = Recorder(journal, run_redactor(session, state)).event(
             ev.NOTE, None, actor=who, text=text, origin=ev.NOTE_BY_COMMAND)
     ui.ok(f"note added to {state.run_id} by {event.actor} at {event.ts} (event {event.seq})")
-    _rewrite_report(session, ui, run_dir, state.run_id)
+    rewrite_report(session, ui, run_dir, state.run_id)
     return 0
 
 
@@ -76,7 +76,7 @@ def _pick(session: Session, ui: UI, run_id: str | None) -> Path:
         raise
 
 
-def _redactor(session: Session, state: RunState) -> Redactor:
+def run_redactor(session: Session, state: RunState) -> Redactor:
     """Masks token-like strings, and the run's secrets that this terminal's environment
     holds too (env secrets of its runbook). A secret typed at the run's own terminal is
     known only to that process (docs/record.md, section 6)."""
@@ -98,7 +98,7 @@ def _redactor(session: Session, state: RunState) -> Redactor:
     return redactor
 
 
-def _rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str) -> None:
+def rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str) -> None:
     """An ended run's report is rewritten with the note. A run going on writes its
     report when it ends, from the journal that now holds the note."""
     from runbookctl.record import lock as runlock

@@ -86,7 +86,7 @@ def test_the_runs_env_secrets_and_token_like_strings_are_masked(
     monkeypatch.setattr(planning, "all_secrets", lambda _rb, _s: [
         SecretSpec("db_password", env="PGPASSWORD"), SecretSpec("UNSET_TOKEN")])
     session = SimpleNamespace(registry=SimpleNamespace(load_path=lambda p: p))
-    redactor = note._redactor(session, RunState(meta={"path": "/rb.yaml"}))  # type: ignore[arg-type]
+    redactor = note.run_redactor(session, RunState(meta={"path": "/rb.yaml"}))  # type: ignore[arg-type]
     masked = redactor.mask("pw hunter2-hunter2, key sk_live_abcdefghijklmnop1234567890")
     assert "hunter2" not in masked and "sk_live_abcdefghij" not in masked
 
@@ -98,5 +98,5 @@ def test_a_runbook_that_no_longer_loads_still_masks_token_like_strings() -> None
         raise ValidationError([])
 
     session = SimpleNamespace(registry=SimpleNamespace(load_path=gone))
-    redactor = note._redactor(session, RunState(meta={"path": "/moved.yaml"}))  # type: ignore[arg-type]
+    redactor = note.run_redactor(session, RunState(meta={"path": "/moved.yaml"}))  # type: ignore[arg-type]
     assert "sk_live_abcdefghij" not in redactor.mask("sk_live_abcdefghijklmnop1234567890")

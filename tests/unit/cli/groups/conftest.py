@@ -31,9 +31,9 @@ class Bodies:
 
 @pytest.fixture
 def bodies(monkeypatch: pytest.MonkeyPatch) -> Bodies:
-    from runbookctl.cli.groups import catalog, live, records, running
+    from runbookctl.cli.groups import approvals, catalog, live, records, running
 
-    for group in (catalog, live, records, running):
+    for group in (approvals, catalog, live, records, running):
         monkeypatch.setattr(group, "session", lambda: SESSION)
         monkeypatch.setattr(group, "ui", lambda: UI)
     return Bodies(monkeypatch)
