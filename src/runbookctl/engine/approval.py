@@ -19,7 +19,6 @@ Approve: the step goes on (its own confirmation still applies). Reject: the step
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -152,7 +151,9 @@ class Waiter:
     def __init__(self, ctx: StepContext, request: Event, path: Path,
                  sources: Sequence[DecisionSource]) -> None:
         self.ctx, self.request, self.path, self.sources = ctx, request, path, sources
-        self._offset = os.path.getsize(path)
+        # The first look reads the whole journal: a decision may have landed between the
+        # request and this wait (then it is found, not skipped); later looks read what is new.
+        self._offset = 0
         self._pending = b""
         limit = timeout_of(ctx)
         # Counted from the request (also across a resume), in wall-clock time.
