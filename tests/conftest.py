@@ -6,7 +6,7 @@ from hypothesis import settings
 
 # sshd_fleet (tests/sshd.py); operator: a real pty standing in for the operator's
 # terminal (tests/pty_operator.py).
-pytest_plugins = ["tests.sshd", "tests.pty_operator"]
+pytest_plugins = ["tests.sshd", "tests.pty_operator", "tests.receiver"]
 
 # `make test` must give the same verdict every time: property tests walk a fixed
 # sequence of examples, with no per-example time limit (a loaded CI machine made

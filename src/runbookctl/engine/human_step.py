@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine import gates
 from runbookctl.outcomes import (
@@ -100,7 +100,8 @@ def _message(ctx: StepContext) -> Outcome:
         source = found
     text = ctx.shown(source, "message")
     ctx.ui.block(ctx.step.label, text)
+    post: dict[str, Any] = {} if ctx.step.post is None else {"post": ctx.step.post}  # notify.py
     ctx.publish(ev.MESSAGE, ctx.key, text=text, template=ctx.step.text.strip()
-                if is_template_name(ctx.step.text) else None)
+                if is_template_name(ctx.step.text) else None, **post)
     ctx.record(answer=text)
     return Outcome(StepStatus.OK, NEXT, "shown and recorded")

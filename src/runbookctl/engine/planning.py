@@ -218,6 +218,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
     runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
     events = event_stream(Recorder(Journal.create(run_dir / "journal.jsonl"), redactor), ui)
+    notify_run(events, ui, session, rb, secrets, run_id)  # before run_started: it is notified
     report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
     events.publish(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
                    title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
@@ -246,6 +247,20 @@ def event_stream(recorder: Recorder, ui: UI) -> EventStream:
     from runbookctl.engine.stream import EventStream
 
     return EventStream(recorder, warn=ui.warn)
+
+
+def notify_run(events: EventStream, ui: UI, session: Session, rb: Runbook,
+               secrets: list[tuple[str, str, str]], run_id: str) -> None:
+    """Subscribe the run's notifications (`notify:` of the config and the runbook)."""
+    from runbookctl.runbook.notify import merged
+
+    hooks = merged(session.config.notify, rb.notify)
+    if hooks:  # the network code is imported only for a run that notifies
+        from runbookctl.engine.notify import attach
+
+        attach(events, ui.warn, hooks, {name: value for name, value, _o in secrets},
+               {"run_id": run_id, "runbook": rb.id, "title": rb.title,
+                "link": session.config.run_url(run_id)})
 
 
 def build_engine(rb: Runbook, session: Session, req: RunRequest, ui: UI, prompter: Prompter,

@@ -147,6 +147,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
         build_engine,
         event_stream,
         log_caps,
+        notify_run,
         resolve_secrets,
         signing_setup,
     )
@@ -162,6 +163,7 @@ def prepare_resume(state: RunState, rb: Runbook, session: Session, req: RunReque
     variables = restore_vars(state, rb, session, prompter, req.variables, redactor)
     variables.values.update({name: value for name, value, _o in secrets})
     events = event_stream(Recorder(Journal.open_append(run_dir / "journal.jsonl"), redactor), ui)
+    notify_run(events, ui, session, rb, secrets, state.run_id)
     engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
     engine.reminders = Reminders.resumed(rb.reminders, state.started, state.reminders)
     engine.waits = Waits.of_resumed(engine.reminders.started, state.waits)

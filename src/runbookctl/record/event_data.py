@@ -57,6 +57,7 @@ DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
                           "via": _S + _NONE},
     ev.APPROVAL_TIMED_OUT: {"then": _S + _NONE},
     ev.WAITING: {"until": _S, "why": _S},
+    ev.NOTIFY_FAILED: {"webhook": _S, "error": _S},
 }
 
 

@@ -67,6 +67,10 @@ WAITING = "waiting"
 # holds others under the same seq); journaled once by the run (data: store, reason).
 STORE_UNREACHABLE = "store_unreachable"
 STORE_REFUSED = "store_refused"
+# A notification (`notify:`, engine/notify.py) was not delivered: after its retries, or
+# still queued at the run's end (data: webhook, url — scheme and host only —, event,
+# error, attempts, undelivered). Never stops the run.
+NOTIFY_FAILED = "notify_failed"
 
 
 # Events that no action follows before the next event: written at once (a killed

@@ -8,10 +8,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import runbookctl
 from runbookctl.errors import Problem, UsageError, ValidationError
+
+if TYPE_CHECKING:
+    from runbookctl.runbook.notify import Webhook
 
 CONFIG_NAME = "runbookctl.yaml"
 # ssh.host_key_policy: the executor (executors/ssh/connections.py) reads these names.
@@ -29,7 +32,8 @@ DEFAULT_URL = "http://127.0.0.1:8765"
 class Setting:
     """One config key: how its value is read, its default, what it does.
 
-    `kind` is text | path | paths | duration | bool | choice | size; durations take
+    `kind` is text | path | paths | duration | bool | choice | size | webhooks (a
+    `notify:` list, runbook/notify.py); durations take
     the runbook syntax (durations.parse_duration), sizes bytes or `512 KiB`, `1 MiB`.
     The config check, the SSH code (executors.ssh.SSHConfig) and the README table are
     all built from these.
@@ -79,6 +83,8 @@ SETTINGS: dict[str, Setting] = {
     "approvals": Setting("choice", MARKED, "Which steps wait for a second person's approval: "
                          "`marked` (those with `approval: required`) or `dangerous` (those and "
                          "every `dangerous: true` step).", (MARKED, DANGEROUS)),
+    "notify": Setting("webhooks", (), "Webhooks every run notifies: a list of `{name, url, "
+                      "format: slack|json, on: [events]}` (docs/runbook-format.md, *Notifications*)."),
     "url": Setting("text", None, "The base URL of `runbookctl serve` used in links (the "
                    f"terminal's approval line, notifications); default `{DEFAULT_URL}`."),
     "ssh": Setting("map", None, "SSH settings: the `ssh.*` keys below."),
@@ -115,6 +121,10 @@ def read_setting(setting: Setting, value: object, folder: Path | None) -> Any:
             return as_bool(value)
         if setting.kind == "size":
             return parse_size(value)
+        if setting.kind == "webhooks":
+            from runbookctl.runbook.notify import read_webhooks
+
+            return read_webhooks(value)
         if setting.kind == "paths":
             items = value if isinstance(value, list) else [value]
             return tuple(_rel(folder, as_text(v)) for v in items)
@@ -227,6 +237,7 @@ class Config:
     store: str | None = None  # the shared run store's URL (docs/store.md), without password
     approvals: str = MARKED
     url: str | None = None
+    notify: tuple[Webhook, ...] = ()
 
     @property
     def folder(self) -> Path | None:
@@ -278,6 +289,7 @@ def load_config(explicit: Path | None, cwd: Path | None = None) -> Config:
         commit_logs_cap=values.get("commit_logs_cap", SETTINGS["commit_logs_cap"].default),
         store=values.get("store"),
         approvals=values.get("approvals", MARKED), url=values.get("url"),
+        notify=values.get("notify", ()),
     )
 
 

@@ -16,6 +16,7 @@ from runbookctl.errors import Problem, ValidationError
 from runbookctl.positions import Pos
 from runbookctl.runbook.model import ACTIONS, SEVERITIES, Runbook, Step
 from runbookctl.runbook.names import RESERVED_STEP_IDS
+from runbookctl.runbook.notify import Webhook, read_webhooks
 from runbookctl.runbook.readers import (
     Bad,
     Ctx,
@@ -53,6 +54,13 @@ from runbookctl.runbook.yaml_positions import YNode, parse_yaml, problem, read_s
 __all__ = ["load_runbook", "load_runbook_text", "parse_duration", "parse_source"]
 
 
+def _as_webhooks(value: object) -> tuple[Webhook, ...]:
+    try:
+        return read_webhooks(value)
+    except ValueError as exc:
+        raise Bad(str(exc)) from None
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
     def convert(value: object) -> str:
         text = as_text(value)
@@ -88,6 +96,7 @@ SIMPLE_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "readonly": ("readonly", as_bool),
     "interactive": ("interactive", as_bool),
     "milestone": ("milestone", _one_of(MILESTONES)),
+    "post": ("post", as_text),
     "approval": ("approval", lambda value: bool(_one_of((APPROVAL_REQUIRED,))(value))),
     "approval_timeout": ("approval_timeout", as_positive_duration),
     "on_approval_timeout": ("on_approval_timeout", as_text),
@@ -164,6 +173,7 @@ def _runbook(ctx: Ctx, root: YNode, sha256: str) -> Runbook | None:
         hosts=read_host_groups(ctx, keys["hosts"]) if "hosts" in some else {},
         reminders=read_reminders(ctx, keys["remind"]) if "remind" in keys else (),
         approval_timeout=_opt(ctx, keys, "approval_timeout", as_positive_duration),
+        notify=_opt(ctx, keys, "notify", _as_webhooks) or (),
         pos=root.pos,
     )
     _check_names_unique(ctx, rb)

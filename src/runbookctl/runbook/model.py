@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from runbookctl.positions import Pos
+from runbookctl.runbook.notify import Webhook
 
 ACTIONS: tuple[str, ...] = ("run", "ssh", "confirm", "ask", "manual", "message", "include")
 Action = Literal["run", "ssh", "confirm", "ask", "manual", "message", "include"]
@@ -108,6 +109,7 @@ class Step:
     approval: bool = False
     approval_timeout: float | None = None
     on_approval_timeout: str = ABORT
+    post: str | None = None  # message: also sent to this `notify:` webhook
     milestone: str | None = None  # acknowledged | mitigated | resolved: reached when it ends ok
     hosts: tuple[str, ...] = ()  # group names and/or host specs, for ssh
     # ask steps: answer shape and the variable it lands in
@@ -160,6 +162,7 @@ class Runbook:
     hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reminders: tuple[Reminder, ...] = ()
     approval_timeout: float | None = None  # the steps' default wait for an approval
+    notify: tuple[Webhook, ...] = ()  # `notify:` webhooks (runbook/notify.py)
     pos: Pos = NOWHERE
 
     def step(self, step_id: str) -> Step:

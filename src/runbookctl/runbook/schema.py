@@ -84,6 +84,15 @@ TOP_KEYS: dict[str, Key] = {
     "hosts": Key({}, "SSH host groups: group name -> list of `user@host:port` or ~/.ssh/config names."),
     "approval_timeout": Key(_DURATION, "How long a step waits for its approval (two-person rule) "
                             "unless it says `approval_timeout:` itself; default: no limit."),
+    "notify": Key({"type": "array", "items": {
+        "type": "object", "required": ["name", "url"], "additionalProperties": False,
+        "properties": {"name": _STR, "url": _STR, "format": {"enum": ["slack", "json"]},
+                       "on": {"type": "array", "items": {"enum": [
+                           "run_started", "step_failed", "approval_needed", "reminder",
+                           "run_finished"]}}}}},
+                  "Webhooks this runbook's runs notify (besides the config's): a list of {name, "
+                  "url, format: slack|json, on: [events]}; a URL may be \"{{ secrets.NAME }}\" "
+                  "or \"${ENV_VAR}\"."),
     "remind": Key({}, "Reminders shown (and journaled) between steps: a list of {every: DURATION, "
                   "message: TEXT}, due every DURATION of the run, counted from its start."),
     "steps": Key({}, "The steps, run in file order unless next/on_failure/on_no jump. Required."),
@@ -182,6 +191,8 @@ STEP_MODIFIERS: dict[str, Key] = {
     "readonly": Key(_BOOL, "A diagnostic that also runs under --dry-run.", _CMD),
     "interactive": Key(_BOOL, "Hand the operator's terminal to the command (a real pseudo-terminal; "
                        "ssh: one host); the session is recorded as an asciinema .cast file.", _CMD),
+    "post": Key(_STR, "Also send the rendered message to this webhook (a `notify:` name of the "
+                "runbook or the config), e.g. the channel or the status page.", ("message",)),
     "milestone": Key({"enum": list(MILESTONES)},
                      "The incident reached this milestone when the step ends ok (acknowledged, "
                      "mitigated or resolved): the report's key times and time to each."),
