@@ -138,8 +138,9 @@ class Notifier:
         mask = self._redactor.mask
         run, link = self.run, self.run["link"]
         if hook.format == "slack":
-            head = f"*{_slack_escape(run['title'])}* · <{link}|{run['run_id']}>"
-            body: dict[str, Any] = {"text": mask(f"{head}\n{_slack_escape(text)}")}
+            # masked before escaping too: an escaped secret would no longer match its mask
+            head = f"*{_slack_escape(mask(run['title']))}* · <{link}|{run['run_id']}>"
+            body: dict[str, Any] = {"text": mask(f"{head}\n{_slack_escape(mask(text))}")}
         else:
             body = {"run_id": run["run_id"], "runbook": run["runbook"], "title": run["title"],
                     "event": kind, "step": event.step, "text": text, "link": link,

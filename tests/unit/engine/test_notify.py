@@ -169,3 +169,10 @@ def test_attach_leaves_out_a_webhook_it_cannot_resolve_and_masks_the_others_url(
     assert "p4th-s3cret" not in stream.redactor.mask("posting to http://127.0.0.1:9/p4th-s3cret")
     got.close()
     assert notify.attach(stream, warned.append, (), {}, RUN) is None
+
+
+def test_a_secret_with_characters_slack_escapes_is_still_masked() -> None:
+    notifier, (courier,), _, _ = _notifier(Webhook("channel", "u", "slack"), secret="pw<x&y>42")
+    notifier(_event(ev.REMINDER, None, message="the password is pw<x&y>42"))
+    body = courier.sent[0].body.decode()
+    assert "pw<x&y>42" not in body and "pw&lt;x&amp;y&gt;42" not in body and "***" in body
