@@ -154,7 +154,8 @@ def test_a_dead_receiver_does_not_slow_the_run_and_its_failure_is_shown_once_and
     took, out, events = _timed_run(tmp_path, DEAD.format(notify=NOTIFY_PAGER, post="post: pager"),
                                    PAGER_HOOK=f"http://127.0.0.1:{port}/secret-path-123")
     budget = delivery.ATTEMPTS * delivery.TIMEOUT + delivery.BACKOFF * (2 ** delivery.ATTEMPTS)
-    assert took - quiet < notify.END_WAIT + 1.5 < budget / 4, (took, quiet)
+    # at most the bounded wait at the end (and a loaded machine's noise): never the retries
+    assert took - quiet < notify.END_WAIT + 4.0 < budget / 4, (took, quiet)
     failed = [e for e in events if e["type"] == "notify_failed"]
     assert failed, out
     assert all(e["data"]["webhook"] == "pager" and e["data"]["url"] == "http://127.0.0.1/…"

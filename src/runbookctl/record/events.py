@@ -78,7 +78,7 @@ NOTIFY_FAILED = "notify_failed"
 # (a command starting, a person answering, the run ending). So every event is on
 # disk before the next action is taken, at about one fsync per step instead of four.
 DEFERRED_SYNC = frozenset({STEP_STARTED, STEP_FINISHED, STEP_SKIPPED, JUMP, COMMAND_FINISHED,
-                           CAPTURED, INPUT, SECRET, MILESTONE, REMINDER})
+                           CAPTURED, INPUT, SECRET, MILESTONE, REMINDER, NOTIFY_FAILED})
 
 
 # Fields holding runbookctl's own vocabulary or identifiers, never data: a step's
