@@ -189,3 +189,39 @@ def test_no_secret_and_nothing_live_in_the_api_the_pages_or_the_logs(tmp_path: P
     assert detail["steps"][0]["title"] == XSS_TITLE  # the API gives the text, as text
     assert detail["notes"][0]["text"] == 'note <script>alert(6)</script>"><b>'
     assert detail["answers"][-1]["value"] == "javascript:alert(5) <script>x</script>"
+
+
+def test_an_approval_through_the_api_the_operators_own_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    runbook = write(tmp_path / "gate.yaml", """\
+        id: gate
+        title: Gate
+        steps:
+          - id: drop-replica
+            title: Drop the replica
+            approval: required
+            run: echo "dropped"
+        """)
+    server = start_server(state, tmp_path)
+    run = start_run(state, tmp_path, runbook, RUNBOOKCTL_OPERATOR="alice")
+    try:
+        wait_event(state, "approval_requested", "drop-replica", alive=lambda: run.poll() is None)
+        url = f"{server.url}/api/runs/{only_run_dir(state).name}/approvals/drop-replica"
+        auth = {"Authorization": f"Bearer {server.token}"}
+        own = httpx.post(url, json={"decision": "approve", "by": "alice"}, headers=auth, timeout=30)
+        assert own.status_code == 403
+        assert own.json()["error"].startswith("the approver must not be the run's operator (alice)")
+        ok = httpx.post(url, json={"decision": "approve", "by": "bob", "reason": "lag is 0"},
+                        headers=auth, timeout=30)
+        assert ok.status_code == 200 and ok.json()["data"]["via"] == "api"
+        again = httpx.post(url, json={"decision": "reject", "by": "carol", "reason": "no"},
+                           headers=auth, timeout=30)
+        assert again.status_code == 409 and "already decided" in again.json()["error"]
+        assert run.wait(timeout=60) == 0
+    finally:
+        if run.poll() is None:
+            run.kill()
+        run.wait(timeout=30)
+        server.stop()
+    decided = [e for e in journal_events(only_run_dir(state)) if e["type"] == "approval_decided"]
+    assert [(e["actor"], e["data"]["reason"]) for e in decided] == [("bob", "lag is 0")]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import only_run_dir, run_cli, write
+from tests.helpers import journal_events, only_run_dir, run_cli, write
 from tests.serve_helpers import gated_runbook, start_run, start_server
 from tests.waiting import wait_event
 
@@ -138,3 +138,59 @@ def test_the_xss_and_escape_corpus_is_inert_live_and_in_the_report(tmp_path: Pat
         run.kill()
         run.wait(timeout=30)
         server.stop()
+
+
+APPROVAL_RUNBOOK = """\
+id: restart
+title: Restart the primary
+steps:
+  - id: check
+    title: Check the replica
+    run: echo "replica lag 0s"
+  - id: restart-primary
+    title: Restart the primary
+    dangerous: true
+    approval: required
+    run: echo "primary restarted"
+  - id: verify
+    title: Verify
+    run: echo "all good"
+"""
+
+
+def test_a_second_person_approves_a_dangerous_step_in_the_browser(tmp_path: Path, page: Any) -> None:
+    state = tmp_path / "state"
+    runbook = write(tmp_path / "restart.yaml", APPROVAL_RUNBOOK)
+    # the operator's own yes to the dangerous command (--yes never gives it); bob's approval
+    # is the second person's, and comes first
+    answers = write(tmp_path / "answers.yaml", "restart-primary: yes\n")
+    server = start_server(state, tmp_path)
+    run = start_run(state, tmp_path, runbook, "--answers", str(answers), RUNBOOKCTL_OPERATOR="alice")
+    try:
+        wait_event(state, "approval_requested", "restart-primary", alive=lambda: run.poll() is None)
+        run_id = only_run_dir(state).name
+        page.goto(f"{server.url}/runs/{run_id}?token={server.token}")  # the printed link's cookie
+        assert "token=" not in page.url  # the link took it out of the address at once
+        form = page.wait_for_selector("form.approval[data-step='restart-primary']")
+        assert "alice may not approve" in form.inner_text()
+        form.query_selector("input[name=by]").fill("alice")  # the operator herself: refused
+        form.query_selector("button[data-decision=approve]").click()
+        page.wait_for_selector("form.approval .approval-status:has-text('must not be the run')")
+        form.query_selector("input[name=by]").fill("bob")
+        form.query_selector("button[data-decision=approve]").click()
+        page.wait_for_selector("#events tr.type-approval_decided:has-text('approved by bob via web')")
+        page.wait_for_selector("#output pre:has-text('primary restarted')")
+        page.wait_for_selector("#report")  # the run went on to its end; the page shows its report
+        assert page.query_selector("form.approval") is None
+        report = page.inner_text("#report")
+        assert "bob" in report and "approve" in report
+        assert page.dialogs == []
+    finally:
+        run.kill() if run.poll() is None else None
+        code = run.wait(timeout=60)
+        server.stop()
+    assert code == 0
+    decided = [e for e in journal_events(only_run_dir(state)) if e["type"] == "approval_decided"]
+    assert [(e["actor"], e["data"]["via"]) for e in decided] == [("bob", "web")]
+    report_file = next((tmp_path / "reports").glob("*.md")).read_text()
+    assert "bob" in report_file

@@ -33,7 +33,7 @@ def serve(session: Session, ui: UI, host: str, port: int, token: str | None) -> 
     from runbookctl.web.runs_source import RunsSource
     from runbookctl.web.site import Site
 
-    policy = Policy.for_bind(host, port, token)
+    policy = Policy.for_bind(host, port, token, configured_origin(session.config.url))
     sock = listen(host, port)
     bound = host_port(host if host not in ("0.0.0.0", "::") else socket.gethostname(),
                       sock.getsockname()[1])
@@ -54,6 +54,19 @@ def serve(session: Session, ui: UI, host: str, port: int, token: str | None) -> 
                             proxy_headers=False, server_header=False)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def configured_origin(url: str | None) -> frozenset[str]:
+    """Config `url:` (the address people open, e.g. a TLS proxy in front of serve) as an
+    origin this server also answers as; nothing without one."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return frozenset()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"url: {url!r} is not an http(s) address (e.g. https://warroom.example)")
+    return frozenset({f"{parts.scheme}://{parts.netloc}"})
 
 
 def listen(host: str, port: int) -> socket.socket:

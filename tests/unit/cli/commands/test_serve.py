@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from runbookctl.cli.commands.serve import listen
+from runbookctl.cli.commands.serve import configured_origin, listen
 from runbookctl.errors import UsageError
 
 WEB_STACK = ("starlette", "uvicorn", "sse_starlette", "anyio", "runbookctl.web.app")
@@ -45,3 +45,10 @@ def test_the_read_side_loads_no_web_stack() -> None:
             f"print(sorted(m for m in {WEB_STACK!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_config_url_is_an_origin_this_server_answers_as() -> None:
+    assert configured_origin(None) == frozenset()
+    assert configured_origin("https://warroom.example:8443/base/") == {"https://warroom.example:8443"}
+    with pytest.raises(UsageError, match="not an http"):
+        configured_origin("warroom.example")
