@@ -257,3 +257,41 @@ def test_a_second_machines_serve_shows_the_first_machines_run_live(team_store: T
         run.kill()
         run.wait(timeout=30)
         server.stop()
+
+
+def test_a_run_waiting_on_one_machine_is_approved_from_another_through_the_cli(
+        team_store: TeamStore, tmp_path: Path) -> None:
+    """#18's check end to end: `runbookctl approve` on m2 releases the step waiting on m1,
+    and m1's report names the approver."""
+    from tests.waiting import wait_event, wait_for
+
+    _init(team_store, tmp_path)
+    m1, m2 = (_machine(team_store, tmp_path, n) for n in ("m1", "m2"))
+    write(m1 / "gated.yaml", "id: gated\ntitle: Gated\nsteps:\n"
+                             "  - {id: check, run: echo checked}\n"
+                             "  - {id: drop, approval: required, run: echo dropped}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbookctl", "--runbooks", str(m1), "run", "gated", "--no-input"],
+        cwd=m1, env=cli_env(m1 / "state", RUNBOOKCTL_OPERATOR="alice"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_event(m1 / "state", "approval_requested", "drop", alive=lambda: proc.poll() is None)
+        run_id = only_run_dir(m1 / "state").name
+        wait_for("the request in the store",
+                 lambda: any('"approval_requested"' in line for line in team_store.lines(run_id)))
+        self_approval = run_cli(["approve", run_id, "drop", "--as", "alice"], cwd=m2,
+                                state=m2 / "state")
+        assert self_approval.code == 2 and "must not be the run's operator" in self_approval.output
+        approved = run_cli(["approve", run_id, "drop", "--as", "bob"], cwd=m2, state=m2 / "state")
+        assert approved.code == 0, approved.output
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    events = journal_events(only_run_dir(m1 / "state"))
+    decided = [e for e in events if e["type"] == "approval_decided"]
+    assert [(e["data"]["decision"], e["data"]["by"], e["data"]["via"]) for e in decided] == [
+        ("approve", "bob", "store")]
+    assert "dropped" in out
+    report = next((m1 / "reports").glob("*.md")).read_text()
+    assert "bob" in report

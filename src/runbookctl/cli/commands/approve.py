@@ -6,13 +6,16 @@ Like `runbookctl note` (cli/commands/note.py, whose helpers it uses), it appends
 run's journal under the journal's lock while the run waits; the run sees the decision
 within a poll and goes on. record/approvals.py:decide checks and writes it: the
 approver must not be the run's operator, the step must be waiting, and only the first
-decision counts (each refusal: exit 2, nothing written).
+decision counts (each refusal: exit 2, nothing written). With config `store:`, a run
+of another machine (known through the store) gets the decision through the store's
+decisions table instead; the engine waiting there polls it (docs/store.md).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runbookctl.errors import UsageError
 from runbookctl.record.approvals import APPROVE, DecisionWord
 
 if TYPE_CHECKING:
@@ -30,7 +33,15 @@ def decide_command(session: Session, ui: UI, run_id: str, step: str, decision: D
     from runbookctl.record.writeup import load_state
 
     who = one_line("--as", author) if author else operator_name(RunRequest(runbook=""), session)
-    run_dir = find_run(session, run_id)
+    try:
+        run_dir = find_run(session, run_id)
+    except UsageError:
+        if not session.config.store:
+            raise
+        from runbookctl.cli.commands.store import approve_remotely
+
+        # A run of another machine, known through the store: the decision goes there.
+        return approve_remotely(session, ui, run_id, step, decision, who, reason)
     state = load_state(run_dir)  # a damaged journal is refused (file:line), never appended to
     event = decide(run_dir, step, decision, who, reason, "cli",
                    redactor=run_redactor(session, state))
@@ -40,3 +51,4 @@ def decide_command(session: Session, ui: UI, run_id: str, step: str, decision: D
     # A run stopped while it waited: its report shows the decision now; resume acts on it.
     rewrite_report(session, ui, run_dir, state.run_id)
     return 0
+

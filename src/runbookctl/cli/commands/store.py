@@ -218,4 +218,10 @@ def attach(session: Session, run: Any, ui: UI) -> StoreLink | None:
     shipper = Shipper(Path(run.run_dir), name, lambda: connect(url), durable=lambda: journal.synced_size,
                       report=report, backlog=backlog)
     run.events.subscribe(shipper.notify, name="the store shipper")
+    # A second person on another machine approves through the store (store/decisions.py):
+    # the engine waiting here looks there too.
+    from runbookctl.store.decisions import StoreDecisions
+
+    sv = run.engine.sv
+    sv.decision_sources = (*sv.decision_sources, StoreDecisions(Path(run.run_dir), lambda: connect(url)))
     return StoreLink(shipper.start(), run)
