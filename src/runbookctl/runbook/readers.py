@@ -51,6 +51,10 @@ def kind(value: object) -> str:
 
 def as_text(value: object) -> str:
     if isinstance(value, str):
+        if "\0" in value:
+            # No command, path, argument or environment value can hold one (exec refuses
+            # it): said here, at its place, rather than when the step runs.
+            raise Bad("contains a NUL character (\\0, written \"\\0\" in YAML); remove it")
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)

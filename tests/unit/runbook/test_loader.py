@@ -249,3 +249,16 @@ def test_non_utf8_file_points_at_the_bad_byte(tmp_path: Path) -> None:
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read"):
         load_runbook(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("where", "text"), [
+    ("steps[0].run", 'steps:\n  - {id: a, run: "echo \\0 x"}\n'),
+    ("steps[0].env.X", 'steps:\n  - {id: a, run: "true", env: {X: "a\\0"}}\n'),
+    ("title", 'title: "T\\0"\nsteps:\n  - {id: a, run: "true"}\n'),
+])
+def test_a_nul_character_is_refused_at_its_place(where: str, text: str) -> None:
+    """exec cannot take a NUL: said by validate at file:line:col, never a crash at run time."""
+    body = text if text.startswith("title") else "title: T\n" + text
+    found = problems("id: nul\n" + body)
+    assert len(found) == 1 and "contains a NUL character" in found[0], found
+    assert found[0].startswith("rb.yaml:") and f"({where})" in found[0]
