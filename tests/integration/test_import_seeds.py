@@ -91,8 +91,10 @@ def test_numbered_commands_in_a_war_room_playbook_become_run_steps(tmp_path: Pat
     books = import_into(seed_with("P0: API Down (Health Check Failing)"), tmp_path / "out", split=True)
     down = books["p0-api-down-health-check-failing"]
     assert down.severity == "P0"
-    assert [(s.action, s.text) for s in down.steps[:2]] == [
-        ("run", "docker compose ps"), ("run", "docker compose logs web --tail=100")]
+    # the lead-in line is kept as a message right before the commands it introduces (16.2)
+    assert [(s.action, s.text) for s in down.steps[:3]] == [
+        ("message", "Immediate Actions:"), ("run", "docker compose ps"),
+        ("run", "docker compose logs web --tail=100")]
 
 
 @pytest.mark.parametrize("playbook", IMPORTABLE, ids=[p.stem for p in IMPORTABLE])
