@@ -16,7 +16,35 @@ from runbookctl import __version__
 from runbookctl.cli.groups import approvals, authoring, catalog, live, records, running
 from runbookctl.cli.groups.store import store_app
 from runbookctl.cli.invocation import G
+from runbookctl.cli.lazy import lazy_group
 from runbookctl.errors import ExitCode
+
+# Every command, in the order `--help` lists them: declared here, built by the app's
+# group only when used (cli/lazy.py: building them all cost ~20 ms of every start).
+commands = typer.Typer(rich_markup_mode=None)
+for _name, _command in (
+    ("list", catalog.list_cmd),
+    ("show", catalog.show_cmd),
+    ("validate", catalog.validate_cmd),
+    ("schema", catalog.schema_cmd),
+    ("run", running.run_cmd),
+    ("weekly", running.weekly_cmd),
+    ("runs", records.runs_cmd),
+    ("stats", records.stats_cmd),
+    ("report", records.report_cmd),
+    ("resume", running.resume_cmd),
+    ("discard", running.discard_cmd),
+    ("note", records.note_cmd),
+    ("approve", approvals.approve_cmd),
+    ("reject", approvals.reject_cmd),
+    ("serve", live.serve_cmd),
+    ("watch", live.watch_cmd),
+    ("verify", records.verify_cmd),
+    ("new", authoring.new_cmd),
+    ("import", authoring.import_cmd),
+):
+    commands.command(_name)(_command)
+commands.add_typer(store_app)
 
 app = typer.Typer(
     name="runbookctl",
@@ -28,6 +56,7 @@ app = typer.Typer(
     # plain help: rich's help renderer costs ~75 ms of start-up (markdown_it etc.)
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=lazy_group(commands),
 )
 
 RunbooksOpt = Annotated[
@@ -67,32 +96,6 @@ def main_callback(
     """Executable runbooks with a journal and a Markdown report."""
     G.runbooks = runbooks
     G.config = config
-
-
-# Every command, in the order `--help` lists them.
-for _name, _command in (
-    ("list", catalog.list_cmd),
-    ("show", catalog.show_cmd),
-    ("validate", catalog.validate_cmd),
-    ("schema", catalog.schema_cmd),
-    ("run", running.run_cmd),
-    ("weekly", running.weekly_cmd),
-    ("runs", records.runs_cmd),
-    ("stats", records.stats_cmd),
-    ("report", records.report_cmd),
-    ("resume", running.resume_cmd),
-    ("discard", running.discard_cmd),
-    ("note", records.note_cmd),
-    ("approve", approvals.approve_cmd),
-    ("reject", approvals.reject_cmd),
-    ("serve", live.serve_cmd),
-    ("watch", live.watch_cmd),
-    ("verify", records.verify_cmd),
-    ("new", authoring.new_cmd),
-    ("import", authoring.import_cmd),
-):
-    app.command(_name)(_command)
-app.add_typer(store_app)
 
 
 def main() -> None:
