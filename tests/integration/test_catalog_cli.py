@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from tests.helpers import run_cli
@@ -45,3 +47,36 @@ def test_list_and_runs_never_cut_a_long_id_at_80_columns(tmp_path: Path) -> None
     runs = run_cli(["runs"], cwd=tmp_path, state=state, COLUMNS="80")
     assert runs.code == 0
     assert any(line.split()[:1] == [run_id] for line in runs.stdout.splitlines()), runs.stdout
+
+
+def test_list_from_its_index_says_what_a_first_listing_says(tmp_path: Path) -> None:
+    """A state folder that keeps the listing's index (runbook/index.py) across edits, a
+    rename, a removal and a second file declaring the same id lists what a new state
+    folder, with no index yet, lists."""
+    books = tmp_path / "books"
+    books.mkdir()
+
+    def write(name: str, rb_id: str, title: str) -> None:
+        (books / name).write_text(f"id: {rb_id}\ntitle: {title}\nsteps:\n  - {{id: a, run: 'true'}}\n")
+        old = time.time() - 60 - len(list(books.iterdir()))  # indexed, not too recent
+        os.utime(books / name, (old, old))
+
+    write("alpha.yaml", "alpha", "Alpha")
+    write("beta.yaml", "beta", "Beta")
+    kept = tmp_path / "kept-state"
+
+    def listing(state: Path) -> str:
+        out = run_cli(["--runbooks", str(books), "list"], cwd=tmp_path, state=state)
+        assert out.code == 0, out.output
+        return out.stdout
+
+    changes = [lambda: write("beta.yaml", "beta", "Beta, edited"),
+               lambda: write("aaa.yaml", "alpha", "Alpha, declared first"),
+               lambda: os.rename(books / "beta.yaml", books / "gamma.yaml"),
+               lambda: (books / "aaa.yaml").unlink()]
+    listing(kept)
+    for n, change in enumerate(changes):
+        change()
+        assert listing(kept) == listing(tmp_path / f"fresh-{n}"), n
+    assert "Alpha, declared first" not in listing(kept)
+    assert "gamma.yaml" in listing(kept) and "Beta, edited" in listing(kept)

@@ -1,9 +1,12 @@
 """What `list` shows of each runbook on the search path, without parsing them all
-each time: an index file keeps each runbook's summary (id, title, severity, steps,
-tags, or how many problems it has) under its path and the file's identity (mtime in
-ns, size, inode). A file whose identity changed, or a new one, is parsed again; the
-rest is read from the index. 500 runbooks cost 500 stat calls instead of 500 YAML
-parses (about 3 s).
+each time: an index file keeps, under each file's path and identity (mtime in ns,
+size, inode), the id it declares and, for the runbook listed under that id, its
+summary (id, title, severity, steps, tags, or how many problems it has). A file whose
+identity changed, or a new one, is read again (its `id:` line, and parsed if it is
+listed); the rest is read from the index, the ids too, so which file wins an id
+(registry.py:first_by_id) is decided as the registry decides it without opening an
+unchanged file. 500 runbooks cost 500 stat calls instead of 500 YAML parses (about 3 s)
+and 500 reads of their `id:` lines.
 
 One index file serves every search path: listing another folder adds its entries
 and keeps the others. The index is only a cache: a missing, damaged or other-version index file is
@@ -19,15 +22,23 @@ import contextlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.errors import ValidationError
+from runbookctl.runbook.registry import declared_id, first_by_id
 
 if TYPE_CHECKING:
     from runbookctl.runbook.registry import Registry
 
+# The modules that decide what an entry holds: the ones runbook/loader.py loads (a test
+# checks the list against what importing the loader loads), the registry's reading of
+# `id:` lines, and this module.
+STAMPED_MODULES = ("durations.py", "errors.py", "positions.py", "runbook/index.py",
+                   "runbook/loader.py", "runbook/model.py", "runbook/names.py",
+                   "runbook/notify.py", "runbook/readers.py", "runbook/registry.py",
+                   "runbook/reminders.py", "runbook/schema.py", "runbook/yaml_positions.py")
 # A file modified less than this long ago is parsed, not indexed (see the docstring).
 RACY = 2.0
 
@@ -47,35 +58,71 @@ class Summary:
 
 def summaries(registry: Registry, index_file: Path | None = None) -> list[Summary]:
     """Every runbook on the search path (by id, the first on the path wins), in id order."""
+    now = time.time()  # before any file is read: see RACY
     known = _read(index_file) if index_file is not None else {}
     # One index serves every search path (another folder's runbooks/, --runbooks DIR):
     # entries of other folders are kept; those of the folders listed now are replaced.
     listed = {str(d) for d in registry.runbook_dirs}
     fresh = {path: entry for path, entry in known.items()
-             if str(Path(path).parent) not in listed}
-    out: list[Summary] = []
-    now = time.time()
-    for rb_id, path in sorted(registry.ids().items()):
-        identity = _identity(path)
-        summary = _cached(known.get(str(path)), identity) or _summarize(registry, rb_id, path)
-        out.append(summary)
-        if identity is not None and now - identity[0] / 1e9 > RACY:
-            fresh[str(path)] = {"identity": identity,
-                                "summary": {**asdict(summary), "tags": list(summary.tags)}}
+             if (os.path.dirname(path) or ".") not in listed}  # str(Path(path).parent), cheaper
+    files = [_File(path, st, known.get(str(path))) for path, st in registry.file_stats()]
+    by_path = {f.path: f for f in files}
+    # registry.ids()'s rule, on ids the index kept: an unchanged file is not even opened.
+    winners = first_by_id((f.declared_id(), f.path) for f in files)
+    out = [by_path[path].summary(registry, rb_id) for rb_id, path in sorted(winners.items())]
+    for f in files:
+        if now - f.identity[0] / 1e9 > RACY:
+            fresh[str(f.path)] = f.entry()
     if index_file is not None and fresh != known:
         _write(index_file, fresh)
     return out
 
 
-def _cached(entry: Any, identity: list[int] | None) -> Summary | None:
-    """The indexed summary if the file is the one indexed (None: parse it)."""
-    if identity is None or not isinstance(entry, dict) or entry.get("identity") != identity:
+class _File:
+    """A runbook file on the search path, with what the index knows of it if the file
+    is the one indexed (same identity); what is read now is kept for the new index."""
+
+    def __init__(self, path: Path, st: os.stat_result, entry: Any) -> None:
+        self.path = path
+        self.identity = [st.st_mtime_ns, st.st_size, st.st_ino]
+        same = isinstance(entry, dict) and entry.get("identity") == self.identity
+        self._known: dict[str, Any] = entry if same else {}
+        self._id: str | None = None
+        self._summary: Summary | None = None
+
+    def declared_id(self) -> str:
+        if self._id is None:
+            known = self._known.get("id")
+            self._id = known if isinstance(known, str) else declared_id(self.path)
+        return self._id
+
+    def summary(self, registry: Registry, rb_id: str) -> Summary:
+        self._summary = _cached(self._known) or _summarize(registry, rb_id, self.path)
+        return self._summary
+
+    def entry(self) -> dict[str, Any]:
+        """The index entry: the declared id of every file, shadowed ones too, and the
+        summary of the ones listed."""
+        entry: dict[str, Any] = {"identity": self.identity, "id": self.declared_id()}
+        if self._summary is not None:
+            entry["summary"] = {**_fields(self._summary), "tags": list(self._summary.tags)}
+        return entry
+
+
+def _cached(known: dict[str, Any]) -> Summary | None:
+    """The indexed summary (None: parse the file)."""
+    if "summary" not in known:
         return None
     try:
-        fields = dict(entry["summary"])
-        return Summary(**{**fields, "tags": tuple(fields["tags"])})
+        values = dict(known["summary"])
+        return Summary(**{**values, "tags": tuple(values["tags"])})
     except (KeyError, TypeError, ValueError):  # an index written by hand: parse instead
         return None
+
+
+def _fields(summary: Summary) -> dict[str, Any]:
+    """The summary's fields (dataclasses.asdict, without its deep copy of each value)."""
+    return {f.name: getattr(summary, f.name) for f in fields(Summary)}
 
 
 def _summarize(registry: Registry, rb_id: str, path: Path) -> Summary:
@@ -87,21 +134,20 @@ def _summarize(registry: Registry, rb_id: str, path: Path) -> Summary:
     return Summary(rb.id, rb.title, rb.severity, len(rb.steps), tuple(rb.tags), 0, str(path))
 
 
-def _identity(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
-
-
 def _stamp() -> str:
-    """What the index is valid for: this runbookctl, and its loader and schema as they are."""
+    """What the index is valid for: this runbookctl, and the modules that decide what an
+    entry holds (STAMPED_MODULES) as they are. Read from their files' mtimes, not by
+    importing them: the loader pulls in yaml (~30 ms)."""
     from runbookctl import __version__
-    from runbookctl.runbook import loader, schema
 
-    mtimes = [Path(m.__file__ or "").stat().st_mtime_ns for m in (loader, schema)]
-    return f"{__version__}:{mtimes[0]}:{mtimes[1]}"
+    package = Path(__file__).parent.parent
+    mtimes = []
+    for name in STAMPED_MODULES:
+        try:
+            mtimes.append(str((package / name).stat().st_mtime_ns))
+        except OSError:  # an install without sources: the version alone says
+            mtimes.append("-")
+    return ":".join([__version__, *mtimes])
 
 
 def _read(index_file: Path) -> dict[str, Any]:

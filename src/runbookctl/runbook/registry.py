@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,6 +11,8 @@ from typing import TYPE_CHECKING
 from runbookctl.errors import UsageError, ValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from runbookctl.runbook.model import Runbook
 
 RUNBOOK_SUFFIXES = (".yaml", ".yml")
@@ -29,21 +33,27 @@ class Registry:
 
     def files(self) -> list[Path]:
         """Every runbook file on the search path, in search order."""
-        out: list[Path] = []
+        return [path for path, _ in self.file_stats()]
+
+    def file_stats(self) -> list[tuple[Path, os.stat_result]]:
+        """Every runbook file on the search path with its stat, in search order: one
+        stat a file (a listing's index compares it; runbook/index.py)."""
+        out: list[tuple[Path, os.stat_result]] = []
         for d in self.runbook_dirs:
-            if d.is_dir():
-                out += sorted(p for p in d.iterdir()
-                              if p.suffix in RUNBOOK_SUFFIXES and p.is_file()
-                              and p.name != "inventory.yaml")
+            if not d.is_dir():
+                continue
+            with os.scandir(d) as entries:
+                named = sorted((e.name, e) for e in entries if _is_runbook_name(e.name))
+            for name, entry in named:
+                with contextlib.suppress(OSError):  # gone meanwhile, or a broken link
+                    if entry.is_file():
+                        out.append((d / name, entry.stat()))
         return out
 
     def ids(self) -> dict[str, Path]:
         """id -> file; the first on the path wins. Ids come from `id:` or the file stem."""
         if self._ids is None:
-            ids: dict[str, Path] = {}
-            for path in self.files():
-                ids.setdefault(_declared_id(path), path)
-            self._ids = ids
+            self._ids = first_by_id((declared_id(path), path) for path in self.files())
         return self._ids
 
     def find(self, name: str) -> Path:
@@ -101,7 +111,22 @@ def find_template(template_dirs: list[Path], name: str) -> Path | None:
     return None
 
 
-def _declared_id(path: Path) -> str:
+def first_by_id(declared: Iterable[tuple[str, Path]]) -> dict[str, Path]:
+    """id -> file from (declared id, file) in search order: the first file declaring an
+    id wins, the ones after it are shadowed."""
+    ids: dict[str, Path] = {}
+    for rb_id, path in declared:
+        ids.setdefault(rb_id, path)
+    return ids
+
+
+def _is_runbook_name(name: str) -> bool:
+    """A .yaml/.yml file other than inventory.yaml (the suffix as pathlib reads it)."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:] in RUNBOOK_SUFFIXES and name != "inventory.yaml"
+
+
+def declared_id(path: Path) -> str:
     """The `id:` at the top level of a runbook file, read without parsing YAML."""
     try:
         with path.open(encoding="utf-8") as fh:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from runbookctl.cli.columns import columns
+import textwrap
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from runbookctl.cli.columns import _wrapped, columns
 
 
 def test_columns_are_two_spaces_apart_and_padded() -> None:
@@ -29,3 +34,18 @@ def test_the_wrapped_column_keeps_a_minimum_width_on_a_narrow_terminal() -> None
 
 def test_an_empty_cell_in_the_wrapped_column_keeps_its_row() -> None:
     assert columns(["id", "title"], [["a", ""]], wrap=1, width=80).splitlines() == ["id  title", "a"]
+
+
+@given(st.text(alphabet=st.sampled_from("ab é-\t\n\u00a0\u2003.,"), max_size=60),
+       st.integers(min_value=1, max_value=40))
+@example("a title ", 20)
+@example("a\ttab", 20)
+@example("two\nlines", 20)
+@example("", 5)
+@example("Database overload — connections, long queries, blocking locks", 20)
+@example("a-hyphenated title", 5)
+@example("averyveryverylongword in it", 8)
+@example("double  space", 8)
+def test_a_cell_is_wrapped_exactly_as_textwrap_wraps_it(text: str, width: int) -> None:
+    # the fast path (columns.py:_wrapped) must not change a line
+    assert _wrapped(text, width) == (textwrap.wrap(text, width) or [""])

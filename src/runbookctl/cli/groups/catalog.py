@@ -20,7 +20,7 @@ def list_cmd(
     """List the runbooks found on the search path: id, title, severity, steps, source."""
     from runbookctl.cli.commands import catalog
 
-    guard(lambda: catalog.list_runbooks(session(), ui(), as_json=as_json, tag=tag))
+    guard(lambda: catalog.list_runbooks(session(), as_json=as_json, tag=tag))
 
 
 def show_cmd(

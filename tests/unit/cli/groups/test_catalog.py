@@ -15,7 +15,7 @@ def test_list_and_show_pass_their_options(bodies: Bodies) -> None:
     assert bodies.invoke("list", "--json", "--tag", "db").exit_code == 0
     assert bodies.invoke("show", "db-overload", "--graph").exit_code == 2  # the body's code
     assert bodies.calls == [
-        ("list_runbooks", (SESSION, UI), {"as_json": True, "tag": "db"}),
+        ("list_runbooks", (SESSION,), {"as_json": True, "tag": "db"}),
         ("show_runbook", (SESSION, UI, "db-overload"), {"graph": True}),
     ]
 
