@@ -17,7 +17,6 @@ from runbookctl.cli.groups import approvals, authoring, catalog, live, records, 
 from runbookctl.cli.groups.store import store_app
 from runbookctl.cli.invocation import G
 from runbookctl.cli.lazy import lazy_group
-from runbookctl.errors import ExitCode
 
 # Every command, in the order `--help` lists them: declared here, built by the app's
 # group only when used (cli/lazy.py: building them all cost ~20 ms of every start).
@@ -103,4 +102,6 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
+        from runbookctl.errors import ExitCode
+
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None

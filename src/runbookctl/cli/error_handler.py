@@ -11,8 +11,6 @@ from typing import NoReturn
 
 import typer
 
-from runbookctl.errors import ExitCode, RunbookctlError, ValidationError
-
 
 def guard(fn: Callable[[], int | None]) -> NoReturn:
     """Run a command body under the one error handler, and exit with its code."""
@@ -21,6 +19,9 @@ def guard(fn: Callable[[], int | None]) -> NoReturn:
 
 def handle(fn: Callable[[], int | None]) -> int:
     """Run a command body; return its exit code."""
+    # here, not at the top: `--help` loads this module and needs none of it (~2 ms)
+    from runbookctl.errors import ExitCode, RunbookctlError, ValidationError
+
     try:
         code = fn()
     except ValidationError as exc:
