@@ -168,7 +168,7 @@ def test_ten_hosts_run_in_parallel(sshd_fleet: Fleet, executor: SSHExecutor,
     out_dir = sshd_fleet.scratch()
     # A barrier, not a stopwatch: each host waits until all 10 have started, which only
     # hosts running at the same time can do (one after another, the first gives up: exit 9).
-    command = barrier(out_dir, 10) + f'; echo ok > "{out_dir}/port-${{SSH_CONNECTION##* }}"'
+    command = barrier(out_dir, 10) + f'; echo ok | tee "{out_dir}/port-${{SSH_CONNECTION##* }}"'
     results, _ = run(executor, make_spec(tmp_path, command, [s.spec for s in servers]))
 
     assert [r.host for r in results] == [s.spec for s in servers]

@@ -56,10 +56,7 @@ class LocalExecutor:
             return _not_run(spec, started, f"cwd does not exist: {spec.cwd}")
         if spec.on_start is not None and not os.access(shell, os.X_OK):
             return _not_run(spec, started, f"cannot start {spec.shell}: No such file or directory")
-        try:
-            out = Output(spec, sink, masker)
-        except OSError as exc:
-            return _not_run(spec, started, f"cannot write the log {spec.log_path}: {exc.strerror}")
+        out = Output(spec, sink, masker)  # the log file is made at the first byte of output
         try:
             proc = _start(spec, shell)
         except OSError as exc:
@@ -276,7 +273,7 @@ class _Run:
             timed_out=timed_out,
             interrupted=interrupted,
             error=error or self.out.log_error,
-            log_path=str(self.spec.log_path),
+            log_path=self.out.log_written,
         )
 
 

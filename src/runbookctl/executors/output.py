@@ -66,6 +66,13 @@ class _Stream:
 class LogWriter:
     """The step's log file and the sha256 of what was written to it.
 
+    The file is created at the first byte of output: a command that writes
+    nothing has no log (its record says so: `written` is empty). Creating a
+    file costs more than anything else a quiet step does here (0.1-0.3 ms of
+    ext4 metadata, and the next fsync then commits it too: 500 `true` steps
+    ran ~0.4 ms a step faster without it), and an empty file tells nobody
+    anything.
+
     Written as it comes, on the reading thread: with 256 KiB chunks the data
     is still in the cache for the hash and the write. (A writer thread was
     measured slower on 2 cores: 0.85 s against 0.69 s for 500 MB.) A failed
@@ -73,13 +80,24 @@ class LogWriter:
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.sha = hashlib.sha256()
         self.error: str | None = None
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
-                                       0o666)
+        self._fd: int | None = None
+        self._opened = False  # tried once: a log that could not be created stays so
+        self._created = False
+
+    @property
+    def written(self) -> str:
+        """The log's path, or "" when it was never created (no output, or it failed)."""
+        return str(self.path) if self._created else ""
 
     def write(self, data: bytes) -> None:
         self.sha.update(data)
+        if not data:
+            return
+        if not self._opened:
+            self._open()
         if self._fd is None:
             return
         try:
@@ -88,6 +106,19 @@ class LogWriter:
             # Keep the command and the live output going; the result says so.
             self.error = f"log file not fully written: {exc.strerror or exc}"
             self.close()
+
+    def _open(self) -> None:
+        self._opened = True
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+        try:
+            try:
+                self._fd = os.open(self.path, flags, 0o666)
+            except FileNotFoundError:  # a run's first log: the folder is made then
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, flags, 0o666)
+            self._created = True
+        except OSError as exc:
+            self.error = f"cannot write the log {self.path}: {exc.strerror or exc}"
 
     def close(self) -> None:
         fd, self._fd = self._fd, None
@@ -117,11 +148,7 @@ class Output:
         self.streams = {name: _Stream(masker.stream()) for name in ("stdout", "stderr")}
         self.raw_bytes = 0
         self.tail = ""
-        try:
-            self.log = LogWriter(spec.log_path)
-        except FileNotFoundError:  # a run's first log: the folder is made then, not at every step
-            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self.log = LogWriter(spec.log_path)
+        self.log = LogWriter(spec.log_path)
 
     @property
     def sha256(self) -> str:
@@ -130,6 +157,11 @@ class Output:
     @property
     def log_error(self) -> str | None:
         return self.log.error
+
+    @property
+    def log_written(self) -> str:
+        """The log's path for the record, "" when there was no output (no file)."""
+        return self.log.written
 
     def feed(self, name: str, data: bytes, final: bool = False) -> None:
         self.raw_bytes += len(data)

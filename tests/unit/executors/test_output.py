@@ -106,3 +106,32 @@ def test_output_nobody_sees_is_still_logged_and_its_tail_kept_visible(tmp_path: 
     assert (tmp_path / "d.log").read_text() == expected
     assert out.tail_lines().endswith("line 4999\n\u241b[31mlast\u241b[0m ***\n")
     assert len(out.tail_lines().splitlines()) == 20
+
+
+def test_a_command_that_writes_nothing_leaves_no_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "0001-quiet.log"
+    out, sink = _feed(log, b"", [])
+    assert not log.exists() and not log.parent.exists()
+    assert out.log_written == "" and out.log_error is None
+    assert out.sha256 == hashlib.sha256(b"").hexdigest() and sink.shown == []
+
+
+def test_the_log_and_its_folder_are_made_at_the_first_byte(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "0001-loud.log"
+    out = Output(_spec(log), Sink(), Redactor())
+    assert not log.parent.exists()  # nothing yet: a quiet command would leave nothing
+    out.feed("stderr", b"ready\n")
+    assert log.read_bytes() == b"ready\n" and out.log_written == str(log)
+    out.finish()
+    assert log.read_bytes() == b"ready\n"
+
+
+def test_a_log_that_cannot_be_created_is_reported_once_and_the_output_still_kept(
+        tmp_path: Path) -> None:
+    (tmp_path / "logs").write_text("a file where the folder should be")
+    log = tmp_path / "logs" / "0001-s.log"
+    out, sink = _feed(log, b"first\nsecond\n", [6])
+    assert out.log_error == f"cannot write the log {log}: Not a directory"
+    assert out.log_written == ""
+    assert out.streams["stdout"].text == "first\nsecond\n"
+    assert "".join(t for _, _, t in sink.shown) == "first\nsecond\n"

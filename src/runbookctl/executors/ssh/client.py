@@ -126,11 +126,7 @@ class SSHExecutor:
                 return _not_run(label, started, "interrupted while connecting", interrupted=True)
             return _not_run(label, started, str(exc))
         log = host_log(spec.log_path, label)
-        try:
-            out = Output(replace(spec, log_path=log), sink, masker)
-        except OSError as exc:
-            channel.close()
-            return _not_run(label, started, f"cannot write the log {log}: {exc.strerror or exc}")
+        out = Output(replace(spec, log_path=log), sink, masker)  # its file made at the first byte
         if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
             spec = replace(spec, command=spec.per_host[label])
         run = RemoteRun(self.config, spec, client, channel, out, stop, log)

@@ -179,7 +179,7 @@ class RemoteRun:
             output_bytes=self.out.raw_bytes, output_sha256=self.out.sha256,
             tail=self.out.tail_lines(), timed_out=state == "timeout",
             interrupted=state == "interrupted", error=error or self.out.log_error,
-            log_path=str(self.log_path),
+            log_path=self.out.log_written,
         )
 
 
