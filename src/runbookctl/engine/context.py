@@ -181,14 +181,22 @@ class StepContext:
 
 
 _LOG_NUMBER = re.compile(r"(\d+)-")
+_JOURNALED_LOG = re.compile(rb'/logs/(\d+)-')
 
 
 def last_log_number(folder: Path) -> int:
     """The highest number among the command logs in `folder` (`0007-step.log`,
-    `0007-step.host.log`), 0 when there are none."""
+    `0007-step.host.log`) and those the run's journal beside it names (a command
+    that printed nothing has no file, but its number is taken: a later session
+    reusing it would give two commands one name); 0 when there are none."""
     try:
         names = [entry.name for entry in os.scandir(folder)]
     except OSError:  # no logs yet (a new run) or no folder
-        return 0
-    numbers = (int(m.group(1)) for m in map(_LOG_NUMBER.match, names) if m)
+        names = []
+    numbers = [int(m.group(1)) for m in map(_LOG_NUMBER.match, names) if m]
+    try:
+        journal = (folder.parent / "journal.jsonl").read_bytes()
+    except OSError:
+        journal = b""
+    numbers += (int(n) for n in _JOURNALED_LOG.findall(journal))
     return max(numbers, default=0)

@@ -59,3 +59,16 @@ def test_a_resumed_run_numbers_its_logs_after_those_already_there(tmp_path: Path
     assert last_log_number(tmp_path / "none") == 0
     run = make_engine(BOOK, run_dir=tmp_path)
     assert run.engine.resources.log_path("a").name == "0004-a.log"
+
+
+def test_numbers_of_quiet_commands_named_by_the_journal_are_not_reused(tmp_path: Path) -> None:
+    """A command that printed nothing left no file, but the journal names its log."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "0001-a.log").write_text("x")
+    (tmp_path / "journal.jsonl").write_text(
+        '{"data":{"log":"/state/runs/r/logs/0002-quiet.log"},"seq":1}\n'
+        '{"data":{"log":"/state/runs/r/logs/0007-b.web-1.log"},"seq":2}\n')
+    assert last_log_number(tmp_path / "logs") == 7
+    (tmp_path / "logs" / "0001-a.log").unlink()
+    (tmp_path / "logs").rmdir()
+    assert last_log_number(tmp_path / "logs") == 7
