@@ -28,7 +28,7 @@ from types import SimpleNamespace
 import pytest
 
 from runbookctl.cli.commands.verify import _report_problems
-from runbookctl.record.journal import verify_journal
+from runbookctl.record.chain import verify_journal
 from tests.helpers import ROOT, cli_env, run_cli
 from tests.waiting import events_of, group_alive
 

@@ -28,6 +28,8 @@ from runbookctl.safety.templating import evaluate, render_command, render_text, 
 from runbookctl.signals import deferred, describe, stopped_command
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runbookctl.engine.context import StepContext
 
 DEFAULT_EVERY = 10.0
@@ -202,13 +204,14 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
     spec = replace(spec, log_path=ctx.resources.log_path(key))
     ctx.ui.command(spec.display, list(spec.hosts) or None)
     local = ctx.step.action == "run"
-    # A local command's command_process event (synced) comes before it runs.
     ctx.publish(ev.COMMAND_STARTED, key, command=spec.display, hosts=list(spec.hosts),
                 attempt=attempt, timeout=spec.timeout, log=str(spec.log_path), defer_sync=local)
     executor = ctx.local if local else ctx.resources.ssh()
     if local:
-        spec = replace(spec, on_start=lambda pgid, started: ctx.publish(
-            ev.COMMAND_PROCESS, key, pgid=pgid, start=started))
+        # command_started is fsynced while the shell starts; its gate opens once that is
+        # done (_gated; docs/record.md section 5 says why command_process may wait).
+        durable = ctx.resources.sync_soon()
+        spec = replace(spec, on_start=lambda pgid, started: _gated(ctx, durable, pgid, started))
     try:
         if spec.interactive:
             return [interactive.session(ctx, spec)]
@@ -221,6 +224,12 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
         _warn_tokens(ctx)
     ctx.ui.hosts_done(results)
     return results
+
+
+def _gated(ctx: StepContext, durable: Callable[[], None], pgid: int, started: str | None) -> None:
+    """The shell is at its gate: record its process group, then wait for the journal."""
+    ctx.publish(ev.COMMAND_PROCESS, ctx.key, pgid=pgid, start=started, defer_sync=True)
+    durable()
 
 
 def _warn_tokens(ctx: StepContext) -> None:

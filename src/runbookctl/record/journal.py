@@ -172,55 +172,6 @@ def _short(exc: Exception) -> str:
     return str(exc).split(":")[0] if isinstance(exc, json.JSONDecodeError) else str(exc)
 
 
-def verify_journal(path: Path | str, expect_head: str | None = None) -> list[str]:
-    """Every problem of the hash chain, located; empty when the journal is intact. Truncation
-    at the end shows only against `expect_head`, a head recorded elsewhere (the report's)."""
-    try:
-        replay = read_journal(path)
-    except OSError as exc:
-        return [f"cannot read the journal {path}: {exc.strerror or exc}"]
-    problems = list(replay.problems)
-    if replay.torn:
-        problems.append(replay.torn)
-    problems += chain_problems(replay.events)
-    if expect_head is not None and expect_head != replay.head_hash:
-        problems.append(_head_problem(replay.events, expect_head))
-    return problems
-
-
-def chain_problems(events: list[Event], lines: list[int] | None = None, path: object = "") -> list[str]:
-    """Seq continuity, each hash recomputed, each event linked to the one before
-    (located as `path:line` when `lines`, the events' line numbers, is given)."""
-    problems = []
-    prev_seq, prev_hash = 0, GENESIS
-    for index, event in enumerate(events, start=1):
-        where = (f"{path}:{lines[index - 1]}" if lines else f"event {index}") + f" (seq {event.seq})"
-        if event.seq == prev_seq + 1:
-            pass
-        elif event.seq > prev_seq + 1:
-            problems.append(f"{where}: seq jumps from {prev_seq} to {event.seq} (events missing)")
-        elif event.seq == prev_seq:
-            problems.append(f"{where}: seq {event.seq} appears twice (duplicated event)")
-        else:
-            problems.append(f"{where}: seq {event.seq} follows {prev_seq} (events out of order)")
-        if event_hash(prev_hash, event.to_dict()) != event.hash:
-            problems.append(f"{where}: hash mismatch (this event was altered, or the one before"
-                            " it was changed, removed or moved)")
-        prev_seq, prev_hash = event.seq, event.hash
-    return problems
-
-
-def _head_problem(events: list[Event], expect_head: str) -> str:
-    last_seq = events[-1].seq if events else 0
-    for event in events:
-        if event.hash == expect_head:
-            return (f"the expected head is event seq {event.seq}, but the journal goes on"
-                    f" to seq {last_seq} (events added after it)")
-    head = events[-1].hash if events else GENESIS
-    return (f"the journal ends at seq {last_seq} (head {head[:12]}…), not at the expected"
-            f" head {expect_head[:12]}… (events removed from the end, or altered)")
-
-
 class Journal:
     """An open journal: `append` writes one event and fsyncs before returning."""
 
@@ -236,6 +187,7 @@ class Journal:
         self.replay = replay  # what was there when it was opened
         self.torn_tail: str | None = replay.torn
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._syncer: Any = None  # a journal_io.BackgroundSync, made at the first sync_soon
 
     @classmethod
     def create(cls, path: Path | str) -> Journal:
@@ -374,14 +326,40 @@ class Journal:
             self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
             raise JournalError(self._broken) from exc
 
+    def sync_soon(self) -> Callable[[], None]:
+        """Start fsyncing what is written so far, on a thread (journal_io.BackgroundSync);
+        returns the call that waits until it is on disk (JournalError if it failed)."""
+        if self._fd is None or not self._unsynced or self._broken is not None:
+            return self.sync  # nothing in flight: waiting is a plain sync (or nothing)
+        if self._syncer is None:
+            from runbookctl.record.journal_io import BackgroundSync
+
+            self._syncer = BackgroundSync(self._fd)
+        size, syncer = self._size, self._syncer
+        syncer.start()
+
+        def wait() -> None:
+            try:
+                syncer.wait()
+            except OSError as exc:
+                self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
+                raise JournalError(self._broken) from exc
+            self._synced = max(self._synced, size)
+            self._unsynced = self._synced < self._size
+
+        return wait
+
     def _fsync(self) -> None:
         assert self._fd is not None
         size = self._size
         os.fsync(self._fd)
         self._unsynced = False
-        self._synced = size
+        self._synced = max(self._synced, size)
 
     def close(self) -> None:
+        if self._syncer is not None:  # its fsync in flight ends before the file closes
+            self._syncer.close()
+            self._syncer = None
         if self._fd is not None:
             with contextlib.suppress(OSError):  # a failed write already raised
                 if self._unsynced:

@@ -71,7 +71,8 @@ def store_problems(store: PgStore, run_id: str, local_journal: Path | None) -> t
     """(events in the store, every problem of the run's rows there): each stored line must
     be the event its seq says, the chain must hold from seq 1, and each must equal the
     local journal's event of that seq where there is one."""
-    from runbookctl.record.journal import chain_problems, parse_event, read_journal
+    from runbookctl.record.chain import chain_problems
+    from runbookctl.record.journal import parse_event, read_journal
 
     lines = store.lines({run_id: 0}).get(run_id, [])
     problems: list[str] = []

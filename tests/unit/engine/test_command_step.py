@@ -4,12 +4,14 @@ dry runs and ssh hosts — judged by the commands executed and what was journale
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from runbookctl.errors import InterruptedRun
 from runbookctl.executors.base import CAPTURE_LIMIT
 from tests.unit.engine.conftest import FakeClock
-from tests.unit.engine.fakes import FakeExecutor, FakePrompter, Out, make_engine
+from tests.unit.engine.fakes import FakeExecutor, FakePrompter, MemoryJournal, Out, make_engine
 
 
 def book(steps: str) -> str:
@@ -473,6 +475,30 @@ def test_each_attempt_gets_its_own_log_and_the_process_is_journaled() -> None:
     assert [str(s.log_path) for s in run.executor.specs][:2] == [
         "run-dir-never-written/logs/0001-flaky.log", "run-dir-never-written/logs/0002-flaky.log"]
     assert [e.data["pgid"] for e in run.events("command_process", "flaky")] == [4242, 4242]
+
+
+class SyncWatchingJournal(MemoryJournal):
+    """Notes which events there were when a background fsync began and when it was waited for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.syncs: list[tuple[str, str]] = []
+
+    def sync_soon(self) -> Callable[[], None]:
+        began = self.events[-1].type
+        return lambda: self.syncs.append((began, self.events[-1].type))
+
+
+def test_a_local_command_waits_at_its_gate_for_the_fsync_of_its_start() -> None:
+    journal = SyncWatchingJournal()
+    run = make_engine(book("  - {id: a, run: echo a}\n  - {id: b, ssh: uptime, hosts: [web1]}"),
+                      journal=journal)
+    run.run()
+    # the fsync starts once command_started is written; the gate (the fake's on_start)
+    # waits for it after command_process; an ssh command's start is fsynced at once
+    assert journal.syncs == [("command_started", "command_process")]
+    types = [e.type for e in run.events(step="a")]
+    assert types.index("command_process") < types.index("command_finished")
 
 
 def test_step_timeout_and_environment_reach_the_executor() -> None:

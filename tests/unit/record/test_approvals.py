@@ -18,7 +18,8 @@ from runbookctl.record.approvals import (
     open_requests,
     operators,
 )
-from runbookctl.record.journal import Journal, read_journal, verify_journal
+from runbookctl.record.chain import verify_journal
+from runbookctl.record.journal import Journal, read_journal
 from runbookctl.record.replay import replay
 from runbookctl.safety.masking import Redactor
 

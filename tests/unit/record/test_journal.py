@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runbookctl.errors import JournalError
+from runbookctl.record.chain import verify_journal
 from runbookctl.record.journal import (
     GENESIS,
     Journal,
@@ -24,7 +25,6 @@ from runbookctl.record.journal import (
     event_hash,
     read_journal,
     utc_timestamp,
-    verify_journal,
 )
 
 

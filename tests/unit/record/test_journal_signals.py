@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runbookctl.record.journal import Journal, read_journal, verify_journal
+from runbookctl.record.chain import verify_journal
+from runbookctl.record.journal import Journal, read_journal
 from runbookctl.signals import Signalled
 
 REAL_WRITE = os.write

@@ -7,7 +7,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from runbookctl.record.journal import Journal, read_journal, verify_journal
+from runbookctl.record.chain import verify_journal
+from runbookctl.record.journal import Journal, read_journal
 
 
 def _note(path: Path, text: str) -> None:

@@ -66,7 +66,7 @@ def test_an_edited_and_rehashed_journal_fails_its_signature(tmp_path: Path) -> N
     alice = make_key(tmp_path, "alice")
     path = signed_journal(tmp_path, alice)
     rehash(path, {"reason": "nothing was killed"}, seq=2)
-    from runbookctl.record.journal import verify_journal
+    from runbookctl.record.chain import verify_journal
 
     assert verify_journal(path) == []  # the chain alone cannot tell
     result = check(path, allowed_signers(tmp_path / "as", alice))

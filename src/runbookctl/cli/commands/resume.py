@@ -84,7 +84,7 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
 def _check_chain(path: Path, replayed: Replay, force: bool, ui: UI) -> None:
     """Resume continues a record: one whose hash chain is broken (bytes changed on disk) is
     refused unless --force, naming the line; forced, the damage stays for `verify` to show."""
-    from runbookctl.record.journal import chain_problems
+    from runbookctl.record.chain import chain_problems
 
     problems = chain_problems(replayed.events, replayed.lines, path)
     if not problems:

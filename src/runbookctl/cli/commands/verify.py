@@ -86,7 +86,7 @@ def _first_difference(a: str, b: str) -> int:
 
 
 def verify(session: Session, target: str, store: bool = False) -> int:
-    from runbookctl.record.journal import verify_journal
+    from runbookctl.record.chain import verify_journal
 
     path = Path(target)
     if path.suffix in (".md", ".jsonl") and not path.exists():
