@@ -201,17 +201,17 @@ def _interrupt_reason(results: list[HostResult]) -> str:
 
 def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResult]:
     key = ctx.key
-    spec = replace(spec, log_path=ctx.resources.log_path(key))
+    log = ctx.resources.log_path(key)
     ctx.ui.command(spec.display, list(spec.hosts) or None)
     local = ctx.step.action == "run"
     ctx.publish(ev.COMMAND_STARTED, key, command=spec.display, hosts=list(spec.hosts),
-                attempt=attempt, timeout=spec.timeout, log=str(spec.log_path), defer_sync=local)
+                attempt=attempt, timeout=spec.timeout, log=str(log), defer_sync=local)
     executor = ctx.local if local else ctx.resources.ssh()
-    if local:
-        # command_started is fsynced while the shell starts; its gate opens once that is
-        # done (_gated; docs/record.md section 5 says why command_process may wait).
-        durable = ctx.resources.sync_soon()
-        spec = replace(spec, on_start=lambda pgid, started: _gated(ctx, durable, pgid, started))
+    if local:  # command_started is fsynced while the shell starts; the gate waits for it
+        durable = ctx.resources.sync_soon()  # (_gated; docs/record.md, section 5)
+        spec = replace(spec, log_path=log, on_start=lambda pgid, at: _gated(ctx, durable, pgid, at))
+    else:
+        spec = replace(spec, log_path=log)
     try:
         if spec.interactive:
             return [interactive.session(ctx, spec)]

@@ -113,6 +113,11 @@ class Recorder:
         return self.journal.sync_soon()
 
     def _mask(self, value: Any) -> Any:
+        kind = type(value)  # exact types first: five events a step pass through here
+        if kind is str:
+            return self.redactor.mask(value)
+        if kind is int or kind is bool or kind is float or value is None:
+            return value
         if isinstance(value, str):
             return self.redactor.mask(value)
         if isinstance(value, Mapping):

@@ -51,10 +51,12 @@ def load_journal(journal: Path) -> tuple[Replay, RunState]:
     return replayed, state
 
 
-def report_template(template_dirs: list[Path] | None = None) -> str:
-    found = find_template([*(template_dirs or []), bundled_dir("templates")], REPORT_TEMPLATE)
+def _report_template(template_dirs: list[Path] | None) -> tuple[str, bool]:
+    """report.md.j2's source, and whether it is runbookctl's own (not a team's)."""
+    bundled = bundled_dir("templates")
+    found = find_template([*(template_dirs or []), bundled], REPORT_TEMPLATE)
     if found is not None:
-        return found.read_text(encoding="utf-8")
+        return found.read_text(encoding="utf-8"), found.parent == bundled
     raise UsageError(f"{REPORT_TEMPLATE} not found (looked in the template dirs)")
 
 
@@ -72,7 +74,8 @@ def render_state(state: RunState, template_dirs: list[Path] | None = None,
     from runbookctl.record.report import render_report
 
     try:
-        return render_report(state, report_template(template_dirs), __version__, logs)
+        source, bundled = _report_template(template_dirs)
+        return render_report(state, source, __version__, logs, bundled=bundled)
     except (TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
         # the journal replayed, but lacks something a report shows: bad data, not a bug
         raise CorruptJournal(f"run {state.run_id}: its report cannot be rendered from its "

@@ -40,3 +40,14 @@ def test_an_unusable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv("RUNBOOKCTL_CACHE_DIR", str(tmp_path / "file"))
     assert render_report(STATE, "{{ run.run_id }}\n", "9.9") == "r1\n"
+
+
+def test_a_teams_template_is_sandboxed_and_the_bundled_one_is_not() -> None:
+    """A team's report.md.j2 may not reach Python's internals; runbookctl's own template
+    is its code, rendered without the sandbox's per-attribute checks (record/report.py)."""
+    from jinja2.exceptions import SecurityError
+
+    probe = "{{ run.__class__.__init__.__globals__ | length > 0 }}\n"
+    with pytest.raises(SecurityError):
+        render_report(STATE, probe, "9.9")
+    assert render_report(STATE, probe, "9.9", bundled=True) == "True\n"

@@ -56,3 +56,20 @@ def test_an_unreadable_journal_is_a_warning_not_an_error(run_dir: Path) -> None:
     notes = Notes()
     assert write_run_report(run_dir, notes) is None
     assert notes.said and notes.said[0].startswith("could not render the report: no journal")
+
+
+def test_a_teams_report_template_is_rendered_in_the_sandbox(run_dir: Path, tmp_path: Path) -> None:
+    """The team's report.md.j2 in a template dir wins over the bundled one, and is
+    sandboxed: reaching for Python's internals fails the rendering, it shows nothing."""
+    from runbookctl.errors import CorruptJournal
+    from runbookctl.record.writeup import render_state
+
+    state = load_state(run_dir)
+    team = tmp_path / "templates"
+    team.mkdir()
+    (team / "report.md.j2").write_text("# {{ run.run_id }}\n")
+    assert render_state(state, [team]) == "# r1\n"
+    (team / "report.md.j2").write_text("{{ run.__class__.__init__.__globals__ | length }}\n")
+    with pytest.raises(CorruptJournal, match="is unsafe"):
+        render_state(state, [team])
+    assert 'run_id: "r1"' in render_state(state, [])  # the bundled template
