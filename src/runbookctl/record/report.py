@@ -104,8 +104,9 @@ def _compiled(env: Environment, source: str, version: str) -> Template:
     the name carries ours (the environment's options are part of the code)."""
     from jinja2 import DictLoader, FileSystemBytecodeCache
 
-    # the environment's kind is part of the code compiled (a sandbox's calls are checked)
-    name = f"report-{version}{'-sandboxed' if env.sandboxed else ''}.md.j2"
+    # the environment's kind is part of the code compiled (a sandbox's calls are checked):
+    # neither may load the other's, nor what an earlier release cached under one name
+    name = f"report-{version}-{'sandboxed' if env.sandboxed else 'bundled'}.md.j2"
     env.loader = DictLoader({name: source})
     cache = _cache_dir()
     if cache is not None:

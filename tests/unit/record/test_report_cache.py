@@ -51,3 +51,12 @@ def test_a_teams_template_is_sandboxed_and_the_bundled_one_is_not() -> None:
     with pytest.raises(SecurityError):
         render_report(STATE, probe, "9.9")
     assert render_report(STATE, probe, "9.9", bundled=True) == "True\n"
+
+
+def test_sandboxed_and_bundled_compilations_are_cached_apart(cache: Path) -> None:
+    """Code compiled for the sandbox calls checks a plain environment lacks (and the
+    reverse would skip them): one source, one version, two cache entries."""
+    source = "{{ run.title | upper }} {{ run.runbook.split('-') | join('+') }}\n"
+    for bundled in (False, True, False, True):
+        assert render_report(STATE, source, "9.9", bundled=bundled) == "DB OVERLOAD db+overload\n"
+    assert len(list(cache.iterdir())) == 2
