@@ -9,7 +9,6 @@ import contextlib
 import fcntl
 import os
 import select
-import selectors
 import shutil
 import signal
 import subprocess
@@ -90,6 +89,7 @@ def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
     gated = spec.on_start is not None
     proc = subprocess.Popen(
         _argv(spec, shell),
+        bufsize=0,  # raw pipes: only their fds are read; buffered ones cost 3 system calls each
         stdin=subprocess.PIPE if gated else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -143,11 +143,8 @@ class _Run:
         self.out = out
         self.started = started
         self.chunk = LIVE_CHUNK if out.live else CHUNK
-        self.selector = selectors.DefaultSelector()
         assert proc.stdout is not None and proc.stderr is not None
-        for pipe, name in ((proc.stdout, "stdout"), (proc.stderr, "stderr")):
-            _prepare_pipe(pipe.fileno())
-            self.selector.register(pipe, selectors.EVENT_READ, name)
+        self.pipes = _Pipes({proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"})
         self.exit_watch = _exit_watch(proc.pid)
 
     def wait(self) -> HostResult:
@@ -194,7 +191,7 @@ class _Run:
         while True:
             now = time.monotonic()
             exited = self.proc.poll() is not None
-            if exited and not self.selector.get_map():
+            if exited and not self.pipes.names:
                 return True
             if deadline is not None and now >= deadline:
                 return False
@@ -203,7 +200,7 @@ class _Run:
             if linger_until is not None and now >= linger_until:
                 return True  # a background child holds the pipes: stop listening
             wait = POLL if deadline is None else min(POLL, deadline - now)
-            if self.selector.get_map():
+            if self.pipes.names:
                 self._read_ready(wait)
             else:  # the pipes are closed but the shell still runs
                 self._await_exit(wait)
@@ -220,26 +217,26 @@ class _Run:
         self.exit_watch.poll(max(wait, 0) * 1000)
 
     def _read_ready(self, wait: float) -> None:
-        for key, _ in self.selector.select(max(wait, 0)):
+        for fd, name in self.pipes.ready(max(wait, 0)):
             # The pipes are non-blocking: read what is there, a burst at most.
             for _ in range(BURST):
                 try:
-                    data = os.read(key.fd, self.chunk)
+                    data = os.read(fd, self.chunk)
                 except BlockingIOError:
                     break
                 if not data:
-                    self.selector.unregister(key.fileobj)
+                    self.pipes.drop(fd)
                     break
-                self.out.feed(key.data, data)
+                self.out.feed(name, data)
                 if len(data) < self.chunk:
                     break
 
     def _drain(self, until: float) -> None:
-        while self.selector.get_map() and time.monotonic() < until:
+        while self.pipes.names and time.monotonic() < until:
             self._read_ready(min(POLL, until - time.monotonic()))
 
     def _close(self) -> None:
-        self.selector.close()
+        self.pipes.names.clear()
         if self.exit_watch is not None:
             self.exit_watch.close()
         for pipe in (self.proc.stdout, self.proc.stderr):
@@ -275,6 +272,27 @@ class _Run:
             error=error or self.out.log_error,
             log_path=self.out.log_written,
         )
+
+
+class _Pipes:
+    """The command's stdout and stderr, until each reaches EOF: non-blocking, in big
+    pipes, watched by one poll object (an epoll selector cost an fd and four more
+    system calls a step, and its bookkeeping as much again)."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names  # fd -> stream name, for the pipes still open
+        self._poll = select.poll()
+        for fd in names:
+            _prepare_pipe(fd)
+            self._poll.register(fd, select.POLLIN)
+
+    def ready(self, wait: float) -> list[tuple[int, str]]:
+        """The open pipes with something to read (or at EOF) within `wait` seconds."""
+        return [(fd, self.names[fd]) for fd, _ in self._poll.poll(wait * 1000) if fd in self.names]
+
+    def drop(self, fd: int) -> None:
+        self._poll.unregister(fd)
+        del self.names[fd]
 
 
 class _ExitWatch:
