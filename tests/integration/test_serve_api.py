@@ -196,14 +196,18 @@ def test_an_approval_through_the_api_the_operators_own_refused(tmp_path: Path) -
     runbook = write(tmp_path / "gate.yaml", """\
         id: gate
         title: Gate
+        secrets:
+          DB_PASSWORD:
+            env: DB_PASSWORD
         steps:
           - id: drop-replica
             title: Drop the replica
             approval: required
             run: echo "dropped"
         """)
-    server = start_server(state, tmp_path)
-    run = start_run(state, tmp_path, runbook, RUNBOOKCTL_OPERATOR="alice")
+    secret = "replica-Pa55w0rd-9911"  # serve's environment holds the run's secret too
+    server = start_server(state, tmp_path, DB_PASSWORD=secret)
+    run = start_run(state, tmp_path, runbook, RUNBOOKCTL_OPERATOR="alice", DB_PASSWORD=secret)
     try:
         wait_event(state, "approval_requested", "drop-replica", alive=lambda: run.poll() is None)
         url = f"{server.url}/api/runs/{only_run_dir(state).name}/approvals/drop-replica"
@@ -211,8 +215,8 @@ def test_an_approval_through_the_api_the_operators_own_refused(tmp_path: Path) -
         own = httpx.post(url, json={"decision": "approve", "by": "alice"}, headers=auth, timeout=30)
         assert own.status_code == 403
         assert own.json()["error"].startswith("the approver must not be the run's operator (alice)")
-        ok = httpx.post(url, json={"decision": "approve", "by": "bob", "reason": "lag is 0"},
-                        headers=auth, timeout=30)
+        ok = httpx.post(url, json={"decision": "approve", "by": "bob",
+                                   "reason": f"lag is 0; {secret} rotated"}, headers=auth, timeout=30)
         assert ok.status_code == 200 and ok.json()["data"]["via"] == "api"
         again = httpx.post(url, json={"decision": "reject", "by": "carol", "reason": "no"},
                            headers=auth, timeout=30)
@@ -224,4 +228,5 @@ def test_an_approval_through_the_api_the_operators_own_refused(tmp_path: Path) -
         run.wait(timeout=30)
         server.stop()
     decided = [e for e in journal_events(only_run_dir(state)) if e["type"] == "approval_decided"]
-    assert [(e["actor"], e["data"]["reason"]) for e in decided] == [("bob", "lag is 0")]
+    assert [(e["actor"], e["data"]["reason"]) for e in decided] == [("bob", "lag is 0; *** rotated")]
+    assert secret not in (only_run_dir(state) / "journal.jsonl").read_text()

@@ -30,6 +30,7 @@ from runbookctl.web.site import error, site_of
 if TYPE_CHECKING:
     from runbookctl.record.approvals import Via
     from runbookctl.record.journal import Event
+    from runbookctl.web.site import Site
 
 MAX_BODY = 16 * 1024
 SELF_APPROVAL = "must not be the run's operator"
@@ -48,17 +49,25 @@ async def decide_step(request: Request) -> Response:
     run_dir = site_of(request).source.run_dir(request.path_params["run_id"])  # NoSuchRun: 404
     via: Via = "api" if request.headers.get("authorization") else "web"
     step = request.path_params["step"]
+    site = site_of(request)
     try:
-        event = await anyio.to_thread.run_sync(lambda: _decide(run_dir, step, body, via))
+        event = await anyio.to_thread.run_sync(lambda: _decide(site, run_dir, step, body, via))
     except UsageError as exc:
         return error(403 if SELF_APPROVAL in exc.message else 409, exc.message)
     return JSONResponse(event_json(event))
 
 
-def _decide(run_dir: Path, step: str, body: dict[str, Any], via: Via) -> Event:
+def _decide(site: Site, run_dir: Path, step: str, body: dict[str, Any], via: Via) -> Event:
+    """Journaled as `runbookctl approve` does, the reason masked with the run's secrets
+    this server knows (Site.redactor_for) as well as token-like strings."""
     from runbookctl.record.approvals import decide
+    from runbookctl.record.writeup import load_state
 
-    return decide(run_dir, step, body["decision"], body["by"], body.get("reason"), via)
+    redactor = None
+    if site.redactor_for is not None:
+        redactor = site.redactor_for(load_state(run_dir))
+    return decide(run_dir, step, body["decision"], body["by"], body.get("reason"), via,
+                  redactor=redactor)
 
 
 def _body(raw: bytes) -> dict[str, Any]:

@@ -13,10 +13,13 @@ from runbookctl.web.guard import Policy
 from runbookctl.web.runs_source import RunsSource
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
     from starlette.responses import Response
 
     from runbookctl.record.run_state import RunState
+    from runbookctl.safety.masking import Redactor
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,9 @@ class Site:
     source: RunsSource
     policy: Policy
     template_dirs: tuple[Path, ...] = ()
+    # The run's secrets this server can know (its runbook's env secrets, from serve's own
+    # environment), for what people type: `serve` gives cli/commands/note.py:run_redactor.
+    redactor_for: Callable[[RunState], Redactor] | None = None
 
 
 def site_of(request: Request) -> Site:

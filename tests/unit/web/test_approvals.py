@@ -106,3 +106,27 @@ def test_only_json_with_the_token_from_the_same_origin(run_dir: Path) -> None:
         URL, json={"decision": "approve", "by": "bob"}, headers={"Origin": ORIGIN})
     assert anonymous.status_code == 401
     assert _decided(run_dir) == []
+
+
+def test_a_reason_is_masked_with_the_secrets_the_server_knows(run_dir: Path) -> None:
+    """serve gives the site the run's secrets its own environment holds (as `approve`
+    does); a reason quoting one, or a token-like string, is journaled masked."""
+    from runbookctl.safety.masking import Redactor
+
+    secret = "pg-Sup3r-s3cret-pass"
+    asked: list[str] = []
+
+    def redactor_for(state: Any) -> Redactor:
+        asked.append(state.run_id)
+        return Redactor([secret])
+
+    site = Site(RunsSource(run_dir.parent), Policy.for_bind("127.0.0.1", 8765, TOKEN),
+                redactor_for=redactor_for)
+    client = TestClient(build_app(site), base_url=ORIGIN)
+    reason = f"the password {secret} leaked, and ghp_{'A1b2C3d4' * 5}"
+    response = _post(client, {"decision": "reject", "by": "bob", "reason": reason})
+    assert response.status_code == 200, response.text
+    journaled = (run_dir / "journal.jsonl").read_text()
+    assert secret not in journaled and "A1b2C3d4" not in journaled
+    assert _decided(run_dir)[0]["data"]["reason"] == "the password *** leaked, and ***"
+    assert asked == [RUN]

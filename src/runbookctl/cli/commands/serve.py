@@ -43,7 +43,10 @@ def serve(session: Session, ui: UI, host: str, port: int, token: str | None) -> 
         from runbookctl.cli.commands.store import team_source
 
         source = team_source(session)
-    site = Site(source, policy, tuple(session.registry.template_dirs))
+    from runbookctl.cli.commands.note import run_redactor
+
+    site = Site(source, policy, tuple(session.registry.template_dirs),
+                redactor_for=lambda state: run_redactor(session, state))
     ui.info(f"serving the runs of {runs_root(session)} at http://{bound}/ "
             f"({'reads open to this machine' if policy.loopback else 'every request needs the token'})")
     if token is None:  # made here: shown this once, never written anywhere
