@@ -16,7 +16,16 @@ from typing import Any
 
 from runbookctl.errors import JournalError
 from runbookctl.record.journal_io import depth_within as _depth_within
-from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, os_reason, tail_since, write_all
+from runbookctl.record.journal_io import (
+    end_on_a_line,
+    fsync_dir,
+    lock_now,
+    locked,
+    os_reason,
+    tail_since,
+    unlock,
+    write_all,
+)
 
 GENESIS = "0" * 64
 # runbookctl writes events a few levels deep; a deeper line is damage, refused before
@@ -247,11 +256,20 @@ class Journal:
             raise JournalError(self._broken)
         if self._fd is None:
             raise JournalError(f"the journal {self.path} is closed")
-        with locked(self._fd, self.path):  # other writers: journal_io's docstring
-            self._follow()
-            if guard is not None:
-                guard()
-            return self._append(type, step, actor, data, sync)
+        if not lock_now(self._fd):  # other writers: journal_io's docstring
+            with locked(self._fd, self.path):
+                return self._append_locked(type, step, actor, data, sync, guard)
+        try:  # the free lock taken without a context manager: five appends a step
+            return self._append_locked(type, step, actor, data, sync, guard)
+        finally:
+            unlock(self._fd)
+
+    def _append_locked(self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None,
+                       sync: bool, guard: Callable[[], None] | None) -> Event:
+        self._follow()
+        if guard is not None:
+            guard()
+        return self._append(type, step, actor, data, sync)
 
     def _append(self, type: str, step: str | None, actor: str, data: Mapping[str, Any] | None,
                 sync: bool) -> Event:

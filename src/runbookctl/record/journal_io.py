@@ -52,6 +52,20 @@ def locked(fd: int, path: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def lock_now(fd: int) -> bool:
+    """Take the append lock if it is free, as it nearly always is; False: `locked`
+    waits for it (or says why it cannot). The caller unlocks with `unlock`."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def unlock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 def tail_since(path: Path, fd: int, size: int) -> tuple[bytes | None, int]:
     """(the last whole line other writers appended after byte `size`, or None; the file's
     size in whole lines). Call it holding the lock: a cut-off line after them was left

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from runbookctl.safety.tokens import MASK, TokenStream, gated, scan_tokens, word_start
+from runbookctl.safety.tokens import MASK, TokenStream, gated, may_hold_token, scan_tokens, word_start
 
 # Shorter values would mask innocent text everywhere ("abc", "1"); the caller
 # warns about them through `Redactor.ignored`.
@@ -206,9 +206,12 @@ class Redactor:
     def mask(self, text: str) -> str:
         """Return `text` with every secret form, and every token-like string
         nobody declared, replaced by `***`."""
-        self._sync()
+        if self._dirty:
+            self._sync()
         if self._regex is not None and text and not self._absent(text):
             text = self._regex.sub(MASK, text)
+        if not may_hold_token(text):  # most strings: ~20 a step go through here
+            return text
         text, kinds = scan_tokens(text)
         self.found += [kind for kind in kinds if kind not in self.found]
         return text
@@ -363,10 +366,14 @@ def ascii_is_clean(data: bytes) -> bool:
     return not any(char in data for char in _ASCII_CONTROL_BYTES)
 
 
+# Below this, one regex search beats a memchr per control character (a line shown).
+_SHORT = 256
+
+
 def sanitize_terminal(text: str) -> str:
     """Make escape sequences and control characters visible and inert:
     `\\x1b[31m` becomes `␛[31m`; `\\n` and `\\t` stay, `\\r\\n` becomes `\\n`."""
-    if text.isascii():  # O(1): CPython records it
+    if text.isascii() and len(text) > _SHORT:  # O(1): CPython records it
         if ascii_is_clean(text.encode("ascii")):
             return text
     elif _CONTROL_RE.search(text) is None:

@@ -69,6 +69,11 @@ def _any_hint() -> re.Pattern[str]:
 _ANY_HINT = _any_hint()
 
 
+def may_hold_token(text: str) -> bool:
+    """False when no token rule can match `text` (one regex search: most strings)."""
+    return _ANY_HINT.search(text) is not None
+
+
 def scan_tokens(text: str) -> tuple[str, list[str]]:
     """Mask token-like strings (keys, tokens, URL passwords); return the masked
     text and the kinds found, in rule order, without repeats."""

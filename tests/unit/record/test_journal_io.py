@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import JournalError
-from runbookctl.record.journal_io import end_on_a_line, fsync_dir, locked, tail_since, write_all
+from runbookctl.record.journal_io import (
+    end_on_a_line,
+    fsync_dir,
+    lock_now,
+    locked,
+    tail_since,
+    unlock,
+    write_all,
+)
 
 
 def _fd(path: Path) -> int:
@@ -116,3 +124,19 @@ def test_end_on_a_line_cuts_a_torn_tail_or_adds_the_missing_newline(tmp_path: Pa
         assert path.read_bytes() == b"one\n"
     finally:
         os.close(fd)
+
+
+def test_lock_now_takes_a_free_lock_at_once_and_never_waits_for_a_held_one(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    mine, theirs = _fd(path), _fd(path)
+    try:
+        assert lock_now(mine)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(theirs, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert not lock_now(theirs)  # held: the caller falls back to `locked`, which waits
+        unlock(mine)
+        assert lock_now(theirs)
+        unlock(theirs)
+    finally:
+        os.close(mine)
+        os.close(theirs)

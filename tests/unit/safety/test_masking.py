@@ -243,3 +243,17 @@ def test_sanitize_terminal_makes_escapes_visible() -> None:
 def test_sanitize_terminal_keeps_plain_text_identical() -> None:
     text = "plain text\twith tabs — and unicode ✓\n"
     assert sanitize_terminal(text) is text
+
+
+@pytest.mark.parametrize("size", [1, 40, 255, 256, 257, 4000])
+def test_sanitize_terminal_treats_short_and_long_ascii_alike(size: int) -> None:
+    """Short text takes one regex search, long text a memchr per control character:
+    every ASCII control character (\\t and \\n aside) is found by both."""
+    for code in [*range(0x20), 0x7F]:
+        text = ("x" * size)[: max(size - 1, 0)] + chr(code)
+        shown = sanitize_terminal(text)
+        if chr(code) in "\t\n":
+            assert shown is text
+        else:
+            assert chr(code) not in shown and shown.startswith("x" * (len(text) - 1)), (size, code)
+    assert sanitize_terminal("x" * size) == "x" * size
