@@ -37,6 +37,7 @@ _FIELDS = ("seq", "ts", "type", "step", "actor", "data", "hash")
 # Built once: json.dumps with any option builds a new encoder at every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _AS_TEXT = json.JSONEncoder(default=str)  # a stray Path or datetime becomes its text
+_quoted: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def canonical_json(obj: Any) -> str:
@@ -65,7 +66,7 @@ def _framed(actor: str, data: str, seq: int, step: str | None, ts: str, type_: s
     """An event's canonical JSON before and after its `hash` key (keys sort actor, data,
     hash, seq, step, ts, type): hashed joined by ",", written with the hash in
     between, without serialising the data twice more (a third of append's time)."""
-    text = _CANONICAL.encode
+    text = _quoted  # what _CANONICAL.encode gives a str, without its Python-level checks
     step_json = "null" if step is None else text(step)
     return ('{"actor":' + text(actor) + ',"data":' + data,
             f'"seq":{seq:d},"step":{step_json},"ts":{text(ts)},"type":{text(type_)}}}')

@@ -165,6 +165,8 @@ class TokenStream:
         self.found = found
 
     def feed(self, text: str, final: bool = False) -> str:
+        if not text and not self.pending and not self.in_key:
+            return ""  # the end of a quiet command's stream: nothing held, nothing to scan
         buf = self.pending + text
         out: list[str] = []
         pos = 0  # whole blocks before this are left to _scan
