@@ -89,8 +89,13 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     too, with signals held off: a second signal then cannot leave a run without
     its report; it is delivered once the record is complete.
     """
+    import gc
+
     from runbookctl.signals import stop_on_signals
 
+    # What start-up made (modules, the runbook) lives as long as the run: kept out of
+    # the collector's full passes, which walked all of it again every ~100 steps.
+    gc.freeze()
     with stop_on_signals():
         status, reason, code = _walk(run, ui, resume, prelude)
         if code is None:  # the journal itself failed: no ending can be written
