@@ -5,8 +5,9 @@ the same tasks (connection local, fewer tasks, scaled per task).
     .venv/bin/python benchmarks/bench_steps.py [REPS]
 
 runbookctl journals five events per command step, on disk before the command
-runs (one fsync a step: docs/record.md, section 5), and writes one log file per
-command: all of that is in the figure.
+runs (one fsync a step, made while the command's shell starts: docs/record.md,
+section 5), and keeps each command's output in a log file made at its first
+byte (a `true` step prints nothing: no file): all of that is in the figure.
 """
 
 from __future__ import annotations
