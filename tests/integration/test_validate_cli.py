@@ -77,3 +77,35 @@ def test_many_files_checked_in_parallel_report_exactly_what_one_process_reports(
     for path in BAD:  # every bad file is named (the order is checked by the equality above)
         assert f"{folder / path.name}:" in parallel.stderr
     assert "Traceback" not in parallel.output
+
+
+def test_a_post_to_a_webhook_nobody_declared_is_a_warning_at_its_place(tmp_path: Path) -> None:
+    """A message's `post:` must name a `notify:` webhook of the runbook or of the config,
+    else it would be sent nowhere: validate says so where it is, and still exits 0."""
+    (tmp_path / "runbookctl.yaml").write_text(
+        'notify:\n  - name: team-pager\n    url: "${PAGER_HOOK}"\n')
+    book = tmp_path / "posts.yaml"
+    book.write_text("""\
+id: posts
+title: Posts
+notify:
+  - name: war-room
+    url: "${WAR_ROOM_HOOK}"
+steps:
+  - id: tell
+    message: Failing over
+    post: warroom
+  - id: page
+    message: Paging
+    post: team-pager
+  - id: room
+    message: Done
+    post: war-room
+""")
+    result = run_cli(["validate", str(book)], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{book}:9:11: warning: post: no webhook 'warroom' in this runbook's or the config's "
+        "notify: (the message would be sent nowhere) (did you mean 'war-room'?); known: "
+        "team-pager, war-room (steps[0].post)"]

@@ -33,12 +33,16 @@ __all__ = ["check_answers_file", "check_runbook", "scope_of"]
 
 def check_runbook(rb: Runbook, text: str, *, resolve_runbook: Callable[[str], Runbook | None],
                   template_source: Callable[[str], str | None],
-                  known_runbooks: Collection[str] = ()) -> list[Problem]:
+                  known_runbooks: Collection[str] = (),
+                  webhooks: Collection[str] | None = None) -> list[Problem]:
     """Every semantic problem (errors and warnings) of `rb`, whose source is `text`.
 
     `known_runbooks` (ids on the search path) only improves include messages.
+    `webhooks`: the config's `notify:` names (None: not known, `post:` is not checked).
     """
     out = [*_duplicates(rb, text), *_jumps(rb, text)]
+    if webhooks is not None:
+        out += _posts(rb, text, {*webhooks, *(hook.name for hook in rb.notify)})
     if not out:
         # A misspelt jump would also make its intended target "unreachable": fix jumps first.
         out += _flow(rb, text)
@@ -98,6 +102,22 @@ def _jumps(rb: Runbook, text: str) -> list[Problem]:
             also = "" if hint else f"; use a step id or {', '.join(words)}"
             out.append(problem(text, pos, f"{rel.split('[')[0]}: no step '{target}' in this "
                                f"runbook{hint}{also}", f"{kp}.{rel}"))
+    return out
+
+
+def _posts(rb: Runbook, text: str, known: set[str]) -> list[Problem]:
+    """A message's `post:` naming no webhook of the runbook's or the config's `notify:`:
+    a warning (a runbook included by another may post to the includer's webhooks), as
+    the run would say only when the message is shown, and send it nowhere."""
+    out = []
+    for index, step in enumerate(rb.steps):
+        if step.post is None or step.post in known:
+            continue
+        where = "; known: " + ", ".join(sorted(known)) if known else ""
+        out.append(problem(text, step.value_pos.get("post", step.at("post")),
+                           f"post: no webhook '{step.post}' in this runbook's or the config's "
+                           f"notify: (the message would be sent nowhere){did_you_mean(step.post, known)}"
+                           f"{where}", f"steps[{index}].post", severity="warning"))
     return out
 
 

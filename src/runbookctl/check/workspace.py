@@ -34,7 +34,8 @@ class Session:
         text = Path(rb.path).read_text(encoding="utf-8")
         return check_runbook(rb, text, resolve_runbook=self.registry.try_load,
                              template_source=self.registry.template_source,
-                             known_runbooks=list(self.registry.ids()))
+                             known_runbooks=list(self.registry.ids()),
+                             webhooks=[hook.name for hook in self.config.notify])
 
     def load_checked(self, name: str) -> tuple[Runbook, list[Problem]]:
         """Load and check a runbook; errors raise ValidationError, warnings are returned."""
