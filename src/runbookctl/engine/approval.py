@@ -166,6 +166,7 @@ class Waiter:
                 return found
             remaining = POLL if self.deadline is None else self.deadline - time.time()
             time.sleep(max(min(POLL, remaining), 0.01))
+            self.ctx.resources.remind()  # "post a status update" matters most while waiting
 
     def _journaled(self) -> Event | None:
         """A decision another process appended since the last look."""

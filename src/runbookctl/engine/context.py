@@ -106,6 +106,9 @@ class Resources:
         self._ssh: Executor | None = None
         self._sudo: str | None = None
         self._logs: int | None = None  # the last log number used; read from run_dir at first
+        # Journals the reminders due (Engine.remind, set by the engine): a step that waits
+        # long for someone (an approval) calls it at each look, as waits between steps do.
+        self.remind: Callable[[], None] = lambda: None
 
     def ssh(self) -> Executor:
         if self._ssh is None:

@@ -51,6 +51,7 @@ class Engine:
         self.vars = variables
         self.failed_steps: list[str] = []
         self.resources = Resources(services)
+        self.resources.remind = self.remind
         self.publish = services.events.publish
         self.reminders = Reminders(runbook.reminders)  # counted from now: the run's start
         self.waits = Waits(self.reminders.started)  # `at:` counts from the same start

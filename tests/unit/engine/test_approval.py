@@ -256,3 +256,26 @@ def test_a_loop_back_to_an_approved_step_needs_a_new_approval(tmp_path: Path) ->
     approver.polls = 0  # the same person approves the next visit too
     run.engine.walk(run.runbook, "", "drop")
     assert [e.type for e in journal(tmp_path)].count(ev.APPROVAL_REQUESTED) == 2
+
+
+def test_reminders_fall_due_while_a_step_waits_for_approval(tmp_path: Path,
+                                                            wall_clock: FakeClock) -> None:
+    """A long wait for a second person is when "post a status update" matters: the
+    reminders due during it are journaled (and shown) then, not after the decision."""
+    from runbookctl.engine import reminders
+
+    book = RUNBOOK.format(extra=", approval_timeout: 25m").replace(
+        "steps:\n", "remind:\n  - {every: 10m, message: Post a status update}\nsteps:\n")
+    run = make_engine(book, executor=FakeExecutor(), prompter=FakePrompter(interactive=False),
+                      journal=FileJournal(tmp_path / "journal.jsonl"),  # type: ignore[arg-type]
+                      run_dir=tmp_path)
+    run.engine.reminders = reminders.Reminders(run.engine.runbook.reminders, wall_clock.now)
+    run.engine.publish(ev.RUN_STARTED, None, actor=OPERATOR, run_id="run-1", runbook="t")
+    assert run.run()[0] == RunStatus.ABORTED
+    order = [(e.type, e.data.get("slot")) for e in journal(tmp_path)
+             if e.type in (ev.APPROVAL_REQUESTED, ev.REMINDER, ev.APPROVAL_TIMED_OUT)]
+    assert order == [(ev.APPROVAL_REQUESTED, None), (ev.REMINDER, 1), (ev.REMINDER, 2),
+                     (ev.APPROVAL_TIMED_OUT, None)]
+    assert [w for w in run.display.said("warn") if w.startswith("reminder")] == [
+        "reminder: Post a status update (10m00s into the run)",
+        "reminder: Post a status update (20m00s into the run)"]
