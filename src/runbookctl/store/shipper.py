@@ -103,12 +103,7 @@ class Shipper:
 
     def pending(self) -> int:
         """Whole journal lines after the cursor (not shipped yet)."""
-        try:
-            with open(self.tail.path, "rb") as fh:
-                fh.seek(self.tail.cursor.offset)
-                return fh.read().count(b"\n")
-        except OSError:
-            return 0
+        return self.tail.count_pending()
 
     def ship_once(self, limit: int | None) -> bool:
         """Ship what is pending up to byte `limit`; False when the store is unreachable."""

@@ -82,6 +82,15 @@ class JournalTail:
         end = self.size() if limit is None else min(limit, self.size())
         return end > self.cursor.offset
 
+    def count_pending(self) -> int:
+        """Whole lines after the cursor (not shipped yet)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.cursor.offset)
+                return fh.read().count(b"\n")
+        except OSError:
+            return 0
+
     def read(self, limit: int | None = None, max_lines: int = 500) -> Batch | None:
         """Up to `max_lines` whole lines after the cursor, ending at or before byte `limit`
         (None: the end of the file); None when there is none. The cursor does not move."""

@@ -6,7 +6,6 @@ psycopg's import alone is ~120 ms, and start-up is benchmarked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from runbookctl.check.workspace import Session
     from runbookctl.cli.terminal import UI
     from runbookctl.store.postgres import PgStore
-    from runbookctl.store.shipper import Shipper
+    from runbookctl.store.worker import ShipperProcess
 
 # At a run's end the shipper gets this long to send the rest; then `store sync` does it.
 FINAL_FLUSH = 2.5
@@ -176,7 +175,7 @@ def team_source(session: Session) -> Any:
 class StoreLink:
     """A running run's shipper and what its end says about it."""
 
-    shipper: Shipper
+    shipper: ShipperProcess
     run: Any
 
     def close(self, ui: UI) -> None:
@@ -197,10 +196,9 @@ def attach(session: Session, run: Any, ui: UI) -> StoreLink | None:
     if not url:
         return None
     from runbookctl.record import events as ev
-    from runbookctl.record.lock import is_free
     from runbookctl.store.postgres import connect, describe
-    from runbookctl.store.shipper import UNREACHABLE, Shipper
-    from runbookctl.store.sync import pending_runs, sync_runs
+    from runbookctl.store.shipper import UNREACHABLE
+    from runbookctl.store.worker import ShipperProcess
 
     name = describe(url)
     journal = run.events.recorder.journal
@@ -212,11 +210,10 @@ def attach(session: Session, run: Any, ui: UI) -> StoreLink | None:
         run.events.post(ev.STORE_UNREACHABLE if kind == UNREACHABLE else ev.STORE_REFUSED,
                         store=name, reason=message)
 
-    def backlog(store: Any, stop: Callable[[], bool]) -> None:
-        sync_runs(pending_runs(runs_root(session), name, skip=Path(run.run_dir)), store, is_free, stop)
-
-    shipper = Shipper(Path(run.run_dir), name, lambda: connect(url), durable=lambda: journal.synced_size,
-                      report=report, backlog=backlog)
+    # In a process of its own (store/worker.py): psycopg and the shipping never hold the
+    # run's GIL. It also ships past runs' pending events (`backlog`) once the store answers.
+    shipper = ShipperProcess(Path(run.run_dir), url, name, durable=lambda: journal.synced_size,
+                             report=report, backlog=runs_root(session))
     run.events.subscribe(shipper.notify, name="the store shipper")
     # A second person on another machine approves through the store (store/decisions.py):
     # the engine waiting here looks there too.

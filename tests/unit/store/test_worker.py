@@ -1,0 +1,116 @@
+"""A run's shipper process (store/worker.py) without a server: the child looks at the
+fsynced size the run shares and wakes its shipper only when it grew, tells a clean
+close from a run that died, runs in its own session, and a store that cannot be
+reached is reported once with the events left pending — forked from a run with one
+thread, started as a fresh interpreter when the run has others. The shipping itself,
+against a real PostgreSQL: tests/integration/test_store_worker.py."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runbookctl.record.journal import Journal
+from runbookctl.store.shipper import UNREACHABLE
+from runbookctl.store.worker import ShipperProcess, read_size, watch
+from tests.unit.store.conftest import write_events
+from tests.waiting import wait_for
+
+
+def test_read_size_gives_what_was_written_to_the_shared_memory() -> None:
+    mem = mmap.mmap(-1, 8)
+    assert read_size(mem) == 0
+    mem[:8] = (123456789).to_bytes(8, "little")
+    assert read_size(mem) == 123456789
+
+
+def _watch_with(steps: list[bytes | int | None]) -> tuple[bool, list[int]]:
+    """Run `watch` on a pipe: each step writes bytes to it, sets the size (an int) or
+    closes it (None); the sizes `watch` woke the shipper for."""
+    ctl_r, ctl_w = os.pipe()
+    size = [0]
+    woken: list[int] = []
+    feed = iter(steps)
+
+    def wake() -> None:
+        woken.append(size[0])
+
+    def look() -> int:  # each look at the size plays the next step of the script
+        step = next(feed, None)
+        if isinstance(step, int):
+            size[0] = step
+        elif step is None:
+            os.close(ctl_w)
+        else:
+            os.write(ctl_w, step)
+        return size[0]
+
+    try:
+        return watch(wake, look, 0.0, ctl_r), woken
+    finally:
+        os.close(ctl_r)
+
+
+def test_watch_wakes_the_shipper_only_when_the_fsynced_size_grew() -> None:
+    clean, woken = _watch_with([10, 10, 25, 25, 25, 40, b"close\n", None])
+    assert clean
+    assert woken == [10, 25, 40]  # once per growth, not once per look
+
+
+def test_watch_tells_a_run_that_died_from_a_clean_close() -> None:
+    assert _watch_with([10, None]) == (False, [10])
+
+
+@pytest.fixture
+def nobody() -> str:
+    """A store URL where nothing listens: every connection is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"postgresql://rb@127.0.0.1:{port}/runs"
+
+
+@pytest.fixture
+def journal(run_dir: Path) -> Iterator[Journal]:
+    j = Journal.create(run_dir / "journal.jsonl")
+    yield j
+    j.close()
+
+
+def _process(run_dir: Path, journal: Journal, url: str) -> tuple[ShipperProcess, list[tuple[str, str]]]:
+    reports: list[tuple[str, str]] = []
+    shipper = ShipperProcess(run_dir, url, "rb@127.0.0.1/runs", durable=lambda: journal.synced_size,
+                             report=lambda kind, message: reports.append((kind, message)), every=0.01)
+    return shipper, reports
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "spawned"])
+def test_a_store_that_cannot_be_reached_is_reported_once_and_the_events_stay_pending(
+        run_dir: Path, journal: Journal, nobody: str, other_thread: bool,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    if other_thread:
+        other.start()  # a fork would copy the locks this thread may hold: a fresh interpreter
+    try:
+        shipper, reports = _process(run_dir, journal, nobody)
+        write_events(journal, 3)
+        shipper.start()
+        assert shipper.forked is not other_thread
+        # a session of its own: a Ctrl-C at the terminal is the run's to handle
+        wait_for("the child's own session", lambda: os.getsid(shipper.pid) == shipper.pid or None)
+        write_events(journal, 4)
+        shipper.notify()
+        assert shipper.close(timeout=30) == 7
+    finally:
+        release.set()
+    assert shipper.exit_code == 0
+    assert [kind for kind, _ in reports] == [UNREACHABLE]
+    assert "cannot reach the store rb@127.0.0.1:" in reports[0][1]
+    assert capfd.readouterr() == ("", "")  # the child never writes to the run's terminal
