@@ -21,6 +21,7 @@ what is still pending then is left for `runbookctl store sync` (store/sync.py).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,17 +51,21 @@ class Pace:
     retry: float = 0.5  # the first pause after a failure, doubled up to `retry_max`
     retry_max: float = 5.0
     batch: int = 500  # lines per insert
+    # the cursor file is rewritten at most this often, and at the end: each rewrite is a
+    # rename in the run's folder, which the run's next fsync of its journal also waits for
+    save: float = 1.0
 
 
 def ship_tail(tail: JournalTail, store: Store, run_dir: Path, limit: int | None = None,
-              batch: int = 500) -> int:
+              batch: int = 500, *, save: bool = True) -> int:
     """Ship a journal's whole lines after its cursor (to byte `limit`), batch by batch,
-    saving the cursor after each; the number of events shipped."""
+    moving the cursor after each (and saving it, with `save`); the number of events shipped."""
     shipped = 0
     while (found := tail.read(limit, batch)) is not None:
         store.insert(run_dir.name, found.rows)
         tail.advance(found)
-        tail.cursor.save(run_dir)
+        if save:
+            tail.cursor.save(run_dir)
         shipped += len(found.rows)
     return shipped
 
@@ -83,6 +88,7 @@ class Shipper:
         self._backlog = backlog  # past runs' pending events, shipped once when idle
         self._store: Store | None = None
         self._warned = False
+        self._unsaved, self._saved_at = False, -self.pace.save  # the cursor, as on disk
         self._wake, self._closing = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._loop, name="runbookctl-store", daemon=True)
 
@@ -105,11 +111,14 @@ class Shipper:
         """Whole journal lines after the cursor (not shipped yet)."""
         return self.tail.count_pending()
 
-    def ship_once(self, limit: int | None) -> bool:
-        """Ship what is pending up to byte `limit`; False when the store is unreachable."""
+    def ship_once(self, limit: int | None, final: bool = False) -> bool:
+        """Ship what is pending up to byte `limit`; False when the store is unreachable.
+        The cursor is saved when `final`, or when it was last saved `pace.save` ago."""
+        before = self.tail.cursor.seq
         try:
             store = self._store or self._open()
-            self.shipped += ship_tail(self.tail, store, self.run_dir, limit, self.pace.batch)
+            self.shipped += ship_tail(self.tail, store, self.run_dir, limit, self.pace.batch,
+                                      save=False)
         except StoreUnavailable as exc:
             self._drop()
             if not self._warned:
@@ -119,7 +128,16 @@ class Shipper:
         except (StoreConflict, BadJournalLine) as exc:
             self.stopped = exc.message
             self._report(STOPPED, exc.message)
+        finally:
+            self._save_cursor(final, moved=self.tail.cursor.seq != before)
         return True
+
+    def _save_cursor(self, final: bool, moved: bool) -> None:
+        self._unsaved = self._unsaved or moved
+        now = time.monotonic()
+        if self._unsaved and (final or now - self._saved_at >= self.pace.save):
+            self.tail.cursor.save(self.run_dir)
+            self._unsaved, self._saved_at = False, now
 
     def _loop(self) -> None:
         pause = 0.0
@@ -132,7 +150,7 @@ class Shipper:
                     final = self._closing.wait(self.pace.linger)  # gather a moment's events
                 self._wake.clear()
                 # the last round ships to the end: the run has fsynced and closed its journal
-                ok = self.ship_once(None if final else self._durable())
+                ok = self.ship_once(None if final else self._durable(), final)
                 if final:
                     break
                 pause = 0.0 if ok else min(max(pause * 2, self.pace.retry), self.pace.retry_max)

@@ -149,3 +149,20 @@ def test_past_runs_are_shipped_once_when_the_store_first_answers(run_dir: Path,
     shipper.close(timeout=10)
     assert calls == [True]  # once, not at every round
     assert len(store.lines(run_dir.name)) == 2
+
+
+def test_the_cursor_file_is_rewritten_at_most_once_a_period_and_always_at_the_end(
+        run_dir: Path, journal: Journal) -> None:
+    # each rewrite is a rename in the run's folder, which the run's next fsync waits for
+    store = FakeStore()
+    shipper = Shipper(run_dir, store.name, lambda: store, pace=Pace(save=3600.0))
+    write_events(journal, 2)
+    assert shipper.ship_once(None)
+    assert Cursor.load(run_dir, store.name).seq == 2  # the first batch: saved at once
+    write_events(journal, 3)
+    assert shipper.ship_once(None)
+    assert [seq for (_run, seq) in store.rows] == [1, 2, 3, 4, 5]
+    assert Cursor.load(run_dir, store.name).seq == 2  # shipped, the file not rewritten yet
+    assert shipper.ship_once(None, final=True)
+    assert Cursor.load(run_dir, store.name).seq == 5
+    assert shipper.pending() == 0
