@@ -1,8 +1,8 @@
 """The team's run store (issue 18.5): 500 `true` steps with config `store:` against the
 same run without it. The store is a real PostgreSQL started here (tests/services.py,
 as the tests do: initdb on a free port, `store init`); the run ships its journal from
-a background thread and waits at most 2.5 s at its end for the last batch, all of
-which is in the figure. Every event must be in the store when the run exits.
+a process of its own (store/worker.py) and waits at most 2.5 s at its end for the last
+batch, all of which is in the figure. Every event must be in the store when the run exits.
 
     .venv/bin/python benchmarks/bench_store.py [REPS]
 """

@@ -1,11 +1,12 @@
 """Shipping a run's journal to the store, in order, batched, off the run's path.
 
 The run never waits for the store. The journal is written and fsynced first,
-exactly as without a store (record/journal.py); the run's event stream only wakes
-the shipper's thread (`Shipper.notify`, a few hundred nanoseconds), which reads the
-journal's new whole lines — no further than what is fsynced (`durable`), so the
-store never holds an event this disk could still lose — and inserts them in
-batches, one transaction each, then moves the run's cursor (store/tail.py).
+exactly as without a store (record/journal.py); the shipper's thread, woken by
+`Shipper.notify`, reads the journal's new whole lines — no further than what is
+fsynced (`durable`), so the store never holds an event this disk could still
+lose — and inserts them in batches, one transaction each, then moves the run's
+cursor (store/tail.py). A run's Shipper lives in a process of its own
+(store/worker.py), so none of this holds the run's GIL.
 
 The store down or slow: the run goes on; the shipper reports it once (`report`:
 the run journals a `store_unreachable` event and the terminal shows it), keeps
