@@ -65,6 +65,7 @@ class ShipperProcess:
         self.exit_code: int | None = None
 
     def start(self) -> ShipperProcess:
+        """Start the child; when it cannot be, say so once: the run goes on, unshipped."""
         import mmap
         import tempfile
 
@@ -76,9 +77,17 @@ class ShipperProcess:
         ctl_r, self._ctl = os.pipe()
         out_r, out_w = os.pipe()
         self.forked = threading.active_count() == 1
-        self.pid = (self._fork if self.forked else self._spawn)(ctl_r, out_w)
-        os.close(ctl_r)
-        os.close(out_w)
+        try:
+            self.pid = (self._fork if self.forked else self._spawn)(ctl_r, out_w)
+        except (OSError, NotImplementedError) as exc:
+            os.close(out_r)
+            os.close(self._ctl)
+            self._report(STOPPED, f"the store's shipper could not start ({exc}); "
+                                  "`runbookctl store sync` ships this run's events")
+            return self
+        finally:
+            os.close(ctl_r)
+            os.close(out_w)
         self._reader = threading.Thread(target=self._read_reports, args=(os.fdopen(out_r, "rb"),),
                                         name="runbookctl-store-reports", daemon=True)
         self._reader.start()
@@ -95,6 +104,13 @@ class ShipperProcess:
         """The run has ended (its journal fsynced): ship the rest, waiting at most `timeout`
         seconds; the events still pending then."""
         self._closing = True
+        if self.pid:
+            self._stop(timeout)
+        self._mem.close()
+        os.close(self._fd)
+        return self.pending()
+
+    def _stop(self, timeout: float) -> None:
         self.notify()
         with contextlib.suppress(OSError):  # the child is gone: what it left is pending
             os.write(self._ctl, b"close\n")
@@ -103,9 +119,6 @@ class ShipperProcess:
         if self._reader.is_alive():
             os.kill(self.pid, signal.SIGKILL)  # a transaction cut short is rolled back
             self._reader.join()
-        self._mem.close()
-        os.close(self._fd)
-        return self.pending()
 
     def pending(self) -> int:
         """The journal's whole lines the child has not shipped (its cursor says)."""

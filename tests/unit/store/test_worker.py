@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from runbookctl.record.journal import Journal
-from runbookctl.store.shipper import UNREACHABLE
+from runbookctl.store.shipper import STOPPED, UNREACHABLE
 from runbookctl.store.worker import ShipperProcess, read_size, watch
 from tests.unit.store.conftest import write_events
 from tests.waiting import wait_for
@@ -114,3 +114,19 @@ def test_a_store_that_cannot_be_reached_is_reported_once_and_the_events_stay_pen
     assert [kind for kind, _ in reports] == [UNREACHABLE]
     assert "cannot reach the store rb@127.0.0.1:" in reports[0][1]
     assert capfd.readouterr() == ("", "")  # the child never writes to the run's terminal
+
+
+def test_a_shipper_that_cannot_start_is_reported_once_and_the_run_goes_on(
+        run_dir: Path, journal: Journal, nobody: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    shipper, reports = _process(run_dir, journal, nobody)
+    write_events(journal, 2)
+    shipper.start()
+    shipper.notify()  # the run's events go on being journaled
+    assert shipper.close(timeout=30) == 2
+    assert reports == [(STOPPED, "the store's shipper could not start ([Errno 11] Resource "
+                                 "temporarily unavailable); `runbookctl store sync` ships this "
+                                 "run's events")]
