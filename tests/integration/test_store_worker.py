@@ -1,11 +1,10 @@
 """A run's shipper process (store/worker.py) against a real PostgreSQL: every event
 shipped once, in order, never past what the run has fsynced, all of it in the store
-when `close` returns — forked from a run with one thread and as a fresh interpreter
-when the run has others — and nothing written to the run's terminal."""
+when `close` returns — forked from the run and as a fresh interpreter — and nothing
+written to the run's terminal."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,34 +51,26 @@ def _write(journal: Journal, count: int, sync: bool = True) -> None:
         journal.append("note", None, "tester", {"text": f"event {i}", "origin": "prompt"}, sync=sync)
 
 
-@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "spawned"])
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_every_event_is_in_the_store_once_in_order_and_never_before_it_is_fsynced(
-        store: TeamStore, run_dir: Path, journal: Journal, other_thread: bool,
+        store: TeamStore, run_dir: Path, journal: Journal, fork: bool,
         capfd: pytest.CaptureFixture[str]) -> None:
-    release = threading.Event()
-    other = threading.Thread(target=release.wait, daemon=True)
-    if other_thread:
-        other.start()
     reports: list[tuple[str, str]] = []
-    try:
-        shipper = ShipperProcess(run_dir, store.url(), "the store", durable=lambda: journal.synced_size,
-                                 report=lambda kind, message: reports.append((kind, message)),
-                                 every=0.01).start()
-        assert shipper.forked is not other_thread
-        _write(journal, 3)
-        _write(journal, 2, sync=False)  # written, not yet on disk for sure
-        shipper.notify()
-        # one batch of what is fsynced: had it read past it, all 5 would go together
-        wait_for("the fsynced events in the store", lambda: store.lines(run_dir.name) or None)
-        assert len(store.lines(run_dir.name)) == 3
-        assert Cursor.load(run_dir, "the store").seq == 3
-        _write(journal, 20)
-        shipper.notify()
-        _write(journal, 4, sync=False)
-        journal.sync()  # the run's end: StoreLink.close fsyncs, then closes the shipper
-        assert shipper.close(timeout=30) == 0
-    finally:
-        release.set()
+    shipper = ShipperProcess(run_dir, store.url(), "the store", durable=lambda: journal.synced_size,
+                             report=lambda kind, message: reports.append((kind, message)),
+                             every=0.01, fork=fork).start()
+    _write(journal, 3)
+    _write(journal, 2, sync=False)  # written, not yet on disk for sure
+    shipper.notify()
+    # one batch of what is fsynced: had it read past it, all 5 would go together
+    wait_for("the fsynced events in the store", lambda: store.lines(run_dir.name) or None)
+    assert len(store.lines(run_dir.name)) == 3
+    assert Cursor.load(run_dir, "the store").seq == 3
+    _write(journal, 20)
+    shipper.notify()
+    _write(journal, 4, sync=False)
+    journal.sync()  # the run's end: StoreLink.close fsyncs, then closes the shipper
+    assert shipper.close(timeout=30) == 0
     lines = (run_dir / "journal.jsonl").read_text().splitlines()
     assert len(lines) == 29
     assert store.lines(run_dir.name) == lines  # each once, in seq order

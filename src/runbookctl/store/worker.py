@@ -52,7 +52,7 @@ class ShipperProcess:
 
     def __init__(self, run_dir: Path, url: str, name: str, *, durable: Callable[[], int | None],
                  report: Callable[[str, str], None], backlog: Path | None = None,
-                 every: float = EVERY) -> None:
+                 every: float = EVERY, fork: bool | None = None) -> None:
         self.run_dir, self.name = run_dir, name
         self.spec: dict[str, Any] = {"run_dir": str(run_dir), "url": url, "name": name,
                                      "backlog": None if backlog is None else str(backlog),
@@ -61,7 +61,7 @@ class ShipperProcess:
         self._last = -1
         self._done = self._closing = False
         self.pid = 0
-        self.forked = False
+        self.forked = fork  # None: fork when the run has no other thread (`start`)
         self.exit_code: int | None = None
 
     def start(self) -> ShipperProcess:
@@ -76,7 +76,8 @@ class ShipperProcess:
         self.notify()
         ctl_r, self._ctl = os.pipe()
         out_r, out_w = os.pipe()
-        self.forked = threading.active_count() == 1
+        if self.forked is None:
+            self.forked = threading.active_count() == 1
         try:
             self.pid = (self._fork if self.forked else self._spawn)(ctl_r, out_w)
         except (OSError, NotImplementedError) as exc:

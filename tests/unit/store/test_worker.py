@@ -83,33 +83,39 @@ def journal(run_dir: Path) -> Iterator[Journal]:
     j.close()
 
 
-def _process(run_dir: Path, journal: Journal, url: str) -> tuple[ShipperProcess, list[tuple[str, str]]]:
+def _process(run_dir: Path, journal: Journal, url: str,
+             fork: bool | None = None) -> tuple[ShipperProcess, list[tuple[str, str]]]:
     reports: list[tuple[str, str]] = []
     shipper = ShipperProcess(run_dir, url, "rb@127.0.0.1/runs", durable=lambda: journal.synced_size,
-                             report=lambda kind, message: reports.append((kind, message)), every=0.01)
+                             report=lambda kind, message: reports.append((kind, message)), every=0.01,
+                             fork=fork)
     return shipper, reports
 
 
-@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "spawned"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_child_is_forked_only_from_a_run_with_no_other_thread(
+        run_dir: Path, journal: Journal, nobody: str, threads: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fork would copy the locks another thread may hold: then a fresh interpreter
+    monkeypatch.setattr(threading, "active_count", lambda: threads)
+    shipper, _ = _process(run_dir, journal, nobody)
+    shipper.start()
+    shipper.close(timeout=30)
+    assert shipper.forked is (threads == 1)
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
 def test_a_store_that_cannot_be_reached_is_reported_once_and_the_events_stay_pending(
-        run_dir: Path, journal: Journal, nobody: str, other_thread: bool,
+        run_dir: Path, journal: Journal, nobody: str, fork: bool,
         capfd: pytest.CaptureFixture[str]) -> None:
-    release = threading.Event()
-    other = threading.Thread(target=release.wait, daemon=True)
-    if other_thread:
-        other.start()  # a fork would copy the locks this thread may hold: a fresh interpreter
-    try:
-        shipper, reports = _process(run_dir, journal, nobody)
-        write_events(journal, 3)
-        shipper.start()
-        assert shipper.forked is not other_thread
-        # a session of its own: a Ctrl-C at the terminal is the run's to handle
-        wait_for("the child's own session", lambda: os.getsid(shipper.pid) == shipper.pid or None)
-        write_events(journal, 4)
-        shipper.notify()
-        assert shipper.close(timeout=30) == 7
-    finally:
-        release.set()
+    shipper, reports = _process(run_dir, journal, nobody, fork)
+    write_events(journal, 3)
+    shipper.start()
+    # a session of its own: a Ctrl-C at the terminal is the run's to handle
+    wait_for("the child's own session", lambda: os.getsid(shipper.pid) == shipper.pid or None)
+    write_events(journal, 4)
+    shipper.notify()
+    assert shipper.close(timeout=30) == 7
     assert shipper.exit_code == 0
     assert [kind for kind, _ in reports] == [UNREACHABLE]
     assert "cannot reach the store rb@127.0.0.1:" in reports[0][1]
@@ -122,7 +128,7 @@ def test_a_shipper_that_cannot_start_is_reported_once_and_the_run_goes_on(
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_fork)
-    shipper, reports = _process(run_dir, journal, nobody)
+    shipper, reports = _process(run_dir, journal, nobody, fork=True)
     write_events(journal, 2)
     shipper.start()
     shipper.notify()  # the run's events go on being journaled
