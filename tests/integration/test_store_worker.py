@@ -76,3 +76,21 @@ def test_every_event_is_in_the_store_once_in_order_and_never_before_it_is_fsynce
     assert store.lines(run_dir.name) == lines  # each once, in seq order
     assert reports == [] and shipper.exit_code == 0
     assert capfd.readouterr() == ("", "")
+
+
+def test_an_fsync_with_no_event_after_it_is_shipped_while_the_run_waits(
+        store: TeamStore, run_dir: Path, journal: Journal) -> None:
+    # a command's start is fsynced on a thread while the command runs (Journal.sync_soon):
+    # no event follows until it ends, maybe hours later, and the team must see it started
+    shipper = ShipperProcess(run_dir, store.url(), "the store", durable=lambda: journal.synced_size,
+                             report=lambda kind, message: None, every=0.01).start()
+    try:
+        _write(journal, 2)
+        _write(journal, 2, sync=False)
+        shipper.notify()
+        wait_for("the fsynced events in the store", lambda: store.lines(run_dir.name) or None)
+        journal.sync()  # no notify after it
+        wait_for("the events fsynced since", lambda: len(store.lines(run_dir.name)) == 4 or None)
+    finally:
+        shipper.close(timeout=30)
+    assert store.lines(run_dir.name) == (run_dir / "journal.jsonl").read_text().splitlines()

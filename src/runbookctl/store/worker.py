@@ -89,13 +89,15 @@ class ShipperProcess:
         finally:
             os.close(ctl_r)
             os.close(out_w)
-        self._reader = threading.Thread(target=self._read_reports, args=(os.fdopen(out_r, "rb"),),
+        self._reader = threading.Thread(target=self._read_reports, args=(out_r,),
                                         name="runbookctl-store-reports", daemon=True)
         self._reader.start()
         return self
 
     def notify(self, _event: object = None) -> None:
-        """The journal grew: tell the child how far it is fsynced (no system call)."""
+        """The journal grew: tell the child how far it is fsynced (no system call). Also
+        called by the reader thread: a value one of the two read a moment earlier may
+        land last, which is still fsynced, and the next call corrects it."""
         size = self._durable()
         if size is not None and size != self._last:
             self._last = size
@@ -110,6 +112,16 @@ class ShipperProcess:
         self._mem.close()
         os.close(self._fd)
         return self.pending()
+
+    def _take(self, line: bytes) -> None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        if "done" in msg:
+            self._done = True
+        else:
+            self._report(str(msg["kind"]), str(msg["message"]))
 
     def _stop(self, timeout: float) -> None:
         self.notify()
@@ -148,17 +160,24 @@ class ShipperProcess:
             for fd in ends:  # the run's steps must not inherit them
                 os.set_inheritable(fd, False)
 
-    def _read_reports(self, out: IO[bytes]) -> None:
-        with out:
-            for line in out:
-                try:
-                    msg = json.loads(line)
-                except ValueError:
-                    continue
-                if "done" in msg:
-                    self._done = True
-                else:
-                    self._report(str(msg["kind"]), str(msg["message"]))
+    def _read_reports(self, out: int) -> None:
+        """The child's reports, until it exits; between them, every `every` seconds, the
+        fsynced size again: an fsync may end with no event after it (a command's start is
+        fsynced on a thread while the command runs, record/journal.py:Journal.sync_soon)."""
+        import select
+
+        pending = b""
+        while True:
+            if not select.select([out], [], [], self.spec["every"])[0]:
+                self.notify()
+                continue
+            data = os.read(out, 65536)
+            if not data:
+                break
+            *lines, pending = (pending + data).split(b"\n")
+            for line in lines:
+                self._take(line)
+        os.close(out)
         self.exit_code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
         if not self._done and not (self._closing and self.exit_code < 0):  # killed by close
             self._report(STOPPED, f"the store's shipper process ended early (exit {self.exit_code}); "
