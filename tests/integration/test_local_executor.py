@@ -78,6 +78,17 @@ def test_output_streams_to_sink_log_capture_and_tail(tmp_path: Path) -> None:
     assert sorted(result.tail.splitlines()) == ["err1", "out1", "out2"]
 
 
+def test_a_line_written_in_two_writes_stays_whole_in_the_tail(tmp_path: Path) -> None:
+    """Python with PYTHONUNBUFFERED writes print()'s text and its newline apart. The
+    first half is read alone (its last word held back by the token scan); the rest of
+    the line and a later stdout line are then both waiting, and the stream whose data
+    came first is read first: the tail keeps the stderr line whole."""
+    command = "printf 'timed ' >&2; sleep 0.3; printf 'out\\n' >&2; printf '50.0\\n'"
+    result, _ = run(tmp_path, command)
+    assert result.exit_code == 0
+    assert result.tail == "timed out\n50.0\n"
+
+
 def test_secret_never_leaves_even_split_across_writes(tmp_path: Path) -> None:
     # The halves arrive in separate reads; the encoded form too.
     command = (
