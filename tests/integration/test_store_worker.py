@@ -5,7 +5,6 @@ written to the run's terminal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,11 @@ from runbookctl.store.schema import migrate
 from runbookctl.store.tail import Cursor
 from runbookctl.store.worker import ShipperProcess
 from tests.services import TeamStore, postgres, team_store
+from tests.unit.store.conftest import journal, run_dir
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-__all__ = ["postgres", "team_store"]  # the fixtures, imported by name
+__all__ = ["journal", "postgres", "run_dir", "team_store"]  # the fixtures, imported by name
 
 
 @pytest.fixture
@@ -30,20 +30,6 @@ def store(team_store: TeamStore) -> TeamStore:
     finally:
         admin.close()
     return team_store
-
-
-@pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    path = tmp_path / "runs" / "20261201T000000Z-db-0001"
-    path.mkdir(parents=True)
-    return path
-
-
-@pytest.fixture
-def journal(run_dir: Path) -> Iterator[Journal]:
-    j = Journal.create(run_dir / "journal.jsonl")
-    yield j
-    j.close()
 
 
 def _write(journal: Journal, count: int, sync: bool = True) -> None:

@@ -295,10 +295,7 @@ class Journal:
                 self._fsync()
         except OSError as exc:
             self._seq, self._head, self._size = before  # broken: nothing follows anyway
-            self._broken = (
-                f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
-            )
-            raise JournalError(self._broken) from exc
+            raise self._broke(exc) from exc
         except BaseException:
             self._settle(before, len(line))
             raise
@@ -342,8 +339,12 @@ class Journal:
         try:
             self._fsync()
         except OSError as exc:
-            self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
-            raise JournalError(self._broken) from exc
+            raise self._broke(exc) from exc
+
+    def _broke(self, exc: OSError) -> JournalError:
+        """Mark the journal broken by a failed write or fsync: every later append refuses."""
+        self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
+        return JournalError(self._broken)
 
     def sync_soon(self) -> Callable[[], None]:
         """Start fsyncing what is written so far, on a thread (journal_io.BackgroundSync);
@@ -361,8 +362,7 @@ class Journal:
             try:
                 syncer.wait()
             except OSError as exc:
-                self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
-                raise JournalError(self._broken) from exc
+                raise self._broke(exc) from exc
             self._synced = max(self._synced, size)
             self._unsynced = self._synced < self._size
 
