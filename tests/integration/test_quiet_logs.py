@@ -56,6 +56,8 @@ def test_only_commands_with_output_have_a_log(tmp_path: Path) -> None:
     committed = git(repo, "show", "--name-only", "--format=", "HEAD").split()
     assert sorted(Path(f).name for f in committed if f.endswith(".log")) == [
         "0002-loud.log", "0003-grumble.log"]
+    report = (repo / committed[-1]).read_text()
+    assert report.count("· no output, no log</summary>") == 2 and "<code></code>" not in report
     verified = run_cli(["verify", str(repo / committed[-1])], cwd=tmp_path,
                        state=tmp_path / "state")
     assert verified.code == 0, verified.output

@@ -73,3 +73,21 @@ def test_a_teams_report_template_is_rendered_in_the_sandbox(run_dir: Path, tmp_p
     with pytest.raises(CorruptJournal, match="is unsafe"):
         render_state(state, [team])
     assert 'run_id: "r1"' in render_state(state, [])  # the bundled template
+
+
+def test_a_command_that_printed_nothing_is_said_to_have_no_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quiet command leaves no log file (executors/output.py): the report says so
+    instead of naming an empty path, on one host and on many hosts shown grouped."""
+    from runbookctl.record.writeup import render_state
+    from tests.unit.engine.fakes import make_engine
+
+    monkeypatch.setenv("RUNBOOKCTL_CACHE_DIR", str(tmp_path / "cache"))
+    hosts = ", ".join(f"web{i}" for i in range(1, 7))
+    run = make_engine(f"id: t\ntitle: T\nsteps:\n  - {{id: quiet, run: 'true'}}\n"
+                      f"  - {{id: fleet, ssh: 'true', hosts: [{hosts}]}}\n")
+    run.run()
+    text = render_state(run.state())
+    assert "<code></code>" not in text
+    assert "local: exit 0 · 0.0s · 0 bytes · sha256  · no output, no log</summary>" in text
+    assert "web[1-6] (6 hosts): exit 0 · 0 bytes · sha256  · no output, no logs</summary>" in text
