@@ -9,12 +9,15 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from runbookctl.errors import JournalError
+from runbookctl.record.event_model import GENESIS as GENESIS
+from runbookctl.record.event_model import Event as Event
+from runbookctl.record.event_model import Replay as Replay
+from runbookctl.record.event_model import canonical_json as canonical_json
 from runbookctl.record.journal_io import depth_within as _depth_within
 from runbookctl.record.journal_io import (
     end_on_a_line,
@@ -27,22 +30,14 @@ from runbookctl.record.journal_io import (
     write_all,
 )
 
-GENESIS = "0" * 64
 # runbookctl writes events a few levels deep; a deeper line is damage, refused before
 # anything recurses into it (a 100 000-deep array crashed verify, runs, stats, resume).
 MAX_DEPTH = 32
-_FIELDS = ("seq", "ts", "type", "step", "actor", "data", "hash")
 
 
 # Built once: json.dumps with any option builds a new encoder at every call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _AS_TEXT = json.JSONEncoder(default=str)  # a stray Path or datetime becomes its text
 _quoted: Callable[[str], str] = json.encoder.encode_basestring
-
-
-def canonical_json(obj: Any) -> str:
-    """The one serialisation that is hashed and written (docs/record.md, section 4)."""
-    return _CANONICAL.encode(obj)
 
 
 def event_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
@@ -70,66 +65,6 @@ def _framed(actor: str, data: str, seq: int, step: str | None, ts: str, type_: s
     step_json = "null" if step is None else text(step)
     return ('{"actor":' + text(actor) + ',"data":' + data,
             f'"seq":{seq:d},"step":{step_json},"ts":{text(ts)},"type":{text(type_)}}}')
-
-
-@dataclass(frozen=True)
-class Event:
-    """One journal line."""
-
-    seq: int
-    ts: str
-    type: str
-    step: str | None
-    actor: str
-    data: dict[str, Any]
-    hash: str
-
-    def to_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: its recursive deep copy was most of append()'s CPU.
-        return {"seq": self.seq, "ts": self.ts, "type": self.type, "step": self.step,
-                "actor": self.actor, "data": self.data, "hash": self.hash}
-
-    def to_line(self) -> str:
-        return canonical_json(self.to_dict())
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> Event:
-        """Build from a parsed line; ValueError names what is wrong."""
-        if not isinstance(obj, dict):
-            raise ValueError("not a JSON object")
-        missing = [name for name in _FIELDS if name not in obj]
-        if missing:
-            raise ValueError(f"missing {', '.join(missing)}")
-        extra = sorted(set(obj) - set(_FIELDS))
-        if extra:
-            raise ValueError(f"unexpected key {', '.join(extra)}")
-        seq, step, data = obj["seq"], obj["step"], obj["data"]
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            raise ValueError("seq is not an integer")
-        if step is not None and not isinstance(step, str):
-            raise ValueError("step is not a string")
-        if not isinstance(data, dict):
-            raise ValueError("data is not an object")
-        if not all(isinstance(obj[k], str) for k in ("ts", "type", "actor", "hash")):
-            raise ValueError("ts, type, actor and hash must be strings")
-        return cls(seq, obj["ts"], obj["type"], step, obj["actor"], data, obj["hash"])
-
-
-@dataclass
-class Replay:
-    """What a journal file holds: its events and what was wrong reading it."""
-
-    events: list[Event] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # the line number of each event
-    torn: str | None = None  # a cut-off last line, described
-    problems: list[str] = field(default_factory=list)  # unreadable lines (not the torn one)
-    problem_lines: list[int] = field(default_factory=list)  # the line number of each problem
-    good_size: int = 0  # bytes up to the end of the last complete line
-    ends_with_newline: bool = True
-
-    @property
-    def head_hash(self) -> str:
-        return self.events[-1].hash if self.events else GENESIS
 
 
 def read_journal(path: Path | str) -> Replay:
@@ -198,6 +133,10 @@ class Journal:
         self.torn_tail: str | None = replay.torn
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._syncer: Any = None  # a journal_io.BackgroundSync, made at the first sync_soon
+        # Every event of the file as read at opening and written since: the run's report
+        # is replayed from these rather than read back and parsed (a fifth of the write-up).
+        # None once they may differ from the file: another writer's line, a damaged file.
+        self._events: list[Event] | None = None if replay.problems else list(replay.events)
 
     @classmethod
     def create(cls, path: Path | str) -> Journal:
@@ -290,16 +229,32 @@ class Journal:
             self._seq, self._head = event.seq, event.hash
             write_all(self._fd, line)
             self._size += len(line)
+            if self._events is not None:
+                self._events.append(event)
             self._unsynced = True
             if sync:
                 self._fsync()
         except OSError as exc:
             self._seq, self._head, self._size = before  # broken: nothing follows anyway
+            self._events = None
             raise self._broke(exc) from exc
         except BaseException:
+            self._events = None  # the line may or may not be in the file: read it back
             self._settle(before, len(line))
             raise
         return event
+
+    def written(self) -> list[Event] | None:
+        """The journal's events, as this process read them at opening and wrote them
+        since, if they are still the whole file; None if another writer appended (or
+        anything else may have changed it): then it must be read."""
+        if self._events is None or self._broken is not None:
+            return None
+        try:
+            size = os.fstat(self._fd).st_size if self._fd is not None else self.path.stat().st_size
+        except OSError:
+            return None
+        return self._events if size == self._size else None
 
     def follow(self) -> None:
         """Catch up with other writers' events: `seq`, `head_hash` are then the real head."""
@@ -312,6 +267,7 @@ class Journal:
         assert self._fd is not None
         line, self._size = tail_since(self.path, self._fd, self._size)
         if line is not None:
+            self._events = None  # another writer's events: only a read has them all
             with contextlib.suppress(ValueError):  # not an event: verify names that line
                 last = Event.from_dict(_parse_line(line))
                 self._seq, self._head = last.seq, last.hash

@@ -112,3 +112,40 @@ def test_a_line_that_is_not_an_event_from_another_writer_is_left_for_verify_to_n
     run.close()
     assert event.seq == 2  # the chain goes on from the last event, past the stray line
     assert verify_journal(path) == ["line 2: not a journal event (Expecting value)"]
+
+
+def test_written_is_every_event_of_the_file_as_read_back(tmp_path: Path) -> None:
+    """The report of a run is replayed from these: they must be what a read gives."""
+    path = tmp_path / "journal.jsonl"
+    with Journal.create(path) as run:
+        run.append("run_started", None, "alice", {"run_id": "r", "at": Path("/x")})
+        run.append("step_started", "a", "runbookctl", {"hosts": ("h1", "h2")}, sync=False)
+        assert run.written() == read_journal(path).events
+    with Journal.open_append(path) as resumed:  # a resumed run: what it read, then more
+        resumed.append("run_resumed", None, "alice", {})
+        assert resumed.written() == read_journal(path).events
+        assert [e.seq for e in resumed.written() or []] == [1, 2, 3]
+    assert resumed.written() == read_journal(path).events  # closed: still checked
+
+
+def test_written_is_none_once_another_writer_appended(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    run = Journal.create(path)
+    run.append("run_started", None, "alice", {})
+    _note(path, "not seen yet")
+    assert run.written() is None  # the file grew: a read is needed
+    run.append("step_started", "a", "runbookctl", {})  # follows the note first
+    assert run.written() is None  # and stays a read from then on
+    run.close()
+    assert len(read_journal(path).events) == 3
+
+
+def test_written_is_none_for_a_journal_opened_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    with Journal.create(path) as run:
+        run.append("run_started", None, "alice", {})
+    with open(path, "ab") as damage:
+        damage.write(b"not an event\n")
+    with Journal.open_append(path) as resumed:
+        resumed.append("run_resumed", None, "alice", {})
+        assert resumed.written() is None

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from runbookctl.errors import CorruptJournal
 from runbookctl.record.journal import Journal
-from runbookctl.record.writeup import load_state, write_run_report
+from runbookctl.record.writeup import final_text, load_state, load_written, write_run_report
 
 
 class Notes:
@@ -91,3 +92,32 @@ def test_a_command_that_printed_nothing_is_said_to_have_no_log(
     assert "<code></code>" not in text
     assert "local: exit 0 · 0.0s · 0 bytes · sha256  · no output, no log</summary>" in text
     assert "web[1-6] (6 hosts): exit 0 · 0 bytes · sha256  · no output, no logs</summary>" in text
+
+
+def test_the_end_of_a_run_replays_what_it_wrote_as_a_read_would(tmp_path: Path,
+                                                                run_dir: Path) -> None:
+    journal = Journal.open_append(run_dir / "journal.jsonl")
+    journal.append("note", None, "ana", {"text": "db back", "origin": "command"})
+    (run_dir / "journal.jsonl").rename(tmp_path / "moved.jsonl")  # proof it is not read
+    state = load_written(run_dir, journal)
+    (tmp_path / "moved.jsonl").rename(run_dir / "journal.jsonl")
+    assert final_text(state) == final_text(load_state(run_dir))
+    assert state.events == 3 and any("db back" in str(t) for t in state.timeline)
+    journal.close()
+
+
+def test_the_end_of_a_run_reads_the_file_when_another_writer_appended(run_dir: Path) -> None:
+    journal = Journal.open_append(run_dir / "journal.jsonl")
+    with Journal.open_append(run_dir / "journal.jsonl") as other:  # `runbookctl note`
+        other.append("note", None, "bob", {"text": "from elsewhere", "origin": "command"})
+    state = load_written(run_dir, journal)
+    assert state.events == 3 and any("from elsewhere" in str(t) for t in state.timeline)
+    journal.close()
+
+
+def test_the_end_of_a_run_names_the_bad_line_of_a_damaged_journal(run_dir: Path) -> None:
+    journal = Journal.open_append(run_dir / "journal.jsonl")
+    journal.append("step_finished", "a", "runbookctl", {"status": 7})  # wrongly typed
+    with pytest.raises(CorruptJournal, match=r"journal.jsonl:3: step_finished event"):
+        load_written(run_dir, journal)
+    journal.close()

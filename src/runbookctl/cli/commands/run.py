@@ -170,7 +170,7 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
               ) -> tuple[Path | None, int, RunState | None]:
     """Journal the ending, sign, write the report; with the journal replayed once for
     both the report and the summary (None if it could not be: the report says why)."""
-    from runbookctl.record.writeup import load_state, write_run_report
+    from runbookctl.record.writeup import load_written, write_run_report
 
     if journal_ok:
         try:
@@ -180,7 +180,7 @@ def _write_up(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok:
             ui.fail(exc.message)
             code = ExitCode.FAILED
     try:
-        state: RunState | None = load_state(run.run_dir)
+        state: RunState | None = load_written(run.run_dir, run.events.recorder.journal)
     except Exception:  # write_run_report reads it again and warns why it cannot
         state = None
     report = write_run_report(run.run_dir, ui, template_dirs=run.template_dirs, state=state)
