@@ -1,6 +1,7 @@
 """record/writeup.py: a run's report written from its replayed journal — from the
-state the caller already replayed when it has one (the end of a run reads the
-journal once for the report and the summary), else from the journal itself."""
+state the caller already replayed when it has one (the end of a run replays the
+events its journal holds once, for the report and the summary), else from the
+journal file itself."""
 
 from __future__ import annotations
 
