@@ -215,7 +215,14 @@ def fix_mojibake(text: str) -> str:
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)")
+# Strong emphasis may span the lines of a paragraph, as in Markdown, and opens and
+# closes next to text: "2 ** 3" or "a ** b" in a formula is no emphasis.
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)([\s\S]+?)(?<=\S)\1|(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)")
+
+
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")  # Markdown's backslash escapes
+_ASIDE = 0xF0000  # a private-use plane: no playbook's text is there
+_SET_ASIDE = re.compile("[\U000F0000-\U000F007F]")
 
 
 def plain(md: str, *, links: bool = True, code: bool = True) -> str:
@@ -223,11 +230,14 @@ def plain(md: str, *, links: bool = True, code: bool = True) -> str:
 
     `links=False` keeps only a link's text; `code=False` drops backticks.
     """
+    # An escaped character (\\*) is itself, never markup: set aside while links and
+    # emphasis are read, then put back without its backslash.
+    text = _ESCAPED.sub(lambda m: chr(_ASIDE + ord(m.group(1))), md)
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if links and m.group(2)
-                     and m.group(2) != m.group(1) else m.group(1), md)
+                     and m.group(2) != m.group(1) else m.group(1), text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", text)
-    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>])", r"\1", text)  # Markdown escapes
+    text = _SET_ASIDE.sub(lambda m: chr(ord(m.group()) - _ASIDE), text)
     if not code:
         text = text.replace("`", "")
     return text.strip()
