@@ -123,7 +123,8 @@ def render(sections: list[Section], facts: dict[str, str], tools: Path, elapsed:
         "medians with min and max. Start-up is measured with the venv's own "
         "`runbookctl` entry point and bytecode caching on (PYTHONDONTWRITEBYTECODE unset). "
         "Runs are scaled to keep `make bench` under ~10 minutes on 2 cores: ansible runs "
-        "fewer tasks (scaled per task), and each variant gets 3-10 runs.",
+        "fewer tasks (scaled per task), and each variant gets 3-10 runs (the per-step runs of "
+        "bash and runbookctl: 15).",
         "",
         "## Targets",
         "",
