@@ -127,11 +127,7 @@ def _line_template(line: str, inputs: dict[str, DraftInput], assigned: frozenset
 def _input_for(match: re.Match[str], inputs: dict[str, DraftInput]) -> str:
     words = next(g for g in match.groups() if g is not None).strip()
     choices = tuple(c.strip() for c in words.split("|")) if "|" in words else ()
-    base = "_or_".join(choices) if choices else words
-    name = re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_")[:40].rstrip("_") or "value"
-    name = name if not name[:1].isdigit() else f"v_{name}"
-    if name in RESERVED_NAMES:
-        name = f"{name}_value"
+    name = input_name("_or_".join(choices) if choices else words)
     if name not in inputs:
         prompt = re.sub(r"[_-]+", " ", words).strip() if not choices else f"One of: {', '.join(choices)}"
         if match.group("var") or match.group("dvar"):
@@ -139,6 +135,13 @@ def _input_for(match: re.Match[str], inputs: dict[str, DraftInput]) -> str:
         inputs[name] = DraftInput(name, prompt[:1].upper() + prompt[1:],
                                   f"replaces {match.group(0)} in the playbook's commands", choices)
     return name
+
+
+def input_name(words: str) -> str:
+    """The runbook variable a placeholder's words (or a $VAR's name) become."""
+    name = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")[:40].rstrip("_") or "value"
+    name = name if not name[:1].isdigit() else f"v_{name}"
+    return f"{name}_value" if name in RESERVED_NAMES else name
 
 
 def escape_jinja(text: str) -> str:

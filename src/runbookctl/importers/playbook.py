@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from runbookctl.importers.captures import captures
 from runbookctl.importers.code import WELL_KNOWN, RawStep, shell_names
 from runbookctl.importers.markdown import (
     Section,
@@ -81,6 +82,7 @@ class DraftStep:
     line: int = 0  # in the playbook
     origin: str = ""  # why a message: prose | warning | example | session
     on_no: str | None = None  # a confirm step: where a no goes (past the steps it guards)
+    capture: str | None = None  # a run step: the variable its output goes to (captures.py)
 
 
 @dataclass(frozen=True)
@@ -216,13 +218,21 @@ def _runbook(section: Section, found: Found, context: _Context, severity: str | 
     step_ids: set[str] = set()
     steps: list[DraftStep] = []
     set_by: dict[str, str] = {}  # shell variable -> the step that sets it
-    for raw in found.steps:
+    captured = captures(found.steps, context.assigned)
+    for index, raw in enumerate(found.steps):
         step_id = _unique(_step_slug(raw.title) or f"step-{len(steps) + 1}", step_ids)
         step_ids.add(step_id)
-        step = _step(raw, step_id, inputs, context.assigned)
+        capture = captured.get(index)
+        step = _step(raw if capture is None else replace(raw, text=capture.command), step_id,
+                     inputs, context.assigned)
+        if capture is not None and step.action == "run":
+            step = replace(step, capture=capture.name, todos=(*step.todos, capture.note()))
         if raw.action == "run":
             step = replace(step, todos=(*step.todos, *_variable_notes(step.text, step_id, set_by)))
         steps.append(step)
+    for capture in captured.values():  # read from the capture, not asked before the run
+        if capture.name in inputs and capture.replaces(inputs[capture.name]):
+            del inputs[capture.name]
     return DraftRunbook(
         id=rb_id, title=title, summary=_summary(found.prose, context.source, section.line),
         steps=tuple(_gates(steps, [raw.gate for raw in found.steps], step_ids)), severity=severity,

@@ -98,6 +98,8 @@ def _step_lines(step: DraftStep) -> list[str]:
         if step.shell:
             out.append(f"    shell: {dq(step.shell)}")
     out.append(f"    {step.action}: {scalar(step.text, 6)}")
+    if step.capture:
+        out.append(f"    capture: {dq(step.capture)}")
     if step.on_no:  # a condition of the playbook: a no skips what it guards
         out.append(f"    on_no: {dq(step.on_no)}")
     return out

@@ -70,9 +70,11 @@ def import_cmd(
     are consecutive steps, prose and tables shown in messages, warnings in messages before the
     steps they guard; items become manual steps, shell blocks run steps that must be confirmed
     by typing the step id unless known to only read (--yes never runs them); placeholders in
-    commands become inputs; "If X, do Y" a confirmation "X?" whose no skips Y. Severity from
-    front matter or headings. Prints (and --review FILE writes) what became what, with line
-    numbers, and every place to check. Without --output the runbooks are printed as YAML.
+    commands become inputs, and a variable one step sets from a command (POD=$(...)) and later
+    steps read a capture of that command; "If X, do Y" a confirmation "X?" whose no skips Y.
+    Severity from front matter or headings. Prints (and --review FILE writes) what became
+    what, with line numbers, and every place to check. Without --output the runbooks are
+    printed as YAML.
     """
     from runbookctl.cli.commands.authoring import import_playbook
 
