@@ -132,9 +132,14 @@ class _Context:
 
 
 def _document_section(root: Section, meta: dict[str, str]) -> Section:
-    """The section whose title names the document: a lone top heading, unless front matter says."""
-    tops = [k for k in root.children if k.level == 1]
-    if len(tops) == 1 and not meta.get("title"):
+    """The section whose title names the document, unless front matter says: a lone H1; a
+    lone top heading of a lower level when nothing comes before it and it does not name a
+    phase ("## Steps" under an intro is a section, "## Payments API errors" a title)."""
+    if meta.get("title") or not root.children:
+        return root
+    top = min(k.level for k in root.children)
+    tops = [k for k in root.children if k.level == top]
+    if len(tops) == 1 and (top == 1 or (not root.blocks and not is_phase(tops[0]))):
         return Section(tops[0].title, 0, tops[0].line)
     return root
 

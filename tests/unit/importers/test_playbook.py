@@ -470,3 +470,18 @@ def test_a_placeholder_where_no_value_is_safe_leaves_the_command_to_run_by_hand(
     assert "while [[ $LIVE -ge 45 ]]" in (by_hand.text or "")
     assert [i.name for i in rb.inputs] == ["ns"]  # the refused command's $LIVE is no input
     assert get.text == "kubectl get pods -n {{ ns }}"
+
+
+@pytest.mark.parametrize(("md", "title"), [
+    ("## Disable Chef runs on a VM\n\nWhy.\n\n### Disable\n\n```\nchef-client-disable\n```\n",
+     "Disable Chef runs on a VM"),  # a lone top heading, even an H2, names the document
+    ("Why we do this.\n\n## Steps\n\n```\nuptime\n```\n", "Playbook"),  # a section
+    ("## Steps\n\n```\nuptime\n```\n", "Playbook"),  # a phase, not a title
+    ("## Check\n\n```\nuptime\n```\n\n## Fix\n\n```\nreboot\n```\n", "Playbook"),
+    ("---\ntitle: From front matter\n---\n## Check\n\n```\nuptime\n```\n",
+     "From front matter"),
+])
+def test_the_title_of_a_document_is_its_lone_top_heading_else_its_file_name(md: str,
+                                                                            title: str) -> None:
+    (book,) = import_markdown(md, "playbook.md", "", split=False)
+    assert book.title == title
