@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.helpers import journal_events, only_run_dir, run_cli, write
-from tests.serve_helpers import SSE, gated_runbook, start_run, start_server
+from tests.serve_helpers import SSE, gated_runbook, release_gates, start_run, start_server
 from tests.waiting import wait_event, wait_for
 
 pytestmark = pytest.mark.integration
@@ -87,6 +87,7 @@ def test_runs_and_a_run_as_json_running_first_with_the_current_step(tmp_path: Pa
         assert detail["report"] is None
         assert httpx.get(f"{server.url}/api/runs/nope", timeout=30).status_code == 404
     finally:
+        release_gates(tmp_path)  # its command is in a session of its own: not killed with it
         run.kill()
         run.wait(timeout=30)
         assert server.stop() == 130  # Ctrl-C: stops quietly, as every command does

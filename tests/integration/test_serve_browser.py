@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import journal_events, only_run_dir, run_cli, write
-from tests.serve_helpers import gated_runbook, start_run, start_server
+from tests.serve_helpers import gated_runbook, release_gates, start_run, start_server
 from tests.waiting import wait_event
 
 pytestmark = pytest.mark.integration
@@ -73,6 +73,7 @@ def test_the_run_page_shows_new_steps_and_output_without_reloading(tmp_path: Pat
         assert page.inner_text("#status") == "completed"
         assert run.wait(timeout=60) == 0
     finally:
+        release_gates(tmp_path)
         run.kill()
         run.wait(timeout=30)
         server.stop()

@@ -225,7 +225,7 @@ def test_a_second_machines_serve_shows_the_first_machines_run_live(team_store: T
                                                                  tmp_path: Path) -> None:
     import httpx
 
-    from tests.serve_helpers import SSE, gated_runbook, start_run, start_server
+    from tests.serve_helpers import SSE, gated_runbook, release_gates, start_run, start_server
     from tests.waiting import wait_for
 
     _init(team_store, tmp_path)
@@ -254,6 +254,7 @@ def test_a_second_machines_serve_shows_the_first_machines_run_live(team_store: T
         ids = [int(m["id"]) for m in sse.messages if "id" in m]
         assert ids == list(range(1, len(ids) + 1))  # every event once, in order
     finally:
+        release_gates(m1)
         run.kill()
         run.wait(timeout=30)
         server.stop()

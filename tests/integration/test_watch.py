@@ -9,7 +9,7 @@ import pexpect
 import pytest
 
 from tests.helpers import spawn_cli, write
-from tests.serve_helpers import gated_runbook, start_run
+from tests.serve_helpers import gated_runbook, release_gates, start_run
 from tests.waiting import wait_event
 
 pytestmark = pytest.mark.integration
@@ -37,6 +37,7 @@ def test_watch_follows_a_run_live_and_ends_with_its_exit_code(tmp_path: Path) ->
         assert watcher.exitstatus == 0
         assert run.wait(timeout=60) == 0
     finally:
+        release_gates(tmp_path)
         run.kill()
         run.wait(timeout=30)
 
