@@ -216,13 +216,15 @@ def fix_mojibake(text: str) -> str:
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 # Strong emphasis may span the lines of a paragraph, as in Markdown, and opens and
-# closes next to text: "2 ** 3" or "a ** b" in a formula is no emphasis.
-_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)([\s\S]+?)(?<=\S)\1|(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)")
+# closes next to text: "2 ** 3" or "a ** b" in a formula is no emphasis; `__` only
+# at the edges of words, never inside one (/srv/__cache or snake__case stay).
+_EMPHASIS = re.compile(r"\*\*(?=\S)([\s\S]+?)(?<=\S)\*\*|(?<!\w)__(?=\S)([\s\S]+?)(?<=\S)__(?!\w)"
+                       r"|(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)")
 
 
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")  # Markdown's backslash escapes
-_ASIDE = 0xF0000  # a private-use plane: no playbook's text is there
-_SET_ASIDE = re.compile("[\U000F0000-\U000F007F]")
+_CODE_SPAN = re.compile(r"`[^`]+`")
+_BARE_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>()]+")
 
 
 def plain(md: str, *, links: bool = True, code: bool = True) -> str:
@@ -230,14 +232,26 @@ def plain(md: str, *, links: bool = True, code: bool = True) -> str:
 
     `links=False` keeps only a link's text; `code=False` drops backticks.
     """
-    # An escaped character (\\*) is itself, never markup: set aside while links and
-    # emphasis are read, then put back without its backslash.
-    text = _ESCAPED.sub(lambda m: chr(_ASIDE + ord(m.group(1))), md)
+    kept: list[str] = []
+
+    def aside(text: str) -> str:
+        kept.append(text)
+        return f"\x00{len(kept) - 1}\x00"
+
+    # What is never markup is set aside while links and emphasis are read, then put
+    # back: an escaped character (\\* is a star), a code span (`rm -rf /a/**/*.gz`),
+    # a URL (.../__init__). Text holding NUL already has none of it set aside.
+    protect = "\x00" not in md
+    text = _CODE_SPAN.sub(lambda m: aside(m.group(0)), _ESCAPED.sub(lambda m: aside(m.group(1)), md)) \
+        if protect else md
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if links and m.group(2)
                      and m.group(2) != m.group(1) else m.group(1), text)
     text = _AUTOLINK.sub(r"\1", text)
-    text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", text)
-    text = _SET_ASIDE.sub(lambda m: chr(ord(m.group()) - _ASIDE), text)
+    if protect:
+        text = _BARE_URL.sub(lambda m: aside(m.group(0)), text)
+    text = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", text)
+    for index in reversed(range(len(kept))):  # last first: a code span may hold an escape
+        text = text.replace(f"\x00{index}\x00", kept[index])
     if not code:
         text = text.replace("`", "")
     return text.strip()

@@ -21,6 +21,14 @@ from runbookctl.importers.playbook import import_markdown
     (r"a \*literal\* star", "a *literal* star"),
     ("see [the docs](https://x.example/a) or <https://y.example>",
      "see the docs (https://x.example/a) or https://y.example"),
+    # never markup: code spans, URLs, an escaped character, words joined by __
+    ("with `rm -rf /var/log/app/**/*.gz`\nand `rm -rf /var/cache/app/**`.",
+     "with `rm -rf /var/log/app/**/*.gz`\nand `rm -rf /var/cache/app/**`."),
+    ("see https://x.example/a__b__c and\nhttps://y.example/**/x",
+     "see https://x.example/a__b__c and\nhttps://y.example/**/x"),
+    ("edit /srv/__cache\nand /srv/__tmp, snake__case", "edit /srv/__cache\nand /srv/__tmp, snake__case"),
+    ("[`kubectl`](https://k.io) and `a \\* b`", "`kubectl` (https://k.io) and `a * b`"),
+    ("\U000F0001 Deploy \U000F002A done", "\U000F0001 Deploy \U000F002A done"),  # icon fonts
 ])
 def test_inline_markdown_reads_as_it_renders(md: str, text: str) -> None:
     assert plain(md) == text
