@@ -265,12 +265,15 @@ class Journal:
     def _follow(self) -> None:
         """Chain on from what another writer (`runbookctl note`) appended after our line."""
         assert self._fd is not None
-        line, self._size = tail_since(self.path, self._fd, self._size)
+        line, size = tail_since(self.path, self._fd, self._size)
         if line is not None:
             self._events = None  # another writer's events: only a read has them all
             with contextlib.suppress(ValueError):  # not an event: verify names that line
                 last = Event.from_dict(_parse_line(line))
                 self._seq, self._head = last.seq, last.hash
+        # Moved on last: a signal before this leaves the size where it was, and the next
+        # append follows those lines again rather than reuse their seq.
+        self._size = size
 
     def _settle(self, before: tuple[int, str, int], length: int) -> None:
         """After a signal inside append: the line is either whole in the file (the

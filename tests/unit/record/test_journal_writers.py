@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from runbookctl.record.chain import verify_journal
 from runbookctl.record.journal import Journal, read_journal
 
@@ -149,3 +151,34 @@ def test_written_is_none_for_a_journal_opened_damaged(tmp_path: Path) -> None:
     with Journal.open_append(path) as resumed:
         resumed.append("run_resumed", None, "alice", {})
         assert resumed.written() is None
+
+
+def test_a_signal_while_following_another_writer_leaves_nothing_reused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C lands after the run read a note's line and before it took its seq: the
+    next append follows that line again (no seq reused, the chain whole) and the end
+    of the run reads the file (which has the note) rather than what it wrote."""
+    import runbookctl.record.journal as journal_module
+
+    path = tmp_path / "journal.jsonl"
+    run = Journal.create(path)
+    run.append("run_started", None, "alice", {})
+    _note(path, "from elsewhere")
+    real = journal_module._parse_line
+    calls = iter([KeyboardInterrupt()])
+
+    def interrupted(line: bytes) -> object:
+        failure = next(calls, None)
+        if failure is not None:
+            raise failure
+        return real(line)
+
+    monkeypatch.setattr(journal_module, "_parse_line", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run.append("step_started", "a", "runbookctl", {})
+    assert run.written() is None
+    event = run.append("run_interrupted", None, "runbookctl", {})
+    run.close()
+    assert event.seq == 3
+    assert [e.type for e in read_journal(path).events] == ["run_started", "note", "run_interrupted"]
+    assert verify_journal(path) == []
