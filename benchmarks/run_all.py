@@ -124,7 +124,7 @@ def render(sections: list[Section], facts: dict[str, str], tools: Path, elapsed:
         "`runbookctl` entry point and bytecode caching on (PYTHONDONTWRITEBYTECODE unset). "
         "Runs are scaled to keep `make bench` under ~10 minutes on 2 cores: ansible runs "
         "fewer tasks (scaled per task), and each variant gets 3-10 runs (the per-step runs of "
-        "bash and runbookctl: 15).",
+        "bash and runbookctl three times ansible's).",
         "",
         "## Targets",
         "",
