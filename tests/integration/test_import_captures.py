@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import only_run_dir, run_cli
+from tests.helpers import CliResult, only_run_dir, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +38,18 @@ kubectl delete -n web $POD
 """
 
 
-def test_a_variable_set_by_one_step_reaches_the_later_ones(tmp_path: Path) -> None:
-    (tmp_path / "playbook.md").write_text(PLAYBOOK)
+def _import_and_run(tmp_path: Path, pods: str, playbook: str = PLAYBOOK
+                    ) -> tuple[CliResult, Path]:
+    """Import the playbook, then run it (the restart answered yes) with a kubectl that
+    lists `pods` and writes down every other call, one argument per [ ]."""
+    (tmp_path / "playbook.md").write_text(playbook)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "calls.txt"
     kubectl = bin_dir / "kubectl"
     kubectl.write_text(textwrap.dedent(f"""\
         #!/bin/sh
-        if [ "$1" = get ]; then printf 'pod/web-7d9 b\\n'; exit 0; fi
+        if [ "$1" = get ]; then printf '{pods}'; exit 0; fi
         for arg in "$@"; do printf '[%s]' "$arg" >> {calls}; done
         echo >> {calls}
         """))
@@ -60,6 +63,12 @@ def test_a_variable_set_by_one_step_reaches_the_later_ones(tmp_path: Path) -> No
     ran = run_cli(["run", str(runbook), "--yes", "--no-input", "--answers", "answers.yaml",
                    "--report-dir", "reports"], cwd=tmp_path, state=state,
                   PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return ran, calls
+
+
+def test_a_variable_set_by_one_step_reaches_the_later_ones(tmp_path: Path) -> None:
+    ran, calls = _import_and_run(tmp_path, "pod/web-7d9 b\\n")
+    state = tmp_path / "state"
     assert ran.code == 0, ran.stdout + ran.stderr
     assert calls.read_text().splitlines() == [
         "[logs][-n][web][pod/web-7d9 b][--tail=100]",
@@ -67,3 +76,13 @@ def test_a_variable_set_by_one_step_reaches_the_later_ones(tmp_path: Path) -> No
     ]
     journal = (only_run_dir(state) / "journal.jsonl").read_text()
     assert '"name":"pod"' in journal and "pod/web-7d9 b" in journal  # the captured event
+
+
+@pytest.mark.parametrize("pods", ["pod/web-1\\npod/web-2\\n", ""])
+def test_a_list_or_nothing_is_never_handed_on_as_the_value(tmp_path: Path, pods: str) -> None:
+    """`$(…)` gave the later `$POD` words the shell split; a capture is one value: the
+    step that captures fails on two lines or none, and nothing after it runs."""
+    ran, calls = _import_and_run(tmp_path, pods, PLAYBOOK.replace(" | head -1", ""))
+    assert ran.code != 0, ran.stdout
+    assert not calls.exists()  # neither `kubectl logs` nor `kubectl delete` ran
+    assert "find-the-pod" in ran.stdout and "expect" in ran.stdout

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runbookctl.importers.captures import captures
+from runbookctl.importers.captures import ONE_LINE, captures
 from runbookctl.importers.code import WELL_KNOWN, RawStep, shell_names
 from runbookctl.importers.markdown import (
     Section,
@@ -83,6 +83,7 @@ class DraftStep:
     origin: str = ""  # why a message: prose | warning | example | session
     on_no: str | None = None  # a confirm step: where a no goes (past the steps it guards)
     capture: str | None = None  # a run step: the variable its output goes to (captures.py)
+    expect: str | None = None  # a run step: what its result must hold besides exit code 0
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,14 @@ def _document_section(root: Section, meta: dict[str, str]) -> Section:
         return root
     top = min(k.level for k in root.children)
     tops = [k for k in root.children if k.level == top]
-    if len(tops) == 1 and (top == 1 or (not root.blocks and not is_phase(tops[0]))):
+    if len(tops) == 1 and (top == 1 or (not root.blocks and not is_phase(tops[0])
+                                        and not _NOT_A_TITLE.match(plain(tops[0].title)))):
         return Section(tops[0].title, 0, tops[0].line)
     return root
+
+
+# A heading that opens a document without naming it: "## Contents", "## Step 1: drain".
+_NOT_A_TITLE = re.compile(r"(?i)\s*(?:table of contents|contents|toc)\s*$|\s*(?:step\s*)?\d+\b")
 
 
 def _humanize(stem: str) -> str:
@@ -231,7 +237,8 @@ def _runbook(section: Section, found: Found, context: _Context, severity: str | 
         step = _step(raw if capture is None else replace(raw, text=capture.command), step_id,
                      inputs, context.assigned)
         if capture is not None and step.action == "run":
-            step = replace(step, capture=capture.name, todos=(*step.todos, capture.note()))
+            step = replace(step, capture=capture.name, expect=ONE_LINE,
+                           todos=(*step.todos, capture.note()))
         if raw.action == "run":
             step = replace(step, todos=(*step.todos, *_variable_notes(step.text, step_id, set_by)))
         steps.append(step)

@@ -100,6 +100,8 @@ def _step_lines(step: DraftStep) -> list[str]:
     out.append(f"    {step.action}: {scalar(step.text, 6)}")
     if step.capture:
         out.append(f"    capture: {dq(step.capture)}")
+    if step.expect:
+        out.append(f"    expect: {dq(step.expect)}")
     if step.on_no:  # a condition of the playbook: a no skips what it guards
         out.append(f"    on_no: {dq(step.on_no)}")
     return out

@@ -23,6 +23,13 @@ from runbookctl.importers.playbook import import_markdown
     ("pod=$(kubectl get pods -o name)", None),  # a script's own lowercase name
     ("NAMESPACE=web", None),  # a constant, not a command's output
     ("POD=$()", None),
+    ("A=$(kubectl get pods -o name | head -1); B=$(kubectl get nodes -o name | head -1)", None),
+    ("POD=$(kubectl get pods | head -1) # the first pod (any)", None),
+    ("POD=$(kubectl get pods -o name) && echo found", None),
+    ("POD=$(kubectl get pods -o jsonpath='{.items[0].metadata.name}' | sed 's/)//')",
+     ("POD", "kubectl get pods -o jsonpath='{.items[0].metadata.name}' | sed 's/)//'")),
+    ("POD=$(kubectl get pods -l \"app=$(cat app)\" -o name);",
+     ("POD", "kubectl get pods -l \"app=$(cat app)\" -o name")),
 ])
 def test_a_step_sets_a_variable_from_a_command_only_as_its_one_line(
         code: str, found: tuple[str, str] | None) -> None:
@@ -43,10 +50,30 @@ def test_only_a_variable_read_later_and_set_nowhere_else_is_captured() -> None:
         "POD", "kubectl get pods -o name", "pod")
 
 
-def test_a_placeholder_of_the_same_name_met_first_keeps_its_input() -> None:
-    steps = [run("kubectl describe <pod>"), run("POD=$(kubectl get pods -o name)"),
-             run("kubectl logs $POD")]
+@pytest.mark.parametrize("later", [
+    ["kubectl describe <pod>"], ["kubectl delete pod <pod>"],  # another input of that name
+    ["kubectl delete pod ${POD:-my-default-pod}"], ["echo ${#POD}"],  # not a plain read
+])
+def test_a_later_read_the_capture_cannot_stand_for_keeps_the_note(later: list[str]) -> None:
+    steps = [run("POD=$(kubectl get pods -o name | head -1)"), run("kubectl logs $POD"),
+             *map(run, later)]
     assert captures(steps, frozenset({"POD"})) == {}
+    assert captures(list(reversed(steps)), frozenset({"POD"})) == {}
+
+
+@pytest.mark.parametrize("steps", [
+    [run('echo "before: $NAME1"'), run("NAME1=$(hostname)"), run("echo $NAME1")],  # read before
+    [run("export KUBECONFIG=`ls ~/.kube/prod-*.yaml`"), run("kubectl --kubeconfig $KUBECONFIG get ns")],
+    [run("TMPDIR=$(mktemp -d)"), run("rm -rf $TMPDIR")],  # the environment's own names
+    [run("NODE=$(kubectl get nodes -o name | head -1)"),  # set again in a session
+     RawStep("run", "ssh", "ssh bastion", interactive=True, inside="NODE=$(hostname)"),
+     run("kubectl drain $NODE")],
+    [run("NODE=$(kubectl get nodes -o name | head -1)"), RawStep("message", "m", "NODE=$(hostname)"),
+     run("kubectl drain $NODE")],
+])
+def test_a_variable_read_before_set_elsewhere_or_the_environments_is_not_captured(
+        steps: list[RawStep]) -> None:
+    assert captures(steps, frozenset({"NAME1", "KUBECONFIG", "TMPDIR", "NODE"})) == {}
 
 
 def test_the_imported_runbook_captures_and_reads_the_value_without_an_input() -> None:
@@ -70,6 +97,7 @@ def test_the_imported_runbook_captures_and_reads_the_value_without_an_input() ->
     assert (find.text, find.capture) == (
         "patronictl -c /etc/patroni.yml list -f json | jq -r .leader", "leader")
     assert any("captured as {{ leader }}" in t for t in find.todos)
+    assert find.expect == 'result.stdout.strip() != "" and "\\n" not in result.stdout.strip()'
     assert logs.text == "psql -h {{ leader }} -c 'SELECT * FROM pg_replication_slots'"
     assert logs.capture is None
     assert book.inputs == ()
