@@ -144,9 +144,20 @@ WELL_KNOWN = frozenset({
 })
 
 
+_ARITHMETIC = re.compile(r"\$\(\((.*?)\)\)")
+
+
 def shell_names(code: str) -> tuple[set[str], set[str]]:
-    """The variables a command sets and the ones it reads (outside comments and '...')."""
+    """The variables a command sets and the ones it reads (outside comments and '...'),
+    a bare name in arithmetic included: `$((COUNT + 1))` reads COUNT."""
     body = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith("#"))
     unquoted = re.sub(r"'[^'\n]*'", "''", body)
     assigned = set(_ASSIGN.findall(body)) | set(_BINDS.findall(body))
-    return assigned, set(_USE.findall(unquoted))
+    return assigned, set(_USE.findall(unquoted)) | arithmetic_names(unquoted)
+
+
+def arithmetic_names(code: str) -> set[str]:
+    """Variables read by name in `$(( ))`, where an unset one silently counts as 0."""
+    return {name for expr in _ARITHMETIC.findall(code)  # $(date +%s), $START: not bare
+            for name in re.findall(r"(?<![\w$#])[A-Za-z_]\w*",
+                                   re.sub(r"\$\([^()]*\)|\$\{[^}]*\}|\$\w+", " ", expr))}

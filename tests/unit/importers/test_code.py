@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from runbookctl.importers.code import code_step, is_command, looks_like_shell, shell_names
+import pytest
+
+from runbookctl.importers.code import (
+    arithmetic_names,
+    code_step,
+    is_command,
+    looks_like_shell,
+    shell_names,
+)
 
 
 def test_a_shell_block_is_a_run_step_and_a_transcript_keeps_only_its_commands() -> None:
@@ -33,3 +41,14 @@ def test_the_variables_a_command_sets_and_reads() -> None:
                                  "echo '$NOT_READ'\n# $COMMENT")
     assert assigned == {"NS", "p"}
     assert used == {"PODS", "p"}
+
+
+@pytest.mark.parametrize(("code", "names"), [
+    ("kubectl scale deploy web --replicas=$((COUNT+1))", {"COUNT"}),
+    ("echo $(( $(date +%s) - START ))", {"START"}),  # a command inside is not a name
+    ("echo $(( $N * 2 )) $((${#ARR} - 1)) $((16#ff + 0x1F))", set()),  # $N is a plain read
+    ("for i in 1 2; do echo $((i + 1)); done", {"i"}),
+])
+def test_a_bare_name_in_arithmetic_is_read(code: str, names: set[str]) -> None:
+    assert arithmetic_names(code) == names
+    assert names <= shell_names(code)[1]

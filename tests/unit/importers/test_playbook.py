@@ -487,3 +487,32 @@ def test_the_title_of_a_document_is_its_lone_top_heading_else_its_file_name(md: 
                                                                             title: str) -> None:
     (book,) = import_markdown(md, "playbook.md", "", split=False)
     assert book.title == title
+
+
+def test_a_command_computing_with_a_variable_another_step_set_is_run_by_hand() -> None:
+    """Unset in its own shell, COUNT would count as 0: --replicas=1, not one more."""
+    (book,) = books("""\
+        # Web
+
+        ## Count
+
+        ```
+        COUNT=$(kubectl get deploy web -o jsonpath={.spec.replicas})
+        ```
+
+        ## Scale up
+
+        ```
+        kubectl scale deploy web --replicas=$((COUNT+1))
+        ```
+
+        ## Loop
+
+        ```
+        for i in 1 2; do echo $((i + 1)); done
+        ```
+        """, split=False)
+    count, scale, loop = book.steps
+    assert scale.action == "manual" and "it computes with COUNT" in scale.text
+    assert "kubectl scale deploy web --replicas=$((COUNT+1))" in scale.text
+    assert (count.action, loop.action) == ("run", "run")
