@@ -10,5 +10,55 @@ per-run pool (`connections`), why a host could not be reached in words
 `host_run` and `connections` import paramiko; nothing loads them until a run
 first needs its SSH executor, and `targets` stays free of it at import time
 (the CLI resolves hosts before any connection is made). Same imports as its
-parent, runbookctl.executors: runbook, safety and the base modules only.
+parent, runbookctl.executors: runbook, safety and the base modules only. Importing
+this package puts a stand-in for invoke in place (`_Deferred`), which paramiko
+imports only for `Match exec` configs.
 """
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import types
+from typing import Any
+
+
+class _Deferred(types.ModuleType):
+    """Stands for invoke until something reads one of its names, then is the real one.
+
+    paramiko imports invoke when it is installed (fabric brings it), only to run a
+    config's `Match exec`; that import was a third of paramiko's (~50 ms of each run
+    with an ssh step). importlib's LazyLoader would not do: Python 3.11's import
+    statement reads `__spec__`, which loads it at once. The first name read loads it,
+    under a lock: paramiko reads it from several threads at once, a lookup a host."""
+
+    _lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:  # only for names the stand-in has not
+        with _Deferred._lock:
+            real = sys.modules.get(self.__name__)
+            if real is self or real is None:
+                del sys.modules[self.__name__]
+                try:
+                    real = importlib.import_module(self.__name__)
+                except BaseException:
+                    sys.modules[self.__name__] = self
+                    raise
+        return getattr(real, name)
+
+
+def _defer_invoke() -> None:
+    if "invoke" in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec("invoke")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None:
+        stand_in = _Deferred("invoke")
+        stand_in.__spec__, stand_in.__loader__ = spec, spec.loader  # find_spec works on it
+        sys.modules["invoke"] = stand_in
+
+
+_defer_invoke()

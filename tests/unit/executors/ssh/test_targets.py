@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -61,3 +62,42 @@ def test_ssh_settings_from_the_config_file(tmp_path: Path) -> None:
         with pytest.raises(UsageError) as err:
             SSHConfig.from_mapping(bad)
         assert err.value.message.startswith(message)
+
+
+def _fresh_python(code: str) -> str:
+    """Run `code` in a new interpreter (its own sys.modules); its stdout."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("invoke") is None, reason="invoke not installed")
+def test_paramiko_loads_without_invoke_until_a_match_exec_needs_it(tmp_path: Path) -> None:
+    """invoke (fabric brings it) was a third of paramiko's import at every ssh run;
+    `Match exec` still decides, and whoever imports invoke later gets the real one."""
+    config = write(tmp_path / "config", 'Match exec "true"\n  User bob\n'
+                                        'Match exec "false"\n  Port 2222\n')
+    out = _fresh_python(f"""
+import sys
+import runbookctl.executors.ssh.connections
+from runbookctl.executors.ssh.targets import load_ssh_config
+print("invoke.tasks" in sys.modules)
+found = load_ssh_config({str(config)!r}).lookup("web1")
+print(found.get("user"), found.get("port"))
+from invoke import Context
+print(Context.__module__)
+""")
+    assert out.splitlines() == ["False", "bob None", "invoke.context"]
+
+
+def test_a_config_without_match_exec_leaves_invoke_unloaded(tmp_path: Path) -> None:
+    config = write(tmp_path / "config", "Host web*\n  User ops\n")
+    out = _fresh_python(f"""
+import sys
+from runbookctl.executors.ssh.targets import load_ssh_config
+print(load_ssh_config({str(config)!r}).lookup("web1")["user"], "invoke.tasks" in sys.modules)
+""")
+    assert out == "ops False"
