@@ -33,17 +33,23 @@ class _Deferred(types.ModuleType):
     statement reads `__spec__`, which loads it at once. The first name read loads it,
     under a lock: paramiko reads it from several threads at once, a lookup a host."""
 
-    _lock = threading.Lock()
+    _lock = threading.RLock()  # invoke's own import may read a name of it again
+    _module = "invoke"  # not self.__name__: reading a missing name must not recurse
 
     def __getattr__(self, name: str) -> Any:  # only for names the stand-in has not
         with _Deferred._lock:
-            real = sys.modules.get(self.__name__)
-            if real is self or real is None:
-                del sys.modules[self.__name__]
+            real = sys.modules.get(self._module, self)
+            if real is None:  # someone blocked the module, as importlib allows
+                raise ImportError(f"import of {self._module} halted; None in sys.modules")
+            if real is self:
+                sys.modules.pop(self._module, None)
                 try:
-                    real = importlib.import_module(self.__name__)
+                    real = importlib.import_module(self._module)
+                except AttributeError as exc:  # would read as "no such name" to the caller
+                    sys.modules[self._module] = self
+                    raise ImportError(f"cannot import {self._module}: {exc}") from exc
                 except BaseException:
-                    sys.modules[self.__name__] = self
+                    sys.modules[self._module] = self
                     raise
         return getattr(real, name)
 
