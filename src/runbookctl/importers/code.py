@@ -144,9 +144,6 @@ WELL_KNOWN = frozenset({
 })
 
 
-_ARITHMETIC = re.compile(r"\$\(\((.*?)\)\)")
-
-
 def shell_names(code: str) -> tuple[set[str], set[str]]:
     """The variables a command sets and the ones it reads (outside comments and '...'),
     a bare name in arithmetic included: `$((COUNT + 1))` reads COUNT."""
@@ -157,7 +154,52 @@ def shell_names(code: str) -> tuple[set[str], set[str]]:
 
 
 def arithmetic_names(code: str) -> set[str]:
-    """Variables read by name in `$(( ))`, where an unset one silently counts as 0."""
-    return {name for expr in _ARITHMETIC.findall(code)  # $(date +%s), $START: not bare
-            for name in re.findall(r"(?<![\w$#])[A-Za-z_]\w*",
-                                   re.sub(r"\$\([^()]*\)|\$\{[^}]*\}|\$\w+", " ", expr))}
+    """Variables read by name in `$(( ))`, where an unset one silently counts as 0 (not in
+    comments, '…' text or heredocs; a `$(command)` inside and `$NAME` are not bare)."""
+    names: set[str] = set()
+    for expr in _arithmetic(_as_read(code)):
+        while True:  # innermost command substitutions first, until none is left
+            stripped = re.sub(r"\$\([^()]*\)|\$\{[^}]*\}|\$\w+|\"[^\"]*\"", " ", expr)
+            if stripped == expr:
+                break
+            expr = stripped
+        names |= set(re.findall(r"(?<![\w$#.])[A-Za-z_]\w*", expr))
+    return names
+
+
+def loosely_assigned(code: str) -> set[str]:
+    """Names a command sets in any form: `n=0` anywhere on a line (`do n=0`, `{ local n=1`),
+    `n+=1`, `n++`, `declare -i N=3`, `let N=3`, `for`/`read`, `(( X = 5 ))`."""
+    text = _as_read(code)
+    found = set(re.findall(r"(?<![\w$-])([A-Za-z_]\w*)(?:\[[^\]]*\])?(?:\s*[-+*/%]?=(?!=)|(?:\+\+|--)(?!\w))",
+                           text))
+    return found | set(_BINDS.findall(text))
+
+
+def _as_read(code: str) -> str:
+    """The code as the shell reads it: no comments, no '…' text, no heredoc bodies."""
+    out: list[str] = []
+    heredoc_end: str | None = None
+    for line in code.splitlines():
+        if heredoc_end is not None:
+            heredoc_end = None if line.strip() == heredoc_end else heredoc_end
+            continue
+        opened = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line)
+        heredoc_end = opened.group(1) if opened else None
+        out.append(re.sub(r"(?:^|\s)#.*$", "", re.sub(r"'[^'\n]*'", "''", line)))
+    return "\n".join(out)
+
+
+def _arithmetic(text: str) -> list[str]:
+    """The expressions of every `$(( … ))`, nested parentheses counted."""
+    found: list[str] = []
+    start = text.find("$((")
+    while start >= 0:
+        depth, i = 2, start + 3
+        while i < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        if depth == 0:
+            found.append(text[start + 3:i - 2])
+        start = text.find("$((", i if depth == 0 else start + 3)
+    return found

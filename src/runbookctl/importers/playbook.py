@@ -31,7 +31,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runbookctl.importers.captures import ONE_LINE, captures
-from runbookctl.importers.code import WELL_KNOWN, RawStep, arithmetic_names, shell_names
+from runbookctl.importers.code import (
+    WELL_KNOWN,
+    RawStep,
+    arithmetic_names,
+    loosely_assigned,
+    shell_names,
+)
 from runbookctl.importers.markdown import (
     Section,
     fix_mojibake,
@@ -337,7 +343,8 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput], assigned: f
     # every step runs in a shell of its own: a $VAR set by another step is unset here too
     mine = dict(inputs)
     text = command_template(raw.text, mine, assigned & frozenset(shell_names(raw.text)[0]))
-    unset = arithmetic_names(raw.text) - shell_names(raw.text)[0] - WELL_KNOWN
+    # a name another step sets, read bare in $(( )) here: unset, it would count as 0
+    unset = (arithmetic_names(raw.text) & assigned) - loosely_assigned(raw.text) - WELL_KNOWN
     refused = _refused(text, raw.lang) or (  # unset, it would count as 0: --replicas=1
         f"it computes with {', '.join(sorted(unset))}, set by another step or expected in the "
         f"environment, and every step runs in a shell of its own" if unset else "")

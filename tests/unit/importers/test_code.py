@@ -9,6 +9,7 @@ from runbookctl.importers.code import (
     code_step,
     is_command,
     looks_like_shell,
+    loosely_assigned,
     shell_names,
 )
 
@@ -48,7 +49,16 @@ def test_the_variables_a_command_sets_and_reads() -> None:
     ("echo $(( $(date +%s) - START ))", {"START"}),  # a command inside is not a name
     ("echo $(( $N * 2 )) $((${#ARR} - 1)) $((16#ff + 0x1F))", set()),  # $N is a plain read
     ("for i in 1 2; do echo $((i + 1)); done", {"i"}),
+    ("echo 'not $((SHOWN))' # nor $((COMMENT))\ncat <<'EOF'\n$((BODY))\nEOF", set()),
+    ("echo $(( $(date -d \"$(cat /tmp/t)\" +%s) - $(( A + 1 )) ))", {"A"}),
 ])
 def test_a_bare_name_in_arithmetic_is_read(code: str, names: set[str]) -> None:
     assert arithmetic_names(code) == names
     assert names <= shell_names(code)[1]
+
+
+def test_a_name_set_anywhere_in_a_block_counts_as_set() -> None:
+    code = ("for f in *; do\n  n=0; n+=1; m++\ndone\n{ local l=1; }\ndeclare -i D=3\n"
+            "let L=2\necho $(( X = 5 ))\nread -r R\n")
+    assert {"f", "n", "m", "l", "D", "L", "X", "R"} <= loosely_assigned(code)
+    assert loosely_assigned("kubectl scale --replicas=$((COUNT+1)) # COUNT=3") == set()

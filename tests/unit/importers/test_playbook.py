@@ -516,3 +516,21 @@ def test_a_command_computing_with_a_variable_another_step_set_is_run_by_hand() -
     assert scale.action == "manual" and "it computes with COUNT" in scale.text
     assert "kubectl scale deploy web --replicas=$((COUNT+1))" in scale.text
     assert (count.action, loop.action) == ("run", "run")
+
+
+@pytest.mark.parametrize("code", [
+    "echo 'next: $((COUNT+1))'",  # quoted text
+    "kubectl get pods   # then scale to $((COUNT+1))",  # a comment
+    "# later: kubectl scale --replicas=$((COUNT+1))\nkubectl get deploy web",
+    "kubectl get pods | awk '{print $((NF-1))}'",  # awk's own
+    "if true; then N=3; fi; echo $((N+1))",  # set in the block, however
+    "for f in *.log; do\n  n=0\n  n=$((n+1))\ndone",
+    "echo $(( $(kubectl get pods -o jsonpath='{.items[?(@.status.phase==\"Running\")].metadata.name}'"
+    " | wc -w) + 1 ))",  # a command inside, with parentheses of its own
+    'echo $(( $(date +%s) - $(date -d "$(cat /tmp/t)" +%s) ))',
+    "echo $(( X = 5, X + 1 ))",  # set inside the arithmetic
+])
+def test_arithmetic_on_names_of_its_own_or_in_text_still_runs(code: str) -> None:
+    md = f"# T\n\n## Count\n\n```\nCOUNT=$(kubectl get deploy web)\n```\n\n## Do\n\n```\n{code}\n```\n"
+    (book,) = import_markdown(md, "playbook.md", "", split=False)
+    assert book.steps[1].action == "run", book.steps[1].text
