@@ -76,3 +76,29 @@ def test_report_dir_outside_a_repository_says_so(tmp_path: Path) -> None:
     output = _run(tmp_path, outside)
     assert "not inside a git repository" in output
     assert list(outside.glob("incidents/*.md"))
+
+
+def test_a_note_after_the_commit_keeps_the_committed_record_whole(tmp_path: Path,
+                                                                  repo: Path) -> None:
+    """The note rewrites the report; the journal copy beside it follows (a `verify` of the
+    repository's copy found it cut before), and `note --commit` commits both again."""
+    _run(tmp_path, repo)
+    (report,) = (repo / "incidents").glob("*.md")
+    state = tmp_path / "state"
+    noted = run_cli(["note", "rolled back the deploy"], cwd=tmp_path, state=state)
+    assert noted.code == 0, noted.output
+    assert "commit it with runbookctl note --commit, or git" in noted.output
+    changed = [line.split() for line in git(repo, "status", "--porcelain", "--", "incidents")
+               .splitlines()]
+    assert sorted(changed) == [["M", f"incidents/{report.stem}.journal.jsonl"],
+                               ["M", f"incidents/{report.name}"]]
+    checked = run_cli(["verify", str(report)], cwd=tmp_path, state=state)
+    assert checked.code == 0, checked.output
+    again = run_cli(["note", "--as", "bob", "--commit", "error rate back to normal"],
+                    cwd=tmp_path, state=state)
+    assert again.code == 0, again.output
+    assert git(repo, "status", "--porcelain", "--", "incidents") == ""
+    assert git(repo, "log", "-1", "--format=%s").strip().endswith(", a note by bob")
+    committed = git(repo, "show", f"HEAD:incidents/{report.name}")
+    assert "rolled back the deploy" in committed and "error rate back to normal" in committed
+    assert run_cli(["verify", str(report)], cwd=tmp_path, state=state).code == 0

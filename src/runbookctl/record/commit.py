@@ -52,8 +52,10 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def commit_message(state: RunState) -> str:
-    head = _one_line(f"runbookctl: {state.runbook} {state.status} in {state.took}")
+def commit_message(state: RunState, since: str = "") -> str:
+    """`since`: what changed the record after its run (`a note by ana`), said in the head."""
+    head = _one_line(f"runbookctl: {state.runbook} {state.status} in {state.took}"
+                     + (f", {since}" if since else ""))
     body = [f"Run {_one_line(state.run_id)} by {_one_line(state.operator)}.", _one_line(state.title)]
     if state.incident:
         body.append(f"Incident: {_one_line(state.incident)}")
@@ -63,7 +65,8 @@ def commit_message(state: RunState) -> str:
 
 
 def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI,
-                  caps: LogCaps | None = None, template_dirs: list[Path] | None = None) -> bool:
+                  caps: LogCaps | None = None, template_dirs: list[Path] | None = None,
+                  since: str = "") -> bool:
     """Stage only the report, its journal copy and signatures and its logs folder, commit
     (hooks run), never push.
 
@@ -84,7 +87,7 @@ def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI,
              *[str(p.resolve()) for p in _copy_signatures(run_dir / "journal.jsonl", journal_copy)],
              *_with_logs(report, run_dir, state, caps, template_dirs)]
     before = _index_entries(root, paths)
-    message = mask_active(commit_message(state))
+    message = mask_active(commit_message(state, since))
     # -f: these exact files are the record; a `*.log` in .gitignore must not drop its logs
     added = _git(root, "add", "-f", "--", *paths)
     done = added if added.returncode != 0 else _git(
@@ -117,6 +120,18 @@ def _with_logs(report: Path, run_dir: Path, state: RunState, caps: LogCaps | Non
         raise CommitError(f"--commit: cannot copy the logs beside {report}: "
                           f"{exc.strerror or exc}") from None
     return [str(logs.resolve())]
+
+
+def refresh_copies(report: Path, run_dir: Path) -> bool:
+    """A report committed before (its journal copy is beside it) whose run went on (a
+    note): the journal copy and signatures beside it follow the journal, so the folder
+    verifies as the record it is. False when the report was never committed."""
+    journal_copy = report.with_suffix(".journal.jsonl")
+    if not journal_copy.is_file():
+        return False
+    shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
+    _copy_signatures(run_dir / "journal.jsonl", journal_copy)
+    return True
 
 
 def _copy_signatures(journal: Path, journal_copy: Path) -> list[Path]:

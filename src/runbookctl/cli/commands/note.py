@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 REPORT_WAIT = 30.0
 
 
-def add_note(session: Session, ui: UI, words: list[str], author: str | None) -> int:
-    """Journal the note (masked), then see that the run's report shows it."""
+def add_note(session: Session, ui: UI, words: list[str], author: str | None,
+             commit: bool = False) -> int:
+    """Journal the note (masked), then see that the run's report shows it; `commit`:
+    commit the report again, as `run --commit` does. 1 when that commit fails."""
     from runbookctl.engine.request import RunRequest, one_line, operator_name
     from runbookctl.record import events as ev
     from runbookctl.record.events import Recorder
@@ -41,8 +43,8 @@ def add_note(session: Session, ui: UI, words: list[str], author: str | None) -> 
         event = Recorder(journal, run_redactor(session, state)).event(
             ev.NOTE, None, actor=who, text=text, origin=ev.NOTE_BY_COMMAND)
     ui.ok(f"note added to {state.run_id} by {event.actor} at {event.ts} (event {event.seq})")
-    rewrite_report(session, ui, run_dir, state.run_id)
-    return 0
+    return rewrite_report(session, ui, run_dir, state.run_id,
+                          commit=f"a note by {event.actor}" if commit else "")
 
 
 def _split(words: list[str]) -> tuple[str | None, str]:
@@ -98,21 +100,52 @@ def run_redactor(session: Session, state: RunState) -> Redactor:
     return redactor
 
 
-def rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str) -> None:
-    """An ended run's report is rewritten with the note. A run going on writes its
-    report when it ends, from the journal that now holds the note."""
+def rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str,
+                   commit: str = "") -> int:
+    """An ended run's report is rewritten with the note; a report committed before gets
+    its journal copy beside it updated too (else `verify` of that folder would say
+    the journal was cut), and with `commit` (what changed it, for the message) all of
+    it is committed again. A run going
+    on writes its report when it ends, from the journal that now holds the note."""
     from runbookctl.record import lock as runlock
     from runbookctl.record.writeup import load_state, refresh_report
 
     if load_state(run_dir).status == RunStatus.RUNNING and not runlock.is_free(run_dir):
-        return
+        if commit:
+            ui.info(f"run {run_id} is still running: its report, with this note, is written "
+                    "(and committed, if it was started with --commit) when it ends")
+        return 0
     try:  # ended: its writer may still be finishing (signing, --commit): let it
         runlock.acquire(run_dir, "runbookctl note", wait=REPORT_WAIT)
     except UsageError:
         ui.info(f"run {run_id} is in use by {runlock.holder(run_dir)}: it writes the report, "
                 "with this note")
-        return
+        return 0
     try:  # says where it rebuilt the report
         refresh_report(run_dir, ui, template_dirs=session.registry.template_dirs)
+        return _recommit(session, ui, run_dir, commit)
     finally:
         runlock.release(run_dir)
+
+
+def _recommit(session: Session, ui: UI, run_dir: Path, commit: str) -> int:
+    from runbookctl.engine.planning import log_caps
+    from runbookctl.errors import ExitCode
+    from runbookctl.record import report_file
+    from runbookctl.record.commit import CommitError, commit_report, refresh_copies
+    from runbookctl.record.writeup import load_state
+
+    report = report_file.recorded(run_dir)
+    if report is None or not report.is_file():
+        return 0
+    if commit:
+        try:
+            commit_report(report, run_dir, load_state(run_dir), ui, log_caps(session),
+                          session.registry.template_dirs, since=commit)
+        except CommitError as exc:
+            ui.fail(exc.message)
+            return int(ExitCode.FAILED)
+    elif refresh_copies(report, run_dir):
+        ui.info(f"its committed copy beside {report.name} follows the journal; commit it with "
+                "runbookctl note --commit, or git")
+    return 0

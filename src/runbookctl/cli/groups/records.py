@@ -137,14 +137,21 @@ def note_cmd(
         typer.Option("--as", metavar="NAME", help="Who wrote the note (default: the operator name: "
                      "config operator, $RUNBOOKCTL_OPERATOR, else your login).", show_default=False),
     ] = None,
+    commit: Annotated[
+        bool,
+        typer.Option("--commit", help="Commit the rewritten report, its journal copy and logs "
+                     "to the git repository that holds it, as run --commit does."),
+    ] = False,
 ) -> None:
     """Add a timestamped note to a running or finished run, from any terminal.
 
     The note is journaled (masked, hash-chained, beside the running run's own
     events) and shown in the report's timeline with its author and time; a
-    finished run's report is rewritten. At a prompt of the run itself, Ctrl-N
-    adds one too. Exit 0 added, 2 no such run (or several running: name one).
+    finished run's report is rewritten, and the journal copy beside a committed
+    report with it (--commit commits them). At a prompt of the run itself, Ctrl-N
+    adds one too. Exit 0 added, 1 the commit failed, 2 no such run (or several
+    running: name one).
     """
     from runbookctl.cli.commands.note import add_note
 
-    guard(lambda: add_note(session(), ui(), words, author))
+    guard(lambda: add_note(session(), ui(), words, author, commit))

@@ -42,9 +42,9 @@ def test_note_passes_the_run_the_text_and_the_author(bodies: Bodies) -> None:
 
     bodies.replace(note, "add_note")
     bodies.invoke("note", "rolled back the deploy")
-    bodies.invoke("note", "20261101", "paged the DBA", "--as", "bob")
+    bodies.invoke("note", "20261101", "paged the DBA", "--as", "bob", "--commit")
     assert bodies.calls == [
-        ("add_note", (SESSION, UI, ["rolled back the deploy"], None), {}),
-        ("add_note", (SESSION, UI, ["20261101", "paged the DBA"], "bob"), {}),
+        ("add_note", (SESSION, UI, ["rolled back the deploy"], None, False), {}),
+        ("add_note", (SESSION, UI, ["20261101", "paged the DBA"], "bob", True), {}),
     ]
     assert "[RUN_ID] TEXT" in bodies.invoke("note", "--help").output
