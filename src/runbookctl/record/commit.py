@@ -81,10 +81,7 @@ def commit_report(report: Path, run_dir: Path, state: RunState, ui: UI,
         ui.warn(f"--commit: {folder} is not inside a git repository; the report was written but "
                 "not committed (git init it, or use --report-dir inside your post-mortem repo)")
         return False
-    journal_copy = report.with_suffix(".journal.jsonl")
-    shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
-    paths = [str(report.resolve()), str(journal_copy.resolve()),
-             *[str(p.resolve()) for p in _copy_signatures(run_dir / "journal.jsonl", journal_copy)],
+    paths = [str(report.resolve()), *[str(p.resolve()) for p in _copy_journal(report, run_dir)],
              *_with_logs(report, run_dir, state, caps, template_dirs)]
     before = _index_entries(root, paths)
     message = mask_active(commit_message(state, since))
@@ -126,12 +123,17 @@ def refresh_copies(report: Path, run_dir: Path) -> bool:
     """A report committed before (its journal copy is beside it) whose run went on (a
     note): the journal copy and signatures beside it follow the journal, so the folder
     verifies as the record it is. False when the report was never committed."""
-    journal_copy = report.with_suffix(".journal.jsonl")
-    if not journal_copy.is_file():
+    if not report.with_suffix(".journal.jsonl").is_file():
         return False
-    shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
-    _copy_signatures(run_dir / "journal.jsonl", journal_copy)
+    _copy_journal(report, run_dir)
     return True
+
+
+def _copy_journal(report: Path, run_dir: Path) -> list[Path]:
+    """The journal and its signatures copied beside the report, under its name."""
+    journal_copy = report.with_suffix(".journal.jsonl")
+    shutil.copyfile(run_dir / "journal.jsonl", journal_copy)
+    return [journal_copy, *_copy_signatures(run_dir / "journal.jsonl", journal_copy)]
 
 
 def _copy_signatures(journal: Path, journal_copy: Path) -> list[Path]:
