@@ -103,10 +103,10 @@ def run_redactor(session: Session, state: RunState) -> Redactor:
 def rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str,
                    commit: str = "") -> int:
     """An ended run's report is rewritten with the note; a report committed before gets
-    its journal copy beside it updated too (else `verify` of that folder would say
-    the journal was cut), and with `commit` (what changed it, for the message) all of
-    it is committed again. A run going
-    on writes its report when it ends, from the journal that now holds the note."""
+    its journal copy beside it updated too (else `verify` of that folder would say the
+    journal was cut), and with `commit` (what changed it, for the message) all of it is
+    committed again. A run going on writes its report when it ends, from the journal
+    that now holds the note. 1 when the commit fails."""
     from runbookctl.record import lock as runlock
     from runbookctl.record.writeup import load_state, refresh_report
 
@@ -129,6 +129,7 @@ def rewrite_report(session: Session, ui: UI, run_dir: Path, run_id: str,
 
 
 def _recommit(session: Session, ui: UI, run_dir: Path, commit: str) -> int:
+    """After the rewrite: commit the record again, or bring a committed one up to date."""
     from runbookctl.engine.planning import log_caps
     from runbookctl.errors import ExitCode
     from runbookctl.record import report_file
