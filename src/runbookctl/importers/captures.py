@@ -36,10 +36,10 @@ class Capture:
     command: str  # what prints its value
     name: str  # the runbook variable the later steps read: pod
 
-    def replaces(self, spec: DraftInput) -> bool:
-        """Whether an input was made only for this variable (its later uses)."""
-        return spec.help in (f"replaces ${self.shell_name} in the playbook's commands",
-                             f"replaces ${{{self.shell_name}}} in the playbook's commands")
+    def replaces(self, help_: str) -> bool:
+        """Whether an input with this help was made only for this variable (its uses)."""
+        return help_ in (f"replaces ${self.shell_name} in the playbook's commands",
+                         f"replaces ${{{self.shell_name}}} in the playbook's commands")
 
     def note(self) -> str:
         return (f"the playbook sets ${self.shell_name} here from this command's output: it is "
@@ -119,8 +119,7 @@ def captures(steps: Sequence[RawStep], assigned: frozenset[str]) -> dict[int, Ca
                 or any(reads[j] for j in reads if j < i)  # read before it is set
                 or not any(reads[j] for j in reads if j > i)  # never read after
                 or any(set(reads[j]) - plain_reads for j in reads)  # ${POD:-default}, ${#POD}
-                or any(not capture.replaces(DraftInput(capture.name, "", help_))
-                       for help_ in sources.get(capture.name, ()))):  # <pod> is another input
+                or not all(map(capture.replaces, sources.get(capture.name, ())))):  # <pod>
             continue
         found[i] = capture
     return found

@@ -242,8 +242,10 @@ def plain(md: str, *, links: bool = True, code: bool = True) -> str:
     # back: an escaped character (\\* is a star), a code span (`rm -rf /a/**/*.gz`),
     # a URL (.../__init__). Text holding NUL already has none of it set aside.
     protect = "\x00" not in md
-    text = _CODE_SPAN.sub(lambda m: aside(m.group(0)), _ESCAPED.sub(lambda m: aside(m.group(1)), md)) \
-        if protect else md
+    text = md
+    if protect:
+        text = _ESCAPED.sub(lambda m: aside(m.group(1)), text)
+        text = _CODE_SPAN.sub(lambda m: aside(m.group(0)), text)
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if links and m.group(2)
                      and m.group(2) != m.group(1) else m.group(1), text)
     text = _AUTOLINK.sub(r"\1", text)

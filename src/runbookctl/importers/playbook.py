@@ -153,7 +153,7 @@ def _document_section(root: Section, meta: dict[str, str]) -> Section:
 
 
 # A heading that opens a document without naming it: "## Contents", "## Step 1: drain".
-_NOT_A_TITLE = re.compile(r"(?i)\s*(?:table of contents|contents|toc)\s*$|\s*(?:step\s*)?\d+\b")
+_NOT_A_TITLE = re.compile(r"(?i)\s*(?:(?:table of )?contents|toc)\s*$|\s*(?:step\s*\d+\b|\d+[.)]\s)")
 
 
 def _humanize(stem: str) -> str:
@@ -249,7 +249,7 @@ def _runbook(section: Section, found: Found, context: _Context, severity: str | 
             step = replace(step, todos=(*step.todos, *_variable_notes(step.text, step_id, set_by)))
         steps.append(step)
     for capture in captured.values():  # read from the capture, not asked before the run
-        if capture.name in inputs and capture.replaces(inputs[capture.name]):
+        if capture.name in inputs and capture.replaces(inputs[capture.name].help):
             del inputs[capture.name]
     return DraftRunbook(
         id=rb_id, title=title, summary=_summary(found.prose, context.source, section.line),
@@ -343,11 +343,11 @@ def _step(raw: RawStep, step_id: str, inputs: dict[str, DraftInput], assigned: f
     # every step runs in a shell of its own: a $VAR set by another step is unset here too
     mine = dict(inputs)
     text = command_template(raw.text, mine, assigned & frozenset(shell_names(raw.text)[0]))
-    # a name another step sets, read bare in $(( )) here: unset, it would count as 0
+    # a name another step sets, read bare in $(( )) here: unset, it counts as 0 (--replicas=1)
     unset = (arithmetic_names(raw.text) & assigned) - loosely_assigned(raw.text) - WELL_KNOWN
-    refused = _refused(text, raw.lang) or (  # unset, it would count as 0: --replicas=1
-        f"it computes with {', '.join(sorted(unset))}, set by another step or expected in the "
-        f"environment, and every step runs in a shell of its own" if unset else "")
+    refused = _refused(text, raw.lang) or (
+        f"it computes with {', '.join(sorted(unset))}, set by another step, and every step "
+        f"runs in a shell of its own" if unset else "")
     if refused:  # a value cannot go there safely (arithmetic, `read` names…): the operator types it
         note = (f"Run by hand, filling in the placeholders: runbookctl cannot put a value safely "
                 f"where this command needs one ({refused}).\n\n{indent(raw.text)}")

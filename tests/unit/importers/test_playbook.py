@@ -479,6 +479,8 @@ def test_a_placeholder_where_no_value_is_safe_leaves_the_command_to_run_by_hand(
     ("## Steps\n\n```\nuptime\n```\n", "Playbook"),  # a phase, not a title
     ("## Table of contents\n\n### Check\n\n```\nuptime\n```\n", "Playbook"),
     ("## Step 1: drain the node\n\n```\nkubectl drain n1\n```\n", "Playbook"),
+    ("## 1. Drain the node\n\n```\nkubectl drain n1\n```\n", "Playbook"),
+    ("## 500 errors on checkout\n\n```\nuptime\n```\n", "500 errors on checkout"),
     ("## Check\n\n```\nuptime\n```\n\n## Fix\n\n```\nreboot\n```\n", "Playbook"),
     ("---\ntitle: From front matter\n---\n## Check\n\n```\nuptime\n```\n",
      "From front matter"),
