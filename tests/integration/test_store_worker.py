@@ -66,8 +66,8 @@ def test_every_event_is_in_the_store_once_in_order_and_never_before_it_is_fsynce
 
 def test_an_fsync_with_no_event_after_it_is_shipped_while_the_run_waits(
         store: TeamStore, run_dir: Path, journal: Journal) -> None:
-    # a command's start is fsynced on a thread while the command runs (Journal.sync_soon):
-    # no event follows until it ends, maybe hours later, and the team must see it started
+    # events written unsynced, then fsynced by Journal.sync with no event after them (a
+    # command may then run for hours): the team must see them without waiting for its end
     shipper = ShipperProcess(run_dir, store.url(), "the store", durable=lambda: journal.synced_size,
                              report=lambda kind, message: None, every=0.01).start()
     try:

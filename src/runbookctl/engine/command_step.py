@@ -28,7 +28,6 @@ from runbookctl.safety.templating import evaluate, render_command, render_text, 
 from runbookctl.signals import deferred, describe, stopped_command
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from runbookctl.engine.context import StepContext
 
@@ -207,9 +206,8 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
     ctx.publish(ev.COMMAND_STARTED, key, command=spec.display, hosts=list(spec.hosts),
                 attempt=attempt, timeout=spec.timeout, log=str(log), defer_sync=local)
     executor = ctx.local if local else ctx.resources.ssh()
-    if local:  # command_started is fsynced while the shell starts; the gate waits for it
-        durable = ctx.resources.sync_soon()  # (_gated; docs/record.md, section 5)
-        spec = replace(spec, log_path=log, on_start=lambda pgid, at: _gated(ctx, durable, pgid, at))
+    if local:  # the shell waits at its gate until its start is on disk (_gated)
+        spec = replace(spec, log_path=log, on_start=lambda pgid, at: _gated(ctx, pgid, at))
     else:
         spec = replace(spec, log_path=log)
     try:
@@ -226,10 +224,13 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
     return results
 
 
-def _gated(ctx: StepContext, durable: Callable[[], None], pgid: int, started: str | None) -> None:
-    """The shell is at its gate: record its process group, then wait for the journal."""
-    ctx.publish(ev.COMMAND_PROCESS, ctx.key, pgid=pgid, start=started, defer_sync=True)
-    durable()
+def _gated(ctx: StepContext, pgid: int, started: str | None) -> None:
+    """The shell waits at its gate: record its process group, and fsync the journal
+    (command_started and what came before with it) before the gate opens
+    (docs/record.md, section 5). The fsync is made here, on this thread, while the
+    shell finishes starting: made on a thread of its own during the spawn, it cost
+    more in wake-ups between threads than it overlapped."""
+    ctx.publish(ev.COMMAND_PROCESS, ctx.key, pgid=pgid, start=started)
 
 
 def _warn_tokens(ctx: StepContext) -> None:

@@ -131,10 +131,6 @@ class Resources:
                 self._sv.redactor.add(self._sudo, "sudo")
         return self._sudo or None
 
-    def sync_soon(self) -> Callable[[], None]:
-        """Start the journal's fsync off the engine's thread; returns the wait for it."""
-        return self._sv.events.sync_soon()
-
     def log_path(self, key: str) -> Path:
         """The next command log of the run: numbered in the order commands ran, across
         every session of the run (a resumed run numbers on after the logs already

@@ -90,11 +90,6 @@ class EventStream:
             self.publish(type_, step, **posted)
         return event
 
-    def sync_soon(self) -> Callable[[], None]:
-        """Start the fsync of every event journaled so far, off this thread; returns the
-        call that waits for it. Before an action, the wait must have returned."""
-        return self.recorder.sync_soon()
-
     def post(self, type_: str, step: str | None = None, **data: Any) -> None:
         """From any thread: journal and publish this event after the engine's next one
         (the journal has one writer thread; a lower layer's thread only posts)."""

@@ -88,6 +88,7 @@ def _argv(spec: CommandSpec, shell: str) -> list[str]:
 
 def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
     gated = spec.on_start is not None
+    before = procs.boot_clock()
     proc = subprocess.Popen(
         _argv(spec, shell),
         bufsize=0,  # raw pipes: only their fds are read; buffered ones cost 3 system calls each
@@ -101,7 +102,7 @@ def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
     )
     if spec.on_start is not None and proc.stdin is not None:
         try:
-            spec.on_start(proc.pid, procs.start_time(proc.pid))
+            spec.on_start(proc.pid, procs.start_time_between(proc.pid, before, procs.boot_clock()))
         except BaseException:
             proc.stdin.close()  # EOF at the gate: the command does not run
             proc.wait()

@@ -108,10 +108,6 @@ class Recorder:
         return self.journal.append(type_, step, self.redactor.mask(actor), masked,
                                    sync=not defer_sync and type_ not in DEFERRED_SYNC, **checked)
 
-    def sync_soon(self) -> Callable[[], None]:
-        """Start putting what is journaled on disk; returns the wait for it (Journal.sync_soon)."""
-        return self.journal.sync_soon()
-
     def _mask(self, value: Any) -> Any:
         kind = type(value)  # exact types first: five events a step pass through here
         if kind is str:

@@ -132,7 +132,6 @@ class Journal:
         self.replay = replay  # what was there when it was opened
         self.torn_tail: str | None = replay.torn
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-        self._syncer: Any = None  # a journal_io.BackgroundSync, made at the first sync_soon
         # Every event of the file as read at opening and written since: the run's report
         # is replayed from these rather than read back and parsed (a fifth of the write-up).
         # None once they may differ from the file: another writer's line, a damaged file.
@@ -305,28 +304,6 @@ class Journal:
         self._broken = f"cannot write the journal {self.path}: {os_reason(exc)}; the run stops here"
         return JournalError(self._broken)
 
-    def sync_soon(self) -> Callable[[], None]:
-        """Start fsyncing what is written so far, on a thread (journal_io.BackgroundSync);
-        returns the call that waits until it is on disk (JournalError if it failed)."""
-        if self._fd is None or not self._unsynced or self._broken is not None:
-            return self.sync  # nothing in flight: waiting is a plain sync (or nothing)
-        if self._syncer is None:
-            from runbookctl.record.journal_io import BackgroundSync
-
-            self._syncer = BackgroundSync(self._fd)
-        size, syncer = self._size, self._syncer
-        syncer.start()
-
-        def wait() -> None:
-            try:
-                syncer.wait()
-            except OSError as exc:
-                raise self._broke(exc) from exc
-            self._synced = max(self._synced, size)
-            self._unsynced = self._synced < self._size
-
-        return wait
-
     def _fsync(self) -> None:
         assert self._fd is not None
         size = self._size
@@ -335,9 +312,6 @@ class Journal:
         self._synced = max(self._synced, size)
 
     def close(self) -> None:
-        if self._syncer is not None:  # its fsync in flight ends before the file closes
-            self._syncer.close()
-            self._syncer = None
         if self._fd is not None:
             with contextlib.suppress(OSError):  # a failed write already raised
                 if self._unsynced:

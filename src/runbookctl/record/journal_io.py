@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,60 +105,6 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-class BackgroundSync:
-    """fsyncs of one file, made on a thread of its own, one at a time: the caller starts
-    one, goes on with work that needs nothing on disk yet (spawning the command that
-    waits at its gate, docs/record.md section 5) and waits for it before the action
-    that does. os.fsync releases the GIL, so the two overlap: a step's fsync (0.2-0.5
-    ms here) costs only what it takes beyond the spawn."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._cond = threading.Condition()
-        self._pending = False  # a sync asked for and not finished
-        self._closed = False
-        self._error: OSError | None = None
-        self._thread = threading.Thread(target=self._loop, name="journal fsync", daemon=True)
-        self._thread.start()
-
-    def start(self) -> None:
-        with self._cond:
-            self._pending, self._error = True, None
-            self._cond.notify()
-
-    def wait(self) -> None:
-        """Until the last started sync is done; its OSError raised here."""
-        with self._cond:
-            while self._pending:
-                self._cond.wait()
-            error, self._error = self._error, None
-        if error is not None:
-            raise error
-
-    def close(self) -> None:
-        """Finish what is in flight and end the thread (before the file is closed)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._closed:
-                    self._cond.wait()
-                if not self._pending:
-                    return
-            error: OSError | None = None
-            try:
-                os.fsync(self._fd)
-            except OSError as exc:
-                error = exc
-            with self._cond:
-                self._pending, self._error = False, error
-                self._cond.notify_all()
 
 
 def fsync_dir(directory: Path) -> None:

@@ -162,8 +162,8 @@ class ShipperProcess:
 
     def _read_reports(self, out: int) -> None:
         """The child's reports, until it exits; between them, every `every` seconds, the
-        fsynced size again: an fsync may end with no event after it (a command's start is
-        fsynced on a thread while the command runs, record/journal.py:Journal.sync_soon)."""
+        fsynced size again: an fsync may come with no event after it to announce it
+        (Journal.sync of events written with sync=False, then a command that runs for hours)."""
         import select
 
         pending = b""

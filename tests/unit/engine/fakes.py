@@ -293,11 +293,6 @@ class MemoryJournal:
         self.events.append(event)
         return event
 
-    def sync_soon(self) -> Callable[[], None]:
-        """Nothing is on a disk: the wait for it returns at once (Journal.sync_soon)."""
-        self.syncs = getattr(self, "syncs", 0) + 1
-        return lambda: None
-
 
 # --- the builder ----------------------------------------------------------------------
 

@@ -51,9 +51,6 @@ class FileJournal:
         self.events.append(event)
         return event
 
-    def sync_soon(self) -> Callable[[], None]:
-        return self.file.sync_soon()
-
 
 class Approver:
     """A second person, polled as a decision source: at its first look it decides (through

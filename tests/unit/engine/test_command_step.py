@@ -4,12 +4,15 @@ dry runs and ssh hosts — judged by the commands executed and what was journale
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from runbookctl.errors import InterruptedRun
-from runbookctl.executors.base import CAPTURE_LIMIT
+from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult, Masker, OutputSink
+from runbookctl.record.event_model import Event
 from tests.unit.engine.conftest import FakeClock
 from tests.unit.engine.fakes import FakeExecutor, FakePrompter, MemoryJournal, Out, make_engine
 
@@ -478,25 +481,50 @@ def test_each_attempt_gets_its_own_log_and_the_process_is_journaled() -> None:
 
 
 class SyncWatchingJournal(MemoryJournal):
-    """Notes which events there were when a background fsync began and when it was waited for."""
+    """Notes each event's type and whether it was fsynced as it was written."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.syncs: list[tuple[str, str]] = []
+        self.synced: list[tuple[str, bool]] = []
 
-    def sync_soon(self) -> Callable[[], None]:
-        began = self.events[-1].type
-        return lambda: self.syncs.append((began, self.events[-1].type))
+    def append(self, type: str, step: str | None, actor: str,
+               data: Mapping[str, Any] | None = None, *, sync: bool = True) -> Event:
+        self.synced.append((type, sync))
+        return super().append(type, step, actor, data, sync=sync)
+
+
+class GateWatchingExecutor(FakeExecutor):
+    """Notes what the journal held, and how, when a command's gate opened (on_start returned)."""
+
+    def __init__(self, journal: SyncWatchingJournal) -> None:
+        super().__init__()
+        self.journal = journal
+        self.at_gate: list[list[tuple[str, bool]]] = []
+
+    def execute(self, spec: CommandSpec, sink: OutputSink, masker: Masker, *,
+                remote: bool = False) -> list[HostResult]:
+        gate = spec.on_start
+        if gate is not None:
+            def watched(pgid: int, started: str | None) -> None:
+                gate(pgid, started)
+                self.at_gate.append(list(self.journal.synced))
+
+            spec = replace(spec, on_start=watched)
+        return super().execute(spec, sink, masker, remote=remote)
 
 
 def test_a_local_command_waits_at_its_gate_for_the_fsync_of_its_start() -> None:
     journal = SyncWatchingJournal()
+    executor = GateWatchingExecutor(journal)
     run = make_engine(book("  - {id: a, run: echo a}\n  - {id: b, ssh: uptime, hosts: [web1]}"),
-                      journal=journal)
+                      journal=journal, executor=executor)
     run.run()
-    # the fsync starts once command_started is written; the gate (the fake's on_start)
-    # waits for it after command_process; an ssh command's start is fsynced at once
-    assert journal.syncs == [("command_started", "command_process")]
+    # step_started and command_started are written, then fsynced with command_process
+    # before the gate opens; an ssh command (no gate) has its start fsynced at once
+    assert executor.at_gate == [[("step_started", False),
+                                 ("command_started", False), ("command_process", True)]]
+    starts = [sync for t, sync in journal.synced if t == "command_started"]
+    assert starts == [False, True]
     types = [e.type for e in run.events(step="a")]
     assert types.index("command_process") < types.index("command_finished")
 

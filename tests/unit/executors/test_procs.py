@@ -3,6 +3,7 @@ read from /proc, and whether its process group is still alive."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -38,6 +39,34 @@ def test_start_time_names_boot_and_start_of_the_process(
     oddly_named: subprocess.Popen[bytes],
 ) -> None:
     assert procs.start_time(oddly_named.pid) == _expected(oddly_named.pid)
+
+
+def test_start_time_between_two_clock_readings_is_what_proc_says() -> None:
+    """The fork's tick, known from two boot-clock readings around it, is /proc's start
+    time: every one of 200 spawns whose readings fell in one tick agrees."""
+    agreed = 0
+    for _ in range(200):
+        before = procs.boot_clock()
+        proc = subprocess.Popen(["/bin/sleep", "5"])
+        after = procs.boot_clock()
+        try:
+            tick = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+            if before // tick == after // tick:
+                assert procs.start_time_between(proc.pid, before, after) == _expected(proc.pid)
+                agreed += 1
+        finally:
+            proc.kill()
+            proc.wait()
+    assert agreed >= 100  # a straddled tick is rare (a spawn takes well under a tick)
+
+
+def test_start_time_between_readings_in_two_ticks_is_read_from_proc(
+    oddly_named: subprocess.Popen[bytes],
+) -> None:
+    # readings a second apart cannot say the tick: /proc is read, not a guess
+    assert procs.start_time_between(oddly_named.pid, 0, 1_000_000_000) == _expected(
+        oddly_named.pid)
+    assert procs.start_time_between(2**31 - 1, 0, 1_000_000_000) is None
 
 
 def test_start_time_of_no_process_is_none() -> None:
