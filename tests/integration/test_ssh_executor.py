@@ -22,6 +22,7 @@ import pytest
 
 from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult
 from runbookctl.executors.ssh.client import SSHExecutor
+from runbookctl.executors.ssh.connections import IDLE_CHECK
 from runbookctl.safety.masking import Redactor
 from tests.sshd import (
     Fleet,
@@ -211,6 +212,31 @@ def test_one_connection_per_host_reused_across_steps(sshd_fleet: Fleet,
     (r,), _ = run(SSHExecutor(sshd_fleet.config(known_hosts=str(known))),
                   make_spec(tmp_path, "true", [server.spec]))
     assert r.ok and server.log.read_text().count("Accepted publickey") == 2
+
+
+def test_an_idle_pooled_connection_wakes_runbookctl_about_once_a_second(
+        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path) -> None:
+    # paramiko's transport thread polls its socket every 0.1 s: 200 idle pooled
+    # connections woke runbookctl 2,000 times a second for the rest of the run
+    server = sshd_fleet.hosts(1)[0]
+    assert run(executor, make_spec(tmp_path, "true", [server.spec]))[0][0].ok
+    (client,) = executor._conns._clients.values()
+    transport = client.get_transport()
+    assert transport is not None and transport.sock.gettimeout() == IDLE_CHECK == 1.0
+    looks = []
+    real_recv = transport.sock.recv
+
+    def counted(*args: Any) -> Any:
+        looks.append(time.monotonic())
+        return real_recv(*args)
+
+    transport.sock.recv = counted  # what the transport thread calls, timing out each time
+    threading.Event().wait(2.0)  # a window to count in: a busy machine only looks less
+    assert len(looks) <= 3, f"{len(looks)} looks at an idle socket in 2 s"
+    # and the connection still works: data wakes it at once
+    (r,), _ = run(executor, make_spec(tmp_path, "echo again", [server.spec]))
+    assert (r.exit_code, r.stdout) == (0, "again\n"), r.error
+    assert server.log.read_text().count("Accepted publickey") >= 1
 
 
 def test_a_dropped_connection_is_reopened_for_the_next_step(sshd_fleet: Fleet,

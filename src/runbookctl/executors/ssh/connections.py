@@ -29,6 +29,7 @@ from runbookctl.runbook.inventory import HostSpec, parse_host_spec
 if TYPE_CHECKING:
     from runbookctl.executors.ssh.settings import SSHConfig
 
+IDLE_CHECK = 1.0  # seconds between a live connection's looks at its socket when idle
 
 # paramiko logs handshake failures itself; without a handler Python would
 # print them on stderr, over the operator's screen. Our errors say it once.
@@ -304,6 +305,11 @@ class ConnectionPool:
         transport = client.get_transport()
         assert transport is not None
         transport.set_keepalive(max(1, round(self.config.keepalive)))
+        # Once up, the transport's thread looks at its socket once a second rather than
+        # paramiko's ten times: a pooled connection mostly idles until the run ends, and
+        # 200 of them woke runbookctl 2,000 times a second (0.8 s of CPU every 10 s).
+        # Data and a dropped link wake it at once; keepalives (1 s at least) keep time.
+        transport.sock.settimeout(IDLE_CHECK)
         if policy.accepted:
             self.accepted.append(AcceptedKey(target.label, policy.accepted,
                                              str(self.known.write_file)))
