@@ -35,7 +35,8 @@ def by_outcome(results: Sequence[Record]) -> list[Record]:
 
 def output_groups(results: Sequence[Record]) -> list[dict[str, Any]]:
     """One entry per distinct output (the same sha256 of the whole output, so the
-    same tail), the largest first: its hosts folded, how many, how they ended."""
+    same tail), the largest first: its hosts folded, how many, how they ended, and
+    the log of its first host that has one (a quiet host leaves none)."""
     records = {str(r.get("host")): r for r in results}
     keyed = [(host, (r.get("sha256") or "", r.get("tail") or "", r.get("bytes") or 0))
              for host, r in records.items()]
@@ -44,7 +45,9 @@ def output_groups(results: Sequence[Record]) -> list[dict[str, Any]]:
         sha, tail, size = group.key
         shown.append({"hosts": group.folded, "count": len(group.hosts), "sha256": sha,
                       "tail": tail, "bytes": size,
-                      "outcome": _outcomes(records[h] for h in group.hosts)})
+                      "outcome": _outcomes(records[h] for h in group.hosts),
+                      "log": next((str(records[h]["log"]) for h in group.hosts
+                                   if records[h].get("log")), "")})
     return shown
 
 

@@ -52,6 +52,18 @@ def test_each_distinct_output_once_with_its_hosts_and_outcome() -> None:
     assert sum(len(expand(g["hosts"])) for g in groups) == 200
 
 
+def test_each_group_names_a_log_of_its_own_hosts() -> None:
+    hosts = [_host(n, "", log="") for n in range(1, 4)] + [_host(n, "up") for n in range(4, 9)]
+    quiet, spoke = sorted(output_groups(hosts), key=lambda g: g["count"])
+    assert (quiet["hosts"], quiet["log"]) == ("web[001-003]", "")
+    assert (spoke["hosts"], spoke["log"]) == ("web[004-008]", "logs/0001-probe.web004.log")
+    text = _report(hosts)
+    assert "web[004-008] (5 hosts): exit 0 · 3 bytes · sha256 " in text
+    assert "full logs: one per host beside <code>logs/0001-probe.web004.log</code>" in text
+    assert "web[001-003] (3 hosts): exit 0 · 1 bytes · sha256 " in text
+    assert text.count("no output, no logs") == 1
+
+
 def test_the_same_output_ending_differently_says_how_many_ended_how() -> None:
     hosts = [_host(n) for n in range(1, 7)] + [_host(7, code=2), _host(8, code=2)]
     (group,) = output_groups(hosts)
