@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -230,6 +231,7 @@ def test_quick_commands_return_quickly(tmp_path: Path) -> None:
 CTRL_C_SCRIPT = """
 import sys
 from pathlib import Path
+from typing import Any
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.local import LocalExecutor
 from runbookctl.safety.masking import Redactor
@@ -268,6 +270,7 @@ def test_ctrl_c_at_the_terminal_stops_the_command_and_returns(tmp_path: Path) ->
 MEMORY_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
+from typing import Any
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.local import LocalExecutor
 from runbookctl.safety.masking import Redactor
@@ -304,3 +307,82 @@ def test_200_mb_of_output_keeps_memory_bounded(tmp_path: Path) -> None:
     big = peak_memory(tmp_path, f"yes 'a line of output 0123456789' | head -c {size}")
     assert big["bytes"] == size
     assert big["peak_kb"] - baseline["peak_kb"] < 50 * 1024, (baseline, big)
+
+
+# --- the gate: a command waits for its start to be journaled (engine/command_step.py) ---
+
+def _gated(tmp_path: Path, command: str, on_start: Any) -> CommandSpec:
+    return CommandSpec("step", command, command, tmp_path / "logs" / "step.log", timeout=30,
+                       on_start=on_start)
+
+
+def _proc_start(pid: int) -> str:
+    """Field 22 of /proc/PID/stat with the boot id, read here, not by procs."""
+    after_name = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return f"{boot}:{after_name[19].decode()}"
+
+
+def test_the_command_runs_only_once_on_start_has_returned(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    seen: list[bool] = []
+
+    def on_start(pgid: int, started: str | None) -> None:
+        # half a second in which a shell not held at its gate would have run the command
+        deadline = time.monotonic() + 0.5
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(marker.exists())
+
+    result, _ = run(tmp_path, f"touch {marker}", on_start=on_start, timeout=30)
+    assert (result.exit_code, seen, marker.exists()) == (0, [False], True)
+
+
+def test_a_hook_that_fails_means_the_command_never_runs(tmp_path: Path) -> None:
+    from runbookctl.errors import JournalError
+
+    marker = tmp_path / "ran"
+    pgids: list[int] = []
+
+    def on_start(pgid: int, started: str | None) -> None:
+        pgids.append(pgid)
+        raise JournalError("cannot write the journal: No space left on device")
+
+    with pytest.raises(JournalError, match="No space left"):
+        LocalExecutor().execute(_gated(tmp_path, f"touch {marker}", on_start), Recorder(),
+                                Redactor())
+    # the shell was reaped at its gate: nothing of the command ran, nothing is left
+    assert not marker.exists() and live_members(pgids[0]) == []
+
+
+def test_an_os_error_of_the_hook_is_not_a_shell_that_cannot_start(tmp_path: Path) -> None:
+    def on_start(pgid: int, started: str | None) -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # the terminal went away while journaling
+
+    with pytest.raises(BrokenPipeError):
+        LocalExecutor().execute(_gated(tmp_path, "true", on_start), Recorder(), Redactor())
+
+
+def test_the_start_time_given_at_the_gate_is_what_proc_says(tmp_path: Path) -> None:
+    """Taken from the boot clock around the spawn, not read from /proc (executors/procs.py:
+    start_time_between); 200 commands, as /proc has it for every one."""
+    pairs: list[tuple[str | None, str]] = []
+
+    def on_start(pgid: int, started: str | None) -> None:
+        pairs.append((started, _proc_start(pgid)))
+
+    executor = LocalExecutor()
+    for _ in range(200):
+        run(tmp_path, "true", executor=executor, on_start=on_start, timeout=30)
+    assert len(pairs) == 200 and [given for given, proc in pairs if given != proc] == []
+
+
+def test_without_a_boot_clock_the_start_time_is_read_from_proc(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbookctl.executors import procs
+
+    monkeypatch.setattr(procs, "_BOOT_CLOCK", None)  # as on a system without CLOCK_BOOTTIME
+    pairs: list[tuple[str | None, str]] = []
+    result, _ = run(tmp_path, "echo ok", on_start=lambda pgid, started: pairs.append(
+        (started, _proc_start(pgid))), timeout=30)
+    assert result.exit_code == 0 and len(pairs) == 1 and pairs[0][0] == pairs[0][1]

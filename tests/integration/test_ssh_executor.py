@@ -239,6 +239,22 @@ def test_an_idle_pooled_connection_wakes_runbookctl_about_once_a_second(
     assert server.log.read_text().count("Accepted publickey") >= 1
 
 
+def test_closing_hangs_up_at_once_whatever_the_idle_check(
+        sshd_fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbookctl.executors.ssh import connections
+
+    monkeypatch.setattr(connections, "IDLE_CHECK", 120.0)  # a thread that only looked then
+    ex = SSHExecutor(sshd_fleet.config())
+    server = sshd_fleet.hosts(1)[0]
+    assert run(ex, make_spec(tmp_path, "true", [server.spec]))[0][0].ok
+    (client,) = ex._conns._clients.values()
+    transport = client.get_transport()
+    assert transport is not None and transport.sock.gettimeout() == 120.0
+    ex.close()
+    # the socket is shut down, not only closed: the transport's thread sees it at once
+    wait_for("the transport's thread to end", lambda: not transport.is_alive(), deadline=60)
+
+
 def test_a_dropped_connection_is_reopened_for_the_next_step(sshd_fleet: Fleet,
                                                             tmp_path: Path) -> None:
     server = sshd_fleet.start_extra()

@@ -58,10 +58,11 @@ class LocalExecutor:
             return _not_run(spec, started, f"cannot start {spec.shell}: No such file or directory")
         out = Output(spec, sink, masker)  # the log file is made at the first byte of output
         try:
-            proc = _start(spec, shell)
+            proc, forked = _start(spec, shell)
         except OSError as exc:
             out.finish()
             return _not_run(spec, started, f"cannot start {spec.shell}: {exc.strerror or exc}")
+        _at_gate(spec, proc, forked)  # not inside that `except`: its errors are not the shell's
         return _Run(self, spec, proc, out, started).wait()
 
 
@@ -86,7 +87,9 @@ def _argv(spec: CommandSpec, shell: str) -> list[str]:
     return ["/bin/sh", "-c", GATE, shell, spec.command]
 
 
-def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
+def _start(spec: CommandSpec, shell: str
+           ) -> tuple[subprocess.Popen[bytes], tuple[int | None, int | None]]:
+    """The shell, started; and the boot clock before and after, which say when it forked."""
     gated = spec.on_start is not None
     before = procs.boot_clock()
     proc = subprocess.Popen(
@@ -100,14 +103,24 @@ def _start(spec: CommandSpec, shell: str) -> subprocess.Popen[bytes]:
         env={**os.environ, **spec.env} if spec.env else None,
         start_new_session=True,
     )
-    if spec.on_start is not None and proc.stdin is not None:
-        try:
-            spec.on_start(proc.pid, procs.start_time_between(proc.pid, before, procs.boot_clock()))
-        except BaseException:
-            proc.stdin.close()  # EOF at the gate: the command does not run
-            proc.wait()
-            raise
-    return proc
+    return proc, (before, procs.boot_clock())
+
+
+def _at_gate(spec: CommandSpec, proc: subprocess.Popen[bytes],
+             forked: tuple[int | None, int | None]) -> None:
+    """Call on_start while the shell waits at its gate. Whatever it raises (a journal
+    that cannot be written, a closed terminal) is raised on, and the gate reads EOF:
+    the command never runs."""
+    if spec.on_start is None or proc.stdin is None:
+        return
+    try:
+        spec.on_start(proc.pid, procs.start_time_between(proc.pid, *forked))
+    except BaseException:
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()  # stdin first: EOF at the gate, and the shell exits
+        proc.wait()
+        raise
 
 
 def _open_gate(proc: subprocess.Popen[bytes]) -> None:

@@ -42,12 +42,16 @@ def start_time(pid: int) -> str | None:
     return f"{_boot_id()}:{fields[19]}"
 
 
-def boot_clock() -> int:
-    """Now on the clock a process's start time is taken from (CLOCK_BOOTTIME, ns)."""
-    return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+_BOOT_CLOCK: int | None = getattr(time, "CLOCK_BOOTTIME", None)  # Linux only
 
 
-def start_time_between(pid: int, before: int, after: int) -> str | None:
+def boot_clock() -> int | None:
+    """Now on the clock a process's start time is taken from (CLOCK_BOOTTIME, ns);
+    None where there is no such clock."""
+    return None if _BOOT_CLOCK is None else time.clock_gettime_ns(_BOOT_CLOCK)
+
+
+def start_time_between(pid: int, before: int | None, after: int | None) -> str | None:
     """start_time(pid) for a process forked between two boot_clock() readings.
 
     The kernel stamps a new process with the boot clock at fork, and /proc shows
@@ -56,6 +60,8 @@ def start_time_between(pid: int, before: int, after: int) -> str | None:
     straddled tick, ~2% of forks). Reading /proc just after the fork blocks until
     the child's exec is done, ~0.1-0.5 ms a local command spent waiting.
     """
+    if before is None or after is None:
+        return start_time(pid)
     tick = 1_000_000_000 // _clock_ticks()
     if before // tick == after // tick and _boot_id():
         return f"{_boot_id()}:{before // tick}"
