@@ -35,7 +35,7 @@ from benchlib import PYTHON, ROOT, Section, ensure_tools, machine, table, tool_v
 
 CASES = ("startup", "steps", "store", "ssh", "fanout", "output", "scale")
 # runs per variant: (full, --quick)
-REPS = {"startup": (10, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "fanout": (3, 1),
+REPS = {"startup": (20, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "fanout": (3, 1),
         "output": (3, 1), "scale": (5, 1)}
 
 
@@ -123,8 +123,9 @@ def render(sections: list[Section], facts: dict[str, str], tools: Path, elapsed:
         "medians with min and max. Start-up is measured with the venv's own "
         "`runbookctl` entry point and bytecode caching on (PYTHONDONTWRITEBYTECODE unset). "
         "Runs are scaled to keep `make bench` under ~10 minutes on 2 cores: ansible runs "
-        "fewer tasks (scaled per task), and each variant gets 3-10 runs (the per-step runs of "
-        "bash and runbookctl three times ansible's).",
+        "fewer tasks (scaled per task), and each variant gets 3-20 runs (the per-step runs of "
+        "bash and runbookctl three times ansible's; start-up, a ratio of two ~0.1 s medians, "
+        "20).",
         "",
         "## Targets",
         "",
