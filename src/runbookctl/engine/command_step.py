@@ -28,7 +28,6 @@ from runbookctl.safety.templating import evaluate, render_command, render_text, 
 from runbookctl.signals import deferred, describe, stopped_command
 
 if TYPE_CHECKING:
-
     from runbookctl.engine.context import StepContext
 
 DEFAULT_EVERY = 10.0
