@@ -76,16 +76,41 @@ def test_now_is_an_utc_timestamp() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", render_text("{{ now() }}", {}))
 
 
-def test_an_old_jinja2_is_refused_before_anything_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def _refused(monkeypatch: pytest.MonkeyPatch, module_version: str | None, metadata: str,
+             said: str) -> None:
+    """require_safe_jinja2 refuses, saying `said`, when the imported jinja2 says
+    `module_version` (None: it has no __version__) and its package metadata `metadata`;
+    the real installation passes once both are put back."""
     import importlib.metadata
 
+    import jinja2
+
     templating.require_safe_jinja2.cache_clear()
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: "3.1.5")
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: metadata)
+    if module_version is None:
+        monkeypatch.delattr(jinja2, "__version__")
+    else:
+        monkeypatch.setattr(jinja2, "__version__", module_version)
     try:
         with pytest.raises(UsageError) as err:
             templating.require_safe_jinja2()
-        assert "jinja2 3.1.5 is installed; runbookctl needs jinja2 >= 3.1.6" in err.value.message
+        assert said in err.value.message
     finally:
         templating.require_safe_jinja2.cache_clear()
     monkeypatch.undo()
     templating.require_safe_jinja2()  # the installed one is recent enough
+
+
+def test_an_old_jinja2_is_refused_before_anything_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    _refused(monkeypatch, "3.1.5", "3.1.5",
+             "jinja2 3.1.5 is installed; runbookctl needs jinja2 >= 3.1.6")
+
+
+def test_the_version_of_the_jinja2_that_runs_counts_not_its_metadata(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distro's old jinja2 imported ahead of the wheel: what runs is what is checked."""
+    _refused(monkeypatch, "2.11.3", "3.1.6", "jinja2 2.11.3 is installed")
+
+
+def test_the_metadata_counts_when_jinja2_has_no_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    _refused(monkeypatch, None, "3.0.0", "jinja2 3.0.0 is installed")
