@@ -1,5 +1,5 @@
 """`python -m runbookctl`."""
 
-from runbookctl.cli.app import main
+from runbookctl.cli.app import entry
 
-main()
+entry()

@@ -98,10 +98,22 @@ def main_callback(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """The app, as a function that raises SystemExit (tests and embedders call it)."""
     try:
         app()
     except KeyboardInterrupt:
         from runbookctl.errors import ExitCode
 
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
+
+
+def entry() -> None:
+    """Console-script entry point: main(), then out of the process without the
+    interpreter's teardown (cli/leave.py)."""
+    from runbookctl.cli.leave import leave
+
+    try:
+        main()
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
