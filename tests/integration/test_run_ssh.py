@@ -205,3 +205,42 @@ def test_a_bad_config_value_stops_every_command_with_its_position(
         assert f"{config}:{message}" in result.output
         assert "Traceback" not in result.output and "internal error" not in result.output
     assert not (project / "state").exists()  # refused before any run began
+
+
+def test_connections_hang_up_after_the_record_is_written(
+        tmp_path: Path, sshd_fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report and the journal's ending come first: hanging up many hosts wakes their
+    servers and our threads, which held the write-up back (cli/commands/run.py, drive)."""
+    import sys
+
+    from runbookctl.cli.app import main
+    from runbookctl.executors.ssh.client import SSHExecutor
+    from tests.helpers import cli_env
+
+    servers = sshd_fleet.hosts(2)
+    project = _project(tmp_path, sshd_fleet, [s.spec for s in servers])
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t8"))
+    seen: list[tuple[list[str], str]] = []
+    close = SSHExecutor.close
+
+    def spied(self: SSHExecutor) -> None:
+        run_dir = only_run_dir(project / "state")
+        ending = journal_events(run_dir)[-1]["type"]
+        seen.append(([p.name for p in (project / "reports").glob("*.md")], ending))
+        assert all(c.get_transport().is_active()  # type: ignore[union-attr]
+                   for c in self._conns._clients.values())  # still connected
+        close(self)
+
+    monkeypatch.setattr(SSHExecutor, "close", spied)
+    for key, value in cli_env(project / "state").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "argv", ["runbookctl", "run", "fleet-check", "--no-input",
+                                      "--report-dir", str(project / "reports")])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert len(seen) == 1
+    reports, ending = seen[0]
+    assert len(reports) == 1 and ending in ("run_finished", "record_signed")

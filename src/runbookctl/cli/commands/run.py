@@ -97,10 +97,16 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     # the collector's full passes, which walked all of it again every ~100 steps.
     gc.freeze()
     with stop_on_signals():
-        status, reason, code = _walk(run, ui, resume, prelude)
-        if code is None:  # the journal itself failed: no ending can be written
-            return finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED, journal_ok=False)
-        return finish(run, ui, status, reason, code)
+        try:
+            status, reason, code = _walk(run, ui, resume, prelude)
+            if code is None:  # the journal itself failed: no ending can be written
+                return finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED,
+                              journal_ok=False)
+            return finish(run, ui, status, reason, code)
+        finally:
+            # Connections hang up once the record is written: 200 of them hanging up
+            # wake 200 threads and their servers, which held the report up ~0.2 s.
+            run.engine.close()
 
 
 def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
@@ -136,8 +142,6 @@ def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
     except BaseException as exc:
         finish(run, ui, RunStatus.INTERRUPTED, f"internal error: {exc!r}", ExitCode.INTERNAL)
         raise
-    finally:
-        engine.close()
 
 
 def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
