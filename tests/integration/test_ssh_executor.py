@@ -357,6 +357,30 @@ def test_changed_host_key_is_refused_under_both_policies(sshd_fleet: Fleet,
     assert known.read_text().count("\n") == 1
 
 
+def test_a_hashed_known_hosts_file_is_read_as_openssh_writes_it(sshd_fleet: Fleet,
+                                                                 tmp_path: Path) -> None:
+    """`ssh-keygen -H` (HashKnownHosts): the host is known by its hashed line among many
+    others, and a hashed line with another host's key is a changed key."""
+    server, other = sshd_fleet.hosts(2)
+    known = tmp_path / "known_hosts"
+    decoys = "".join(f"10.9.{i // 250}.{i % 250} {server.public_key.split()[0]} "
+                     f"{server.public_key.split()[1]}\n" for i in range(300))
+    known.write_text(decoys + server.known_hosts_line + "\n")
+    subprocess.run(["ssh-keygen", "-H", "-f", str(known)], check=True, capture_output=True)
+    assert f"[127.0.0.1]:{server.port}" not in known.read_text()  # hashed, every line
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    (r,), _ = run(ex, make_spec(tmp_path, "echo hashed", [server.spec]))
+    ex.close()
+    assert r.ok and r.host_key_accepted is None, r.error
+    forged = tmp_path / "forged"
+    forged.write_text(other.known_hosts_line.replace(f":{other.port} ", f":{server.port} ") + "\n")
+    subprocess.run(["ssh-keygen", "-H", "-f", str(forged)], check=True, capture_output=True)
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(forged)))
+    (r,), _ = run(ex, make_spec(tmp_path, "true", [server.spec]))
+    ex.close()
+    assert r.error is not None and r.error.startswith(f"HOST KEY CHANGED for 127.0.0.1:{server.port}")
+
+
 def test_unknown_host_key_is_refused_when_strict(sshd_fleet: Fleet, tmp_path: Path) -> None:
     (server,) = sshd_fleet.hosts(1)
     out_dir = sshd_fleet.scratch()

@@ -3,6 +3,7 @@ appended (accept-new) is seen by the next connection."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def test_a_known_hosts_file_is_parsed_once_for_many_hosts(tmp_path: Path, monkey
     monkeypatch.setattr(known_hosts, "_parse_known_hosts", counting_parse)
     files = KnownHosts(user_file=tmp_path / "absent", extra_file=known)
     for _ in range(20):
-        client, _policy = new_client(files, TARGET)
+        client, _policy = new_client(files, replace(TARGET, port=2201))
         found = client.get_host_keys().lookup("[127.0.0.1]:2201")
         assert found is not None and found[keys[1].get_name()] == keys[1]
     assert loads == [str(known)]
@@ -45,7 +46,7 @@ def test_a_known_hosts_file_is_parsed_once_for_many_hosts(tmp_path: Path, monkey
     extra = _keys(1)[0]
     with known.open("a") as file:
         file.write(f"[127.0.0.1]:2299 {extra.get_name()} {extra.get_base64()}\n")
-    client, _policy = new_client(files, TARGET)
+    client, _policy = new_client(files, replace(TARGET, port=2299))
     assert client.get_host_keys().lookup("[127.0.0.1]:2299") is not None
     assert loads == [str(known), str(known)]
 

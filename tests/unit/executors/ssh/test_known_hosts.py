@@ -1,8 +1,12 @@
 """known_hosts parsed as paramiko parses it, once for all the hosts of a fan-out
-that start at the same moment."""
+that start at the same moment, and a host's entries found as paramiko finds them
+(plain, hashed by ssh-keygen -H, several names a line) without its linear lookup."""
 
 from __future__ import annotations
 
+import binascii
+import hmac
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ def test_the_entries_find_what_paramikos_own_parse_finds(tmp_path: Path) -> None
     path = tmp_path / "known_hosts"
     keys = _write(path, 5)
     ours = paramiko.HostKeys()
-    ours._entries = known_hosts.known_entries(path)  # type: ignore[attr-defined]
+    ours._entries = known_hosts.known_entries(path).entries  # type: ignore[attr-defined]
     theirs = paramiko.HostKeys(str(path))
     for i, key in enumerate(keys):
         name = f"[10.0.0.1]:{2200 + i}"
@@ -51,7 +55,7 @@ def test_hosts_starting_together_wait_for_one_parse(tmp_path: Path,
 
     def host() -> None:
         start.wait()
-        found.append(len(known_hosts.known_entries(path)))
+        found.append(len(known_hosts.known_entries(path).entries))
 
     threads = [threading.Thread(target=host) for _ in range(20)]
     for t in threads:
@@ -60,3 +64,68 @@ def test_hosts_starting_together_wait_for_one_parse(tmp_path: Path,
         t.join()
     assert parses == [path]
     assert found == [51] * 20  # 50 hosts and the repeated line, as paramiko's own lookup sees
+
+
+def _mixed(path: Path, malformed: str = "") -> list[str]:
+    """A known_hosts of plain, multi-name and (ssh-keygen -H) hashed lines, and
+    `malformed` names on a line of their own; the names to look up."""
+    keys = [paramiko.ECDSAKey.generate() for _ in range(6)]
+    line = lambda names, k: f"{names} {k.get_name()} {k.get_base64()}\n"  # noqa: E731
+    hashed = tmp = path.with_suffix(".tohash")
+    tmp.write_text(line("[10.0.0.5]:2222", keys[0]) + line("db1.example.com", keys[1])
+                   + line("[10.0.0.5]:2222", keys[2]) + line("10.0.0.6", keys[3]))
+    subprocess.run(["ssh-keygen", "-H", "-f", str(tmp)], check=True, capture_output=True)
+    path.write_text(line("10.0.0.6,web1", keys[4]) + hashed.read_text()
+                    + (line(malformed, keys[5]) if malformed else "")
+                    + line("db1.example.com", keys[5]))
+    return ["[10.0.0.5]:2222", "db1.example.com", "10.0.0.6", "web1", "10.0.0.7",
+            "[10.0.0.6]:22"]
+
+
+def test_a_hosts_entries_are_the_ones_paramikos_lookup_finds(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    names = _mixed(path)
+    assert "db1.example.com" not in path.read_text().split("\n", 1)[1].split("\n")[0]
+    theirs = paramiko.HostKeys(str(path))
+    known = known_hosts.known_entries(path)
+    for name in names:
+        found = theirs.lookup(name)
+        expected = [] if found is None else [
+            (e.hostnames, e.key.get_base64()) for e in found._entries]  # type: ignore[attr-defined]
+        assert [(e.hostnames, e.key.get_base64()) for e in known.matching(name)] == expected, name
+    assert [len(known.matching(n)) for n in names[:5]] == [2, 2, 2, 1, 0]
+
+
+def test_a_malformed_hashed_name_matches_nothing_and_breaks_nothing(tmp_path: Path) -> None:
+    """paramiko's own lookup raises binascii.Error on such a line, for every host."""
+    path = tmp_path / "known_hosts"
+    bad = "|1|not-base64!|x=,|1|only-two"
+    names = _mixed(path, malformed=bad)
+    with pytest.raises(binascii.Error):
+        paramiko.HostKeys(str(path)).lookup("web1")
+    known = known_hosts.known_entries(path)
+    assert [len(known.matching(n)) for n in names[:5]] == [2, 2, 2, 1, 0]
+    assert [e.hostnames for e in known.matching("|1|only-two")] == [bad.split(",")]
+
+
+def test_a_hashed_line_is_checked_once_per_host_name(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "known_hosts"
+    _mixed(path)
+    known = known_hosts.known_entries(path)
+    digests: list[bytes] = []
+    real = hmac.digest
+
+    def counting(key: bytes, msg: bytes, digest: str) -> bytes:
+        digests.append(msg)
+        return real(key, msg, digest)
+
+    monkeypatch.setattr(hmac, "digest", counting)
+    first = known.matching("[10.0.0.5]:2222")
+    assert digests == [b"[10.0.0.5]:2222"] * 4  # the four hashed lines, one HMAC each
+    assert known.matching("[10.0.0.5]:2222") == first and len(digests) == 4
+
+
+def test_the_name_looked_up_is_the_one_openssh_files_keys_under() -> None:
+    assert known_hosts.hostkey_name("db1", 22) == "db1"
+    assert known_hosts.hostkey_name("10.0.0.5", 2222) == "[10.0.0.5]:2222"
