@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,43 @@ def test_connections_hang_up_after_the_record_is_written(
     assert len(seen) == 1
     reports, ending = seen[0]
     assert len(reports) == 1 and ending in ("run_finished", "record_signed")
+
+
+def test_a_second_ctrl_c_shows_the_hosts_last_output_before_the_record(
+        tmp_path: Path, sshd_fleet: Fleet) -> None:
+    """The remote command shrugs off SIGTERM; the first Ctrl-C starts its kill (TERM, a
+    grace, then KILL), a second one ends the run at once: the connection hangs up before
+    the record is written, so what the host printed meanwhile comes before the summary."""
+    import signal
+
+    import pexpect
+
+    from tests.helpers import spawn_cli
+
+    (server,) = sshd_fleet.hosts(1)
+    termed = sshd_fleet.scratch() / "got-term"
+    project = _project(tmp_path, sshd_fleet, [server.spec], "  kill_grace: 30s\n")
+    (project / "runbooks" / "ticks.yaml").write_text(
+        "id: ticks\ntitle: Ticks\nsteps:\n  - id: ticks\n    hosts: web\n"
+        f"    ssh: trap 'echo got-term; touch {termed}' TERM; i=0; while [ $i -lt 600 ]; do "
+        "echo tick-$i; i=$((i+1)); sleep 0.1; done\n")
+    child = spawn_cli(["run", "ticks", "--no-input", "--report-dir", str(project / "reports")],
+                      cwd=project, state=project / "state")
+    child.expect_exact("tick-3")
+    child.kill(signal.SIGINT)
+    deadline = time.monotonic() + 20
+    while not termed.exists():  # the first Ctrl-C reached the host: its kill has begun
+        assert time.monotonic() < deadline, "the remote command never got its SIGTERM"
+        time.sleep(0.02)
+    child.kill(signal.SIGINT)  # well inside the 30 s grace
+    child.expect_exact("Run interrupted")
+    shown = child.before
+    child.expect(pexpect.EOF)
+    after = child.before
+    child.close()
+    assert child.exitstatus == 130
+    assert "got-term" in shown  # printed during the grace, shown before the summary
+    assert "resume with: runbookctl resume" in after
+    assert "tick-" not in after and "got-term" not in after
+    last = (project / "state").rglob("*.log").__next__().read_text().splitlines()[-1]
+    assert last and last in shown and last not in after  # the host's last line: shown first

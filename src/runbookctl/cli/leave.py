@@ -22,6 +22,7 @@ import atexit
 import os
 import sys
 import threading
+from contextlib import suppress
 from typing import NoReturn
 
 # Python's exit status when flushing stdout fails at exit (Py_FinalizeEx).
@@ -44,7 +45,8 @@ def wind_down() -> None:
     join of non-daemon threads, then the atexit functions."""
     shutdown = getattr(threading, "_shutdown", None)  # CPython: hooks, then joins
     if shutdown is not None:
-        shutdown()
+        with suppress(KeyboardInterrupt):  # as CPython: the wait is given up, the status stands
+            shutdown()
     else:  # pragma: no cover - other interpreters
         for thread in threading.enumerate():
             if thread is not threading.current_thread() and not thread.daemon:

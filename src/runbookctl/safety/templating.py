@@ -54,7 +54,10 @@ def require_safe_jinja2() -> None:
     if not isinstance(installed, str):
         import importlib.metadata
 
-        installed = importlib.metadata.version("jinja2")
+        try:
+            installed = importlib.metadata.version("jinja2")
+        except importlib.metadata.PackageNotFoundError:
+            installed = "of an unknown version"
     numbers = tuple(int(n) for n in re.findall(r"\d+", installed)[:3])
     if numbers < MIN_JINJA2:
         need = ".".join(map(str, MIN_JINJA2))

@@ -95,3 +95,22 @@ def test_output_to_a_closed_pipe_exits_120_without_a_traceback() -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == FLUSH_FAILED
     assert b"Traceback" not in err
+
+
+def test_ctrl_c_while_threads_are_waited_for_keeps_the_status(tmp_path: Path) -> None:
+    """The interrupt lands inside the wait for threads (threading's own exit hook sends
+    it): the wait is given up, atexit functions still run, the status stands."""
+    script = textwrap.dedent("""\
+        import atexit, os, signal, sys, threading
+        from pathlib import Path
+        from runbookctl.cli.leave import leave
+        threading.Thread(target=threading.Event().wait, args=(60,)).start()  # not a daemon
+        threading._register_atexit(lambda: os.kill(os.getpid(), signal.SIGINT))
+        atexit.register(lambda: Path(sys.argv[1]).write_text("ran"))
+        leave(5)
+        """)
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "atexit")],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 5, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "atexit").read_text() == "ran"

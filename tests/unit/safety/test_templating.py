@@ -76,17 +76,23 @@ def test_now_is_an_utc_timestamp() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", render_text("{{ now() }}", {}))
 
 
-def _refused(monkeypatch: pytest.MonkeyPatch, module_version: str | None, metadata: str,
+def _refused(monkeypatch: pytest.MonkeyPatch, module_version: str | None, metadata: str | None,
              said: str) -> None:
     """require_safe_jinja2 refuses, saying `said`, when the imported jinja2 says
-    `module_version` (None: it has no __version__) and its package metadata `metadata`;
+    `module_version` (None: it has no __version__) and its package metadata `metadata`
+    (None: there is none);
     the real installation passes once both are put back."""
     import importlib.metadata
 
     import jinja2
 
     templating.require_safe_jinja2.cache_clear()
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: metadata)
+    def version(name: str) -> str:
+        if metadata is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return metadata
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
     if module_version is None:
         monkeypatch.delattr(jinja2, "__version__")
     else:
@@ -114,3 +120,9 @@ def test_the_version_of_the_jinja2_that_runs_counts_not_its_metadata(
 
 def test_the_metadata_counts_when_jinja2_has_no_version(monkeypatch: pytest.MonkeyPatch) -> None:
     _refused(monkeypatch, None, "3.0.0", "jinja2 3.0.0 is installed")
+
+
+def test_a_jinja2_of_unknown_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vendored copy with neither a __version__ nor package metadata."""
+    _refused(monkeypatch, None, None, "jinja2 of an unknown version is installed; runbookctl "
+             "needs jinja2 >= 3.1.6")

@@ -91,7 +91,7 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     """
     import gc
 
-    from runbookctl.signals import stop_on_signals
+    from runbookctl.signals import deferred, stop_on_signals
 
     # What start-up made (modules, the runbook) lives as long as the run: kept out of
     # the collector's full passes, which walked all of it again every ~100 steps.
@@ -99,14 +99,20 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     with stop_on_signals():
         try:
             status, reason, code = _walk(run, ui, resume, prelude)
+            if status == RunStatus.INTERRUPTED or code is None:
+                # Hosts a second Ctrl-C left stopping end with their connections: what
+                # they print last comes before the record, not after the summary.
+                run.engine.close()
             if code is None:  # the journal itself failed: no ending can be written
                 return finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED,
                               journal_ok=False)
             return finish(run, ui, status, reason, code)
         finally:
-            # Connections hang up once the record is written: 200 of them hanging up
-            # wake 200 threads and their servers, which held the report up ~0.2 s.
-            run.engine.close()
+            # Otherwise connections hang up once the record is written: 200 of them
+            # hanging up wake 200 threads and their servers, which held the report up
+            # ~0.2 s. A signal then waits: the run's ending and code stand.
+            with deferred():
+                run.engine.close()
 
 
 def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,

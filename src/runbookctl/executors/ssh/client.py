@@ -35,6 +35,8 @@ from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.executors.ssh.targets import Target, describe
 from runbookctl.runbook.inventory import HostSpec, HostSpecError, as_host_spec
 
+CLOSE_WAIT = 5.0  # seconds close() waits for hosts still stopping once hung up
+
 
 class SSHExecutor:
     """Runs a CommandSpec on `spec.hosts` (host spec strings or HostSpec objects,
@@ -43,6 +45,7 @@ class SSHExecutor:
     def __init__(self, config: SSHConfig | None = None) -> None:
         self.config = config or SSHConfig()
         self._conns = ConnectionPool(self.config)
+        self._left: list[Future[HostResult]] = []
 
     @property
     def accepted_keys(self) -> list[AcceptedKey]:
@@ -95,6 +98,8 @@ class SSHExecutor:
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            # A second Ctrl-C leaves hosts still stopping: close() waits for them.
+            self._left = [f for f in futures if not f.done()]
         return [_collect(f, str(h), started) for f, h in zip(futures, hosts, strict=True)]
 
     def interactive(self, spec: CommandSpec, masker: Masker) -> HostResult:
@@ -105,7 +110,13 @@ class SSHExecutor:
         return run_remote_interactive(self._conns, replace(spec, log_path=log), masker)
 
     def close(self) -> None:
+        """Hang up every connection; the hosts a second Ctrl-C left stopping end with
+        their connection, and are waited for (at most CLOSE_WAIT): what they printed
+        last is shown and logged before the run's record is written."""
         self._conns.close()
+        left, self._left = self._left, []
+        if left:
+            wait(left, timeout=CLOSE_WAIT)
 
     def _stop_all(self, stop: Stop, why: str, futures: list[Future[HostResult]]) -> None:
         stop.why = why
