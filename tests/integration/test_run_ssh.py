@@ -285,3 +285,39 @@ def test_a_second_ctrl_c_shows_the_hosts_last_output_before_the_record(
     assert "tick-" not in after and "got-term" not in after
     last = (project / "state").rglob("*.log").__next__().read_text().splitlines()[-1]
     assert last and last in shown and last not in after  # the host's last line: shown first
+
+
+def test_what_a_stopped_command_prints_as_it_winds_down_is_shown_at_once(
+        tmp_path: Path, sshd_fleet: Fleet) -> None:
+    """Ctrl-C sends the remote command TERM and gives it kill_grace (30 s here) to end:
+    its trap's output is on the screen while that grace runs, not after it; the
+    command then ends by itself and the run is interrupted, resumable."""
+    import signal
+
+    import pexpect
+
+    from tests.helpers import spawn_cli
+
+    (server,) = sshd_fleet.hosts(1)
+    go_on = sshd_fleet.scratch() / "wind-down"
+    project = _project(tmp_path, sshd_fleet, [server.spec], "  kill_grace: 30s\n")
+    (project / "runbooks" / "drain.yaml").write_text(
+        "id: drain\ntitle: Drain\nsteps:\n  - id: drain\n    hosts: web\n"
+        # $((...)): the output's words are not in the command line the run shows
+        f"    ssh: trap 'echo draining-$((2+2)); while [ ! -e {go_on} ]; do sleep 0.05; "
+        "done; echo drained-$((3+3)); exit 3' TERM; echo serving-$((1+1)); "
+        "while :; do sleep 0.1; done\n")
+    child = spawn_cli(["run", "drain", "--no-input", "--report-dir", str(project / "reports")],
+                      cwd=project, state=project / "state")
+    child.expect_exact("serving-2")
+    child.kill(signal.SIGINT)
+    child.expect_exact("draining-4", timeout=20)  # shown while the 30 s grace runs
+    go_on.touch()
+    child.expect_exact("drained-6")
+    child.expect_exact("Run interrupted")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    log = next((project / "state").rglob("*.log")).read_text()
+    lines = log.splitlines()  # (the kill's TERM reaches the shell and its sleep: twice)
+    assert lines[0] == "serving-2" and "draining-4" in lines and lines[-1] == "drained-6"

@@ -22,6 +22,7 @@ from runbookctl.executors.ssh.settings import SSHConfig
 CHUNK = 32 * 1024
 POLL = 0.2  # seconds between checks for timeout / Ctrl-C while a command runs
 SLICE = 0.05  # longest read of a flood between two such checks
+FOLLOW = 0.05  # while a stopped command winds down: how soon its output is shown
 LINGER = 1.0  # keep reading this long after exit while a background child holds the output
 
 
@@ -143,7 +144,7 @@ class RemoteRun:
             killer = open_session(self.client, self.config.connect_timeout)
             try:
                 killer.exec_command(kill_command(self.token, grace))
-                killer.status_event.wait(grace + 4)
+                self._follow(killer, time.monotonic() + grace + 4)
                 status = killer.exit_status
             finally:
                 killer.close()
@@ -154,6 +155,16 @@ class RemoteRun:
         if status in (0, KILL_NEEDED):
             self.how = how_stopped(killed=status == KILL_NEEDED, grace=grace)
         return None
+
+    def _follow(self, killer: paramiko.Channel, until: float) -> None:
+        """Until the kill is done (or `until`): what the command prints as it winds down
+        (a TERM trap, a drain) is shown and logged as it comes, not after the grace."""
+        while not killer.status_event.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            if not self._read(time.monotonic() + SLICE):
+                killer.status_event.wait(min(FOLLOW, left))
 
     def _result(self, label: str, started: float, state: str, error: str | None) -> HostResult:
         code: int | None = self.channel.exit_status if _has_status(self.channel) else None
