@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -386,3 +387,43 @@ def test_without_a_boot_clock_the_start_time_is_read_from_proc(
     result, _ = run(tmp_path, "echo ok", on_start=lambda pgid, started: pairs.append(
         (started, _proc_start(pgid))), timeout=30)
     assert result.exit_code == 0 and len(pairs) == 1 and pairs[0][0] == pairs[0][1]
+
+
+def test_what_a_stopped_command_prints_as_it_winds_down_is_read_at_once(tmp_path: Path) -> None:
+    """Stopped (here by its timeout), the command's TERM trap prints and then waits for
+    a go that the test gives only once that line has reached the sink: read during the
+    20 s grace, not after it (it would then have been killed, its last line lost)."""
+    go = tmp_path / "go"
+    sink = Recorder()
+    seen = threading.Event()
+
+    def watch() -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and "draining-4" not in sink.text("stdout"):
+            time.sleep(0.01)
+        if "draining-4" in sink.text("stdout"):
+            go.touch()
+            seen.set()
+
+    command = (f"trap 'echo draining-$((2+2)); while [ ! -e {go} ]; do sleep 0.05; done; "
+               "echo drained-$((3+3)); exit 3' TERM; echo up; while :; do sleep 0.1; done")
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.monotonic()
+    spec = CommandSpec("step", command, command, tmp_path / "step.log", timeout=0.3)
+    [result] = LocalExecutor(kill_grace=20).execute(spec, sink, Redactor())
+    watcher.join()
+    assert seen.is_set() and time.monotonic() - started < 15
+    assert result.timed_out and result.stdout.splitlines()[-1] == "drained-6"
+
+
+def test_a_stopped_command_that_prints_much_is_not_blocked_by_a_full_pipe(
+        tmp_path: Path) -> None:
+    """300 kB on its way out (more than a pipe holds): read during the grace, the
+    command ends by itself instead of hanging on write until SIGKILL."""
+    command = ("trap 'head -c 300000 /dev/zero | tr \"\\0\" x; exit 0' TERM; echo up; "
+               "while :; do sleep 0.1; done")
+    started = time.monotonic()
+    result, _ = run(tmp_path, command, timeout=0.3, executor=LocalExecutor(kill_grace=20))
+    assert time.monotonic() - started < 15  # not the 20 s grace
+    assert result.timed_out and Path(result.log_path or "").read_text().count("x") == 300000

@@ -188,7 +188,7 @@ class _Run:
     def _stop(self, exc: BaseException | None, grace: float) -> str:
         """Stop the group; with `exc` (the run is stopping), record how on it and close."""
         try:
-            how = procs.stop_group(self.proc.pid, grace, self.proc.poll)
+            how = procs.stop_group(self.proc.pid, grace, self.proc.poll, self._idle)
         except BaseException as again:
             mark_stopped(again, "command stopped with SIGKILL")
             if exc is None:
@@ -245,6 +245,13 @@ class _Run:
                 self.out.feed(name, data)
                 if len(data) < self.chunk:
                     break
+
+    def _idle(self, wait: float) -> None:
+        """While a stopped command winds down: what it prints is read (and shown)."""
+        if self.pipes.names:
+            self._read_ready(wait)
+        else:
+            time.sleep(wait)
 
     def _drain(self, until: float) -> None:
         while self.pipes.names and time.monotonic() < until:

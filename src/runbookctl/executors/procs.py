@@ -120,10 +120,13 @@ def signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def stop_group(pgid: int, grace: float, reap: Callable[[], object] | None = None) -> str:
+def stop_group(pgid: int, grace: float, reap: Callable[[], object] | None = None,
+               idle: Callable[[float], object] = time.sleep) -> str:
     """SIGTERM the whole group, SIGKILL what is left after `grace`; says how it stopped.
 
     `reap` (the parent's poll) keeps our own child from lingering as a zombie.
+    `idle(seconds)` fills the waits between looks (the executor reads the command's
+    output there: shown as it winds down, and its pipes never fill and block it).
     Any exception while waiting (a second Ctrl-C: "now") kills hard, then propagates.
     """
     signal_group(pgid, signal.SIGTERM)
@@ -134,7 +137,7 @@ def stop_group(pgid: int, grace: float, reap: Callable[[], object] | None = None
                 reap()
             if not group_alive(pgid):
                 return how_stopped(killed=False, grace=grace)
-            time.sleep(0.02)
+            idle(0.02)
     except BaseException:
         signal_group(pgid, signal.SIGKILL)
         raise
