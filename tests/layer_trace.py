@@ -31,7 +31,6 @@ import importlib
 import inspect
 import json
 import os
-import runpy
 import sys
 import tempfile
 import threading
@@ -185,8 +184,10 @@ def run_traced(workdir: Path) -> _Tracer:
     sys.argv = argv
     threading.setprofile(tracer)
     sys.setprofile(tracer)
+    from runbookctl.cli.app import main  # not `python -m`: its exit would end this process
+
     try:
-        runpy.run_module("runbookctl", run_name="__main__")
+        main()
     except SystemExit as exc:
         tracer.trace.exit_code = exc.code if isinstance(exc.code, int) else 1
     finally:

@@ -3,6 +3,7 @@ an installed jinja2 older than 3.1.6 (sandbox escapes) is refused before anythin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,21 @@ def test_a_bad_file_name_with_an_id_key_is_fine(tmp_path: Path) -> None:
 
 
 def _fake_jinja2(tmp_path: Path, version: str) -> str:
-    """A folder that, first on PYTHONPATH, makes importlib.metadata report jinja2 `version`
-    (the real jinja2 package is still the one imported)."""
+    """A folder that, first on PYTHONPATH, holds jinja2 as installed at `version`: a copy of
+    the real package saying that version (its code unchanged), with its metadata."""
+    import shutil
+
+    import jinja2
+
     site = tmp_path / f"fake-{version}"
+    package = site / "jinja2"
+    shutil.copytree(Path(jinja2.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = package / "__init__.py"
+    text, count = re.subn(r'^__version__ = ".*"$', f'__version__ = "{version}"',
+                          init.read_text(), flags=re.M)
+    assert count == 1
+    init.write_text(text)
     info = site / f"jinja2-{version}.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: Jinja2\nVersion: {version}\n")
