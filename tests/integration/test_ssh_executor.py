@@ -411,6 +411,30 @@ def test_accept_new_records_a_first_seen_key(sshd_fleet: Fleet, tmp_path: Path) 
     assert run(strict, make_spec(tmp_path, "true", [server.spec]))[0][0].ok
 
 
+def test_accept_new_files_the_key_hashed_under_hash_known_hosts(sshd_fleet: Fleet,
+                                                               tmp_path: Path) -> None:
+    """`HashKnownHosts yes` in ~/.ssh/config: the accepted key's line does not name the
+    host, OpenSSH's own ssh-keygen -F finds it, and the next (strict) run knows it."""
+    (server,) = sshd_fleet.hosts(1)
+    known = tmp_path / "known_hosts"
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  HashKnownHosts yes\n")
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy="accept-new",
+                                       config_file=str(config)))
+    (r,), _ = run(ex, make_spec(tmp_path, "echo hi", [server.spec]))
+    ex.close()
+    assert (r.exit_code, r.host_key_accepted) == (0, server.fingerprint)
+    text = known.read_text()
+    assert text.startswith("|1|") and "127.0.0.1" not in text and len(text.splitlines()) == 1
+    found = subprocess.run(["ssh-keygen", "-F", f"[127.0.0.1]:{server.port}", "-f", str(known)],
+                           capture_output=True, text=True)
+    assert found.returncode == 0 and server.public_key.split()[1] in found.stdout
+    strict = SSHExecutor(sshd_fleet.config(known_hosts=str(known), config_file=str(config)))
+    (again,), _ = run(strict, make_spec(tmp_path, "true", [server.spec]))
+    strict.close()
+    assert again.ok and again.host_key_accepted is None
+
+
 def test_auth_failure_with_a_key_the_server_does_not_know(sshd_fleet: Fleet,
                                                           tmp_path: Path) -> None:
     (server,) = sshd_fleet.hosts(1)

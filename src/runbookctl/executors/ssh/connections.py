@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 import paramiko
 
 from runbookctl.durations import format_seconds
-from runbookctl.executors.ssh.known_hosts import hostkey_name, known_entries
+from runbookctl.executors.ssh.known_hosts import known_entries
 from runbookctl.executors.ssh.reasons import BannerSocket, banner_failure, dial_failure
 from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
 from runbookctl.runbook.config import ACCEPT_NEW, STRICT
@@ -75,13 +75,17 @@ class _Policy(paramiko.MissingHostKeyPolicy):
             raise ConnectError(
                 f"unknown host key for {self.target.address} ({shown}); add it to known_hosts "
                 "or set ssh.host_key_policy: accept-new")
-        _append_known_host(self.known.write_file, hostname, key)
+        _append_known_host(self.known.write_file, hostname, key, self.target.hash_known_hosts)
         client.get_host_keys().add(hostname, key.get_name(), key)
         self.accepted = shown
 
 
-def _append_known_host(path: Path, hostname: str, key: paramiko.PKey) -> None:
-    line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
+def _append_known_host(path: Path, hostname: str, key: paramiko.PKey, hashed: bool = False
+                       ) -> None:
+    """One line for the host's key; with HashKnownHosts its name hashed, as OpenSSH
+    files it (`|1|salt|hmac`: the file does not list the hosts one reaches)."""
+    name = paramiko.HostKeys.hash_host(hostname) if hashed else hostname
+    line = f"{name} {key.get_name()} {key.get_base64()}\n"
     with _append_lock:
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -106,7 +110,7 @@ def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _
     """
     client = paramiko.SSHClient()
     entries = client.get_host_keys()._entries  # type: ignore[attr-defined]
-    name = hostkey_name(target.hostname, target.port)  # what client.connect looks up
+    name = target.known_hosts_name  # what client.connect looks up
     for path in (known.user_file, known.extra_file):
         if path is None or not path.is_file():
             continue

@@ -23,15 +23,6 @@ import paramiko
 _known_lock = threading.Lock()
 _known_parsed: dict[Path, tuple[tuple[int, int, int], KnownHostsFile]] = {}
 
-SSH_PORT = 22
-
-
-def hostkey_name(hostname: str, port: int) -> str:
-    """The name a host's key is filed under: `host`, or `[host]:port` off port 22
-    (as OpenSSH writes it, and as paramiko's SSHClient.connect looks it up)."""
-    return hostname if port == SSH_PORT else f"[{hostname}]:{port}"
-
-
 @dataclass
 class KnownHostsFile:
     """The entries of one known_hosts file (paramiko HostKeyEntry), in file order,

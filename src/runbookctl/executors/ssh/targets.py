@@ -32,6 +32,7 @@ class Target:
     key_files: tuple[str, ...] = ()
     jump: tuple[str, ...] = ()  # ProxyJump hops, the first one connected first
     identities_only: bool = False
+    hash_known_hosts: bool = False  # HashKnownHosts: an accepted key is filed hashed
 
     @property
     def address(self) -> str:
@@ -67,7 +68,8 @@ def resolve_target(
     default_user: str | None = None,
     identity_file: str | None = None,
 ) -> Target:
-    """Apply ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump).
+    """Apply ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump, IdentitiesOnly,
+    HashKnownHosts).
 
     Precedence: the spec's own user/port, then ssh config, then `default_user`
     (config ssh.user), then the local user; port 22. `identity_file` is tried
@@ -86,6 +88,7 @@ def resolve_target(
         key_files=tuple(os.path.expanduser(k) for k in dict.fromkeys(keys)),
         jump=() if jump.lower() in ("", "none") else tuple(h.strip() for h in jump.split(",")),
         identities_only=str(found.get("identitiesonly", "no")).lower() == "yes",
+        hash_known_hosts=str(found.get("hashknownhosts", "no")).lower() == "yes",
     )
 
 

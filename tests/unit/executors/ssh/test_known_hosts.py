@@ -124,8 +124,3 @@ def test_a_hashed_line_is_checked_once_per_host_name(tmp_path: Path,
     first = known.matching("[10.0.0.5]:2222")
     assert digests == [b"[10.0.0.5]:2222"] * 4  # the four hashed lines, one HMAC each
     assert known.matching("[10.0.0.5]:2222") == first and len(digests) == 4
-
-
-def test_the_name_looked_up_is_the_one_openssh_files_keys_under() -> None:
-    assert known_hosts.hostkey_name("db1", 22) == "db1"
-    assert known_hosts.hostkey_name("10.0.0.5", 2222) == "[10.0.0.5]:2222"

@@ -28,6 +28,7 @@ def test_ssh_config_is_honoured(tmp_path: Path) -> None:
             ProxyJump bastion.example.com,ops@jump2:2200
         Host nojump
             ProxyJump none
+            HashKnownHosts yes
         Host *
             IdentityFile /keys/shared
         """))
@@ -44,6 +45,7 @@ def test_ssh_config_is_honoured(tmp_path: Path) -> None:
     assert (mine.user, mine.port, mine.known_hosts_name) == ("me", 22, "10.1.2.3")
     other = resolve_target(parse_host_spec("nojump"), config, default_user="ops")
     assert (other.hostname, other.user, other.jump) == ("nojump", "ops", ())
+    assert other.hash_known_hosts and not target.hash_known_hosts
     assert load_ssh_config(tmp_path / "missing") is None
 
 
