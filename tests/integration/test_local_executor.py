@@ -427,3 +427,44 @@ def test_a_stopped_command_that_prints_much_is_not_blocked_by_a_full_pipe(
     result, _ = run(tmp_path, command, timeout=0.3, executor=LocalExecutor(kill_grace=20))
     assert time.monotonic() - started < 15  # not the 20 s grace
     assert result.timed_out and Path(result.log_path or "").read_text().count("x") == 300000
+
+
+class _ClosedOutput(Recorder):
+    """A terminal that is gone once `gone_at` has been shown (`| head` that exited)."""
+
+    def __init__(self, gone_at: str) -> None:
+        super().__init__()
+        self.gone_at = gone_at
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        if self.gone_at in self.text("stdout") + text:
+            raise BrokenPipeError(32, "Broken pipe")
+        super().output(host, stream, text)
+
+
+TRAP_BYE = "trap 'echo bye; sleep 0.1; exit 0' TERM; "
+
+
+def test_a_stopped_command_whose_output_cannot_be_shown_keeps_its_grace(tmp_path: Path) -> None:
+    """Stopped by its timeout, the command says goodbye on a closed output: it is still
+    logged, the grace is waited out (not cut short by SIGKILL), and the step returns."""
+    sink = _ClosedOutput("bye")
+    command = TRAP_BYE + "while :; do sleep 0.05; done"
+    spec = CommandSpec("step", command, command, tmp_path / "step.log", timeout=0.3)
+    [result] = LocalExecutor(kill_grace=20).execute(spec, sink, Redactor())
+    assert result.timed_out and result.error == "timed out after 0.3s"
+    assert Path(result.log_path or "").read_text().endswith("bye\n")  # (after the shell's
+    # "Terminated" for its sleep, on stderr)
+
+
+def test_when_the_output_closes_the_command_is_stopped_without_showing_more(
+        tmp_path: Path) -> None:
+    """The output closed (the run stops): the command gets its TERM and its last words go
+    to the log only; showing them would fail again and turn the stop into a SIGKILL."""
+    sink = _ClosedOutput("hello")
+    command = TRAP_BYE + "echo hello; while :; do sleep 0.05; done"
+    spec = CommandSpec("step", command, command, tmp_path / "step.log")
+    with pytest.raises(BrokenPipeError) as stopped:
+        LocalExecutor().execute(spec, sink, Redactor())
+    assert "bye" not in sink.text("stdout")
+    assert getattr(stopped.value, "runbookctl_command_stopped", "").endswith("with SIGTERM")

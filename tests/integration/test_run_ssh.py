@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -321,3 +322,53 @@ def test_what_a_stopped_command_prints_as_it_winds_down_is_shown_at_once(
     log = next((project / "state").rglob("*.log")).read_text()
     lines = log.splitlines()  # (the kill's TERM reaches the shell and its sleep: twice)
     assert lines[0] == "serving-2" and "draining-4" in lines and lines[-1] == "drained-6"
+
+
+# runbookctl with one change: the first time the SSH connections are closed, a real
+# signal is sent to the process (a third Ctrl-C, SIGTERM, a closed terminal).
+SIGNAL_AT_HANG_UP = """
+import os, signal, sys
+from runbookctl.executors.ssh import client
+close, sent, name = client.SSHExecutor.close, [], sys.argv.pop(1)
+def signalled(self):
+    if not sent:
+        sent.append(os.kill(os.getpid(), getattr(signal, name)))
+    return close(self)
+client.SSHExecutor.close = signalled
+from runbookctl.cli.app import entry
+sys.argv[0] = "runbookctl"
+entry()
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_signal_while_hosts_hang_up_still_leaves_the_record(
+        tmp_path: Path, sshd_fleet: Fleet, sig: str) -> None:
+    """After a second Ctrl-C the connections hang up before the record is written; a
+    signal in that moment is raised only once the ending is journaled and the report
+    written."""
+    import signal
+
+    import pexpect
+
+    from tests.helpers import cli_env
+
+    (server,) = sshd_fleet.hosts(1)
+    project = _project(tmp_path, sshd_fleet, [server.spec], "  kill_grace: 30s\n")
+    (project / "runbooks" / "t.yaml").write_text(
+        "id: t\ntitle: T\nsteps:\n  - id: t\n    hosts: web\n    ssh: trap 'echo got-$((2+2))' "
+        "TERM; while :; do echo tick-$((1+1)); sleep 0.2; done\n")
+    child = pexpect.spawn(sys.executable, ["-c", SIGNAL_AT_HANG_UP, sig, "run", "t", "--no-input",
+                                           "--report-dir", str(project / "reports")],
+                          cwd=str(project), env=cli_env(project / "state"), timeout=30,
+                          encoding="utf-8")
+    child.expect_exact("tick-2")
+    child.kill(signal.SIGINT)
+    child.expect_exact("got-4")  # shown during the kill's grace
+    child.kill(signal.SIGINT)  # the second Ctrl-C: the run ends at once
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus is not None and child.exitstatus != 0, child.before
+    events = journal_events(only_run_dir(project / "state"))
+    assert events[-1]["type"] == "run_interrupted", [e["type"] for e in events[-4:]]
+    assert only_report(project / "reports")  # one report, written

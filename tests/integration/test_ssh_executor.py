@@ -654,3 +654,24 @@ def test_an_rsa_key_is_loaded_once_for_a_fan_out(sshd_fleet: Fleet, tmp_path: Pa
         executor.close()
     assert [(r.exit_code, r.stdout) for r in results] == [(0, f"{s.user}\n") for s in servers]
     assert len(decoded) == 1
+
+
+def test_a_stopped_remote_command_whose_output_cannot_be_shown_is_still_stopped(
+        sshd_fleet: Fleet, tmp_path: Path) -> None:
+    """Timed out, the command says goodbye as it winds down, on an output that is gone:
+    its kill goes on to the end (a TERM was enough), the goodbye is logged."""
+
+    class Gone(Sink):
+        def output(self, host: str, stream: str, text: str) -> None:
+            if "bye" in text:
+                raise BrokenPipeError(32, "Broken pipe")
+            super().output(host, stream, text)
+
+    (server,) = sshd_fleet.hosts(1)
+    ex = SSHExecutor(sshd_fleet.config(kill_grace=20.0))
+    command = "trap 'echo bye-$((1+1)); sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done"
+    [r] = ex.execute(make_spec(tmp_path, command, [server.spec], timeout=0.5), Gone(),
+                     Redactor())
+    ex.close()
+    assert r.timed_out and r.error == "timed out after 0.5s", r.error
+    assert Path(r.log_path or "").read_text().startswith("bye-2\n")

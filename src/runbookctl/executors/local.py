@@ -161,6 +161,7 @@ class _Run:
         assert proc.stdout is not None and proc.stderr is not None
         self.pipes = _Pipes({proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"})
         self.exit_watch = _exit_watch(proc.pid)
+        self.unshown = False  # set when output could not be shown while stopping
 
     def wait(self) -> HostResult:
         timed_out = interrupted = False
@@ -187,8 +188,10 @@ class _Run:
 
     def _stop(self, exc: BaseException | None, grace: float) -> str:
         """Stop the group; with `exc` (the run is stopping), record how on it and close."""
+        # The run stopping (a signal, a closed output): only wait, as showing may fail.
+        idle = self._idle if exc is None else time.sleep
         try:
-            how = procs.stop_group(self.proc.pid, grace, self.proc.poll, self._idle)
+            how = procs.stop_group(self.proc.pid, grace, self.proc.poll, idle)
         except BaseException as again:
             mark_stopped(again, "command stopped with SIGKILL")
             if exc is None:
@@ -247,9 +250,13 @@ class _Run:
                     break
 
     def _idle(self, wait: float) -> None:
-        """While a stopped command winds down: what it prints is read (and shown)."""
-        if self.pipes.names:
-            self._read_ready(wait)
+        """While a stopped command winds down: what it prints is read (and shown). If
+        it cannot be shown (the output was closed), its grace is only waited out."""
+        if self.pipes.names and not self.unshown:
+            try:
+                self._read_ready(wait)
+            except OSError:
+                self.unshown = True
         else:
             time.sleep(wait)
 

@@ -99,20 +99,34 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     with stop_on_signals():
         try:
             status, reason, code = _walk(run, ui, resume, prelude)
-            if status == RunStatus.INTERRUPTED or code is None:
-                # Hosts a second Ctrl-C left stopping end with their connections: what
-                # they print last comes before the record, not after the summary.
-                run.engine.close()
+            # Hosts a second Ctrl-C left stopping end with their connections: what they
+            # print last comes before the record, not after the summary. A signal that
+            # cuts the hang-up short is raised once the record is written.
+            held = _hang_up(run) if status == RunStatus.INTERRUPTED or code is None else None
             if code is None:  # the journal itself failed: no ending can be written
-                return finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED,
+                done = finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED,
                               journal_ok=False)
-            return finish(run, ui, status, reason, code)
+            else:
+                done = finish(run, ui, status, reason, code)
+            if held is not None:
+                raise held
+            return done
         finally:
             # Otherwise connections hang up once the record is written: 200 of them
             # hanging up wake 200 threads and their servers, which held the report up
             # ~0.2 s. A signal then waits: the run's ending and code stand.
             with deferred():
                 run.engine.close()
+
+
+def _hang_up(run: Any) -> BaseException | None:
+    """Close the run's connections; what interrupted that (a third Ctrl-C, SIGTERM, a
+    closed terminal), returned instead of raised: the record comes first."""
+    try:
+        run.engine.close()
+    except BaseException as exc:  # re-raised by the caller once the record is written
+        return exc
+    return None
 
 
 def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,

@@ -158,13 +158,19 @@ class RemoteRun:
 
     def _follow(self, killer: paramiko.Channel, until: float) -> None:
         """Until the kill is done (or `until`): what the command prints as it winds down
-        (a TERM trap, a drain) is shown and logged as it comes, not after the grace."""
+        (a TERM trap, a drain) is shown and logged as it comes, not after the grace. If
+        showing fails, the kill is still waited for: it must not be cut short."""
+        reading = True
         while not killer.status_event.is_set():
             left = until - time.monotonic()
             if left <= 0:
                 return
-            if not self._read(time.monotonic() + SLICE):
-                killer.status_event.wait(min(FOLLOW, left))
+            try:
+                if reading and self._read(time.monotonic() + SLICE):
+                    continue
+            except OSError:  # it cannot be shown (the output closed): the kill goes on
+                reading = False
+            killer.status_event.wait(min(FOLLOW, left))
 
     def _result(self, label: str, started: float, state: str, error: str | None) -> HostResult:
         code: int | None = self.channel.exit_status if _has_status(self.channel) else None
