@@ -381,6 +381,33 @@ def test_a_hashed_known_hosts_file_is_read_as_openssh_writes_it(sshd_fleet: Flee
     assert r.error is not None and r.error.startswith(f"HOST KEY CHANGED for 127.0.0.1:{server.port}")
 
 
+def test_known_hosts_markers_a_ca_line_is_no_crash_and_a_revoked_key_is_refused(
+        sshd_fleet: Fleet, tmp_path: Path) -> None:
+    """`@cert-authority` lines (an SSH CA) made every ssh step raise; `@revoked` marks a
+    key never to trust, even where another line knows it, and under accept-new."""
+    server, other = sshd_fleet.hosts(2)
+    out_dir = sshd_fleet.scratch()
+    kind, blob = server.public_key.split()[:2]
+    ca = tmp_path / "ca"
+    ca.write_text(f"@cert-authority *.corp.example {other.public_key.split()[0]} "
+                  f"{other.public_key.split()[1]}\n{server.known_hosts_line}")
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(ca)))
+    (r,), _ = run(ex, make_spec(tmp_path, "echo fine", [server.spec]))
+    ex.close()
+    assert r.ok, r.error
+    revoked = tmp_path / "revoked"
+    revoked.write_text(f"{server.known_hosts_line}@revoked * {kind} {blob}\n")
+    for policy in ("strict", "accept-new"):
+        ex = SSHExecutor(sshd_fleet.config(known_hosts=str(revoked), host_key_policy=policy))
+        (r,), _ = run(ex, make_spec(tmp_path, f"touch {out_dir}/ran", [server.spec]))
+        ex.close()
+        assert r.error == (f"REVOKED host key for 127.0.0.1:{server.port} ({server.fingerprint}): "
+                           "known_hosts marks it @revoked; refusing to log in"), r.error
+        assert r.exit_code is None and r.host_key_accepted is None
+    assert not (out_dir / "ran").exists()
+    assert revoked.read_text().count("\n") == 2  # accept-new wrote nothing
+
+
 def test_unknown_host_key_is_refused_when_strict(sshd_fleet: Fleet, tmp_path: Path) -> None:
     (server,) = sshd_fleet.hosts(1)
     out_dir = sshd_fleet.scratch()

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import paramiko
 
-from runbookctl.durations import format_seconds
-from runbookctl.executors.ssh.known_hosts import known_entries
-from runbookctl.executors.ssh.reasons import BannerSocket, banner_failure, dial_failure
+from runbookctl.executors.ssh.known_hosts import append_known_host, known_entries
+from runbookctl.executors.ssh.reasons import BannerSocket, dial_failure, handshake_failure
 from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
 from runbookctl.runbook.config import ACCEPT_NEW, STRICT
 from runbookctl.runbook.inventory import HostSpec, parse_host_spec
@@ -34,8 +33,6 @@ IDLE_CHECK = 1.0  # seconds between a live connection's looks at its socket when
 # paramiko logs handshake failures itself; without a handler Python would
 # print them on stderr, over the operator's screen. Our errors say it once.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
-
-_append_lock = threading.Lock()  # several hosts may accept their keys at once
 
 
 class ConnectError(Exception):
@@ -63,40 +60,38 @@ def fingerprint(key: paramiko.PKey) -> str:
 class _Policy(paramiko.MissingHostKeyPolicy):
     """Called by paramiko for a host absent from every known_hosts file."""
 
-    def __init__(self, known: KnownHosts, target: Target) -> None:
+    def __init__(self, known: KnownHosts, target: Target,
+                 revoked: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.known = known
         self.target = target
+        self.revoked = revoked  # `@revoked` keys of the known_hosts files (type, base64)
         self.accepted: str | None = None
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
                          ) -> None:
         shown = fingerprint(key)
+        refuse_revoked(key, self.revoked, self.target)
         if self.known.policy != ACCEPT_NEW:
             raise ConnectError(
                 f"unknown host key for {self.target.address} ({shown}); add it to known_hosts "
                 "or set ssh.host_key_policy: accept-new")
-        _append_known_host(self.known.write_file, hostname, key, self.target.hash_known_hosts)
+        path = self.known.write_file
+        try:
+            append_known_host(path, hostname, key, self.target.hash_known_hosts)
+        except OSError as exc:  # a key we cannot remember would be re-accepted silently
+            raise ConnectError(f"cannot record the host key of {hostname} in {path}: "
+                               f"{exc.strerror or exc}") from None
         client.get_host_keys().add(hostname, key.get_name(), key)
         self.accepted = shown
 
 
-def _append_known_host(path: Path, hostname: str, key: paramiko.PKey, hashed: bool = False
-                       ) -> None:
-    """One line for the host's key; with HashKnownHosts its name hashed, as OpenSSH
-    files it (`|1|salt|hmac`: the file does not list the hosts one reaches)."""
-    name = paramiko.HostKeys.hash_host(hostname) if hashed else hostname
-    line = f"{name} {key.get_name()} {key.get_base64()}\n"
-    with _append_lock:
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="ascii") as file:
-                file.write(line)
-        except OSError as exc:
-            # Accepting a key we cannot remember would re-accept it silently
-            # next time: refuse instead.
-            raise ConnectError(f"cannot record the host key of {hostname} in {path}: "
-                               f"{exc.strerror or exc}") from None
+def refuse_revoked(key: paramiko.PKey, revoked: frozenset[tuple[str, str]], target: Target
+                   ) -> None:
+    """ConnectError if known_hosts marks the server's key `@revoked` (under any policy,
+    whatever else the files say of the host), before we authenticate to it."""
+    if (key.get_name(), key.get_base64()) in revoked:
+        raise ConnectError(f"REVOKED host key for {target.address} ({fingerprint(key)}): "
+                           "known_hosts marks it @revoked; refusing to log in")
 
 
 def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _Policy]:
@@ -111,14 +106,19 @@ def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _
     client = paramiko.SSHClient()
     entries = client.get_host_keys()._entries  # type: ignore[attr-defined]
     name = target.known_hosts_name  # what client.connect looks up
+    files = []
     for path in (known.user_file, known.extra_file):
         if path is None or not path.is_file():
             continue
         try:
-            entries.extend(known_entries(path).matching(name))
+            files.append(known_entries(path))
         except (OSError, paramiko.SSHException, ValueError) as exc:
             raise ConnectError(f"cannot read known_hosts file {path}: {exc}") from None
-    policy = _Policy(known, target)
+    revoked = frozenset().union(*(f.revoked for f in files))
+    # A revoked key never counts as known: the host then reaches the policy, which refuses it.
+    entries.extend(e for f in files for e in f.matching(name)
+                   if (e.key.get_name(), e.key.get_base64()) not in revoked)
+    policy = _Policy(known, target, revoked)
     client.set_missing_host_key_policy(policy)
     return client, policy
 
@@ -139,7 +139,8 @@ def dial(target: Target, timeout: float) -> socket.socket:
 
 
 def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout: float,
-                 use_agent: bool = True) -> None:
+                 use_agent: bool = True, revoked: frozenset[tuple[str, str]] = frozenset()
+                 ) -> None:
     """SSH handshake, host key check and login over an open socket or channel."""
     where = target.address
     files = list(target.key_files)
@@ -164,6 +165,7 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
     except ConnectError:
         raise
     except paramiko.BadHostKeyException as exc:
+        refuse_revoked(exc.key, revoked, target)
         raise ConnectError(
             f"HOST KEY CHANGED for {where} ({fingerprint(exc.key)}, expected "
             f"{exc.expected_key.fingerprint}); if the host was re-installed, remove its old "
@@ -174,8 +176,10 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
                            f"(tried {tried}): {exc}") from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
         elapsed = time.monotonic() - started
-        raise ConnectError(_handshake_reason(client, target, timeout, exc, elapsed,
-                                             getattr(sock, "first", b""))) from None
+        transport = client.get_transport()
+        answered = transport is None or bool(transport.remote_version)
+        raise ConnectError(handshake_failure(exc, target.user, target.address, timeout, elapsed,
+                                             getattr(sock, "first", b""), answered)) from None
 
 
 # The keys paramiko looks for (look_for_keys), in its order.
@@ -215,23 +219,6 @@ def cached_key(path: str) -> paramiko.PKey | None:
             key = None
         _keys[path] = (stamp, key)
         return key
-
-
-def _handshake_reason(client: paramiko.SSHClient, target: Target, timeout: float,
-                      exc: BaseException, elapsed: float, received: bytes) -> str:
-    where = target.address
-    text = str(exc) or type(exc).__name__
-    if "no authentication methods" in text.lower():
-        return (f"authentication failed for {target.user}@{where}: no key to offer "
-                "(set ssh.identity_file or IdentityFile, or add a key to the agent)")
-    transport = client.get_transport()
-    if transport is not None and not transport.remote_version:
-        return banner_failure(exc, where, timeout, elapsed, received)
-    if isinstance(exc, EOFError) or "closed" in text.lower():
-        return f"{where} closed the connection during the SSH handshake"
-    if "no existing session" in text.lower() or isinstance(exc, TimeoutError):
-        return f"SSH handshake with {where} timed out after {format_seconds(timeout)}"
-    return f"SSH handshake with {where} failed: {text}"
 
 
 @dataclass(frozen=True)
@@ -303,7 +290,8 @@ class ConnectionPool:
         client, policy = new_client(self.known, target)
         try:
             with self._tracked(sock):
-                authenticate(client, target, sock, timeout, self.config.use_agent)
+                authenticate(client, target, sock, timeout, self.config.use_agent,
+                             policy.revoked)
         except BaseException:
             client.close()
             sock.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import binascii
 import hmac
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import paramiko
 
+_append_lock = threading.Lock()  # several hosts may accept their keys at once
 _known_lock = threading.Lock()
 _known_parsed: dict[Path, tuple[tuple[int, int, int], KnownHostsFile]] = {}
 
@@ -29,6 +31,7 @@ class KnownHostsFile:
     indexed by plain name; hashed names are checked against a name on demand."""
 
     entries: list[Any]
+    revoked: frozenset[tuple[str, str]] = frozenset()  # @revoked keys: (type, base64)
     _plain: dict[str, list[int]] = field(default_factory=dict)
     _hashed: list[tuple[bytes, bytes, int]] = field(default_factory=list)  # salt, digest, index
     _found: dict[str, list[Any]] = field(default_factory=dict)
@@ -83,27 +86,52 @@ def known_entries(path: Path) -> KnownHostsFile:
         hit = _known_parsed.get(path)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-        known = KnownHostsFile(_parse_known_hosts(path))
+        known = KnownHostsFile(*_parse_known_hosts(path))
         _known_parsed[path] = (stamp, known)
         return known
 
 
-def _parse_known_hosts(path: Path) -> list[Any]:
+def _parse_known_hosts(path: Path) -> tuple[list[Any], frozenset[tuple[str, str]]]:
     """paramiko.HostKeys.load, less its check of every line against every line
     before it (which only drops exact repeats, found by lookup anyway): that
-    check made parsing quadratic: 20k name matches for a 200-line file)."""
-    from paramiko.hostkeys import HostKeyEntry
+    check made parsing quadratic: 20k name matches for a 200-line file). Also
+    the keys of `@revoked` lines (type, base64), which paramiko does not know:
+    a line with a marker, or with a key it cannot decode, made it raise for every
+    host. `@cert-authority` lines are skipped: host certificates are not used."""
+    from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 
-    entries = []
+    entries, revoked = [], set()
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
+            marker = ""
+            if line.startswith("@"):
+                marker, _, line = line.partition(" ")
+                line = line.strip()
             try:
                 entry = HostKeyEntry.from_line(line, number)
-            except paramiko.SSHException:
+            except (paramiko.SSHException, InvalidHostKey):
                 continue  # as paramiko: a line it cannot read is skipped
-            if entry is not None:
+            if entry is None or entry.key is None:
+                continue
+            if marker == "@revoked":
+                revoked.add((entry.key.get_name(), entry.key.get_base64()))
+            elif not marker:
                 entries.append(entry)
-    return entries
+    return entries, frozenset(revoked)
+
+
+def append_known_host(path: Path, hostname: str, key: paramiko.PKey, hashed: bool = False
+                      ) -> None:
+    """One line for the host's key (OSError if it cannot be written); with HashKnownHosts
+    its name hashed, as OpenSSH files it (`|1|salt|hmac`: the file does not list the
+    hosts one reaches)."""
+    name = paramiko.HostKeys.hash_host(hostname) if hashed else hostname
+    line = f"{name} {key.get_name()} {key.get_base64()}\n"
+    with _append_lock:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="ascii") as file:
+            file.write(line)

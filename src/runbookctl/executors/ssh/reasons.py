@@ -117,3 +117,20 @@ def _escaped(ch: str) -> str:
 
 def _took(seconds: float) -> str:
     return format_elapsed(seconds, ms=True)  # `45ms`: a refused connection is quick
+
+
+def handshake_failure(exc: BaseException, user: str, where: str, timeout: float,
+                      elapsed: float, received: bytes, answered: bool) -> str:
+    """Why the SSH handshake with `where` failed; `answered`: the server sent its SSH
+    banner (before it, what it sent instead is quoted: banner_failure)."""
+    text = str(exc) or type(exc).__name__
+    if "no authentication methods" in text.lower():
+        return (f"authentication failed for {user}@{where}: no key to offer "
+                "(set ssh.identity_file or IdentityFile, or add a key to the agent)")
+    if not answered:
+        return banner_failure(exc, where, timeout, elapsed, received)
+    if isinstance(exc, EOFError) or "closed" in text.lower():
+        return f"{where} closed the connection during the SSH handshake"
+    if "no existing session" in text.lower() or isinstance(exc, TimeoutError):
+        return f"SSH handshake with {where} timed out after {format_seconds(timeout)}"
+    return f"SSH handshake with {where} failed: {text}"

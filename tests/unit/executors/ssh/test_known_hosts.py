@@ -124,3 +124,23 @@ def test_a_hashed_line_is_checked_once_per_host_name(tmp_path: Path,
     first = known.matching("[10.0.0.5]:2222")
     assert digests == [b"[10.0.0.5]:2222"] * 4  # the four hashed lines, one HMAC each
     assert known.matching("[10.0.0.5]:2222") == first and len(digests) == 4
+
+
+def test_marker_lines_and_undecodable_keys_are_no_crash_and_revoked_keys_are_kept(
+        tmp_path: Path) -> None:
+    """paramiko raises InvalidHostKey, for every host, on a `@cert-authority` or
+    `@revoked` line or a key it cannot decode; here: a CA line is skipped (host
+    certificates are not used), a revoked key is remembered, a bad line is skipped."""
+    ca, gone, good = (paramiko.ECDSAKey.generate() for _ in range(3))
+    path = tmp_path / "known_hosts"
+    path.write_text(f"@cert-authority *.corp.example {ca.get_name()} {ca.get_base64()}\n"
+                    f"@revoked * {gone.get_name()} {gone.get_base64()}\n"
+                    "web1 ssh-ed25519 not/base64!!\n"
+                    f"web1 {good.get_name()} {good.get_base64()}\n")
+    with pytest.raises(paramiko.hostkeys.InvalidHostKey):
+        paramiko.HostKeys(str(path))
+    known = known_hosts.known_entries(path)
+    assert [(e.hostnames, e.key.get_base64()) for e in known.entries] == [
+        (["web1"], good.get_base64())]
+    assert known.revoked == {(gone.get_name(), gone.get_base64())}
+    assert known.matching("web1") == known.entries and known.matching("*.corp.example") == []

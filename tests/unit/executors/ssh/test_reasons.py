@@ -40,3 +40,19 @@ def test_plain_text_is_shown_as_it_is(plain: str) -> None:
 ])
 def test_dial_failures_say_what_happened(exc: OSError, elapsed: float, said: str) -> None:
     assert dial_failure(exc, "db:22", "db", 3.0, elapsed) == said
+
+
+@pytest.mark.parametrize(("exc", "answered", "said"), [
+    (Exception("No authentication methods available"), True,
+     "authentication failed for ops@db1:22: no key to offer (set ssh.identity_file or "
+     "IdentityFile, or add a key to the agent)"),
+    (EOFError(), True, "db1:22 closed the connection during the SSH handshake"),
+    (TimeoutError(), True, "SSH handshake with db1:22 timed out after 5s"),
+    (Exception("Incompatible ssh peer"), True, "SSH handshake with db1:22 failed: Incompatible ssh peer"),
+    (EOFError(), False, ""),  # no banner yet: banner_failure says it
+])
+def test_why_a_handshake_failed(exc: BaseException, answered: bool, said: str) -> None:
+    from runbookctl.executors.ssh.reasons import banner_failure, handshake_failure
+
+    got = handshake_failure(exc, "ops", "db1:22", 5.0, 0.2, b"", answered)
+    assert got == (said or banner_failure(exc, "db1:22", 5.0, 0.2, b""))
