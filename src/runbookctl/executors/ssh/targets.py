@@ -87,9 +87,14 @@ def resolve_target(
         user=spec.user or found.get("user") or default_user or getpass.getuser(),
         key_files=tuple(os.path.expanduser(k) for k in dict.fromkeys(keys)),
         jump=() if jump.lower() in ("", "none") else tuple(h.strip() for h in jump.split(",")),
-        identities_only=str(found.get("identitiesonly", "no")).lower() == "yes",
-        hash_known_hosts=str(found.get("hashknownhosts", "no")).lower() == "yes",
+        identities_only=_flag(found.get("identitiesonly")),
+        hash_known_hosts=_flag(found.get("hashknownhosts")),
     )
+
+
+def _flag(value: object) -> bool:
+    """An ssh_config yes/no option: OpenSSH takes `yes` and `true` (any case)."""
+    return str(value).lower() in ("yes", "true")
 
 
 def describe(target: Target) -> str:

@@ -28,7 +28,8 @@ def test_ssh_config_is_honoured(tmp_path: Path) -> None:
             ProxyJump bastion.example.com,ops@jump2:2200
         Host nojump
             ProxyJump none
-            HashKnownHosts yes
+            HashKnownHosts True
+            IdentitiesOnly YES
         Host *
             IdentityFile /keys/shared
         """))
@@ -46,6 +47,7 @@ def test_ssh_config_is_honoured(tmp_path: Path) -> None:
     other = resolve_target(parse_host_spec("nojump"), config, default_user="ops")
     assert (other.hostname, other.user, other.jump) == ("nojump", "ops", ())
     assert other.hash_known_hosts and not target.hash_known_hosts
+    assert other.identities_only and not target.identities_only
     assert load_ssh_config(tmp_path / "missing") is None
 
 
