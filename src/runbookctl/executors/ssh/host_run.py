@@ -7,6 +7,7 @@ import selectors
 import threading
 import time
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 import paramiko
@@ -22,7 +23,6 @@ from runbookctl.executors.ssh.settings import SSHConfig
 CHUNK = 32 * 1024
 POLL = 0.2  # seconds between checks for timeout / Ctrl-C while a command runs
 SLICE = 0.05  # longest read of a flood between two such checks
-FOLLOW = 0.05  # while a stopped command winds down: how soon its output is shown
 LINGER = 1.0  # keep reading this long after exit while a background child holds the output
 
 
@@ -127,14 +127,16 @@ class RemoteRun:
                 return chan.recv_ready() or chan.recv_stderr_ready()
 
     def _drain(self, until: float) -> None:
-        """After a kill: what the command printed last, for at most until `until`."""
-        while not self.channel.closed and time.monotonic() < until:
-            if self._read(until):
-                continue
-            if self.channel.eof_received and _has_status(self.channel):
-                break
-            time.sleep(0.05)
-        self._read(until)
+        """After a kill: what the command printed last, for at most until `until`; best
+        effort: output that cannot be shown (closed) or a link gone ends it."""
+        with suppress(OSError):
+            while not self.channel.closed and time.monotonic() < until:
+                if self._read(until):
+                    continue
+                if self.channel.eof_received and _has_status(self.channel):
+                    break
+                time.sleep(0.05)
+            self._read(until)
 
     def _kill(self) -> str | None:
         """Kill the remote process group over a second channel; `self.how` says how
@@ -160,17 +162,25 @@ class RemoteRun:
         """Until the kill is done (or `until`): what the command prints as it winds down
         (a TERM trap, a drain) is shown and logged as it comes, not after the grace. If
         showing fails, the kill is still waited for: it must not be cut short."""
-        reading = True
-        while not killer.status_event.is_set():
-            left = until - time.monotonic()
-            if left <= 0:
-                return
-            try:
-                if reading and self._read(time.monotonic() + SLICE):
-                    continue
-            except OSError:  # it cannot be shown (the output closed): the kill goes on
-                reading = False
-            killer.status_event.wait(min(FOLLOW, left))
+        chan, reading = self.channel, True
+        with selectors.DefaultSelector() as selector:
+            selector.register(chan, selectors.EVENT_READ)  # the command's output
+            selector.register(killer, selectors.EVENT_READ)  # the kill's end (its EOF)
+            while not killer.status_event.is_set():
+                left = until - time.monotonic()
+                if left <= 0:
+                    return
+                try:
+                    if reading and self._read(time.monotonic() + SLICE):
+                        continue
+                except OSError:  # it cannot be shown (the output closed): the kill goes on
+                    reading = False
+                while killer.recv_ready():  # the kill says nothing; were it to, not again
+                    killer.recv(CHUNK)
+                if reading and not (chan.closed or chan.eof_received):
+                    selector.select(min(POLL, left))
+                else:  # nothing more to read from the command: wait for the kill alone
+                    killer.status_event.wait(min(POLL, left))
 
     def _result(self, label: str, started: float, state: str, error: str | None) -> HostResult:
         code: int | None = self.channel.exit_status if _has_status(self.channel) else None
