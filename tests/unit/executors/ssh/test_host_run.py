@@ -31,6 +31,12 @@ class _Killer:
     def exec_command(self, command: str) -> None:
         pass
 
+    def fileno(self) -> int:  # a channel's pipe, as paramiko's (never readable here)
+        return _PIPE[2]
+
+    def recv_ready(self) -> bool:
+        return False
+
     def close(self) -> None:
         pass
 
@@ -86,7 +92,7 @@ class _Flood:
         self.closed = True
 
 
-_PIPE: tuple[int, int] = (-1, -1)
+_PIPE: tuple[int, ...] = (-1, -1, -1, -1)  # the command's channel's pipe, the kill's
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +100,7 @@ def _pipe() -> Any:
     import os
 
     global _PIPE
-    _PIPE = os.pipe()
+    _PIPE = os.pipe() + os.pipe()
     yield
     for fd in _PIPE:
         os.close(fd)
