@@ -701,4 +701,5 @@ def test_a_stopped_remote_command_whose_output_cannot_be_shown_is_still_stopped(
                      Redactor())
     ex.close()
     assert r.timed_out and r.error == "timed out after 0.5s", r.error
-    assert Path(r.log_path or "").read_text().startswith("bye-2\n")
+    assert "bye-2" in Path(r.log_path or "").read_text().splitlines()  # (with the shell's
+    # "Terminated" for its killed sleep, on stderr, before or after it)
