@@ -81,6 +81,38 @@ def test_second_ctrl_c_stops_the_run_resumable(tmp_path: Path) -> None:
     assert os.path.isdir(tmp_path / "state" / "runs")
 
 
+@pytest.mark.parametrize("command", ["run", "resume"])
+def test_an_output_closed_before_the_first_step_still_ends_the_run_resumably(
+        tmp_path: Path, command: str) -> None:
+    """The reader is gone before the run's header is shown (`| head -1` that already left):
+    the run exists by then, so it ends as any run whose output closed (exit 130, the
+    ending journaled, a report), never exit 0 with the run left "running"."""
+    import subprocess
+
+    from tests.helpers import journal_events, only_run_dir, run_cli
+
+    (tmp_path / "two.yaml").write_text(
+        "id: two\ntitle: Two\nsteps:\n"
+        "  - id: check\n    confirm: Go on?\n"
+        f"  - id: after\n    run: echo after > {tmp_path}/after\n")
+    args = ["run", str(tmp_path / "two.yaml"), "--no-input", "--report-dir", str(tmp_path / "r")]
+    if command == "resume":  # a run stopped at its question, resumed into a closed output
+        assert run_cli(args, cwd=tmp_path, state=tmp_path / "state").code == 2
+        args = ["resume", only_run_dir(tmp_path / "state").name, "--yes"]
+    proc = subprocess.Popen([sys.executable, "-m", "runbookctl", *args], cwd=tmp_path,
+                            env=cli_env(tmp_path / "state"), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before its first line: Python takes far longer to start
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 130, stderr
+    assert "the output was closed (broken pipe); resume with: runbookctl resume " in stderr
+    last = journal_events(only_run_dir(tmp_path / "state"))[-1]
+    assert (last["type"], last["data"]["reason"]) == (
+        "run_interrupted", "the output was closed (broken pipe)")
+    assert not (tmp_path / "after").exists()
+
+
 def test_a_closed_output_stops_the_run_resumably_and_leaves_no_process(tmp_path: Path) -> None:
     """`runbookctl run ... | head`: the reader leaves mid-step. The run stops as for SIGHUP
     (exit 130, resumable, report written), never as a success and never with a traceback."""

@@ -76,9 +76,12 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
                               forced=req.force and rb.sha256 != state.meta.get("sha256"),
                               torn=replayed.torn)
     reports = state.meta.get("report_dir")
-    show_header(ui, session, rb, run, Path(reports) if reports else None)
-    ui.info(f"resuming {state.run_id} {how}")
-    return drive_shipped(session, run, ui, resume=lambda: resume_point(state, run.engine))
+    def header() -> None:
+        show_header(ui, session, rb, run, Path(reports) if reports else None)
+        ui.info(f"resuming {state.run_id} {how}")
+
+    return drive_shipped(session, run, ui, header,
+                         resume=lambda: resume_point(state, run.engine))
 
 
 def _check_chain(path: Path, replayed: Replay, force: bool, ui: UI) -> None:

@@ -46,13 +46,20 @@ def run_command(req: RunRequest, session: Session, ui: UI,
         ui.warn(w.format())
     with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)
         run = prepare_run(req, session, rb, ui)
-    show_header(ui, session, rb, run, req.report_dir)
-    return drive_shipped(session, run, ui, prelude=None if before is None else lambda: before(run))
+    return drive_shipped(session, run, ui, lambda: show_header(ui, session, rb, run, req.report_dir),
+                         prelude=None if before is None else lambda: before(run))
 
 
-def drive_shipped(session: Session, run: Any, ui: UI, **how: Any) -> int:
-    """`drive`, with the journal shipped to the team's store as it goes when config `store:`
-    is set (cli/commands/store.py; not imported otherwise: start-up is benchmarked)."""
+def drive_shipped(session: Session, run: Any, ui: UI, header: Callable[[], None],
+                  **how: Any) -> int:
+    """`header`, then `drive`, with the journal shipped to the team's store as it goes when
+    config `store:` is set (cli/commands/store.py; not imported otherwise: start-up is
+    benchmarked). The run exists once its header shows: an output closed then (`| head`)
+    ends it as `drive` ends any run whose output closed, resumable, never exit 0."""
+    try:
+        header()
+    except BrokenPipeError as exc:
+        how["prelude"] = _raiser(exc)
     link = None
     if session.config.store:
         from runbookctl.cli.commands.store import attach
@@ -63,6 +70,13 @@ def drive_shipped(session: Session, run: Any, ui: UI, **how: Any) -> int:
     finally:
         if link is not None:
             link.close(ui)
+
+
+def _raiser(exc: BaseException) -> Callable[[], None]:
+    def prelude() -> None:
+        raise exc
+
+    return prelude
 
 
 def show_header(ui: UI, session: Session, rb: Any, run: Any, report_dir: Path | None) -> None:
