@@ -52,6 +52,17 @@ def _run(project: Path, *args: str) -> tuple[int, str]:
     return result.code, result.output
 
 
+def _stoppable(tmp_path: Path, fleet: Fleet, name: str, command: str) -> Path:
+    """A project whose runbook `name` has one step, `ssh: command` on one host, with a
+    30 s kill grace (the tests that stop it never wait that long)."""
+    (server,) = fleet.hosts(1)
+    project = _project(tmp_path, fleet, [server.spec], "  kill_grace: 30s\n")
+    (project / "runbooks" / f"{name}.yaml").write_text(
+        f"id: {name}\ntitle: {name}\nsteps:\n  - id: {name}\n    hosts: web\n"
+        f"    ssh: {command}\n")
+    return project
+
+
 def test_ssh_step_on_an_inventory_group_records_each_host(tmp_path: Path,
                                                           sshd_fleet: Fleet) -> None:
     servers = sshd_fleet.hosts(3)
@@ -259,13 +270,10 @@ def test_a_second_ctrl_c_shows_the_hosts_last_output_before_the_record(
 
     from tests.helpers import spawn_cli
 
-    (server,) = sshd_fleet.hosts(1)
     termed = sshd_fleet.scratch() / "got-term"
-    project = _project(tmp_path, sshd_fleet, [server.spec], "  kill_grace: 30s\n")
-    (project / "runbooks" / "ticks.yaml").write_text(
-        "id: ticks\ntitle: Ticks\nsteps:\n  - id: ticks\n    hosts: web\n"
-        f"    ssh: trap 'echo got-term; touch {termed}' TERM; i=0; while [ $i -lt 600 ]; do "
-        "echo tick-$i; i=$((i+1)); sleep 0.1; done\n")
+    project = _stoppable(tmp_path, sshd_fleet, "ticks",
+                         f"trap 'echo got-term; touch {termed}' TERM; i=0; "
+                         "while [ $i -lt 600 ]; do echo tick-$i; i=$((i+1)); sleep 0.1; done")
     child = spawn_cli(["run", "ticks", "--no-input", "--report-dir", str(project / "reports")],
                       cwd=project, state=project / "state")
     child.expect_exact("tick-3")
@@ -299,15 +307,12 @@ def test_what_a_stopped_command_prints_as_it_winds_down_is_shown_at_once(
 
     from tests.helpers import spawn_cli
 
-    (server,) = sshd_fleet.hosts(1)
     go_on = sshd_fleet.scratch() / "wind-down"
-    project = _project(tmp_path, sshd_fleet, [server.spec], "  kill_grace: 30s\n")
-    (project / "runbooks" / "drain.yaml").write_text(
-        "id: drain\ntitle: Drain\nsteps:\n  - id: drain\n    hosts: web\n"
-        # $((...)): the output's words are not in the command line the run shows
-        f"    ssh: trap 'echo draining-$((2+2)); while [ ! -e {go_on} ]; do sleep 0.05; "
-        "done; echo drained-$((3+3)); exit 3' TERM; echo serving-$((1+1)); "
-        "while :; do sleep 0.1; done\n")
+    # $((...)): the output's words are not in the command line the run shows
+    project = _stoppable(tmp_path, sshd_fleet, "drain",
+                         f"trap 'echo draining-$((2+2)); while [ ! -e {go_on} ]; do sleep 0.05; "
+                         "done; echo drained-$((3+3)); exit 3' TERM; echo serving-$((1+1)); "
+                         "while :; do sleep 0.1; done")
     child = spawn_cli(["run", "drain", "--no-input", "--report-dir", str(project / "reports")],
                       cwd=project, state=project / "state")
     child.expect_exact("serving-2")
@@ -354,11 +359,8 @@ def test_a_signal_while_hosts_hang_up_still_leaves_the_record(
 
     from tests.helpers import cli_env
 
-    (server,) = sshd_fleet.hosts(1)
-    project = _project(tmp_path, sshd_fleet, [server.spec], "  kill_grace: 30s\n")
-    (project / "runbooks" / "t.yaml").write_text(
-        "id: t\ntitle: T\nsteps:\n  - id: t\n    hosts: web\n    ssh: trap 'echo got-$((2+2))' "
-        "TERM; while :; do echo tick-$((1+1)); sleep 0.2; done\n")
+    project = _stoppable(tmp_path, sshd_fleet, "t", "trap 'echo got-$((2+2))' TERM; "
+                         "while :; do echo tick-$((1+1)); sleep 0.2; done")
     child = pexpect.spawn(sys.executable, ["-c", SIGNAL_AT_HANG_UP, sig, "run", "t", "--no-input",
                                            "--report-dir", str(project / "reports")],
                           cwd=str(project), env=cli_env(project / "state"), timeout=30,
