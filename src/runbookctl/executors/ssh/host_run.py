@@ -162,9 +162,9 @@ class RemoteRun:
         """Until the kill is done (or `until`): what the command prints as it winds down
         (a TERM trap, a drain) is shown and logged as it comes, not after the grace. If
         showing fails, the kill is still waited for: it must not be cut short."""
-        chan, reading = self.channel, True
         if killer.status_event.is_set():
             return
+        chan, reading = self.channel, True
         with selectors.DefaultSelector() as selector:
             selector.register(chan, selectors.EVENT_READ)  # the command's output
             selector.register(killer, selectors.EVENT_READ)  # the kill's end (its EOF)

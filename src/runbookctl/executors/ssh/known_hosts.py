@@ -25,6 +25,7 @@ _append_lock = threading.Lock()  # several hosts may accept their keys at once
 _known_lock = threading.Lock()
 _known_parsed: dict[Path, tuple[tuple[int, int, int], KnownHostsFile]] = {}
 
+
 @dataclass
 class KnownHostsFile:
     """The entries of one known_hosts file (paramiko HostKeyEntry), in file order,
