@@ -220,15 +220,26 @@ def test_a_bad_config_value_stops_every_command_with_its_position(
     assert not (project / "state").exists()  # refused before any run began
 
 
+def _run_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`runbookctl run fleet-check` through main() in this process; exit 0."""
+    from runbookctl.cli.app import main
+    from tests.helpers import cli_env
+
+    for key, value in cli_env(project / "state").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "argv", ["runbookctl", "run", "fleet-check", "--no-input",
+                                      "--report-dir", str(project / "reports")])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+
+
 def test_connections_hang_up_after_the_record_is_written(
         tmp_path: Path, sshd_fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
     """The report and the journal's ending come first: hanging up many hosts wakes their
     servers and our threads, which held the write-up back (cli/commands/run.py, drive)."""
-    import sys
-
-    from runbookctl.cli.app import main
     from runbookctl.executors.ssh.client import SSHExecutor
-    from tests.helpers import cli_env
 
     servers = sshd_fleet.hosts(2)
     project = _project(tmp_path, sshd_fleet, [s.spec for s in servers])
@@ -246,17 +257,61 @@ def test_connections_hang_up_after_the_record_is_written(
         close(self)
 
     monkeypatch.setattr(SSHExecutor, "close", spied)
-    for key, value in cli_env(project / "state").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(project)
-    monkeypatch.setattr(sys, "argv", ["runbookctl", "run", "fleet-check", "--no-input",
-                                      "--report-dir", str(project / "reports")])
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code == 0
+    _run_in_process(project, monkeypatch)
     assert len(seen) == 1
     reports, ending = seen[0]
     assert len(reports) == 1 and ending in ("run_finished", "record_signed")
+
+
+def test_a_process_that_leaves_next_lets_its_exit_hang_up(
+        tmp_path: Path, sshd_fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console script ends with cli/leave.py's `leave`: the connections a run kept
+    open are not hung up one by one (each woke a paramiko thread, 20-350 ms at 200
+    hosts) but by the exit, all at once."""
+    import paramiko
+
+    from runbookctl.cli import leave
+    from runbookctl.executors.ssh.client import SSHExecutor
+
+    servers = sshd_fleet.hosts(2)
+    project = _project(tmp_path, sshd_fleet, [s.spec for s in servers])
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t9"))
+    closed: list[SSHExecutor] = []
+    monkeypatch.setattr(SSHExecutor, "close", closed.append)
+    monkeypatch.setattr(leave, "_AHEAD", [False])
+    leave.expect()
+    before = set(paramiko.transport._active_threads)
+    _run_in_process(project, monkeypatch)
+    left = [t for t in paramiko.transport._active_threads if t not in before]
+    try:
+        assert closed == []
+        assert len(left) == 2 and all(t.is_active() for t in left)  # up to the exit
+        assert "status: \"completed\"" in only_report(project / "reports")
+    finally:
+        for transport in left:
+            transport.close()
+
+
+def test_the_console_script_ends_its_ssh_sessions_when_it_exits(
+        tmp_path: Path, sshd_fleet: Fleet) -> None:
+    """Left to the exit, every connection still ends with the process: no session of
+    the run outlives `runbookctl` on the server."""
+    from tests.waiting import wait_for
+
+    server = sshd_fleet.start_extra()  # a host of its own: only this run's sessions
+    project = _project(tmp_path, sshd_fleet, [server.spec])
+    known = tmp_path / "known_hosts"
+    known.write_text(server.known_hosts_line)
+    config = project / "runbookctl.yaml"
+    config.write_text(config.read_text().replace(str(sshd_fleet.known_hosts), str(known)))
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t10"))
+    code, output = _run(project)
+    assert code == 0, output
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+    wait_for("the server's sessions to end", lambda: not children.read_text().split() or None,
+             deadline=10)
 
 
 def test_a_second_ctrl_c_shows_the_hosts_last_output_before_the_record(

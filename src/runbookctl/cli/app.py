@@ -110,8 +110,9 @@ def main() -> None:
 def entry() -> None:
     """Console-script entry point: main(), then out of the process without the
     interpreter's teardown (cli/leave.py)."""
-    from runbookctl.cli.leave import leave
+    from runbookctl.cli.leave import expect, leave
 
+    expect()
     try:
         main()
     except SystemExit as exc:

@@ -105,18 +105,21 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     """
     import gc
 
+    from runbookctl.cli.leave import ahead
     from runbookctl.signals import deferred, stop_on_signals
 
     # What start-up made (modules, the runbook) lives as long as the run: kept out of
     # the collector's full passes, which walked all of it again every ~100 steps.
     gc.freeze()
     with stop_on_signals():
+        idle = False  # every command ended: the connections left are idle
         try:
             status, reason, code = _walk(run, ui, resume, prelude)
             # Hosts a second Ctrl-C left stopping end with their connections: what they
             # print last comes before the record, not after the summary. A signal that
             # cuts the hang-up short is raised once the record is written.
-            held = _hang_up(run) if status == RunStatus.INTERRUPTED or code is None else None
+            stopping = status == RunStatus.INTERRUPTED or code is None
+            held = _hang_up(run) if stopping else None
             if code is None:  # the journal itself failed: no ending can be written
                 done = finish(run, ui, RunStatus.FAILED, reason, ExitCode.FAILED,
                               journal_ok=False)
@@ -124,13 +127,17 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
                 done = finish(run, ui, status, reason, code)
             if held is not None:
                 raise held
+            idle = not stopping
             return done
         finally:
             # Otherwise connections hang up once the record is written: 200 of them
             # hanging up wake 200 threads and their servers, which held the report up
-            # ~0.2 s. A signal then waits: the run's ending and code stand.
-            with deferred():
-                run.engine.close()
+            # ~0.2 s. A signal then waits: the run's ending and code stand. Idle ones
+            # are left to the exit when the process leaves next (the console script,
+            # cli/leave.py): all hung up at once, not a woken thread after another.
+            if not (idle and ahead()):
+                with deferred():
+                    run.engine.close()
 
 
 def _hang_up(run: Any) -> BaseException | None:
