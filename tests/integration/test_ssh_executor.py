@@ -381,6 +381,32 @@ def test_a_hashed_known_hosts_file_is_read_as_openssh_writes_it(sshd_fleet: Flee
     assert r.error is not None and r.error.startswith(f"HOST KEY CHANGED for 127.0.0.1:{server.port}")
 
 
+@pytest.mark.parametrize(("names", "host", "known"), [
+    ("[127.0.0.*]:{port}", "127.0.0.1", True),
+    ("[127.0.0.?]:{port}", "127.0.0.1", True),
+    ("[127.0.0.*]:{port},![127.0.0.1]:{port}", "127.0.0.1", False),
+    ("[localhost]:{port}", "LocalHost", True),
+    ("[LOCALHOST]:{port}", "localhost", True),
+    ("[127.0.0.*]:1", "127.0.0.1", False),
+])
+def test_known_hosts_names_match_as_ssh_matches_them(sshd_fleet: Fleet, tmp_path: Path,
+                                                     names: str, host: str, known: bool) -> None:
+    """Patterns, `!` exclusions and names in any case, as OpenSSH reads known_hosts
+    (paramiko itself compares exact strings): strict policy, the server's real key."""
+    (server,) = sshd_fleet.hosts(1)
+    kind, blob = server.public_key.split()[:2]
+    path = tmp_path / "known_hosts"
+    path.write_text(f"{names.format(port=server.port)} {kind} {blob}\n")
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(path)))
+    (r,), _ = run(ex, make_spec(tmp_path, "echo matched", [f"{server.user}@{host}:{server.port}"]))
+    ex.close()
+    if known:
+        assert (r.exit_code, r.stdout, r.host_key_accepted) == (0, "matched\n", None), r.error
+    else:
+        assert r.error == (f"unknown host key for {host}:{server.port} ({server.fingerprint}); "
+                           "add it to known_hosts or set ssh.host_key_policy: accept-new")
+
+
 def test_known_hosts_markers_a_ca_line_is_no_crash_and_a_revoked_key_is_refused(
         sshd_fleet: Fleet, tmp_path: Path) -> None:
     """`@cert-authority` lines (an SSH CA) made every ssh step raise; `@revoked` marks a

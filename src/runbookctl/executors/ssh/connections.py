@@ -116,7 +116,9 @@ def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _
             raise ConnectError(f"cannot read known_hosts file {path}: {exc}") from None
     revoked = frozenset().union(*(f.revoked for f in files))
     # A revoked key never counts as known: the host then reaches the policy, which refuses it.
-    entries.extend(e for f in files for e in f.matching(name)
+    # Under the very name paramiko looks up: ours matched it (case, patterns), not paramiko.
+    entries.extend(paramiko.hostkeys.HostKeyEntry([name], e.key)
+                   for f in files for e in f.matching(name)
                    if (e.key.get_name(), e.key.get_base64()) not in revoked)
     policy = _Policy(known, target, revoked)
     client.set_missing_host_key_policy(policy)

@@ -7,6 +7,11 @@ paramiko looks a host up by going through every entry, and for a hashed one
 HMAC in Python and compares it byte by byte in Python: with 2,000 hashed lines that
 was 30 ms of CPU per host, 6 s for a 200-host step. Here a plain name is a dict
 lookup, and a hashed line costs one HMAC in C (hmac.digest), once per host name.
+
+Names match as OpenSSH matches them (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT"), where
+paramiko only compares strings: without regard to case (ssh lowercases the host it
+is given), and a line's names may be patterns (`*.example.com`, `web?`, `[*.db]:2222`),
+`!` before one excluding the hosts it matches from the whole line.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import binascii
 import hmac
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,33 +41,57 @@ class KnownHostsFile:
     revoked: frozenset[tuple[str, str]] = frozenset()  # @revoked keys: (type, base64)
     _plain: dict[str, list[int]] = field(default_factory=dict)
     _hashed: list[tuple[bytes, bytes, int]] = field(default_factory=list)  # salt, digest, index
+    _patterns: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
     _found: dict[str, list[Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         for index, entry in enumerate(self.entries):
+            if any(_is_pattern(name) for name in entry.hostnames):
+                self._patterns.append((_line_pattern(entry.hostnames), index))
+                continue
             for name in entry.hostnames:
-                self._plain.setdefault(name, []).append(index)  # paramiko: `h == hostname`
-                hashed = _salt_and_digest(name) if name.startswith("|1|") else None
-                if hashed is not None:
-                    self._hashed.append((*hashed, index))
+                if name.startswith("|1|"):
+                    hashed = _salt_and_digest(name)
+                    if hashed is not None:
+                        self._hashed.append((*hashed, index))
+                else:
+                    self._plain.setdefault(name.lower(), []).append(index)
 
     def matching(self, name: str) -> list[Any]:
-        """The entries that name `name` (paramiko's HostKeys.lookup would find the
-        same ones, in the same order)."""
+        """The entries that name the host `name` (`host` or `[host]:port`), in file
+        order, as OpenSSH finds them."""
+        name = name.lower()
         with self._lock:
             hit = self._found.get(name)
         if hit is not None:
             return hit
         indexes = set(self._plain.get(name, ()))
-        if not name.startswith("|1|"):  # as paramiko: a hashed name is not hashed again
-            encoded = name.encode()
-            indexes.update(index for salt, digest, index in self._hashed
-                           if hmac.compare_digest(hmac.digest(salt, encoded, "sha1"), digest))
+        encoded = name.encode()
+        indexes.update(index for salt, digest, index in self._hashed
+                       if hmac.compare_digest(hmac.digest(salt, encoded, "sha1"), digest))
+        indexes.update(index for pattern, index in self._patterns if pattern.fullmatch(name))
         found = [self.entries[i] for i in sorted(indexes)]
         with self._lock:
             self._found[name] = found
         return found
+
+
+def _is_pattern(name: str) -> bool:
+    return name.startswith("!") or "*" in name or "?" in name
+
+
+def _line_pattern(names: list[str]) -> re.Pattern[str]:
+    """One regex for a line's names: any name that is not excluded by a `!name`.
+    `*` is any run of characters, `?` any one; the rest is literal; no case."""
+
+    def glob(name: str) -> str:
+        return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in name)
+
+    wanted = [glob(n) for n in names if not n.startswith("!")]
+    refused = [glob(n[1:]) for n in names if n.startswith("!")]
+    ahead = "".join(f"(?!(?:{r})$)" for r in refused)
+    return re.compile(f"{ahead}(?:{'|'.join(wanted) or '(?!)'})", re.IGNORECASE | re.DOTALL)
 
 
 def _salt_and_digest(name: str) -> tuple[bytes, bytes] | None:
@@ -129,6 +159,7 @@ def append_known_host(path: Path, hostname: str, key: paramiko.PKey, hashed: boo
     """One line for the host's key (OSError if it cannot be written); with HashKnownHosts
     its name hashed, as OpenSSH files it (`|1|salt|hmac`: the file does not list the
     hosts one reaches)."""
+    hostname = hostname.lower()  # as ssh writes it: it lowercases the host it is given
     name = paramiko.HostKeys.hash_host(hostname) if hashed else hostname
     line = f"{name} {key.get_name()} {key.get_base64()}\n"
     with _append_lock:

@@ -105,7 +105,7 @@ def test_a_malformed_hashed_name_matches_nothing_and_breaks_nothing(tmp_path: Pa
         paramiko.HostKeys(str(path)).lookup("web1")
     known = known_hosts.known_entries(path)
     assert [len(known.matching(n)) for n in names[:5]] == [2, 2, 2, 1, 0]
-    assert [e.hostnames for e in known.matching("|1|only-two")] == [bad.split(",")]
+    assert known.matching("|1|only-two") == []  # a hashed name is matched by its hash only
 
 
 def test_a_hashed_line_is_checked_once_per_host_name(tmp_path: Path,
@@ -144,3 +144,45 @@ def test_marker_lines_and_undecodable_keys_are_no_crash_and_revoked_keys_are_kep
         (["web1"], good.get_base64())]
     assert known.revoked == {(gone.get_name(), gone.get_base64())}
     assert known.matching("web1") == known.entries and known.matching("*.corp.example") == []
+
+
+def _keygen_finds(path: Path, name: str) -> list[str]:
+    """The lines OpenSSH's own lookup finds for `name` (ssh-keygen -F), by their names
+    field; ssh lowercases the host it is given before it looks it up."""
+    out = subprocess.run(["ssh-keygen", "-F", name.lower(), "-f", str(path)],
+                         capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line and not line.startswith("#")]
+
+
+def test_names_match_as_openssh_matches_them_case_patterns_and_exclusions(
+        tmp_path: Path) -> None:
+    """Without regard to case, `*` and `?` patterns, `!name` taking hosts out of a line:
+    the entries found are the ones ssh-keygen -F finds, name by name."""
+    key = paramiko.ECDSAKey.generate()
+    hashed = tmp_path / "hashed"
+    hashed.write_text(f"hashed.example.com {key.get_name()} {key.get_base64()}\n")
+    subprocess.run(["ssh-keygen", "-H", "-f", str(hashed)], check=True, capture_output=True)
+    lines = ["*.example.com,!bastion.example.com", "Web1.Example.COM", "[*.db]:2222", "web?",
+             "10.0.0.*,!10.0.0.9", "!only-negated"]
+    path = tmp_path / "known_hosts"
+    path.write_text("".join(f"{n} {key.get_name()} {key.get_base64()}\n" for n in lines)
+                    + hashed.read_text())
+    known = known_hosts.known_entries(path)
+    names = ["web.example.com", "bastion.example.com", "BASTION.example.com", "WEB1.example.com",
+             "example.com", "[a.db]:2222", "[A.DB]:2222", "a.db", "[a.db]:22", "web1", "web12",
+             "WEB2", "10.0.0.1", "10.0.0.9", "only-negated", "other", "HASHED.Example.com"]
+    found = {n: [",".join(e.hostnames) for e in known.matching(n)] for n in names}
+    assert found == {n: _keygen_finds(path, n) for n in names}
+    assert found["BASTION.example.com"] == [] and found["HASHED.Example.com"] != []
+    assert found["WEB1.example.com"] == ["*.example.com,!bastion.example.com", "Web1.Example.COM"]
+
+
+def test_accept_new_writes_the_name_in_lower_case_as_ssh_does(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    key = paramiko.ECDSAKey.generate()
+    known_hosts.append_known_host(path, "[Web1.Example.com]:2222", key)
+    assert path.read_text().split()[0] == "[web1.example.com]:2222"
+    known_hosts.append_known_host(path, "DB1", key, hashed=True)
+    hashed_name = path.read_text().splitlines()[1].split()[0]
+    assert hashed_name.startswith("|1|")
+    assert _keygen_finds(path, "db1") == [hashed_name]  # ssh finds the host it lowercased
