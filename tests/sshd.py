@@ -209,12 +209,13 @@ class Fleet:
         return path
 
     def config(self, **overrides: Any) -> Any:
-        """An SSHConfig for this fleet that ignores the real ~/.ssh files."""
+        """An SSHConfig for this fleet that ignores the real ~/.ssh and /etc/ssh files."""
         from runbookctl.executors.ssh.settings import SSHConfig
 
         values: dict[str, Any] = dict(
             identity_file=str(self.client_key), known_hosts=str(self.known_hosts),
             config_file=str(self.root / "no-ssh-config"),
+            system_config_file=str(self.root / "no-system-ssh-config"),
             user_known_hosts=str(self.root / "no-user-known-hosts"),
             connect_timeout=5.0, use_agent=False)
         values.update(overrides)

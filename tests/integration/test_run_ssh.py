@@ -114,6 +114,28 @@ def test_dry_run_prints_the_command_per_host_without_connecting(tmp_path: Path,
     assert "connection refused" not in out
 
 
+def test_a_host_alias_from_an_included_ssh_config_file(tmp_path: Path, sshd_fleet: Fleet) -> None:
+    """`Include config.d/*` in the ssh config (relative: from ~/.ssh; here absolute): the
+    alias it defines leads to the real host, as `ssh fleet-alias` would."""
+    (server,) = sshd_fleet.hosts(1)
+    included = tmp_path / "config.d"
+    included.mkdir()
+    (included / "fleet.conf").write_text(
+        f"Host fleet-alias\n    HostName 127.0.0.1\n    Port {server.port}\n"
+        f"    User {server.user}\n")
+    project = _project(tmp_path, sshd_fleet, ["fleet-alias"])
+    config = project / "runbookctl.yaml"
+    ssh_config = tmp_path / "ssh_config"
+    ssh_config.write_text(f"Include {included}/*.conf\n")
+    config.write_text(config.read_text().replace(str(sshd_fleet.root / "no-ssh-config"),
+                                                 str(ssh_config)))
+    path = project / "runbooks" / "fleet-check.yaml"
+    path.write_text(path.read_text().replace("{{ tag }}", "t11"))
+    code, out = _run(project)
+    assert code == 0, out
+    assert "up on fleet-alias" in out and "done-t11" in only_report(project / "reports")
+
+
 def test_unknown_host_key_strict_then_accept_new(tmp_path: Path, sshd_fleet: Fleet) -> None:
     new = sshd_fleet.start_extra()  # its key is in no known_hosts file
     project = _project(tmp_path, sshd_fleet, [new.spec])

@@ -92,7 +92,11 @@ SETTINGS: dict[str, Setting] = {
 SSH_SETTINGS: dict[str, Setting] = {
     "user": Setting("text", None, "Login name for hosts that name none (default: yours)."),
     "identity_file": Setting("path", None, "Private key tried first."),
-    "config_file": Setting("path", "~/.ssh/config", "OpenSSH client config read for host aliases."),
+    "config_file": Setting("path", "~/.ssh/config", "OpenSSH client config read for host "
+                           "aliases (its `Include`s too); `none`: not read."),
+    "system_config_file": Setting("path", "/etc/ssh/ssh_config", "The system-wide OpenSSH "
+                                  "client config, read after `config_file` as ssh reads it "
+                                  "(the first value found wins); `none`: not read."),
     "known_hosts": Setting("path", None, "Extra known_hosts file; `accept-new` writes new keys "
                            "here."),
     "user_known_hosts": Setting("path", "~/.ssh/known_hosts", "The user's known_hosts file."),

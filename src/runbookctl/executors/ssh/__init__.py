@@ -5,7 +5,8 @@ command on one host (`host_run`) and the sh lines it sends (`remote_shell`),
 connections with host keys checked against known_hosts, ProxyJump and the
 per-run pool (`connections`), why a host could not be reached in words
 (`reasons`), the config file's `ssh:` settings as the executor uses them
-(`settings`) and where a host spec leads through ~/.ssh/config (`targets`).
+(`settings`) and where a host spec leads through the ssh config (`targets`), read
+as ssh reads it: Includes, then /etc/ssh/ssh_config (`config_files`).
 
 `host_run` and `connections` import paramiko; nothing loads them until a run
 first needs its SSH executor, and `targets` stays free of it at import time

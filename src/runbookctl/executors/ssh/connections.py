@@ -251,7 +251,8 @@ class ConnectionPool:
     def target(self, host: HostSpec, jump: tuple[str, ...] | None = None) -> Target:
         with self._lock:
             if self._ssh_config is None:
-                self._ssh_config = load_ssh_config(self.config.config_file) or False
+                self._ssh_config = load_ssh_config(self.config.config_file,
+                                                   self.config.system_config_file) or False
         ssh_config = self._ssh_config or None
         target = resolve_target(host, ssh_config, self.config.user, self.config.identity_file)
         return target if jump is None else replace(target, jump=jump)

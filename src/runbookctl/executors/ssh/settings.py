@@ -26,6 +26,7 @@ class SSHConfig:
     user: str | None = _default("user")
     identity_file: str | None = _default("identity_file")
     config_file: str = _default("config_file")
+    system_config_file: str = _default("system_config_file")
     known_hosts: str | None = _default("known_hosts")  # accept-new writes here
     user_known_hosts: str = _default("user_known_hosts")
     host_key_policy: str = _default("host_key_policy")  # "strict" | "accept-new"

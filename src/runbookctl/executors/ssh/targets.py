@@ -47,19 +47,28 @@ class Target:
         return f"[{self.hostname}]:{self.port}"
 
 
-def load_ssh_config(path: str | Path | None) -> paramiko.SSHConfig | None:
-    """Parse an OpenSSH client config; None when there is none."""
+def load_ssh_config(path: str | Path | None, system: str | Path | None = None
+                    ) -> paramiko.SSHConfig | None:
+    """The user's OpenSSH client config (`path`), then the system's, as ssh reads them:
+    Includes in place, the first value found winning (executors/ssh/config_files.py);
+    None when neither file exists."""
     import paramiko
 
-    if not path:
-        return None
-    file = Path(os.path.expanduser(str(path)))
-    if not file.is_file():
-        return None
+    from runbookctl.executors.ssh.config_files import ConfigFileError, configs_text
+
+    user, machine = _config_path(path), _config_path(system)
     try:
-        return paramiko.SSHConfig.from_path(str(file))
+        text = configs_text(user, machine)
+        return None if text is None else paramiko.SSHConfig.from_text(text)
+    except ConfigFileError as exc:
+        raise HostSpecError(f"cannot read ssh config {exc}") from None
     except (OSError, ValueError, paramiko.ConfigParseError) as exc:
-        raise HostSpecError(f"cannot read ssh config {file}: {exc}") from None
+        files = " and ".join(str(f) for f in (user, machine) if f is not None and f.is_file())
+        raise HostSpecError(f"cannot read ssh config {files}: {exc}") from None
+
+
+def _config_path(path: str | Path | None) -> Path | None:
+    return Path(os.path.expanduser(str(path))) if path else None
 
 
 def resolve_target(
@@ -68,8 +77,8 @@ def resolve_target(
     default_user: str | None = None,
     identity_file: str | None = None,
 ) -> Target:
-    """Apply ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump, IdentitiesOnly,
-    HashKnownHosts).
+    """Apply the ssh config (~/.ssh/config, then /etc/ssh/ssh_config: HostName, User,
+    Port, IdentityFile, ProxyJump, IdentitiesOnly, HashKnownHosts).
 
     Precedence: the spec's own user/port, then ssh config, then `default_user`
     (config ssh.user), then the local user; port 22. `identity_file` is tried
