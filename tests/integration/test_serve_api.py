@@ -127,6 +127,9 @@ def test_a_change_needs_the_token_and_the_same_origin(tmp_path: Path) -> None:
     body = {"decision": "approve", "by": "bob"}
     try:
         assert httpx.post(target, json=body, timeout=30).status_code == 401
+        for token in ("x", server.token):  # the link's ?token= opens pages, never a change
+            linked = httpx.post(f"{target}?token={token}", json=body, timeout=30)
+            assert linked.status_code == 401, linked.text
         cookie = {"runbookctl_token": server.token or ""}
         evil = httpx.post(target, json=body, cookies=cookie, timeout=30,
                           headers={"Origin": "http://evil.example"})

@@ -134,8 +134,9 @@ class _Guarded:
             cookie=request.cookies.get(guard.COOKIE)))
         if refusal is None:
             return None
-        if refusal.status == 401 and "token" in request.query_params:
-            return None  # a token link: checked next
+        if (refusal.status == 401 and "token" in request.query_params
+                and request.method in guard.SAFE_METHODS):
+            return None  # a token link (a page to open, never a change): checked next
         return error(refusal.status, refusal.message)
 
     def _token_link(self, request: Request) -> Response | None:

@@ -108,6 +108,22 @@ def test_only_json_with_the_token_from_the_same_origin(run_dir: Path) -> None:
     assert _decided(run_dir) == []
 
 
+@pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])
+@pytest.mark.parametrize("token", ["x", TOKEN])
+def test_a_token_in_the_address_never_authorises_a_change(run_dir: Path, bind: str,
+                                                           token: str) -> None:
+    """`?token=` is the link that opens the pages (GET: a cookie, then a redirect); a
+    POST carrying one, right or wrong, without the cookie or header is refused as any
+    anonymous change is, whatever its Origin."""
+    site = Site(RunsSource(run_dir.parent), Policy.for_bind(bind, 8765, TOKEN))
+    client = TestClient(build_app(site), base_url=ORIGIN)
+    for origin in (ORIGIN, "http://evil.example"):
+        response = client.post(f"{URL}?token={token}", json={"decision": "approve", "by": "mallory"},
+                               headers={"Origin": origin})
+        assert response.status_code in (401, 403), response.text
+    assert _decided(run_dir) == []
+
+
 def test_a_reason_is_masked_with_the_secrets_the_server_knows(run_dir: Path) -> None:
     """serve gives the site the run's secrets its own environment holds (as `approve`
     does); a reason quoting one, or a token-like string, is journaled masked."""
