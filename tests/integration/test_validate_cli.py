@@ -109,3 +109,24 @@ steps:
         f"{book}:9:11: warning: post: no webhook 'warroom' in this runbook's or the config's "
         "notify: (the message would be sent nowhere) (did you mean 'war-room'?); known: "
         "team-pager, war-room (steps[0].post)"]
+
+
+def test_an_include_with_errors_of_its_own_stops_validate_and_run_before_any_step(
+        tmp_path: Path) -> None:
+    """The run used to start, run the included steps, then die at the child's bad jump
+    (internal error, and the same at every resume)."""
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "parent.yaml").write_text(
+        "id: parent\ntitle: p\nsteps:\n  - {id: first, run: touch ran}\n"
+        "  - {id: a, include: child}\n")
+    (books / "child.yaml").write_text(
+        "id: child\ntitle: c\nsteps:\n  - {id: s, run: echo hi, next: nowhere}\n")
+    expected = (f"{books}/parent.yaml:5:22: include: runbook 'child' has problems of its own: "
+                f"{books}/child.yaml:4:33: next: no step 'nowhere'")
+    for command in (["validate", "parent"], ["run", "parent", "--no-input"]):
+        result = run_cli(["--runbooks", str(books), *command], cwd=tmp_path,
+                         state=tmp_path / "state")
+        assert result.code == 2, result.output
+        assert expected in result.output and "internal error" not in result.output
+    assert not (tmp_path / "ran").exists() and not (tmp_path / "state").exists()

@@ -46,7 +46,11 @@ def check_runbook(rb: Runbook, text: str, *, resolve_runbook: Callable[[str], Ru
     if not out:
         # A misspelt jump would also make its intended target "unreachable": fix jumps first.
         out += _flow(rb, text)
-    out += _includes(rb, text, resolve_runbook, known_runbooks)
+    out += _includes(rb, text, resolve_runbook, known_runbooks,
+                     lambda book: check_runbook(
+                         book, _source(book), resolve_runbook=resolve_runbook,
+                         template_source=template_source, known_runbooks=known_runbooks,
+                         webhooks=webhooks))
     out += _include_secrets(rb, resolve_runbook)
     out += check_sources(rb, text, scope_of(rb, resolve_runbook), template_source)
     return sorted(out, key=lambda p: (p.pos.line, p.pos.col, p.message))
@@ -241,7 +245,11 @@ def _loop_problem(rb: Runbook, text: str, group: set[str]) -> Problem:
 # --- includes ----------------------------------------------------------------
 
 
-def _includes(rb: Runbook, text: str, resolve: Resolve, known: Collection[str]) -> list[Problem]:
+def _includes(rb: Runbook, text: str, resolve: Resolve, known: Collection[str],
+              check: Callable[[Runbook], list[Problem]]) -> list[Problem]:
+    """Each include names a runbook on the search path, without a cycle, and free of
+    errors of its own (checked as `validate` checks it: an error there would stop the
+    run midway), reported where it is included, with where the first one is."""
     out = []
     for step in rb.steps:
         if step.action != "include":
@@ -252,8 +260,14 @@ def _includes(rb: Runbook, text: str, resolve: Resolve, known: Collection[str]) 
         cycle = includes.cycle(rb.id, target, resolve)
         if cycle:
             out.append(problem(text, pos, f"include cycle: {' → '.join(cycle)}", kp))
-        elif resolve(target) is None:
+        elif (book := resolve(target)) is None:
             out.append(problem(text, pos, _missing(target, known), kp))
+        elif errors := [p for p in check(book) if p.severity == "error"]:
+            first = errors[0]
+            more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+            out.append(problem(text, pos, f"include: runbook '{target}' has problems of its own: "
+                               f"{first.pos}: {first.message}{more} (runbookctl validate "
+                               f"{target})", kp))
     return out
 
 
@@ -280,6 +294,15 @@ def _include_secrets(rb: Runbook, resolve: Resolve) -> list[Problem]:
             text = Path(book.path).read_text(encoding="utf-8") if book is not rb else ""
             out.append(problem(text, spec.pos, msg, f"secrets.{spec.name}"))
     return out
+
+
+def _source(book: Runbook) -> str:
+    """An included runbook's text, for its problems' source lines ("" if unreadable:
+    the positions stand)."""
+    try:
+        return Path(book.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _missing(target: str, known: Collection[str]) -> str:

@@ -193,3 +193,28 @@ def test_include_of_a_broken_runbook_says_so(tmp_path: Path) -> None:
         "title: t\nsteps:\n  - {id: x, include: broken}\n",
         resolve_runbook=lambda _: None, template_source=lambda _: None, known_runbooks=["broken"])
     assert "runbook 'broken' has problems of its own" in found[0].message
+
+
+def test_an_included_runbook_with_errors_of_its_own_is_an_error_where_it_is_included(
+        tmp_path: Path) -> None:
+    """A bad jump or an undefined name in an included runbook stopped the run midway
+    (a KeyError at the jump); it is found before, at the include, with where it is."""
+    child = tmp_path / "child.yaml"
+    child.write_text("id: child\ntitle: c\nsteps:\n  - {id: s, run: echo hi, next: nowhere}\n"
+                     "  - {id: t, run: 'echo {{ nope }}'}\n")
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("id: parent\ntitle: p\nsteps:\n  - {id: a, include: child}\n")
+    books = {"child": load_runbook(child)}
+    found = check_runbook(load_runbook(parent), parent.read_text(), resolve_runbook=books.get,
+                          template_source=lambda _: None)
+    assert [p.format().splitlines()[0] for p in found] == [
+        f"{parent}:4:22: include: runbook 'child' has problems of its own: {child}:4:33: next: "
+        "no step 'nowhere' in this runbook; use a step id or end and 1 more (runbookctl "
+        "validate child) (steps[0].include)"]
+    grand = tmp_path / "grand.yaml"
+    grand.write_text("id: grand\ntitle: g\nsteps:\n  - {id: b, include: parent}\n")
+    books["parent"] = load_runbook(parent)
+    [nested] = check_runbook(load_runbook(grand), grand.read_text(), resolve_runbook=books.get,
+                             template_source=lambda _: None)
+    assert nested.message.startswith(f"include: runbook 'parent' has problems of its own: "
+                                     f"{parent}:4:22: include: runbook 'child'")
