@@ -244,3 +244,27 @@ def test_resume_force_after_the_stop_point_was_renamed_or_removed_exits_2(
     assert "runbookctl run counted --from STEP" in result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
     assert _events(work) == before  # refused before anything was journaled
+
+
+def test_resume_refuses_an_included_runbook_broken_since_the_run_began(tmp_path: Path) -> None:
+    """The runbook's own sha256 is unchanged when only what it includes changed: resume
+    checks it as run does, instead of dying at the child's bad jump mid-run."""
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "parent.yaml").write_text("id: parent\ntitle: p\nsteps:\n  - {id: a, include: child}\n")
+    child = books / "child.yaml"
+    child.write_text("id: child\ntitle: c\nsteps:\n  - {id: s, run: 'exit 1'}\n"
+                     "  - {id: t, run: echo t}\n")
+    state = tmp_path / "state"
+    first = run_cli(["--runbooks", str(books), "run", "parent", "--no-input", "--report-dir",
+                     str(tmp_path / "reports")], cwd=tmp_path, state=state)
+    assert first.code == 2, first.output  # the failure prompt had no answer: resumable
+    journal = only_run_dir(state) / "journal.jsonl"
+    before = journal.read_bytes()
+    child.write_text(child.read_text().replace("run: 'exit 1'}", "run: 'exit 1', next: nowhere}"))
+    again = run_cli(["--runbooks", str(books), "resume", only_run_dir(state).name, "--no-input"],
+                    cwd=tmp_path, state=state)
+    assert again.code == 2, again.output
+    assert (f"include: runbook 'child' has problems of its own: {child}:4:" in again.output
+            and "next: no step 'nowhere'" in again.output)
+    assert "internal error" not in again.output and journal.read_bytes() == before

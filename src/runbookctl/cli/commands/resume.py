@@ -68,6 +68,7 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
         refresh_report(run_dir, ui, session.registry.template_dirs, state)
         raise UsageError(f"run {state.run_id} already ended ({state.status}); nothing to resume")
     rb = _runbook_of(state, session, req.force)
+    _refuse_invalid(session, rb)
     check_stop_point(state, rb, session.registry.load)
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
@@ -113,6 +114,16 @@ def _runbook_of(state: RunState, session: Session, force: bool) -> Runbook:
             f"  now:                sha256 {rb.sha256}\n"
             "resume with --force to continue with the changed runbook")
     return rb
+
+
+def _refuse_invalid(session: Session, rb: Runbook) -> None:
+    """As `run` does, before a step runs again: an included runbook may have changed
+    since (its own sha256 is not the runbook's) and be broken now."""
+    from runbookctl.errors import ValidationError
+
+    errors = [p for p in session.check(rb) if p.severity == "error"]
+    if errors:
+        raise ValidationError(errors)
 
 
 def _from_step(state: RunState) -> str | None:
