@@ -68,8 +68,8 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
         refresh_report(run_dir, ui, session.registry.template_dirs, state)
         raise UsageError(f"run {state.run_id} already ended ({state.status}); nothing to resume")
     rb = _runbook_of(state, session, req.force)
+    check_stop_point(state, rb, session.registry.load)  # said in resume's own words first
     _refuse_invalid(session, rb)
-    check_stop_point(state, rb, session.registry.load)
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
                          dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state))
