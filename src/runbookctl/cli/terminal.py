@@ -4,16 +4,23 @@ sys.stdout; rich is imported on first use so start-up stays fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from runbookctl.cli.gathered import Gathered, summary_lines
 from runbookctl.cli.progress import Progress, RunFacts, attempt_text, clock, jump_text, took
 from runbookctl.executors.base import LOCAL, HostResult, Masker
 from runbookctl.hostsets import grouped
+
+# What writing to an output nobody reads any more fails with: a pipe whose reader left
+# (`| head`), a terminal that was closed (EIO: its ssh session or window is gone).
+CLOSED = frozenset({errno.EPIPE, errno.EIO, errno.ENXIO})
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,6 +47,10 @@ class UI:
         self._ticker: Live | None = None  # the live elapsed time while a command runs
         self._key = ""  # the step running
         self._gathered: Gathered | None = None  # a step on many hosts: shown grouped at its end
+        # Once the run's ending is decided (drive): a closed output then only drops what
+        # is shown; before, it stops the run as a signal would (BrokenPipeError).
+        self.ending = False
+        self.closed = False  # the output was closed: nothing more is shown
 
     def _mask(self, text: str) -> str:
         """Secrets masked and terminal escapes made visible: nothing raw reaches the terminal."""
@@ -77,14 +88,50 @@ class UI:
         NO_COLOR, TERM=dumb, a pipe or a file get plain lines and nothing redrawn."""
         return self.styled and "NO_COLOR" not in os.environ and not self.console.is_dumb_terminal
 
-    def _print(self, *parts: Any, **kw: Any) -> None:
-        self.hold()  # nothing is drawn over a line, a prompt or a session that follows
-        if not self.styled and all(isinstance(p, str) for p in parts):
-            text = " ".join(_plain(self._mask(p)) for p in parts)
-            self._stream.write(text + "\n")
-            self._stream.flush()
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """An output that is gone (CLOSED) goes to /dev/null from then on, for rich, the
+        live line's thread and us alike; the run is told once (BrokenPipeError), unless
+        its ending is already being written."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in CLOSED:
+                raise
+            first = not self.closed
+            self.drop_output()
+            if first and not self.ending:
+                raise BrokenPipeError(errno.EPIPE, "the output was closed") from None
+
+    def drop_output(self) -> None:
+        """From now on what is shown goes nowhere: the output was closed."""
+        if self.closed:
             return
-        self.console.print(*(self._mask(p) if isinstance(p, str) else p for p in parts), **kw)
+        self.closed = True
+        self._ticker = None  # its thread's next redraw writes to /dev/null
+        try:
+            fd = self._stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file: dropped from now on
+            import io
+
+            self._stream = io.StringIO()
+            self._console = None
+            return
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, fd)
+        finally:
+            os.close(null)
+
+    def _print(self, *parts: Any, **kw: Any) -> None:
+        with self._writing():
+            self.hold()  # nothing is drawn over a line, a prompt or a session that follows
+            if not self.styled and all(isinstance(p, str) for p in parts):
+                text = " ".join(_plain(self._mask(p)) for p in parts)
+                self._stream.write(text + "\n")
+                self._stream.flush()
+                return
+            self.console.print(*(self._mask(p) if isinstance(p, str) else p for p in parts), **kw)
 
     def header(self, facts: RunFacts, plan: Sequence[str]) -> None:
         """Before the first step: what runs, as which run, where its record goes."""
@@ -178,11 +225,12 @@ class UI:
         self._write_bytes(prefix + pending, memoryview(body)[: len(body) - len(prefix) - len(rest)])
 
     def _write_bytes(self, *parts: bytes | memoryview) -> None:
-        if self._ticker is not None:  # lines go above the live one, through rich
-            text = b"".join(parts).decode("utf-8", errors="replace")
-            self.console.out(text, end="", highlight=False)
-            return
-        self._write_raw(*parts)
+        with self._writing():
+            if self._ticker is not None:  # lines go above the live one, through rich
+                text = b"".join(parts).decode("utf-8", errors="replace")
+                self.console.out(text, end="", highlight=False)
+                return
+            self._write_raw(*parts)
 
     def flush_output(self) -> None:
         gathered, self._gathered = self._gathered, None

@@ -8,6 +8,7 @@ import io
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -243,3 +244,34 @@ def test_grouped_output_is_masked_as_live_output_is() -> None:
     ui.hosts_done([HostResult(h, 1, 0.1, error="bad hunter2-secret") for h in hosts])
     assert "hunter2-secret" not in stream.getvalue()
     assert "db[0-5] (6 hosts)" in stream.getvalue()
+
+
+def _closed_terminal() -> Any:
+    """A stream on a terminal whose other side is gone: writing fails with EIO."""
+    import pty
+
+    master, slave = pty.openpty()
+    os.close(master)
+    return os.fdopen(slave, "w", encoding="utf-8")
+
+
+def test_a_closed_terminal_stops_the_run_once_then_output_is_dropped() -> None:
+    stream = _closed_terminal()
+    ui = UI(stream)
+    with pytest.raises(BrokenPipeError):
+        ui.info("nobody reads this")
+    assert ui.closed
+    ui.info("nor this")  # /dev/null now: no second stop
+    ui.output("web1", "stdout", "a line\n")
+    ui.flush_output()
+    stream.close()
+
+
+def test_once_the_ending_is_known_a_closed_output_only_drops_lines() -> None:
+    stream = _closed_terminal()
+    ui = UI(stream)
+    ui.ending = True
+    ui.fail("interrupted by SIGHUP; the run can be resumed")  # no exception: the record goes on
+    ui.summary("interrupted", "/r/report.md", "run-1")
+    assert ui.closed
+    stream.close()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,36 +153,48 @@ def _hang_up(run: Any) -> BaseException | None:
 def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
           prelude: Callable[[], None] | None) -> tuple[str, str, int | None]:
     """(status, reason, exit code) of walking the run; code None: the journal broke."""
-    from runbookctl.signals import describe
-
     engine: Engine = run.engine
     try:
         if prelude is not None:
             prelude()
         status, reason = engine.run(resume() if resume is not None else None)
-        return status, reason, ExitCode.OK if status == RunStatus.COMPLETED else ExitCode.FAILED
-    except (NoAnswerError, ValidationError) as exc:
+    except BaseException as exc:
+        ui.ending = True  # how the run ends is known: a closed output now only drops lines
+        return _stopped(run, ui, exc)
+    ui.ending = True
+    return status, reason, ExitCode.OK if status == RunStatus.COMPLETED else ExitCode.FAILED
+
+
+def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None]:
+    """How the exception that left the walk ends the run; an unforeseen one is recorded
+    as an internal error, then raised."""
+    from runbookctl.cli.terminal import CLOSED
+    from runbookctl.signals import describe
+
+    if isinstance(exc, (NoAnswerError, ValidationError)):
         # no answer, or the answers file's answer for this step is of the wrong shape
         # (read when the run gets there): bad input, exit 2, resumable with a fixed file
         ui.fail(exc.message)
         return RunStatus.INTERRUPTED, exc.message, ExitCode.USAGE
-    except (KeyboardInterrupt, InterruptedRun) as exc:
+    if isinstance(exc, (KeyboardInterrupt, InterruptedRun)):
         reason = f"interrupted by {describe(exc)}"
         ui.fail(f"{reason}; the run can be resumed")
         return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
-    except JournalError as exc:
+    if isinstance(exc, JournalError):
         ui.fail(exc.message)
         return RunStatus.FAILED, exc.message, None
-    except BrokenPipeError:
-        # Whoever read our output is gone (`| head`, a closed terminal): stop as
-        # for SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        reason = "the output was closed (broken pipe)"
-        print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}", file=sys.stderr)
+    if isinstance(exc, OSError) and exc.errno in CLOSED:
+        # Whoever read our output is gone (`| head`, a closed terminal): stop as for
+        # SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr if it is there.
+        ui.drop_output()
+        reason = ("the output was closed (broken pipe)" if isinstance(exc, BrokenPipeError)
+                  else "the terminal was closed")
+        with suppress(OSError):
+            print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}",
+                  file=sys.stderr)
         return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
-    except BaseException as exc:
-        finish(run, ui, RunStatus.INTERRUPTED, f"internal error: {exc!r}", ExitCode.INTERNAL)
-        raise
+    finish(run, ui, RunStatus.INTERRUPTED, f"internal error: {exc!r}", ExitCode.INTERNAL)
+    raise exc
 
 
 def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
