@@ -80,3 +80,30 @@ def test_list_from_its_index_says_what_a_first_listing_says(tmp_path: Path) -> N
         assert listing(kept) == listing(tmp_path / f"fresh-{n}"), n
     assert "Alpha, declared first" not in listing(kept)
     assert "gamma.yaml" in listing(kept) and "Beta, edited" in listing(kept)
+
+
+ESCAPES = ("\x1b", "\x07", "\u202e")  # ESC, BEL, the right-to-left override
+
+
+def test_a_runbooks_terminal_escapes_are_shown_inert_by_list_show_and_validate(
+        tmp_path: Path) -> None:
+    """A title may carry `\\e]0;…\\a` (retitle the window), `\\e[2J` (clear the screen),
+    an OSC 8 link or U+202E: shown visible, as a run shows them, never acted on."""
+    books = tmp_path / "rb"
+    books.mkdir()
+    (books / "esc.yaml").write_text(
+        'id: esc\ntitle: "Disk \\e]0;owned\\a\\e[2J\\e]8;;https://evil.example\\e\\\\docs '
+        '\\u202eevil"\nsummary: "sum \\e[8mhidden\\e[0m"\ninputs:\n  v: {default: "\\e[31mred",'
+        ' help: "h \\e]0;x\\a"}\nsteps:\n  - {id: s1, title: "step \\e[8mhidden", run: "true",'
+        ' next: [{if: "v == \'\\e[2J\'", goto: s2}, {goto: end}]}\n  - {id: s2, run: "true"}\n')
+    for args in (["list"], ["show", "esc"]):
+        result = run_cli(["--runbooks", str(books), *args], cwd=tmp_path, state=tmp_path / "s")
+        assert result.code == 0, result.output
+        assert "␛]0;owned" in result.stdout and "␛[2J" in result.stdout, result.stdout
+        assert not any(c in result.output for c in ESCAPES), ascii(result.output)
+    (books / "bad.yaml").write_text('id: bad\ntitle: t\nsteps:\n  - {id: s1, run: "true",'
+                                    ' next: "nowhere\\e]0;pwn\\a"}\n')
+    checked = run_cli(["--runbooks", str(books), "validate", "bad"], cwd=tmp_path,
+                      state=tmp_path / "s")
+    assert checked.code == 2 and "␛]0;pwn" in checked.stderr, checked.output
+    assert not any(c in checked.output for c in ESCAPES), ascii(checked.output)

@@ -26,12 +26,12 @@ def handle(fn: Callable[[], int | None]) -> int:
         code = fn()
     except ValidationError as exc:
         for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+            print(shown(problem.format()), file=sys.stderr)
         errors = sum(1 for p in exc.problems if p.severity == "error")
         print(f"{errors} error(s)", file=sys.stderr)
         return int(exc.exit_code)
     except RunbookctlError as exc:
-        print(f"runbookctl: {_masked(exc.message)}", file=sys.stderr)
+        print(f"runbookctl: {shown(exc.message)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("runbookctl: interrupted", file=sys.stderr)
@@ -43,7 +43,7 @@ def handle(fn: Callable[[], int | None]) -> int:
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: keep the details, show one line
         log = write_crash_log()
-        print(f"runbookctl: internal error: {_masked(repr(exc))}\n  crash log: {log}", file=sys.stderr)
+        print(f"runbookctl: internal error: {shown(repr(exc))}\n  crash log: {log}", file=sys.stderr)
         return int(ExitCode.INTERNAL)
     return int(code or 0)
 
@@ -52,6 +52,15 @@ def _masked(text: str) -> str:
     from runbookctl.safety.masking import mask_active
 
     return mask_active(text)
+
+
+def shown(text: str) -> str:
+    """A message as it may reach the terminal: the run's secrets masked, and escape
+    sequences and control characters made visible (a runbook's text is in messages and
+    source lines: `\\e]0;…` there must not retitle the window or clear the screen)."""
+    from runbookctl.safety.masking import sanitize_terminal
+
+    return sanitize_terminal(_masked(text))
 
 
 def write_crash_log() -> str:

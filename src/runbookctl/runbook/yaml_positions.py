@@ -102,6 +102,17 @@ class _Builder:
         return YNode(value, pos)
 
 
+def _reader_problem(text: str, path: str, exc: yaml.reader.ReaderError) -> Problem:
+    """`unacceptable character #x001b` at its line and column (PyYAML gives an offset
+    into "<unicode string>"), with the character named, not shown."""
+    offset = min(max(exc.position, 0), len(text))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+    msg = f"YAML error: the character {what} is not allowed here ({exc.reason})"
+    return problem(text, Pos(path, line, col), msg)
+
+
 def parse_yaml(text: str, path: str) -> YNode:
     """Parse one YAML document; raise ValidationError (with positions) on bad syntax."""
     try:
@@ -111,6 +122,8 @@ def parse_yaml(text: str, path: str) -> YNode:
         pos = _pos(path, mark)
         msg = f"YAML syntax error: {exc.problem or exc.context or exc}"
         raise ValidationError([problem(text, pos, msg)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, where it is
+        raise ValidationError([_reader_problem(text, path, exc)]) from None
     except yaml.YAMLError as exc:
         raise ValidationError([Problem(Pos(path, 1, 1), f"YAML error: {exc}")]) from None
     if root is None:

@@ -30,9 +30,13 @@ def list_runbooks(session: Session, *, as_json: bool, tag: str | None) -> int:
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
+    from runbookctl.safety.masking import sanitize_terminal as inert
+
     sources = _short_sources([str(r["source"]) for r in rows])
-    cells = [[shown_name(str(r["id"])), str(r["title"]), str(r["severity"] or ""),
-              str(r["steps"] or ""), shown_name(src)] for r, src in zip(rows, sources, strict=True)]
+    # A runbook's text reaches the terminal made inert, escapes visible, as a run shows it.
+    cells = [[inert(shown_name(str(r["id"]))), inert(str(r["title"])),
+              inert(str(r["severity"] or "")), str(r["steps"] or ""), inert(shown_name(src))]
+             for r, src in zip(rows, sources, strict=True)]
     print(columns(["id", "title", "severity", "steps", "source"], cells, wrap=1))
     return 0
 
@@ -82,10 +86,17 @@ def show_runbook(session: Session, ui: UI, name: str, *, graph: bool) -> int:
 
 
 def _show_text(rb: Runbook, ui: UI) -> None:
-    from rich.markup import escape as esc
+    from rich.markup import escape
+
+    from runbookctl.safety.masking import sanitize_terminal
+
+    def esc(text: object) -> str:
+        """A runbook's text as markup-free, inert text: escapes made visible."""
+        return escape(sanitize_terminal(str(text)))
 
     out = ui.console
-    out.print(f"[bold]{esc(rb.title)}[/] [dim]({rb.id}{', ' + rb.severity if rb.severity else ''})[/]")
+    severity = f", {esc(rb.severity)}" if rb.severity else ""
+    out.print(f"[bold]{esc(rb.title)}[/] [dim]({esc(rb.id)}{severity})[/]")
     if rb.summary:
         out.print(esc(rb.summary))
     out.print(f"[dim]{esc(rb.path)}[/]")
@@ -94,17 +105,18 @@ def _show_text(rb: Runbook, ui: UI) -> None:
         for spec in rb.inputs:
             default = f" = {spec.default!r}" if spec.default is not None else ""
             about = esc(spec.help or spec.prompt or "")
-            out.print(f"  {spec.name}: {spec.type}{esc(default)}  [dim]{about}[/]")
+            out.print(f"  {esc(spec.name)}: {spec.type}{esc(default)}  [dim]{about}[/]")
     if rb.secrets:
         out.print("\n[bold]Secrets[/]")
         for s in rb.secrets:
-            out.print(f"  {s.name} [dim](env {s.env or s.name})[/]")
+            out.print(f"  {esc(s.name)} [dim](env {esc(s.env or s.name)})[/]")
     out.print("\n[bold]Steps[/]")
     for i, step in enumerate(rb.steps, 1):
         flags = [f for f, on in (("dangerous", step.dangerous), ("readonly", step.readonly),
                                  ("confirm", step.confirm is not None)) if on]
         extra = f" [yellow]{' '.join(flags)}[/]" if flags else ""
-        out.print(f"  {i:>2}. [cyan]{step.id}[/] [dim]{step.action}[/]{extra}  {esc(step.label)}")
+        out.print(f"  {i:>2}. [cyan]{esc(step.id)}[/] [dim]{step.action}[/]{extra}  "
+                  f"{esc(step.label)}")
         if step.is_command:
             lines = [ln for ln in step.text.strip().splitlines() if ln.strip()]
             more = f"  (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
@@ -114,7 +126,7 @@ def _show_text(rb: Runbook, ui: UI) -> None:
             out.print(f"      [dim]when {esc(step.when)}[/]")
         for b in step.next:
             cond = f"if {b.cond} " if b.cond else ""
-            out.print(f"      [dim]next: {esc(cond)}→ {b.goto}[/]")
+            out.print(f"      [dim]next: {esc(cond)}→ {esc(b.goto)}[/]")
 
 
 def print_schema() -> int:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runbookctl.cli.error_handler import shown
 from runbookctl.errors import ExitCode, Problem, UsageError, ValidationError
 from runbookctl.runbook.registry import RUNBOOK_SUFFIXES
 
@@ -45,11 +46,11 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
             problems += check_answers_file(answers, checked,
                                            resolve_runbook=session.registry.try_load)
         for p in problems:
-            print(p.format(), file=sys.stderr)
+            print(shown(p.format()), file=sys.stderr)
         errors += sum(1 for p in problems if p.severity == "error")
         warnings += sum(1 for p in problems if p.severity != "error")
     for p in _inventory_problems(session):
-        print(p.format(), file=sys.stderr)
+        print(shown(p.format()), file=sys.stderr)
         errors += 1
     verdict = "ok" if not errors else "invalid"
     print(f"{len(paths)} runbook(s) checked: {errors} error(s), {warnings} warning(s) — {verdict}",
