@@ -80,7 +80,7 @@ def assert_record_complete(tmp_path: Path) -> None:
         assert report_is_current(tmp_path, run_id), run_id
 
 
-@pytest.mark.parametrize("nth", [2, 3, 4, 5])  # 5: run_finished (write-up)
+@pytest.mark.parametrize("nth", [1, 2, 3, 4, 5])  # 1: before run_started; 5: run_finished
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_signal_during_fsync_never_reuses_a_sequence_number(
         tmp_path: Path, nth: int, sig: signal.Signals) -> None:

@@ -196,6 +196,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     from runbookctl.record.journal import Journal
     from runbookctl.safety.masking import Redactor, set_active
     from runbookctl.safety.templating import require_safe_jinja2
+    from runbookctl.signals import deferred
 
     require_safe_jinja2()  # before anything runs, even a runbook without a template
     operator = operator_name(req, session)
@@ -215,17 +216,20 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
         if spec.secret and value:
             redactor.add(str(value), spec.name)
     run_id = new_run_id(rb.id)
-    run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
-    runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
-    events = event_stream(Recorder(Journal.create(run_dir / "journal.jsonl"), redactor), ui)
-    notify_run(events, ui, session, rb, secrets, run_id)  # before run_started: it is notified
-    report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
-    events.publish(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
-                   title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
-                   sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
-                   version=__version__, incident=req.incident, report_dir=str(report_dir),
-                   dry_run=req.dry_run, from_step=req.from_step,
-                   answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
+    # A signal between the run's folder and its run_started would leave a journal that
+    # names no run: no command could resume, list or discard it. It waits for run_started.
+    with deferred():
+        run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
+        runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
+        events = event_stream(Recorder(Journal.create(run_dir / "journal.jsonl"), redactor), ui)
+        notify_run(events, ui, session, rb, secrets, run_id)  # before run_started: notified
+        report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
+        events.publish(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
+                       title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
+                       sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
+                       version=__version__, incident=req.incident, report_dir=str(report_dir),
+                       dry_run=req.dry_run, from_step=req.from_step,
+                       answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
     scope: dict[str, Any] = {}
     for spec, value, origin in inputs:
         scope[spec.name] = value
