@@ -89,7 +89,9 @@ def test_a_signal_during_fsync_never_reuses_a_sequence_number(
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err and "internal error" not in err, err
-    assert proc.returncode == 130, err
+    # At run_finished the run has completed: the signal waits for the record, then the
+    # process ends with the run's own code, not 130 ("interrupted, resumable").
+    assert proc.returncode == (0 if nth == 5 else 130), err
     assert_record_complete(tmp_path)
 
 

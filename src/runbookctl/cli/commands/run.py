@@ -200,13 +200,20 @@ def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None
 def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
     """Journal the ending, write the report, show where it is.
 
-    Signals wait until the journal and the report are written (see signals.deferred).
+    Signals wait until the journal and the report are written (see signals.deferred);
+    one that came meanwhile ends the process without the commit, but the run ended as
+    its record says: its exit code stays the run's (a completed run does not exit 130,
+    "interrupted, resumable", when nothing is left to resume).
     """
-    from runbookctl.signals import deferred
+    from runbookctl.signals import Signalled, deferred
 
-    with deferred():
-        report, code, state = _write_up(run, ui, status, reason, code, journal_ok)
-    if run.commit and report is not None:
+    stopped = False
+    try:
+        with deferred():
+            report, code, state = _write_up(run, ui, status, reason, code, journal_ok)
+    except (KeyboardInterrupt, Signalled):  # delivered once the record was complete
+        stopped = True
+    if run.commit and report is not None and not stopped:
         from runbookctl.record.commit import CommitError, commit_report
         from runbookctl.record.writeup import load_state
 
