@@ -60,7 +60,13 @@ def quote_for(value: Any, ctx: Ctx | str, index: int = 0) -> str:
             return backquoted(quote_for(value, Ctx(WORD), index))
         ctx = Ctx(_KIND_NAMES.get(ctx, ctx))
     if isinstance(value, list | tuple) and ctx.kind == WORD:
-        return " ".join(shlex.quote(_as_text(v)) for v in value)
+        items = [_as_text(v) for v in value]
+        _no_option(ctx, items, index)
+        if ctx.one_word and len(items) > 1:
+            raise Refusal(index, "is a list of several words where ssh takes one: ssh would run "
+                                 "the words after the first as a remote command (one host per step, "
+                                 "or the step's `hosts:`)")
+        return " ".join(shlex.quote(v) for v in items)
     text = _as_text(value)
     if isinstance(value, Unquoted):
         return text
@@ -69,14 +75,18 @@ def quote_for(value: Any, ctx: Ctx | str, index: int = 0) -> str:
         raise Refusal(index, ctx.reason)
     if kind == INT:
         return _integer(value, text, index)
-    if ctx.no_option and text.startswith("-"):
-        raise Refusal(index, "starts with '-', so ssh would read it as an option "
-                             "(-oProxyCommand=… runs a command)")
+    _no_option(ctx, [text], index)
     quoted = _quoted(text, kind)
     if ctx.in_heredoc and _CONTINUATION.search(quoted):
         raise Refusal(index, "holds a backslash at the end of a line, which the shell drops "
                              "inside a heredoc body: put the value in \"…\" or a variable")
     return quoted
+
+
+def _no_option(ctx: Ctx, items: list[str], index: int) -> None:
+    if ctx.no_option and any(item.startswith("-") for item in items):
+        raise Refusal(index, "starts with '-', so ssh would read it as an option "
+                             "(-oProxyCommand=… runs a command)")
 
 
 _KIND_NAMES = {"bare": WORD}

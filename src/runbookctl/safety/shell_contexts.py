@@ -44,6 +44,7 @@ class Ctx:
     # (also inside '…' there) before it reads the rest.
     in_heredoc: bool = False
     no_option: bool = False  # must not start with '-' (ssh's destination)
+    one_word: bool = False  # a list must be one word (ssh's destination or an option's argument)
 
 
 class Refusal(Exception):

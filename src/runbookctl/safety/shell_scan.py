@@ -8,6 +8,7 @@ safety/shell_expansions.py, heredocs by safety/shell_heredocs.py.
 
 from __future__ import annotations
 
+from runbookctl.safety.shell_commands import reparsing, script_word, ssh_joined, ssh_position
 from runbookctl.safety.shell_contexts import (
     ANSI,
     DQ,
@@ -33,10 +34,7 @@ from runbookctl.safety.shell_words import (
     command_rule,
     end_word,
     escaped_backslash,
-    reparsing,
     reset_command,
-    script_word,
-    ssh_position,
 )
 
 _SEPARATORS = frozenset(";&|\n")
@@ -119,10 +117,12 @@ class _Scanner(Expansions, HeredocBodies):
         if top.kind == BRACE:
             return self._brace_context(top)
         kind = {"sq": SQ, "ansi": ANSI, "dq": DQ, HEREDOC: HEREDOC, TEST: TEST_WORD}.get(top.kind, WORD)
-        # `ssh {{ host }}`: a value starting with '-' would be an option (-oProxyCommand=…).
-        leading = base.kind == CMD and base.word in ("", "'", '"') and \
-            ssh_position(base) == "destination"
-        return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading)
+        # `ssh {{ host }}`: a value starting with '-' would be an option (-oProxyCommand=…),
+        # a list of several words would put all but the first in the remote command.
+        position = ssh_position(base) if base.kind == CMD else ""
+        leading = base.word in ("", "'", '"') and position == "destination"
+        return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading,
+                   one_word=position in ("destination", "option"))
 
     def _reparsed(self, base: Frame | None = None) -> str:
         """Why text here is read again: it becomes a script another shell reads (eval,
@@ -153,7 +153,7 @@ class _Scanner(Expansions, HeredocBodies):
     def _command_rule(self, base: Frame) -> Ctx | None:
         """Words bash evaluates as arithmetic or as variable names, even when quoted; text
         another shell parses again."""
-        why = self._reparsed(base) or command_rule(base, self._test_text(base))
+        why = self._reparsed(base) or ssh_joined(base) or command_rule(base, self._test_text(base))
         if why == "int":
             return Ctx(INT)
         return self._refused(why) if why else None

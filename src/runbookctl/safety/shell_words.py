@@ -59,8 +59,9 @@ REFUSE_REASONS = {
     "varname": "is where bash takes a variable name and evaluates an array subscript in it "
                "(read, printf -v, unset, declare NAME=, test -v): use a literal name",
     "unterminated": "comes after an unterminated quote or substitution: close it",
-    "ssh-option": "is an ssh -o option, where ProxyCommand=… or LocalCommand=… runs a "
-                  "command: write the option in the runbook",
+    "ssh-option": "is in an ssh option (-o …, -oName=…, or among its letters), where "
+                  "ProxyCommand=… or LocalCommand=… runs a command: write the option in the "
+                  "runbook",
     "reparsed": "is part of a script another shell parses again (eval, sh -c, su -c, ssh, "
                 "watch, trap), where this quoting no longer protects it: pass it as an argument "
                 "after the script (sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` "
@@ -123,64 +124,6 @@ def command_rule(base: Frame, test_text: str) -> str:
     if base.kind == TEST and _TEST_ARITH.search(test_text):
         return "int"
     return ""
-
-
-# Commands that hand an argument to a shell to parse again: every argument of the first
-# group; the one after -c (-lc, -ec …) of the second.
-_REPARSE_ALL = frozenset({"eval", "trap", "watch"})
-_SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
-                          "flock", "script"})
-_SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
-
-
-def script_word(frame: Frame) -> bool:
-    """The next word is the whole script: `eval WORD`, `sh -c WORD`."""
-    if frame.command.rsplit("/", 1)[-1] == "eval":
-        return not frame.words
-    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
-
-
-def reparsing(frame: Frame) -> str:
-    """'reparsed' when the frame's next word is read again by another shell,
-    'ssh-option' when it is the argument of ssh -o; else ''."""
-    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
-    if any(n in _REPARSE_ALL for n in names):
-        return "reparsed"
-    if frame.words and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
-            any(n in _SHELL_NAMES for n in names[:-1]):
-        return "reparsed"
-    position = ssh_position(frame)
-    return {"command": "reparsed", "-o": "ssh-option"}.get(position, "")
-
-
-# Commands that run the command in their arguments (`sudo ssh …`).
-_WRAPPERS = frozenset({"sudo", "doas", "env", "timeout", "nice", "nohup", "exec", "command",
-                       "time", "stdbuf", "ionice", "setsid", "chrt", "taskset"})
-# ssh options that take an argument (`-i key`, `-p 22`, `-o Opt=v` …).
-_SSH_ARGUMENT = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
-
-
-def ssh_position(frame: Frame) -> str:
-    """Where the next word goes when the command is ssh: 'destination', 'command'
-    (joined and run by the remote shell), an option's argument ('-o', 'option'), or ''."""
-    names = [w.rsplit("/", 1)[-1] for w in (frame.command, *frame.words)]
-    if "ssh" not in names or (names[0] != "ssh" and names[0] not in _WRAPPERS):
-        return ""
-    after = names[len(names) - names[::-1].index("ssh"):]
-    expect = ""
-    destination = False
-    for word in after:
-        if expect:
-            expect = ""
-        elif destination:
-            return "command"
-        elif word.startswith("-") and len(word) > 1:
-            expect = word[-1] if len(word) == 2 and word[-1] in _SSH_ARGUMENT else ""
-        else:
-            destination = True
-    if expect:
-        return "-o" if expect == "o" else "option"
-    return "command" if destination else "destination"
 
 
 # Commands whose arguments bash may take as variable names (subscripts evaluated).

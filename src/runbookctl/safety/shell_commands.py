@@ -1,0 +1,111 @@
+"""What a command does with its words, for the shell scanner: which words another shell
+parses again (eval, sh -c, the remote command of ssh …) and where ssh, scp and sftp
+read options, a destination or a remote command.
+
+The words are the command's arguments so far as the shell passes them (quotes
+removed); a value being written is the frame's current word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runbookctl.safety.shell_words import Frame
+
+# Commands that hand an argument to a shell to parse again: every argument of the first
+# group; the one after -c (-lc, -ec …) of the second.
+_REPARSE_ALL = frozenset({"eval", "trap", "watch"})
+_SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
+                          "flock", "script"})
+_SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
+
+
+def program(word: str) -> str:
+    """The program a command word names: its last path part."""
+    return word.rsplit("/", 1)[-1]
+
+
+def script_word(frame: Frame) -> bool:
+    """The next word is the whole script: `eval WORD`, `sh -c WORD`."""
+    if program(frame.command) == "eval":
+        return not frame.words
+    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
+
+
+def reparsing(frame: Frame) -> str:
+    """'reparsed' when the frame's next word is read again by another shell,
+    'ssh-option' when it is the argument of ssh -o; else ''."""
+    names = [program(w) for w in (frame.command, *frame.words)]
+    if any(n in _REPARSE_ALL for n in names):
+        return "reparsed"
+    if frame.words and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
+            any(n in _SHELL_NAMES for n in names[:-1]):
+        return "reparsed"
+    position = ssh_position(frame)
+    return {"command": "reparsed", "-o": "ssh-option"}.get(position, "")
+
+
+# Commands that run the command in their arguments (`sudo ssh …`).
+_WRAPPERS = frozenset({"sudo", "doas", "env", "timeout", "nice", "nohup", "exec", "command",
+                       "time", "stdbuf", "ionice", "setsid", "chrt", "taskset", "sshpass"})
+# Options that take an argument (`-i key`, `-p 22`, `-o Opt=v` …), and those of them whose
+# argument can run a command (-o ProxyCommand=…, scp -S program, sftp -D server).
+_ARGUMENTS = {"ssh": frozenset("BbcDEeFIiJLlmOoPpQRSWw"), "scp": frozenset("cDFiJlLoPSX"),
+              "sftp": frozenset("BbcDFiJloPRSsX")}
+_RUNS = {"ssh": frozenset("o"), "scp": frozenset("oS"), "sftp": frozenset("oSD")}
+
+
+def _ssh_words(frame: Frame) -> tuple[str, list[str]]:
+    """The ssh-like program the frame runs ('' if none) and its words after it."""
+    names = [program(w) for w in (frame.command, *frame.words)]
+    for name in _ARGUMENTS:
+        if name in names and (names[0] == name or names[0] in _WRAPPERS):
+            return name, names[len(names) - names[::-1].index(name):]
+    return "", []
+
+
+def _expects(word: str, arguments: frozenset[str]) -> str:
+    """The option letter of `-xyz` whose argument is the next word ('' if none)."""
+    for k, letter in enumerate(word[1:]):
+        if letter in arguments:
+            return letter if k == len(word) - 2 else ""
+    return ""
+
+
+def ssh_position(frame: Frame) -> str:
+    """Where the next word goes when the command is ssh (or scp, sftp): 'destination'
+    (an operand: no option), 'command' (joined and run by the remote shell), an option's
+    argument ('-o' when it can run a command, 'option'), or ''."""
+    name, after = _ssh_words(frame)
+    if not name:
+        return ""
+    expect = ""
+    destination = False
+    for word in after:
+        if expect:
+            expect = ""
+        elif destination and name == "ssh":
+            return "command"
+        elif word.startswith("-") and len(word) > 1:
+            expect = _expects(word, _ARGUMENTS[name])
+        else:
+            destination = True
+    if expect:
+        return "-o" if expect in _RUNS[name] else "option"
+    return "command" if destination and name == "ssh" else "destination"
+
+
+def ssh_joined(frame: Frame) -> str:
+    """'ssh-option' when the word being written is an ssh option and the value would be
+    among its letters or the argument joined to one that can run a command
+    (`-oProxyCommand={{ v }}`, `-{{ v }}`); else ''."""
+    name, _ = _ssh_words(frame)
+    word = frame.word
+    if not name or not word.startswith("-") or ssh_position(frame) != "destination":
+        return ""
+    for letter in word[1:]:
+        if letter in _ARGUMENTS[name]:
+            return "ssh-option" if letter in _RUNS[name] else ""
+        if not letter.isalnum():
+            break  # the value (or a quote, an expansion) where an option letter goes
+    return "ssh-option"

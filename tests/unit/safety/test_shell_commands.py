@@ -1,0 +1,73 @@
+"""What a command does with its words (safety/shell_commands.py): where ssh, scp and sftp
+read options, a destination or a remote command; which words another shell parses again."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbookctl.errors import TemplateError
+from runbookctl.safety.shell_commands import reparsing, ssh_joined, ssh_position
+from runbookctl.safety.shell_contexts import REFUSED
+from runbookctl.safety.shell_words import Frame
+from runbookctl.safety.templating import render_command
+from tests.unit.safety.scanning import kinds
+
+
+def _frame(*words: str, word: str = "") -> Frame:
+    return Frame("cmd", command=words[0], words=list(words[1:]), word=word)
+
+
+@pytest.mark.parametrize(("words", "position"), [
+    (("ssh",), "destination"),
+    (("ssh", "-vo"), "-o"),  # -o last in a cluster: its argument is the next word
+    (("ssh", "-oBatchMode=yes"), "destination"),  # joined: no argument follows
+    (("ssh", "-p", "22", "db1"), "command"),
+    (("timeout", "5", "ssh", "-i"), "option"),
+    (("scp", "-S"), "-o"),  # scp -S program runs it
+    (("scp", "a", "db1:b"), "destination"),  # every scp operand: never an option
+    (("echo", "ssh"), ""),
+])
+def test_where_the_next_word_goes_for_ssh_scp_and_sftp(words: tuple[str, ...], position: str) -> None:
+    assert ssh_position(_frame(*words)) == position
+
+
+@pytest.mark.parametrize(("word", "why"), [
+    ("-o", "ssh-option"), ("-oProxyCommand=", "ssh-option"), ("-vo", "ssh-option"),
+    ("-", "ssh-option"), ("-v", "ssh-option"), ("-o\"", "ssh-option"),
+    ("-i", ""), ("-J", ""), ("-F", ""), ("-p", ""), ("db", ""),
+])
+def test_a_value_joined_to_an_ssh_option(word: str, why: str) -> None:
+    assert ssh_joined(_frame("ssh", word=word)) == why
+    assert ssh_joined(_frame("echo", word=word)) == ""
+
+
+def test_the_remote_command_and_the_argument_of_o_are_never_quoted_words() -> None:
+    assert reparsing(_frame("ssh", "db1")) == "reparsed"
+    assert reparsing(_frame("ssh", "-o")) == "ssh-option"
+    assert reparsing(_frame("ssh")) == ""
+
+
+@pytest.mark.parametrize("template", [
+    "ssh -oProxyCommand={} db1 true", "ssh -o{} db1", "ssh -vo {} db1", "ssh -{} db1",
+    "ssh -v{} db1", "ssh -o\"ProxyCommand={}\" db1", "sudo ssh -oLocalCommand={} db1",
+    "scp -oProxyCommand={} a b:", "scp -S{} a b:", "sftp -D {} db1", "ssh db1 -o{} true",
+])
+def test_ssh_options_with_a_value_in_them_are_refused(template: str) -> None:
+    assert kinds(template) == [REFUSED]
+
+
+def test_other_joined_ssh_options_are_one_quoted_word() -> None:
+    assert kinds("ssh -J{} -F{} -i{} -p{} db1 true") == ["word"] * 4
+    assert render_command("ssh -i{{ v }} db1 true", {"v": "k ey"}) == "ssh -i'k ey' db1 true"
+
+
+@pytest.mark.parametrize(("hosts", "why"), [
+    (["-oProxyCommand=touch x", "db1"], "starts with '-'"),
+    ("db1 -oProxyCommand=x", "starts with '-'"),
+    (["db1", "touch x"], "list of several words"),
+])
+def test_a_list_as_the_ssh_destination_must_be_one_host_not_an_option(hosts: object, why: str) -> None:
+    with pytest.raises(TemplateError, match=why):
+        render_command("ssh {{ hosts | words }} uptime", {"hosts": hosts})
+    assert render_command("ssh {{ hosts | words }} uptime", {"hosts": ["db1"]}) == "ssh db1 uptime"
+    assert render_command("echo {{ hosts | words }}", {"hosts": hosts}).startswith("echo ")
