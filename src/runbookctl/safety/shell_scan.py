@@ -8,6 +8,8 @@ safety/shell_expansions.py, heredocs by safety/shell_heredocs.py.
 
 from __future__ import annotations
 
+import re
+
 from runbookctl.safety.shell_commands import reparsing, script_word, ssh_joined, ssh_position
 from runbookctl.safety.shell_contexts import (
     ANSI,
@@ -38,6 +40,7 @@ from runbookctl.safety.shell_words import (
 )
 
 _SEPARATORS = frozenset(";&|\n")
+_FUNCTION = re.compile(r"\(\s*\)")
 
 
 def scan(text: str, emit: Emit, *, dialect: str = "sh", check_bodies: bool = True
@@ -153,7 +156,8 @@ class _Scanner(Expansions, HeredocBodies):
     def _command_rule(self, base: Frame) -> Ctx | None:
         """Words bash evaluates as arithmetic or as variable names, even when quoted; text
         another shell parses again."""
-        why = self._reparsed(base) or ssh_joined(base) or command_rule(base, self._test_text(base))
+        why = self._reparsed(base) or ssh_joined(base) or \
+            command_rule(base, self._test_text(base), self.attributes)
         if why == "int":
             return Ctx(INT)
         return self._refused(why) if why else None
@@ -172,7 +176,9 @@ class _Scanner(Expansions, HeredocBodies):
         return self.t[top.start: self.n if end < 0 else end]
 
     def _nested(self, text: str) -> _Scanner:
-        return _Scanner(text, self.emit, self.dialect, self.check_bodies)
+        sub = _Scanner(text, self.emit, self.dialect, self.check_bodies)
+        sub.attributes = self.attributes
+        return sub
 
     def _cmd(self, top: Frame) -> None:
         t, i = self.t, self.i
@@ -183,7 +189,7 @@ class _Scanner(Expansions, HeredocBodies):
         elif c == "#" and top.word == "":
             self._comment()
         elif c == "(" and top.word == "" and t.startswith("((", i) and top.kind == CMD:
-            end_word(top)
+            end_word(top, self.attributes)
             self.stack.append(Frame(ARITH, "))", i))  # (( … )) and for (( … ))
             self.i += 2
         elif c in "'\"":
@@ -233,7 +239,7 @@ class _Scanner(Expansions, HeredocBodies):
         """A blank, newline or operator character: ends the current word."""
         t, i = self.t, self.i
         c = t[i]
-        end_word(top)
+        end_word(top, self.attributes)
         if t.startswith("<<<", i):
             self.i += 3  # a here-string: an ordinary word follows
             return
@@ -246,6 +252,11 @@ class _Scanner(Expansions, HeredocBodies):
         elif c == "(":
             if top.cases and top.cases[-1] == "pattern":
                 return  # the optional `(` before a case pattern
+            paren = _FUNCTION.match(t, i)
+            if paren and top.command and not top.words:
+                self.i = paren.end()  # `name()`: a function's body follows, a command
+                reset_command(top)
+                return
             self.stack.append(Frame(CMD, ")", i))
         elif c == ")":
             self._close_paren(top)

@@ -40,6 +40,8 @@ class ScanState(ABC):
         self.bodies: list[tuple[Heredoc, int]] = []
         self.poison = ""  # once set, every later value is refused for this reason
         self.doc: Heredoc | None = None  # the heredoc body being read (expanding)
+        # Variables declared integer ('int') or nameref ('varname'): what assigning them reads.
+        self.attributes: dict[str, str] = {}
 
     def _refused(self, why: str) -> Ctx:
         return Ctx(REFUSED, REFUSE_REASONS[why])

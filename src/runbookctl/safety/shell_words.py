@@ -27,6 +27,7 @@ class Frame:
     command: str = ""  # the command name of the current simple command
     after_v: bool = False  # the previous word was `-v` (printf -v NAME, test -v NAME)
     command_int: bool = False  # declare -i and the like: assignments are arithmetic
+    command_ref: bool = False  # declare -n and the like: assignments are variable names
     words: list[str] = field(default_factory=list)  # the current command's arguments so far
     cases: list[str] = field(default_factory=list)  # subject | pattern | body
     depth: int = 0  # open parentheses (arithmetic)
@@ -38,7 +39,8 @@ class Frame:
 # Reserved words after which the next word is again a command name.
 _LEADING = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}",
                       "time", "fi", "done"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?\+?=")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SUBSCRIPT_OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$")
 # Operands of these are evaluated as arithmetic (or as names with subscripts) by bash.
 _TEST_ARITH = re.compile(r"(?:^|\s)-(?:eq|ne|lt|le|gt|ge|v)(?=\s|$)")
@@ -57,7 +59,8 @@ REFUSE_REASONS = {
     "ansi-sh": "comes after a $'…' holding a backslash, which sh and bash end at different "
                "places: use '…' or set `shell: bash`",
     "varname": "is where bash takes a variable name and evaluates an array subscript in it "
-               "(read, printf -v, unset, declare NAME=, test -v): use a literal name",
+               "(read, printf -v, unset, declare NAME=, declare -n REF=NAME, test -v): use a "
+               "literal name",
     "unterminated": "comes after an unterminated quote or substitution: close it",
     "ssh-option": "is in an ssh option (-o …, -oName=…, or among its letters), where "
                   "ProxyCommand=… or LocalCommand=… runs a command: write the option in the "
@@ -69,8 +72,9 @@ REFUSE_REASONS = {
 }
 
 
-def end_word(top: Frame) -> None:
-    """The word being read has ended: what it means for the command it belongs to."""
+def end_word(top: Frame, attributes: dict[str, str] | None = None) -> None:
+    """The word being read has ended: what it means for the command it belongs to.
+    `attributes` collects the variables declared integer ('int') or nameref ('varname')."""
     word, top.word = top.word, ""
     if not word:
         return
@@ -82,7 +86,7 @@ def end_word(top: Frame) -> None:
     elif top.word_cmd and top.cmd_pos:
         _command_word(top, word)
     else:
-        _argument(top, word)
+        _argument(top, word, {} if attributes is None else attributes)
 
 def _command_word(top: Frame, word: str) -> None:
     if word == "case":
@@ -93,14 +97,22 @@ def _command_word(top: Frame, word: str) -> None:
     else:
         top.cmd_pos = False
         top.command = word
-        top.command_int = False
+        top.command_int = top.command_ref = False
         top.words = []
 
-def _argument(top: Frame, word: str) -> None:
+def _argument(top: Frame, word: str, attributes: dict[str, str]) -> None:
     top.words.append(word)
+    if top.command == "function" and word == "{":
+        reset_command(top)  # `function name {`: the body's first word is a command
+        return
     top.after_v = word == "-v" and top.command in ("printf", "test", "[")
-    if top.command in _DECLARE and word.startswith("-") and "i" in word:
-        top.command_int = True
+    if top.command not in _DECLARE:
+        return
+    if word.startswith("-"):
+        top.command_int = top.command_int or "i" in word
+        top.command_ref = top.command_ref or ("n" in word and top.command != "export")
+    elif (top.command_int or top.command_ref) and (name := _NAME.match(word)):
+        attributes[name.group(0)] = "varname" if top.command_ref else "int"
 
 
 def reset_command(top: Frame) -> None:
@@ -108,17 +120,24 @@ def reset_command(top: Frame) -> None:
     top.cmd_pos = True
     top.command = ""
     top.after_v = False
-    top.command_int = False
+    top.command_int = top.command_ref = False
     top.words = []
 
 
-def command_rule(base: Frame, test_text: str) -> str:
+def command_rule(base: Frame, test_text: str, attributes: dict[str, str] | None = None) -> str:
     """'varname' or 'int' when bash reads the word being written as a variable name or
-    as arithmetic even when quoted; '' otherwise. `test_text` is the `[[ … ]]` it is in."""
-    if base.after_v or base.command in _NAME_COMMANDS:
-        return "varname"
-    if base.command in _DECLARE and "=" not in base.word:
-        return "varname"
+    as arithmetic even when quoted; '' otherwise. `test_text` is the `[[ … ]]` it is in;
+    `attributes` the variables declared integer or nameref before."""
+    if base.after_v or base.command in _NAME_COMMANDS or \
+            (base.command == "printf" and base.word.startswith("-v")):
+        return "varname"  # printf -v NAME, also joined: printf -vNAME
+    if base.command in _DECLARE and ("=" not in base.word or base.command_ref):
+        return "varname"  # declare NAME, and declare -n REF=NAME
+    assigned = _ASSIGNMENT.match(base.word)
+    if assigned and ((base.word_cmd and base.cmd_pos) or base.command in _DECLARE):
+        kind = (attributes or {}).get(assigned.group(1), "")
+        if kind:
+            return kind  # declare -i n; n=VALUE — or a nameref's new target
     if base.command == "let" or base.command_int or _SUBSCRIPT_OPEN.fullmatch(base.word):
         return "int"
     if base.kind == TEST and _TEST_ARITH.search(test_text):

@@ -51,6 +51,10 @@ def test_each_context_is_recognised(template: str, found: list[str]) -> None:
     ("[[ -v {} ]]", "int"),
     ("unset {}", "variable name"),
     ("declare {}=1", "variable name"),
+    ("printf -v{} %s x", "variable name"),
+    ("declare -n ref={}", "variable name"),
+    ("local -n ref={}", "variable name"),
+    ("declare -n ref; ref={}", "variable name"),
     ("echo `echo x", "x"),
     ("sh -c 'echo {}'", "shell"),
     ("bash -lc \"x {}\"", "shell"),
@@ -71,6 +75,16 @@ def test_contexts_no_quoting_makes_safe_are_refused(template: str, why: str) -> 
         assert found == [INT]
     else:
         assert REFUSED in found
+
+
+@pytest.mark.parametrize("template", [
+    "declare -i n; n={}", "typeset -i n; n+={}", "local -i n; local n={}",
+    "declare -i n; export n={}", "declare -ia a; a[1]={}", "declare -i n; f() { n={}; }",
+    "declare -i n; function f { n={}; }", "declare -i n; x=$(n={})",
+])
+def test_assigning_a_variable_declared_integer_before_is_arithmetic(template: str) -> None:
+    assert kinds(template, "bash") == [INT]
+    assert kinds(template.replace("-i", "-r").replace("-ia", "-a"), "bash") == ["word"]
 
 
 def test_a_value_that_is_the_whole_script_says_to_run_it_and_is_quoted_as_one_word() -> None:
