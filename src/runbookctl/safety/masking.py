@@ -4,123 +4,24 @@ encodings; a scanner for token-like strings; terminal-escape neutralising.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import shlex
 import threading
 from collections.abc import Iterable
-from typing import Any
-from urllib.parse import quote, quote_plus
 
+from runbookctl.safety.forms import MIN_SECRET_LEN, derived_forms, needles, secret_forms, trie_regex
+from runbookctl.safety.lines import SQUEEZED_BYTES, Flat, flat_forms, squeeze
 from runbookctl.safety.tokens import MASK, TokenStream, gated, may_hold_token, scan_tokens, word_start
 
-# Shorter values would mask innocent text everywhere ("abc", "1"); the caller
-# warns about them through `Redactor.ignored`.
-MIN_SECRET_LEN = 4
-# Up to this many masked forms, chunks are searched for each form before the regex.
+# Up to this many forms none of which holds another, chunks are searched for
+# each of them before the regex (which tries every position, ~180 MB/s).
 PREFILTER_FORMS = 40
-
-
-def _b64_cores(raw: bytes) -> list[str]:
-    """Base64 text that encodes `raw` whatever its offset inside a larger blob.
-
-    The value may start 0, 1 or 2 bytes into a 3-byte group; the edge
-    characters that mix in neighbouring bytes are dropped so the core matches
-    wherever the value sits.
-    """
-    cores = []
-    for lead in range(3):
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            text = encode(b"\0" * lead + raw).decode("ascii")
-            start = -(-lead * 8 // 6)  # ceil: chars touched by the lead bytes
-            end = (lead + len(raw)) * 8 // 6  # chars made only of value bits
-            cores.append(text[start:end])
-    return cores
-
-
-def _derived_forms(value: str) -> set[str]:
-    """The forms of a value a template derived from a secret (`| upper`, a slice):
-    runbookctl's own quoting and escaping of it. Not its encodings nor its lines:
-    a run can derive hundreds of values, and each form costs on every chunk."""
-    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
-             *_shell_forms(value)}
-    return {f for f in forms if len(f) >= MIN_SECRET_LEN}
-
-
-def _forms(value: str) -> set[str]:
-    """Every text form of one secret value that is worth masking."""
-    forms = {
-        value,
-        *_b64_cores(value.encode("utf-8")),
-        quote(value, safe=""),
-        quote(value),
-        quote_plus(value),
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        json.dumps(value)[1:-1],
-        *_shell_forms(value),
-        # What a template's filters or loops make of it (`upper`, `lower`, `reverse`).
-        value.upper(),
-        value.lower(),
-        value[::-1],
-    }
-    lines = value.splitlines()
-    if len(lines) > 1:
-        # Output often carries a multi-line value re-wrapped or indented, so
-        # each line is masked on its own (encoding single lines would add
-        # hundreds of forms for a key and slow every output chunk).
-        forms.update(lines)
-        forms.update(line.strip() for line in lines)
-    return {f for f in forms if len(f) >= MIN_SECRET_LEN}
-
-
-def _shell_forms(value: str) -> set[str]:
-    """What runbookctl's quoting makes of a value in every shell context: whole,
-    and the inside that shows when the value is part of a longer quoted word;
-    and Python's repr (error messages, a multi-host capture)."""
-    from runbookctl.safety.quoting import quoted_forms
-
-    quoted = {shlex.quote(value), *quoted_forms(value)}
-    inside = {q[1:-1] for q in quoted if len(q) > 1 and q[0] == q[-1] == "'"}
-    return quoted | inside | {repr(value)[1:-1]}
-
-
-def _trie_regex(words: Iterable[str]) -> str:
-    """One regex matching any of `words`, longest first, built as a trie so
-    its cost per position does not grow with the number of words (a PEM key
-    has hundreds of masked forms)."""
-    root: dict[str, dict[str, Any]] = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}  # end of a word
-    return _node_regex(root)
-
-
-def _node_regex(node: dict[str, dict[str, Any]]) -> str:
-    branches = []
-    for char, child in sorted(node.items()):
-        if not char:
-            continue
-        run = [char]
-        # Walk single-child chains iteratively: a long secret is one literal,
-        # not thousands of nested calls.
-        while len(child) == 1 and "" not in child:
-            ((char, child),) = child.items()
-            run.append(char)
-        rest = _node_regex(child) if set(child) != {""} else ""
-        branches.append(re.escape("".join(run)) + rest)
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    # A word ending here makes the longer continuations optional (greedy, so
-    # the longest form wins).
-    return f"(?:{body})?" if "" in node else body
+# Past this many forms, finding those few costs more than it saves.
+NEEDLE_FORMS = 400
 
 
 class Redactor:
-    """Masks registered secrets (and their encoded forms) as `***`."""
+    """Masks registered secrets (and their encoded forms) as `***`, also where
+    line breaks cut them (see `lines`)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: dict[str, str] = {}  # value -> name
@@ -129,11 +30,16 @@ class Redactor:
         self.found: list[str] = []  # kinds of undeclared tokens masked (take_found)
         self._dirty = False  # values added since the regex was built
         self._lock = threading.Lock()
-        self._patterns: list[str] = []
+        self._patterns: list[str] = []  # the forms, line breaks out, longest first
         self._regex: re.Pattern[str] | None = None
         self._by_first: dict[str, tuple[str, ...]] = {}
+        self._pattern_set: frozenset[str] = frozenset()
+        # The quick checks: forms one of which every form holds, and the same
+        # squeezed (for text with line breaks); None: too many, use the regex.
         self._prefilter: tuple[str, ...] | None = None
-        self._prefilter_bytes: tuple[bytes, ...] | None = None
+        self._squeezed: tuple[str, ...] = ()
+        self._prefilter_bytes: tuple[bytes, ...] = ()
+        self._squeezed_bytes: tuple[bytes, ...] = ()
         for secret in secrets:
             self.add(secret)
 
@@ -141,7 +47,7 @@ class Redactor:
         """Register a secret value; values shorter than 4 chars are ignored.
 
         `derived`: a value a template made from a secret; masked with fewer forms
-        (see _derived_forms), and whole: its other lines may be ordinary words.
+        (see forms.derived_forms), and whole: its other lines may be ordinary words.
         """
         if not secret or secret in self._values:
             return
@@ -149,7 +55,7 @@ class Redactor:
             self._ignored.append(name or "(unnamed)")
             return
         self._values[secret] = name
-        self._forms[secret] = _derived_forms(secret) if derived else _forms(secret)
+        self._forms[secret] = derived_forms(secret) if derived else secret_forms(secret)
         # Built when next needed: a render can derive many values in a row.
         self._dirty = True
 
@@ -183,25 +89,35 @@ class Redactor:
                     self._dirty = False
 
     def _rebuild(self) -> None:
-        forms: set[str] = set().union(*self._forms.values())
+        forms = flat_forms(set().union(*self._forms.values()), MIN_SECRET_LEN)
         # Longest first: the alternation takes the first alternative that
         # matches at a position, so a secret wins over its own prefix.
         self._patterns = sorted(forms, key=lambda f: (-len(f), f))
-        self._regex = re.compile(_trie_regex(self._patterns))
+        self._regex = re.compile(trie_regex(self._patterns))
+        self._pattern_set = frozenset(self._patterns)
         by_first: dict[str, list[str]] = {}
         for pattern in self._patterns:
             by_first.setdefault(pattern[0], []).append(pattern)
         self._by_first = {k: tuple(v) for k, v in by_first.items()}
         # With few forms, `form in text` (a fast substring search) rules out most
         # chunks before the regex, which tries every position (~180 MB/s).
-        few = len(self._patterns) <= PREFILTER_FORMS
-        self._prefilter = tuple(self._patterns) if few else None
-        self._prefilter_bytes = tuple(p.encode("utf-8") for p in self._patterns) if few else None
+        few = needles(self._patterns) if len(self._patterns) <= NEEDLE_FORMS else None
+        if few is None or len(few) > PREFILTER_FORMS:
+            self._prefilter = None
+            return
+        self._prefilter = tuple(few)
+        self._squeezed = tuple(needles(squeeze(form) for form in few))
+        self._prefilter_bytes = tuple(p.encode("utf-8") for p in self._prefilter)
+        self._squeezed_bytes = tuple(p.encode("utf-8") for p in self._squeezed)
 
     def _absent(self, text: str) -> bool:
         """True when no secret form can be in `text` (checked quickly); False: maybe."""
-        forms = self._prefilter
-        return forms is not None and not any(form in text for form in forms)
+        if self._prefilter is None:
+            return False
+        if "\n" in text:  # a form may be cut by line breaks: look without them
+            squeezed = squeeze(text)
+            return not any(form in squeezed for form in self._squeezed)
+        return not any(form in text for form in self._prefilter)
 
     def mask(self, text: str) -> str:
         """Return `text` with every secret form, and every token-like string
@@ -209,12 +125,24 @@ class Redactor:
         if self._dirty:
             self._sync()
         if self._regex is not None and text and not self._absent(text):
-            text = self._regex.sub(MASK, text)
+            text = self._sub(self._regex, text)
         if not may_hold_token(text):  # most strings: ~20 a step go through here
             return text
         text, kinds = scan_tokens(text)
         self.found += [kind for kind in kinds if kind not in self.found]
         return text
+
+    @staticmethod
+    def _sub(regex: re.Pattern[str], text: str) -> str:
+        flat = Flat(text)
+        if flat.text is text:
+            return regex.sub(MASK, text)
+        out, pos = [], 0
+        for match in regex.finditer(flat.text):
+            out += [text[pos : flat.start(match.start())], MASK]
+            pos = flat.end(match.end())
+        out.append(text[pos:])
+        return "".join(out)
 
     def take_found(self) -> list[str]:
         """The kinds of undeclared tokens masked since the last call."""
@@ -225,40 +153,69 @@ class Redactor:
         """A masker for one output stream fed in arbitrary chunks."""
         return StreamMasker(self)
 
-    def _hold_from(self, text: str, start: int) -> int:
-        """Index from which `text` must be held back: where its tail could be
-        the beginning of a secret that the next chunk completes."""
-        first = max(start, len(text) - self.longest + 1)
-        for i in range(first, len(text)):
-            candidates = self._by_first.get(text[i])
+    def _hold_from(self, text: str, start: int, floor: int) -> tuple[int, int]:
+        """(hold, soft): from `hold` (not before `floor`), `text` must be held
+        back: its tail from `start` on could begin a form the next chunk
+        completes, on this line or over the next.
+
+        A line that has ended is not held for a beginning shorter than 4
+        characters (most lines end in a character some form starts with):
+        that is released, and from `soft` on kept as context so that the form
+        is masked where it goes on (`_release`)."""
+        longest = self.longest
+        lo = max(start, len(text) - 2 * longest - 16)
+        while True:  # enough of the end for `longest - 1` characters, line breaks out
+            body = text[lo:].rstrip(" \t\r\n")
+            flat = Flat(body)
+            if len(flat.text) >= longest - 1 or lo == start:
+                break
+            lo = max(start, lo - 2 * longest - 16)
+        ended = len(body) < len(text) - lo
+        found = flat.text
+        for i in range(max(0, len(found) - longest + 1), len(found)):
+            candidates = self._by_first.get(found[i])
             if candidates is None:
                 continue
-            tail = text[i:]
-            if any(len(p) > len(tail) and p.startswith(tail) for p in candidates):
-                return i
-        return len(text)
+            tail = found[i:]
+            longer = [len(p) - len(tail) for p in candidates if len(p) > len(tail) and p.startswith(tail)]
+            # A form ending a line is masked now, not held for a longer one that
+            # would add less than 4 characters (`secret` and `secret$`).
+            if longer and not (ended and tail in self._pattern_set and max(longer) < MIN_SECRET_LEN):
+                at = lo + flat.start(i)
+                if not ended or len(tail) >= MIN_SECRET_LEN:
+                    return max(at, floor), at
+                return len(text), at
+        return len(text), len(text)
 
-    def _release(self, text: str, final: bool) -> tuple[str, str]:
-        """Mask what can be decided now; return (released, held back)."""
+    def _release(self, text: str, final: bool, skip: int = 0) -> tuple[str, str, str]:
+        """Mask what can be decided now: (released, held back, context).
+
+        `text[:skip]` was released before (the context): it is looked at only so
+        that a form it begins is masked where the form goes on."""
         self._sync()
         regex = self._regex
         if regex is None:
-            return text, ""
-        hold = len(text) if final else self._hold_from(text, 0)
+            return text[skip:], "", ""
+        end_ = len(text)
+        # A form the context begins may go on: look from its start, hold after it.
+        hold, soft = (end_, end_) if final else self._hold_from(text, 0, skip)
         if self._absent(text):
-            return text[:hold], text[hold:]
+            return text[skip:hold], text[hold:], text[soft:hold]
+        flat = Flat(text)
         out: list[str] = []
-        pos = 0
-        while True:
-            match = regex.search(text, pos)
-            if match is None or match.start() >= hold:
-                out.append(text[pos:hold])
-                return "".join(out), text[hold:]
-            out.append(text[pos : match.start()])
-            out.append(MASK)
-            pos = match.end()
+        pos = skip
+        for match in regex.finditer(flat.text):
+            start, end = flat.start(match.start()), flat.end(match.end())
+            if end <= skip:
+                continue
+            if start >= hold:
+                break
+            out += [text[pos : max(start, pos)], MASK]
+            pos = end
             if pos > hold:
-                hold = len(text) if final else self._hold_from(text, pos)
+                hold, soft = (end_, end_) if final else self._hold_from(text, pos, pos)
+        out.append(text[pos:hold])
+        return "".join(out), text[hold:], text[max(soft, pos) : hold]
 
 
 class StreamMasker:
@@ -268,11 +225,14 @@ class StreamMasker:
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
         self._pending = ""  # held by the secret stage (raw)
+        self._context = ""  # released just before `_pending`, may begin a form (raw)
         self._tokens = TokenStream(redactor.found)  # holds its own (secrets masked)
 
     def feed(self, data: str) -> str:
         """Mask a chunk; text that might begin a split secret is kept for later."""
-        released, self._pending = self._redactor._release(self._pending + data, final=False)
+        context = self._context
+        released, self._pending, self._context = self._redactor._release(
+            context + self._pending + data, final=False, skip=len(context))
         return self._tokens.feed(released)
 
     def feed_ascii(self, data: bytes) -> bytes | None:
@@ -289,7 +249,10 @@ class StreamMasker:
         if gated(data) or gated(head):
             return None
         if redactor._regex is not None:
-            return self._ascii_with_secrets(head + data)
+            if self._context and (tokens.pending or not self._context.isascii()):
+                return None
+            context = self._context.encode("ascii")
+            return self._ascii_with_secrets(context + head + data, len(context))
         hold = word_start(data)
         if hold == 0 and head:  # no boundary in a small chunk: its word began earlier
             data, head = head + data, b""
@@ -299,21 +262,35 @@ class StreamMasker:
             return data
         return b"".join((head, memoryview(data)[:hold]))  # one copy, not two
 
-    def _ascii_with_secrets(self, buf: bytes) -> bytes | None:
+    def _ascii_with_secrets(self, buf: bytes, skip: int) -> bytes | None:
         redactor = self._redactor
-        forms = redactor._prefilter_bytes
-        if forms is None or any(form in buf for form in forms):
+        if redactor._prefilter is None:
             return None
-        tail = buf[max(0, len(buf) - redactor.longest + 1) :].decode("ascii")
-        secret_hold = len(buf) - len(tail) + redactor._hold_from(tail, 0)
-        hold = min(secret_hold, word_start(buf))
+        if b"\n" in buf:  # a form may be cut by line breaks: look without them
+            squeezed = buf.translate(None, SQUEEZED_BYTES)
+            if any(form in squeezed for form in redactor._squeezed_bytes):
+                return None
+        elif any(form in buf for form in redactor._prefilter_bytes):
+            return None
+        window = buf[max(0, len(buf) - 4 * redactor.longest - 256) :]
+        if len(window) < len(buf) and \
+                len(window.translate(None, SQUEEZED_BYTES)) < redactor.longest:
+            return None  # mostly line breaks and indentation: the text path decides
+        offset = len(buf) - len(window)
+        offset_skip = max(0, skip - offset)
+        hold, soft = redactor._hold_from(window.decode("ascii"), 0, offset_skip)
+        secret_hold = offset + hold
+        hold = max(skip, min(secret_hold, word_start(buf)))
         self._tokens.pending = buf[hold:secret_hold].decode("ascii")
         self._pending = buf[secret_hold:].decode("ascii")
-        return buf[:hold]
+        self._context = buf[offset + soft : secret_hold].decode("ascii")
+        return buf[skip:hold]
 
     def flush(self) -> str:
         """Mask and release everything held back (end of stream)."""
-        released, self._pending = self._redactor._release(self._pending, final=True)
+        context = self._context
+        released, self._pending, self._context = self._redactor._release(
+            context + self._pending, final=True, skip=len(context))
         return self._tokens.feed(released, final=True)
 
 

@@ -257,3 +257,103 @@ def test_sanitize_terminal_treats_short_and_long_ascii_alike(size: int) -> None:
         else:
             assert chr(code) not in shown and shown.startswith("x" * (len(text) - 1)), (size, code)
     assert sanitize_terminal("x" * size) == "x" * size
+
+
+# --- a secret spread over several lines --------------------------------------
+
+WRAPPED_SECRET = "Correct-Horse-Battery-Staple-2024"
+
+
+def _wrap(text: str, width: int, sep: str = "\n") -> str:
+    return sep.join(text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize("width", [76, 64, 40, 17, 4])
+@pytest.mark.parametrize("lead", range(3))
+def test_line_wrapped_base64_of_a_secret_is_masked(width: int, lead: int) -> None:
+    """`base64` wraps at 76 columns, `openssl base64` at 64: decoding the output
+    must not give the secret back, wherever the lines are cut."""
+    raw = b"x" * lead + b'{"user":"app","password":"' + WRAPPED_SECRET.encode() + b'"}'
+    blob = _wrap(base64.b64encode(raw).decode(), width)
+    redactor = Redactor([WRAPPED_SECRET])
+    for masked in (redactor.mask(blob + "\n"), feed_in_chunks(redactor, blob + "\n", [width + 3])):
+        assert "***" in masked
+        assert not _decodes_to_a_piece_of(masked, WRAPPED_SECRET), masked
+
+
+def _decodes_to_a_piece_of(masked: str, secret: str) -> bool:
+    """Whether what is left of base64 text around `***`, decoded at any
+    alignment, holds 4 characters of the secret in a row."""
+    pieces = {secret[i : i + 4].encode() for i in range(len(secret) - 3)}
+    for part in masked.replace("\n", "").split("***"):
+        for skip in range(4):
+            text = part[skip:]
+            decoded = base64.b64decode(text[: len(text) // 4 * 4])
+            if any(piece in decoded for piece in pieces):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("width", [1, 3, 5, 8, 13])
+@pytest.mark.parametrize("sep", ["\n", "\r\n", "\n    "], ids=["lf", "crlf", "indented"])
+def test_a_secret_folded_over_several_lines_is_masked(width: int, sep: str) -> None:
+    folded = _wrap(WRAPPED_SECRET, width, sep)
+    text = f"password:\n{folded}\ndone\n"
+    redactor = Redactor([WRAPPED_SECRET])
+    assert redactor.mask(text) == "password:\n***\ndone\n"
+    for cut in range(len(text) + 1):
+        out = feed_in_chunks(redactor, text, [cut])
+        assert feed_mixed(redactor, text, [cut]) == out, cut
+        # A read that ends after a first piece of 1 to 3 characters has shown
+        # it (a line is not held for less); the rest is masked.
+        assert out.endswith("***\ndone\n") and not _shows_a_piece_of(out, WRAPPED_SECRET), (cut, out)
+
+
+def _shows_a_piece_of(text: str, secret: str) -> bool:
+    """Whether 4 characters of `secret` in a row show, line breaks taken out."""
+    flat = "".join(line.strip() for line in text.splitlines())
+    return any(secret[i : i + 4] in flat for i in range(len(secret) - 3))
+
+
+def test_folded_secrets_in_random_chunks_never_leak() -> None:
+    redactor = Redactor([WRAPPED_SECRET, "tok-9f8e7d6c5b4a3210"])
+    rng = random.Random(7)
+    pieces = ["noise line", "Cor", "Hor", _wrap(WRAPPED_SECRET, 8), _wrap("tok-9f8e7d6c5b4a3210", 3),
+              _wrap(base64.b64encode(WRAPPED_SECRET.encode()).decode(), 10)]
+    for _ in range(300):
+        text = "\n".join(rng.choice(pieces) for _ in range(6)) + "\n"
+        cuts = [rng.randrange(len(text) + 1) for _ in range(rng.randrange(1, 10))]
+        out = feed_in_chunks(redactor, text, cuts)
+        assert feed_mixed(redactor, text, cuts) == out, (text, cuts)
+        assert not _shows_a_piece_of(out, WRAPPED_SECRET), (text, cuts, out)
+        assert not _shows_a_piece_of(out, "tok-9f8e7d6c5b4a3210"), (text, cuts, out)
+
+
+def test_ordinary_lines_are_not_joined_into_a_secret_nor_held() -> None:
+    redactor = Redactor([WRAPPED_SECRET])
+    text = "Correct\nHorse-Battery\nStaple 2024\nCorrect-Horse-Battery\n-Staple\n"
+    assert redactor.mask(text) == text
+    assert feed_in_chunks(redactor, text, [8, 20]) == text
+    stream = redactor.stream()
+    # A line ending in the first character of a form is shown at once...
+    assert stream.feed("status: ok, see C\n") == "status: ok, see C\n"
+    # ...and still masked if the secret goes on over the next lines.
+    assert stream.feed("orrect-Horse-\nBattery-Staple-2024\nnext\n") == "***\nnext\n"
+    # A longer beginning waits for the next line.
+    assert stream.feed("key: Correct-Hor\n") == "key: "
+    assert stream.feed("se-Battery-Staple-2024\n") == "***\n"
+
+
+URL_SECRET = "p@ss/w0rd!Secret"
+
+
+@pytest.mark.parametrize("encoded", [
+    "p%40ss%2fw0rd%21secret", "p%40ss%2fw0rd%21Secret", "P%40SS%2FW0RD%21SECRET",
+    "p%40ss%2Fw0rd!Secret", "p%40ss/w0rd!Secret", "p@ss\\/w0rd!Secret", "p%40ss%2Fw0rd%21Secret",
+], ids=["lower", "lower-hex", "upper", "uri-component", "uri", "json-slash", "quote"])
+def test_url_and_json_encodings_tools_make_are_masked(encoded: str) -> None:
+    redactor = Redactor([URL_SECRET])
+    text = f'curl "https://x.example/login?u=app&p={encoded}" -d \'{{"p":"{encoded}"}}\'\n'
+    masked = redactor.mask(text)
+    assert masked == text.replace(encoded, "***")
+    assert feed_in_chunks(redactor, text, [len(text) // 2]) == masked

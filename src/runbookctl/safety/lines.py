@@ -1,0 +1,72 @@
+"""Text whose line breaks are taken out, so that a secret spread over several
+lines (`fold -w 8`, `base64` wrapping at 76 columns, an indented block) is
+found like one written on one line, and where it was in the text is known.
+
+A line break here is `\\n` or `\\r\\n` with the spaces and tabs around it (the
+end of one line, the indentation of the next): a *joint*. The forms looked for
+are flattened the same way (`flat_forms`).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+
+JOINT = re.compile(r"[ \t]*\r?\n[ \t]*")
+# Deleted from text and forms alike for a quick, permissive check (`squeeze`).
+_SQUEEZED = " \t\r\n"
+_SQUEEZE_TABLE = str.maketrans("", "", _SQUEEZED)
+SQUEEZED_BYTES = _SQUEEZED.encode("ascii")
+
+
+def flat_forms(forms: Iterable[str], minimum: int) -> set[str]:
+    """Each form with its joints taken out, as text is; a form's spaces at its
+    start or end may sit next to a line break, where the text loses them."""
+    flat = set()
+    for form in forms:
+        joined = JOINT.sub("", form)
+        flat |= {joined, joined.strip(" \t"), joined.lstrip(" \t"), joined.rstrip(" \t")}
+    return {f for f in flat if len(f) >= minimum}
+
+
+def squeeze(text: str) -> str:
+    """`text` without spaces, tabs and line breaks: when a squeezed form is not
+    in the squeezed text, the form is not in the text, over lines or not."""
+    return text.translate(_SQUEEZE_TABLE)
+
+
+class Flat:
+    """`text` without its joints (`.text`), mapping positions back to `text`."""
+
+    __slots__ = ("_at", "_shift", "text")
+
+    def __init__(self, text: str) -> None:
+        self._at: list[int] = []  # flat positions where a joint was taken out
+        self._shift: list[int] = []  # characters taken out up to and including it
+        if "\n" not in text:
+            self.text = text
+            return
+        pieces, pos, removed = [], 0, 0
+        for joint in JOINT.finditer(text):
+            pieces.append(text[pos : joint.start()])
+            self._at.append(joint.start() - removed)
+            removed += joint.end() - joint.start()
+            self._shift.append(removed)
+            pos = joint.end()
+        pieces.append(text[pos:])
+        self.text = "".join(pieces)
+
+    def start(self, flat: int) -> int:
+        """Where the character at flat position `flat` is in the text."""
+        i = bisect_right(self._at, flat)
+        return flat + (self._shift[i - 1] if i else 0)
+
+    def end(self, flat: int) -> int:
+        """Where a span ending (exclusive) at flat position `flat` ends in the text:
+        right after its last character, the line break that follows left out."""
+        return self.start(flat - 1) + 1 if flat > 0 else 0
+
+    def joined(self, flat_start: int, flat_end: int) -> bool:
+        """Whether the flat span crosses a line break of the text."""
+        return bisect_right(self._at, flat_start) < bisect_right(self._at, flat_end - 1)
