@@ -22,17 +22,32 @@ def runs_root(session: Session) -> Path:
 
 
 def find_run(session: Session, run_id: str) -> Path:
-    """A run dir by id or unique prefix (or a path to a run dir)."""
-    as_path = Path(run_id)
-    if (as_path / "journal.jsonl").is_file():
-        return as_path
+    """A run dir by id or unique prefix. The id is matched as a literal prefix of the names
+    of the state dir's run folders — never as a path or a glob pattern — so that no argument
+    reaches a folder outside the state dir (`discard ../x` would lock it, `note` write in it)."""
     root = runs_root(session)
-    matches = sorted(p for p in root.glob(f"{run_id}*") if p.is_dir()) if root.is_dir() else []
+    matches = [root / name for name in matching_names(run_folder_names(root), run_id)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise UsageError(f"no run '{run_id}' in {root} (runbookctl runs lists them)")
     raise UsageError(f"'{run_id}' matches {len(matches)} runs: {', '.join(p.name for p in matches[:5])}")
+
+
+def run_folder_names(root: Path) -> list[str]:
+    """The names of the folders in `root` (the runs folder), sorted; none if it is missing."""
+    try:
+        return sorted(p.name for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return []
+
+
+def matching_names(names: Iterable[str], run_id: str) -> list[str]:
+    """The run folder names `run_id` is a prefix of, compared as text: an empty id, a hidden
+    name or a path (`..`, `/`) matches nothing."""
+    if not run_id or run_id.startswith(".") or "/" in run_id or "\\" in run_id:
+        return []
+    return [name for name in names if name.startswith(run_id) and not name.startswith(".")]
 
 
 def run_dirs(session: Session) -> list[Path]:
@@ -86,8 +101,8 @@ def find_any_run(session: Session, ui: UI, run_id: str) -> Path:
             raise
     from runbookctl.cli.commands.store import mirrored_runs
 
-    runs = mirrored_runs(session, set())
-    matches = [p for p in runs if p.name.startswith(run_id)]
+    runs = {p.name: p for p in mirrored_runs(session, set())}
+    matches = [runs[name] for name in matching_names(sorted(runs), run_id)]
     if len(matches) != 1:
         raise UsageError(f"no run '{run_id}' in {runs_root(session)} nor in the store"
                          if not matches else

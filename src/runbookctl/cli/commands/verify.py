@@ -6,6 +6,7 @@ the allowed signers (record/signature_check.py).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,10 +90,10 @@ def verify(session: Session, target: str, store: bool = False) -> int:
     from runbookctl.record.chain import verify_journal
 
     path = Path(target)
-    if path.suffix in (".md", ".jsonl") and not path.exists():
+    if path.suffix in (".md", ".jsonl") and not os.path.exists(path):
         raise UsageError(f"not found: {target}")
     report: Path | None = None
-    if path.suffix == ".md" and path.is_file():
+    if path.suffix == ".md" and os.path.isfile(path):
         report = path
         meta = front_matter(path.read_text(encoding="utf-8"))
         journal = _journal_for_report(session, path, meta)
@@ -173,10 +174,15 @@ def _signatures(session: Session, journal: Path, report: Path | None) -> Signatu
 
 
 def _journal_path(session: Session, path: Path, target: str) -> Path:
-    if path.is_file():
+    """A journal file, a run folder, else a run id (history.find_any_run: never a path)."""
+    # os.path's tests, not Path's: a name too long for the file system is no file, not a crash
+    if os.path.isfile(path):
         return path
-    if (path / "journal.jsonl").is_file():
+    if os.path.isfile(path / "journal.jsonl"):
         return path / "journal.jsonl"
+    if os.path.isdir(path) or "/" in target or target in (".", ".."):
+        raise UsageError(f"no run folder at {target}: it holds no journal.jsonl (give a report, "
+                         "a journal, a run folder or a run id)")
     from runbookctl.cli.commands.history import find_any_run
     from runbookctl.cli.terminal import UI
 
