@@ -130,3 +130,15 @@ def test_an_include_with_errors_of_its_own_stops_validate_and_run_before_any_ste
         assert result.code == 2, result.output
         assert expected in result.output and "internal error" not in result.output
     assert not (tmp_path / "ran").exists() and not (tmp_path / "state").exists()
+
+
+def test_an_inventory_not_in_utf8_is_named_at_its_byte_by_validate_and_run(tmp_path: Path) -> None:
+    (tmp_path / "iv").mkdir()
+    (tmp_path / "iv" / "s.yaml").write_text(
+        "id: s\ntitle: s\nsteps:\n  - {id: a, ssh: uptime, hosts: web}\n")
+    (tmp_path / "iv" / "inventory.yaml").write_bytes(b"web: caf\xe9.internal\n")
+    for args in (["validate"], ["run", "s", "--no-input"]):
+        result = run_cli(["--runbooks", "iv", *args], cwd=tmp_path, state=tmp_path / "state")
+        assert result.code == 2, result.output
+        assert result.stderr.startswith("iv/inventory.yaml:1:9: not UTF-8 text (byte 0xe9)\n")
+    assert not (tmp_path / "state" / "runs").exists()

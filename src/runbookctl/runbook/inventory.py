@@ -88,11 +88,11 @@ def load_inventory(path: Path) -> dict[str, list[HostSpec]]:
     defaults of each host's vars. Raises ValidationError with file:line:col.
     """
     from runbookctl.errors import ValidationError
-    from runbookctl.runbook.yaml_positions import parse_yaml
+    from runbookctl.runbook.yaml_positions import parse_yaml, read_source
 
     if not path.is_file():
         return {}
-    text = path.read_text(encoding="utf-8")
+    _raw, text = read_source(path, "inventory")  # not UTF-8: file:line:col, as a runbook
     if not text.strip():
         return {}
     reader = _InventoryReader(text)

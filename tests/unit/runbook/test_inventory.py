@@ -84,6 +84,14 @@ def test_missing_or_empty_inventory_is_no_groups(tmp_path: Path) -> None:
     assert load_inventory(write(tmp_path / "inventory.yaml", "\n")) == {}
 
 
+def test_an_inventory_not_in_utf8_is_a_problem_at_its_byte(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yaml"
+    path.write_bytes(b"db: [db1]\nweb: caf\xe9.internal\n")
+    with pytest.raises(ValidationError) as err:
+        load_inventory(path)
+    assert [p.format() for p in err.value.problems] == [f"{path}:2:9: not UTF-8 text (byte 0xe9)"]
+
+
 def test_inventory_problems_point_at_the_line(tmp_path: Path) -> None:
     path = write(tmp_path / "inventory.yaml", """\
         web:
