@@ -57,11 +57,32 @@ def operator_name(req: RunRequest, session: Session) -> str:
         return "unknown"
 
 
-def one_line(what: str, value: str) -> str:
-    """`value`, refused (exit 2) if it holds a control character: operator and incident land
-    in the journal, the report and the commit message, where a newline forges lines."""
-    from runbookctl.safety.masking import first_control
+def check_recordable(req: RunRequest) -> None:
+    """Refuse (exit 2) a name or path of the request that is not UTF-8 (a Latin-1 file name,
+    bytes pasted into --hosts): the journal records each, and could not — before any run
+    folder is made. --var values: values.parse_var_options; --operator, --incident: one_line."""
+    from runbookctl.safety.plain_text import not_utf8
 
+    given = [("the runbook", req.runbook), ("--vars-file", req.vars_file),
+             ("--answers", req.answers), ("--report-dir", req.report_dir),
+             ("--from", req.from_step), *(("--hosts", value) for value in req.hosts)]
+    for what, value in given:
+        problem = None if value is None else not_utf8(
+            what, str(value), "the journal records it and keeps UTF-8 text only")
+        if problem:
+            raise UsageError(problem)
+
+
+def one_line(what: str, value: str) -> str:
+    """`value`, refused (exit 2) if it is not UTF-8 (the journal cannot hold it) or holds a
+    control character: operator and incident land in the journal, the report and the
+    commit message, where a newline forges lines."""
+    from runbookctl.safety.masking import first_control
+    from runbookctl.safety.plain_text import not_utf8
+
+    undecodable = not_utf8(what, value)
+    if undecodable:
+        raise UsageError(undecodable)
     bad = first_control(value)
     if bad is not None:
         raise UsageError(f"{what}: {value!r} contains a control character ({bad}); give one "

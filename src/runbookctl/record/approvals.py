@@ -164,6 +164,7 @@ def decide(run_dir: Path, step_id: str, decision: DecisionWord, by: str, reason:
 
 def _checked_words(decision: str, by: str, reason: str | None, via: str) -> tuple[str, str | None]:
     from runbookctl.safety.masking import first_control
+    from runbookctl.safety.plain_text import not_utf8
 
     if decision not in (APPROVE, REJECT):
         raise UsageError(f"the decision must be approve or reject, not {decision!r}")
@@ -177,6 +178,9 @@ def _checked_words(decision: str, by: str, reason: str | None, via: str) -> tupl
         raise UsageError("a rejection needs a reason (--reason TEXT): the operator and the "
                          "report show why")
     for what, text in (("the approver's name", by), ("the reason", reason or "")):
+        undecodable = not_utf8(what, text)
+        if undecodable:
+            raise UsageError(undecodable)
         bad = first_control(text)
         if bad is not None:
             raise UsageError(f"{what} contains a control character ({bad}); give one line "

@@ -9,6 +9,7 @@ import re
 
 from runbookctl.errors import UsageError
 from runbookctl.runbook.model import InputSpec
+from runbookctl.safety.plain_text import not_utf8
 
 # The one yes/no vocabulary, wherever a yes or a no is written: --var and a vars file
 # (bool inputs), an answers file (confirm gates), validate's check of one, and the
@@ -74,6 +75,9 @@ def parse_var_options(pairs: list[str]) -> dict[str, str]:
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
+        undecodable = not_utf8(f"--var {key}", value, "the journal records it and keeps UTF-8 text only")
+        if undecodable:
+            raise UsageError(undecodable)
         out[key] = value
     return out
 

@@ -100,17 +100,18 @@ def _ids_in(folder: Path, sources: set[str]) -> set[str]:
 
 
 def _read_playbook(playbook: str) -> tuple[str, str]:
-    if playbook == "-":
-        return sys.stdin.read(), "stdin.md"
+    """The playbook's text and name. Bytes, decoded here as for a file (stdin too: read as
+    text, a Latin-1 byte came as a surrogate that no runbook could hold)."""
     path = Path(playbook)
     try:
-        raw = path.read_bytes()
+        raw = sys.stdin.buffer.read() if playbook == "-" else path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {playbook}: {exc.strerror}") from None
+    name = "stdin.md" if playbook == "-" else path.name
     try:
-        return raw.decode("utf-8-sig"), path.name
+        return raw.decode("utf-8-sig"), name
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), path.name  # a Windows-saved playbook
+        return raw.decode("cp1252", errors="replace"), name  # a Windows-saved playbook
 
 
 def _write_files(books: list[tuple[str, DraftRunbook]], folder: Path, force: bool,

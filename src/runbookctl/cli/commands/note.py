@@ -50,6 +50,7 @@ def add_note(session: Session, ui: UI, words: list[str], author: str | None,
 def _split(words: list[str]) -> tuple[str | None, str]:
     """(RUN_ID or None, TEXT): one word is the text, two are a run and the text."""
     from runbookctl.safety.masking import first_control
+    from runbookctl.safety.plain_text import not_utf8
 
     if len(words) not in (1, 2):
         raise UsageError(f"runbookctl note takes [RUN_ID] TEXT, got {len(words)} arguments: "
@@ -57,6 +58,9 @@ def _split(words: list[str]) -> tuple[str | None, str]:
     run_id, text = (None, words[0]) if len(words) == 1 else (words[0], words[1])
     if not text.strip():
         raise UsageError("the note is empty: give its text (runbookctl note [RUN_ID] TEXT)")
+    undecodable = not_utf8("the note", text)
+    if undecodable:
+        raise UsageError(undecodable)
     bad = first_control(text)
     if bad is not None:
         raise UsageError(f"the note contains a control character ({bad}); give one line of "

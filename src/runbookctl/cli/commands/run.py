@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runbookctl.engine.request import RunRequest, one_line, operator_name
+from runbookctl.engine.request import RunRequest, check_recordable, one_line, operator_name
 from runbookctl.errors import (
     ExitCode,
     InterruptedRun,
@@ -37,6 +37,7 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     from runbookctl.engine.planning import prepare_run
     from runbookctl.signals import stop_on_signals
 
+    check_recordable(req)
     if req.incident is not None:
         one_line("--incident", req.incident)
     operator_name(req, session)  # a bad --operator is refused before the runbook is read

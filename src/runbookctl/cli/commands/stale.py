@@ -96,7 +96,12 @@ def discard_command(session: Session, ui: UI, run_id: str, reason: str | None) -
     from runbookctl.record.journal import Journal
     from runbookctl.record.writeup import load_state, write_run_report
     from runbookctl.safety.masking import Redactor
+    from runbookctl.safety.plain_text import not_utf8
 
+    undecodable = not_utf8("--reason", reason or "", "the journal records it and keeps UTF-8 "
+                           "text only")
+    if undecodable:
+        raise UsageError(undecodable)
     run_dir = find_run(session, run_id)
     runlock.acquire(run_dir, "runbookctl discard")  # one writer per run
     state = load_state(run_dir)
