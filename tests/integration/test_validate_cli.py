@@ -142,3 +142,21 @@ def test_an_inventory_not_in_utf8_is_named_at_its_byte_by_validate_and_run(tmp_p
         assert result.code == 2, result.output
         assert result.stderr.startswith("iv/inventory.yaml:1:9: not UTF-8 text (byte 0xe9)\n")
     assert not (tmp_path / "state" / "runs").exists()
+
+
+def test_answers_are_checked_against_one_runbook_never_skipped(tmp_path: Path) -> None:
+    (tmp_path / "rb").mkdir()
+    (tmp_path / "rb" / "g.yaml").write_text("id: g\ntitle: g\nsteps:\n  - {id: gate, confirm: go?}\n")
+    (tmp_path / "rb" / "ok.yaml").write_text("id: ok\ntitle: t\nsteps:\n  - {id: a, run: echo}\n")
+    (tmp_path / "bad.yaml").write_text("gate: maybe\n")
+    one = run_cli(["validate", "rb/g.yaml", "--answers", "bad.yaml"], cwd=tmp_path,
+                  state=tmp_path / "state")
+    assert one.code == 2 and "bad.yaml:1:7: gate: a confirmation is answered yes or no" in one.stderr
+    for names, what in ([["rb/g.yaml", "rb/ok.yaml"], "2 runbooks were given"],
+                        [[], r"\d+ runbooks were found"]):  # every one on the search path
+        result = run_cli(["--runbooks", "rb", "validate", *names, "--answers",
+                          "/does/not/exist.yaml"], cwd=tmp_path, state=tmp_path / "state")
+        assert result.code == 2, result.output
+        assert re.fullmatch(
+            f"runbookctl: --answers checks an answers file against one runbook; {what}: name one "
+            r"\(runbookctl validate RUNBOOK --answers FILE\)\n", result.stderr), result.stderr

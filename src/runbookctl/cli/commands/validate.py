@@ -35,6 +35,10 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
     paths = _targets(session, names)
     if not paths:
         raise UsageError("no runbooks found to validate")
+    if answers is not None and len(paths) != 1:  # never skipped in silence
+        raise UsageError(f"--answers checks an answers file against one runbook; "
+                         f"{len(paths)} runbooks were {'given' if names else 'found'}: name "
+                         "one (runbookctl validate RUNBOOK --answers FILE)")
     errors = warnings = 0
     checked = None
     for path, problems in zip(paths, _check_all(session, paths), strict=True):

@@ -47,7 +47,8 @@ def validate_cmd(
     answers: Annotated[
         Path | None,
         typer.Option(
-            "--answers", metavar="FILE", help="Also check this answers file against the (single) runbook."
+            "--answers", metavar="FILE",
+            help="Also check this answers file against the runbook: name exactly one (else exit 2).",
         ),
     ] = None,
 ) -> None:
