@@ -60,6 +60,45 @@ def test_a_stopped_command_is_recorded_as_interrupted_with_the_signal(
     assert "**Status:** interrupted — " + by in report
 
 
+
+SAID = """id: said
+title: Said something
+steps:
+  - id: talk
+    run: echo said-before-the-stop; echo $$ > {out}/nap.pid; sleep 60
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_what_a_stopped_command_printed_stays_in_the_record(
+        tmp_path: Path, sig: signal.Signals) -> None:
+    """A signal that stops the run mid-command keeps the command's output in its record:
+    bytes, tail and log in command_finished, and the report shows them (not "0 bytes")."""
+    (tmp_path / "said.yaml").write_text(SAID.format(out=tmp_path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbookctl", "run", str(tmp_path / "said.yaml"), "--no-input",
+         "--report-dir", str(tmp_path / "r")],
+        cwd=tmp_path, env=cli_env(tmp_path / "state"), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _running_pgid(tmp_path, proc)
+    run_dir = wait_for("the run folder", lambda: only_run_dir(tmp_path / "state")
+                       if (tmp_path / "state" / "runs").is_dir() else None)
+    log = run_dir / "logs" / "0001-talk.log"
+    wait_for("the output in the log", lambda: log.is_file() and "said-before" in log.read_text(),
+             alive=lambda: proc.poll() is None)
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    finished = next(e for e in journal_events(run_dir) if e["type"] == "command_finished")
+    host = finished["data"]["hosts"][0]
+    assert (host["bytes"], host["tail"], host["log"]) == (
+        len("said-before-the-stop\n"), "said-before-the-stop\n", str(log))
+    assert host["duration"] > 0 and host["interrupted"] and host["exit_code"] is None
+    report = only_report(tmp_path / "r")
+    assert "no output, no log" not in report
+    assert f"21 bytes · sha256 {host['sha256'][:12]} · full log <code>{log}</code>" in report
+    assert "said-before-the-stop</pre>" in report
+
 def test_resume_calls_it_interrupted_not_unknown_and_takes_the_answer(tmp_path: Path) -> None:
     proc = _start(tmp_path)
     _running_pgid(tmp_path, proc)

@@ -5,14 +5,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.engine import gates, interactive
 from runbookctl.engine.errexit import errexit_prefix
+from runbookctl.engine.verdict import Verdict, judge, result_scope, until_verdict
 from runbookctl.errors import InterruptedRun, TemplateError
-from runbookctl.executors.base import CAPTURE_LIMIT, LOCAL, CommandSpec, HostResult
-from runbookctl.hostsets import group_by, grouped
+from runbookctl.executors.base import (
+    CAPTURE_LIMIT,
+    LOCAL,
+    CommandSpec,
+    HostResult,
+    attached_results,
+)
 from runbookctl.outcomes import (
     NEXT,
     RETRY,
@@ -24,7 +30,7 @@ from runbookctl.outcomes import (
     StepStatus,
 )
 from runbookctl.record import events as ev
-from runbookctl.safety.templating import evaluate, render_command, render_text, truthy
+from runbookctl.safety.templating import render_command, render_text
 from runbookctl.signals import deferred, describe, stopped_command
 
 if TYPE_CHECKING:
@@ -34,14 +40,6 @@ DEFAULT_EVERY = 10.0
 # Captured values are journaled (masked) up to this size so resume can restore them.
 CAPTURE_JOURNAL = 64 * 1024
 DEFAULT_WITHIN = 600.0
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    reason: str
-    failed_hosts: tuple[str, ...] = ()
-    final: bool = False  # no point polling again (the expression itself is broken)
 
 
 def run_command_step(ctx: StepContext) -> Outcome:
@@ -173,7 +171,7 @@ def _poll(ctx: StepContext, spec: CommandSpec) -> tuple[list[HostResult], Verdic
         attempt += 1
         ctx.ui.attempt(attempt, None, elapsed=time.monotonic() - started, within=within)
         results = _execute(ctx, spec, attempt)
-        verdict = _until(ctx, results)
+        verdict = until_verdict(ctx, results)
         done = verdict.ok or verdict.final or _interrupted(results)
         late = not done and time.monotonic() + every > deadline
         _finished(ctx, attempt, results, verdict, again=not (done or late))
@@ -245,11 +243,19 @@ def _stopped(ctx: StepContext, attempt: int, spec: CommandSpec, exc: BaseExcepti
     as it is known (the executor says whether it stopped the command itself)."""
     how = stopped_command(exc)
     reason = f"interrupted by {describe(exc)}" + (f"; {how}" if how else "")
-    hosts = [host_record(HostResult(h, None, 0.0, interrupted=True, error=reason))
+    ran = {r.host: r for r in attached_results(exc)}  # its output so far, log, duration
+    hosts = [host_record(_cut_short(ran.get(h) or HostResult(h, None, 0.0), reason))
              for h in (list(spec.hosts) or [LOCAL])]
     with deferred():
         ctx.publish(ev.COMMAND_FINISHED, ctx.key, attempt=attempt, ok=False,
                     reason=reason, hosts=hosts, stopped=how is not None)
+
+
+def _cut_short(r: HostResult, reason: str) -> HostResult:
+    """A host's result as the run stopped: one that had not ended is interrupted."""
+    if r.exit_code is not None and not r.interrupted:
+        return r
+    return replace(r, exit_code=None, interrupted=True, error=reason)
 
 
 def _finished(ctx: StepContext, attempt: int, results: list[HostResult], verdict: Verdict,
@@ -270,104 +276,8 @@ def host_record(r: HostResult) -> dict[str, Any]:
             **({"cast": r.cast_path, "cast_sha256": r.cast_sha256} if r.cast_path else {})}
 
 
-def result_view(r: HostResult) -> dict[str, Any]:
-    """What `result` and `steps.<id>` show templates for one host."""
-    return {"host": r.host, "exit_code": r.exit_code, "stdout": r.stdout, "stderr": r.stderr,
-            "duration": r.duration, "timed_out": r.timed_out, "ok": r.ok}
-
-
-def _result_scope(results: list[HostResult]) -> dict[str, Any]:
-    views = {r.host: result_view(r) for r in results}
-    if len(results) == 1:
-        return {**result_view(results[0]), "hosts": views}
-    worst = next((r for r in results if not r.ok), results[0]) if results else None
-    return {"host": None, "exit_code": worst.exit_code if worst else None,
-            "stdout": "\n".join(f"{r.host}: {line}" for r in results for line in
-                                r.stdout.splitlines()),
-            "stderr": "", "hosts": views, "duration": max((r.duration for r in results),
-                                                          default=0.0)}
-
-
-def judge(ctx: StepContext, results: list[HostResult]) -> Verdict:
-    """A host passes when it ran, did not time out, and exit code / `expect` agree."""
-    failed: list[str] = []
-    reasons: list[tuple[str, str]] = []
-    for r in results:
-        reason = _host_failure(ctx, r)
-        if reason:
-            failed.append(r.host)
-            reasons.append((r.host, reason))
-    if not results:
-        return Verdict(False, "no hosts to run on")
-    if failed:
-        return Verdict(False, _reasons(reasons, len(results)), tuple(failed))
-    return Verdict(True, "ok")
-
-
-def _reasons(reasons: list[tuple[str, str]], hosts: int) -> str:
-    """Why hosts failed: the reason alone on one host, `host: reason` each on a few,
-    and on many each reason once with its hosts folded (`web[3-9]: exit code 1`)."""
-    if hosts == 1:
-        return reasons[0][1]
-    if not grouped(hosts):
-        return "; ".join(f"{host}: {reason}" for host, reason in reasons)
-    return "; ".join(f"{group.folded}: {group.key}" for group in group_by(reasons))
-
-
-def _host_failure(ctx: StepContext, r: HostResult) -> str | None:
-    step = ctx.step
-    not_run = _not_run(ctx, r)
-    if not_run or not step.expect:
-        return not_run or exit_gate(None, r)
-    gate = exit_gate(step.expect, r)
-    if gate:
-        return gate
-    try:
-        holds = truthy(evaluate(step.expect, ctx.scope(result=result_view(r))))
-    except TemplateError as exc:
-        return f"expect could not be evaluated: {exc.message}"
-    return None if holds else f"expect: {step.expect} does not hold"
-
-
-def _not_run(ctx: StepContext, r: HostResult) -> str | None:
-    """Why the command did not run to its end on this host, if it did not."""
-    if r.error:
-        return r.error
-    if r.timed_out:
-        return f"timed out after {ctx.step.timeout or ctx.opts.default_timeout:g}s"
-    if r.interrupted:
-        return r.error or "interrupted"
-    return None
-
-
-def exit_gate(expression: str | None, r: HostResult) -> str | None:
-    """The exit-code rule of `expect` and `until`: exit 0 is required too, unless the
-    expression mentions `exit_code` itself (then it decides alone)."""
-    if expression and "exit_code" in expression:
-        return None
-    return None if r.exit_code == 0 else f"exit code {r.exit_code}"
-
-
-def _until(ctx: StepContext, results: list[HostResult]) -> Verdict:
-    """Whether polling is over: every host ran to its end, passed the exit-code rule,
-    and `until` holds. An expression that cannot be evaluated ends polling (final)."""
-    step = ctx.step
-    assert step.until is not None
-    reasons = {r.host: _not_run(ctx, r) or exit_gate(step.until, r) for r in results}
-    failed = tuple(host for host, why in reasons.items() if why)
-    if failed:
-        shown = [reasons[h] if len(results) == 1 else f"{h}: {reasons[h]}" for h in failed]
-        return Verdict(False, "; ".join(str(s) for s in shown), failed)
-    try:
-        holds = truthy(evaluate(step.until, ctx.scope(result=_result_scope(results))))
-    except TemplateError as exc:
-        return Verdict(False, f"until could not be evaluated: {exc.message}",
-                       tuple(r.host for r in results), final=True)
-    return Verdict(True, "ok") if holds else Verdict(False, f"until: {step.until} is false")
-
-
 def _remember(ctx: StepContext, results: list[HostResult]) -> None:
-    view = _result_scope(results)
+    view = result_scope(results)
     ctx.record(exit_code=view["exit_code"], stdout=view["stdout"], stderr=view["stderr"],
                hosts=view["hosts"])
 

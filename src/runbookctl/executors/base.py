@@ -70,6 +70,18 @@ class HostResult:
         return self.exit_code == 0 and not self.timed_out and not self.interrupted
 
 
+def attach_results(exc: BaseException, results: list[HostResult]) -> None:
+    """Say on `exc` (a signal stopping the run) what the command did before it left
+    the executor: the output so far, its log and how long it ran, for the record."""
+    exc.runbookctl_results = results  # type: ignore[attr-defined]
+
+
+def attached_results(exc: BaseException) -> list[HostResult]:
+    """What attach_results said on `exc` (nothing when the executor did not know)."""
+    value = getattr(exc, "runbookctl_results", None)
+    return value if isinstance(value, list) else []
+
+
 class OutputSink(Protocol):
     """Receives live output (already masked) for display."""
 

@@ -17,7 +17,14 @@ import time
 
 from runbookctl.durations import format_seconds
 from runbookctl.executors import procs
-from runbookctl.executors.base import LOCAL, CommandSpec, HostResult, Masker, OutputSink
+from runbookctl.executors.base import (
+    LOCAL,
+    CommandSpec,
+    HostResult,
+    Masker,
+    OutputSink,
+    attach_results,
+)
 from runbookctl.executors.output import Output
 from runbookctl.signals import mark_stopped
 
@@ -164,6 +171,13 @@ class _Run:
         self.unshown = False  # set when output could not be shown while stopping
 
     def wait(self) -> HostResult:
+        try:
+            return self._wait()
+        except BaseException as exc:  # the run stops: what ran so far stays in the record
+            attach_results(exc, [self._result(0, False, "stopped")])
+            raise
+
+    def _wait(self) -> HostResult:
         timed_out = interrupted = False
         try:
             _open_gate(self.proc)

@@ -784,12 +784,3 @@ def test_the_spec_an_executor_gets() -> None:
     assert (b.step_id, b.command) == ("b", "echo db1")
     assert run.display.said("step") == ["a", "b"]
     assert [e.data["start"] for e in run.events("command_process")] == ["start-time"]
-
-
-def test_failure_reasons_on_many_hosts_name_each_reason_once_with_its_hosts_folded() -> None:
-    from runbookctl.engine.command_step import _reasons
-
-    many = [(f"web{n}", "exit code 1") for n in range(1, 8)] + [("db1", "timed out after 5s")]
-    assert _reasons(many, 200) == "web[1-7]: exit code 1; db1: timed out after 5s"
-    assert _reasons(many[:2], 3) == "web1: exit code 1; web2: exit code 1"
-    assert _reasons(many[:1], 1) == "exit code 1"

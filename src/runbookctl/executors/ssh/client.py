@@ -26,7 +26,13 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 
-from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
+from runbookctl.executors.base import (
+    CommandSpec,
+    HostResult,
+    Masker,
+    OutputSink,
+    attach_results,
+)
 from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.connections import AcceptedKey, ConnectError, ConnectionPool
 from runbookctl.executors.ssh.host_run import RemoteRun, Stop
@@ -95,6 +101,8 @@ class SSHExecutor:
             self._stop_all(stop, describe(exc), futures)
             if stop.hows:
                 mark_stopped(exc, stop.how())
+            attach_results(exc, [_so_far(f, str(h), started)
+                                 for f, h in zip(futures, hosts, strict=True)])
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -154,6 +162,13 @@ def _collect(future: Future[HostResult], label: str, started: float) -> HostResu
     if future.cancelled() or not future.done():
         return _not_run(label, started, "interrupted before it started", interrupted=True)
     return future.result()
+
+
+def _so_far(future: Future[HostResult], label: str, started: float) -> HostResult:
+    """A host's result as the run stops: its own, or that it did not finish."""
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return _not_run(label, started, "interrupted", interrupted=True)
 
 
 def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:
