@@ -45,6 +45,27 @@ def test_full_disk_stops_the_run_before_its_next_action(tmp_path: Path, tiny_fs:
     assert not (tmp_path / "AFTER").exists()
 
 
+
+@pytest.mark.parametrize("free_kib", [0, 4], ids=["no-room-for-the-lock", "no-room-for-the-journal"])
+def test_a_full_state_folder_at_the_start_is_exit_2_naming_it(
+        tmp_path: Path, tiny_fs: Path, free_kib: int) -> None:
+    """README, exit codes: an unwritable state folder is exit 2, naming it; no internal
+    error, no crash log, no empty run folder left behind."""
+    (tiny_fs / "filler").write_bytes(b"x" * ((64 - free_kib) * 1024))
+    state = tiny_fs / "state"
+    state.mkdir()
+    runbook = tmp_path / "t.yaml"
+    runbook.write_text(f"id: t\ntitle: T\nsteps:\n  - id: a\n    run: touch {tmp_path / 'RAN'}\n")
+    result = run_cli(["run", str(runbook), "--no-input", "--report-dir", str(tmp_path / "r")],
+                     cwd=tmp_path, state=state)
+    assert result.code == 2, result.output
+    assert f"cannot write to the state folder {state}: " in result.output
+    assert "No space left on device" in result.output
+    assert "internal error" not in result.output
+    assert list((state / "runs").iterdir()) == []
+    assert not (state / "crash").exists()
+    assert not (tmp_path / "RAN").exists()
+
 @pytest.mark.parametrize("stdin", ["y\n" * 50, ""], ids=["yes-pipe", "dev-null"])
 def test_piped_or_empty_stdin_never_answers_a_prompt(tmp_path: Path, stdin: str) -> None:
     (tmp_path / "out").mkdir()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -219,17 +222,22 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     # A signal between the run's folder and its run_started would leave a journal that
     # names no run: no command could resume, list or discard it. It waits for run_started.
     with deferred():
-        run_dir = cfg.make_state_subdir(cfg.state_dir(session.config), "runs", run_id)
-        runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
-        events = event_stream(Recorder(Journal.create(run_dir / "journal.jsonl"), redactor), ui)
+        state = cfg.state_dir(session.config)
+        run_dir = cfg.make_state_subdir(state, "runs", run_id)
+        with _first_writes(state, run_dir):
+            runlock.acquire(run_dir, "runbookctl run")  # held until the process ends
+            journal = Journal.create(run_dir / "journal.jsonl")
+            events = event_stream(Recorder(journal, redactor), ui)
         notify_run(events, ui, session, rb, secrets, run_id)  # before run_started: notified
         report_dir = cfg.reports_dir(req.report_dir, session.config).resolve()
-        events.publish(ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
-                       title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
-                       sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
-                       version=__version__, incident=req.incident, report_dir=str(report_dir),
-                       dry_run=req.dry_run, from_step=req.from_step,
-                       answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
+        with _first_writes(state, run_dir):
+            events.publish(
+                ev.RUN_STARTED, None, actor=operator, run_id=run_id, runbook=rb.id,
+                title=rb.title, severity=rb.severity, path=str(Path(rb.path).resolve()),
+                sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
+                version=__version__, incident=req.incident, report_dir=str(report_dir),
+                dry_run=req.dry_run, from_step=req.from_step,
+                answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
     scope: dict[str, Any] = {}
     for spec, value, origin in inputs:
         scope[spec.name] = value
@@ -243,6 +251,23 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     engine = build_engine(rb, session, req, ui, prompter, events, run_dir, variables, operator)
     return PreparedRun(run_id, run_dir, engine, events, redactor, req.commit,
                        session.registry.template_dirs, signing_setup(session), log_caps(session))
+
+
+@contextmanager
+def _first_writes(state: Path, run_dir: Path) -> Iterator[None]:
+    """The run's lock and first event: a state folder that takes no write (full, read-only)
+    is exit 2 naming it (README: exit codes), and no run folder is left behind."""
+    from runbookctl.errors import JournalError
+    from runbookctl.record import lock as runlock
+
+    try:
+        yield
+    except (runlock.LockError, JournalError) as exc:
+        runlock.release(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise UsageError(f"cannot write to the state folder {state}: {exc.message}; set "
+                         "RUNBOOKCTL_STATE_DIR or state_dir: in runbookctl.yaml to a "
+                         "writable folder") from None
 
 
 def event_stream(recorder: Recorder, ui: UI) -> EventStream:

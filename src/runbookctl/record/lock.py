@@ -17,7 +17,12 @@ from pathlib import Path
 from runbookctl.errors import UsageError
 
 LOCK_NAME = "lock"
-_held: dict[Path, int] = {}  # run dir -> descriptor, for the life of the process
+_held: dict[Path, int] = {}
+
+
+class LockError(UsageError):
+    """The run's lock could not be taken or written (a missing, read-only or full folder)."""
+  # run dir -> descriptor, for the life of the process
 
 
 def _try(run_dir: Path) -> int | None:
@@ -55,15 +60,19 @@ def acquire(run_dir: Path, what: str, wait: float = 0.0) -> None:
         try:
             fd = _try(run_dir)
         except OSError as exc:
-            raise UsageError(f"cannot lock the run {run_dir.name}: {exc.strerror or exc}") from None
+            raise LockError(f"cannot lock the run {run_dir.name}: {exc.strerror or exc}") from None
         if fd is not None:
             break
         if time.monotonic() >= deadline:
             raise UsageError(f"run {run_dir.name} is in use by {holder(run_dir)}: one writer per "
                              "run; try again when it has ended")
         time.sleep(0.05)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()} ({what})\n".encode())
+    try:  # who holds it, for a second writer's message
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} ({what})\n".encode())
+    except OSError as exc:  # a full disk: the lock is not taken, and it says so
+        os.close(fd)
+        raise LockError(f"cannot lock the run {run_dir.name}: {exc.strerror or exc}") from None
     _held[run_dir] = fd
 
 

@@ -3,6 +3,7 @@ with its holder (also a killed one)."""
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,15 @@ def test_an_unlockable_run_dir_is_a_usage_error(tmp_path: Path) -> None:
         lock.acquire(tmp_path / "missing", "runbookctl run")
     assert not lock.is_free(tmp_path / "missing")
     assert lock.holder(tmp_path / "missing") == "another process"
+
+
+def test_a_full_disk_under_the_lock_is_a_lock_error_and_leaves_it_free(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(_fd: int, _data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(lock.os, "write", full)
+    with pytest.raises(lock.LockError, match=f"cannot lock the run {tmp_path.name}: No space left"):
+        lock.acquire(tmp_path, "runbookctl run")
+    monkeypatch.undo()
+    assert lock.is_free(tmp_path)
