@@ -1,5 +1,6 @@
 """A step printing 200 MB through the whole CLI (terminal stream, log, journal, report)
-keeps peak memory within ~50 MB of a trivial run, and the log holds every byte."""
+keeps peak memory within ~50 MB of a trivial run, and the log holds every byte; more
+output than `capture:` keeps fails the step, not the run."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli_env, only_run_dir
+from tests.helpers import cli_env, journal_events, only_run_dir, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -45,3 +46,38 @@ def test_200_mb_of_output_keeps_memory_bounded(tmp_path: Path) -> None:
     host = finished[0]["data"]["hosts"][0]
     assert host["bytes"] == SIZE and host["exit_code"] == 0
     assert len(host["tail"]) < 10_000  # the journal keeps a tail, not the output
+
+
+BIG_CAPTURE = """id: big
+title: Big capture
+steps:
+  - id: big
+    run: head -c 2000000 /dev/zero | tr '\\0' x
+    capture: v
+{policy}
+  - id: after
+    run: touch {out}/AFTER
+"""
+
+
+@pytest.mark.parametrize(("policy", "code"), [("    on_failure: continue", 0), ("", 2)],
+                         ids=["continue", "ask-with-no-input"])
+def test_output_too_large_to_capture_fails_the_step_under_its_on_failure(
+        tmp_path: Path, policy: str, code: int) -> None:
+    runbook = tmp_path / "big.yaml"
+    runbook.write_text(BIG_CAPTURE.format(policy=policy, out=tmp_path))
+    state = tmp_path / "state"
+    result = run_cli(["run", str(runbook), "--no-input", "--report-dir", str(tmp_path / "r")],
+                     tmp_path, state)
+    assert result.code == code, result.output
+    assert "output too large to capture into v (over 1024 KiB)" in result.output
+    events = journal_events(only_run_dir(state))
+    assert (tmp_path / "AFTER").exists() == (code == 0)  # continue: the next step ran
+    if code == 2:  # asked, with nobody to answer: a resumable stop, not a failed run
+        assert 'Add "big: {on_failure: retry | skip | abort | <step id>}"' in result.output
+        assert events[-1]["type"] == "run_interrupted"
+        (tmp_path / "answers.yaml").write_text("big: {resume: skip}\n")
+        resumed = run_cli(["resume", only_run_dir(state).name, "--no-input", "--answers",
+                           str(tmp_path / "answers.yaml")], tmp_path, state)
+        assert resumed.code == 0, resumed.output
+        assert (tmp_path / "AFTER").exists()

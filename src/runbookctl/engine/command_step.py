@@ -23,8 +23,6 @@ from runbookctl.outcomes import (
     NEXT,
     RETRY,
     RETRY_FAILED_HOSTS,
-    Flow,
-    FlowKind,
     Outcome,
     SkipKind,
     StepStatus,
@@ -62,8 +60,10 @@ def run_command_step(ctx: StepContext) -> Outcome:
         results, verdict = _run_with_policy(ctx, spec)
         _remember(ctx, results)
         too_big = _capture(ctx, results)
+        if too_big and verdict.ok:  # a failure of the step: its on_failure applies
+            verdict = Verdict(False, too_big, tuple(r.host for r in results))
         if verdict.ok:
-            return _succeeded(ctx, too_big)
+            return _succeeded(ctx)
         ctx.ui.fail(verdict.reason)
         if _interrupted(results):
             decision = gates.decide_interrupt(ctx, _interrupt_reason(results))
@@ -300,10 +300,7 @@ def _capture(ctx: StepContext, results: list[HostResult]) -> str | None:
     return None
 
 
-def _succeeded(ctx: StepContext, too_big: str | None) -> Outcome:
-    if too_big:
-        ctx.ui.fail(too_big)
-        return Outcome(StepStatus.FAILED, Flow(FlowKind.FAIL, reason=too_big), too_big)
+def _succeeded(ctx: StepContext) -> Outcome:
     capture = ctx.step.capture
     ctx.ui.ok("ok" + (f" (captured {capture})" if capture else ""))
     return Outcome(StepStatus.OK, NEXT, "ok")

@@ -329,15 +329,27 @@ def test_capture_is_kept_when_expect_fails_but_not_when_the_command_did_not_end(
     assert run.events("step_finished", "slow")[0].data["reason"] == "timed out after 30s"
 
 
-def test_output_too_large_to_capture_fails_the_step() -> None:
-    run = make_engine(book("  - {id: get, run: echo big, capture: big}\n"),
-                      executor=FakeExecutor({"big": Out(0, "x", truncated=True)}))
-    status, reason = run.run()
-    assert status == "failed"
-    assert reason == (f"output too large to capture into big (over {CAPTURE_LIMIT // 1024} KiB); "
-                      "the full output is in the step log")
-    assert "big" not in run.engine.vars.values and run.events("captured") == []
+TOO_BIG = (f"output too large to capture into big (over {CAPTURE_LIMIT // 1024} KiB); "
+           "the full output is in the step log")
 
+
+@pytest.mark.parametrize(("policy", "answers", "walked", "result"), [
+    ("continue", [], ["get", "after"], ("completed", "completed; failed steps continued past: get")),
+    ("ask", ["skip"], ["get", "after"], ("completed", "all steps done")),
+    ("abort", [], ["get"], ("failed", f"get failed: {TOO_BIG}")),
+])
+def test_output_too_large_to_capture_fails_the_step_under_its_on_failure(
+        policy: str, answers: list[str], walked: list[str], result: tuple[str, str]) -> None:
+    run = make_engine(book(f"  - {{id: get, run: echo big, capture: big, on_failure: {policy}}}\n"
+                           "  - {id: after, run: echo after}\n"),
+                      executor=FakeExecutor({"big": Out(0, "x", truncated=True)}),
+                      prompter=FakePrompter(answers))
+    assert run.run() == result
+    assert run.walked == walked
+    assert run.events("step_finished", "get")[0].data["reason"].endswith(TOO_BIG)
+    assert [(a.key, a.text) for a in run.prompter.asked] == (
+        [("get", f"get failed: {TOO_BIG}")] if policy == "ask" else [])
+    assert "big" not in run.engine.vars.values and run.events("captured") == []
 
 @pytest.mark.parametrize(("expect", "out", "ok", "reason"), [
     ("result.stdout == 'fine'", Out(0, "fine"), True, "ok"),
