@@ -78,7 +78,8 @@ Hosts = Annotated[
     typer.Option(
         "--hosts",
         metavar="GROUP=H1,H2",
-        help="Host group override: GROUP=h1,h2 (repeatable).",
+        help="Host group override: GROUP=h1,h2 (repeatable); GROUP must be one a step runs on; "
+        "kept for resume.",
         show_default=False,
     ),
 ]

@@ -46,3 +46,28 @@ def hosts_for_step(step: Step, rb: Runbook, session: Session, cli: list[str]) ->
     if not specs:
         raise UsageError(f"step {step.id}: no hosts to run on (hosts: {', '.join(step.hosts)})")
     return [str(s) for s in specs]
+
+
+def cli_groups(cli: list[str], rb: Runbook, session: Session) -> dict[str, list[str]]:
+    """`--hosts GROUP=h1,h2`, parsed and checked before anything runs (exit 2): each
+    GROUP must be one a step of the runbook (or of a runbook it includes) runs on —
+    a mistyped group would be ignored, and the step run on the hosts it was to replace."""
+    from runbookctl.runbook.includes import steps
+    from runbookctl.runbook.inventory import parse_cli_hosts
+    from runbookctl.runbook.readers import did_you_mean
+
+    groups = parse_cli_hosts(cli)
+    used = sorted({name for placed in steps(rb, session.registry.try_load)
+                   for name in placed.step.hosts})
+    for group, members in groups.items():
+        if group not in used:
+            raise UsageError(
+                f"--hosts {group}={','.join(members)}: no step of {rb.id} runs on a group "
+                f"'{group}'{did_you_mean(group, used)}; its steps run on: "
+                f"{', '.join(used) or 'no hosts'}")
+    return groups
+
+
+def as_options(groups: dict[str, list[str]]) -> list[str]:
+    """The `--hosts` options that give `groups` (a run's, as its journal kept them)."""
+    return [f"{group}={','.join(members)}" for group, members in groups.items()]

@@ -197,6 +197,7 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
     from runbookctl.record import lock as runlock
     from runbookctl.record.events import Recorder
     from runbookctl.record.journal import Journal
+    from runbookctl.runbook.inventory import parse_cli_hosts
     from runbookctl.safety.masking import Redactor, set_active
     from runbookctl.safety.templating import require_safe_jinja2
     from runbookctl.signals import deferred
@@ -237,7 +238,8 @@ def prepare_run(req: RunRequest, session: Session, rb: Runbook, ui: UI) -> Prepa
                 sha256=rb.sha256, git_commit=git_commit_of(Path(rb.path)),
                 version=__version__, incident=req.incident, report_dir=str(report_dir),
                 dry_run=req.dry_run, from_step=req.from_step,
-                answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes)
+                answers=_answers_meta(req.answers), no_input=req.no_input, yes=req.yes,
+                hosts=parse_cli_hosts(req.hosts) or None)  # resume runs on them again
     scope: dict[str, Any] = {}
     for spec, value, origin in inputs:
         scope[spec.name] = value

@@ -26,7 +26,8 @@ _NONE = (type(None),)
 DATA_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     ev.RUN_STARTED: {"run_id": _S, "runbook": _S, "title": _S, "severity": _S + _NONE,
                      "incident": _S + _NONE, "report_dir": _S + _NONE, "path": _S,
-                     "sha256": _S, "dry_run": _B + _NONE, "from_step": _S + _NONE},
+                     "sha256": _S, "dry_run": _B + _NONE, "from_step": _S + _NONE,
+                     "hosts": _D + _NONE},
     ev.RUN_RESUMED: {"note": _S},
     ev.RUN_FINISHED: {"status": _S, "reason": _S},
     ev.RUN_INTERRUPTED: {"reason": _S},

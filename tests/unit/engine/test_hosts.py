@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runbookctl.check.workspace import Session
-from runbookctl.engine.hosts import hosts_for_step, inventory, inventory_files
+from runbookctl.engine.hosts import as_options, cli_groups, hosts_for_step, inventory, inventory_files
 from runbookctl.errors import UsageError
 from tests.helpers import write
 
@@ -57,3 +57,21 @@ def test_hosts_of_a_step_come_from_cli_runbook_then_inventory(dirs: list[Path]) 
     with pytest.raises(UsageError) as err:
         hosts_for_step(step["none"], rb, session, [])
     assert err.value.message == "step none: no hosts to run on (hosts: empty)"
+
+
+def test_hosts_options_name_groups_the_steps_run_on_else_are_refused(dirs: list[Path]) -> None:
+    """Checked before the run: a mistyped group used to be ignored silently."""
+    session = Session.create(dirs, write(dirs[0] / "runbookctl.yaml", "{}\n"))
+    rb = session.registry.load("deploy")
+    assert cli_groups(["db=a,b", "web=c"], rb, session) == {"db": ["a", "b"], "web": ["c"]}
+    with pytest.raises(UsageError) as err:
+        cli_groups(["dbb=a"], rb, session)
+    assert err.value.message == ("--hosts dbb=a: no step of deploy runs on a group 'dbb' "
+                                 "(did you mean 'db'?); its steps run on: app, db, empty, web")
+    with pytest.raises(UsageError) as err:
+        cli_groups(["db"], rb, session)
+    assert err.value.message == "--hosts expects GROUP=host1,host2, got 'db'"
+
+
+def test_a_runs_groups_give_back_the_options_that_made_them() -> None:
+    assert as_options({"db": ["a", "b"], "web": ["c"]}) == ["db=a,b", "web=c"]

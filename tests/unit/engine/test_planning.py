@@ -315,7 +315,7 @@ def test_prepare_run_journals_the_start_inputs_and_secrets_and_locks_the_run(
             "run_id": prepared.run_id, "runbook": "secretive", "title": "Secretive", "severity": "P2",
             "path": str(path.resolve()), "sha256": rb.sha256, "git_commit": commit,
             "version": __version__, "incident": "INC-7", "report_dir": str(tmp_path / "reports"),
-            "dry_run": False, "from_step": None, "no_input": True, "yes": True,
+            "dry_run": False, "from_step": None, "no_input": True, "yes": True, "hosts": None,
             "answers": {"path": str(answers), "sha256": hashlib.sha256(answers.read_bytes()).hexdigest()}}
         assert [(e.type, e.step, e.actor, e.data) for e in events[1:]] == [
             ("input", None, "alice", {"name": "service", "value": "web", "origin": "default"}),

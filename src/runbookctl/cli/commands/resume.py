@@ -70,9 +70,11 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
     rb = _runbook_of(state, session, req.force)
     check_stop_point(state, rb, session.registry.load)  # said in resume's own words first
     _refuse_invalid(session, rb)
+    hosts = _hosts_of(state, rb, session)
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
-                         dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state))
+                         dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state),
+                         hosts=hosts)
     run, how = prepare_resume(state, rb, session, run_req, ui, prompter, run_dir, operator,
                               forced=req.force and rb.sha256 != state.meta.get("sha256"),
                               torn=replayed.torn)
@@ -124,6 +126,20 @@ def _refuse_invalid(session: Session, rb: Runbook) -> None:
     errors = [p for p in session.check(rb) if p.severity == "error"]
     if errors:
         raise ValidationError(errors)
+
+
+def _hosts_of(state: RunState, rb: Runbook, session: Session) -> list[str]:
+    """The run's `--hosts` override as run_started journaled it: a resume runs on the hosts
+    the run began on (checked again: a changed runbook may no longer use a group)."""
+    from runbookctl.engine.hosts import as_options, cli_groups
+
+    groups = state.meta.get("hosts") or {}
+    if not all(isinstance(m, list) and all(isinstance(h, str) for h in m) for m in groups.values()):
+        raise UsageError(f"run {state.run_id}: the journal's --hosts (run_started) is not "
+                         "GROUP: [host, ...]; the run cannot be resumed on the hosts it began on")
+    options = as_options(groups)
+    cli_groups(options, rb, session)
+    return options
 
 
 def _from_step(state: RunState) -> str | None:

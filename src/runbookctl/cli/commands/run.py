@@ -33,7 +33,7 @@ def run_command(req: RunRequest, session: Session, ui: UI,
                 before: Callable[[PreparedRun], None] | None = None) -> int:
     """Run a runbook; returns the exit code (README.md, "Commands": exit codes).
     `before` runs first (weekly carry-over)."""
-    from runbookctl.engine.hosts import inventory
+    from runbookctl.engine.hosts import cli_groups, inventory
     from runbookctl.engine.planning import prepare_run
     from runbookctl.signals import stop_on_signals
 
@@ -43,6 +43,7 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     operator_name(req, session)  # a bad --operator is refused before the runbook is read
     rb, warnings = session.load_checked(req.runbook)
     inventory(session.registry.runbook_dirs)  # a bad host there: exit 2 now, not mid-run
+    cli_groups(req.hosts, rb, session)  # a bad or mistyped --hosts too
     for w in warnings:
         ui.warn(w.format())
     with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)

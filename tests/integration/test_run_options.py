@@ -1,0 +1,82 @@
+"""The options of `run` are checked before anything runs (exit 2, no run created), and
+those that say where the run acts are kept for `resume`: `--hosts`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import journal_events, only_report, only_run_dir, run_cli
+
+pytestmark = pytest.mark.integration
+
+HOSTS = """\
+id: h
+title: Hosts
+hosts:
+  db: db-prod.invalid
+steps:
+  - {id: check, run: "touch ran; false", readonly: true}
+  - {id: q, ssh: uptime, hosts: db}
+"""
+
+
+def _book(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("option", ["db", "db=", "=db-staging.invalid"])
+def test_a_malformed_hosts_option_is_refused_before_the_first_step(option: str,
+                                                                    tmp_path: Path) -> None:
+    rb = _book(tmp_path, "h.yaml", HOSTS)
+    result = run_cli(["run", str(rb), "--no-input", "--hosts", option], cwd=tmp_path,
+                     state=tmp_path / "state")
+    assert result.code == 2, result.output
+    assert result.stderr == f"runbookctl: --hosts expects GROUP=host1,host2, got '{option}'\n"
+    assert not (tmp_path / "ran").exists()
+    assert not (tmp_path / "state").exists()  # no run was created
+
+
+def test_a_hosts_group_no_step_uses_is_refused_with_the_near_one(tmp_path: Path) -> None:
+    rb = _book(tmp_path, "h.yaml", HOSTS)
+    result = run_cli(["run", str(rb), "--no-input", "--dry-run", "--hosts",
+                      "dbb=db-staging.invalid"], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 2, result.output
+    assert result.stderr == ("runbookctl: --hosts dbb=db-staging.invalid: no step of h runs on "
+                             "a group 'dbb' (did you mean 'db'?); its steps run on: db\n")
+    assert not (tmp_path / "state").exists()
+
+
+def test_a_hosts_group_an_included_runbooks_step_uses_is_taken(tmp_path: Path) -> None:
+    _book(tmp_path, "child.yaml", HOSTS.replace("id: h\n", "id: child\n"))
+    _book(tmp_path, "parent.yaml", "id: parent\ntitle: P\nsteps:\n  - {id: in, include: child}\n")
+    result = run_cli(["--runbooks", str(tmp_path), "run", "parent", "--no-input", "--dry-run",
+                      "--hosts", "db=db-staging.invalid", "--answers",
+                      str(_book(tmp_path, "a.yaml", "child/check: {on_failure: skip}\n"))],
+                     cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 0, result.output
+    assert "would run on db-staging.invalid" in result.stdout
+
+
+def test_resume_runs_on_the_hosts_the_run_began_with_and_the_report_says_so(
+    tmp_path: Path,
+) -> None:
+    """Before, resume dropped --hosts: the retried step ran on the runbook's production host."""
+    rb = _book(tmp_path, "h.yaml", HOSTS)
+    state, reports = tmp_path / "state", tmp_path / "reports"
+    first = run_cli(["run", str(rb), "--no-input", "--dry-run", "--report-dir", str(reports),
+                     "--hosts", "db=db-staging.invalid"], cwd=tmp_path, state=state)
+    assert first.code == 2, first.output  # `check` failed, nobody to ask: interrupted
+    run_dir = only_run_dir(state)
+    started = journal_events(run_dir)[0]
+    assert started["data"]["hosts"] == {"db": ["db-staging.invalid"]}
+    answers = _book(tmp_path, "a.yaml", "check: {on_failure: skip}\n")
+    resumed = run_cli(["resume", run_dir.name, "--no-input", "--answers", str(answers)],
+                      cwd=tmp_path, state=state)
+    assert resumed.code == 0, resumed.output
+    assert "would run on db-staging.invalid (root@db-staging.invalid:22): uptime" in resumed.stdout
+    assert "db-prod" not in resumed.output
+    assert "| **Hosts** | --hosts db=db-staging.invalid |" in only_report(reports)
