@@ -80,3 +80,34 @@ def test_resume_runs_on_the_hosts_the_run_began_with_and_the_report_says_so(
     assert "would run on db-staging.invalid (root@db-staging.invalid:22): uptime" in resumed.stdout
     assert "db-prod" not in resumed.output
     assert "| **Hosts** | --hosts db=db-staging.invalid |" in only_report(reports)
+
+
+VARS = """\
+id: v
+title: Vars
+inputs:
+  port: {type: int, default: 1}
+steps:
+  - {id: a, run: "echo port={{ port }}"}
+"""
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("port: eighty\n", "1:7", "input port: 'eighty' is not an integer (from --vars-file)"),
+    ("prot: 8080\n", "1:1", "prot: the runbook has no input 'prot' (inputs: port)"),
+])
+def test_a_vars_file_problem_is_named_at_its_place_before_the_run(
+    text: str, where: str, message: str, tmp_path: Path,
+) -> None:
+    """Before: no place for a bad value, and a mistyped name ran the default, exit 0
+    (while `--var prot=8080` was refused)."""
+    rb = _book(tmp_path, "v.yaml", VARS)
+    vars_file = _book(tmp_path, "vars.yaml", text)
+    result = run_cli(["run", str(rb), "--no-input", "--vars-file", str(vars_file)], cwd=tmp_path,
+                     state=tmp_path / "state")
+    assert result.code == 2, result.output
+    col = int(where.split(":")[1])
+    caret = " " * (col - 1) + "^"
+    assert f"{vars_file}:{where}: {message}\n    {text.rstrip()}\n    {caret}\n" in result.stderr
+    assert "port=" not in result.stdout
+    assert not (tmp_path / "state").exists()

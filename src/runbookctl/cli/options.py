@@ -18,7 +18,8 @@ Var = Annotated[
 ]
 VarsFile = Annotated[
     Path | None,
-    typer.Option("--vars-file", metavar="FILE", help="YAML file of input values.", show_default=False),
+    typer.Option("--vars-file", metavar="FILE", help="YAML file of input values (name: value; each name an "
+                 "input of the runbook).", show_default=False),
 ]
 Answers = Annotated[
     Path | None,

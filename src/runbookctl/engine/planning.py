@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from runbookctl import __version__
 from runbookctl.engine.request import RunRequest, git_commit_of, new_run_id, operator_name
 from runbookctl.engine.shell_escape import offer_shells
-from runbookctl.errors import NoAnswerError, UsageError
+from runbookctl.errors import NoAnswerError, UsageError, ValidationError
+from runbookctl.positions import Pos
 from runbookctl.prompts.protocol import ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_VAR, ORIGIN_VARS_FILE
 from runbookctl.record import events as ev
 from runbookctl.runbook import config as cfg
@@ -100,14 +101,25 @@ def carried_of(rb: Runbook, session: Session, from_step: str | None) -> list[Car
     return carried_names(rb, from_step, session.registry.try_load, session.template_source)
 
 
-def _vars_file(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    from runbookctl.runbook.yaml_positions import read_yaml_map, to_plain
+class VarsFile:
+    """`--vars-file`: its values, and where each is, so that a problem with one is said at
+    its file:line:col as validate says a runbook's."""
 
-    _text, node = read_yaml_map(path, "vars file", "name: value")
-    data: dict[str, Any] = to_plain(node)
-    return data
+    def __init__(self, path: Path | None) -> None:
+        from runbookctl.runbook.yaml_positions import YNode, read_yaml_map, to_plain
+
+        self.values: dict[str, Any] = {}
+        self._text, self._node = "", YNode({}, Pos("", 0, 0))
+        if path is not None:
+            self._text, self._node = read_yaml_map(path, "vars file", "name: value")
+            self.values = to_plain(self._node)
+
+    def error(self, name: str, message: str, at_key: bool = False) -> ValidationError:
+        """`message` at the entry `name` (its value, or its key: `at_key`)."""
+        from runbookctl.runbook.yaml_positions import problem
+
+        pos = self._node.key_pos[name] if at_key else self._node.value[name].pos
+        return ValidationError([problem(self._text, pos, message)])
 
 
 def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter: Prompter,
@@ -118,12 +130,17 @@ def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter
     from runbookctl.engine.carried import resolve_carried
 
     cli = parse_var_options(req.variables)
-    from_file = _vars_file(req.vars_file)
+    vars_file = VarsFile(req.vars_file)
+    from_file = vars_file.values
     known = {s.name for s, _ in specs} | {c.name for c in carried or ()}
+    inputs = f"(inputs: {', '.join(sorted(known)) or 'none'})"
     unknown = sorted(set(cli) - known)
     if unknown:
-        raise UsageError(f"--var {unknown[0]}: the runbook has no input '{unknown[0]}' "
-                         f"(inputs: {', '.join(sorted(known)) or 'none'})")
+        raise UsageError(f"--var {unknown[0]}: the runbook has no input '{unknown[0]}' {inputs}")
+    for name in from_file:  # a typo is refused as with --var, not left for the default
+        if name not in known:
+            raise vars_file.error(name, f"{name}: the runbook has no input '{name}' {inputs}",
+                                  at_key=True)
     keep_defaults = _accept_defaults(specs, cli, from_file, prompter)
     out = []
     for spec, _owner in specs:
@@ -135,6 +152,8 @@ def resolve_inputs(req: RunRequest, specs: list[tuple[InputSpec, str]], prompter
             value = coerce_value(spec, raw)
         except ValueError as exc:
             shown = f"{spec.name}: the value does not fit (secret: not shown)" if spec.secret else exc
+            if origin == ORIGIN_VARS_FILE:
+                raise vars_file.error(spec.name, f"input {shown} (from {origin})") from None
             raise UsageError(f"input {shown} (from {origin})") from None
         out.append((spec, value, origin))
     return out + resolve_carried(carried or [], cli, from_file, prompter, req.from_step)

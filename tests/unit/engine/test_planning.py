@@ -227,6 +227,23 @@ def test_a_vars_file_must_be_a_mapping(tmp_path: Path) -> None:
     assert "a vars file must be a mapping (name: value)" in err.value.message
 
 
+def test_a_vars_file_problem_is_said_at_its_file_line_and_column(tmp_path: Path) -> None:
+    """Before, a bad value said no place and a mistyped name was ignored (the default ran)."""
+    from runbookctl.errors import ValidationError
+
+    port = [(InputSpec("port", type="int", default=1), "rb")]
+    for text, message in [
+        ("port: eighty\n", f"{tmp_path / 'vars.yaml'}:1:7: input port: 'eighty' is not an "
+                            "integer (from --vars-file)\n    port: eighty\n          ^"),
+        ("port: 2\nprot: 8080\n", f"{tmp_path / 'vars.yaml'}:2:1: prot: the runbook has no "
+                                   "input 'prot' (inputs: port)\n    prot: 8080\n    ^"),
+    ]:
+        vars_file = write(tmp_path / "vars.yaml", text)
+        with pytest.raises(ValidationError) as err:
+            resolve_inputs(RunRequest("rb", vars_file=vars_file), port, FakePrompter())
+        assert err.value.message == message
+
+
 def test_a_var_for_a_runbook_without_inputs_says_it_has_none() -> None:
     with pytest.raises(UsageError) as err:
         resolve_inputs(RunRequest("rb", variables=["x=1"]), [], FakePrompter())
