@@ -13,36 +13,81 @@ import re
 from runbookctl.safety.shell_words import Frame
 
 # Commands that hand an argument to a shell to parse again: every argument of the first
-# group; the one after -c (-lc, -ec …) of the second.
+# group; the one after -c (-lc, -ec …) of the second; shells (their options read as
+# sh and bash read them: `bash -e -c -- SCRIPT`).
 _REPARSE_ALL = frozenset({"eval", "trap", "watch"})
-_SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "su", "runuser",
-                          "flock", "script"})
+_COMMAND_OPTION = frozenset({"su", "runuser", "flock", "script"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "yash", "posh",
+                    "rbash", "fish", "csh", "tcsh"})
 _SCRIPT_OPTION = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
+# The shell a variable names: "$SHELL", ${SHELL}, ${SHELL:-/bin/sh}, $BASH.
+_SHELL_VARIABLE = re.compile(r"\$\{?(?:SHELL|BASH)(?:[}:].*)?", re.S)
 
 
 def program(word: str) -> str:
-    """The program a command word names: its last path part."""
-    return word.rsplit("/", 1)[-1]
+    """The program a command word names: its last path part ('sh' for $SHELL)."""
+    return "sh" if _SHELL_VARIABLE.fullmatch(word) else word.rsplit("/", 1)[-1]
+
+
+def _shell(frame: Frame) -> tuple[str, str, list[str]]:
+    """For the last shell the frame's command runs: its options ('c' for -c, 's' for -s),
+    then its operands so far; ('', '', []) when it runs none."""
+    names = [program(w) for w in (frame.command, *frame.words)]
+    at = next((k for k in range(len(names) - 1, -1, -1) if names[k] in SHELLS), -1)
+    if at < 0:
+        return "", "", []
+    args = frame.words[at:]
+    flags = "!"  # a shell
+    k = 0
+    while k < len(args) and (args[k] == "-" or (len(args[k]) > 1 and args[k][0] in "-+")):
+        arg = args[k]
+        k += 1
+        if arg in ("--", "-"):
+            break
+        if arg in ("--rcfile", "--init-file") or (arg[:2] != "--" and arg[-1] in "oO"):
+            k += 1  # the option's argument
+        elif arg[0] == "-" and arg[:2] != "--":
+            flags += "c" * ("c" in arg) + "s" * ("s" in arg)
+    return names[at], flags, args[k:]
 
 
 def script_word(frame: Frame) -> bool:
-    """The next word is the whole script: `eval WORD`, `sh -c WORD`."""
+    """The next word is the whole script: `eval WORD`, `sh -c WORD`, `bash <<< WORD`."""
     if program(frame.command) == "eval":
         return not frame.words
-    return bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None
+    _, flags, operands = _shell(frame)
+    return frame.feed or ("c" in flags and not operands) or \
+        (bool(frame.words) and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None)
 
 
 def reparsing(frame: Frame) -> str:
     """'reparsed' when the frame's next word is read again by another shell,
     'ssh-option' when it is the argument of ssh -o; else ''."""
     names = [program(w) for w in (frame.command, *frame.words)]
-    if any(n in _REPARSE_ALL for n in names):
+    if any(n in _REPARSE_ALL for n in names) or frame.feed:
         return "reparsed"
     if frame.words and _SCRIPT_OPTION.fullmatch(frame.words[-1]) is not None and \
-            any(n in _SHELL_NAMES for n in names[:-1]):
+            any(n in SHELLS | _COMMAND_OPTION for n in names[:-1]):
         return "reparsed"
+    _, flags, operands = _shell(frame)
+    if "c" in flags and not operands:
+        return "reparsed"  # sh -c -- SCRIPT, bash -e -c SCRIPT, "$SHELL" -c SCRIPT
     position = ssh_position(frame)
     return {"command": "reparsed", "-o": "ssh-option"}.get(position, "")
+
+
+def reads_script(frame: Frame) -> bool:
+    """The frame's command runs what it reads on its standard input: a shell given neither
+    -c nor a script file (or given -s), `xargs sh …`, or ssh with no remote command."""
+    name, flags, operands = _shell(frame)
+    if name:
+        names = [program(w) for w in (frame.command, *frame.words)]
+        return "xargs" in names[:names.index(name)] or \
+            ("c" not in flags and (not operands or "s" in flags))
+    if not frame.words or frame.words[-1].startswith("-"):
+        return False
+    before = Frame(frame.kind, command=frame.command, words=frame.words[:-1])
+    return ssh_position(before) == "destination" and _ssh_words(frame)[0] == "ssh"
 
 
 # Commands that run the command in their arguments (`sudo ssh …`).

@@ -103,6 +103,7 @@ class Expansions(ScanState):
         for s, e, rep in sub.run():
             rep = backquoted(rep, in_dq)
             self.reps.append((start + where[s], start + where[e - 1] + 1, rep))
+            self._staged(len(self.reps) - 1)
         self.i = end + 1
 
     def _brace(self, top: Frame) -> None:

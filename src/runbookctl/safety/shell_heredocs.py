@@ -3,6 +3,7 @@ line by line (expanding or literal), and the check that no value ends a body ear
 
 from __future__ import annotations
 
+from runbookctl.safety.shell_commands import reads_script
 from runbookctl.safety.shell_contexts import HEREDOC, LITERAL, SENTINEL_RE, Ctx, Refusal
 from runbookctl.safety.shell_scan_state import Heredoc, ScanState
 from runbookctl.safety.shell_words import WORD_END, Frame
@@ -47,7 +48,8 @@ class HeredocBodies(ScanState):
                 self.i = min(end + 1, self.n)
                 return
             for m in SENTINEL_RE.finditer(line):
-                ctx = self._refused(self.poison) if self.poison else Ctx(LITERAL)
+                why = self.poison or ("reparsed" if doc.script else "")
+                ctx = self._refused(why) if why else Ctx(LITERAL)
                 self.reps.append((self.i + m.start(), self.i + m.end(),
                                   self.emit(int(m.group(1)), ctx)))
             self.i = min(end + 1, self.n)
@@ -79,7 +81,10 @@ class HeredocBodies(ScanState):
             self.i += 1
         delim, quoted = self._delim_word()
         if delim:
-            self.pending.append(Heredoc(delim, quoted, strip))
+            top = self.stack[-1]
+            doc = Heredoc(delim, quoted, strip, script=reads_script(top))  # `sh <<EOF`
+            self.pending.append(doc)
+            top.stage_docs.append(doc)  # `cat <<EOF | sh`: known when the pipe's end is read
 
     def _delim_word(self) -> tuple[str, bool]:
         start = self.i

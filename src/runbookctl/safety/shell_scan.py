@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import re
 
-from runbookctl.safety.shell_commands import reparsing, script_word, ssh_joined, ssh_position
+from runbookctl.safety.shell_commands import (
+    reads_script,
+    reparsing,
+    script_word,
+    ssh_joined,
+    ssh_position,
+)
 from runbookctl.safety.shell_contexts import (
     ANSI,
     DQ,
@@ -67,9 +73,39 @@ class _Scanner(Expansions, HeredocBodies):
             self._step(self.stack[-1])
         if self.doc is not None:
             self.bodies.append((self.doc, self.n))
+        for frame in self.stack:
+            if frame.kind == CMD:  # the text ends the last word and command
+                end_word(frame, self.attributes, self.t[frame.word_start:] if frame.word else "")
+                self._end_stage(frame, "")
         if self.check_bodies:
             self._check_bodies()
         return self.reps
+
+    def _staged(self, rep: int) -> None:
+        """A value of the pipeline stage of every command it is in (`echo "$(x {{ v }})" | sh`)."""
+        for frame in self.stack:
+            if frame.kind == CMD:
+                frame.stage.append(rep)
+
+    def _echoed_whole(self) -> bool:
+        """`echo {{ cmd }} | sh`: the value is all that echo writes, the whole script."""
+        base = self.stack[-1] if self.stack[-1].kind == CMD else self.stack[-2]
+        return base.kind == CMD and base.command == "echo" and not base.words and \
+            self._whole_word(base)
+
+    def _end_stage(self, top: Frame, c: str) -> None:
+        """A pipeline stage ends: when it reads a script on its input, every value and heredoc
+        of the stage before the `|` is (part of) that script."""
+        if top.piped is not None and reads_script(top):
+            reps, docs = top.piped
+            for k in reps:
+                start, end, _ = self.reps[k]
+                self.reps[k] = (start, end, self.emit(_index_at(self.t, start),
+                                                      self._refused("reparsed")))
+            for doc in docs:
+                doc.script = True
+        top.piped = (top.stage, top.stage_docs) if c == "|" else None
+        top.stage, top.stage_docs = [], []
 
     def _step(self, top: Frame) -> None:
         kind = top.kind
@@ -94,7 +130,10 @@ class _Scanner(Expansions, HeredocBodies):
             return False
         index = int(m.group(1))
         ctx = self._context()
+        whole = self._echoed_whole()
         self.reps.append((m.start(), m.end(), self.emit(index, ctx)))
+        if not whole:
+            self._staged(len(self.reps) - 1)
         top = self.stack[-1]
         if top.kind in (CMD, TEST):
             self._word_char(top, m.group(0))
@@ -113,6 +152,8 @@ class _Scanner(Expansions, HeredocBodies):
         base = next(f for f in reversed(self.stack) if f.kind not in ("sq", "dq", "ansi"))
         if base.kind == ARITH:
             return Ctx(INT)
+        if base.kind not in (CMD, TEST) and self._reparsed():
+            return self._refused(self._reparsed())  # `sh -c "${x:-{{ v }}}"`, `sh <<EOF`
         if base.kind in (CMD, TEST):
             rule = self._command_rule(base)
             if rule is not None:
@@ -129,8 +170,11 @@ class _Scanner(Expansions, HeredocBodies):
 
     def _reparsed(self, base: Frame | None = None) -> str:
         """Why text here is read again: it becomes a script another shell reads (eval,
-        sh -c …), also through a `$(…)` whose output lands there. The value as the whole
-        script (`sh -c {{ cmd }}`, `eval "{{ cmd }}"`) says to run it: not refused."""
+        sh -c …, a heredoc or here-string fed to a shell), also through a `$(…)` whose
+        output lands there. The value as the whole script (`sh -c {{ cmd }}`,
+        `eval "{{ cmd }}"`) says to run it: not refused."""
+        if self.doc is not None and self.doc.script and any(f.kind == HEREDOC for f in self.stack):
+            return "reparsed"
         for frame in self.stack:
             why = reparsing(frame) if frame.kind in (CMD, TEST) else ""
             if why == "reparsed" and frame is base and script_word(frame) and \
@@ -223,6 +267,7 @@ class _Scanner(Expansions, HeredocBodies):
     def _word_char(self, top: Frame, text: str, *, advance: bool = True) -> None:
         if top.word == "":
             top.word_cmd = top.cmd_pos
+            top.word_start = self.i
         top.word += text or "$"
         if advance:
             self.i += len(text)
@@ -239,9 +284,10 @@ class _Scanner(Expansions, HeredocBodies):
         """A blank, newline or operator character: ends the current word."""
         t, i = self.t, self.i
         c = t[i]
-        end_word(top, self.attributes)
+        end_word(top, self.attributes, t[top.word_start:i] if top.word else "")
         if t.startswith("<<<", i):
-            self.i += 3  # a here-string: an ordinary word follows
+            self.i += 3  # a here-string: an ordinary word follows (a script, fed to a shell)
+            top.feed = reads_script(top)
             return
         if t.startswith("<<", i) and top.kind == CMD:
             self._heredoc_op()
@@ -262,6 +308,10 @@ class _Scanner(Expansions, HeredocBodies):
             self._close_paren(top)
 
     def _separator(self, top: Frame, c: str) -> None:
+        if c == "|" and self.t[self.i: self.i + 1] in ("|", "&"):
+            c = "&" if self.t[self.i] == "|" else "|"  # `||` is no pipe; `|&` is one
+            self.i += 1
+        self._end_stage(top, c)
         if c == ";" and top.cases and top.cases[-1] == "body" and \
                 self.t[self.i: self.i + 1] in (";", "&"):
             top.cases[-1] = "pattern"
@@ -275,4 +325,10 @@ class _Scanner(Expansions, HeredocBodies):
             top.cases[-1] = "body"
             top.cmd_pos = True
         elif top.close == ")":
+            self._end_stage(top, "")
             self.stack.pop()
+
+
+def _index_at(text: str, start: int) -> int:
+    m = SENTINEL_RE.match(text, start)
+    return int(m.group(1)) if m else 0

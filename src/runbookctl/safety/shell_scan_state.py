@@ -8,20 +8,11 @@ expansions in safety/shell_expansions.py, heredoc bodies in safety/shell_heredoc
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 from runbookctl.safety.shell_contexts import REFUSED, Ctx, Emit
-from runbookctl.safety.shell_words import CMD, REFUSE_REASONS, Frame
+from runbookctl.safety.shell_words import CMD, REFUSE_REASONS, Frame, Heredoc
 
-
-@dataclass
-class Heredoc:
-    """A heredoc announced by `<<` (or `<<-`): its delimiter and how its body is read."""
-
-    delim: str
-    literal: bool
-    strip_tabs: bool
-    start: int = 0
+__all__ = ["Heredoc", "ScanState"]
 
 
 class ScanState(ABC):
@@ -65,6 +56,10 @@ class ScanState(ABC):
     @abstractmethod
     def _reparsed(self, base: Frame | None = None) -> str:
         """Why text here is read again by another shell ("" if it is not)."""
+
+    @abstractmethod
+    def _staged(self, rep: int) -> None:
+        """The replacement `rep` is a value of the pipeline stages it is in."""
 
     @abstractmethod
     def _nested(self, text: str) -> ScanState:

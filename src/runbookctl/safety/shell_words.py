@@ -15,6 +15,17 @@ WORD_END = frozenset(" \t\n;&|()<>")
 
 
 @dataclass
+class Heredoc:
+    """A heredoc announced by `<<` (or `<<-`): its delimiter and how its body is read."""
+
+    delim: str
+    literal: bool
+    strip_tabs: bool
+    start: int = 0
+    script: bool = False  # fed to a shell (`sh <<EOF`, `cat <<EOF | sh`): a value is refused
+
+
+@dataclass
 class Frame:
     """One nesting level the scanner is in: shell code, a quote, ${…}, arithmetic."""
 
@@ -29,6 +40,13 @@ class Frame:
     command_int: bool = False  # declare -i and the like: assignments are arithmetic
     command_ref: bool = False  # declare -n and the like: assignments are variable names
     words: list[str] = field(default_factory=list)  # the current command's arguments so far
+    word_start: int = 0  # where the current word starts in the text
+    feed: bool = False  # the next word is a here-string a shell reads as its script
+    # Pipelines: the values (indices of the scanner's replacements) and heredocs of the
+    # current stage, and those of the stage before `|` (None: no pipe into this one).
+    stage: list[int] = field(default_factory=list)
+    stage_docs: list[Heredoc] = field(default_factory=list)
+    piped: tuple[list[int], list[Heredoc]] | None = None
     cases: list[str] = field(default_factory=list)  # subject | pattern | body
     depth: int = 0  # open parentheses (arithmetic)
     phase: str = "name"  # ${…}: name | word | int
@@ -40,6 +58,7 @@ class Frame:
 _LEADING = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}",
                       "time", "fi", "done"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?\+?=")
+_QUOTES = re.compile(r"\\(.)|['\"]", re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SUBSCRIPT_OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$")
 # Operands of these are evaluated as arithmetic (or as names with subscripts) by bash.
@@ -66,27 +85,30 @@ REFUSE_REASONS = {
                   "ProxyCommand=… or LocalCommand=… runs a command: write the option in the "
                   "runbook",
     "reparsed": "is part of a script another shell parses again (eval, sh -c, su -c, ssh, "
-                "watch, trap), where this quoting no longer protects it: pass it as an argument "
-                "after the script (sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` "
-                "step",
+                "watch, trap, a heredoc, here-string or pipe into a shell), where this quoting "
+                "no longer protects it: pass it as an argument after the script "
+                "(sh -c '… \"$1\"' sh {{ v }}) or in `env:`, or use an `ssh:` step",
 }
 
 
-def end_word(top: Frame, attributes: dict[str, str] | None = None) -> None:
+def end_word(top: Frame, attributes: dict[str, str] | None = None, text: str = "") -> None:
     """The word being read has ended: what it means for the command it belongs to.
-    `attributes` collects the variables declared integer ('int') or nameref ('varname')."""
+    `attributes` collects the variables declared integer ('int') or nameref ('varname');
+    `text` is the word as written (quotes are removed from it, as the shell does)."""
     word, top.word = top.word, ""
     if not word:
         return
+    top.feed = False
+    plain = _QUOTES.sub(lambda m: m.group(1) or "", text) if text else word
     if top.cases and top.cases[-1] == "subject" and word == "in":
         top.cases[-1] = "pattern"
     elif top.cases and word == "esac" and (top.cases[-1] == "pattern" or top.cmd_pos):
         top.cases.pop()
         top.cmd_pos = False
     elif top.word_cmd and top.cmd_pos:
-        _command_word(top, word)
+        _command_word(top, plain)
     else:
-        _argument(top, word, {} if attributes is None else attributes)
+        _argument(top, plain, {} if attributes is None else attributes)
 
 def _command_word(top: Frame, word: str) -> None:
     if word == "case":
@@ -120,7 +142,7 @@ def reset_command(top: Frame) -> None:
     top.cmd_pos = True
     top.command = ""
     top.after_v = False
-    top.command_int = top.command_ref = False
+    top.command_int = top.command_ref = top.feed = False
     top.words = []
 
 

@@ -71,3 +71,40 @@ def test_a_list_as_the_ssh_destination_must_be_one_host_not_an_option(hosts: obj
         render_command("ssh {{ hosts | words }} uptime", {"hosts": hosts})
     assert render_command("ssh {{ hosts | words }} uptime", {"hosts": ["db1"]}) == "ssh db1 uptime"
     assert render_command("echo {{ hosts | words }}", {"hosts": hosts}).startswith("echo ")
+
+
+@pytest.mark.parametrize("template", [
+    "bash -c -- \"echo {}\"", "\"$SHELL\" -c \"echo {}\"", "${SHELL} -c 'echo {}'",
+    "$SHELL -lc 'echo {}'", "/bin/sh -c 'x {}'", "/usr/bin/env bash -c 'x {}'",
+    "busybox sh -c 'x {}'", "dash -c 'x {}'", "zsh -c 'x {}'", "ksh -c 'x {}'",
+    "bash -e -c 'x {}'", "bash -o pipefail -c 'x {}'", "bash --norc -c 'x {}'",
+    "sh -c \"echo ${x:-{}}\"",
+])
+def test_every_way_of_naming_a_shell_and_its_script_option_is_a_reparsed_script(template: str) -> None:
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize("template", [
+    "sh <<EOF\necho {}\nEOF", "sh <<'EOF'\necho {}\nEOF", "sh <<-EOF\n\techo {}\n\tEOF",
+    "bash -s <<EOF\necho {}\nEOF", "ssh db1 bash <<EOF\necho {}\nEOF", "ssh db1 <<EOF\necho {}\nEOF",
+    "sudo sh <<\"EOF\"\necho {}\nEOF", "sh - <<EOF\n{}\nEOF", "sh <<EOF\necho $(echo {})\nEOF",
+    "bash <<< \"echo {}\"", "cat <<EOF | sh\necho {}\nEOF",
+    "echo \"echo {}\" | sh", "echo x {} | sh", "printf '%s\\n' {} | bash", "echo \"x {}\" |& sh",
+    "echo \"x {}\" | sudo sh", "echo \"x {}\" | bash -s", "echo \"x {}\" | xargs sh -c",
+    "echo \"x {}\" | ssh db1", "( echo \"x {}\" ) | sh", "echo \"$(echo x {})\" | sh",
+    "echo \"a `echo {}`\" | sh", "x=$(echo \"a {}\" | sh)",
+])
+def test_text_a_shell_reads_on_its_input_is_a_reparsed_script(template: str) -> None:
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize(("template", "found"), [
+    ("sh -c 'echo \"$1\"' sh {}; sh -c -- 'echo \"$1\"' sh {}", ["word", "word"]),
+    ("sh -c {}; bash -c -- {}; bash <<<{}; echo {} | sh", ["word"] * 4),  # the whole script
+    ("cat <<EOF\necho {}\nEOF\nsh script.sh <<EOF\n{}\nEOF", ["heredoc", "heredoc"]),
+    ("echo {} || sh; echo {} | grep x; echo \"x {}\" | sh -c 'cat'", ["word", "word", "dq"]),
+    ("echo \"x {}\" | bash script.sh; echo \"x {}\" | ssh db1 cat; cat <<< \"{}\"", ["dq"] * 3),
+    ("echo \"x {}\" | sh\necho {}", ["refused", "word"]),
+])
+def test_data_around_a_shell_is_still_data(template: str, found: list[str]) -> None:
+    assert kinds(template, "bash") == found

@@ -16,6 +16,9 @@ class _Bare(ScanState):
     def _reparsed(self, base: Frame | None = None) -> str:
         return ""
 
+    def _staged(self, rep: int) -> None:
+        pass
+
     def _nested(self, text: str) -> ScanState:
         return _Bare(text, self.emit, self.dialect, self.check_bodies)
 
