@@ -268,3 +268,44 @@ def test_resume_refuses_an_included_runbook_broken_since_the_run_began(tmp_path:
     assert (f"include: runbook 'child' has problems of its own: {child}:4:" in again.output
             and "next: no step 'nowhere'" in again.output)
     assert "internal error" not in again.output and journal.read_bytes() == before
+
+
+CAPTURED = """id: cd
+title: Captured
+steps:
+  - id: find
+    run: echo 101 102; sleep 60
+    capture: pids
+  - id: use
+    run: echo "killing {{ pids }}"
+"""
+
+
+def test_a_step_that_cannot_render_after_resume_asks_and_the_run_stays_resumable(
+        tmp_path: Path) -> None:
+    """`done` for a killed capture step leaves its value unset: the next step cannot render.
+    Under on_failure: ask that is asked like any failure — with nobody to ask, exit 2 and
+    still resumable — never the run's end as failed."""
+    from tests.waiting import wait_event
+
+    (tmp_path / "cd.yaml").write_text(CAPTURED)
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbookctl", "run", str(tmp_path / "cd.yaml"), "--no-input",
+         "--report-dir", str(tmp_path / "r")], cwd=tmp_path, env=cli_env(state),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pgid = wait_event(state, "command_process", "find", alive=lambda: proc.poll() is None)
+    proc.kill()
+    proc.wait(timeout=30)
+    os.killpg(pgid["data"]["pgid"], signal.SIGKILL)
+    run_id = only_run_dir(state).name
+    (tmp_path / "answers.yaml").write_text("find: {resume: done}\n")
+    asked = run_cli(["resume", run_id, "--no-input", "--answers", str(tmp_path / "answers.yaml")],
+                    tmp_path, state)
+    assert asked.code == 2, asked.output
+    assert "'pids' is undefined" in asked.output
+    assert 'Add "use: {on_failure: retry | skip | abort | <step id>}"' in asked.output
+    (tmp_path / "answers.yaml").write_text("use: {on_failure: skip}\n")
+    done = run_cli(["resume", run_id, "--no-input", "--answers", str(tmp_path / "answers.yaml")],
+                   tmp_path, state)
+    assert done.code == 0, done.output

@@ -22,6 +22,7 @@ from runbookctl.engine.waits import Waits
 from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError
 from runbookctl.outcomes import (
     NEXT,
+    RETRY,
     Flow,
     FlowKind,
     Outcome,
@@ -281,7 +282,16 @@ class Engine:
         held = approval_gate(ctx, self.sv.decision_sources)  # a second person, first
         if held is not None:
             return held
-        return run_command_step(ctx) if step.is_command else run_human_step(ctx)
+        while True:
+            try:
+                return run_command_step(ctx) if step.is_command else run_human_step(ctx)
+            except TemplateError as exc:  # rendering failed: `ask` asks as for any failure
+                if step.on_failure != "ask":
+                    raise
+                self.sv.ui.fail(exc.message)
+                decision = gates.decide_failure(ctx, exc.message)
+                if decision != RETRY:
+                    return gates.after_failure(decision, key, exc.message)
 
     def _include(self, step: Step, key: str) -> Outcome:
         sub = self.sv.resolve_runbook(step.text)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from runbookctl.errors import InterruptedRun
+from runbookctl.errors import InterruptedRun, NoAnswerError
 from runbookctl.executors.base import CAPTURE_LIMIT, CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.record.event_model import Event
 from tests.unit.engine.conftest import FakeClock
@@ -287,12 +287,35 @@ def test_a_template_error_follows_the_policy_without_running_anything() -> None:
 
 
 @pytest.mark.parametrize(("policy", "status", "flow"), [
-    ("abort", "failed", "fail"), ("ask", "failed", "fail"), ("c", "completed", "goto")])
-def test_a_template_error_never_asks_and_obeys_the_policy(policy: str, status: str, flow: str) -> None:
+    ("abort", "failed", "fail"), ("c", "completed", "goto")])
+def test_a_template_error_obeys_the_policy(policy: str, status: str, flow: str) -> None:
     run = make_engine(POLICY.format(policy=policy).replace("echo broken", '"echo {{ nope.x }}"'))
     assert run.run()[0] == status
     assert run.events("step_finished", "broken")[0].data["flow"]["kind"] == flow
     assert run.prompter.asked == []
+
+
+@pytest.mark.parametrize(("answer", "status", "walked"), [
+    ("skip", "skipped", ["a", "broken", "c", "d"]), ("abort", "failed", ["a", "broken"])])
+def test_a_template_error_under_ask_asks_as_any_failure(answer: str, status: str,
+                                                       walked: list[str]) -> None:
+    run = make_engine(POLICY.format(policy="ask").replace("echo broken", '"echo {{ nope.x }}"'),
+                      prompter=FakePrompter([answer]))
+    run.run()
+    assert run.walked == walked
+    assert run.statuses["broken"] == status
+    (asked,) = run.prompter.asked
+    assert (asked.kind, asked.key) == ("on_failure", "broken")
+    assert "'nope' is undefined" in asked.text
+    assert not any("nope" in c for c in run.executor.commands)
+
+
+def test_a_template_error_under_ask_with_nobody_to_ask_stops_the_run_resumably() -> None:
+    run = make_engine(POLICY.format(policy="ask").replace("echo broken", '"echo {{ nope.x }}"'))
+    with pytest.raises(NoAnswerError):
+        run.run()
+    assert run.events("step_interrupted", "broken")
+    assert run.events("step_finished", "broken") == []
 
 
 # --- expect and capture ---------------------------------------------------------------

@@ -321,9 +321,10 @@ def test_a_dangerous_confirm_step_says_so_and_its_answer_is_kept_under_its_key()
 
 
 def test_a_confirm_question_that_cannot_be_rendered_names_it() -> None:
-    run = make_engine(book("  - {id: gate, confirm: \"Go {{ nope }}?\"}\n"))
-    assert run.run() == ("failed", "step gate failed: cannot render question 'Go {{ nope }}?': "
-                                   "'nope' is undefined")
+    run = make_engine(book("  - {id: gate, confirm: \"Go {{ nope }}?\"}\n"),
+                      prompter=FakePrompter(["abort"]))
+    assert run.run() == ("aborted", "aborted at gate: cannot render question 'Go {{ nope }}?': "
+                                    "'nope' is undefined")
 
 
 def test_a_milestone_is_journaled_when_its_step_ends_ok_and_only_then() -> None:
