@@ -15,7 +15,7 @@ two-character slice) cannot be masked, like short secrets.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,23 +52,44 @@ def tainted(value: Any, redactor: Redactor, depth: int = 1) -> bool:
         # Every derived value is registered, so a value (not each of its
         # encoded forms) is what a template's input can hold.
         return redactor.holds_value(value)
+    if _number(value):  # a secret `type: int` input, or arithmetic on one
+        return redactor.holds_value(str(value))
     if depth and isinstance(value, list | tuple | set | frozenset):
         return any(tainted(v, redactor, depth - 1) for v in value)
     return False
 
 
-def note(result: Any, *sources: Any) -> None:
-    """Register `result` when any of `sources` is secret: its strings are masked from now on."""
+def note(result: Any, *sources: Any) -> Any:
+    """Register `result` when any of `sources` is secret: its strings are masked
+    from now on. Returns `result`, or for an iterator (`batch`, `slice`, `map`
+    give generators) one that registers each item as it is taken."""
     redactor = _redactor()
     if redactor is None or not any(tainted(s, redactor) for s in sources):
-        return
+        return result
+    if isinstance(result, Iterator):
+        result = _items(result, redactor)
     _TAINTED[id(result)] = result
     _register(result, redactor)
+    return result
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _items(items: Iterable[Any], redactor: Redactor) -> Iterator[Any]:
+    for item in items:
+        if not isinstance(item, str):  # a one-character string is every such string
+            _TAINTED[id(item)] = item
+        _register(item, redactor)
+        yield item
 
 
 def _register(value: Any, redactor: Redactor) -> None:
     if isinstance(value, str):
         redactor.add(value, "", derived=True)
+    elif _number(value):  # shown as its digits: `{{ pin + 1 }}`, `{{ pin // 1000 }}`
+        redactor.add(str(value), "", derived=True)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
             _register(item, redactor)
@@ -79,9 +100,7 @@ def _tracked(fn: Callable[..., Any]) -> Callable[..., Any]:
     # functools.wraps copies `jinja_pass_arg`, so pass_context filters still get it.
     @functools.wraps(fn)
     def filter_(*args: Any, **kwargs: Any) -> Any:
-        result = fn(*args, **kwargs)
-        note(result, *args, *kwargs.values())
-        return result
+        return note(fn(*args, **kwargs), *args, *kwargs.values())
 
     return filter_
 
@@ -118,16 +137,22 @@ def environment(**options: Any) -> ImmutableSandboxedEnvironment:
 
     class Tracking(ImmutableSandboxedEnvironment):
         code_generator_class = _code_generator()
+        # Arithmetic on a secret number goes through call_binop / call_unop.
+        intercepted_binops = frozenset(("+", "-", "*", "/", "//", "**", "%"))
+        intercepted_unops = frozenset(("+", "-"))
 
         def call(self, context: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
             result = super().call(context, obj, *args, **kwargs)
-            note(result, getattr(obj, "__self__", None), *args, *kwargs.values())
-            return result
+            return note(result, getattr(obj, "__self__", None), *args, *kwargs.values())
 
         def getitem(self, obj: Any, argument: Any) -> Any:
-            result = super().getitem(obj, argument)
-            note(result, obj)
-            return result
+            return note(super().getitem(obj, argument), obj)
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            return note(super().call_binop(context, operator, left, right), left, right)
+
+        def call_unop(self, context: Any, operator: str, arg: Any) -> Any:
+            return note(super().call_unop(context, operator, arg), arg)
 
     env = Tracking(**options)
     env.filters = {name: _tracked(fn) for name, fn in env.filters.items()}

@@ -88,3 +88,47 @@ def test_the_other_lines_of_a_derived_value_stay_readable(redactor: redact.Redac
 def test_no_tracking_outside_a_run() -> None:
     redact._ACTIVE.clear()
     assert render_command("echo {{ S | upper }}", {"S": "abcd-secret"}) == "echo ABCD-SECRET"
+
+
+TOKEN = "tok-9f8e7d6c5b4a3210"
+LOOPS = [
+    "{% for part in S | batch(6) %}{{ part | join }} {% endfor %}",
+    "{% for part in S | slice(3) %}{{ part | join }} {% endfor %}",
+    "{% for part in S | batch(5) | list %}{{ part | join('') }}.{% endfor %}",
+    "{% for part in S | map('upper') | batch(4) %}{{ part | join }}|{% endfor %}",
+    "{{ (S | batch(7) | list)[1] | join }}",
+    "{% for part in S | batch(6) | map('join') %}{{ part }} {% endfor %}",
+]
+
+
+@pytest.mark.parametrize("template", LOOPS)
+def test_the_pieces_a_loop_makes_of_a_secret_are_masked(redactor: redact.Redactor,
+                                                        template: str) -> None:
+    redactor.add(TOKEN, "S")
+    shown = render_text(template, {"S": TOKEN})
+    masked = redactor.mask(shown)
+    words = [w for w in shown.replace("|", " ").replace(".", " ").split() if len(w) >= 4]
+    assert words, shown
+    assert not [w for w in words if w in masked], masked
+
+
+PIN = 73915286
+ARITHMETIC = ["P + 1", "1 + P", "P - 7", "P // 1000", "P * 3", "P % 100000", "-P", "P / 2",
+              "(P + 1) * 2", "P ** 2", "(P // 100) | string", "'%d' | format(P + 5)"]
+
+
+@pytest.mark.parametrize("expr", ARITHMETIC)
+def test_arithmetic_on_a_secret_number_is_masked(redactor: redact.Redactor, expr: str) -> None:
+    redactor.add(str(PIN), "P")
+    saved = list(redact._ACTIVE)
+    redact._ACTIVE.clear()
+    plain = str(evaluate(expr, {"P": PIN}))
+    redact._ACTIVE[:] = saved
+    shown = redactor.mask(render_command("echo {{ " + expr + " }}", {"P": PIN}))
+    assert plain not in shown and shown.startswith("echo "), shown
+
+
+def test_arithmetic_on_ordinary_numbers_is_not_masked(redactor: redact.Redactor) -> None:
+    redactor.add(str(PIN), "P")
+    shown = render_command("echo {{ n + 1 }} {{ n * 1000 }}", {"n": 41, "P": PIN})
+    assert redactor.mask(shown) == "echo 42 41000"
