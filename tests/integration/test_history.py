@@ -78,3 +78,19 @@ def test_bad_since_is_a_usage_error(history: Path) -> None:
     result = run_cli(["runs", "--since", "last tuesday"], cwd=history, state=history / "state")
     assert result.code == 2
     assert "--since 'last tuesday'" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--status", "bogus"], "runbookctl: --status 'bogus': not a run status; one of: completed, "
+     "failed, aborted, interrupted, running, abandoned\n"),
+    (["--limit", "0"], "runbookctl: --limit 0: give how many runs to show, 1 or more\n"),
+    (["--limit", "-1"], "runbookctl: --limit -1: give how many runs to show, 1 or more\n"),
+])
+def test_a_filter_that_can_match_nothing_is_a_usage_error(history: Path, args: list[str],
+                                                           message: str) -> None:
+    result = run_cli(["runs", *args], cwd=history, state=history / "state")
+    assert (result.code, result.stderr) == (2, message)
+
+
+def test_since_takes_a_bare_number_of_seconds_as_every_duration(history: Path) -> None:
+    assert len(_json(history, "runs", "--since", "3600")) == 5

@@ -130,7 +130,9 @@ def readable_states(journals: Iterable[Path], ui: UI) -> Iterator[RunState]:
 
 
 def parse_since(value: str | None) -> str | None:
-    """`--since`: a date (2026-11-01), or an age like 7d, 12h, 30m; as a UTC timestamp prefix."""
+    """`--since`: a date (2026-11-01), or an age in the one duration syntax (7d, 12h, 30m, or
+    a bare number of seconds: docs/runbook-format.md, section 1); as a UTC timestamp prefix."""
+    import re
     from datetime import UTC, datetime, timedelta
 
     from runbookctl.durations import parse_duration
@@ -139,12 +141,24 @@ def parse_since(value: str | None) -> str | None:
         return None
     text = value.strip()
     try:
-        if text[-1:].isalpha():  # an age in the one duration syntax; a bare number is no age
+        if text[-1:].isalpha() or re.fullmatch(r"\d+(\.\d+)?", text):  # an age
             age = timedelta(seconds=parse_duration(text))
             return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S")
         return datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S")
     except (ValueError, OverflowError):
-        raise UsageError(f"--since {value!r}: expected a date (2026-11-01) or an age (7d, 12h)") from None
+        raise UsageError(f"--since {value!r}: expected a date (2026-11-01) or an age (7d, 12h, "
+                         "3600 seconds)") from None
+
+
+def check_filters(limit: int, status: str | None) -> None:
+    """`--limit` is at least 1 and `--status` a run status: a typo never reads as no runs."""
+    from runbookctl.outcomes import RunStatus
+
+    if limit < 1:
+        raise UsageError(f"--limit {limit}: give how many runs to show, 1 or more")
+    known = [s.value for s in RunStatus]
+    if status is not None and status not in known:
+        raise UsageError(f"--status {status!r}: not a run status; one of: {', '.join(known)}")
 
 
 def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: str | None = None,
@@ -153,6 +167,7 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
     from runbookctl.record.run_state import summary
     from runbookctl.record.writeup import refresh_report
 
+    check_filters(limit, status)
     after = parse_since(since)
     rows = []
     notices = UI(sys.stderr)  # stdout may be --json
@@ -170,7 +185,7 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
         if after and row["started"] < after:
             continue
         rows.append(row)
-        if len(rows) >= max(limit, 0):
+        if len(rows) >= limit:
             break
     if as_json:
         print(json.dumps(rows, indent=2))

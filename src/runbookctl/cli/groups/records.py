@@ -13,7 +13,8 @@ from runbookctl.cli.invocation import session, ui
 
 def runs_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    limit: Annotated[int, typer.Option("--limit", metavar="N", help="At most N runs, newest first.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", metavar="N",
+                                       help="At most N runs (1 or more), newest first.")] = 20,
     runbook: Annotated[
         str | None,
         typer.Option("--runbook", metavar="ID", help="Only runs of this runbook.", show_default=False),
@@ -33,7 +34,8 @@ def runs_cmd(
         typer.Option(
             "--since",
             metavar="WHEN",
-            help="Only runs started after a date (2026-11-01) or an age ago (7d, 12h).",
+            help="Only runs started after a date (2026-11-01) or an age ago (7d, 12h, or seconds: "
+            "3600).",
             show_default=False,
         ),
     ] = None,

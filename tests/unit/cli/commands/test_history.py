@@ -66,3 +66,24 @@ def test_matching_names_compares_text() -> None:
     assert history.matching_names(names, "r-1*") == []
     assert history.matching_names(names, ".r") == []
     assert history.matching_names(names, "") == []
+
+
+@pytest.mark.parametrize(("limit", "status", "message"), [
+    (0, None, "--limit 0: give how many runs to show, 1 or more"),
+    (1, "done", "--status 'done': not a run status; one of: completed, failed, aborted, "
+     "interrupted, running, abandoned"),
+])
+def test_filters_that_could_only_match_nothing_are_refused(limit: int, status: str | None,
+                                                          message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        history.check_filters(limit, status)
+    assert caught.value.message == message
+    history.check_filters(1, "abandoned")
+
+
+def test_since_reads_a_bare_number_as_seconds() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    since = datetime.fromisoformat(history.parse_since("3600") or "").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - timedelta(hours=1) - since).total_seconds()) < 60
+    assert history.parse_since("2026-11-01") == "2026-11-01T00:00:00"
