@@ -107,3 +107,24 @@ def test_a_runbooks_terminal_escapes_are_shown_inert_by_list_show_and_validate(
                       state=tmp_path / "s")
     assert checked.code == 2 and "␛]0;pwn" in checked.stderr, checked.output
     assert not any(c in checked.output for c in ESCAPES), ascii(checked.output)
+
+
+def test_two_runbooks_of_one_folder_with_one_id_are_never_picked_silently(tmp_path: Path) -> None:
+    (tmp_path / "dup").mkdir()
+    for name, title in (("a", "A"), ("b", "B")):
+        (tmp_path / "dup" / f"{name}.yaml").write_text(
+            f"id: same\ntitle: {title}\nsteps:\n  - {{id: a, run: echo {title}}}\n")
+    said = "runbook id 'same' is already the id of dup/a.yaml in this folder: one of them could " \
+           "never be run by id; give each its own id"
+    validated = run_cli(["validate", "dup"], cwd=tmp_path, state=tmp_path / "s")
+    assert validated.code == 2
+    assert validated.stderr.startswith(f"dup/b.yaml:1:5: {said}\n    id: same\n        ^\n")
+    listed = run_cli(["--runbooks", "dup", "list", "--json"], cwd=tmp_path, state=tmp_path / "s")
+    assert listed.code == 0
+    assert listed.stderr == f"warning: dup/b.yaml: {said} (listed: dup/a.yaml)\n"
+    ran = run_cli(["--runbooks", "dup", "run", "same", "--no-input"], cwd=tmp_path,
+                  state=tmp_path / "s")
+    assert (ran.code, ran.stderr) == (2, (
+        "runbookctl: runbook id 'same' is declared by two files of one folder, dup/a.yaml and "
+        "dup/b.yaml: give one another id, or name the file (runbookctl validate shows where)\n"))
+    assert not (tmp_path / "s" / "runs").exists()

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runbookctl.errors import ValidationError
-from runbookctl.runbook.registry import declared_id, first_by_id
+from runbookctl.runbook.registry import declared_id, first_by_id, same_folder_clashes
 
 if TYPE_CHECKING:
-    from runbookctl.runbook.registry import Registry
+    from runbookctl.runbook.registry import Clash, Registry
 
 # The modules that decide what an entry holds: the ones runbook/loader.py loads (a test
 # checks the list against what importing the loader loads), the registry's reading of
@@ -58,6 +58,13 @@ class Summary:
 
 def summaries(registry: Registry, index_file: Path | None = None) -> list[Summary]:
     """Every runbook on the search path (by id, the first on the path wins), in id order."""
+    return listing(registry, index_file)[0]
+
+
+def listing(registry: Registry, index_file: Path | None = None) -> tuple[list[Summary],
+                                                                         list[Clash]]:
+    """`summaries`, and the files that declare an id another file of their folder declared
+    before them (registry.same_folder_clashes): shown, but never silently."""
     now = time.time()  # before any file is read: see RACY
     known = _read(index_file) if index_file is not None else {}
     # One index serves every search path (another folder's runbooks/, --runbooks DIR):
@@ -68,14 +75,15 @@ def summaries(registry: Registry, index_file: Path | None = None) -> list[Summar
     files = [_File(path, st, known.get(str(path))) for path, st in registry.file_stats()]
     by_path = {f.path: f for f in files}
     # registry.ids()'s rule, on ids the index kept: an unchanged file is not even opened.
-    winners = first_by_id((f.declared_id(), f.path) for f in files)
+    declared = [(f.declared_id(), f.path) for f in files]
+    winners = first_by_id(declared)
     out = [by_path[path].summary(registry, rb_id) for rb_id, path in sorted(winners.items())]
     for f in files:
         if now - f.identity[0] / 1e9 > RACY:
             fresh[str(f.path)] = f.entry()
     if index_file is not None and fresh != known:
         _write(index_file, fresh)
-    return out
+    return out, same_folder_clashes(declared)
 
 
 class _File:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ class Registry:
         self.template_dirs = template_dirs
         self._cache: dict[Path, Runbook] = {}
         self._ids: dict[str, Path] | None = None
+        self._clashes: list[Clash] = []
 
     def add_dir(self, folder: Path) -> None:
         """Search `folder` first (validate DIR: its runbooks may include one another)."""
@@ -53,8 +55,15 @@ class Registry:
     def ids(self) -> dict[str, Path]:
         """id -> file; the first on the path wins. Ids come from `id:` or the file stem."""
         if self._ids is None:
-            self._ids = first_by_id((declared_id(path), path) for path in self.files())
+            declared = [(declared_id(path), path) for path in self.files()]
+            self._ids = first_by_id(declared)
+            self._clashes = same_folder_clashes(declared)
         return self._ids
+
+    def clashes(self) -> list[Clash]:
+        """Two files of one folder declaring the same id (validate: an error)."""
+        self.ids()
+        return self._clashes
 
     def find(self, name: str) -> Path:
         """A runbook id or a path to a runbook file."""
@@ -65,6 +74,11 @@ class Registry:
             raise UsageError(f"runbook file not found: {name}")
         ids = self.ids()
         if name in ids:
+            clash = next((c for c in self._clashes if c.first == ids[name]), None)
+            if clash is not None:  # never run one of the two by chance
+                raise UsageError(f"runbook id '{name}' is declared by two files of one folder, "
+                                 f"{clash.first} and {clash.other}: give one another id, or "
+                                 "name the file (runbookctl validate shows where)")
             return ids[name]
         close = get_close_matches(name, list(ids), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -118,6 +132,31 @@ def first_by_id(declared: Iterable[tuple[str, Path]]) -> dict[str, Path]:
     for rb_id, path in declared:
         ids.setdefault(rb_id, path)
     return ids
+
+
+@dataclass(frozen=True)
+class Clash:
+    """`other` declares the id of `first`, a file of the same folder before it."""
+
+    id: str
+    first: Path
+    other: Path
+
+    def message(self) -> str:
+        return (f"runbook id '{self.id}' is already the id of {self.first} in this folder: "
+                "one of them could never be run by id; give each its own id")
+
+
+def same_folder_clashes(declared: Iterable[tuple[str, Path]]) -> list[Clash]:
+    """Each file declaring an id an earlier file of its folder declared (in search order).
+    Across folders an earlier one shadows a later one by design: no clash."""
+    seen: dict[tuple[Path, str], Path] = {}
+    out = []
+    for rb_id, path in declared:
+        first = seen.setdefault((path.parent, rb_id), path)
+        if first != path:
+            out.append(Clash(rb_id, first, path))
+    return out
 
 
 def _is_runbook_name(name: str) -> bool:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from runbookctl.errors import UsageError
-from runbookctl.runbook.registry import Registry, declared_id, first_by_id
+from runbookctl.runbook.registry import (
+    Clash,
+    Registry,
+    declared_id,
+    first_by_id,
+    same_folder_clashes,
+)
 
 
 @pytest.fixture
@@ -82,3 +88,31 @@ def test_a_folder_added_first_is_searched_first(folders: tuple[Path, Path]) -> N
     registry.add_dir(second)
     assert registry.ids()["shared"] == second / "shared.yaml"
     assert registry.find("quoted") == second / "c.yaml"
+
+
+def test_two_files_of_one_folder_with_one_id_clash_across_folders_they_shadow() -> None:
+    a, b, c, d = Path("f/a.yaml"), Path("f/b.yaml"), Path("g/c.yaml"), Path("f/d.yaml")
+    assert same_folder_clashes([("x", a), ("y", b), ("x", c), ("x", d)]) == [Clash("x", a, d)]
+
+
+def test_find_refuses_an_id_two_files_of_one_folder_declare(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("id: same\n")
+    (tmp_path / "b.yaml").write_text("id: same\n")
+    registry = Registry([tmp_path], [])
+    with pytest.raises(UsageError) as caught:
+        registry.find("same")
+    assert caught.value.message == (
+        f"runbook id 'same' is declared by two files of one folder, {tmp_path}/a.yaml and "
+        f"{tmp_path}/b.yaml: give one another id, or name the file (runbookctl validate shows "
+        "where)")
+    assert registry.find(str(tmp_path / "b.yaml")) == tmp_path / "b.yaml"
+    assert registry.clashes() == [Clash("same", tmp_path / "a.yaml", tmp_path / "b.yaml")]
+
+
+def test_an_earlier_folder_shadows_a_clash_in_a_later_one(tmp_path: Path) -> None:
+    for folder, names in (("first", ["a"]), ("second", ["a", "b"])):
+        for name in names:
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / f"{name}.yaml").write_text("id: same\n")
+    registry = Registry([tmp_path / "first", tmp_path / "second"], [])
+    assert registry.find("same") == tmp_path / "first" / "a.yaml"

@@ -19,12 +19,16 @@ def list_runbooks(session: Session, *, as_json: bool, tag: str | None) -> int:
     (cli/terminal.py and what it loads cost ~5 ms of the listing's start)."""
     from runbookctl.cli.columns import columns
     from runbookctl.positions import shown_name
-    from runbookctl.runbook.index import summaries
+    from runbookctl.runbook.index import listing
 
+    found, clashes = listing(session.registry, _index_file(session))
+    for clash in clashes:  # on stderr: stdout may be --json
+        print(f"warning: {shown_name(str(clash.other))}: {clash.message()} (listed: "
+              f"{shown_name(str(clash.first))})", file=sys.stderr)
     rows: list[dict[str, Any]] = [
         {"id": s.id, "title": s.title, "severity": s.severity, "steps": s.steps,
          "tags": list(s.tags), "source": s.source}
-        for s in summaries(session.registry, _index_file(session))]
+        for s in found]
     if tag:
         rows = [r for r in rows if tag in r["tags"]]
     if as_json:

@@ -53,13 +53,46 @@ def validate(session: Session, names: list[str], answers: Path | None) -> int:
             print(shown(p.format()), file=sys.stderr)
         errors += sum(1 for p in problems if p.severity == "error")
         warnings += sum(1 for p in problems if p.severity != "error")
-    for p in _inventory_problems(session):
+    for p in [*_clash_problems(paths), *_inventory_problems(session)]:
         print(shown(p.format()), file=sys.stderr)
         errors += 1
     verdict = "ok" if not errors else "invalid"
     print(f"{len(paths)} runbook(s) checked: {errors} error(s), {warnings} warning(s) — {verdict}",
           file=sys.stderr)
     return int(ExitCode.USAGE if errors else ExitCode.OK)
+
+
+def _clash_problems(paths: list[Path]) -> list[Problem]:
+    """A checked file whose id another file of its folder declares too: an error at the
+    second one's `id:`, naming the first (by id, `run` and `list` would get only one)."""
+    from runbookctl.positions import Pos
+    from runbookctl.runbook.registry import Registry, declared_id, same_folder_clashes
+    from runbookctl.runbook.yaml_positions import problem
+
+    checked = {os.path.realpath(p) for p in paths}
+    out = []
+    for folder in sorted({p.parent for p in paths}):
+        declared = [(declared_id(f), f) for f in Registry([folder], []).files()]
+        for clash in same_folder_clashes(declared):
+            if not checked & {os.path.realpath(clash.first), os.path.realpath(clash.other)}:
+                continue
+            try:
+                text = clash.other.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""  # its own check says why
+            line, col = _id_place(text)
+            out.append(problem(text, Pos(str(clash.other), line, col), clash.message()))
+    return out
+
+
+def _id_place(text: str) -> tuple[int, int]:
+    """Line and column of the top-level `id:` value (registry.declared_id's reading), else
+    1:1 (the id is the file name)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("id:"):
+            rest = line[3:]
+            return number, 4 + len(rest) - len(rest.lstrip())
+    return 1, 1
 
 
 def _inventory_problems(session: Session) -> list[Problem]:
