@@ -71,11 +71,19 @@ def test_verify_accepts_the_committed_copy(tmp_path: Path, repo: Path) -> None:
     assert "intact" in result.output
 
 
-def test_report_dir_outside_a_repository_says_so(tmp_path: Path) -> None:
+def test_report_dir_outside_a_repository_is_refused_before_the_run(tmp_path: Path) -> None:
+    """Before, the steps ran and the run ended with a warning and exit 0, uncommitted."""
     outside = tmp_path / "plain"
-    output = _run(tmp_path, outside)
-    assert "not inside a git repository" in output
-    assert list(outside.glob("incidents/*.md"))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli(["--runbooks", str(FIXTURES / "resume"), "run", "counted", "--var",
+                      f"out={out}", "--no-input", "--report-dir", str(outside / "incidents"),
+                      "--commit"], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 2, result.output
+    assert result.stderr == (f"runbookctl: --commit: {outside / 'incidents'} is not inside a git "
+                             "repository (git init it, or use --report-dir inside your "
+                             "post-mortem repo)\n")
+    assert not list(out.iterdir()) and not (tmp_path / "state").exists()  # nothing ran
 
 
 def test_a_note_after_the_commit_keeps_the_committed_record_whole(tmp_path: Path,

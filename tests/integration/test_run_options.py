@@ -1,13 +1,16 @@
-"""The options of `run` are checked before anything runs (exit 2, no run created), and
-those that say where the run acts are kept for `resume`: `--hosts`."""
+"""The options of `run` are checked before anything runs (exit 2, no run created) —
+`--hosts`, `--vars-file`, where the report goes and `--commit` — and `--hosts`, which says
+where the run acts, is kept for `resume`."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import journal_events, only_report, only_run_dir, run_cli
+from tests.helpers import CliResult, journal_events, only_report, only_run_dir, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -111,3 +114,75 @@ def test_a_vars_file_problem_is_named_at_its_place_before_the_run(
     assert f"{vars_file}:{where}: {message}\n    {text.rstrip()}\n    {caret}\n" in result.stderr
     assert "port=" not in result.stdout
     assert not (tmp_path / "state").exists()
+
+
+# --- where the report goes: checked before the first step ---------------------------------
+
+OK = "id: ok\ntitle: OK\nsteps:\n  - {id: a, run: touch ran}\n"
+
+
+def _refused_before_the_run(result: CliResult, tmp_path: Path, message: str) -> None:
+    assert result.code == 2, result.output
+    assert result.stderr == f"runbookctl: {message}\n"
+    assert not (tmp_path / "ran").exists()
+    assert not (tmp_path / "state").exists()
+
+
+def test_a_report_dir_that_is_a_file_is_refused_before_the_first_step(tmp_path: Path) -> None:
+    """Before, every step ran, the report could not be written, and the run exited 0."""
+    rb = _book(tmp_path, "ok.yaml", OK)
+    _book(tmp_path, "notadir", "")
+    for where, message in [
+        ("notadir", "--report-dir notadir: is not a folder; the report could not be written "
+                    "there"),
+        ("notadir/sub", f"--report-dir notadir/sub: cannot be made: {tmp_path / 'notadir'} is "
+                        "not a folder; the report could not be written there"),
+    ]:
+        result = run_cli(["run", str(rb), "--no-input", "--report-dir", where], cwd=tmp_path,
+                         state=tmp_path / "state")
+        _refused_before_the_run(result, tmp_path, message)
+
+
+def test_a_reports_folder_that_cannot_be_written_is_refused_before_the_first_step(
+    tmp_path: Path,
+) -> None:
+    rb = _book(tmp_path, "ok.yaml", OK)
+    result = run_cli(["run", str(rb), "--no-input", "--report-dir", "/proc/reports"],
+                     cwd=tmp_path, state=tmp_path / "state")
+    _refused_before_the_run(result, tmp_path, "--report-dir /proc/reports: cannot write to "
+                            "/proc: No such file or directory; the report could not be written "
+                            "there")
+    if os.geteuid() == 0:
+        return  # root writes into a folder of mode 0555
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = run_cli(["run", str(rb), "--no-input", "--report-dir", str(locked)],
+                     cwd=tmp_path, state=tmp_path / "state")
+    _refused_before_the_run(result, tmp_path, f"--report-dir {locked}: cannot write to {locked}: "
+                            "Permission denied; the report could not be written there")
+
+
+def test_the_configs_reports_dir_is_checked_and_named(tmp_path: Path) -> None:
+    rb = _book(tmp_path, "ok.yaml", OK)
+    _book(tmp_path, "notadir", "")
+    _book(tmp_path, "runbookctl.yaml", "reports_dir: notadir\n")
+    result = run_cli(["run", str(rb), "--no-input"], cwd=tmp_path, state=tmp_path / "state")
+    _refused_before_the_run(result, tmp_path, f"reports_dir (runbookctl.yaml) {tmp_path}/notadir: "
+                            "is not a folder; the report could not be written there")
+
+
+def test_resume_checks_the_runs_report_folder_before_a_step(tmp_path: Path) -> None:
+    rb = _book(tmp_path, "h.yaml", HOSTS)
+    state, reports = tmp_path / "state", tmp_path / "reports"
+    first = run_cli(["run", str(rb), "--no-input", "--dry-run", "--report-dir", str(reports)],
+                    cwd=tmp_path, state=state)
+    assert first.code == 2, first.output  # `check` failed, nobody to ask: interrupted
+    shutil.rmtree(reports)
+    reports.write_text("")
+    (tmp_path / "ran").unlink()
+    resumed = run_cli(["resume", only_run_dir(state).name, "--no-input"], cwd=tmp_path,
+                      state=state)
+    assert resumed.code == 2, resumed.output
+    assert resumed.stderr == (f"runbookctl: the run's report folder {reports}: is not a folder; "
+                              "the report could not be written there\n")
+    assert not (tmp_path / "ran").exists()

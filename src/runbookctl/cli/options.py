@@ -50,7 +50,8 @@ ReportDir = Annotated[
     typer.Option(
         "--report-dir",
         metavar="DIR",
-        help="Where the report is written (default: config reports_dir, else ./reports).",
+        help="Where the report is written (default: config reports_dir, else ./reports); "
+        "checked before the run.",
         show_default=False,
     ),
 ]
@@ -71,7 +72,8 @@ Commit = Annotated[
     bool,
     typer.Option(
         "--commit",
-        help="Commit the report and its journal to the git repository holding the report dir (never pushes).",
+        help="Commit the report and its journal to the git repository holding the report dir (never pushes); "
+        "no repository there: exit 2 before the run.",
     ),
 ]
 Hosts = Annotated[

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runbookctl.errors import RunbookctlError
+from runbookctl.errors import RunbookctlError, UsageError
 
 if TYPE_CHECKING:
     from runbookctl.record.log_copies import LogCaps
@@ -44,6 +44,15 @@ def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
 def repo_root(folder: Path) -> Path | None:
     out = _git(folder, "rev-parse", "--show-toplevel")
     return Path(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def require_repository(folder: Path, existing: Path) -> None:
+    """Before a run with --commit begins: the report folder (`existing`: it, or the nearest
+    folder of it that exists) is inside a git repository, else a UsageError — asked to
+    commit, a run must not end with its record uncommitted and exit 0."""
+    if repo_root(existing) is None:
+        raise UsageError(f"--commit: {folder} is not inside a git repository (git init it, or "
+                         "use --report-dir inside your post-mortem repo)")
 
 
 def _one_line(value: object) -> str:

@@ -106,3 +106,26 @@ def remember(run_dir: Path, report: Path) -> None:
     """Note where the run's report is (for rewrites and for `runs` to find it)."""
     with contextlib.suppress(OSError):
         write_report(run_dir / RECORD, f"{report.resolve()}\n")
+
+
+def check_folder(folder: Path, named: str) -> Path:
+    """Before a run begins: that its report can be written in `folder` (made if missing),
+    else a UsageError naming it — not a run whose every step ran and that ends without its
+    report. The nearest folder that exists must be a folder we may write into. Returns it."""
+    from runbookctl.errors import UsageError
+
+    path = folder.resolve()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "is not a folder" if probe == path else f"cannot be made: {probe} is not a folder"
+        raise UsageError(f"{named} {folder}: {what}; the report could not be written there")
+    try:  # written to, not asked about: os.access says yes to root on a read-only mount
+        made = tempfile.mkdtemp(prefix=".runbookctl-probe-", dir=probe)
+        with contextlib.suppress(OSError):
+            os.rmdir(made)
+    except OSError as exc:
+        raise UsageError(f"{named} {folder}: cannot write to {probe}: {exc.strerror or exc}; "
+                         "the report could not be written there") from None
+    return probe

@@ -43,7 +43,7 @@ def resume_command(req: ResumeRequest, session: Session, ui: UI) -> int:
 
 
 def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
-    from runbookctl.cli.commands.run import drive_shipped, show_header
+    from runbookctl.cli.commands.run import check_reports, drive_shipped, show_header
     from runbookctl.engine.request import RunRequest, operator_name
     from runbookctl.engine.resume import check_stop_point, prepare_resume, resume_point
     from runbookctl.prompts.terminal import make_prompter
@@ -71,6 +71,9 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
     check_stop_point(state, rb, session.registry.load)  # said in resume's own words first
     _refuse_invalid(session, rb)
     hosts = _hosts_of(state, rb, session)
+    reports = state.meta.get("report_dir")  # where the report goes: checked before a step
+    check_reports(Path(reports) if reports else None, session, req.commit,
+                  named="the run's report folder")
     run_req = RunRequest(runbook=rb.id, answers=req.answers, yes=req.yes, no_input=req.no_input,
                          operator=req.operator, commit=req.commit, variables=req.variables,
                          dry_run=bool(state.meta.get("dry_run")), from_step=_from_step(state),
@@ -78,7 +81,7 @@ def _resume(req: ResumeRequest, session: Session, ui: UI) -> int:
     run, how = prepare_resume(state, rb, session, run_req, ui, prompter, run_dir, operator,
                               forced=req.force and rb.sha256 != state.meta.get("sha256"),
                               torn=replayed.torn)
-    reports = state.meta.get("report_dir")
+
     def header() -> None:
         show_header(ui, session, rb, run, Path(reports) if reports else None)
         ui.info(f"resuming {state.run_id} {how}")

@@ -44,12 +44,32 @@ def run_command(req: RunRequest, session: Session, ui: UI,
     rb, warnings = session.load_checked(req.runbook)
     inventory(session.registry.runbook_dirs)  # a bad host there: exit 2 now, not mid-run
     cli_groups(req.hosts, rb, session)  # a bad or mistyped --hosts too
+    check_reports(req.report_dir, session, req.commit)
     for w in warnings:
         ui.warn(w.format())
     with stop_on_signals():  # stopped while setting up: exit 130 (runs/resume rebuild its report)
         run = prepare_run(req, session, rb, ui)
     return drive_shipped(session, run, ui, lambda: show_header(ui, session, rb, run, req.report_dir),
                          prelude=None if before is None else lambda: before(run))
+
+
+def check_reports(report_dir: Path | None, session: Session, commit: bool,
+                  named: str | None = None) -> None:
+    """Before the first step: the report can be written where it goes (--report-dir, else
+    config reports_dir, else ./reports) and, with --commit, that is in a git repository:
+    exit 2 naming it, not a run that ends without its report or its commit."""
+    from runbookctl.record.report_file import check_folder
+    from runbookctl.runbook import config as cfg
+
+    folder = cfg.reports_dir(report_dir, session.config)
+    if named is None:
+        named = "--report-dir" if report_dir is not None else (
+            "reports_dir (runbookctl.yaml)" if session.config.reports_dir else "the reports folder")
+    existing = check_folder(folder, named)
+    if commit:
+        from runbookctl.record.commit import require_repository
+
+        require_repository(folder, existing)
 
 
 def drive_shipped(session: Session, run: Any, ui: UI, header: Callable[[], None],
