@@ -204,7 +204,9 @@ steps:
                       str(tmp_path / "r")], cwd=tmp_path, state=tmp_path / "state",
                      RB_INJECT_PASS="p'w$(touch CANARY)")
     assert not list(tmp_path.rglob("CANARY"))
-    assert result.code == 1, result.output  # the answer would end the heredoc: refused
+    # the answer would end the heredoc: refused; the step fails under its on_failure (ask,
+    # nobody to ask: the run stops resumable, exit 2)
+    assert result.code == 2, result.output
     assert "{{ said }} makes a line 'EOF' in a heredoc body" in result.output
     assert not (tmp_path / "sql.out").exists()
 

@@ -79,7 +79,7 @@ def test_a_list_as_the_ssh_destination_is_one_host_never_an_option(tmp_path: Pat
     assert run_cli(["validate", str(book)], cwd=tmp_path, state=tmp_path / "state").code == 0
     result = run_cli(["run", str(book), "--var", f"hosts={hosts}", "--no-input",
                       "--report-dir", str(tmp_path / "r")], cwd=tmp_path, state=tmp_path / "state")
-    assert result.code == 1, result.output
+    assert result.code == 2, result.output  # refused: the step fails, ask, nobody: resumable
     assert "refusing to run" in result.output
     assert f"the value of {{{{ hosts | words }}}} {why}" in result.output, result.output
     assert not list(tmp_path.rglob("PWNED*"))
