@@ -281,11 +281,12 @@ steps:
 """
 
 
-def test_a_step_that_cannot_render_after_resume_asks_and_the_run_stays_resumable(
+def test_done_on_a_killed_capture_step_asks_for_its_value_as_run_from_does(
         tmp_path: Path) -> None:
-    """`done` for a killed capture step leaves its value unset: the next step cannot render.
-    Under on_failure: ask that is asked like any failure — with nobody to ask, exit 2 and
-    still resumable — never the run's end as failed."""
+    """`done` for a capture step whose command was cut short: what it captures is not
+    known. It is asked for (answers file `find: {capture: VALUE}`, as `run --from` takes
+    it); with nobody to ask the resume stops, exit 2, the step still open — never the next
+    step failing on an unset name."""
     from tests.waiting import wait_event
 
     (tmp_path / "cd.yaml").write_text(CAPTURED)
@@ -299,13 +300,18 @@ def test_a_step_that_cannot_render_after_resume_asks_and_the_run_stays_resumable
     proc.wait(timeout=30)
     os.killpg(pgid["data"]["pgid"], signal.SIGKILL)
     run_id = only_run_dir(state).name
-    (tmp_path / "answers.yaml").write_text("find: {resume: done}\n")
-    asked = run_cli(["resume", run_id, "--no-input", "--answers", str(tmp_path / "answers.yaml")],
-                    tmp_path, state)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("find: {resume: done}\n")
+    asked = run_cli(["resume", run_id, "--no-input", "--answers", str(answers)], tmp_path, state)
     assert asked.code == 2, asked.output
-    assert "'pids' is undefined" in asked.output
-    assert 'Add "use: {on_failure: retry | skip | abort | <step id>}"' in asked.output
-    (tmp_path / "answers.yaml").write_text("use: {on_failure: skip}\n")
-    done = run_cli(["resume", run_id, "--no-input", "--answers", str(tmp_path / "answers.yaml")],
-                   tmp_path, state)
+    assert ("step find is marked done on resume: its command did not run to its end, so what "
+            "it captures into pids is not known") in asked.output
+    assert '"find: {capture: VALUE}" in an answers file' in asked.output
+    assert "killing" not in asked.output and "is undefined" not in asked.output
+    answers.write_text('find: {resume: done, capture: "101 102"}\n')
+    done = run_cli(["resume", run_id, "--no-input", "--answers", str(answers)], tmp_path, state)
     assert done.code == 0, done.output
+    assert "killing 101 102" in done.output
+    captured = [e for e in map(json.loads, (only_run_dir(state) / "journal.jsonl").read_text()
+                               .splitlines()) if e["type"] == "captured"]
+    assert [(e["step"], e["data"]["value"]) for e in captured] == [("find", "101 102")]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runbookctl.errors import NoAnswerError, UsageError
 from runbookctl.prompts.answers_file import CAPTURE_FIELD
@@ -126,13 +126,24 @@ def _flat(rb: Runbook, steps: tuple[Step, ...], resolve: Callable[[str], Runbook
     return ((p.key, p.step) for p in includes.steps(rb, resolve, steps) if p.step.action != "include")
 
 
+class Why(NamedTuple):
+    """Why steps did not set their values: said in the question, and leading the exit-2
+    message; `by_var`: whether `--var NAME=VALUE` can give one (run --from: yes)."""
+
+    question: str
+    lead: str
+    by_var: bool = True
+
+
 def resolve_carried(carried: list[Carried], cli: dict[str, str], from_file: dict[str, Any],
-                    prompter: Prompter, from_step: str | None
+                    prompter: Prompter, from_step: str | None, why: Why | None = None
                     ) -> list[tuple[InputSpec, Any, str]]:
     """Each carried name's typed value and origin; exit 2 naming all that have none."""
+    why = why or Why(f"--from {from_step} skips it",
+                     f"--from {from_step} skips the steps that set values later steps use")
     out, missing = [], []
     for c in carried:
-        given = _given(c, cli, from_file, prompter, from_step)
+        given = _given(c, cli, from_file, prompter, why.question)
         if given is None:
             missing.append(c)
             continue
@@ -143,12 +154,12 @@ def resolve_carried(carried: list[Carried], cli: dict[str, str], from_file: dict
             raise UsageError(f"{exc} (from {origin})") from None
         out.append((c.spec, value, f"{origin}, for skipped step {c.key}"))
     if missing:
-        raise NoAnswerError(_missing(missing, from_step, prompter))
+        raise NoAnswerError(_missing(missing, why, prompter))
     return out
 
 
 def _given(c: Carried, cli: dict[str, str], from_file: dict[str, Any], prompter: Prompter,
-           from_step: str | None) -> tuple[Any, str] | None:
+           why: str) -> tuple[Any, str] | None:
     from runbookctl.prompts.answers_prompter import AnswersPrompter
     from runbookctl.prompts.protocol import ORIGIN_VAR, ORIGIN_VARS_FILE
 
@@ -164,18 +175,18 @@ def _given(c: Carried, cli: dict[str, str], from_file: dict[str, Any], prompter:
     if not prompter.interactive:
         return None
     how = "captured" if c.field == CAPTURE_FIELD else "asked for"
-    question = f"{c.name}: the value step {c.key} would have {how} (--from {from_step} skips it)"
+    question = f"{c.name}: the value step {c.key} would have {how} ({why})"
     answer = prompter.ask(c.key, question, c.spec)
     return answer.value, answer.origin
 
 
-def _missing(missing: list[Carried], from_step: str | None, prompter: Prompter) -> str:
+def _missing(missing: list[Carried], why: Why, prompter: Prompter) -> str:
     base = getattr(prompter, "fallback", prompter)
     reason = getattr(base, "reason", "no terminal to ask")
-    lines = [f"--from {from_step} skips the steps that set values later steps use, "
-             f"and there is {reason}; give each of them:"]
+    lines = [f"{why.lead}, and there is {reason}; give each of them:"]
     for c in missing:
         written = f"{c.key}: {{capture: VALUE}}" if c.field == CAPTURE_FIELD else f"{c.key}: VALUE"
-        lines.append(f"  {c.name} (set by step {c.key}): --var {c.name}=VALUE, "
-                     f"or \"{written}\" in an answers file (--answers FILE)")
+        var = f"--var {c.name}=VALUE, or " if why.by_var else ""
+        lines.append(f"  {c.name} (set by step {c.key}): {var}\"{written}\" in an answers file "
+                     "(--answers FILE)")
     return "\n".join(lines)

@@ -293,11 +293,18 @@ def _capture(ctx: StepContext, results: list[HostResult]) -> str | None:
                 f"{CAPTURE_LIMIT // 1024} KiB); the full output is in the step log")
     value: Any = (results[0].stdout.strip() if len(results) == 1
                   else {r.host: r.stdout.strip() for r in results})
-    ctx.vars.values[step.capture] = value
-    shown = value if isinstance(value, str) else repr(value)
-    ctx.publish(ev.CAPTURED, ctx.key, name=step.capture, value=shown[:CAPTURE_JOURNAL],
-                truncated=len(shown) > CAPTURE_JOURNAL)
+    store_capture(ctx, value)
     return None
+
+
+def store_capture(ctx: StepContext, value: Any) -> None:
+    """The step's `capture:` set for later steps, and journaled (a resume restores it)."""
+    name = ctx.step.capture
+    assert name is not None
+    ctx.vars.values[name] = value
+    shown = value if isinstance(value, str) else repr(value)
+    ctx.publish(ev.CAPTURED, ctx.key, name=name, value=shown[:CAPTURE_JOURNAL],
+                truncated=len(shown) > CAPTURE_JOURNAL)
 
 
 def _succeeded(ctx: StepContext) -> Outcome:

@@ -198,11 +198,31 @@ def resume_point(state: RunState, engine: Engine) -> ResumePoint | None:
     if choice == "rerun":
         return ResumePoint(key, rerun=True)
     if choice in ("done", "skip"):
+        if choice == "done" and ctx.step.capture:
+            _captured_by_hand(ctx)
         outcome = (Outcome(StepStatus.OK, NEXT, "marked done on resume") if choice == "done" else
                    Outcome(StepStatus.SKIPPED, NEXT, "marked skip on resume", SkipKind.ON_RESUME))
         engine.finish_step(ctx.step, key, outcome, None)
         return ResumePoint(key, rerun=False, leave=NEXT)
     return _marked_failed(engine, ctx)
+
+
+def _captured_by_hand(ctx: StepContext) -> None:
+    """A step marked done whose command did not run to its end captured nothing: its value
+    is given as for `run --from` (answers file `KEY: {capture: VALUE}`, or asked), else the
+    resume stops (exit 2) with the step still open; later steps never see it unset."""
+    from runbookctl.engine.carried import Carried, Why, resolve_carried
+    from runbookctl.engine.command_step import store_capture
+    from runbookctl.prompts.answers_file import CAPTURE_FIELD
+    from runbookctl.runbook.model import InputSpec
+
+    name = str(ctx.step.capture)
+    wanted = Carried(name, ctx.key, InputSpec(name=name, required=False), CAPTURE_FIELD)
+    why = Why(f"{ctx.key} is marked done on resume, its command cut short",
+              f"step {ctx.key} is marked done on resume: its command did not run to its end, "
+              f"so what it captures into {name} is not known", by_var=False)
+    [(_spec, value, _origin)] = resolve_carried([wanted], {}, {}, ctx.prompter, None, why)
+    store_capture(ctx, value)
 
 
 def _marked_failed(engine: Engine, ctx: StepContext,

@@ -168,6 +168,19 @@ def test_without_a_terminal_every_missing_name_is_named_at_once() -> None:
         "file (--answers FILE)"]
 
 
+def test_a_reason_of_its_own_leads_the_message_and_may_leave_var_out() -> None:
+    """resume's `done` on a capture step: its own words, and no --var (resume takes none
+    for a step's value)."""
+    from runbookctl.engine.carried import Why
+
+    why = Why("find is marked done", "step find is marked done on resume", by_var=False)
+    with pytest.raises(NoAnswerError) as err:
+        resolve_carried(_carried()[:1], {}, {}, RefusingPrompter("no terminal to ask"), None, why)
+    assert err.value.message.splitlines() == [
+        "step find is marked done on resume, and there is no terminal to ask; give each of them:",
+        '  found (set by step find): "find: {capture: VALUE}" in an answers file (--answers FILE)']
+
+
 def test_a_value_of_the_wrong_type_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"count: 'many' is not an integer \(from --var\)"):
         resolve_carried(_carried(), {"count": "many", "found": "1"}, {}, RefusingPrompter(), "kill")
