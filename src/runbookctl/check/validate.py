@@ -34,23 +34,32 @@ __all__ = ["check_answers_file", "check_runbook", "scope_of"]
 def check_runbook(rb: Runbook, text: str, *, resolve_runbook: Callable[[str], Runbook | None],
                   template_source: Callable[[str], str | None],
                   known_runbooks: Collection[str] = (),
-                  webhooks: Collection[str] | None = None) -> list[Problem]:
+                  webhooks: Collection[str] | None = None,
+                  checked: dict[str, list[Problem]] | None = None) -> list[Problem]:
     """Every semantic problem (errors and warnings) of `rb`, whose source is `text`.
 
     `known_runbooks` (ids on the search path) only improves include messages.
     `webhooks`: the config's `notify:` names (None: not known, `post:` is not checked).
+    `checked`: the included runbooks checked so far, by id (each once however many
+    ways include it: a chain of double includes was exponential).
     """
+    memo: dict[str, list[Problem]] = {} if checked is None else checked
+
+    def check_included(book: Runbook) -> list[Problem]:
+        if book.id not in memo:
+            memo[book.id] = check_runbook(
+                book, _source(book), resolve_runbook=resolve_runbook,
+                template_source=template_source, known_runbooks=known_runbooks,
+                webhooks=webhooks, checked=memo)
+        return memo[book.id]
+
     out = [*_duplicates(rb, text), *_jumps(rb, text)]
     if webhooks is not None:
         out += _posts(rb, text, {*webhooks, *(hook.name for hook in rb.notify)})
     if not out:
         # A misspelt jump would also make its intended target "unreachable": fix jumps first.
         out += _flow(rb, text)
-    out += _includes(rb, text, resolve_runbook, known_runbooks,
-                     lambda book: check_runbook(
-                         book, _source(book), resolve_runbook=resolve_runbook,
-                         template_source=template_source, known_runbooks=known_runbooks,
-                         webhooks=webhooks))
+    out += _includes(rb, text, resolve_runbook, known_runbooks, check_included)
     out += _include_secrets(rb, resolve_runbook)
     out += check_sources(rb, text, scope_of(rb, resolve_runbook), template_source)
     return sorted(out, key=lambda p: (p.pos.line, p.pos.col, p.message))

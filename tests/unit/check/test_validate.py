@@ -218,3 +218,28 @@ def test_an_included_runbook_with_errors_of_its_own_is_an_error_where_it_is_incl
                              template_source=lambda _: None)
     assert nested.message.startswith(f"include: runbook 'parent' has problems of its own: "
                                      f"{parent}:4:22: include: runbook 'child'")
+
+
+def test_each_included_runbook_is_checked_once_however_many_ways_include_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain where each runbook includes the next twice: 2^N ways to the last one.
+    Checked once each, validate stays linear (it took 33 s at depth 16)."""
+    from runbookctl.check import validate
+
+    depth, books = 16, {}
+    for i in range(depth):
+        nxt = f"  - {{id: a, include: l{i + 1}}}\n  - {{id: b, include: l{i + 1}}}\n"
+        text = f"id: l{i}\ntitle: t\nsteps:\n" + (nxt if i < depth - 1 else "  - {id: a, run: 'true'}\n")
+        (tmp_path / f"l{i}.yaml").write_text(text)
+        books[f"l{i}"] = load_runbook(tmp_path / f"l{i}.yaml")
+    calls: list[str] = []
+    real = validate.check_runbook
+
+    def counted(rb: Runbook, *args: object, **kw: object) -> list[Problem]:
+        calls.append(rb.id)
+        return real(rb, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "check_runbook", counted)
+    found = validate.check_runbook(books["l0"], (tmp_path / "l0.yaml").read_text(),
+                                   resolve_runbook=books.get, template_source=lambda _: None)
+    assert found == [] and sorted(calls) == sorted(books)

@@ -10,12 +10,18 @@ SSHConfig, which parses one file's text and knows neither of these:
 - the system-wide file (/etc/ssh/ssh_config, where configuration management puts a
   fleet's ProxyJump and Debian puts `HashKnownHosts yes`) read after the user's.
   The first value found for an option wins, as in ssh: the user's file first.
+
+A `Match` line paramiko cannot evaluate (RHEL's system file has `Match final all`,
+which it refuses) makes its block apply to no host, instead of every ssh step
+failing on the whole file: its settings (GSSAPI, crypto policies) are not ones
+runbookctl uses.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -51,6 +57,8 @@ def file_text(path: Path, base: Path, depth: int = 0) -> str:
     block: str | None = None  # the Host or Match line the lines are in
     for number, line in enumerate(text.splitlines(), 1):
         keyword, rest = _keyword(line)
+        if keyword == "match" and not _evaluable(line):
+            line = NO_HOST
         if keyword in ("host", "match"):
             block = line
         elif keyword == "include":
@@ -65,14 +73,29 @@ def file_text(path: Path, base: Path, depth: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+NO_HOST = "Host !*"  # a block that applies to no host
+_KEYWORD = re.compile(r"([^\s=]+)\s*(?:=\s*)?(.*)")
+
+
 def _keyword(line: str) -> tuple[str, str]:
     """A config line's keyword (lower case) and the rest; ("", "") for a blank line or
-    a comment. `Keyword value` and `Keyword=value` are both ssh's syntax."""
+    a comment. `Keyword value`, with any whitespace, and `Keyword=value` are ssh's."""
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return "", ""
-    head, _, tail = stripped.replace("=", " ", 1).partition(" ")
-    return head.lower(), tail.strip()
+    found = _KEYWORD.match(stripped)
+    return (found.group(1).lower(), found.group(2).strip()) if found else ("", "")
+
+
+def _evaluable(line: str) -> bool:
+    """Whether paramiko can evaluate this Match line (it parses it on its own)."""
+    import paramiko
+
+    try:
+        paramiko.SSHConfig.from_text(line.strip() + "\n")
+    except (paramiko.ConfigParseError, ValueError):
+        return False
+    return True
 
 
 def _included(rest: str, base: Path, path: Path, number: int) -> list[Path]:

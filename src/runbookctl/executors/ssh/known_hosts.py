@@ -61,16 +61,17 @@ class KnownHostsFile:
     def matching(self, name: str) -> list[Any]:
         """The entries that name the host `name` (`host` or `[host]:port`), in file
         order, as OpenSSH finds them."""
-        name = name.lower()
         with self._lock:
             hit = self._found.get(name)
         if hit is not None:
             return hit
-        indexes = set(self._plain.get(name, ()))
-        encoded = name.encode()
-        indexes.update(index for salt, digest, index in self._hashed
-                       if hmac.compare_digest(hmac.digest(salt, encoded, "sha1"), digest))
-        indexes.update(index for pattern, index in self._patterns if pattern.fullmatch(name))
+        lower = name.lower()
+        indexes = set(self._plain.get(lower, ()))
+        # Hashed as ssh hashes it (lower case), or as written by a tool that kept the case.
+        for encoded in {lower.encode(), name.encode()}:
+            indexes.update(index for salt, digest, index in self._hashed
+                           if hmac.compare_digest(hmac.digest(salt, encoded, "sha1"), digest))
+        indexes.update(index for pattern, index in self._patterns if pattern.fullmatch(lower))
         found = [self.entries[i] for i in sorted(indexes)]
         with self._lock:
             self._found[name] = found

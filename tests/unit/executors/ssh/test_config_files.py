@@ -128,3 +128,33 @@ def test_includes_nested_too_deep_or_unreadable_say_which_file_and_line(tmp_path
     assert str(quoted.value).startswith(f"cannot read ssh config {bad}:1: bad Include line: ")
     dirs_only = write(tmp_path / "dirs", f"Include {tmp_path}/*.conf\nHost x\n  Port 7\n")
     assert _resolved(dirs_only, "x") == ("x", 7, "nobody-set")  # a folder is no file: skipped
+
+
+def test_a_match_paramiko_cannot_evaluate_applies_to_no_host_and_breaks_nothing(
+        tmp_path: Path) -> None:
+    """RHEL's /etc/ssh/ssh_config.d/50-redhat.conf has `Match final all`, which paramiko
+    refuses: every ssh step failed on the whole file."""
+    d = tmp_path / "ssh_config.d"
+    d.mkdir()
+    write(d / "50-redhat.conf", """\
+        Match final all
+            GSSAPIAuthentication yes
+            User from-match
+        """)
+    system = write(tmp_path / "ssh_config", f"""\
+        Include {d}/*.conf
+        Host *
+            Port 2202
+        """)
+    assert _resolved(tmp_path / "none", "db1", system) == ("db1", 2202, "nobody-set")
+
+
+def test_keywords_and_values_may_be_separated_by_any_whitespace(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    write(d / "tab.conf", "Host tabbed\n\tHostName 10.0.0.9\n")
+    config = tmp_path / "config"
+    config.write_text(f"Include\t{d}/*.conf\nHost\tweb\n\tInclude {d}/none.conf\n\tPort 2203\n")
+    assert _resolved(config, "tabbed", None) == ("10.0.0.9", 22, "nobody-set")
+    assert _resolved(config, "web", None) == ("web", 2203, "nobody-set")
+    assert _resolved(config, "tabbed", None)[:2] == _ssh_says(config, "tabbed")[:2]

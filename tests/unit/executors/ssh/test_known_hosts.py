@@ -186,3 +186,16 @@ def test_accept_new_writes_the_name_in_lower_case_as_ssh_does(tmp_path: Path) ->
     hashed_name = path.read_text().splitlines()[1].split()[0]
     assert hashed_name.startswith("|1|")
     assert _keygen_finds(path, "db1") == [hashed_name]  # ssh finds the host it lowercased
+
+
+def test_a_hashed_name_written_with_its_case_still_matches(tmp_path: Path) -> None:
+    """paramiko (and runbookctl before) hashed the name as given; ssh hashes it lowered."""
+    key = paramiko.ECDSAKey.generate()
+    path = tmp_path / "known_hosts"
+    path.write_text(f"{paramiko.HostKeys.hash_host('DB1.Example.com')} {key.get_name()} "
+                    f"{key.get_base64()}\n{paramiko.HostKeys.hash_host('web1.example.com')} "
+                    f"{key.get_name()} {key.get_base64()}\n")
+    known = known_hosts.known_entries(path)
+    assert len(known.matching("DB1.Example.com")) == 1
+    assert len(known.matching("WEB1.Example.COM")) == 1
+    assert known.matching("db2.example.com") == []
