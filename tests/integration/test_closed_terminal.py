@@ -27,6 +27,7 @@ steps:
     run: echo first-{{{{ 1 + 1 }}}}
   - id: slow
     run: {slow}
+    interactive: {interactive}
   - id: cause
     ask: What caused it?
     var: cause
@@ -57,13 +58,14 @@ def _exit_code(pid: int, deadline: float = 30.0) -> int:
     raise AssertionError("the run did not end after its terminal closed")
 
 
-@pytest.mark.parametrize(("slow", "close_at"), [
-    ("echo ok", b"What caused it?"),  # at a prompt
-    ("echo slow-started; sleep 30", b"slow-started"),  # while a command runs
+@pytest.mark.parametrize(("slow", "interactive", "close_at"), [
+    ("echo ok", "false", b"What caused it?"),  # at a prompt
+    ("echo slow-started; sleep 30", "false", b"slow-started"),  # while a command runs
+    ("echo slow-started; sleep 30", "true", b"slow-started"),  # in an interactive session
 ])
 def test_a_closed_terminal_leaves_an_interrupted_resumable_run_with_its_report(
-        tmp_path: Path, slow: str, close_at: bytes) -> None:
-    (tmp_path / "t.yaml").write_text(RUNBOOK.format(slow=slow))
+        tmp_path: Path, slow: str, interactive: str, close_at: bytes) -> None:
+    (tmp_path / "t.yaml").write_text(RUNBOOK.format(slow=slow, interactive=interactive))
     state, reports = tmp_path / "state", tmp_path / "reports"
     env = {**cli_env(state), "TERM": "xterm"}
     stderr = tmp_path / "stderr.txt"
@@ -85,7 +87,8 @@ def test_a_closed_terminal_leaves_an_interrupted_resumable_run_with_its_report(
     report = only_report(reports)
     assert 'status: "interrupted"' in report and "internal error" not in report
     assert "internal error" not in stderr.read_text()
-    (tmp_path / "answers.yaml").write_text("cause: a closed laptop lid\nslow: {resume: done}\n")
+    slow_answer = "{session: skip}" if interactive == "true" else "{resume: done}"
+    (tmp_path / "answers.yaml").write_text(f"cause: a closed laptop lid\nslow: {slow_answer}\n")
     again = run_cli(["resume", only_run_dir(state).name, "--no-input", "--answers",
                      str(tmp_path / "answers.yaml")], cwd=tmp_path, state=state)
     assert again.code == 0, again.output

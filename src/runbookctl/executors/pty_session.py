@@ -206,7 +206,8 @@ class _Session:
             if main:
                 signal.signal(signal.SIGWINCH, old_winch)
             if saved is not None:
-                termios.tcsetattr(self.stdin_fd, termios.TCSAFLUSH, saved)
+                with contextlib.suppress(termios.error):  # a closed terminal has no mode left
+                    termios.tcsetattr(self.stdin_fd, termios.TCSAFLUSH, saved)
             self.program.close()
 
     def _pump(self, deadline: float | None) -> bool:
