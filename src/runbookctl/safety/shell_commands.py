@@ -44,10 +44,10 @@ def _shell(frame: Frame) -> tuple[str, str, list[str]]:
         k += 1
         if arg in ("--", "-"):
             break
+        if arg[0] == "-" and arg[:2] != "--":
+            flags += "c" * ("c" in arg) + "s" * ("s" in arg)  # -c and -s, grouped too: -ec
         if arg in ("--rcfile", "--init-file") or (arg[:2] != "--" and arg[-1] in "oO"):
-            k += 1  # the option's argument
-        elif arg[0] == "-" and arg[:2] != "--":
-            flags += "c" * ("c" in arg) + "s" * ("s" in arg)
+            k += 1  # the option's argument: `-o pipefail`, `-co errexit`
     return names[at], flags, args[k:]
 
 
@@ -80,8 +80,11 @@ def reads_script(frame: Frame) -> bool:
     """The frame's command runs what it reads on its standard input: a shell given neither
     -c nor a script file (or given -s), `xargs sh …`, or ssh with no remote command."""
     name, flags, operands = _shell(frame)
-    if name:
-        names = [program(w) for w in (frame.command, *frame.words)]
+    names = [program(w) for w in (frame.command, *frame.words)]
+    at = len(names) - 1 - names[::-1].index(name) if name else -1
+    remote = at > 0 and ssh_position(
+        Frame(frame.kind, command=frame.command, words=frame.words[:at - 1])) == "command"
+    if name and (remote or _runs(frame, at, _RUNNERS)):  # `ssh db1 bash`: run there
         return "xargs" in names[:names.index(name)] or \
             ("c" not in flags and (not operands or "s" in flags))
     if not frame.words or frame.words[-1].startswith("-"):
@@ -93,19 +96,46 @@ def reads_script(frame: Frame) -> bool:
 # Commands that run the command in their arguments (`sudo ssh …`).
 _WRAPPERS = frozenset({"sudo", "doas", "env", "timeout", "nice", "nohup", "exec", "command",
                        "time", "stdbuf", "ionice", "setsid", "chrt", "taskset", "sshpass"})
+# And those that run a command they are given on what they read (`| xargs sh`, `| docker
+# exec -i c sh`, `| kubectl exec -i p -- bash`).
+_RUNNERS = _WRAPPERS | {"xargs", "busybox", "docker", "podman", "kubectl", "oc", "chroot",
+                        "nsenter", "unshare", "systemd-run", "flock", "runuser", "setpriv",
+                        "firejail", "parallel"}
+_NUMBER = re.compile(r"[0-9.]+[smhd]?")
+_SET = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _runs(frame: Frame, at: int, runners: frozenset[str]) -> bool:
+    """Whether the word at `at` (of the command and its words) is the program run: the
+    command itself, or reached through runners (`sudo -u app bash`, `timeout 5 sh`,
+    `env A=1 bash`). `grep -q bash`, `xargs grep bash`: an argument, not a program."""
+    raw = [frame.command, *frame.words]
+    if at == 0:
+        return True
+    if program(raw[0]) not in runners:
+        return False
+    for k in range(1, at):
+        word = raw[k]
+        if program(word) in runners or word.startswith("-") or _SET.match(word) or \
+                _NUMBER.fullmatch(word) or raw[k - 1].startswith("-"):
+            continue  # a runner, an option or its argument, VAR=value, a duration
+        return False
+    return True
 # Options that take an argument (`-i key`, `-p 22`, `-o Opt=v` …), and those of them whose
 # argument can run a command (-o ProxyCommand=…, scp -S program, sftp -D server).
 _ARGUMENTS = {"ssh": frozenset("BbcDEeFIiJLlmOoPpQRSWw"), "scp": frozenset("cDFiJlLoPSX"),
               "sftp": frozenset("BbcDFiJloPRSsX")}
-_RUNS = {"ssh": frozenset("o"), "scp": frozenset("oS"), "sftp": frozenset("oSD")}
+_RUNS = {"ssh": frozenset("o"), "scp": frozenset("oSD"), "sftp": frozenset("oSD")}
 
 
 def _ssh_words(frame: Frame) -> tuple[str, list[str]]:
     """The ssh-like program the frame runs ('' if none) and its words after it."""
     names = [program(w) for w in (frame.command, *frame.words)]
     for name in _ARGUMENTS:
-        if name in names and (names[0] == name or names[0] in _WRAPPERS):
-            return name, names[len(names) - names[::-1].index(name):]
+        if name in names:
+            at = names.index(name)
+            if _runs(frame, at, _WRAPPERS):
+                return name, names[at + 1:]
     return "", []
 
 
@@ -115,6 +145,12 @@ def _expects(word: str, arguments: frozenset[str]) -> str:
         if letter in arguments:
             return letter if k == len(word) - 2 else ""
     return ""
+
+
+def one_word(frame: Frame, position: str) -> bool:
+    """A list value must be one word: ssh's destination (more would be the remote command;
+    scp and sftp take many operands) or an option's argument."""
+    return position == "option" or (position == "destination" and _ssh_words(frame)[0] == "ssh")
 
 
 def ssh_position(frame: Frame) -> str:

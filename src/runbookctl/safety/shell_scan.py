@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from runbookctl.safety.shell_commands import (
+    one_word,
     reads_script,
     reparsing,
     script_word,
@@ -166,7 +167,7 @@ class _Scanner(Expansions, HeredocBodies):
         position = ssh_position(base) if base.kind == CMD else ""
         leading = base.word in ("", "'", '"') and position == "destination"
         return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading,
-                   one_word=position in ("destination", "option"))
+                   one_word=one_word(base, position))
 
     def _reparsed(self, base: Frame | None = None) -> str:
         """Why text here is read again: it becomes a script another shell reads (eval,

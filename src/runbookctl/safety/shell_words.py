@@ -133,8 +133,12 @@ def _argument(top: Frame, word: str, attributes: dict[str, str]) -> None:
     if word.startswith("-"):
         top.command_int = top.command_int or "i" in word
         top.command_ref = top.command_ref or ("n" in word and top.command != "export")
-    elif (top.command_int or top.command_ref) and (name := _NAME.match(word)):
-        attributes[name.group(0)] = "varname" if top.command_ref else "int"
+    elif top.command_int and (name := _NAME.match(word)):
+        attributes[name.group(0)] = "int"
+    elif top.command_ref and "=" not in word and (name := _NAME.match(word)):
+        # `declare -n ref` with no target yet: the first `ref=NAME` gives it one. A nameref
+        # with a target (`declare -n ref=x`) takes plain data: `ref=VALUE` sets x.
+        attributes[name.group(0)] = "varname"
 
 
 def reset_command(top: Frame) -> None:

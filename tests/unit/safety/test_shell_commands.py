@@ -108,3 +108,39 @@ def test_text_a_shell_reads_on_its_input_is_a_reparsed_script(template: str) -> 
 ])
 def test_data_around_a_shell_is_still_data(template: str, found: list[str]) -> None:
     assert kinds(template, "bash") == found
+
+
+@pytest.mark.parametrize("template", [
+    "getent passwd {} | grep -q bash",  # `bash` is grep's pattern, not a program
+    "ps -o pid,comm -u {} | grep -w sh",
+    "find /etc -name {} | xargs grep -l bash",
+    "x=$(ps -u {} | grep bash)",
+    "cat <<EOF | grep -v bash\n{}\nEOF",
+    "scp {} db1:/tmp/",  # scp takes many operands: a list is fine
+    "sudo grep -l ssh {}",  # `ssh` is grep's pattern
+    "timeout 5 grep ssh {}",
+    "declare -n r=x; r={}",  # through a nameref with a target: plain data
+    "f() { local -n out=$1; out={}; }",
+])
+def test_words_that_name_a_shell_or_ssh_as_data_are_no_program(template: str) -> None:
+    """A review found these refused once shells and ssh were recognised anywhere in a
+    command: there they are data, and the value is quoted as any word."""
+    found = kinds(template, "bash")
+    assert REFUSED not in found, found
+    ctx_free = template.replace("{}", "{{ v }}")
+    render_command(ctx_free, {"v": ["a.log", "b.log"]}, "/bin/bash")  # a list: not one word
+
+
+@pytest.mark.parametrize("template", [
+    "bash -co errexit 'echo {}'",  # -c among options that take an argument
+    "sh -eco pipefail 'echo {}'",
+    "scp -D {} f db1:/tmp",  # scp -D runs the program it names
+    "ssh -p 2222 db1 bash <<EOF\necho {}\nEOF",  # the remote shell reads the heredoc
+    "echo x {} | sudo -u app bash",
+    "echo x {} | timeout 5 sh",
+    "echo x {} | env A=1 sh",
+    "declare -n r; r={}",  # a nameref with no target: the value becomes its target
+])
+def test_scripts_and_programs_reached_through_options_runners_and_ssh_are_refused(
+        template: str) -> None:
+    assert REFUSED in kinds(template, "bash")
