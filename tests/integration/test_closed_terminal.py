@@ -93,3 +93,24 @@ def test_a_closed_terminal_leaves_an_interrupted_resumable_run_with_its_report(
                      str(tmp_path / "answers.yaml")], cwd=tmp_path, state=state)
     assert again.code == 0, again.output
     assert "cause a closed laptop lid" in again.output
+
+
+def test_a_terminal_closed_at_the_inputs_prompt_is_an_interruption(tmp_path: Path) -> None:
+    """Before the run exists (its inputs are asked first): exit 130, nothing left behind,
+    no crash log — whether the hang-up or the failed write comes first."""
+    (tmp_path / "p.yaml").write_text("id: p\ntitle: p\ninputs:\n  who: {type: str}\n"
+                                     "steps:\n  - {id: a, run: 'echo {{ who }}'}\n")
+    state = tmp_path / "state"
+    stderr = tmp_path / "stderr.txt"
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.dup2(os.open(stderr, os.O_WRONLY | os.O_CREAT, 0o600), 2)
+        os.execve(sys.executable, [sys.executable, "-m", "runbookctl", "run",
+                                   str(tmp_path / "p.yaml")], {**cli_env(state), "TERM": "xterm"})
+    try:
+        _until(fd, b"who")
+    finally:
+        os.close(fd)
+    assert _exit_code(pid) == 130, stderr.read_text()
+    assert "internal error" not in stderr.read_text()
+    assert not (state / "runs").exists() and not (state / "crash").exists()

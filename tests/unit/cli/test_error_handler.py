@@ -42,3 +42,19 @@ def test_a_bug_is_one_line_and_a_crash_log(capsys: pytest.CaptureFixture[str], t
     (log,) = (tmp_path / "crash").iterdir()
     assert err.rstrip().endswith(str(log))
     assert "KeyError: 'k'" in log.read_text()  # the details are kept there
+
+
+def test_a_terminal_closed_before_any_run_is_an_interruption_not_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prompt for the run's inputs whose terminal closed (EIO): exit 130, no crash log."""
+    import errno
+
+    from runbookctl.cli.error_handler import handle
+
+    monkeypatch.setenv("RUNBOOKCTL_STATE_DIR", str(tmp_path))
+
+    def closed() -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+    assert handle(closed) == 130
+    assert not (tmp_path / "crash").exists()
