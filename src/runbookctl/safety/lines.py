@@ -22,14 +22,34 @@ SQUEEZED_BYTES = _SQUEEZED.encode("ascii")
 _JOINT_EDGES = ("\r", " \n", "\t\n", "\n ", "\n\t")
 
 
+# A passphrase's spaces each may sit next to a line break (`fold` ends a line with one or
+# starts the next with it), where the flat text loses them: every subset for up to this
+# many spaces, else all of them at once.
+SPACES_EACH = 6
+
+
 def flat_forms(forms: Iterable[str], minimum: int) -> set[str]:
-    """Each form with its joints taken out, as text is; a form's spaces at its
-    start or end may sit next to a line break, where the text loses them."""
+    """Each form with its joints taken out, as text is; a form's spaces, at its ends
+    or inside, may sit next to a line break, where the text loses them."""
     flat = set()
     for form in forms:
         joined = JOINT.sub("", form)
         flat |= {joined, joined.strip(" \t"), joined.lstrip(" \t"), joined.rstrip(" \t")}
+        flat |= _spaces_lost(joined.strip(" \t"))
     return {f for f in flat if len(f) >= minimum}
+
+
+def _spaces_lost(form: str) -> set[str]:
+    spaces = [i for i, c in enumerate(form) if c in " \t"]
+    if not spaces:
+        return set()
+    if len(spaces) > SPACES_EACH:
+        return {squeeze(form)}
+    out = set()
+    for mask in range(1, 1 << len(spaces)):
+        lost = {spaces[j] for j in range(len(spaces)) if mask >> j & 1}
+        out.add("".join(c for i, c in enumerate(form) if i not in lost))
+    return out
 
 
 def squeeze(text: str) -> str:

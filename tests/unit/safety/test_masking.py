@@ -357,3 +357,19 @@ def test_url_and_json_encodings_tools_make_are_masked(encoded: str) -> None:
     masked = redactor.mask(text)
     assert masked == text.replace(encoded, "***")
     assert feed_in_chunks(redactor, text, [len(text) // 2]) == masked
+
+
+@pytest.mark.parametrize("width", range(3, 16))
+@pytest.mark.parametrize("spaces", [False, True])
+def test_a_passphrase_folded_where_its_spaces_fall_at_line_ends_is_masked(
+        width: int, spaces: bool) -> None:
+    """`fold` ends a line with a space or starts the next with it; the joined text loses
+    that space, the passphrase keeps it: every way its spaces may be lost is looked for."""
+    import subprocess
+
+    secret = "correct horse battery staple"
+    folded = subprocess.run(["fold", "-w", str(width)] + (["-s"] if spaces else []),
+                            input=secret + "\n", capture_output=True, text=True, check=True).stdout
+    out = Redactor([secret]).mask(f"pass:\n{folded}done\n")
+    assert not _shows_a_piece_of(out, secret.replace(" ", "")), (width, out)
+    assert not any(word in out for word in ("horse", "battery", "staple")), (width, out)
