@@ -44,6 +44,27 @@ def run_cli(args: list[str], cwd: Path, state: Path, timeout: float = 120,
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def validate_refusals(book: Path, cwd: Path) -> list[tuple[int, int, str]]:
+    """`runbookctl validate BOOK` refuses it (exit 2): (line, column, message) of each
+    problem reported in BOOK, in order."""
+    import re
+
+    result = run_cli(["validate", str(book)], cwd=cwd, state=cwd / "state")
+    assert result.code == 2, result.output
+    found = re.findall(rf"^{re.escape(str(book))}:(\d+):(\d+): (.*)$", result.output, re.M)
+    return [(int(line), int(col), message) for line, col, message in found]
+
+
+def assert_refused_before_any_step(book: Path, cwd: Path, *args: str) -> None:
+    """`runbookctl run BOOK ARGS --no-input` stops with exit 2 before its first step (which
+    would create `first-step-ran`), and no PWNED file was made by an injected payload."""
+    result = run_cli(["run", str(book), *args, "--no-input", "--report-dir", str(cwd / "r")],
+                     cwd=cwd, state=cwd / "state")
+    assert result.code == 2, result.output
+    assert not (cwd / "first-step-ran").exists()
+    assert not list(cwd.rglob("PWNED*"))
+
+
 def only_run_dir(state: Path) -> Path:
     runs = sorted((state / "runs").iterdir())
     assert len(runs) == 1, runs

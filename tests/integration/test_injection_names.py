@@ -5,12 +5,11 @@ refuses before anything runs, and no PWNED file appears."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import assert_refused_before_any_step, run_cli, validate_refusals
 
 pytestmark = pytest.mark.integration
 
@@ -53,18 +52,11 @@ WANT = [
 def test_variable_names_and_integer_variables_are_refused_by_validate_and_run(tmp_path: Path) -> None:
     book = tmp_path / "names.yaml"
     book.write_text(NAMES)
-    result = run_cli(["validate", str(book)], cwd=tmp_path, state=tmp_path / "state")
-    assert result.code == 2, result.output
-    found = re.findall(rf"^{re.escape(str(book))}:(\d+):(\d+): (.*)$", result.output, re.M)
-    assert [(int(line), int(col)) for line, col, _ in found] == [(w[0], w[1]) for w in WANT]
+    found = validate_refusals(book, tmp_path)
+    assert [(line, col) for line, col, _ in found] == [(w[0], w[1]) for w in WANT]
     for (_, _, message), (_, _, words) in zip(found, WANT, strict=True):
         assert f"run: {{{{ a }}}} {words}" in message, message
-
-    run = run_cli(["run", str(book), "--var", "a=x[$(touch PWNED)]", "--no-input",
-                   "--report-dir", str(tmp_path / "r")], cwd=tmp_path, state=tmp_path / "state")
-    assert run.code == 2, run.output
-    assert not (tmp_path / "first-step-ran").exists()
-    assert not list(tmp_path.rglob("PWNED*"))
+    assert_refused_before_any_step(book, tmp_path, "--var", "a=x[$(touch PWNED)]")
 
 
 def test_an_integer_variable_takes_an_integer(tmp_path: Path) -> None:

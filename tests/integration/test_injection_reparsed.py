@@ -5,12 +5,11 @@ runs, and no PWNED file appears."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import assert_refused_before_any_step, run_cli, validate_refusals
 
 pytestmark = pytest.mark.integration
 
@@ -46,19 +45,12 @@ def test_values_in_scripts_a_shell_reads_again_are_refused_by_validate_and_run(t
                                                                              ) -> None:
     book = tmp_path / "reparse.yaml"
     book.write_text(REPARSE)
-    result = run_cli(["validate", str(book)], cwd=tmp_path, state=tmp_path / "state")
-    assert result.code == 2, result.output
-    found = re.findall(rf"^{re.escape(str(book))}:(\d+):(\d+): (.*)$", result.output, re.M)
-    assert [(int(line), int(col)) for line, col, _ in found] == WANT
+    found = validate_refusals(book, tmp_path)
+    assert [(line, col) for line, col, _ in found] == WANT
     for _, _, message in found:
         assert "run: {{ v }} is part of a script another shell parses again" in message, message
         assert "a heredoc, here-string or pipe into a shell" in message, message
-
-    run = run_cli(["run", str(book), "--var", "v=hi; touch PWNED_$$", "--no-input",
-                   "--report-dir", str(tmp_path / "r")], cwd=tmp_path, state=tmp_path / "state")
-    assert run.code == 2, run.output
-    assert not (tmp_path / "first-step-ran").exists()
-    assert not list(tmp_path.rglob("PWNED*"))
+    assert_refused_before_any_step(book, tmp_path, "--var", "v=hi; touch PWNED_$$")
 
 
 def test_a_value_passed_after_the_script_or_as_the_whole_script_still_runs(tmp_path: Path) -> None:

@@ -5,12 +5,11 @@ each payload would create its file if it got through; none does."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import assert_refused_before_any_step, run_cli, validate_refusals
 
 pytestmark = pytest.mark.integration
 
@@ -41,19 +40,12 @@ WANT = [(9, 55), (11, 40), (13, 28), (15, 25), (17, 39)]
 def test_a_value_joined_to_an_ssh_option_is_refused_by_validate_and_run(tmp_path: Path) -> None:
     book = tmp_path / "sshopt.yaml"
     book.write_text(JOINED)
-    result = run_cli(["validate", str(book)], cwd=tmp_path, state=tmp_path / "state")
-    assert result.code == 2, result.output
-    found = re.findall(rf"^{re.escape(str(book))}:(\d+):(\d+): (.*)$", result.output, re.M)
-    assert [(int(line), int(col)) for line, col, _ in found] == WANT
+    found = validate_refusals(book, tmp_path)
+    assert [(line, col) for line, col, _ in found] == WANT
     for _, _, message in found:
         assert "run: {{ proxy }} is in an ssh option" in message, message
         assert "ProxyCommand=… or LocalCommand=… runs a command" in message
-
-    run = run_cli(["run", str(book), "--var", f"proxy=touch {tmp_path}/PWNED", "--no-input",
-                   "--report-dir", str(tmp_path / "r")], cwd=tmp_path, state=tmp_path / "state")
-    assert run.code == 2, run.output
-    assert not (tmp_path / "first-step-ran").exists()  # refused before anything runs
-    assert not list(tmp_path.rglob("PWNED*"))
+    assert_refused_before_any_step(book, tmp_path, "--var", f"proxy=touch {tmp_path}/PWNED")
 
 
 LISTED = """\
