@@ -42,19 +42,14 @@ def handle(fn: Callable[[], int | None]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: keep the details, show one line
-        if _terminal_gone(exc):  # closed under a prompt before any run began: nothing lost
+        from runbookctl.cli.terminal import output_gone
+
+        if output_gone(exc):  # closed under a prompt before any run began: nothing lost
             return int(ExitCode.INTERRUPTED)
         log = write_crash_log()
         print(f"runbookctl: internal error: {shown(repr(exc))}\n  crash log: {log}", file=sys.stderr)
         return int(ExitCode.INTERNAL)
     return int(code or 0)
-
-
-def _terminal_gone(exc: BaseException) -> bool:
-    """Writing to, or setting up, a terminal that was closed (its ssh session dropped)."""
-    import errno
-
-    return isinstance(exc, OSError) and exc.errno in (errno.EIO, errno.ENXIO)
 
 
 def _masked(text: str) -> str:

@@ -190,6 +190,7 @@ def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
 def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None]:
     """How the exception that left the walk ends the run; an unforeseen one is recorded
     as an internal error, then raised."""
+    from runbookctl.cli.terminal import output_gone
     from runbookctl.signals import describe
 
     if isinstance(exc, (NoAnswerError, ValidationError)):
@@ -204,7 +205,7 @@ def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None
     if isinstance(exc, JournalError):
         ui.fail(exc.message)
         return RunStatus.FAILED, exc.message, None
-    if _closed(exc):
+    if output_gone(exc):
         # Whoever read our output is gone (`| head`, a closed terminal): stop as for
         # SIGHUP, resumable; the rest goes to /dev/null, the hint to stderr if it is there.
         ui.drop_output()
@@ -216,18 +217,6 @@ def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None
         return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
     finish(run, ui, RunStatus.INTERRUPTED, f"internal error: {exc!r}", ExitCode.INTERNAL)
     raise exc
-
-
-def _closed(exc: BaseException) -> bool:
-    """Whether `exc` says the output or the terminal is gone: EPIPE, EIO, ENXIO from a
-    write, or from termios (an interactive session's terminal, closed under it)."""
-    import termios
-
-    from runbookctl.cli.terminal import CLOSED
-
-    code = exc.errno if isinstance(exc, OSError) else (
-        exc.args[0] if isinstance(exc, termios.error) and exc.args else None)
-    return code in CLOSED
 
 
 def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
