@@ -62,6 +62,22 @@ def run(executor: SSHExecutor, spec: CommandSpec, redactor: Redactor | None = No
     return executor.execute(spec, sink, redactor or Redactor()), sink
 
 
+# Every test twice: every host over paramiko, then every host over libssh2 (what a step
+# on many hosts uses: executors/ssh/libssh2_conn.py); both must behave alike.
+ENGINES = {"paramiko": 10**6, "libssh2": 1}
+
+
+@pytest.fixture(params=list(ENGINES), autouse=True)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr("runbookctl.executors.ssh.client.FANOUT", ENGINES[request.param])
+    return str(request.param)
+
+
+def paramiko_only(engine: str) -> None:
+    if engine != "paramiko":
+        pytest.skip("paramiko's own transport thread")
+
+
 @pytest.fixture
 def executor(sshd_fleet: Fleet) -> Iterator[SSHExecutor]:
     ex = SSHExecutor(sshd_fleet.config())
@@ -215,7 +231,8 @@ def test_one_connection_per_host_reused_across_steps(sshd_fleet: Fleet,
 
 
 def test_an_idle_pooled_connection_wakes_runbookctl_about_once_a_second(
-        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path) -> None:
+        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path, engine: str) -> None:
+    paramiko_only(engine)
     # paramiko's transport thread polls its socket every 0.1 s: 200 idle pooled
     # connections woke runbookctl 2,000 times a second for the rest of the run
     server = sshd_fleet.hosts(1)[0]
@@ -240,7 +257,8 @@ def test_an_idle_pooled_connection_wakes_runbookctl_about_once_a_second(
 
 
 def test_closing_hangs_up_at_once_whatever_the_idle_check(
-        sshd_fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        sshd_fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    paramiko_only(engine)
     from runbookctl.executors.ssh import connections
 
     monkeypatch.setattr(connections, "IDLE_CHECK", 120.0)  # a thread that only looked then
@@ -729,3 +747,44 @@ def test_a_stopped_remote_command_whose_output_cannot_be_shown_is_still_stopped(
     assert r.timed_out and r.error == "timed out after 0.5s", r.error
     assert "bye-2" in Path(r.log_path or "").read_text().splitlines()  # (with the shell's
     # "Terminated" for its killed sleep, on stderr, before or after it)
+
+
+def test_exit_statuses_and_a_killed_command_read_alike_on_both_engines(
+        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path, engine: str) -> None:
+    server = sshd_fleet.hosts(1)[0]
+    for command, code in [("exit 3", 3), ("exit 254", 254), ("true", 0)]:
+        (r,), _ = run(executor, make_spec(tmp_path, command, [server.spec]))
+        assert (r.exit_code, r.error) == (code, None), command
+    (killed,), _ = run(executor, make_spec(tmp_path, "echo bye; kill -9 $PPID", [server.spec]))
+    assert killed.exit_code is None and not killed.ok and killed.stdout == "bye\n"
+    assert killed.error is not None and "without an exit status (killed?" in killed.error
+    (r255,), _ = run(executor, make_spec(tmp_path, "exit 255", [server.spec]))
+    assert not r255.ok  # libssh2 cannot carry 255 (remote_shell.unshifted): it says so
+    assert r255.exit_code == (255 if engine == "paramiko" else None)
+
+
+def test_a_background_child_holding_the_output_does_not_hold_the_step(
+        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path) -> None:
+    server = sshd_fleet.hosts(1)[0]
+    marker = f"rb-bg-{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    (r,), _ = run(executor, make_spec(tmp_path, f"sleep 60 {marker} & echo started",
+                                      [server.spec], timeout=50))
+    assert (r.exit_code, r.stdout, r.timed_out) == (0, "started\n", False)
+    assert time.monotonic() - started < 40  # let go of after LINGER, not at the timeout
+    subprocess.run(["pkill", "-u", server.user, "-f", marker], check=False)
+
+
+def test_a_step_on_many_hosts_uses_libssh2_and_the_rest_stay_paramikos(
+        sshd_fleet: Fleet, tmp_path: Path, engine: str) -> None:
+    servers = sshd_fleet.hosts(3)
+    ex = SSHExecutor(sshd_fleet.config(), fanout=3)
+    try:
+        results, _ = run(ex, make_spec(tmp_path, "echo {{ host }}; hostname >/dev/null",
+                                          [s.spec for s in servers]))
+        assert [r.exit_code for r in results] == [0, 0, 0]
+        assert ex._fast is not None and len(ex._fast._open) == 3 and not ex._conns._clients
+        (one,), _ = run(ex, make_spec(tmp_path, "echo one", [servers[0].spec]))
+        assert one.ok and len(ex._conns._clients) == 1  # fewer hosts: paramiko
+    finally:
+        ex.close()

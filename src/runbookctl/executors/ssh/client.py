@@ -25,6 +25,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runbookctl.executors.base import (
     CommandSpec,
@@ -41,16 +42,24 @@ from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.executors.ssh.targets import Target, describe
 from runbookctl.runbook.inventory import HostSpec, HostSpecError, as_host_spec
 
+if TYPE_CHECKING:
+    from runbookctl.executors.ssh.libssh2_conn import Libssh2Pool
+
 CLOSE_WAIT = 5.0  # seconds close() waits for hosts still stopping once hung up
+FANOUT = 10  # hosts in a step from which its connections are libssh2's (ssh/libssh2_conn.py)
 
 
 class SSHExecutor:
     """Runs a CommandSpec on `spec.hosts` (host spec strings or HostSpec objects,
     already resolved from groups); implements executors.base.Executor."""
 
-    def __init__(self, config: SSHConfig | None = None) -> None:
+    def __init__(self, config: SSHConfig | None = None, fanout: int | None = None) -> None:
         self.config = config or SSHConfig()
+        # A step on this many hosts or more: libssh2 where it can.
+        self.fanout = FANOUT if fanout is None else fanout
         self._conns = ConnectionPool(self.config)
+        self._fast: Libssh2Pool | None = None  # made at the first step on FANOUT hosts
+        self._fast_lock = threading.Lock()
         self._left: list[Future[HostResult]] = []
 
     @property
@@ -121,6 +130,8 @@ class SSHExecutor:
         """Hang up every connection; the hosts a second Ctrl-C left stopping end with
         their connection, and are waited for (at most CLOSE_WAIT): what they printed
         last is shown and logged before the run's record is written."""
+        if self._fast is not None:
+            self._fast.close()
         self._conns.close()
         left, self._left = self._left, []
         if left:
@@ -138,18 +149,66 @@ class SSHExecutor:
         label, started = str(host), time.monotonic()
         if stop.is_set():
             return _not_run(label, started, "interrupted before it started", interrupted=True)
+        if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
+            spec = replace(spec, command=spec.per_host[label])
+        log = host_log(spec.log_path, label)
         try:
-            client, channel, accepted = self._conns.session(self._conns.target(as_host_spec(host)))
+            target = self._conns.target(as_host_spec(host))
+            if len(spec.hosts) >= self.fanout and self._libssh2() is not None:
+                ran = self._fast_run(spec, target, label, started, sink, masker, stop, log)
+                if ran is not None:
+                    return ran
+            client, channel, accepted = self._conns.session(target)
         except (ConnectError, HostSpecError) as exc:
             if stop.is_set():
                 return _not_run(label, started, "interrupted while connecting", interrupted=True)
             return _not_run(label, started, str(exc))
-        log = host_log(spec.log_path, label)
         out = Output(replace(spec, log_path=log), sink, masker)  # its file made at the first byte
-        if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
-            spec = replace(spec, command=spec.per_host[label])
         run = RemoteRun(self.config, spec, client, channel, out, stop, log)
         return replace(run.run(label, started), host_key_accepted=accepted)
+
+    def _libssh2(self) -> Libssh2Pool | None:
+        with self._fast_lock:
+            if self._fast is None:
+                self._fast = _libssh2_pool(self._conns)
+            return self._fast
+
+    def _fast_run(self, spec: CommandSpec, target: Target, label: str, started: float,
+                  sink: OutputSink, masker: Masker, stop: Stop, log: Path) -> HostResult | None:
+        """The command over libssh2 (ssh/libssh2_conn.py says when), or None for the
+        paramiko path. A session gone stale since an earlier step is opened again once."""
+        from ssh2.exceptions import SSH2Error
+
+        from runbookctl.executors.ssh.libssh2_run import Libssh2Run, start_command
+
+        assert self._fast is not None
+        for attempt in (1, 2):
+            conn, accepted = self._fast.get(target)
+            if conn is None:
+                return None
+            with conn.lock:
+                try:
+                    channel, token = start_command(self.config, spec, conn)
+                except (SSH2Error, OSError) as exc:
+                    self._fast.drop(target, conn)
+                    if attempt == 2:
+                        raise ConnectError(f"cannot open a session on {target.address}: "
+                                           f"{exc or type(exc).__name__}") from None
+                    continue
+                out = Output(replace(spec, log_path=log), sink, masker)
+                run = Libssh2Run(self.config, spec, conn, channel, out, stop, token)
+                return replace(run.run(label, started), host_key_accepted=accepted)
+        return None
+
+
+def _libssh2_pool(conns: ConnectionPool) -> Libssh2Pool | None:
+    """The libssh2 sessions for steps on many hosts; None (paramiko for every host)
+    when ssh2-python cannot be imported here."""
+    try:
+        from runbookctl.executors.ssh.libssh2_conn import Libssh2Pool
+    except ImportError:
+        return None
+    return Libssh2Pool(conns)
 
 
 def _wait_all(futures: list[Future[HostResult]]) -> None:

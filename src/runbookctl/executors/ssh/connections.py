@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import paramiko
 
+from runbookctl.executors.ssh.keys import first_key
 from runbookctl.executors.ssh.known_hosts import append_known_host, known_entries
 from runbookctl.executors.ssh.reasons import BannerSocket, dial_failure, handshake_failure
 from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
@@ -94,6 +95,17 @@ def refuse_revoked(key: paramiko.PKey, revoked: frozenset[tuple[str, str]], targ
                            "known_hosts marks it @revoked; refusing to log in")
 
 
+def changed_key(target: Target, key: paramiko.PKey, expected: paramiko.PKey,
+                revoked: frozenset[tuple[str, str]]) -> ConnectError:
+    """The server's key is not the one known_hosts has for it (ConnectError raised at
+    once if the key is `@revoked`)."""
+    refuse_revoked(key, revoked, target)
+    return ConnectError(
+        f"HOST KEY CHANGED for {target.address} ({fingerprint(key)}, expected "
+        f"{expected.fingerprint}); if the host was re-installed, remove its old "
+        "line from known_hosts")
+
+
 def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _Policy]:
     """An SSHClient that knows our known_hosts files and our host key policy.
 
@@ -145,16 +157,7 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
                  ) -> None:
     """SSH handshake, host key check and login over an open socket or channel."""
     where = target.address
-    files = list(target.key_files)
-    pkey = None
-    if files:
-        pkey = cached_key(files[0])
-        if pkey is not None:
-            files = files[1:]  # paramiko tries pkey first, then these: the same order
-    elif not target.identities_only and not (use_agent and os.environ.get("SSH_AUTH_SOCK")):
-        # No key named and no agent: paramiko would load ~/.ssh/id_* for every host.
-        default = next((p for p in _DEFAULT_KEYS if os.path.isfile(os.path.expanduser(p))), None)
-        pkey = cached_key(default) if default else None
+    pkey, _, files = first_key(target, use_agent)
     started = time.monotonic()
     try:
         client.connect(
@@ -167,11 +170,7 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
     except ConnectError:
         raise
     except paramiko.BadHostKeyException as exc:
-        refuse_revoked(exc.key, revoked, target)
-        raise ConnectError(
-            f"HOST KEY CHANGED for {where} ({fingerprint(exc.key)}, expected "
-            f"{exc.expected_key.fingerprint}); if the host was re-installed, remove its old "
-            "line from known_hosts") from None
+        raise changed_key(target, exc.key, exc.expected_key, revoked) from None
     except paramiko.AuthenticationException as exc:
         tried = ", ".join(target.key_files) or "agent and default keys"
         raise ConnectError(f"authentication failed for {target.user}@{where} "
@@ -182,45 +181,6 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
         answered = transport is None or bool(transport.remote_version)
         raise ConnectError(handshake_failure(exc, target.user, target.address, timeout, elapsed,
                                              getattr(sock, "first", b""), answered)) from None
-
-
-# The keys paramiko looks for (look_for_keys), in its order.
-_DEFAULT_KEYS = tuple(f"~/{folder}/id_{kind}" for kind in ("rsa", "ecdsa", "ed25519")
-                      for folder in (".ssh", "ssh"))
-_key_lock = threading.Lock()
-_key_locks: dict[str, threading.Lock] = {}
-_keys: dict[str, tuple[tuple[int, int, int], paramiko.PKey | None]] = {}
-
-
-def cached_key(path: str) -> paramiko.PKey | None:
-    """The private key in `path`, loaded once per change of the file.
-
-    paramiko loads a key file for every connection, and loading an RSA key
-    validates it: 130 ms for 3072 bits, so 2.6 s of CPU for a 20-host step.
-    None when it cannot be loaded without help (a passphrase, an unknown
-    format) or comes with a certificate (`-cert.pub`): then paramiko loads
-    the file itself, as before, and says what is wrong.
-    """
-    path = os.path.expanduser(path)
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    if os.path.exists(path + "-cert.pub"):
-        return None
-    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
-    with _key_lock:
-        lock = _key_locks.setdefault(path, threading.Lock())
-    with lock:  # the hosts of a fan-out wait for one load instead of each doing it
-        hit = _keys.get(path)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        try:
-            key: paramiko.PKey | None = paramiko.PKey.from_path(path)
-        except Exception:  # any failure: paramiko tries the file itself and reports it
-            key = None
-        _keys[path] = (stamp, key)
-        return key
 
 
 @dataclass(frozen=True)
@@ -292,7 +252,7 @@ class ConnectionPool:
         sock = self._socket(target)
         client, policy = new_client(self.known, target)
         try:
-            with self._tracked(sock):
+            with self.tracked(sock):
                 authenticate(client, target, sock, timeout, self.config.use_agent,
                              policy.revoked)
         except BaseException:
@@ -332,7 +292,8 @@ class ConnectionPool:
                                f"{hop.label}: {exc or 'connect failed'}") from None
 
     @contextmanager
-    def _tracked(self, sock: Any) -> Iterator[None]:
+    def tracked(self, sock: Any) -> Iterator[None]:
+        """A socket in handshake: abort_pending breaks it off."""
         with self._lock:
             self._pending.add(sock)
         try:

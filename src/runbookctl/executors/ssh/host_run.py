@@ -88,10 +88,8 @@ class RemoteRun:
                 pending = self._read(time.monotonic() + SLICE)
                 chan = self.channel
                 now = time.monotonic()
-                if self.stop.is_set():
-                    return "interrupted"
-                if deadline is not None and now >= deadline:
-                    return "timeout"
+                if cut := cut_short(self.stop, deadline, now):
+                    return cut
                 if pending:
                     continue
                 if _has_status(chan) and (chan.closed or chan.eof_received):
@@ -186,30 +184,48 @@ class RemoteRun:
 
     def _result(self, label: str, started: float, state: str, error: str | None) -> HostResult:
         code: int | None = self.channel.exit_status if _has_status(self.channel) else None
-        if state == "timeout":
-            code, error = None, _join(f"timed out after {format_seconds(self.spec.timeout or 0)}",
-                                      error)
-        elif state == "interrupted":  # as a local command says it (executors.local)
-            if self.how:
-                self.stop.hows[label] = self.how
-            why = f"interrupted by {self.stop.why}"
-            code, error = None, _join(f"{why}; {self.how}" if self.how else why, error)
-        elif state == "lost":
-            code, error = None, error or ("connection lost while the command ran (it may "
-                                          "still be running there)")
-        elif code is None:
-            code, error = None, "the remote command ended without an exit status (killed?)"
-        streams = self.out.streams
-        return HostResult(
-            host=label, exit_code=code, duration=time.monotonic() - started,
-            stdout=streams["stdout"].text, stderr=streams["stderr"].text,
-            stdout_truncated=streams["stdout"].truncated,
-            stderr_truncated=streams["stderr"].truncated,
-            output_bytes=self.out.raw_bytes, output_sha256=self.out.sha256,
-            tail=self.out.tail_lines(), timed_out=state == "timeout",
-            interrupted=state == "interrupted", error=error or self.out.log_error,
-            log_path=self.out.log_written,
-        )
+        return host_result(self.spec, self.out, self.stop, label, started, state, code,
+                           error, self.how)
+
+
+def host_result(spec: CommandSpec, out: Output, stop: Stop, label: str, started: float,
+                state: str, code: int | None, error: str | None, how: str | None
+                ) -> HostResult:
+    """How one host's command ended (`state`: "done", "timeout", "interrupted" or "lost";
+    `code`: its exit status, None when none came; `how`: how it was stopped)."""
+    if state == "timeout":
+        code, error = None, _join(f"timed out after {format_seconds(spec.timeout or 0)}",
+                                  error)
+    elif state == "interrupted":  # as a local command says it (executors.local)
+        if how:
+            stop.hows[label] = how
+        why = f"interrupted by {stop.why}"
+        code, error = None, _join(f"{why}; {how}" if how else why, error)
+    elif state == "lost":
+        code, error = None, error or ("connection lost while the command ran (it may "
+                                      "still be running there)")
+    elif code is None:
+        code, error = None, error or "the remote command ended without an exit status (killed?)"
+    streams = out.streams
+    return HostResult(
+        host=label, exit_code=code, duration=time.monotonic() - started,
+        stdout=streams["stdout"].text, stderr=streams["stderr"].text,
+        stdout_truncated=streams["stdout"].truncated,
+        stderr_truncated=streams["stderr"].truncated,
+        output_bytes=out.raw_bytes, output_sha256=out.sha256,
+        tail=out.tail_lines(), timed_out=state == "timeout",
+        interrupted=state == "interrupted", error=error or out.log_error,
+        log_path=out.log_written,
+    )
+
+
+def cut_short(stop: Stop, deadline: float | None, now: float) -> str | None:
+    """"interrupted" once the run is stopping, "timeout" past the command's deadline."""
+    if stop.is_set():
+        return "interrupted"
+    if deadline is not None and now >= deadline:
+        return "timeout"
+    return None
 
 
 def _has_status(chan: paramiko.Channel) -> bool:

@@ -1,37 +1,39 @@
-"""Private keys are loaded once per change of their file; keys that need a
-passphrase or come with a certificate are left to paramiko, as before."""
+"""What a host key that is not the known one reads as (logic only; the real sshd:
+tests/integration/test_ssh_executor.py, over paramiko and libssh2)."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
+import paramiko
+import pytest
 
-from runbookctl.executors.ssh.connections import cached_key
+from runbookctl.executors.ssh.connections import ConnectError, changed_key
+from runbookctl.executors.ssh.targets import Target
 
-
-def _keygen(path: Path, passphrase: str = "") -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", "t", "-f", str(path)],
-                   check=True)
-    return path
+TARGET = Target("web1", "web1.example", 2222, "app")
 
 
-def test_a_key_is_loaded_once_and_again_when_its_file_changes(tmp_path: Path) -> None:
-    key = _keygen(tmp_path / "id")
-    first = cached_key(str(key))
-    assert first is not None and cached_key(str(key)) is first
-    key.unlink()
-    (tmp_path / "id.pub").unlink()
-    _keygen(key)  # a new key at the same path
-    second = cached_key(str(key))
-    assert second is not None and second is not first
-    assert second.get_base64() != first.get_base64()
+def test_a_changed_key_names_both_fingerprints_and_what_to_do() -> None:
+    server, known = _key(), _key()
+    error = changed_key(TARGET, server, known, frozenset())
+    assert str(error) == (
+        f"HOST KEY CHANGED for web1.example:2222 (ssh-ed25519 {server.fingerprint}, expected "
+        f"{known.fingerprint}); if the host was re-installed, remove its old line from "
+        "known_hosts")
 
 
-def test_keys_paramiko_must_handle_itself_are_not_cached(tmp_path: Path) -> None:
-    assert cached_key(str(_keygen(tmp_path / "locked", passphrase="secret-pass"))) is None
-    certified = _keygen(tmp_path / "certified")
-    (tmp_path / "certified-cert.pub").write_text("ssh-ed25519-cert-v01@openssh.com AAAA...\n")
-    assert cached_key(str(certified)) is None
-    assert cached_key(str(tmp_path / "missing")) is None
-    (tmp_path / "garbage").write_text("not a key\n")
-    assert cached_key(str(tmp_path / "garbage")) is None
+def test_a_revoked_key_is_refused_as_revoked_not_as_changed() -> None:
+    server, known = _key(), _key()
+    revoked = frozenset({(server.get_name(), server.get_base64())})
+    with pytest.raises(ConnectError, match=r"^REVOKED host key for web1.example:2222"):
+        changed_key(TARGET, server, known, revoked)
+
+
+def _key() -> paramiko.PKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    message = paramiko.Message()
+    message.add_string("ssh-ed25519")
+    message.add_string(raw)
+    return paramiko.PKey.from_type_string("ssh-ed25519", message.asbytes())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from runbookctl.executors.base import CommandSpec
-from runbookctl.executors.ssh.remote_shell import KILL_NEEDED, kill_command, remote_command
+from runbookctl.executors.ssh.remote_shell import KILL_NEEDED, kill_command, remote_command, unshifted
 
 
 def spec(command: str, **kw: object) -> CommandSpec:
@@ -93,3 +93,19 @@ def test_kill_line_without_a_running_command_is_harmless(tmp_path: Path) -> None
     started = time.monotonic()
     assert run_locally(kill_command(uuid.uuid4().hex, grace=60), tmp_path).returncode == 0
     assert time.monotonic() - started < 30  # nothing to stop: it never waits out the grace
+
+
+@pytest.mark.parametrize("code", [0, 1, 3, 254])
+def test_a_shifted_line_carries_the_status_plus_one_for_libssh2(tmp_path: Path, code: int) -> None:
+    # libssh2 reads a missing exit status as 0: the shifted line never exits 0 itself
+    done = run_locally(remote_command(spec(f"echo out; exit {code}"), "t", shifted=True),
+                       tmp_path)
+    assert (done.returncode, done.stdout) == (code + 1, "out\n")
+    assert unshifted(done.returncode) == code
+    sudo = remote_command(spec("true", sudo=True), "t", shifted=True)
+    assert sudo.endswith("; exit $(($? + 1))") and "exit $?" not in sudo
+
+
+def test_a_shifted_status_of_zero_is_none_came() -> None:
+    assert unshifted(0) is None  # killed (or 255: 256 is 0 on the wire)
+    assert unshifted(256 - 1) == 254

@@ -1,0 +1,246 @@
+"""Connections over libssh2 (ssh2-python) for a command on many hosts at once.
+
+On a 200-host step paramiko's client took ~5 ms of CPU a connection (Python, and a
+thread hand-off for every packet): a fifth of what the 200 sshd servers spent, on the
+same 2 cores. libssh2 does the same work in C for a quarter of that (benchmarks/
+RESULTS.md). It is used only where it does exactly what the paramiko path does, and
+the paramiko path remains for everything else (client.FANOUT, `login_key`):
+
+- the TCP connection is `dial`'s, the host key is checked against our known_hosts
+  entries with paramiko's rules and our policy (connections.new_client: patterns,
+  hashed names, `@revoked`, accept-new), modern algorithms only;
+- it logs in with the first key file ssh would try, loaded once (keys.first_key);
+- anything else (ProxyJump, the agent alone, a key libssh2 cannot read, a refused key,
+  a handshake libssh2 cannot complete) goes to the paramiko path, which says exactly
+  what is wrong; a host key refused here is refused with the paramiko path's words.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import paramiko
+from ssh2.exceptions import SSH2Error
+from ssh2.session import (
+    LIBSSH2_METHOD_CRYPT_CS,
+    LIBSSH2_METHOD_CRYPT_SC,
+    LIBSSH2_METHOD_HOSTKEY,
+    LIBSSH2_METHOD_KEX,
+    LIBSSH2_METHOD_MAC_CS,
+    LIBSSH2_METHOD_MAC_SC,
+    Session,
+)
+
+from runbookctl.executors.ssh.connections import (
+    AcceptedKey,
+    ConnectError,
+    ConnectionPool,
+    KnownHosts,
+    changed_key,
+    dial,
+    new_client,
+)
+from runbookctl.executors.ssh.keys import first_key
+
+if TYPE_CHECKING:
+    from runbookctl.executors.ssh.targets import Target
+
+# What OpenSSH 9 offers, minus what paramiko would not (no SHA-1, no CBC, no ssh-rsa
+# signatures, no host certificates: they are not checked); strict kex (Terrapin) kept.
+_KEX = ("curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+        "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,"
+        "diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,"
+        "diffie-hellman-group14-sha256,ext-info-c,kex-strict-c-v00@openssh.com")
+_CIPHERS = ("chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
+            "aes256-ctr,aes192-ctr,aes128-ctr")
+_MACS = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512"
+_HOST_KEYS = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+              "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256")
+
+
+@dataclass
+class Libssh2Conn:
+    """One logged-in libssh2 session. libssh2 is not thread-safe: whoever uses the
+    session holds `lock` (a host's command holds it from its channel to its end)."""
+
+    sock: socket.socket
+    session: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def close(self) -> None:
+        """Hang up. libssh2 frees a session (and its channels) by writing to its socket:
+        the socket's number must not be reused before (by a new connection, whose
+        stream it would corrupt), so it is closed only once the session is gone, or
+        else left shut down (`_parked`) until the process ends."""
+        with suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        session, self.session = self.session, None
+        if session is not None and sys.getrefcount(session) > 2:  # a channel still holds it
+            _parked.append((session, self.sock))
+            return
+        del session  # freed here: nothing else refers to it
+        self.sock.close()
+
+
+_parked: list[tuple[Any, socket.socket]] = []
+
+
+def login_key(target: Target, use_agent: bool) -> str | None:
+    """The key file the libssh2 path logs in with, or None when the host is the paramiko
+    path's: a ProxyJump, no key file (the agent), or a key only paramiko can open
+    (a passphrase, a certificate)."""
+    if target.jump:
+        return None
+    pkey, path, _ = first_key(target, use_agent)
+    return path if pkey is not None else None
+
+
+def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: float,
+                 keepalive: float, track: Any) -> tuple[Libssh2Conn | None, str | None]:
+    """A logged-in session to `target` and the host key it accepted (accept-new), or
+    None for the paramiko path to connect instead. ConnectError when the host cannot be
+    reached or its key is refused. `track`: a context manager that makes the socket
+    one a Ctrl-C can break off (ConnectionPool._tracked)."""
+    client, policy = new_client(known, target)
+    name = target.known_hosts_name
+    ours = client.get_host_keys().lookup(name)
+    with open(key_file, "rb") as f:
+        private = f.read()
+    sock = dial(target, timeout)
+    sock.settimeout(None)
+    session = Session()
+    session.set_timeout(max(1, int(timeout * 1000)))
+    _prefer(session, list(ours.keys()) if ours else [])
+    try:
+        with track(sock):
+            try:
+                session.handshake(sock)
+            except SSH2Error:  # the paramiko path connects again and says why
+                sock.close()
+                return None, None
+            server_key = _host_key(session)
+            if ours is None:
+                policy.missing_host_key(client, name, server_key)  # ConnectError if refused
+            else:
+                expected = ours.get(server_key.get_name())
+                if expected != server_key:
+                    raise changed_key(target, server_key, expected or next(iter(ours.values())),
+                                      policy.revoked)
+            try:
+                session.userauth_publickey_frommemory(target.user, private)
+            except SSH2Error:  # a key the server refuses: paramiko tries the others
+                sock.close()
+                return None, policy.accepted
+    except BaseException:
+        sock.close()
+        raise
+    if keepalive > 0:
+        session.keepalive_config(False, max(1, round(keepalive)))
+    session.set_blocking(False)
+    return Libssh2Conn(sock, session), policy.accepted
+
+
+def _prefer(session: Any, known_types: list[str]) -> None:
+    """Modern algorithms only; the host key types known for the host first (as paramiko
+    and ssh do, so a host known by its ed25519 key is not asked for its ECDSA one)."""
+    first: list[str] = []
+    for kind in known_types:
+        first += ["rsa-sha2-512", "rsa-sha2-256"] if kind == "ssh-rsa" else [kind]
+    order = [k for k in first if k in _HOST_KEYS]
+    order += [k for k in _HOST_KEYS if k not in order]
+    session.method_pref(LIBSSH2_METHOD_HOSTKEY, ",".join(order))
+    session.method_pref(LIBSSH2_METHOD_KEX, _KEX)
+    for method in (LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_CRYPT_SC):
+        session.method_pref(method, _CIPHERS)
+    for method in (LIBSSH2_METHOD_MAC_CS, LIBSSH2_METHOD_MAC_SC):
+        session.method_pref(method, _MACS)
+
+
+def _host_key(session: Any) -> paramiko.PKey:
+    """The server's host key as paramiko reads it (the blob starts with its type)."""
+    blob, _ = session.hostkey()
+    kind = paramiko.Message(blob).get_text()
+    try:
+        return paramiko.PKey.from_type_string(kind, blob)
+    except (paramiko.SSHException, paramiko.pkey.UnknownKeyType, ValueError) as exc:
+        raise ConnectError(f"unreadable host key ({kind}): {exc}") from None
+
+
+def wait_socket(conn: Libssh2Conn, seconds: float) -> None:
+    """Wait (at most `seconds`) for the socket to be ready the way libssh2 needs it."""
+    import select
+
+    from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND, LIBSSH2_SESSION_BLOCK_OUTBOUND
+
+    directions = conn.session.block_directions()
+    readers = [conn.sock] if directions & LIBSSH2_SESSION_BLOCK_INBOUND or not directions else []
+    writers = [conn.sock] if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND else []
+    select.select(readers, writers, [], max(0.0, seconds))
+
+
+def blocking(conn: Libssh2Conn, call: Any, timeout: float) -> Any:
+    """`call(session)` with the session blocking (at most `timeout`), then non-blocking
+    again: a channel is opened and a command started in one go."""
+    session = conn.session
+    session.set_blocking(True)
+    session.set_timeout(max(1, int(timeout * 1000)))
+    try:
+        return call(session)
+    finally:
+        session.set_blocking(False)
+
+
+class Libssh2Pool:
+    """The libssh2 sessions of a run, one per host, beside (and falling back to) the
+    paramiko ConnectionPool, whose known_hosts, settings and Ctrl-C it shares."""
+
+    def __init__(self, conns: ConnectionPool) -> None:
+        self.conns = conns
+        self._lock = threading.Lock()
+        self._open: dict[Target, Libssh2Conn] = {}
+        self._locks: dict[Target, threading.Lock] = {}
+        self._paramiko: set[Target] = set()  # hosts libssh2 could not log in to
+
+    def get(self, target: Target) -> tuple[Libssh2Conn | None, str | None]:
+        """The host's session (opened now, or earlier in the run) and the host key it
+        accepted; None for the paramiko path."""
+        config = self.conns.config
+        key_file = login_key(target, config.use_agent)
+        if key_file is None:
+            return None, None
+        with self._lock:
+            lock = self._locks.setdefault(target, threading.Lock())
+        with lock:
+            conn = self._open.get(target)
+            if conn is not None or target in self._paramiko:
+                return conn, None
+            conn, accepted = open_libssh2(self.conns.known, target, key_file,
+                                          config.connect_timeout, config.keepalive,
+                                          self.conns.tracked)
+            if accepted:
+                self.conns.accepted.append(AcceptedKey(target.label, accepted,
+                                                       str(self.conns.known.write_file)))
+            if conn is None:
+                self._paramiko.add(target)
+            else:
+                self._open[target] = conn
+            return conn, accepted
+
+    def drop(self, target: Target, conn: Libssh2Conn) -> None:
+        """A session found dead: closed, and opened again at the next get."""
+        with self._lock:
+            if self._open.get(target) is conn:
+                del self._open[target]
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            conns = list(self._open.values())
+            self._open.clear()
+        for conn in conns:
+            conn.close()

@@ -1,0 +1,187 @@
+"""One command on one host over a libssh2 session (libssh2_conn.py): the run
+host_run.RemoteRun makes over paramiko — output streamed and logged as it comes, the
+timeout, Ctrl-C, the remote kill from a second channel, a background child holding the
+output let go of after LINGER — with the same HostResult.
+
+The session is driven non-blocking from the host's own thread: read what libssh2 has,
+then wait on the socket for what it needs. libssh2 cannot tell an exit status of 0 from
+none at all, so the remote line is `shifted` (remote_shell.py): it exits with the
+command's status plus one.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import suppress
+from typing import Any
+
+from ssh2.error_codes import LIBSSH2_ERROR_EAGAIN
+from ssh2.exceptions import SSH2Error
+
+from runbookctl.executors.base import CommandSpec, HostResult
+from runbookctl.executors.output import Output
+from runbookctl.executors.procs import how_stopped
+from runbookctl.executors.ssh.host_run import (
+    CHUNK,
+    LINGER,
+    POLL,
+    SLICE,
+    Stop,
+    cut_short,
+    host_result,
+)
+from runbookctl.executors.ssh.libssh2_conn import Libssh2Conn, blocking, wait_socket
+from runbookctl.executors.ssh.remote_shell import (
+    KILL_NEEDED,
+    KILL_NO_PGREP,
+    kill_command,
+    remote_command,
+    unshifted,
+)
+from runbookctl.executors.ssh.settings import SSHConfig
+
+NO_STATUS = ("the remote command ended without an exit status (killed?, or it exited 255, "
+             "which libssh2 cannot carry)")
+
+
+class Libssh2Run:
+    """One command on one host over `conn` (whose lock the caller holds)."""
+
+    def __init__(self, config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn, channel: Any,
+                 out: Output, stop: Stop, token: str) -> None:
+        self.config, self.spec, self.conn = config, spec, conn
+        self.channel, self.out, self.stop, self.token = channel, out, stop, token
+        self.how: str | None = None  # how _kill stopped the command
+        self.closed = False
+
+    def run(self, label: str, started: float) -> HostResult:
+        state, error, code = "done", None, None
+        begun = time.monotonic()
+        try:
+            state = self._pump(begun)
+            if state in ("timeout", "interrupted"):
+                error = self._kill()
+                self._drain(time.monotonic() + 1.0)
+            else:  # closed, or its status came and a child holds the output (LINGER)
+                code = unshifted(self.channel.get_exit_status())
+                error = None if code is not None else NO_STATUS
+        except (SSH2Error, OSError):  # libssh2 says no more than the socket failed
+            state, error = "lost", None  # host_result says it as the paramiko path does
+        finally:
+            with suppress(SSH2Error, OSError):
+                self.channel.close()  # non-blocking: our half of the close, if it can go now
+            self.out.finish()
+        return host_result(self.spec, self.out, self.stop, label, started, state, code, error,
+                           self.how)
+
+    def _pump(self, begun: float) -> str:
+        """Read until the command ends: "done", "timeout" or "interrupted"."""
+        timeout = self.spec.timeout
+        deadline = None if timeout is None else begun + timeout
+        linger_until: float | None = None
+        while True:
+            pending = self._read(time.monotonic() + SLICE)
+            now = time.monotonic()
+            if cut := cut_short(self.stop, deadline, now):
+                return cut
+            if pending:
+                continue
+            if self._ended():
+                return "done"
+            if self.channel.get_exit_status() > 0:  # it exited; a child holds the output
+                linger_until = linger_until or now + LINGER
+                if now >= linger_until:
+                    return "done"
+            self.conn.session.keepalive_send()
+            left = POLL if deadline is None else min(POLL, deadline - now)
+            wait_socket(self.conn, min(left, linger_until - now) if linger_until else left)
+
+    def _ended(self) -> bool:
+        """The channel is closed by the server (after its EOF and exit status)."""
+        if not self.closed and self.channel.eof():
+            self.closed = self.channel.wait_closed() == 0
+        return self.closed
+
+    def _read(self, until: float) -> bool:
+        """Read what is ready, until `until`; True if data was still pending then."""
+        chan, feed = self.channel, self.out.feed
+        while True:
+            got = False
+            for stream, read in (("stdout", chan.read), ("stderr", chan.read_stderr)):
+                size, data = read(CHUNK)
+                if size > 0:
+                    feed(stream, data)
+                    got = True
+                elif size not in (0, LIBSSH2_ERROR_EAGAIN):
+                    raise OSError(f"libssh2 error {size}")
+            if not got:
+                return False
+            if time.monotonic() >= until:
+                return True
+
+    def _drain(self, until: float) -> None:
+        """After a kill: what the command printed last, for at most until `until`."""
+        try:
+            while time.monotonic() < until and not self._ended():
+                if not self._read(until):
+                    wait_socket(self.conn, min(POLL, until - time.monotonic()))
+            self._read(until)
+        except (SSH2Error, OSError):
+            pass
+
+    def _kill(self) -> str | None:
+        """Kill the remote process group over a second channel (as RemoteRun._kill);
+        what the command prints as it winds down is shown as it comes."""
+        grace = self.config.kill_grace
+
+        def start(session: Any) -> Any:
+            killer = session.open_session()
+            killer.execute(kill_command(self.token, grace))
+            killer.send_eof()
+            return killer
+
+        try:
+            killer = blocking(self.conn, start, self.config.connect_timeout)
+            status = self._follow(killer, time.monotonic() + grace + 4)
+        except (SSH2Error, OSError) as exc:
+            return f"could not stop the remote command (it may still run): {exc}"
+        if status == KILL_NO_PGREP:
+            return "could not stop the remote command (no pgrep on the host); it may still run"
+        if status in (0, KILL_NEEDED):
+            self.how = how_stopped(killed=status == KILL_NEEDED, grace=grace)
+        return None
+
+    def _follow(self, killer: Any, until: float) -> int | None:
+        """The kill's exit status once it is done (None if not done by `until`); the
+        command's output meanwhile, unless it cannot be shown (the kill goes on)."""
+        reading = True
+        while time.monotonic() < until:
+            if reading:
+                try:
+                    if self._read(time.monotonic() + SLICE):
+                        continue
+                except OSError:
+                    reading = False
+            while killer.read(CHUNK)[0] > 0:  # the kill says nothing; were it to, not again
+                pass
+            if killer.eof() and killer.wait_closed() == 0:
+                return int(killer.get_exit_status())
+            wait_socket(self.conn, min(POLL, until - time.monotonic()))
+        return None
+
+
+def start_command(config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn) -> tuple[Any, str]:
+    """A channel running `spec`'s command (its stdin closed, or given the sudo
+    password), and the token that finds it again."""
+    token = uuid.uuid4().hex
+
+    def start(session: Any) -> Any:
+        channel = session.open_session()
+        channel.execute(remote_command(spec, token, shifted=True))
+        if spec.sudo and spec.sudo_password is not None:
+            channel.write((spec.sudo_password + "\n").encode("utf-8"))
+        channel.send_eof()  # the command reads EOF, as a local one does
+        return channel
+
+    return blocking(conn, start, config.connect_timeout), token
