@@ -201,7 +201,7 @@ class _Scanner(Expansions, HeredocBodies):
     def _command_rule(self, base: Frame) -> Ctx | None:
         """Words bash evaluates as arithmetic or as variable names, even when quoted; text
         another shell parses again."""
-        why = self._reparsed(base) or ssh_joined(base) or \
+        why = ssh_joined(base) or self._reparsed(base) or \
             command_rule(base, self._test_text(base), self.attributes)
         if why == "int":
             return Ctx(INT)

@@ -144,3 +144,69 @@ def test_words_that_name_a_shell_or_ssh_as_data_are_no_program(template: str) ->
 def test_scripts_and_programs_reached_through_options_runners_and_ssh_are_refused(
         template: str) -> None:
     assert REFUSED in kinds(template, "bash")
+
+
+@pytest.mark.parametrize("template", [
+    "ssh db1 'bash -s' <<EOF\necho {}\nEOF", "ssh db1 \"sh -s\" <<'EOF'\necho {}\nEOF",
+    "ssh db1 'sudo bash' <<EOF\necho {}\nEOF", "ssh db1 'sudo -u app bash -s' <<< \"echo {}\"",
+    "echo \"x {}\" | ssh db1 'bash -s'", "echo \"x {}\" | ssh -p 22 db1 'sudo su -'",
+    "echo \"x {}\" | ssh db1 -oBatchMode=yes", "echo \"x {}\" | ssh db1 -T -p 22",
+    "echo \"x {}\" | ssh db1 -- bash", "echo \"x {}\" | ssh db1 ssh db2",
+])
+def test_a_shell_named_in_the_remote_command_reads_its_input_as_a_script(template: str) -> None:
+    """The remote shell splits the remote command again: `'bash -s'` is bash given -s."""
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize(("template", "found"), [
+    ("ssh db1 'bash -s' < script.sh; ssh {} 'bash -s' < script.sh", ["word"]),
+    ("echo \"x {}\" | ssh db1 'cat > f'; tar c {} | ssh db1 \"tar x -C /srv\"", ["dq", "word"]),
+    ("echo \"x {}\" | ssh db1 'bash script.sh'; echo \"x {}\" | ssh db1 sudo tee f", ["dq", "dq"]),
+    ("su - app -c 'systemctl restart x'; su - {} -c 'systemctl restart x'", ["word"]),
+    ("echo {} | sudo -u app tee f; sudo -i systemctl restart {}", ["word", "word"]),
+    ("echo \"x {}\" | sudo -s systemctl restart x; ps -u {} | grep su", ["dq", "word"]),
+])
+def test_remote_commands_su_and_sudo_that_read_data_still_take_data(template: str,
+                                                                     found: list[str]) -> None:
+    assert kinds(template, "bash") == found
+
+
+@pytest.mark.parametrize("template", [
+    "echo \"x {}\" | su -", "echo \"x {}\" | su - app", "echo \"x {}\" | sudo -s",
+    "echo \"x {}\" | sudo -i", "echo \"x {}\" | sudo su", "echo \"x {}\" | sudo -iu app",
+    "su - app <<EOF\necho {}\nEOF", "sudo -i <<< \"echo {}\"", "printf '%s\\n' {} x |& runuser -l app",
+    "sh /dev/stdin <<< \"echo {}\"", "bash /dev/stdin <<EOF\necho {}\nEOF",
+    ". /dev/stdin <<EOF\necho {}\nEOF", "echo \"x {}\" | source /dev/stdin",
+    "echo \"x {}\" | sudo bash /dev/fd/0", "echo \"x {}\" | sh /proc/self/fd/0",
+])
+def test_a_root_or_login_shell_or_a_script_file_that_is_the_input_reads_a_script(
+        template: str) -> None:
+    """`su -`, `sudo -i`, `sudo su` start a shell that reads the pipe; so does a shell or
+    `source` given /dev/stdin as its script file."""
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize(("words", "position"), [
+    (("ssh", "db1", "-o"), "-o"),  # ssh reads options after the destination too (ssh -G)
+    (("ssh", "db1", "-p"), "option"),
+    (("ssh", "db1", "-p", "22"), "command"),  # an option or the remote command: refused
+    (("ssh", "db1", "--", "-p"), "command"),  # after `--`, no more options
+    (("ssh", "--"), "destination"),  # `ssh -- -p …`: -p is the destination
+])
+def test_ssh_reads_options_after_the_destination_up_to_the_remote_command(
+        words: tuple[str, ...], position: str) -> None:
+    assert ssh_position(_frame(*words)) == position
+
+
+@pytest.mark.parametrize(("template", "found"), [
+    ("ssh db1 -o ProxyCommand={} uptime", [REFUSED]),  # the remote command has not begun
+    ("ssh db1 -oProxyCommand={} uptime", [REFUSED]),
+    ("ssh db1 -p 22 -o {} uptime", [REFUSED]),
+    ("ssh db1 -{} uptime", [REFUSED]),
+    ("ssh db1 -i {} -p {} uptime", ["word", "word"]),  # arguments of options: quoted words
+])
+def test_options_after_the_ssh_destination_are_options(template: str, found: list[str]) -> None:
+    assert kinds(template, "bash") == found
+    if found == [REFUSED]:
+        with pytest.raises(TemplateError, match="is in an ssh option"):
+            render_command(template.replace("{}", "{{ v }}"), {"v": "touch x"})
