@@ -84,7 +84,7 @@ class HeredocBodies(ScanState):
             top = self.stack[-1]
             doc = Heredoc(delim, quoted, strip, script=reads_script(top))  # `sh <<EOF`
             self.pending.append(doc)
-            top.stage_docs.append(doc)  # `cat <<EOF | sh`: known when the pipe's end is read
+            top.collect(doc=doc)  # `cat <<EOF | sh`: known when the pipe's end is read
 
     def _delim_word(self) -> tuple[str, bool]:
         start = self.i

@@ -14,6 +14,7 @@ from runbookctl.safety.shell_commands import (
     one_word,
     reads_script,
     reparsing,
+    script_file,
     script_word,
     ssh_joined,
     ssh_position,
@@ -40,9 +41,12 @@ from runbookctl.safety.shell_words import (
     TEST,
     WORD_END,
     Frame,
+    Heredoc,
+    array_name,
     command_rule,
     end_word,
     escaped_backslash,
+    may_be_empty,
     reset_command,
 )
 
@@ -82,31 +86,47 @@ class _Scanner(Expansions, HeredocBodies):
             self._check_bodies()
         return self.reps
 
-    def _staged(self, rep: int) -> None:
-        """A value of the pipeline stage of every command it is in (`echo "$(x {{ v }})" | sh`)."""
+    def _staged(self, rep: int, whole: Frame | None = None) -> None:
+        """A value of the pipeline stage of every command it is in (`echo "$(x {{ v }})" | sh`);
+        `whole`: the frame of an echo of which it may be the whole output."""
         for frame in self.stack:
             if frame.kind == CMD:
-                frame.stage.append(rep)
+                frame.collect(rep)
+        if whole is not None:
+            whole.echoed = rep
 
-    def _echoed_whole(self) -> bool:
-        """`echo {{ cmd }} | sh`: the value is all that echo writes, the whole script."""
+    def _echoed_whole(self) -> Frame | None:
+        """`echo {{ cmd }} | sh`: the value is all that echo writes, the whole script; the
+        frame of that echo (None when it is not so)."""
         base = self.stack[-1] if self.stack[-1].kind == CMD else self.stack[-2]
-        return base.kind == CMD and base.command == "echo" and not base.words and \
+        whole = base.kind == CMD and base.command == "echo" and not base.words and \
             self._whole_word(base)
+        return base if whole else None
 
     def _end_stage(self, top: Frame, c: str) -> None:
         """A pipeline stage ends: when it reads a script on its input, every value and heredoc
-        of the stage before the `|` is (part of) that script."""
+        of the stage before the `|` is (part of) that script. Inside a compound command the
+        next command reads the compound's input again (`| while read l; do sh; done`)."""
         if top.piped is not None and reads_script(top):
-            reps, docs = top.piped
-            for k in reps:
-                start, end, _ = self.reps[k]
-                self.reps[k] = (start, end, self.emit(_index_at(self.t, start),
-                                                      self._refused("reparsed")))
-            for doc in docs:
-                doc.script = True
-        top.piped = (top.stage, top.stage_docs) if c == "|" else None
-        top.stage, top.stage_docs = [], []
+            self._script(*top.piped)
+        inherited = top.compounds[-1].piped if top.compounds else None
+        if top.echoed in top.stage and top.command == "echo" and len(top.words) == 1:
+            top.stage.remove(top.echoed)  # `echo {{ cmd }} | sh`: says to run it, as written
+        top.piped = (top.stage, top.stage_docs) if c == "|" else inherited
+        top.stage, top.stage_docs, top.echoed = [], [], -1
+
+    def _script(self, reps: list[int], docs: list[Heredoc]) -> None:
+        """These values and heredoc bodies are (part of) a script another shell reads: each
+        value is refused, also in a body read before the shell was known (`{ cat <<EOF …`)."""
+        for doc in docs:
+            doc.script = True
+            ends = [end for body, end in self.bodies if body is doc]
+            reps = reps + [k for k, r in enumerate(self.reps)
+                           if ends and doc.start <= r[0] < ends[0]]
+        for k in sorted(set(reps)):
+            start, end, _ = self.reps[k]
+            self.reps[k] = (start, end, self.emit(_index_at(self.t, start),
+                                                  self._refused("reparsed")))
 
     def _step(self, top: Frame) -> None:
         kind = top.kind
@@ -133,8 +153,7 @@ class _Scanner(Expansions, HeredocBodies):
         ctx = self._context()
         whole = self._echoed_whole()
         self.reps.append((m.start(), m.end(), self.emit(index, ctx)))
-        if not whole:
-            self._staged(len(self.reps) - 1)
+        self._staged(len(self.reps) - 1, whole)
         top = self.stack[-1]
         if top.kind in (CMD, TEST):
             self._word_char(top, m.group(0))
@@ -165,7 +184,8 @@ class _Scanner(Expansions, HeredocBodies):
         # `ssh {{ host }}`: a value starting with '-' would be an option (-oProxyCommand=…),
         # a list of several words would put all but the first in the remote command.
         position = ssh_position(base) if base.kind == CMD else ""
-        leading = base.word in ("", "'", '"') and position == "destination"
+        leading = position == "destination" and \
+            may_be_empty(self.t[base.word_start:self.i] if base.word else "")
         return Ctx(kind, in_heredoc=any(f.kind == HEREDOC for f in self.stack), no_option=leading,
                    one_word=one_word(base, position))
 
@@ -201,8 +221,8 @@ class _Scanner(Expansions, HeredocBodies):
     def _command_rule(self, base: Frame) -> Ctx | None:
         """Words bash evaluates as arithmetic or as variable names, even when quoted; text
         another shell parses again."""
-        why = ssh_joined(base) or self._reparsed(base) or \
-            command_rule(base, self._test_text(base), self.attributes)
+        why = ssh_joined(base) or self._reparsed(base) or ("int" if base.int_elements else "") \
+            or command_rule(base, self._test_text(base), self.attributes)
         if why == "int":
             return Ctx(INT)
         return self._refused(why) if why else None
@@ -285,7 +305,8 @@ class _Scanner(Expansions, HeredocBodies):
         """A blank, newline or operator character: ends the current word."""
         t, i = self.t, self.i
         c = t[i]
-        end_word(top, self.attributes, t[top.word_start:i] if top.word else "")
+        raw = t[top.word_start:i] if top.word else ""
+        end_word(top, self.attributes, raw)
         if t.startswith("<<<", i):
             self.i += 3  # a here-string: an ordinary word follows (a script, fed to a shell)
             top.feed = reads_script(top)
@@ -304,7 +325,7 @@ class _Scanner(Expansions, HeredocBodies):
                 self.i = paren.end()  # `name()`: a function's body follows, a command
                 reset_command(top)
                 return
-            self.stack.append(Frame(CMD, ")", i))
+            self._open_paren(top, raw)
         elif c == ")":
             self._close_paren(top)
 
@@ -328,6 +349,35 @@ class _Scanner(Expansions, HeredocBodies):
         elif top.close == ")":
             self._end_stage(top, "")
             self.stack.pop()
+            if top.procsub == "<":
+                self._read_from(top, self.stack[-1])
+
+    def _open_paren(self, top: Frame, raw: str) -> None:
+        """`(`: a subshell (reading the pipe into it), `name=(` an array's elements,
+        `<(…)` / `>(…)` a process substitution."""
+        i = self.i - 1
+        inner = Frame(CMD, ")", i, first_rep=len(self.reps))
+        name = array_name(raw)
+        if name:
+            inner.int_elements = self.attributes.get(name) == "int"  # `declare -ai a=(…)`
+        elif i and self.t[i - 1] in "<>" and not self.t.startswith("<<(", i - 2):
+            inner.procsub = self.t[i - 1]
+            if inner.procsub == ">":  # `| tee >(sh)`, `cmd > >(sh)`: what the command writes
+                before = top.piped or ([], [])
+                inner.piped = (before[0] + top.stage, before[1] + top.stage_docs)
+        else:
+            inner.piped = top.piped  # `… | (sh)`: the subshell reads the pipe
+        self.stack.append(inner)
+
+    def _read_from(self, sub: Frame, top: Frame) -> None:
+        """`<(…)` closed: its output is a file the command reads; when that file is the
+        script a shell runs (`bash <(…)`, `source <(…)`, `sh < <(…)`), every value in it
+        is part of that script."""
+        redirect = self.t[:sub.start - 1].rstrip(" \t").endswith("<")
+        if (reads_script(top) if redirect else script_file(top)):
+            self._script(list(range(sub.first_rep, len(self.reps))), [])
+        if not redirect:
+            top.words.append("/dev/fd/63")  # an operand: what follows is no script file
 
 
 def _index_at(text: str, start: int) -> int:

@@ -26,6 +26,17 @@ class Heredoc:
 
 
 @dataclass
+class Compound:
+    """A compound command being read (`{ …; }`, `( … )` aside, loops, `if`, `case`): the
+    values and heredocs of all its commands, which together are one pipeline stage, and
+    what is piped into it (every command inside reads that input)."""
+
+    stage: list[int] = field(default_factory=list)
+    docs: list[Heredoc] = field(default_factory=list)
+    piped: tuple[list[int], list[Heredoc]] | None = None
+
+
+@dataclass
 class Frame:
     """One nesting level the scanner is in: shell code, a quote, ${…}, arithmetic."""
 
@@ -47,6 +58,11 @@ class Frame:
     stage: list[int] = field(default_factory=list)
     stage_docs: list[Heredoc] = field(default_factory=list)
     piped: tuple[list[int], list[Heredoc]] | None = None
+    echoed: int = -1  # a value that may be all an `echo` of this stage writes
+    compounds: list[Compound] = field(default_factory=list)  # open, innermost last
+    procsub: str = ""  # `<(…)` or `>(…)`: its direction, '<' or '>'
+    first_rep: int = 0  # the first replacement made inside this frame
+    int_elements: bool = False  # `a=(…)` of an array declared integer: each is arithmetic
     cases: list[str] = field(default_factory=list)  # subject | pattern | body
     depth: int = 0  # open parentheses (arithmetic)
     phase: str = "name"  # ${…}: name | word | int
@@ -54,6 +70,20 @@ class Frame:
     heredoc: bool = False  # ${…} inside a heredoc body
 
 
+    def collect(self, rep: int | None = None, doc: Heredoc | None = None) -> None:
+        """A value (replacement index) or heredoc of the current stage and of every compound
+        command it is in; `rep` None with a `doc`: only the heredoc."""
+        for stage, docs in ((self.stage, self.stage_docs),
+                            *((c.stage, c.docs) for c in self.compounds)):
+            if rep is not None:
+                stage.append(rep)
+            if doc is not None:
+                docs.append(doc)
+
+
+# Compound commands: the words that open one, and those that close it.
+_OPENS = frozenset({"{", "if", "while", "until", "for", "select", "case"})
+_CLOSES = frozenset({"}", "fi", "done", "esac"})
 # Reserved words after which the next word is again a command name.
 _LEADING = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}",
                       "time", "fi", "done"})
@@ -105,12 +135,28 @@ def end_word(top: Frame, attributes: dict[str, str] | None = None, text: str = "
     elif top.cases and word == "esac" and (top.cases[-1] == "pattern" or top.cmd_pos):
         top.cases.pop()
         top.cmd_pos = False
+        _close_compound(top)
     elif top.word_cmd and top.cmd_pos:
         _command_word(top, plain)
     else:
         _argument(top, plain, {} if attributes is None else attributes)
 
+def _open_compound(top: Frame) -> None:
+    top.compounds.append(Compound(list(top.stage), list(top.stage_docs), top.piped))
+
+
+def _close_compound(top: Frame) -> None:
+    """The compound command ends: all it holds is the stage a `|` after it pipes."""
+    if top.compounds:
+        done = top.compounds.pop()
+        top.stage, top.stage_docs = done.stage, done.docs  # outer ones hold them already
+
+
 def _command_word(top: Frame, word: str) -> None:
+    if word in _OPENS:
+        _open_compound(top)
+    elif word in _CLOSES and word != "esac":
+        _close_compound(top)
     if word == "case":
         top.cases.append("subject")
         top.cmd_pos = False
@@ -139,6 +185,25 @@ def _argument(top: Frame, word: str, attributes: dict[str, str]) -> None:
         # `declare -n ref` with no target yet: the first `ref=NAME` gives it one. A nameref
         # with a target (`declare -n ref=x`) takes plain data: `ref=VALUE` sets x.
         attributes[name.group(0)] = "varname"
+
+
+def array_name(raw: str) -> str:
+    """The array a word assigns when `(` follows it (`a=(`, `a+=(`); '' for any other."""
+    m = _ASSIGNMENT.fullmatch(raw)
+    return m.group(1) if m and not m.group(2) else ""
+
+
+_EXPANSION = re.compile(r"""\$\{[^{}]*\}|\$\([^()]*\)|`[^`]*`|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|['"]""")
+
+
+def may_be_empty(raw: str) -> bool:
+    """The start of a word as written is only quotes and expansions, which may all be empty
+    (`${U:+$U@}`, `"$prefix"`): what comes next may be the word's first character."""
+    while True:
+        shorter = _EXPANSION.sub("", raw)
+        if shorter == raw:
+            return not raw
+        raw = shorter
 
 
 def reset_command(top: Frame) -> None:

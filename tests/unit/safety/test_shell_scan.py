@@ -186,3 +186,89 @@ def test_the_corpus_expectations_cover_refusals_and_values() -> None:
     outcomes = [expected_files(p.replace(CANARY, "/c")) for p in PAYLOADS]
     assert any(v is None for o in outcomes for v in o.values())
     assert sum(v is not None for o in outcomes for v in o.values()) > len(CONTEXTS) * 10
+
+
+@pytest.mark.parametrize("template", [
+    "{ echo {}; } | sh", "{ echo \"x {}\"; date; } | sh", "( echo {} ) | sh",
+    "while read l; do echo {}; done < f | bash", "while read l; do\n  echo \"$l {}\"\ndone < f | sh",
+    "for h in a b; do echo \"x {}\"; done | sh", "if true; then echo \"x {}\"; fi | sh",
+    "until false; do echo {}; done | sh", "case a in a) echo \"x {}\";; esac | sh",
+    "{ if true; then echo \"x {}\"; fi; } | sudo bash", "{ cat <<EOF\necho {}\nEOF\n} | sh",
+    "echo {} x | sh",  # not all the echo writes
+])
+def test_what_a_compound_command_writes_into_a_shell_is_a_script(template: str) -> None:
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize("template", [
+    "echo \"x {}\" | while read l; do sh; done", "echo \"x {}\" | { read a; bash; }",
+    "echo \"x {}\" | (sh)", "echo \"x {}\" | tee >(sh)", "echo \"x {}\" > >(bash)",
+])
+def test_a_shell_in_the_compound_command_a_pipe_feeds_reads_a_script(template: str) -> None:
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize(("template", "found"), [
+    ("while read l; do echo \"$l {}\"; done < f", ["dq"]),
+    ("while read l; do echo \"$l\"; done < f | grep {}", ["word"]),
+    ("{ echo {}; date; } > out.txt; if [ -f {} ]; then cat f; fi | grep x", ["word", "word"]),
+    ("cat f | while read l; do grep {} \"$l\"; done; for h in {}; do ssh \"$h\" uptime; done",
+     ["word", "word"]),
+    ("if true; then echo {} | sh; fi; x=$(echo {} | sh)", ["word", "word"]),  # the whole script
+    ("echo {} | tee f; getent passwd {} | grep bash; ps aux | grep -q {}", ["word"] * 3),
+])
+def test_compound_commands_that_write_no_shell_take_data(template: str, found: list[str]) -> None:
+    assert kinds(template, "bash") == found
+
+
+@pytest.mark.parametrize("template", [
+    "bash <(echo {})", "bash <(echo \"x {}\")", "source <(echo \"x {}\")", ". <(printf %s {})",
+    "sudo bash <(echo {})", "bash < <(echo \"x {}\")", "bash --rcfile <(echo {}) -i",
+    "source <(cat <<< \"x {}\")",
+])
+def test_a_process_substitution_a_shell_runs_as_its_script_is_a_script(template: str) -> None:
+    assert kinds(template, "bash") == [REFUSED]
+
+
+@pytest.mark.parametrize(("template", "found"), [
+    ("diff <(sort {}) <(sort b); cat <(echo {})", ["word", "word"]),
+    ("bash script.sh <(echo {}); source ./env.sh {}", ["word", "word"]),
+    ("while read l; do :; done < <(grep {} f)", ["word"]),
+])
+def test_a_process_substitution_read_as_data_takes_data(template: str, found: list[str]) -> None:
+    assert kinds(template, "bash") == found
+
+
+@pytest.mark.parametrize("template", [
+    "declare -ai a; a=({})", "declare -a -i a; a=(1 {})", "typeset -i a; a+=({})",
+    "local -i a; a=({})", "declare -ai a=({})", "local -ia a=(\"{}\")",
+])
+def test_the_elements_of_an_array_declared_integer_are_arithmetic(template: str) -> None:
+    assert kinds(template, "bash") == [INT]
+    with pytest.raises(TemplateError, match="only an integer is safe"):
+        render_command(template.replace("{}", "{{ v }}"), {"v": "a[$(touch x)]"}, "/bin/bash")
+    assert render_command(template.replace("{}", "{{ v }}"), {"v": 7}, "/bin/bash").endswith(("7)", "7\")"))
+
+
+def test_the_elements_of_other_arrays_are_words() -> None:
+    assert kinds("a=({} b); declare -a b=({}); declare -i n; c=({})", "bash") == ["word"] * 3
+
+
+def test_an_indirect_parameter_name_is_refused() -> None:
+    assert kinds("echo ${!{}} \"${!{}}\" ${!{}[@]} ${!p{}*} ${!{}:-x}", "bash") == [REFUSED] * 5
+
+
+@pytest.mark.parametrize("template", [
+    "ssh ${U:+$U@}{{ v }} uptime", "ssh \"${U:+$U@}\"{{ v }} uptime",
+    "ssh ${U:+${U}@}{{ v }} true", "ssh \"$P\"{{ v }} true", "ssh -p 22 `x`{{ v }} true",
+])
+def test_an_ssh_destination_after_expansions_that_may_be_empty_is_never_an_option(
+        template: str) -> None:
+    with pytest.raises(TemplateError, match="ssh would read it as an option"):
+        render_command(template, {"v": "-oProxyCommand=touch /tmp/x"})
+    assert "db1 " in render_command(template, {"v": "db1"})
+
+
+def test_an_ssh_destination_after_a_literal_may_start_with_a_dash() -> None:
+    assert render_command("ssh u@{{ v }} true; ssh $U@{{ v }} true", {"v": "-oX"}) == \
+        "ssh u@-oX true; ssh $U@-oX true"
