@@ -173,3 +173,19 @@ class Outcome:
     flow: Flow
     reason: str
     skip: SkipKind | None = None
+
+
+SKIPPED_AFTER_FAILURE = "skipped after failure: "  # the reason's words (gates.after_failure)
+
+
+def is_failure(status: str, skip: str | None, reason: str = "") -> bool:
+    """A step that failed, also when a person then chose to skip it (`on_failure` skip:
+    journaled as skipped, `skip: after-failure`; a journal from before `skip` says so only
+    in the reason's words). A run that went on past one is a completed run with failures."""
+    if status == StepStatus.FAILED:
+        return True
+    if status != StepStatus.SKIPPED:
+        return False
+    if skip is not None:
+        return skip == SkipKind.AFTER_FAILURE
+    return reason.startswith(SKIPPED_AFTER_FAILURE)

@@ -102,3 +102,48 @@ def test_weekly_reports_the_failed_check_and_carries_it_over_as_failed(tmp_path:
     assert "Last run: dashboard (dashboard) was failed: marked " \
            "failed: graphs are red" in out
     assert "Run completed (" in out
+
+
+SKIPPED = """\
+  - id: db
+    run: echo 'could not connect to server' >&2; exit 2
+  - id: gate
+    confirm: Go on?
+  - id: after
+    run: echo after >> log
+"""
+
+
+def _says_one_failed_everywhere(tmp_path: Path, out: str) -> None:
+    """The run went on past `db`, skipped after it failed: never a plain "completed"."""
+    assert "Run completed — 1 step failed (continued)" in out
+    assert "Failed steps: db" in out
+    report = only_report(tmp_path / "r")
+    assert _front_matter(report)["failed_steps"] == ["db"]
+    assert "| **Status** | ⚠️ **completed — 1 step failed (continued)**" in report
+    assert "The run **completed — 1 step failed (continued)**: `db`." in report
+    assert "- `db` db — skipped after failure: exit code 2" in report
+    listed = run_cli(["runs"], cwd=tmp_path, state=tmp_path / "state")
+    assert "completed — 1 step failed (continued)" in listed.output
+    rows = json.loads(run_cli(["runs", "--json"], cwd=tmp_path, state=tmp_path / "state").stdout)
+    assert (rows[0]["status"], rows[0]["status_text"], rows[0]["failed_steps"]) == (
+        "completed", "completed — 1 step failed (continued)", ["db"])
+
+
+def test_a_failed_step_the_operator_skipped_is_a_completed_run_with_failures(
+        tmp_path: Path) -> None:
+    code, out = _run(tmp_path, SKIPPED, "db: {on_failure: skip}\ngate: yes\n")
+    assert code == 0, out
+    assert (tmp_path / "log").read_text() == "after\n"
+    _says_one_failed_everywhere(tmp_path, out)
+
+
+def test_a_skip_before_a_resume_still_counts_after_it(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, SKIPPED, "db: {on_failure: skip}\n")
+    assert code == 2, out  # stopped at the gate nobody answered: resumable
+    (tmp_path / "go.yaml").write_text("gate: yes\n")
+    resumed = run_cli(["--runbooks", str(tmp_path / "runbooks"), "resume", "--no-input",
+                       "--answers", str(tmp_path / "go.yaml")], cwd=tmp_path,
+                      state=tmp_path / "state")
+    assert resumed.code == 0, resumed.output
+    _says_one_failed_everywhere(tmp_path, resumed.output)

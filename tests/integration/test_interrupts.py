@@ -55,7 +55,7 @@ def test_first_ctrl_c_stops_the_command_and_asks(tmp_path: Path) -> None:
     child.expect(r"nap was interrupted \(Ctrl-C\).*abort")
     assert not _group_alive(pgid)  # both sleeps are gone, not only the shell
     child.send(DOWN + ENTER)  # retry, [skip], abort
-    child.expect_exact("Run completed")
+    child.expect_exact("Run completed — 1 step failed (continued)")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

@@ -16,6 +16,7 @@ from runbookctl.outcomes import (
     RunStatus,
     SkipKind,
     StepStatus,
+    is_failure,
 )
 
 
@@ -70,3 +71,18 @@ def test_an_unreadable_flow_is_next(data: object) -> None:
 
 def test_skips_by_condition_are_when_and_dry_run_only() -> None:
     assert {k for k in SkipKind if k.by_condition} == {SkipKind.WHEN, SkipKind.DRY_RUN}
+
+
+@pytest.mark.parametrize(("status", "skip", "reason", "failed"), [
+    ("failed", None, "exit code 1", True),
+    ("skipped", "after-failure", "skipped after failure: exit code 1", True),
+    ("skipped", None, "skipped after failure: exit code 1", True),  # a journal from before `skip`
+    ("skipped", "answered-no", "answered no: skipped", False),
+    ("skipped", "by-person", "skipped: not today", False),
+    ("skipped", "when", "when: false", False),
+    ("skipped", None, "when: false", False),
+    ("ok", None, "", False),
+])
+def test_a_step_skipped_after_it_failed_is_a_failure(status: str, skip: str | None, reason: str,
+                                                     failed: bool) -> None:
+    assert is_failure(status, skip, reason) is failed

@@ -18,6 +18,7 @@ from runbookctl.outcomes import (
     RETRY,
     RETRY_FAILED_HOSTS,
     SKIP,
+    SKIPPED_AFTER_FAILURE,
     Decision,
     DecisionKind,
     Flow,
@@ -25,6 +26,7 @@ from runbookctl.outcomes import (
     Outcome,
     SkipKind,
     StepStatus,
+    is_failure,
 )
 from runbookctl.runbook import model
 
@@ -113,7 +115,7 @@ def after_failure(decision: Decision, key: str, reason: str) -> Outcome:
     if kind is DecisionKind.CONTINUE:
         return Outcome(StepStatus.FAILED, NEXT, reason)
     if kind is DecisionKind.SKIP:
-        return Outcome(StepStatus.SKIPPED, NEXT, f"skipped after failure: {reason}",
+        return Outcome(StepStatus.SKIPPED, NEXT, f"{SKIPPED_AFTER_FAILURE}{reason}",
                        SkipKind.AFTER_FAILURE)
     if kind is DecisionKind.ABORT:
         return Outcome(StepStatus.FAILED, Flow(FlowKind.ABORT, reason=f"aborted at {key}: {reason}"),
@@ -135,5 +137,6 @@ def policy_flow(step: Step, reason: str) -> Flow:
 
 
 def counts_as_failed(outcome: Outcome) -> bool:
-    """A failed step the run went on past (reported as 'completed; failed steps ...')."""
-    return outcome.status == StepStatus.FAILED and not outcome.flow.stops
+    """A failed step the run went on past (reported as 'completed; failed steps ...'),
+    also one a person skipped after it failed."""
+    return is_failure(outcome.status, outcome.skip) and not outcome.flow.stops

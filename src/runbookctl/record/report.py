@@ -92,7 +92,7 @@ def render_report(state: RunState, template_source: str, version: str,
         "front": front_page(state),
         "timeline": compact_timeline(state),
         "counts": _counts(steps),
-        "failed_steps": [s for s in steps if s.status == StepStatus.FAILED],
+        "failed_steps": [s for s in steps if s.failed],
     }
     return _compiled(env, template_source, version).render(context)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from runbookctl.outcomes import RunStatus, StepStatus
+from runbookctl.outcomes import RunStatus, StepStatus, is_failure
 
 
 @dataclass
@@ -35,6 +35,11 @@ class StepRecord:
     command_in_visit: bool = False  # a command started during the step's latest visit
     open_since: str | None = None  # start of a visit with no end event yet (not yet on the timeline)
     interrupted: dict[str, Any] | None = None  # the step_interrupted of the latest visit
+
+    @property
+    def failed(self) -> bool:
+        """It failed, also if a person then skipped it (outcomes.py:is_failure)."""
+        return is_failure(self.status, self.skip, self.reason)
 
 
 @dataclass
@@ -92,8 +97,9 @@ class RunState:
 
     @property
     def failed_keys(self) -> list[str]:
-        """Steps whose latest outcome is failed, in the order they first ran."""
-        return [key for key, rec in self.steps.items() if rec.status == StepStatus.FAILED]
+        """Steps whose latest outcome is failed (or skipped after it failed), in the order
+        they first ran."""
+        return [key for key, rec in self.steps.items() if rec.failed]
 
     @property
     def status_text(self) -> str:

@@ -75,7 +75,7 @@ def test_an_interrupted_command_is_not_retried_and_nobody_to_ask_stops_the_run()
 
 @pytest.mark.parametrize(("answer", "status", "runs"), [
     ("retry", ("completed", "all steps done"), 2),
-    ("skip", ("completed", "all steps done"), 1),
+    ("skip", ("completed", "completed; failed steps continued past: a"), 1),
     ("abort", ("aborted", "aborted at a: interrupted"), 1),
 ])
 def test_after_an_interrupt_the_operator_decides(answer: str, status: tuple[str, str],
@@ -224,7 +224,8 @@ def test_on_failure_goto_journals_the_jump_with_the_failure() -> None:
 
 ASK_CASES = [
     ("retry", ("completed", "all steps done"), ["a", "broken", "c", "d"], "ok", 2),
-    ("skip", ("completed", "all steps done"), ["a", "broken", "c", "d"], "skipped", 1),
+    ("skip", ("completed", "completed; failed steps continued past: broken"),
+     ["a", "broken", "c", "d"], "skipped", 1),
     ("abort", ("aborted", "aborted at broken: exit code 1"), ["a", "broken"], "failed", 1),
     ("goto:d", ("completed", "completed; failed steps continued past: broken"),
      ["a", "broken", "d"], "failed", 1),
@@ -358,7 +359,7 @@ TOO_BIG = (f"output too large to capture into big (over {CAPTURE_LIMIT // 1024} 
 
 @pytest.mark.parametrize(("policy", "answers", "walked", "result"), [
     ("continue", [], ["get", "after"], ("completed", "completed; failed steps continued past: get")),
-    ("ask", ["skip"], ["get", "after"], ("completed", "all steps done")),
+    ("ask", ["skip"], ["get", "after"], ("completed", "completed; failed steps continued past: get")),
     ("abort", [], ["get"], ("failed", f"get failed: {TOO_BIG}")),
 ])
 def test_output_too_large_to_capture_fails_the_step_under_its_on_failure(

@@ -130,6 +130,12 @@ def test_a_failed_step_the_run_went_past_counts_as_failed() -> None:
     assert gates.counts_as_failed(Outcome(StepStatus.FAILED, NEXT, "x"))
     assert not gates.counts_as_failed(Outcome(StepStatus.FAILED, Flow(FlowKind.FAIL), "x"))
     assert not gates.counts_as_failed(Outcome(StepStatus.SKIPPED, NEXT, "x"))
+    assert not gates.counts_as_failed(Outcome(StepStatus.SKIPPED, NEXT, "x", SkipKind.ANSWERED_NO))
+
+
+def test_a_failed_step_a_person_skipped_counts_as_failed() -> None:
+    skipped = gates.after_failure(Decision.parse("skip"), "k", "exit code 1")
+    assert gates.counts_as_failed(skipped)
 
 
 def test_a_rendering_error_follows_the_step_policy_without_a_retry() -> None:

@@ -55,7 +55,7 @@ def test_a_run_stopped_at_a_failure_prompt_asks_the_decision_again() -> None:
     assert first.prompter.asked[-1].kind == "on_failure"
     second, point = resume_engine(first, BOOK, prompter=FakePrompter(["skip"]))
     assert point is not None and (point.key, point.rerun) == ("deploy", False)
-    assert second.run(point) == ("completed", "all steps done")
+    assert second.run(point) == ("completed", "completed; failed steps continued past: deploy")
     assert second.executor.commands == ["echo done"]  # the failed command is not run again
     assert second.state().steps["deploy"].status == "skipped"
 
