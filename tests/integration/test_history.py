@@ -94,3 +94,42 @@ def test_a_filter_that_can_match_nothing_is_a_usage_error(history: Path, args: l
 
 def test_since_takes_a_bare_number_of_seconds_as_every_duration(history: Path) -> None:
     assert len(_json(history, "runs", "--since", "3600")) == 5
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--since", "0"], "--since 0 (started after "),
+    (["--since", "2999-01-01"], "--since 2999-01-01 (started after 2999-01-01 00:00:00 UTC)"),
+    (["--status", "failed"], "--status failed"),
+    (["--runbook", "other"], "--runbook other"),
+    (["--runbook", "counted", "--status", "abandoned"], "--runbook counted --status abandoned"),
+])
+def test_a_filter_that_matches_no_run_says_so_naming_it(history: Path, args: list[str],
+                                                         named: str) -> None:
+    result = run_cli(["runs", *args], cwd=history, state=history / "state")
+    assert result.code == 0, result.output
+    assert f"  no run matches {named}" in result.stdout
+    assert result.stdout.rstrip("\n").endswith(f"; 5 runs in {history / 'state' / 'runs'}")
+    assert "no runs yet" not in result.output
+
+
+def test_no_runs_yet_only_when_there_are_none(tmp_path: Path) -> None:
+    for args in ([], ["--since", "0"], ["--status", "failed"]):
+        result = run_cli(["runs", *args], cwd=tmp_path, state=tmp_path / "state")
+        assert result.code == 0, result.output
+        assert result.stdout.endswith(f"  no runs yet in {tmp_path / 'state' / 'runs'}\n")
+
+
+def test_stats_of_a_runbook_with_no_run_says_so(history: Path) -> None:
+    result = run_cli(["stats", "--runbook", "other"], cwd=history, state=history / "state")
+    assert result.code == 0, result.output
+    assert result.stdout.endswith("  no run of runbook other among the 5 found\n")
+
+
+def test_only_damaged_journals_is_not_no_runs_yet(tmp_path: Path) -> None:
+    run_dir = tmp_path / "state" / "runs" / "20260101T000000Z-x-0000"
+    run_dir.mkdir(parents=True)
+    (run_dir / "journal.jsonl").write_text("garbage\n")
+    result = run_cli(["runs"], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 0, result.output
+    assert f"skipped a damaged journal: {run_dir / 'journal.jsonl'}:1:" in result.output
+    assert result.stdout.endswith(f"  no readable run; 1 run in {tmp_path / 'state' / 'runs'}\n")

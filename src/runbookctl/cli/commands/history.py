@@ -143,7 +143,8 @@ def parse_since(value: str | None) -> str | None:
     try:
         if text[-1:].isalpha() or re.fullmatch(r"\d+(\.\d+)?", text):  # an age
             age = timedelta(seconds=parse_duration(text))
-            return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S")
+            # to the millisecond, as journals stamp a start: `--since 0` is none started yet
+            return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         return datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S")
     except (ValueError, OverflowError):
         raise UsageError(f"--since {value!r}: expected a date (2026-11-01) or an age (7d, 12h, "
@@ -171,7 +172,8 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
     after = parse_since(since)
     rows = []
     notices = UI(sys.stderr)  # stdout may be --json
-    for run_dir in team_run_dirs(session, notices):
+    runs = team_run_dirs(session, notices)
+    for run_dir in runs:
         state = next(readable_states([run_dir / "journal.jsonl"], ui), None)
         if state is None:
             continue
@@ -202,8 +204,29 @@ def list_runs(session: Session, ui: UI, *, as_json: bool, limit: int, runbook: s
                       r["took"])
     ui.console.print(table)
     if not rows:
-        ui.info(f"no runs yet in {runs_root(session)}")
+        ui.info(_none_shown(session, runs, runbook=runbook, status=status, since=since,
+                            after=after))
     return 0
+
+
+def _none_shown(session: Session, runs: list[Path], *, runbook: str | None, status: str | None,
+                since: str | None, after: str | None) -> str:
+    """Why `runs` shows no row: no run at all, or none the filters match (each named as
+    typed; `--since` with the time it means)."""
+    import shlex
+
+    where = runs_root(session)
+    if not runs:
+        return f"no runs yet in {where}"
+    given = [f"{flag} {shlex.quote(value)}" for flag, value in
+             (("--runbook", runbook), ("--status", status), ("--since", since)) if value]
+    if after:
+        given[-1] += f" (started after {after[:19].replace('T', ' ')} UTC)"
+    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''} " + (
+        f"in {where} and the store" if session.config.store else f"in {where}")
+    if not given:  # every journal was damaged: each one was named above
+        return f"no readable run; {count}"
+    return f"no run matches {' '.join(given)}; {count}"
 
 
 def rerender(session: Session, ui: UI, run_id: str, output: Path | None) -> int:

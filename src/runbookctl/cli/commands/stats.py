@@ -86,7 +86,7 @@ def stats(session: Session, ui: UI, *, as_json: bool, reports: Path | None,
           runbook: str | None, markdown: bool = False, output: Path | None = None) -> int:
     from runbookctl.record.run_figures import rows
 
-    found = committed_runs(reports, ui) if reports is not None else local_runs(session, ui)
+    found = list(committed_runs(reports, ui) if reports is not None else local_runs(session, ui))
     runs = _unique(r for r in found if r.run_id and (runbook is None or r.runbook == runbook))
     if markdown or output is not None:
         return _write_page(ui, runs, reports, output)
@@ -96,7 +96,9 @@ def stats(session: Session, ui: UI, *, as_json: bool, reports: Path | None,
         return 0
     _print_table(ui, table)
     if not table:
-        ui.info("no runs found")
+        total = len(_unique(r for r in found if r.run_id))
+        ui.info(f"no run of runbook {runbook} among the {total} found" if runbook and total
+                else "no runs found")
     return 0
 
 

@@ -87,3 +87,14 @@ def test_since_reads_a_bare_number_as_seconds() -> None:
     since = datetime.fromisoformat(history.parse_since("3600") or "").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - timedelta(hours=1) - since).total_seconds()) < 60
     assert history.parse_since("2026-11-01") == "2026-11-01T00:00:00"
+
+
+def test_since_0_leaves_out_a_run_started_a_moment_ago() -> None:
+    """Compared as the journal stamps a start (to the millisecond), not the second: a run
+    started earlier in this very second did not start after now."""
+    from datetime import UTC, datetime, timedelta
+
+    from runbookctl.record.journal import utc_timestamp
+
+    started = utc_timestamp(datetime.now(UTC) - timedelta(milliseconds=2))
+    assert started < (history.parse_since("0") or "")
