@@ -4,6 +4,7 @@ journal and report whenever it is stopped, even by a second signal)."""
 
 from __future__ import annotations
 
+import errno
 import signal
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ from typing import Any
 from runbookctl.errors import InterruptedRun
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# What writing to an output nobody reads any more fails with: a pipe whose reader left
+# (`| head`), a terminal that was closed (EIO: its ssh session or window is gone) — the
+# write's side of a SIGHUP.
+CLOSED = frozenset({errno.EPIPE, errno.EIO, errno.ENXIO})
 _depth = 0  # nesting of deferred(): only the outermost swaps the handlers
 
 
@@ -98,3 +103,13 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def output_gone(exc: BaseException) -> bool:
+    """Whether `exc` says the output or the terminal is gone: CLOSED from a write, or from
+    termios (an interactive session's terminal, closed under it)."""
+    import termios
+
+    code = exc.errno if isinstance(exc, OSError) else (
+        exc.args[0] if isinstance(exc, termios.error) and exc.args else None)
+    return code in CLOSED

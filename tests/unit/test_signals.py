@@ -3,13 +3,23 @@ written and delivered once afterwards."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import termios
 
 import pytest
 
 from runbookctl.errors import InterruptedRun
-from runbookctl.signals import Signalled, deferred, describe, mark_stopped, stop_on_signals, stopped_command
+from runbookctl.signals import (
+    Signalled,
+    deferred,
+    describe,
+    mark_stopped,
+    output_gone,
+    stop_on_signals,
+    stopped_command,
+)
 
 
 @pytest.mark.parametrize(("exc", "text"), [
@@ -50,3 +60,14 @@ def test_sigterm_stops_the_run_at_once_inside_stop_on_signals() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
     assert err.value.message == "stopped by SIGTERM" and err.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize(("exc", "gone"), [
+    (OSError(errno.EIO, "Input/output error"), True),  # a closed terminal
+    (BrokenPipeError(errno.EPIPE, "Broken pipe"), True),  # `| head`
+    (termios.error(errno.EIO, "Input/output error"), True),  # a session's terminal
+    (OSError(errno.ENOSPC, "No space left on device"), False),
+    (RuntimeError("boom"), False),
+])
+def test_an_output_is_gone_only_when_the_write_says_so(exc: BaseException, gone: bool) -> None:
+    assert output_gone(exc) is gone

@@ -42,7 +42,7 @@ def handle(fn: Callable[[], int | None]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: keep the details, show one line
-        from runbookctl.cli.terminal import output_gone
+        from runbookctl.signals import output_gone
 
         if output_gone(exc):  # closed under a prompt before any run began: nothing lost
             return int(ExitCode.INTERRUPTED)

@@ -17,20 +17,7 @@ from runbookctl.cli.gathered import Gathered, summary_lines
 from runbookctl.cli.progress import Progress, RunFacts, attempt_text, clock, jump_text, took
 from runbookctl.executors.base import LOCAL, HostResult, Masker
 from runbookctl.hostsets import grouped
-
-# What writing to an output nobody reads any more fails with: a pipe whose reader left
-# (`| head`), a terminal that was closed (EIO: its ssh session or window is gone).
-CLOSED = frozenset({errno.EPIPE, errno.EIO, errno.ENXIO})
-
-
-def output_gone(exc: BaseException) -> bool:
-    """Whether `exc` says the output or the terminal is gone: CLOSED from a write, or from
-    termios (an interactive session's terminal, closed under it)."""
-    import termios
-
-    code = exc.errno if isinstance(exc, OSError) else (
-        exc.args[0] if isinstance(exc, termios.error) and exc.args else None)
-    return code in CLOSED
+from runbookctl.signals import CLOSED
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -207,6 +207,8 @@ class TerminalPrompter:
     def _ask_once(self, kind: str, message: str, **kwargs: Any) -> Any:
         import questionary
 
+        from runbookctl.prompts import prompt_loop
+
         if self.notes is not None and not self._hinted:
             self._say(NOTE_HINT)
             self._hinted = True
@@ -222,7 +224,7 @@ class TerminalPrompter:
         if self.notes is not None:
             bind_key(question.application, NOTE_KEY, NOTE)
         self._flush()
-        result = question.unsafe_ask()
+        result = prompt_loop.ask(question)
         if result is None:  # questionary's "cancelled": never an answer
             raise KeyboardInterrupt
         return result
@@ -231,7 +233,9 @@ class TerminalPrompter:
         """Ask for the note's text; an empty one is no note."""
         import questionary
 
-        text = questionary.text(NOTE_PROMPT, **self._io()).unsafe_ask()
+        from runbookctl.prompts import prompt_loop
+
+        text = prompt_loop.ask(questionary.text(NOTE_PROMPT, **self._io()))
         text = str(text or "").strip()
         if not text or self.notes is None:
             self._say("no note added")

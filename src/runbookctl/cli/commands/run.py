@@ -190,8 +190,7 @@ def _walk(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None,
 def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None]:
     """How the exception that left the walk ends the run; an unforeseen one is recorded
     as an internal error, then raised."""
-    from runbookctl.cli.terminal import output_gone
-    from runbookctl.signals import describe
+    from runbookctl.signals import describe, output_gone
 
     if isinstance(exc, (NoAnswerError, ValidationError)):
         # no answer, or the answers file's answer for this step is of the wrong shape
@@ -201,6 +200,8 @@ def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None
     if isinstance(exc, (KeyboardInterrupt, InterruptedRun)):
         reason = f"interrupted by {describe(exc)}"
         ui.fail(f"{reason}; the run can be resumed")
+        if ui.closed:  # the terminal went with it (SIGHUP): say so where it may be read
+            _to_stderr(f"{reason}; resume with: runbookctl resume {run.run_id}")
         return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
     if isinstance(exc, JournalError):
         ui.fail(exc.message)
@@ -211,12 +212,17 @@ def _stopped(run: Any, ui: UI, exc: BaseException) -> tuple[str, str, int | None
         ui.drop_output()
         reason = ("the output was closed (broken pipe)" if isinstance(exc, BrokenPipeError)
                   else "the terminal was closed")
-        with suppress(OSError):
-            print(f"runbookctl: {reason}; resume with: runbookctl resume {run.run_id}",
-                  file=sys.stderr)
+        _to_stderr(f"{reason}; resume with: runbookctl resume {run.run_id}")
         return RunStatus.INTERRUPTED, reason, ExitCode.INTERRUPTED
     finish(run, ui, RunStatus.INTERRUPTED, f"internal error: {exc!r}", ExitCode.INTERNAL)
     raise exc
+
+
+def _to_stderr(text: str) -> None:
+    """One line for whoever reads stderr (a log) when the terminal is gone; nothing if
+    stderr went with it."""
+    with suppress(OSError):
+        print(f"runbookctl: {text}", file=sys.stderr)
 
 
 def finish(run: Any, ui: UI, status: str, reason: str, code: int, journal_ok: bool = True) -> int:
