@@ -92,3 +92,9 @@ class CorruptJournal(UsageError):
 
 class TemplateError(RunbookctlError):
     """A template or expression failed to render (undefined name, bad syntax)."""
+
+
+class UnaskableStep(NoAnswerError):
+    """A confirmation or question whose text cannot be rendered: nobody can be asked it,
+    and `on_failure` does not apply to the step (`validate` refuses it there), so the run
+    stops at it, resumable (exit 2), naming the step and where its text is written."""

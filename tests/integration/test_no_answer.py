@@ -100,3 +100,49 @@ def test_a_bad_answer_met_mid_run_is_bad_input_not_an_internal_error(
                       cwd=tmp_path, state=tmp_path / "state")
     assert resumed.code == 0, resumed.output
     assert (tmp_path / "log").read_text().split() == ["first", "after"]
+
+
+UNRENDERABLE = """\
+id: h
+title: H
+steps:
+  - id: find
+    run: echo 42
+    when: false
+    capture: pid
+  - id: gate
+    {kind}: 'Stop process {{{{ pid }}}}?'
+  - id: after
+    run: echo after > after.txt
+"""
+
+
+@pytest.mark.parametrize(("kind", "col"), [("confirm", 14), ("ask", 10)])
+def test_a_question_that_cannot_be_rendered_stops_the_run_naming_step_and_place(
+        tmp_path: Path, kind: str, col: int) -> None:
+    """`on_failure` does not apply to a confirm or ask step (validate refuses it there), so
+    a failure to render its text asks nothing about it: the run stops, resumable."""
+    book = tmp_path / "h.yaml"
+    book.write_text(UNRENDERABLE.format(kind=kind))
+    assert run_cli(["validate", str(book)], cwd=tmp_path, state=tmp_path / "state").code == 0
+    (tmp_path / "a.yaml").write_text("gate: {on_failure: skip}\n")  # never read for it
+    result = run_cli(["run", str(book), "--no-input", "--answers", str(tmp_path / "a.yaml"),
+                      "--report-dir", str(tmp_path / "r")], cwd=tmp_path, state=tmp_path / "state")
+    assert result.code == 2, result.output
+    assert (f"✘ step 'gate' ({kind}, {book}:9:{col}) cannot be asked: cannot render question "
+            "'Stop process {{ pid }}?': 'pid' is undefined; fix the runbook or the value, then "
+            "resume\n") in result.output
+    assert "on_failure" not in result.output and not (tmp_path / "after.txt").exists()
+    run_dir = only_run_dir(tmp_path / "state")
+    assert f"resume with: runbookctl resume {run_dir.name}" in result.output
+    ends = [(e["type"], e.get("step")) for e in journal_events(run_dir)
+            if e["type"] in ("step_skipped", "step_finished", "step_interrupted", "run_interrupted")]
+    assert ends == [("step_skipped", "find"), ("step_interrupted", "gate"),
+                    ("run_interrupted", None)]
+    book.write_text(UNRENDERABLE.format(kind=kind).replace("{{ pid }}",
+                                                           '{{ pid | default("unknown") }}'))
+    (tmp_path / "b.yaml").write_text("gate: yes\n" if kind == "confirm" else "gate: 42\n")
+    resumed = run_cli(["resume", run_dir.name, "--no-input", "--force", "--answers",
+                       str(tmp_path / "b.yaml")], cwd=tmp_path, state=tmp_path / "state")
+    assert resumed.code == 0, resumed.output
+    assert (tmp_path / "after.txt").read_text() == "after\n"

@@ -19,7 +19,7 @@ from runbookctl.engine.human_step import run_human_step
 from runbookctl.engine.reminders import Reminders
 from runbookctl.engine.stream import step_view
 from runbookctl.engine.waits import Waits
-from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError
+from runbookctl.errors import InterruptedRun, NoAnswerError, TemplateError, UnaskableStep
 from runbookctl.outcomes import (
     NEXT,
     RETRY,
@@ -33,6 +33,7 @@ from runbookctl.outcomes import (
 from runbookctl.record import events as ev
 from runbookctl.runbook.includes import find_step
 from runbookctl.runbook.model import END
+from runbookctl.runbook.schema import STEP_KEYS
 from runbookctl.safety.templating import evaluate, truthy
 
 if TYPE_CHECKING:
@@ -286,6 +287,8 @@ class Engine:
             try:
                 return run_command_step(ctx) if step.is_command else run_human_step(ctx)
             except TemplateError as exc:  # rendering failed: `ask` asks as for any failure
+                if step.action not in STEP_KEYS["on_failure"].actions:  # confirm, ask
+                    raise unaskable(step, key, exc) from None
                 if step.on_failure != "ask":
                     raise
                 self.sv.ui.fail(exc.message)
@@ -303,3 +306,11 @@ class Engine:
         if flow.stops:
             return Outcome(StepStatus.FAILED, flow, flow.reason)
         return Outcome(StepStatus.OK, NEXT, f"runbook {sub.id} done")
+
+
+def unaskable(step: Step, key: str, exc: TemplateError) -> UnaskableStep:
+    """A confirmation or a question whose text cannot be rendered: no `on_failure` to
+    follow, so the run stops there (never past a confirmation nobody saw)."""
+    where = step.value_pos.get(step.action, step.at(step.action))
+    return UnaskableStep(f"step '{key}' ({step.action}, {where}) cannot be asked: "
+                         f"{exc.message}; fix the runbook or the value, then resume")

@@ -174,7 +174,6 @@ steps:
 
 
 @pytest.mark.parametrize(("step", "what"), [
-    ("{id: s, ask: \"Why {{ nope }}?\"}", "question"),
     ("{id: s, manual: \"Look at {{ nope }}\"}", "instruction"),
     ("{id: s, message: \"Hi {{ nope }}\"}", "message"),
     ("{id: s, run: echo, cwd: \"/srv/{{ nope }}\"}", "cwd"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from runbookctl.errors import NoAnswerError
+from runbookctl.errors import NoAnswerError, UnaskableStep
 from runbookctl.prompts.protocol import ORIGIN_ANSWERS, Answer
 from runbookctl.runbook.model import InputSpec
 from tests.unit.engine.fakes import FakeExecutor, FakePrompter, make_engine
@@ -320,11 +320,26 @@ def test_a_dangerous_confirm_step_says_so_and_its_answer_is_kept_under_its_key()
     assert run.executor.commands == ["echo true"]
 
 
-def test_a_confirm_question_that_cannot_be_rendered_names_it() -> None:
-    run = make_engine(book("  - {id: gate, confirm: \"Go {{ nope }}?\"}\n"),
-                      prompter=FakePrompter(["abort"]))
-    assert run.run() == ("aborted", "aborted at gate: cannot render question 'Go {{ nope }}?': "
-                                    "'nope' is undefined")
+@pytest.mark.parametrize(("step", "col"), [
+    ("{id: gate, confirm: \"Go {{ nope }}?\"}", 25),
+    ("{id: gate, ask: \"Why {{ nope }}?\"}", 21),
+])
+def test_a_question_that_cannot_be_rendered_stops_the_run_naming_it(step: str, col: int) -> None:
+    """`on_failure` does not apply to a confirm or ask step (validate says so): nothing is
+    asked about the failure — never a skip past a confirmation nobody saw."""
+    run = make_engine(book(f"  - {{id: a, run: echo a}}\n  - {step}\n  - {{id: b, run: echo b}}\n"),
+                      prompter=FakePrompter(["skip"]))
+    with pytest.raises(UnaskableStep) as stopped:
+        run.run()
+    action = "confirm" if "confirm" in step else "ask"
+    assert stopped.value.message.startswith(f"step 'gate' ({action}, test.yaml:5:{col}) cannot be "
+                                            "asked: cannot render question ")
+    assert stopped.value.message.endswith("'nope' is undefined; fix the runbook or the value, "
+                                          "then resume")
+    assert run.prompter.asked == [] and run.executor.commands == ["echo a"]
+    (interrupted,) = run.events("step_interrupted")
+    assert (interrupted.step, interrupted.data["reason"]) == ("gate",
+                                                              f"stopped: {stopped.value.message}")
 
 
 def test_a_milestone_is_journaled_when_its_step_ends_ok_and_only_then() -> None:
