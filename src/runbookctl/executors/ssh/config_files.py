@@ -11,10 +11,14 @@ SSHConfig, which parses one file's text and knows neither of these:
   fleet's ProxyJump and Debian puts `HashKnownHosts yes`) read after the user's.
   The first value found for an option wins, as in ssh: the user's file first.
 
-A `Match` line paramiko cannot evaluate (RHEL's system file has `Match final all`,
-which it refuses) makes its block apply to no host, instead of every ssh step
-failing on the whole file: its settings (GSSAPI, crypto policies) are not ones
-runbookctl uses.
+A `Match` line paramiko cannot evaluate makes its block apply to no host: one it
+refuses (RHEL's system file has `Match final all`), which would fail every ssh step on
+the whole file — its settings (GSSAPI, crypto policies) are not ones runbookctl uses —
+and one with a criterion paramiko does not know (`localnetwork`, `tagged`,
+`sessiontype`, `command`, `version`, negated or not), which it would take as matched
+for every host, or `exec` where paramiko has no `invoke` to run it (every lookup would
+fail). paramiko compares criteria as written: `Match Host db1` is passed on as
+`Match host db1`, as ssh reads it.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ def file_text(path: Path, base: Path, depth: int = 0) -> str:
     block: str | None = None  # the Host or Match line the lines are in
     for number, line in enumerate(text.splitlines(), 1):
         keyword, rest = _keyword(line)
-        if keyword == "match" and not _evaluable(line):
-            line = NO_HOST
+        if keyword == "match":
+            line = _match_line(rest) or NO_HOST
         if keyword in ("host", "match"):
             block = line
         elif keyword == "include":
@@ -87,15 +91,51 @@ def _keyword(line: str) -> tuple[str, str]:
     return (found.group(1).lower(), found.group(2).strip()) if found else ("", "")
 
 
-def _evaluable(line: str) -> bool:
-    """Whether paramiko can evaluate this Match line (it parses it on its own)."""
+# The Match criteria paramiko evaluates (paramiko/config.py:SSHConfig._does_match); it
+# takes any other as matched. Those without an argument:
+EVALUATED = frozenset({"all", "canonical", "final", "host", "originalhost", "user",
+                       "localuser", "exec"})
+_BARE = ("all", "canonical", "final")
+
+
+def _match_line(rest: str) -> str | None:
+    """The Match line paramiko evaluates as ssh would (criteria in lower case), or None
+    when it cannot: a criterion it does not know, `exec` without `invoke`, or a line it
+    refuses."""
     import paramiko
 
     try:
-        paramiko.SSHConfig.from_text(line.strip() + "\n")
+        tokens = shlex.split(rest, comments=True)
+    except ValueError:
+        return None
+    words: list[str] = []
+    while tokens:
+        negated, kind = _criterion(tokens.pop(0))
+        if kind not in EVALUATED or (kind == "exec" and not _can_exec()):
+            return None
+        words.append(negated + kind)
+        if kind not in _BARE and tokens:
+            words.append(tokens.pop(0))
+    line = f"Match {shlex.join(words)}"
+    try:
+        paramiko.SSHConfig.from_text(line + "\n")
     except (paramiko.ConfigParseError, ValueError):
-        return False
-    return True
+        return None
+    return line
+
+
+def _can_exec() -> bool:
+    """Whether paramiko can run a `Match exec` command: it needs invoke, which it imports
+    if it can (`paramiko.config.invoke`, None when it could not)."""
+    import paramiko.config
+
+    return getattr(paramiko.config, "invoke", None) is not None
+
+
+def _criterion(word: str) -> tuple[str, str]:
+    """("!" or "", the criterion in lower case)."""
+    negated = "!" if word.startswith("!") else ""
+    return negated, word[len(negated):].lower()
 
 
 def _included(rest: str, base: Path, path: Path, number: int) -> list[Path]:

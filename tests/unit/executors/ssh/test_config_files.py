@@ -158,3 +158,56 @@ def test_keywords_and_values_may_be_separated_by_any_whitespace(tmp_path: Path) 
     assert _resolved(config, "tabbed", None) == ("10.0.0.9", 22, "nobody-set")
     assert _resolved(config, "web", None) == ("web", 2203, "nobody-set")
     assert _resolved(config, "tabbed", None)[:2] == _ssh_says(config, "tabbed")[:2]
+
+
+MATCHED_ELSEWHERE = """\
+Host db1
+    HostName 10.0.0.5
+Host *
+    Port 2202
+"""
+
+
+@pytest.mark.parametrize("match", [
+    "Match localnetwork 10.0.0.0/8",
+    "Match !localnetwork 10.0.0.0/8",
+    "Match tagged prod",
+    "Match host db1 tagged prod",
+    "Match sessiontype shell",
+    "Match command uptime",
+    "Match version OpenSSH_9*",
+])
+def test_a_match_criterion_paramiko_does_not_know_applies_to_no_host(
+        tmp_path: Path, match: str) -> None:
+    """paramiko takes a criterion it does not know as matched, for every host: the
+    block's User and Port reached hosts it was not written for."""
+    config = write(tmp_path / "config", f"{match}\n    User from-match\n    Port 9999\n"
+                   + MATCHED_ELSEWHERE)
+    without = write(tmp_path / "without", MATCHED_ELSEWHERE)
+    assert _resolved(config, "db1") == ("10.0.0.5", 2202, "nobody-set")
+    # As ssh resolves the rest (the OpenSSH here may not know the criterion at all):
+    assert _resolved(config, "db1")[:2] == _ssh_says(without, "db1")[:2]
+
+
+def test_match_exec_without_invoke_applies_to_no_host(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """paramiko runs `Match exec` through invoke; without it every lookup failed."""
+    import paramiko.config
+
+    monkeypatch.setattr(paramiko.config, "invoke", None)
+    config = write(tmp_path / "config", "Match exec \"test 1 = 2\"\n    Port 9999\n"
+                   + MATCHED_ELSEWHERE)
+    assert _resolved(config, "db1") == ("10.0.0.5", 2202, "nobody-set")
+    assert _resolved(config, "db1")[:2] == _ssh_says(config, "db1")[:2]
+
+
+@pytest.mark.parametrize(("match", "port"), [
+    ("Match Host db1", 9999), ("Match HOST other", 2202), ("Match !Host db1", 2202),
+    ("Match OriginalHost db1", 9999),
+])
+def test_match_criteria_are_read_in_any_case_as_ssh_reads_them(
+        tmp_path: Path, match: str, port: int) -> None:
+    """paramiko compares them as written: `Host` was no criterion it knew, so matched."""
+    config = write(tmp_path / "config", f"{match}\n    Port 9999\n" + MATCHED_ELSEWHERE)
+    assert _resolved(config, "db1")[1] == port
+    assert _resolved(config, "db1")[:2] == _ssh_says(config, "db1")[:2]
