@@ -142,14 +142,35 @@ def connect_profile(fleet: Any, servers: list[Any], logs: Path) -> tuple[list[fl
             with lock:
                 active[0] -= 1
 
+    # From 10 hosts the executor connects with libssh2 (README, "SSH"): the connection is
+    # Libssh2Pool.get's, the session channel start_command's, on the host's own thread.
+    from runbookctl.executors.ssh import libssh2_conn, libssh2_run
+
+    began = threading.local()
+    get, start = libssh2_conn.Libssh2Pool.get, libssh2_run.start_command
+
+    def timed_get(pool: Any, target: Any) -> Any:
+        began.at = time.monotonic()
+        return get(pool, target)
+
+    def timed_start(*args: Any) -> Any:
+        opened = start(*args)
+        with lock:
+            latencies.append(time.monotonic() - began.at)
+        return opened
+
     executor._conns.session = timed_session  # type: ignore[method-assign]
     executor._host = counted_host  # type: ignore[method-assign]
+    libssh2_conn.Libssh2Pool.get = timed_get  # type: ignore[method-assign]
+    libssh2_run.start_command = timed_start
     spec = CommandSpec("bench", COMMAND, COMMAND, logs / "0001-bench.log",
                        hosts=[s.spec for s in servers], parallel=PARALLEL, timeout=120)
     try:
         results = executor.execute(spec, Discard(), Redactor())
     finally:
         executor.close()
+        libssh2_conn.Libssh2Pool.get = get  # type: ignore[method-assign]
+        libssh2_run.start_command = start
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0]
     return latencies, peak[0]

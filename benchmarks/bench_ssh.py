@@ -275,6 +275,9 @@ def _section(rows: dict[int, list[Variant]], reps: int, cpu: dict[int, tuple[flo
              "the test user. ansible: `-f 20`, default SSH arguments except ControlPersist "
              "2 s and a fresh ControlPath folder per run (cold like the others).")
     cores = os.cpu_count() or 1
+    body += ("\n\nThe executor connects over paramiko below 10 hosts and over libssh2 from 10 "
+             "(README.md, \"SSH\"): the 1- and 5-host rows are paramiko's, the 10- and 20-host "
+             "rows libssh2's.")
     body += ("\n\nCPU of one cold executor run (runbookctl's process, all threads; the sshd "
              "servers with their per-connection processes), and the wall-clock floor that "
              f"sets on {cores} cores, where client and servers share the machine:\n\n")

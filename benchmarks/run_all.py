@@ -103,6 +103,9 @@ def render(sections: list[Section], facts: dict[str, str], tools: Path, elapsed:
         "fabric": tool_version([str(PYTHON), "-c",
                                 "import fabric, paramiko; print(fabric.__version__, "
                                 "'/ paramiko', paramiko.__version__)"]),
+        "libssh2 (ssh2-python: runbookctl's steps on 10+ hosts)": tool_version(
+            [str(PYTHON), "-c", "import ssh2, ssh2.utils; print(ssh2.utils.version().decode(), "
+             "'/ ssh2-python', ssh2.__version__)"]),
         "OpenSSH": tool_version(["ssh", "-V"]),
         "bash": tool_version(["bash", "--version"]),
     }
