@@ -158,6 +158,8 @@ class SSHExecutor:
                 ran = self._fast_run(spec, target, label, started, sink, masker, stop, log)
                 if ran is not None:
                     return ran
+                if stop.is_set():  # a handshake broken off by Ctrl-C: no paramiko try after it
+                    raise ConnectError("interrupted")
             client, channel, accepted = self._conns.session(target)
         except (ConnectError, HostSpecError) as exc:
             if stop.is_set():

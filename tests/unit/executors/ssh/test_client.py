@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
 from pathlib import Path
+
+import pytest
 
 from runbookctl.executors.base import CommandSpec
 from runbookctl.executors.ssh.client import SSHExecutor, host_log
@@ -57,3 +61,33 @@ class NullSink:
 
     def output(self, host: str, stream: str, text: str) -> None:
         pass
+
+
+def test_a_libssh2_handshake_broken_off_by_ctrl_c_is_not_tried_again_over_paramiko(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from runbookctl.executors.ssh import libssh2_conn
+    from runbookctl.executors.ssh.host_run import Stop
+
+    ex = SSHExecutor(SSHConfig(config_file=str(tmp_path / "none"),
+                               system_config_file=str(tmp_path / "none")), fanout=1)
+    stop = Stop()
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    ex.config = SSHConfig(identity_file=str(key), config_file=str(tmp_path / "none"),
+                          system_config_file=str(tmp_path / "none"))
+
+    def broken_off(*args: object) -> tuple[None, None]:
+        stop.set()  # Ctrl-C while it shook hands: the socket was shut down under it
+        return None, None
+
+    def paramiko_session(target: object) -> None:
+        raise AssertionError("connected again over paramiko after Ctrl-C")
+
+    monkeypatch.setattr(libssh2_conn, "open_libssh2", broken_off)
+    monkeypatch.setattr(ex._conns, "session", paramiko_session)
+    ex._conns.config = ex.config
+    go = threading.Event()
+    go.set()
+    result = ex._host(spec("true", hosts=["web1"]), "web1", NullSink(), Redactor(), stop, go)
+    assert (result.exit_code, result.interrupted, result.error) == (
+        None, True, "interrupted while connecting")
