@@ -750,7 +750,7 @@ def test_a_stopped_remote_command_whose_output_cannot_be_shown_is_still_stopped(
 
 
 def test_exit_statuses_and_a_killed_command_read_alike_on_both_engines(
-        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path, engine: str) -> None:
+        sshd_fleet: Fleet, executor: SSHExecutor, tmp_path: Path) -> None:
     server = sshd_fleet.hosts(1)[0]
     for command, code in [("exit 3", 3), ("exit 254", 254), ("true", 0)]:
         (r,), _ = run(executor, make_spec(tmp_path, command, [server.spec]))
@@ -759,8 +759,7 @@ def test_exit_statuses_and_a_killed_command_read_alike_on_both_engines(
     assert killed.exit_code is None and not killed.ok and killed.stdout == "bye\n"
     assert killed.error is not None and "without an exit status (killed?" in killed.error
     (r255,), _ = run(executor, make_spec(tmp_path, "exit 255", [server.spec]))
-    assert not r255.ok  # libssh2 cannot carry 255 (remote_shell.unshifted): it says so
-    assert r255.exit_code == (255 if engine == "paramiko" else None)
+    assert (r255.exit_code, r255.error) == (255, None)
 
 
 def test_a_background_child_holding_the_output_does_not_hold_the_step(

@@ -36,7 +36,7 @@ from runbookctl.executors.base import (
 )
 from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.connections import AcceptedKey, ConnectError, ConnectionPool
-from runbookctl.executors.ssh.host_run import RemoteRun, Stop
+from runbookctl.executors.ssh.host_run import RemoteRun, Stop, host_result
 from runbookctl.executors.ssh.remote_shell import remote_command
 from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.executors.ssh.targets import Target, describe
@@ -178,10 +178,11 @@ class SSHExecutor:
     def _fast_run(self, spec: CommandSpec, target: Target, label: str, started: float,
                   sink: OutputSink, masker: Masker, stop: Stop, log: Path) -> HostResult | None:
         """The command over libssh2 (ssh/libssh2_conn.py says when), or None for the
-        paramiko path. A session gone stale since an earlier step is opened again once."""
+        paramiko path. A session gone stale since an earlier step is opened again once;
+        a command is never sent twice."""
         from ssh2.exceptions import SSH2Error
 
-        from runbookctl.executors.ssh.libssh2_run import Libssh2Run, start_command
+        from runbookctl.executors.ssh.libssh2_run import Libssh2Run, open_channel, start_command
 
         assert self._fast is not None
         for attempt in (1, 2):
@@ -190,7 +191,7 @@ class SSHExecutor:
                 return None
             with conn.lock:
                 try:
-                    channel, token = start_command(self.config, spec, conn)
+                    channel = open_channel(self.config, conn)
                 except (SSH2Error, OSError) as exc:
                     self._fast.drop(target, conn)
                     if attempt == 2:
@@ -198,7 +199,14 @@ class SSHExecutor:
                                            f"{exc or type(exc).__name__}") from None
                     continue
                 out = Output(replace(spec, log_path=log), sink, masker)
-                run = Libssh2Run(self.config, spec, conn, channel, out, stop, token)
+                try:
+                    token, mark = start_command(self.config, spec, conn, channel)
+                except (SSH2Error, OSError):  # the host may have taken it: lost, not resent
+                    self._fast.drop(target, conn)
+                    out.finish()
+                    return host_result(spec, out, stop, label, started, "lost", None, None,
+                                       None)
+                run = Libssh2Run(self.config, spec, conn, channel, out, stop, token, mark)
                 return replace(run.run(label, started), host_key_accepted=accepted)
         return None
 

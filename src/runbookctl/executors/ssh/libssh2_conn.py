@@ -20,12 +20,13 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import paramiko
-from ssh2.exceptions import SSH2Error
+from ssh2.exceptions import SSH2Error, Timeout
 from ssh2.session import (
     LIBSSH2_METHOD_CRYPT_CS,
     LIBSSH2_METHOD_CRYPT_SC,
@@ -46,6 +47,7 @@ from runbookctl.executors.ssh.connections import (
     new_client,
 )
 from runbookctl.executors.ssh.keys import first_key
+from runbookctl.executors.ssh.reasons import banner_failure
 
 if TYPE_CHECKING:
     from runbookctl.executors.ssh.targets import Target
@@ -79,6 +81,10 @@ class Libssh2Conn:
         else left shut down (`_parked`) until the process ends."""
         with suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
+        if not self.lock.acquire(blocking=False):  # a host still runs on it (a 2nd Ctrl-C):
+            _parked.append((self.session, self.sock))  # it sees the socket gone, as lost
+            return
+        self.lock.release()
         session, self.session = self.session, None
         if session is not None and sys.getrefcount(session) > 2:  # a channel still holds it
             _parked.append((session, self.sock))
@@ -118,8 +124,12 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
     _prefer(session, list(ours.keys()) if ours else [])
     try:
         with track(sock):
+            began = time.monotonic()
             try:
                 session.handshake(sock)
+            except Timeout:  # a host that says nothing: once is enough to wait for it
+                raise ConnectError(banner_failure(TimeoutError(), target.address, timeout,
+                                                  time.monotonic() - began, b"")) from None
             except SSH2Error:  # the paramiko path connects again and says why
                 sock.close()
                 return None, None
@@ -178,9 +188,12 @@ def wait_socket(conn: Libssh2Conn, seconds: float) -> None:
     from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND, LIBSSH2_SESSION_BLOCK_OUTBOUND
 
     directions = conn.session.block_directions()
-    readers = [conn.sock] if directions & LIBSSH2_SESSION_BLOCK_INBOUND or not directions else []
-    writers = [conn.sock] if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND else []
-    select.select(readers, writers, [], max(0.0, seconds))
+    events = select.POLLIN if directions & LIBSSH2_SESSION_BLOCK_INBOUND or not directions else 0
+    if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND:
+        events |= select.POLLOUT
+    poller = select.poll()  # not select(): a busy process has sockets numbered past 1023
+    poller.register(conn.sock, events)
+    poller.poll(max(0, round(seconds * 1000)))
 
 
 def blocking(conn: Libssh2Conn, call: Any, timeout: float) -> Any:

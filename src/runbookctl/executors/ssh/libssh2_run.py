@@ -5,8 +5,8 @@ output let go of after LINGER — with the same HostResult.
 
 The session is driven non-blocking from the host's own thread: read what libssh2 has,
 then wait on the socket for what it needs. libssh2 cannot tell an exit status of 0 from
-none at all, so the remote line is `shifted` (remote_shell.py): it exits with the
-command's status plus one.
+none at all, so the remote line prints a mark when its command exited 0
+(remote_shell.confirmed_command), taken out of the output here (`_Mark`).
 """
 
 from __future__ import annotations
@@ -35,23 +35,48 @@ from runbookctl.executors.ssh.libssh2_conn import Libssh2Conn, blocking, wait_so
 from runbookctl.executors.ssh.remote_shell import (
     KILL_NEEDED,
     KILL_NO_PGREP,
+    confirmed_command,
     kill_command,
-    remote_command,
-    unshifted,
 )
 from runbookctl.executors.ssh.settings import SSHConfig
 
-NO_STATUS = ("the remote command ended without an exit status (killed?, or it exited 255, "
-             "which libssh2 cannot carry)")
+NO_STATUS = "the remote command ended without an exit status (killed?)"
+
+
+class _Mark:
+    """Takes the line's mark (remote_shell.confirmed_command) out of stdout wherever it
+    comes (a background child may print after it), holding back only bytes that may be
+    its beginning; `seen` once it came."""
+
+    def __init__(self, mark: bytes) -> None:
+        self.mark, self.held, self.seen = mark, b"", False
+
+    def feed(self, data: bytes) -> bytes:
+        data = self.held + data
+        if not self.seen and self.mark in data:
+            self.seen = True
+            data = data.replace(self.mark, b"", 1)
+        self.held = b""
+        if not self.seen:
+            for size in range(min(len(self.mark) - 1, len(data)), 0, -1):
+                if self.mark.startswith(data[-size:]):
+                    data, self.held = data[:-size], data[-size:]
+                    break
+        return data
+
+    def rest(self) -> bytes:
+        held, self.held = self.held, b""
+        return held
 
 
 class Libssh2Run:
     """One command on one host over `conn` (whose lock the caller holds)."""
 
     def __init__(self, config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn, channel: Any,
-                 out: Output, stop: Stop, token: str) -> None:
+                 out: Output, stop: Stop, token: str, mark: bytes) -> None:
         self.config, self.spec, self.conn = config, spec, conn
         self.channel, self.out, self.stop, self.token = channel, out, stop, token
+        self.mark = _Mark(mark)
         self.how: str | None = None  # how _kill stopped the command
         self.closed = False
 
@@ -64,13 +89,15 @@ class Libssh2Run:
                 error = self._kill()
                 self._drain(time.monotonic() + 1.0)
             else:  # closed, or its status came and a child holds the output (LINGER)
-                code = unshifted(self.channel.get_exit_status())
+                code = self._status()
                 error = None if code is not None else NO_STATUS
         except (SSH2Error, OSError):  # libssh2 says no more than the socket failed
             state, error = "lost", None  # host_result says it as the paramiko path does
         finally:
             with suppress(SSH2Error, OSError):
                 self.channel.close()  # non-blocking: our half of the close, if it can go now
+            if held := self.mark.rest():  # bytes that looked like the mark's beginning
+                self.out.feed("stdout", held)
             self.out.finish()
         return host_result(self.spec, self.out, self.stop, label, started, state, code, error,
                            self.how)
@@ -89,13 +116,18 @@ class Libssh2Run:
                 continue
             if self._ended():
                 return "done"
-            if self.channel.get_exit_status() > 0:  # it exited; a child holds the output
+            if self._status() is not None:  # it exited; a child holds the output
                 linger_until = linger_until or now + LINGER
                 if now >= linger_until:
                     return "done"
             self.conn.session.keepalive_send()
             left = POLL if deadline is None else min(POLL, deadline - now)
             wait_socket(self.conn, min(left, linger_until - now) if linger_until else left)
+
+    def _status(self) -> int | None:
+        """The exit status, once it came: not 0, or 0 with the mark."""
+        status = int(self.channel.get_exit_status())
+        return status if status != 0 or self.mark.seen else None
 
     def _ended(self) -> bool:
         """The channel is closed by the server (after its EOF and exit status)."""
@@ -111,8 +143,11 @@ class Libssh2Run:
             for stream, read in (("stdout", chan.read), ("stderr", chan.read_stderr)):
                 size, data = read(CHUNK)
                 if size > 0:
-                    feed(stream, data)
                     got = True
+                    if stream == "stdout":
+                        data = self.mark.feed(data)
+                    if data:
+                        feed(stream, data)
                 elif size not in (0, LIBSSH2_ERROR_EAGAIN):
                     raise OSError(f"libssh2 error {size}")
             if not got:
@@ -171,17 +206,25 @@ class Libssh2Run:
         return None
 
 
-def start_command(config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn) -> tuple[Any, str]:
-    """A channel running `spec`'s command (its stdin closed, or given the sudo
-    password), and the token that finds it again."""
-    token = uuid.uuid4().hex
+def open_channel(config: SSHConfig, conn: Libssh2Conn) -> Any:
+    """A new session channel on `conn` (an error here: the connection went stale, and
+    nothing was sent to run)."""
+    return blocking(conn, lambda session: session.open_session(), config.connect_timeout)
 
-    def start(session: Any) -> Any:
-        channel = session.open_session()
-        channel.execute(remote_command(spec, token, shifted=True))
+
+def start_command(config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn, channel: Any
+                  ) -> tuple[str, bytes]:
+    """Start `spec`'s command on `channel` (its stdin closed, or given the sudo password);
+    the token that finds it again and the mark of its exit 0. An error here may come after
+    the host took the command: it is never sent again."""
+    token = uuid.uuid4().hex
+    line, mark = confirmed_command(spec, token)
+
+    def start(session: Any) -> None:
+        channel.execute(line)
         if spec.sudo and spec.sudo_password is not None:
             channel.write((spec.sudo_password + "\n").encode("utf-8"))
         channel.send_eof()  # the command reads EOF, as a local one does
-        return channel
 
-    return blocking(conn, start, config.connect_timeout), token
+    blocking(conn, start, config.connect_timeout)
+    return token, mark

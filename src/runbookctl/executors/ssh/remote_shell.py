@@ -11,7 +11,7 @@ from runbookctl.executors.base import CommandSpec
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def remote_command(spec: CommandSpec, token: str, shifted: bool = False) -> str:
+def remote_command(spec: CommandSpec, token: str) -> str:
     """The POSIX sh line sent to the host: env, cwd and sudo around
     `spec.shell -c spec.command`.
 
@@ -19,10 +19,6 @@ def remote_command(spec: CommandSpec, token: str, shifted: bool = False) -> str:
     group, and carries `runbookctl-TOKEN` in its argv, so `kill_command` can
     find and kill the whole group. It must stay the parent: `exit $?` keeps
     sh from exec'ing the last command in its place.
-
-    `shifted` (libssh2, ssh/libssh2_run.py): the status it exits with is the command's
-    plus one, so that 0 means none came (killed), as libssh2 cannot say that itself
-    (`unshifted`).
     """
     parts = [f": runbookctl-{token}", *_setup(spec)]
     run = f"{shlex.quote(spec.shell)} -c {shlex.quote(spec.command)}"
@@ -35,14 +31,23 @@ def remote_command(spec: CommandSpec, token: str, shifted: bool = False) -> str:
         parts = [parts[0], f"sudo {auth} /bin/sh -c {shlex.quote('exec </dev/null; ' + inner)}"]
     else:
         parts.append(run)
-    return "; ".join(parts) + ("; exit $(($? + 1))" if shifted else "; exit $?")
+    return "; ".join(parts) + "; exit $?"
 
 
-def unshifted(status: int) -> int | None:
-    """The command's exit status from what a `shifted` line exited with: None when the
-    line was killed before its exit (or when the command exited 255, 256 being 0 to
-    sshd: the one status a shifted line cannot carry)."""
-    return status - 1 if status > 0 else None
+def confirmed_command(spec: CommandSpec, token: str) -> tuple[str, bytes]:
+    """The line libssh2 sends (ssh/libssh2_run.py), and the mark it prints last on stdout
+    when, and only when, the command exited 0.
+
+    libssh2 reads a missing exit status (the shell killed by a signal, or a server that
+    sent none) as 0; the mark tells a real 0 from that. The line is `remote_command`'s run
+    by /bin/sh whatever the login shell (`exec`: the same process, group and token), so
+    the mark's test is POSIX sh in csh or fish too. Any other status is the real one: a
+    login shell that refuses the line (nologin) fails, as on the paramiko path.
+    """
+    mark = f"\x1erunbookctl-{token}-ok\x1e"
+    line = remote_command(spec, token).removesuffix("; exit $?")
+    line += f"; s=$?; [ $s -ne 0 ] || printf '%s' {shlex.quote(mark)}; exit $s"
+    return f"exec /bin/sh -c {shlex.quote(line)}", mark.encode()
 
 
 KILL_NO_PGREP = 3  # kill_command's exit status when the host has no pgrep

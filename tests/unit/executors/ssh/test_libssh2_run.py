@@ -20,6 +20,7 @@ from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.safety.masking import Redactor
 
 AGAIN = (LIBSSH2_ERROR_EAGAIN, b"")
+MARK = b"\x1erunbookctl-tok-ok\x1e"
 
 
 class _Channel:
@@ -74,30 +75,40 @@ def _run(tmp_path: Path, conn: Libssh2Conn, channel: _Channel, timeout: float | 
          ) -> HostResult:
     spec = CommandSpec("s", "x", "x", tmp_path / "0001-s.log", hosts=["h"], timeout=timeout)
     out = Output(spec, _Sink(), Redactor())
-    return Libssh2Run(SSHConfig(), spec, conn, channel, out, Stop(), "tok").run("h", 0.0)
+    return Libssh2Run(SSHConfig(), spec, conn, channel, out, Stop(), "tok", MARK).run("h", 0.0)
 
 
-@pytest.mark.parametrize(("status", "code"), [(1, 0), (4, 3), (255, 254)])
-def test_the_exit_status_is_the_shifted_one_less_one(tmp_path: Path, conn: Libssh2Conn,
-                                                     status: int, code: int) -> None:
-    channel = _Channel([b"hello\n"], status)
+@pytest.mark.parametrize(("chunks", "status", "code", "shown"), [
+    ([b"hello\n" + MARK], 0, 0, "hello\n"),
+    ([b"hello\n\x1erunbook", b"ctl-tok-ok\x1e"], 0, 0, "hello\n"),  # cut in two
+    ([b"hello\n"], 3, 3, "hello\n"),
+    ([b"a\x1eb\n\x1e"], 255, 255, "a\x1eb\n\x1e"),  # its beginning, held, then shown
+])
+def test_the_exit_status_and_the_mark_of_a_real_zero(tmp_path: Path, conn: Libssh2Conn,
+                                                     chunks: list[bytes], status: int,
+                                                     code: int, shown: str) -> None:
+    channel = _Channel(chunks, status)
     result = _run(tmp_path, conn, channel)
-    assert (result.exit_code, result.stdout, result.error) == (code, "hello\n", None)
+    assert (result.exit_code, result.stdout, result.error) == (code, shown, None)
     assert channel.closed_by_us
 
 
-def test_no_exit_status_is_said_not_taken_for_success(tmp_path: Path, conn: Libssh2Conn) -> None:
-    result = _run(tmp_path, conn, _Channel([], 0))
-    assert (result.exit_code, result.error) == (None, NO_STATUS)
+def test_a_zero_without_the_mark_is_no_status_not_success(tmp_path: Path,
+                                                          conn: Libssh2Conn) -> None:
+    result = _run(tmp_path, conn, _Channel([b"bye\n"], 0))  # the shell was killed
+    assert (result.exit_code, result.error, result.stdout) == (None, NO_STATUS, "bye\n")
     assert not result.ok
 
 
+@pytest.mark.parametrize(("chunks", "status", "code"), [([b"started\n" + MARK], 0, 0),
+                                                        ([b"started\n"], 2, 2)])
 def test_a_child_holding_the_output_is_let_go_after_the_linger(
-        tmp_path: Path, conn: Libssh2Conn, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, conn: Libssh2Conn, monkeypatch: pytest.MonkeyPatch,
+        chunks: list[bytes], status: int, code: int) -> None:
     monkeypatch.setattr(libssh2_run, "LINGER", 0.05)
     # it exited (status arrived) but its output never ends: no EOF, no close
-    result = _run(tmp_path, conn, _Channel([b"started\n"], 1, closes=False))
-    assert (result.exit_code, result.stdout, result.error) == (0, "started\n", None)
+    result = _run(tmp_path, conn, _Channel(chunks, status, closes=False))
+    assert (result.exit_code, result.stdout, result.error) == (code, "started\n", None)
 
 
 def test_a_command_past_its_timeout_is_timed_out(tmp_path: Path, conn: Libssh2Conn,

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from runbookctl.executors.base import CommandSpec
-from runbookctl.executors.ssh.remote_shell import KILL_NEEDED, kill_command, remote_command, unshifted
+from runbookctl.executors.ssh.remote_shell import (
+    KILL_NEEDED,
+    confirmed_command,
+    kill_command,
+    remote_command,
+)
 
 
 def spec(command: str, **kw: object) -> CommandSpec:
@@ -95,17 +100,21 @@ def test_kill_line_without_a_running_command_is_harmless(tmp_path: Path) -> None
     assert time.monotonic() - started < 30  # nothing to stop: it never waits out the grace
 
 
-@pytest.mark.parametrize("code", [0, 1, 3, 254])
-def test_a_shifted_line_carries_the_status_plus_one_for_libssh2(tmp_path: Path, code: int) -> None:
-    # libssh2 reads a missing exit status as 0: the shifted line never exits 0 itself
-    done = run_locally(remote_command(spec(f"echo out; exit {code}"), "t", shifted=True),
-                       tmp_path)
-    assert (done.returncode, done.stdout) == (code + 1, "out\n")
-    assert unshifted(done.returncode) == code
-    sudo = remote_command(spec("true", sudo=True), "t", shifted=True)
-    assert sudo.endswith("; exit $(($? + 1))") and "exit $?" not in sudo
+@pytest.mark.parametrize("code", [0, 1, 3, 255])
+def test_the_libssh2_line_keeps_the_status_and_marks_only_a_real_zero(tmp_path: Path,
+                                                                      code: int) -> None:
+    # libssh2 reads a missing exit status as 0: the mark says a 0 is real
+    line, mark = confirmed_command(spec(f"echo out; exit {code}", cwd=str(tmp_path)), "t")
+    done = subprocess.run(["/bin/sh", "-c", line], capture_output=True, timeout=10)
+    assert done.returncode == code
+    assert done.stdout == (b"out\n" + mark if code == 0 else b"out\n")
+    assert mark == b"\x1erunbookctl-t-ok\x1e"
 
 
-def test_a_shifted_status_of_zero_is_none_came() -> None:
-    assert unshifted(0) is None  # killed (or 255: 256 is 0 on the wire)
-    assert unshifted(256 - 1) == 254
+def test_the_libssh2_line_fails_where_the_command_never_ran(tmp_path: Path) -> None:
+    line, mark = confirmed_command(spec("echo never", cwd=str(tmp_path / "missing")), "t")
+    done = subprocess.run(["/bin/sh", "-c", line], capture_output=True, timeout=10)
+    assert (done.returncode, done.stdout) == (1, b"")  # no mark: not a success
+    killed, _ = confirmed_command(spec("kill -9 $PPID"), "t")
+    done = subprocess.run(["/bin/sh", "-c", killed], capture_output=True, timeout=10)
+    assert done.returncode == -9 and mark not in done.stdout
