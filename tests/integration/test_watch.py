@@ -76,3 +76,28 @@ def test_watching_a_failed_run_exits_1_and_ctrl_c_leaves_the_run_going(tmp_path:
     finally:
         run.kill()
         run.wait(timeout=30)
+
+
+def test_watching_a_run_that_went_on_past_a_failed_step_ends_as_run_did(tmp_path: Path) -> None:
+    # `on_failure: continue`: the run completes with a failed step and exits 0 (README,
+    # "Exit codes"); watch said 1 for the same run
+    state = tmp_path / "state"
+    runbook = write(tmp_path / "goes-on.yaml", """\
+        id: goes-on
+        title: Goes on
+        steps:
+          - id: broken
+            run: exit 3
+            on_failure: continue
+          - id: after
+            run: echo after
+        """)
+    run = start_run(state, tmp_path, runbook)
+    assert run.wait(timeout=60) == 0
+    watcher = spawn_cli(["watch"], tmp_path, state)
+    watcher.expect_exact("Run completed")
+    watcher.expect_exact("Failed steps:")  # styled on a terminal: the names apart
+    watcher.expect_exact("broken")
+    watcher.expect(pexpect.EOF)
+    watcher.close()
+    assert watcher.exitstatus == 0

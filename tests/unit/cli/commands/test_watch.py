@@ -68,7 +68,7 @@ def test_a_run_reads_as_its_own_terminal_view(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("status", "failed", "code"), [
-    ("completed", False, 0), ("completed", True, 1), ("failed", False, 1), ("aborted", False, 1),
+    ("completed", False, 0), ("completed", True, 0), ("failed", False, 1), ("aborted", False, 1),
     ("interrupted", False, 130), ("abandoned", False, 1)])
 def test_the_exit_code_is_the_runs_own(status: str, failed: bool, code: int) -> None:
     state = RunState(status=status)
