@@ -42,14 +42,29 @@ def ask(question: Any) -> Any:
             loop.add_signal_handler(signum, _stop, loop, heard, signum)
         return runner.run(question.application.run_async())
     finally:
-        with _blocked(old):  # closing the loop resets them to SIG_DFL: none may land then
+        with _blocked(old):  # blocked in this thread only: another may still take one
+            _give_back(runner, old)
             runner.close()
-            for signum, handler in old.items():
-                signal.signal(signum, handler)
         for signum in dict.fromkeys(heard):
             signal.raise_signal(signum)
         if heard:
             raise Signalled(heard[0])
+
+
+def _give_back(runner: asyncio.Runner, old: dict[int, Any]) -> None:
+    """The run's handlers back, straight from the loop's: closing the loop with them
+    still in it set SIG_DFL first, and a signal the kernel gave another thread then (the
+    notify, store or ssh threads) ended the process with no journal ending and no report.
+    Taken out of the loop's table, they are not reset by close(); the wakeup fd goes as
+    asyncio's remove_signal_handler lets it go."""
+    loop = runner.get_loop()
+    table = getattr(loop, "_signal_handlers", None)
+    for signum, handler in old.items():
+        signal.signal(signum, handler)
+        if isinstance(table, dict):
+            table.pop(signum, None)
+    if old and isinstance(table, dict) and not table:  # only the main thread set one
+        signal.set_wakeup_fd(-1)
 
 
 def quiet_when_gone(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
