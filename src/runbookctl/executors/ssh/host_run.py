@@ -15,9 +15,8 @@ import paramiko
 from runbookctl.durations import format_seconds
 from runbookctl.executors.base import CommandSpec, HostResult
 from runbookctl.executors.output import Output
-from runbookctl.executors.procs import how_stopped
 from runbookctl.executors.ssh.connections import alive, open_session
-from runbookctl.executors.ssh.remote_shell import KILL_NEEDED, KILL_NO_PGREP, kill_command, remote_command
+from runbookctl.executors.ssh.remote_shell import kill_command, kill_outcome, remote_command
 from runbookctl.executors.ssh.settings import SSHConfig
 
 CHUNK = 32 * 1024
@@ -150,11 +149,8 @@ class RemoteRun:
                 killer.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
             return f"could not stop the remote command (it may still run): {exc}"
-        if status == KILL_NO_PGREP:
-            return "could not stop the remote command (no pgrep on the host); it may still run"
-        if status in (0, KILL_NEEDED):
-            self.how = how_stopped(killed=status == KILL_NEEDED, grace=grace)
-        return None
+        error, self.how = kill_outcome(status, grace)
+        return error
 
     def _follow(self, killer: paramiko.Channel, until: float) -> None:
         """Until the kill is done (or `until`): what the command prints as it winds down

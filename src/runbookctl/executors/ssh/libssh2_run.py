@@ -21,7 +21,6 @@ from ssh2.exceptions import SSH2Error
 
 from runbookctl.executors.base import CommandSpec, HostResult
 from runbookctl.executors.output import Output
-from runbookctl.executors.procs import how_stopped
 from runbookctl.executors.ssh.host_run import (
     CHUNK,
     LINGER,
@@ -33,10 +32,9 @@ from runbookctl.executors.ssh.host_run import (
 )
 from runbookctl.executors.ssh.libssh2_conn import Libssh2Conn, blocking, wait_socket
 from runbookctl.executors.ssh.remote_shell import (
-    KILL_NEEDED,
-    KILL_NO_PGREP,
     confirmed_command,
     kill_command,
+    kill_outcome,
 )
 from runbookctl.executors.ssh.settings import SSHConfig
 
@@ -178,14 +176,15 @@ class Libssh2Run:
 
         try:
             killer = blocking(self.conn, start, self.config.connect_timeout)
-            status = self._follow(killer, time.monotonic() + grace + 4)
+            try:
+                status = self._follow(killer, time.monotonic() + grace + 4)
+            finally:
+                with suppress(SSH2Error, OSError):
+                    killer.close()  # as the paramiko path closes its killer
         except (SSH2Error, OSError) as exc:
             return f"could not stop the remote command (it may still run): {exc}"
-        if status == KILL_NO_PGREP:
-            return "could not stop the remote command (no pgrep on the host); it may still run"
-        if status in (0, KILL_NEEDED):
-            self.how = how_stopped(killed=status == KILL_NEEDED, grace=grace)
-        return None
+        error, self.how = kill_outcome(status, grace)
+        return error
 
     def _follow(self, killer: Any, until: float) -> int | None:
         """The kill's exit status once it is done (None if not done by `until`); the

@@ -7,6 +7,7 @@ import re
 import shlex
 
 from runbookctl.executors.base import CommandSpec
+from runbookctl.executors.procs import how_stopped
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -52,6 +53,17 @@ def confirmed_command(spec: CommandSpec, token: str) -> tuple[str, bytes]:
 
 KILL_NO_PGREP = 3  # kill_command's exit status when the host has no pgrep
 KILL_NEEDED = 4  # kill_command's exit status when SIGTERM was not enough
+
+
+def kill_outcome(status: int | None, grace: float) -> tuple[str | None, str | None]:
+    """What `kill_command` exiting `status` (None: it did not end) says: an error if the
+    command could not be stopped, and how it was stopped (procs.how_stopped)."""
+    if status == KILL_NO_PGREP:
+        return ("could not stop the remote command (no pgrep on the host); it may still run",
+                None)
+    if status in (0, KILL_NEEDED):
+        return None, how_stopped(killed=status == KILL_NEEDED, grace=grace)
+    return None, None
 
 
 def kill_command(token: str, grace: float) -> str:

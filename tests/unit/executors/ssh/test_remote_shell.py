@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 
 from runbookctl.executors.base import CommandSpec
+from runbookctl.executors.procs import how_stopped
 from runbookctl.executors.ssh.remote_shell import (
     KILL_NEEDED,
+    KILL_NO_PGREP,
     confirmed_command,
     kill_command,
+    kill_outcome,
     remote_command,
 )
 
@@ -118,3 +121,11 @@ def test_the_libssh2_line_fails_where_the_command_never_ran(tmp_path: Path) -> N
     killed, _ = confirmed_command(spec("kill -9 $PPID"), "t")
     done = subprocess.run(["/bin/sh", "-c", killed], capture_output=True, timeout=10)
     assert done.returncode == -9 and mark not in done.stdout
+
+
+def test_what_the_kill_line_says_by_its_exit_status() -> None:
+    assert kill_outcome(0, 2.0) == (None, how_stopped(killed=False, grace=2.0))
+    assert kill_outcome(KILL_NEEDED, 2.0) == (None, how_stopped(killed=True, grace=2.0))
+    assert kill_outcome(KILL_NO_PGREP, 2.0) == (
+        "could not stop the remote command (no pgrep on the host); it may still run", None)
+    assert kill_outcome(None, 2.0) == kill_outcome(-1, 2.0) == (None, None)  # it did not end
