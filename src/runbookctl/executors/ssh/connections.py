@@ -17,16 +17,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import paramiko
-
 from runbookctl.executors.ssh.keys import first_key
-from runbookctl.executors.ssh.known_hosts import append_known_host, known_entries
+from runbookctl.executors.ssh.known_hosts import (
+    HostLine,
+    Key,
+    append_known_host,
+    key_of,
+    known_entries,
+)
 from runbookctl.executors.ssh.reasons import BannerSocket, dial_failure, handshake_failure
 from runbookctl.executors.ssh.targets import Target, load_ssh_config, resolve_target
 from runbookctl.runbook.config import ACCEPT_NEW, STRICT
 from runbookctl.runbook.inventory import HostSpec, parse_host_spec
 
 if TYPE_CHECKING:
+    import paramiko
+
     from runbookctl.executors.ssh.settings import SSHConfig
 
 IDLE_CHECK = 1.0  # seconds between a live connection's looks at its socket when idle
@@ -53,13 +59,15 @@ class KnownHosts:
         return self.extra_file or self.user_file
 
 
-def fingerprint(key: paramiko.PKey) -> str:
+def fingerprint(key: Key) -> str:
     """`ssh-ed25519 SHA256:...`, as `ssh-keygen -l` shows it."""
-    return f"{key.get_name()} {key.fingerprint}"
+    return key.shown
 
 
-class _Policy(paramiko.MissingHostKeyPolicy):
-    """Called by paramiko for a host absent from every known_hosts file."""
+class HostKeyPolicy:
+    """What to do with a host absent from every known_hosts file: refuse it, or file
+    its key (accept-new). Both paths call it: libssh2 directly (`missing`), paramiko
+    through SSHClient (`missing_host_key`)."""
 
     def __init__(self, known: KnownHosts, target: Target,
                  revoked: frozenset[tuple[str, str]] = frozenset()) -> None:
@@ -68,8 +76,8 @@ class _Policy(paramiko.MissingHostKeyPolicy):
         self.revoked = revoked  # `@revoked` keys of the known_hosts files (type, base64)
         self.accepted: str | None = None
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
-                         ) -> None:
+    def missing(self, hostname: str, key: Key) -> None:
+        """ConnectError unless the key may be, and was, filed under `hostname`."""
         shown = fingerprint(key)
         refuse_revoked(key, self.revoked, self.target)
         if self.known.policy != ACCEPT_NEW:
@@ -82,20 +90,24 @@ class _Policy(paramiko.MissingHostKeyPolicy):
         except OSError as exc:  # a key we cannot remember would be re-accepted silently
             raise ConnectError(f"cannot record the host key of {hostname} in {path}: "
                                f"{exc.strerror or exc}") from None
-        client.get_host_keys().add(hostname, key.get_name(), key)
         self.accepted = shown
 
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+                         ) -> None:
+        """paramiko's MissingHostKeyPolicy hook."""
+        self.missing(hostname, key_of(key))
+        client.get_host_keys().add(hostname, key.get_name(), key)
 
-def refuse_revoked(key: paramiko.PKey, revoked: frozenset[tuple[str, str]], target: Target
-                   ) -> None:
+
+def refuse_revoked(key: Key, revoked: frozenset[tuple[str, str]], target: Target) -> None:
     """ConnectError if known_hosts marks the server's key `@revoked` (under any policy,
     whatever else the files say of the host), before we authenticate to it."""
-    if (key.get_name(), key.get_base64()) in revoked:
+    if (key.kind, key.b64) in revoked:
         raise ConnectError(f"REVOKED host key for {target.address} ({fingerprint(key)}): "
                            "known_hosts marks it @revoked; refusing to log in")
 
 
-def changed_key(target: Target, key: paramiko.PKey, expected: paramiko.PKey,
+def changed_key(target: Target, key: Key, expected: Key,
                 revoked: frozenset[tuple[str, str]]) -> ConnectError:
     """The server's key is not the one known_hosts has for it (ConnectError raised at
     once if the key is `@revoked`)."""
@@ -106,34 +118,47 @@ def changed_key(target: Target, key: paramiko.PKey, expected: paramiko.PKey,
         "line from known_hosts")
 
 
-def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, _Policy]:
-    """An SSHClient that knows our known_hosts files and our host key policy.
+def host_entries(known: KnownHosts, target: Target
+                 ) -> tuple[list[HostLine], HostKeyPolicy]:
+    """The known_hosts lines of the host, from both files, in order, less the `@revoked`
+    keys (a revoked key never counts as known: the host then reaches the policy, which
+    refuses it); and the policy for a host they do not know.
 
-    Both files' entries for this host go into the client's host keys, so a host
-    may be known from either (as OpenSSH reads them). Each file is parsed and
-    indexed once per change, not once per host (executors/ssh/known_hosts.py): a
-    500-line known_hosts cost ~22 ms to parse for every host of a fan-out, and
-    paramiko's own lookup of a host among 2,000 hashed lines 30 ms.
+    Each file is parsed and indexed once per change, not once per host
+    (executors/ssh/known_hosts.py): a 500-line known_hosts cost ~22 ms to parse for
+    every host of a fan-out, and paramiko's own lookup of a host among 2,000 hashed
+    lines 30 ms.
     """
-    client = paramiko.SSHClient()
-    entries = client.get_host_keys()._entries  # type: ignore[attr-defined]
-    name = target.known_hosts_name  # what client.connect looks up
+    name = target.known_hosts_name
     files = []
     for path in (known.user_file, known.extra_file):
         if path is None or not path.is_file():
             continue
         try:
             files.append(known_entries(path))
-        except (OSError, paramiko.SSHException, ValueError) as exc:
+        except (OSError, ValueError) as exc:
             raise ConnectError(f"cannot read known_hosts file {path}: {exc}") from None
     revoked = frozenset().union(*(f.revoked for f in files))
-    # A revoked key never counts as known: the host then reaches the policy, which refuses it.
+    lines = [e for f in files for e in f.matching(name)
+             if (e.key.kind, e.key.b64) not in revoked]
+    return lines, HostKeyPolicy(known, target, revoked)
+
+
+def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, HostKeyPolicy]:
+    """An SSHClient that knows the host's known_hosts lines and our host key policy
+    (host_entries): the host may be known from either file, as OpenSSH reads them."""
+    import paramiko
+
+    lines, policy = host_entries(known, target)
+    client = paramiko.SSHClient()
+    entries = client.get_host_keys()._entries  # type: ignore[attr-defined]
     # Under the very name paramiko looks up: ours matched it (case, patterns), not paramiko.
-    entries.extend(paramiko.hostkeys.HostKeyEntry([name], e.key)
-                   for f in files for e in f.matching(name)
-                   if (e.key.get_name(), e.key.get_base64()) not in revoked)
-    policy = _Policy(known, target, revoked)
-    client.set_missing_host_key_policy(policy)
+    name = target.known_hosts_name
+    for line in lines:
+        pkey = line.pkey()
+        if pkey is not None:
+            entries.append(paramiko.hostkeys.HostKeyEntry([name], pkey))
+    client.set_missing_host_key_policy(cast(Any, policy))  # paramiko only calls missing_host_key
     return client, policy
 
 
@@ -141,7 +166,11 @@ def dial(target: Target, timeout: float) -> socket.socket:
     """A TCP connection to the target, or a ConnectError saying why not."""
     started = time.monotonic()
     try:
-        sock = BannerSocket(socket.create_connection((target.hostname, target.port), timeout))
+        # An ASCII name as bytes: a str goes through the idna codec, whose first use
+        # imports it (~8 ms, while a fan-out's other hosts wait on the import lock).
+        host = target.hostname
+        address = host.encode("ascii") if host.isascii() else host
+        sock = BannerSocket(socket.create_connection(cast(Any, (address, target.port)), timeout))
         # Without it Nagle holds back our second small handshake packet until
         # the server's delayed ACK: ~40 ms lost at key exchange and again at auth.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -156,6 +185,8 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
                  use_agent: bool = True, revoked: frozenset[tuple[str, str]] = frozenset()
                  ) -> None:
     """SSH handshake, host key check and login over an open socket or channel."""
+    import paramiko
+
     where = target.address
     pkey, _, files = first_key(target, use_agent)
     started = time.monotonic()
@@ -170,7 +201,7 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
     except ConnectError:
         raise
     except paramiko.BadHostKeyException as exc:
-        raise changed_key(target, exc.key, exc.expected_key, revoked) from None
+        raise changed_key(target, key_of(exc.key), key_of(exc.expected_key), revoked) from None
     except paramiko.AuthenticationException as exc:
         tried = ", ".join(target.key_files) or "agent and default keys"
         raise ConnectError(f"authentication failed for {target.user}@{where} "
@@ -235,6 +266,8 @@ class ConnectionPool:
                 ) -> tuple[paramiko.SSHClient, paramiko.Channel, str | None]:
         """A new channel on the target's connection (reconnecting once if the
         cached one went stale), its client, and the host key it accepted."""
+        import paramiko
+
         timeout = self.config.connect_timeout
         client, accepted = self.get(target)
         try:
@@ -273,6 +306,8 @@ class ConnectionPool:
         return client, policy.accepted
 
     def _socket(self, target: Target) -> Any:
+        import paramiko
+
         timeout = self.config.connect_timeout
         if not target.jump:
             sock = dial(target, timeout)
@@ -342,6 +377,8 @@ def alive(client: paramiko.SSHClient) -> bool:
 
 
 def open_session(client: paramiko.SSHClient, timeout: float) -> paramiko.Channel:
+    import paramiko
+
     transport = client.get_transport()
     if transport is None or not transport.is_active():
         raise paramiko.SSHException("connection lost")

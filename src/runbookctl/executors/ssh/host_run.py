@@ -9,8 +9,7 @@ import time
 import uuid
 from contextlib import suppress
 from pathlib import Path
-
-import paramiko
+from typing import TYPE_CHECKING
 
 from runbookctl.durations import format_seconds
 from runbookctl.executors.base import CommandSpec, HostResult
@@ -18,6 +17,9 @@ from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.connections import alive, open_session
 from runbookctl.executors.ssh.remote_shell import kill_command, kill_outcome, remote_command
 from runbookctl.executors.ssh.settings import SSHConfig
+
+if TYPE_CHECKING:
+    import paramiko
 
 CHUNK = 32 * 1024
 POLL = 0.2  # seconds between checks for timeout / Ctrl-C while a command runs
@@ -53,6 +55,8 @@ class RemoteRun:
         self.how: str | None = None  # how _kill stopped the command
 
     def run(self, label: str, started: float) -> HostResult:
+        import paramiko  # the paramiko path's (a libssh2 fan-out never imports it)
+
         state, error = "done", None
         begun = time.monotonic()
         try:
@@ -138,6 +142,8 @@ class RemoteRun:
     def _kill(self) -> str | None:
         """Kill the remote process group over a second channel; `self.how` says how
         it went, the result an error if it could not be done."""
+        import paramiko
+
         grace = self.config.kill_grace
         try:
             killer = open_session(self.client, self.config.connect_timeout)

@@ -17,32 +17,101 @@ is given), and a line's names may be patterns (`*.example.com`, `web?`, `[*.db]:
 from __future__ import annotations
 
 import binascii
+import hashlib
 import hmac
 import os
 import re
+import struct
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import paramiko
+if TYPE_CHECKING:
+    import paramiko
 
 _append_lock = threading.Lock()  # several hosts may accept their keys at once
 _known_lock = threading.Lock()
 _known_parsed: dict[Path, tuple[tuple[int, int, int], KnownHostsFile]] = {}
 
 
+@dataclass(frozen=True)
+class Key:
+    """A public key as the wire carries it: its type and its blob (which starts with
+    the type). What a host key is compared, shown and filed as, on both paths."""
+
+    kind: str
+    blob: bytes
+
+    @property
+    def b64(self) -> str:
+        return binascii.b2a_base64(self.blob, newline=False).decode("ascii")
+
+    @property
+    def fingerprint(self) -> str:
+        """`SHA256:...`, as `ssh-keygen -l` and paramiko's PKey.fingerprint show it."""
+        digest = binascii.b2a_base64(hashlib.sha256(self.blob).digest(), newline=False)
+        return "SHA256:" + digest.decode("ascii").rstrip("=")
+
+    @property
+    def shown(self) -> str:
+        """`ssh-ed25519 SHA256:...`"""
+        return f"{self.kind} {self.fingerprint}"
+
+
+def key_from_blob(blob: bytes) -> Key | None:
+    """The key whose blob this is (its type read from the blob); None if the blob
+    does not start with an SSH string."""
+    if len(blob) < 4:
+        return None
+    (size,) = struct.unpack(">I", blob[:4])
+    if size == 0 or 4 + size > len(blob):
+        return None
+    try:
+        return Key(blob[4:4 + size].decode("ascii"), blob)
+    except UnicodeDecodeError:
+        return None
+
+
+def key_of(pkey: paramiko.PKey) -> Key:
+    """A paramiko key as a Key."""
+    return Key(pkey.get_name(), pkey.asbytes())
+
+
+# The host key types paramiko reads (PKey.from_type_string): a line of any other type
+# is skipped by both paths alike, as paramiko skipped it.
+KNOWN_TYPES = frozenset({"ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256",
+                         "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"})
+
+
+@dataclass(frozen=True)
+class HostLine:
+    """One known_hosts line: its names and its key."""
+
+    hostnames: list[str]
+    key: Key
+
+    def pkey(self) -> paramiko.PKey | None:
+        """The key as paramiko reads it (for the paramiko path); None if it cannot."""
+        import paramiko
+
+        try:
+            return paramiko.PKey.from_type_string(self.key.kind, self.key.blob)
+        except Exception:  # as paramiko's own parse: a key it cannot read is skipped
+            return None
+
+
 @dataclass
 class KnownHostsFile:
-    """The entries of one known_hosts file (paramiko HostKeyEntry), in file order,
-    indexed by plain name; hashed names are checked against a name on demand."""
+    """The entries of one known_hosts file, in file order, indexed by plain name;
+    hashed names are checked against a name on demand."""
 
-    entries: list[Any]
+    entries: list[HostLine]
     revoked: frozenset[tuple[str, str]] = frozenset()  # @revoked keys: (type, base64)
     _plain: dict[str, list[int]] = field(default_factory=dict)
     _hashed: list[tuple[bytes, bytes, int]] = field(default_factory=list)  # salt, digest, index
     _patterns: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
-    _found: dict[str, list[Any]] = field(default_factory=dict)
+    _found: dict[str, list[HostLine]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -58,7 +127,7 @@ class KnownHostsFile:
                 else:
                     self._plain.setdefault(name.lower(), []).append(index)
 
-    def matching(self, name: str) -> list[Any]:
+    def matching(self, name: str) -> list[HostLine]:
         """The entries that name the host `name` (`host` or `[host]:port`), in file
         order, as OpenSSH finds them."""
         with self._lock:
@@ -123,48 +192,52 @@ def known_entries(path: Path) -> KnownHostsFile:
         return known
 
 
-def _parse_known_hosts(path: Path) -> tuple[list[Any], frozenset[tuple[str, str]]]:
-    """paramiko.HostKeys.load, less its check of every line against every line
-    before it (which only drops exact repeats, found by lookup anyway): that
-    check made parsing quadratic: 20k name matches for a 200-line file). Also
-    the keys of `@revoked` lines (type, base64), which paramiko does not know:
-    a line with a marker, or with a key it cannot decode, made it raise for every
-    host. `@cert-authority` lines are skipped: host certificates are not used."""
-    from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
-
+def _parse_known_hosts(path: Path) -> tuple[list[HostLine], frozenset[tuple[str, str]]]:
+    """The lines of a known_hosts file as OpenSSH reads them (names, key type, base64
+    key, any run of spaces or tabs between them), without paramiko: a fan-out on
+    libssh2 never imports it. Lines paramiko would not read are skipped, as it skipped
+    them: a key type it does not know, a key that is not base64 or whose blob is not
+    of the type the line names. Also the keys of `@revoked` lines (type, base64);
+    `@cert-authority` lines are skipped: host certificates are not used. (paramiko's
+    own HostKeys.load checked every line against every line before it: quadratic.)"""
     entries, revoked = [], set()
     with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
+        for line in lines:
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
                 continue
-            marker = ""
-            if line.startswith("@"):
-                marker, _, line = line.partition(" ")
-                line = line.strip()
+            marker = fields.pop(0) if fields[0].startswith("@") else ""
+            if len(fields) < 3 or fields[1] not in KNOWN_TYPES:
+                continue
             try:
-                entry = HostKeyEntry.from_line(line, number)
-            except (paramiko.SSHException, InvalidHostKey):
-                continue  # as paramiko: a line it cannot read is skipped
-            if entry is None or entry.key is None:
+                key = key_from_blob(binascii.a2b_base64(fields[2].encode("ascii")))
+            except (binascii.Error, ValueError, UnicodeEncodeError):
+                continue
+            if key is None or key.kind != fields[1]:
                 continue
             if marker == "@revoked":
-                revoked.add((entry.key.get_name(), entry.key.get_base64()))
+                revoked.add((key.kind, key.b64))
             elif not marker:
-                entries.append(entry)
+                entries.append(HostLine(fields[0].split(","), key))
     return entries, frozenset(revoked)
 
 
-def append_known_host(path: Path, hostname: str, key: paramiko.PKey, hashed: bool = False
-                      ) -> None:
+def append_known_host(path: Path, hostname: str, key: Key, hashed: bool = False) -> None:
     """One line for the host's key (OSError if it cannot be written); with HashKnownHosts
     its name hashed, as OpenSSH files it (`|1|salt|hmac`: the file does not list the
     hosts one reaches)."""
     hostname = hostname.lower()  # as ssh writes it: it lowercases the host it is given
-    name = paramiko.HostKeys.hash_host(hostname) if hashed else hostname
-    line = f"{name} {key.get_name()} {key.get_base64()}\n"
+    name = hash_host(hostname) if hashed else hostname
+    line = f"{name} {key.kind} {key.b64}\n"
     with _append_lock:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="ascii") as file:
             file.write(line)
+
+
+def hash_host(hostname: str) -> str:
+    """`|1|base64(salt)|base64(hmac-sha1(salt, name))`, as ssh-keygen -H files a name."""
+    salt = os.urandom(20)
+    digest = hmac.digest(salt, hostname.encode(), "sha1")
+    return "|1|{}|{}".format(*(binascii.b2a_base64(x, newline=False).decode() for x in (salt, digest)))

@@ -7,9 +7,11 @@ RESULTS.md). It is used only where it does exactly what the paramiko path does, 
 the paramiko path remains for everything else (client.FANOUT, `login_key`):
 
 - the TCP connection is `dial`'s, the host key is checked against our known_hosts
-  entries with paramiko's rules and our policy (connections.new_client: patterns,
+  entries with paramiko's rules and our policy (connections.host_entries: patterns,
   hashed names, `@revoked`, accept-new), modern algorithms only;
-- it logs in with the first key file ssh would try, loaded once (keys.first_key);
+- it logs in with the first key file ssh would try, when it opens as it is
+  (keys.login_file: no passphrase, no certificate);
+- it never imports paramiko (~50 ms of start-up on the step's critical path);
 - anything else (ProxyJump, the agent alone, a key libssh2 cannot read, a refused key,
   a handshake libssh2 cannot complete) goes to the paramiko path, which says exactly
   what is wrong; a host key refused here is refused with the paramiko path's words.
@@ -25,7 +27,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import paramiko
 from ssh2.exceptions import SSH2Error, Timeout
 from ssh2.session import (
     LIBSSH2_METHOD_CRYPT_CS,
@@ -44,9 +45,10 @@ from runbookctl.executors.ssh.connections import (
     KnownHosts,
     changed_key,
     dial,
-    new_client,
+    host_entries,
 )
-from runbookctl.executors.ssh.keys import first_key
+from runbookctl.executors.ssh.keys import login_file
+from runbookctl.executors.ssh.known_hosts import Key, key_from_blob
 from runbookctl.executors.ssh.reasons import banner_failure
 
 if TYPE_CHECKING:
@@ -100,10 +102,7 @@ def login_key(target: Target, use_agent: bool) -> str | None:
     """The key file the libssh2 path logs in with, or None when the host is the paramiko
     path's: a ProxyJump, no key file (the agent), or a key only paramiko can open
     (a passphrase, a certificate)."""
-    if target.jump:
-        return None
-    pkey, path, _ = first_key(target, use_agent)
-    return path if pkey is not None else None
+    return None if target.jump else login_file(target, use_agent)
 
 
 def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: float,
@@ -112,16 +111,17 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
     None for the paramiko path to connect instead. ConnectError when the host cannot be
     reached or its key is refused. `track`: a context manager that makes the socket
     one a Ctrl-C can break off (ConnectionPool._tracked)."""
-    client, policy = new_client(known, target)
-    name = target.known_hosts_name
-    ours = client.get_host_keys().lookup(name)
+    lines, policy = host_entries(known, target)
+    ours: dict[str, Key] = {}  # the first key of each type, as paramiko's lookup gives them
+    for line in lines:
+        ours.setdefault(line.key.kind, line.key)
     with open(key_file, "rb") as f:
         private = f.read()
     sock = dial(target, timeout)
     sock.settimeout(None)
     session = Session()
     session.set_timeout(max(1, int(timeout * 1000)))
-    _prefer(session, list(ours.keys()) if ours else [])
+    _prefer(session, list(ours))
     try:
         with track(sock):
             began = time.monotonic()
@@ -134,13 +134,12 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
                 sock.close()
                 return None, None
             server_key = _host_key(session)
-            if ours is None:
-                policy.missing_host_key(client, name, server_key)  # ConnectError if refused
+            if not ours:  # ConnectError if refused
+                policy.missing(target.known_hosts_name, server_key)
             else:
-                expected = ours.get(server_key.get_name())
-                if expected != server_key:
-                    raise changed_key(target, server_key, expected or next(iter(ours.values())),
-                                      policy.revoked)
+                expected = ours.get(server_key.kind) or next(iter(ours.values()))
+                if expected.blob != server_key.blob:
+                    raise changed_key(target, server_key, expected, policy.revoked)
             try:
                 session.userauth_publickey_frommemory(target.user, private)
             except SSH2Error:  # a key the server refuses: paramiko tries the others
@@ -171,14 +170,13 @@ def _prefer(session: Any, known_types: list[str]) -> None:
         session.method_pref(method, _MACS)
 
 
-def _host_key(session: Any) -> paramiko.PKey:
-    """The server's host key as paramiko reads it (the blob starts with its type)."""
+def _host_key(session: Any) -> Key:
+    """The server's host key (the blob starts with its type)."""
     blob, _ = session.hostkey()
-    kind = paramiko.Message(blob).get_text()
-    try:
-        return paramiko.PKey.from_type_string(kind, blob)
-    except (paramiko.SSHException, paramiko.pkey.UnknownKeyType, ValueError) as exc:
-        raise ConnectError(f"unreadable host key ({kind}): {exc}") from None
+    key = key_from_blob(bytes(blob))
+    if key is None:
+        raise ConnectError(f"unreadable host key ({len(blob)} bytes)")
+    return key
 
 
 def wait_socket(conn: Libssh2Conn, seconds: float) -> None:

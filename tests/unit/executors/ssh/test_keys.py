@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
-from runbookctl.executors.ssh.keys import cached_key
+from runbookctl.executors.ssh.keys import cached_key, login_file, plain_key_file
+from runbookctl.executors.ssh.targets import Target
 
 
 def _keygen(path: Path, passphrase: str = "") -> Path:
@@ -35,3 +37,61 @@ def test_keys_paramiko_must_handle_itself_are_not_cached(tmp_path: Path) -> None
     assert cached_key(str(tmp_path / "missing")) is None
     (tmp_path / "garbage").write_text("not a key\n")
     assert cached_key(str(tmp_path / "garbage")) is None
+
+
+def _keyfile(path: Path, kind: str, form: str, passphrase: str = "") -> Path:
+    bits = ["-b", "2048"] if kind == "rsa" else []
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, *bits, "-m", form, "-N", passphrase,
+                    "-C", "t", "-f", str(path)], check=True)
+    return path
+
+
+def test_the_libssh2_path_takes_the_key_files_paramiko_opens_without_help(
+        tmp_path: Path) -> None:
+    """plain_key_file tells, without paramiko, what cached_key (paramiko) finds: a key
+    that opens as it is, in every format ssh-keygen writes; locked, certified, missing
+    and garbage files are not."""
+    files = {
+        "openssh ed25519": (_keyfile(tmp_path / "a", "ed25519", "RFC4716"), True),
+        "openssh ecdsa": (_keyfile(tmp_path / "b", "ecdsa", "RFC4716"), True),
+        "PEM rsa": (_keyfile(tmp_path / "c", "rsa", "PEM"), True),
+        "PEM ecdsa": (_keyfile(tmp_path / "d", "ecdsa", "PEM"), True),
+        "PKCS8 rsa": (_keyfile(tmp_path / "e", "rsa", "PKCS8"), False),  # paramiko cannot
+        "locked openssh": (_keyfile(tmp_path / "f", "ed25519", "RFC4716", "secret-pass"), False),
+        "locked PEM": (_keyfile(tmp_path / "g", "rsa", "PEM", "secret-pass"), False),
+        "locked PKCS8": (_keyfile(tmp_path / "h", "ecdsa", "PKCS8", "secret-pass"), False),
+        "missing": (tmp_path / "missing", False),
+    }
+    (tmp_path / "garbage").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n"
+                                      "-----END OPENSSH PRIVATE KEY-----\n")
+    files["garbage"] = (tmp_path / "garbage", False)
+    certified = _keyfile(tmp_path / "i", "ed25519", "RFC4716")
+    (tmp_path / "i-cert.pub").write_text("ssh-ed25519-cert-v01@openssh.com AAAA...\n")
+    files["certified"] = (certified, False)
+    found = {name: plain_key_file(str(path)) for name, (path, _) in files.items()}
+    assert found == {name: plain for name, (_, plain) in files.items()}
+    assert found == {name: cached_key(str(path)) is not None
+                     for name, (path, _) in files.items()}
+
+
+def test_the_login_file_is_the_one_paramiko_would_try_first(tmp_path: Path,
+                                                            monkeypatch: Any) -> None:
+    plain = _keyfile(tmp_path / "plain", "ed25519", "RFC4716")
+    locked = _keyfile(tmp_path / "locked", "ed25519", "RFC4716", "secret-pass")
+    target = Target("w", "w", 22, "app", key_files=(str(plain), str(locked)))
+    assert login_file(target, use_agent=False) == str(plain)
+    # the first named key is locked: paramiko's path, which tries them all
+    assert login_file(Target("w", "w", 22, "app", key_files=(str(locked), str(plain))),
+                      use_agent=False) is None
+    # no key named: ~/.ssh/id_*, unless an agent is there to ask or IdentitiesOnly
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    _keyfile(home / ".ssh" / "id_ecdsa", "ecdsa", "RFC4716")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    bare = Target("w", "w", 22, "app")
+    assert login_file(bare, use_agent=True) == str(home / ".ssh" / "id_ecdsa")
+    assert login_file(Target("w", "w", 22, "app", identities_only=True), True) is None
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+    assert login_file(bare, use_agent=True) is None
+    assert login_file(bare, use_agent=False) == str(home / ".ssh" / "id_ecdsa")
