@@ -125,14 +125,13 @@ def drive(run: Any, ui: UI, resume: Callable[[], ResumePoint | None] | None = No
     too, with signals held off: a second signal then cannot leave a run without
     its report; it is delivered once the record is complete.
     """
-    import gc
-
+    from runbookctl.cli.collector import lasting
     from runbookctl.cli.leave import ahead
     from runbookctl.signals import deferred, stop_on_signals
 
     # What start-up made (modules, the runbook) lives as long as the run: kept out of
     # the collector's full passes, which walked all of it again every ~100 steps.
-    gc.freeze()
+    lasting()
     with stop_on_signals():
         idle = False  # every command ended: the connections left are idle
         try:

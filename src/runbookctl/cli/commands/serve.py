@@ -27,12 +27,14 @@ SHUTDOWN_GRACE = 2
 def serve(session: Session, ui: UI, host: str, port: int, token: str | None) -> int:
     import uvicorn
 
+    from runbookctl.cli.collector import lasting
     from runbookctl.cli.commands.history import runs_root
     from runbookctl.web.app import build_app
     from runbookctl.web.guard import Policy, host_port
     from runbookctl.web.runs_source import RunsSource
     from runbookctl.web.site import Site
 
+    lasting()
     policy = Policy.for_bind(host, port, token, configured_origin(session.config.url))
     sock = listen(host, port)
     bound = host_port(host if host not in ("0.0.0.0", "::") else socket.gethostname(),

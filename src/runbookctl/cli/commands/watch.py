@@ -28,10 +28,12 @@ ENDINGS = ("run_finished", "run_interrupted", "run_abandoned")
 
 
 def watch(session: Session, ui: UI, run_id: str | None) -> int:
+    from runbookctl.cli.collector import lasting
     from runbookctl.cli.commands.history import running_or_latest, runs_root
     from runbookctl.web.follow import POLL, Follower
     from runbookctl.web.runs_source import RunsSource
 
+    lasting()
     source = RunsSource(runs_root(session))
     try:
         run_dir = running_or_latest(session, ui, run_id, "runbookctl watch RUN_ID",
