@@ -1,5 +1,6 @@
-"""OpenSSH client config files read as ssh reads them (ssh_config(5)), for paramiko's
-SSHConfig, which parses one file's text and knows neither of these:
+"""OpenSSH client config files read as ssh reads them (ssh_config(5)), for
+ssh_config.ClientConfig (paramiko's SSHConfig, ported), which parses one text and
+knows neither of these:
 
 - `Include` (a team's `~/.ssh/config.d/*`, what `tsh config` or a bastion's setup
   adds): each named file in its place, globs in lexical order, `~` expanded, a
@@ -11,13 +12,13 @@ SSHConfig, which parses one file's text and knows neither of these:
   fleet's ProxyJump and Debian puts `HashKnownHosts yes`) read after the user's.
   The first value found for an option wins, as in ssh: the user's file first.
 
-A `Match` line paramiko cannot evaluate makes its block apply to no host: one it
+A `Match` line paramiko could not evaluate makes its block apply to no host: one it
 refuses (RHEL's system file has `Match final all`), which would fail every ssh step on
 the whole file — its settings (GSSAPI, crypto policies) are not ones runbookctl uses —
 and one with a criterion paramiko does not know (`localnetwork`, `tagged`,
 `sessiontype`, `command`, `version`, negated or not), which it would take as matched
 for every host, or `exec` where paramiko has no `invoke` to run it (every lookup would
-fail). paramiko compares criteria as written: `Match Host db1` is passed on as
+fail). ClientConfig, as paramiko, compares criteria as written: `Match Host db1` is passed on as
 `Match host db1`, as ssh reads it.
 """
 
@@ -28,6 +29,8 @@ import os
 import re
 import shlex
 from pathlib import Path
+
+from runbookctl.executors.ssh.ssh_config import ClientConfig, load_invoke
 
 MAX_DEPTH = 16  # OpenSSH's READCONF_MAX_DEPTH
 USER_BASE = "~/.ssh"
@@ -91,8 +94,8 @@ def _keyword(line: str) -> tuple[str, str]:
     return (found.group(1).lower(), found.group(2).strip()) if found else ("", "")
 
 
-# The Match criteria paramiko evaluates (paramiko/config.py:SSHConfig._does_match); it
-# takes any other as matched. Those without an argument:
+# The Match criteria paramiko evaluates (ssh_config._does_match, its port); it takes any
+# other as matched. Those without an argument:
 EVALUATED = frozenset({"all", "canonical", "final", "host", "originalhost", "user",
                        "localuser", "exec"})
 _BARE = ("all", "canonical", "final")
@@ -102,8 +105,6 @@ def _match_line(rest: str) -> str | None:
     """The Match line paramiko evaluates as ssh would (criteria in lower case), or None
     when it cannot: a criterion it does not know, `exec` without `invoke`, or a line it
     refuses."""
-    import paramiko
-
     try:
         tokens = shlex.split(rest, comments=True)
     except ValueError:
@@ -118,18 +119,15 @@ def _match_line(rest: str) -> str | None:
             words.append(tokens.pop(0))
     line = f"Match {shlex.join(words)}"
     try:
-        paramiko.SSHConfig.from_text(line + "\n")
-    except (paramiko.ConfigParseError, ValueError):
+        ClientConfig.from_text(line + "\n")
+    except ValueError:  # ssh_config.ConfigParseError too
         return None
     return line
 
 
 def _can_exec() -> bool:
-    """Whether paramiko can run a `Match exec` command: it needs invoke, which it imports
-    if it can (`paramiko.config.invoke`, None when it could not)."""
-    import paramiko.config
-
-    return getattr(paramiko.config, "invoke", None) is not None
+    """Whether a `Match exec` command can be run: it needs invoke, as in paramiko."""
+    return load_invoke() is not None
 
 
 def _criterion(word: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """Where a host spec leads: `~/.ssh/config` lookup into a connectable Target.
 
-Kept free of paramiko at import time: the CLI resolves hosts before any
-connection is made. Host specs and the inventory are runbook/inventory.py.
+Free of paramiko, at import time and in a lookup (executors/ssh/ssh_config.py reads
+the config as paramiko would): the CLI resolves hosts before any connection is made,
+and a step on many hosts connects with libssh2. Host specs and the inventory are
+runbook/inventory.py.
 """
 
 from __future__ import annotations
@@ -10,13 +12,11 @@ import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from runbookctl.executors.ssh.config_files import ConfigFileError, configs_text
+from runbookctl.executors.ssh.ssh_config import ClientConfig, ConfigLookupError
 from runbookctl.runbook.inventory import DEFAULT_PORT, HostSpec, HostSpecError
-
-if TYPE_CHECKING:
-    import paramiko
-
 
 # --- ~/.ssh/config ----------------------------------------------------------
 
@@ -48,21 +48,17 @@ class Target:
 
 
 def load_ssh_config(path: str | Path | None, system: str | Path | None = None
-                    ) -> paramiko.SSHConfig | None:
+                    ) -> ClientConfig | None:
     """The user's OpenSSH client config (`path`), then the system's, as ssh reads them:
     Includes in place, the first value found winning (executors/ssh/config_files.py);
     None when neither file exists."""
-    import paramiko
-
-    from runbookctl.executors.ssh.config_files import ConfigFileError, configs_text
-
     user, machine = _config_path(path), _config_path(system)
     try:
         text = configs_text(user, machine)
-        return None if text is None else paramiko.SSHConfig.from_text(text)
+        return None if text is None else ClientConfig.from_text(text)
     except ConfigFileError as exc:
         raise HostSpecError(f"cannot read ssh config {exc}") from None
-    except (OSError, ValueError, paramiko.ConfigParseError) as exc:
+    except (OSError, ValueError) as exc:  # ssh_config.ConfigParseError is a ValueError
         files = " and ".join(str(f) for f in (user, machine) if f is not None and f.is_file())
         raise HostSpecError(f"cannot read ssh config {files}: {exc}") from None
 
@@ -73,7 +69,7 @@ def _config_path(path: str | Path | None) -> Path | None:
 
 def resolve_target(
     spec: HostSpec,
-    ssh_config: paramiko.SSHConfig | None,
+    ssh_config: ClientConfig | None,
     default_user: str | None = None,
     identity_file: str | None = None,
 ) -> Target:
@@ -82,9 +78,13 @@ def resolve_target(
 
     Precedence: the spec's own user/port, then ssh config, then `default_user`
     (config ssh.user), then the local user; port 22. `identity_file` is tried
-    before the config's IdentityFile entries.
+    before the config's IdentityFile entries. A host the config cannot be applied to
+    (a failed CanonicalizeHostname, ...) is a HostSpecError: that host fails, not the run.
     """
-    found: dict[str, Any] = dict(ssh_config.lookup(spec.host)) if ssh_config else {}
+    try:
+        found: dict[str, Any] = ssh_config.lookup(spec.host) if ssh_config else {}
+    except ConfigLookupError as exc:
+        raise HostSpecError(f"ssh config for {spec.host}: {exc}") from None
     port = spec.port or int(found.get("port", DEFAULT_PORT))
     keys = [identity_file] if identity_file else []
     keys += [os.path.expanduser(k) for k in found.get("identityfile", [])]

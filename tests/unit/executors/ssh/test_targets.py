@@ -13,6 +13,7 @@ from runbookctl.executors.ssh.connections import known_hosts_of
 from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.executors.ssh.targets import load_ssh_config, resolve_target
 from runbookctl.runbook.inventory import (
+    HostSpecError,
     parse_host_spec,
 )
 from tests.helpers import write
@@ -74,7 +75,7 @@ def _fresh_python(code: str) -> str:
     import sys
 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=True)
+                          stdin=subprocess.DEVNULL, timeout=60, check=True)
     return done.stdout.strip()
 
 
@@ -105,3 +106,67 @@ from runbookctl.executors.ssh.targets import load_ssh_config
 print(load_ssh_config({str(config)!r}).lookup("web1")["user"], "invoke.tasks" in sys.modules)
 """)
     assert out == "ops False"
+
+
+def test_reading_the_config_and_resolving_hosts_never_imports_paramiko(tmp_path: Path) -> None:
+    """paramiko's import (~50 ms) was the largest serial cost of a 200-host step, which
+    libssh2 otherwise runs without it: Host, Match (exec too), Include and tokens are
+    all read and applied without it."""
+    d = tmp_path / "config.d"
+    d.mkdir()
+    write(d / "db.conf", "Host db*\n  Port 2222\n  IdentityFile ~/.ssh/%r@%h\n")
+    config = write(tmp_path / "config", f"""\
+        Include {d}/*.conf
+        Host web? !web9
+            HostName %h.example
+            ProxyJump jump-%h
+        Match originalhost db1 !user nobody
+            HostName 10.0.0.7
+        Match exec "test %n = web1"
+            User from-exec
+        Match all
+            User ops
+        """)
+    system = write(tmp_path / "ssh_config", "Host *\n  HashKnownHosts yes\n")
+    out = _fresh_python(f"""
+import sys
+from runbookctl.executors.ssh.targets import describe, load_ssh_config, resolve_target
+from runbookctl.runbook.inventory import parse_host_spec
+config = load_ssh_config({str(config)!r}, {str(system)!r})
+for host in ("web1", "db1"):
+    target = resolve_target(parse_host_spec(host), config)
+    print(describe(target), target.key_files, target.hash_known_hosts)
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("paramiko", "cryptography")))
+""")
+    home = os.path.expanduser("~")
+    assert out.splitlines() == [
+        "from-exec@web1.example:22 via jump-web1.example () True",
+        f"ops@10.0.0.7:2222 ('{home}/.ssh/ops@10.0.0.7',) True",
+        "[]",
+    ]
+
+
+def test_a_config_that_cannot_be_read_names_the_file_and_the_reason(tmp_path: Path) -> None:
+    for text, reason in [('Host "web1\n', 'Unparsable host "web1'),
+                         ("Host web1\n    User\n", "Unparsable line User")]:
+        bad = write(tmp_path / "config", text)
+        with pytest.raises(HostSpecError) as err:
+            load_ssh_config(bad, tmp_path / "none")
+        assert str(err.value) == f"cannot read ssh config {bad}: {reason}"
+    system = write(tmp_path / "ssh_config", "Host *\n  Port\n")
+    with pytest.raises(HostSpecError) as both:
+        load_ssh_config(tmp_path / "config", system)
+    assert str(both.value) == (f"cannot read ssh config {tmp_path / 'config'} and {system}: "
+                               "Unparsable line User")
+
+
+def test_a_host_the_config_cannot_be_applied_to_fails_alone(tmp_path: Path) -> None:
+    """CanonicalizeHostname without CanonicalDomains: paramiko's KeyError crashed the run;
+    now the host fails with the reason, as a bad host spec does."""
+    config = load_ssh_config(write(tmp_path / "config", "Host broken\n"
+                                   "  CanonicalizeHostname yes\n"), tmp_path / "none")
+    with pytest.raises(HostSpecError) as err:
+        resolve_target(parse_host_spec("broken"), config)
+    assert str(err.value) == ("ssh config for broken: CanonicalizeHostname without "
+                              "CanonicalDomains")
+    assert resolve_target(parse_host_spec("fine"), config).hostname == "fine"
