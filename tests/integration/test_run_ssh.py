@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import journal_events, only_report, only_run_dir, run_cli
+from tests.helpers import cli_env, journal_events, only_report, only_run_dir, run_cli
 from tests.sshd import Fleet
 
 pytestmark = pytest.mark.integration
@@ -452,3 +453,46 @@ def test_a_signal_while_hosts_hang_up_still_leaves_the_record(
     events = journal_events(only_run_dir(project / "state"))
     assert events[-1]["type"] == "run_interrupted", [e["type"] for e in events[-4:]]
     assert only_report(project / "reports")  # one report, written
+
+
+def test_a_fan_out_on_libssh2_never_imports_paramiko(tmp_path: Path, sshd_fleet: Fleet) -> None:
+    """A step on 10 hosts or more connects over libssh2 without paramiko (its import was
+    ~50 ms of the step's start, README "SSH"), through the whole CLI: the ssh config
+    (Host, Match), known_hosts (hashed), key and host key checks, accept-new included."""
+    servers = sshd_fleet.wide(12)
+    project = _project(tmp_path, sshd_fleet, [s.spec for s in servers],
+                       "  host_key_policy: accept-new\n")
+    # One host unknown to known_hosts: accepted and filed (hashed), without paramiko.
+    known = project / "known_hosts"
+    kept = [line for line in sshd_fleet.known_hosts.read_text().splitlines()
+            if not line.startswith(f"[127.0.0.1]:{servers[0].port} ")]
+    known.write_text("\n".join(kept) + "\n")
+    config = project / "ssh_config"
+    config.write_text("Match host 127.0.0.1 user *\n  ServerAliveInterval 30\n"
+                      "Host *\n  HashKnownHosts yes\n  IdentitiesOnly yes\n")
+    text = (project / "runbookctl.yaml").read_text()
+    (project / "runbookctl.yaml").write_text(
+        text.replace(str(sshd_fleet.known_hosts), str(known))
+        .replace(str(sshd_fleet.root / "no-ssh-config"), str(config)))
+    book = project / "runbooks" / "fleet-check.yaml"
+    book.write_text(book.read_text().replace("{{ tag }}", "t12"))
+    modules = tmp_path / "modules"
+    probe = ("import atexit, sys\n"
+             f"atexit.register(lambda: open({str(modules)!r}, 'w').write("
+             "' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('paramiko', 'ssh2')))))\n"
+             "sys.argv[0] = 'runbookctl'\n"
+             "from runbookctl.cli.app import entry\n"
+             "entry()\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, "run", "fleet-check", "--no-input", "--report-dir",
+         str(project / "reports")], cwd=project, env=cli_env(project / "state"),
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    loaded = modules.read_text().split()
+    assert "ssh2.session" in loaded  # the fan-out did run on libssh2
+    assert not [m for m in loaded if m.startswith("paramiko")], loaded
+    report = only_report(project / "reports")
+    assert all(s.spec in report for s in servers) and servers[0].fingerprint in report
+    filed = known.read_text().splitlines()[-1]
+    assert filed.startswith("|1|") and filed.split()[1:] == servers[0].known_hosts_line.split()[1:]
