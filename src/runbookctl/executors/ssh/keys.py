@@ -64,6 +64,21 @@ def plain_key_file(path: str) -> bool:
     if os.path.exists(path + "-cert.pub"):
         return False
     try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    hit = _plain.get(path)  # every host of a fan-out asks: the file is read once
+    if hit is None or hit[0] != stamp:
+        hit = _plain[path] = (stamp, _plain_key(path))
+    return hit[1]
+
+
+_plain: dict[str, tuple[tuple[int, int, int], bool]] = {}
+
+
+def _plain_key(path: str) -> bool:
+    try:
         with open(path, "rb") as f:
             found = _PEM.search(f.read(64 * 1024))
     except OSError:

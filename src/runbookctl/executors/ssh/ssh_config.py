@@ -95,6 +95,10 @@ class ClientConfig:
 
     def __init__(self, blocks: list[Block]) -> None:
         self.blocks = blocks
+        # The hosts of a fan-out mostly share a name (ports, users differ): a name is
+        # looked up once (~0.15 ms each), unless a `Match exec` may answer otherwise later.
+        self._found: dict[str, Options] | None = None if any(
+            c.kind == "exec" for b in blocks for c in b.matches) else {}
 
     @classmethod
     def from_text(cls, text: str) -> ClientConfig:
@@ -128,7 +132,15 @@ class ClientConfig:
     def lookup(self, hostname: str) -> Options:
         """The options for `hostname`, keys in lower case: paramiko's SSHConfig.lookup (two
         passes over the blocks, `Match final` in the second; HostName is `hostname` when
-        the config gives none)."""
+        the config gives none). A new dict each time: the caller's to change."""
+        if self._found is None:
+            return self._looked_up(hostname)
+        found = self._found.get(hostname)
+        if found is None:
+            found = self._found[hostname] = self._looked_up(hostname)
+        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
+
+    def _looked_up(self, hostname: str) -> Options:
         options = self._lookup(hostname, {}, canonical=False, final=False)
         if "hostname" not in options:
             options["hostname"] = hostname

@@ -95,3 +95,19 @@ def test_the_login_file_is_the_one_paramiko_would_try_first(tmp_path: Path,
     monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
     assert login_file(bare, use_agent=True) is None
     assert login_file(bare, use_agent=False) == str(home / ".ssh" / "id_ecdsa")
+
+
+def test_a_key_file_is_read_once_and_again_when_it_changes(tmp_path: Path,
+                                                           monkeypatch: Any) -> None:
+    from runbookctl.executors.ssh import keys
+
+    path = _keyfile(tmp_path / "k", "ed25519", "RFC4716")
+    reads: list[str] = []
+    real = keys._plain_key
+    monkeypatch.setattr(keys, "_plain_key", lambda p: reads.append(p) or real(p))
+    assert [plain_key_file(str(path)) for _ in range(5)] == [True] * 5
+    assert reads == [str(path)]
+    path.unlink()
+    (tmp_path / "k.pub").unlink()
+    _keyfile(path, "ed25519", "RFC4716", "secret-pass")  # locked now, at the same path
+    assert plain_key_file(str(path)) is False and len(reads) == 2

@@ -312,3 +312,26 @@ def test_match_exec_without_invoke_is_an_error_of_the_lookup(
     config = ClientConfig.from_text('Match exec "true"\n  User x\n')
     with pytest.raises(ConfigLookupError, match="invoke"):
         config.lookup("web1")
+
+
+def test_a_name_is_looked_up_once_unless_a_match_exec_may_answer_otherwise(
+        no_stdin: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbookctl.executors.ssh import ssh_config
+
+    config = ClientConfig.from_text("Host web*\n  User app\n  IdentityFile ~/.ssh/a\n")
+    passes: list[str] = []
+    real = ssh_config.ClientConfig._looked_up
+    monkeypatch.setattr(ssh_config.ClientConfig, "_looked_up",
+                        lambda self, host: passes.append(host) or real(self, host))
+    first = config.lookup("web1")
+    first["identityfile"].append("changed by the caller")
+    first["user"] = "someone"
+    assert config.lookup("web1") == {"hostname": "web1", "user": "app",
+                                     "identityfile": [os.path.expanduser("~/.ssh/a")]}
+    assert passes == ["web1"]
+    # A `Match exec` command runs again for every host, as ssh runs it per connection.
+    runs = tmp_path / "runs"
+    execs = ClientConfig.from_text(f'Match exec "echo x >> {runs}"\n  User x\n')
+    for _ in range(3):
+        assert execs.lookup("web1")["user"] == "x"
+    assert runs.read_text() == "x\n" * 6  # both passes of each lookup, as in paramiko
