@@ -3,12 +3,21 @@ tests/integration/test_ssh_executor.py, over paramiko and libssh2)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import paramiko
 import pytest
 
-from runbookctl.executors.ssh.connections import ConnectError, changed_key
+from runbookctl.executors.ssh.connections import (
+    ConnectError,
+    KnownHosts,
+    changed_key,
+    host_entries,
+    new_client,
+)
 from runbookctl.executors.ssh.known_hosts import Key, key_of
 from runbookctl.executors.ssh.targets import Target
+from runbookctl.runbook.config import ACCEPT_NEW
 
 TARGET = Target("web1", "web1.example", 2222, "app")
 
@@ -47,3 +56,46 @@ def _key() -> paramiko.PKey:
     message.add_string("ssh-ed25519")
     message.add_string(raw)
     return paramiko.PKey.from_type_string("ssh-ed25519", message.asbytes())
+
+
+def _blob(*fields: bytes) -> str:
+    import base64
+    import struct
+
+    return base64.b64encode(b"".join(struct.pack(">I", len(f)) + f for f in fields)).decode()
+
+
+def test_both_paths_know_a_host_by_the_same_keys(tmp_path: Path) -> None:
+    """The libssh2 path compares the server's key with host_entries' lines, the paramiko
+    path with the keys new_client gives SSHClient: they must be the same keys, or a host
+    is refused on one engine and accepted (accept-new) on the other, by step size.
+    A line paramiko cannot read (ssh-dss: paramiko 4+ has no DSS; an ed25519 key of the
+    wrong length) leaves a host unknown to the paramiko path (as to OpenSSH 10), so it
+    must to the libssh2 path too, not read there as a changed key."""
+    dss = _blob(b"ssh-dss", b"\x00" + b"\x01" * 128, b"\x01" * 20, b"\x02" * 128, b"\x03" * 128)
+    short = _blob(b"ssh-ed25519", b"\x01" * 5)
+    path = tmp_path / "known_hosts"
+    path.write_text(f"web1.example ssh-dss {dss}\nweb1.example ssh-ed25519 {short}\n")
+    known = KnownHosts(path, None, ACCEPT_NEW)
+    target = Target("web1", "web1.example", 22, "app")
+    lines, _ = host_entries(known, target)
+    client, _ = new_client(known, target)
+    assert client.get_host_keys().lookup("web1.example") is None  # paramiko: unknown host
+    assert [line.key.kind for line in lines] == []  # libssh2: must be unknown as well
+
+
+def test_a_line_typed_rsa_sha2_is_the_hosts_rsa_key_as_paramiko_reads_it(
+        tmp_path: Path) -> None:
+    """`host rsa-sha2-512 <ssh-rsa key>`: paramiko (PKey.from_type_string) and OpenSSH
+    (sshkey_type_from_name) read it as the host's ssh-rsa key. Skipped, the host is
+    unknown and accept-new takes any key the server shows (a changed one too); and an
+    `@revoked` line so typed revokes nothing."""
+    known_key, other = paramiko.RSAKey.generate(1024), paramiko.RSAKey.generate(1024)
+    path = tmp_path / "known_hosts"
+    line = f"web1.example rsa-sha2-512 {known_key.get_base64()}"
+    assert paramiko.hostkeys.HostKeyEntry.from_line(line).key == known_key
+    path.write_text(f"{line}\n@revoked * rsa-sha2-256 {other.get_base64()}\n")
+    target = Target("web1", "web1.example", 22, "app")
+    lines, policy = host_entries(KnownHosts(path, None, ACCEPT_NEW), target)
+    assert [line.key for line in lines] == [key_of(known_key)]
+    assert policy.revoked == {("ssh-rsa", other.get_base64())}
