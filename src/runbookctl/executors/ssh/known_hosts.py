@@ -78,10 +78,44 @@ def key_of(pkey: paramiko.PKey) -> Key:
     return Key(pkey.get_name(), pkey.asbytes())
 
 
-# The host key types paramiko reads (PKey.from_type_string): a line of any other type
-# is skipped by both paths alike, as paramiko skipped it.
-KNOWN_TYPES = frozenset({"ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256",
-                         "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"})
+# The host key types paramiko 4+ reads (PKey.from_type_string; no DSS), by the type a
+# line may name them with, to the type its blob must have (paramiko and OpenSSH read
+# `rsa-sha2-512` as an ssh-rsa key): a line of any other type is skipped by both paths
+# alike, as paramiko skips it.
+KNOWN_TYPES = {"ssh-rsa": "ssh-rsa", "rsa-sha2-256": "ssh-rsa", "rsa-sha2-512": "ssh-rsa",
+               "ssh-ed25519": "ssh-ed25519", "ecdsa-sha2-nistp256": "ecdsa-sha2-nistp256",
+               "ecdsa-sha2-nistp384": "ecdsa-sha2-nistp384",
+               "ecdsa-sha2-nistp521": "ecdsa-sha2-nistp521"}
+_EC_POINT = {"ecdsa-sha2-nistp256": 65, "ecdsa-sha2-nistp384": 97, "ecdsa-sha2-nistp521": 133}
+
+
+def _ssh_strings(blob: bytes) -> list[bytes] | None:
+    """The SSH strings a blob is made of; None if it is not exactly a run of them."""
+    out, at = [], 0
+    while at < len(blob):
+        if at + 4 > len(blob):
+            return None
+        (size,) = struct.unpack(">I", blob[at:at + 4])
+        if at + 4 + size > len(blob):
+            return None
+        out.append(blob[at + 4:at + 4 + size])
+        at += 4 + size
+    return out
+
+
+def well_formed(key: Key) -> bool:
+    """Whether the blob has the fields paramiko reads for its type (so that a key it
+    would skip is skipped on the libssh2 path too, not taken as the host's key)."""
+    fields = _ssh_strings(key.blob)
+    if fields is None:
+        return False
+    if key.kind == "ssh-ed25519":
+        return len(fields) == 2 and len(fields[1]) == 32
+    if key.kind == "ssh-rsa":
+        return len(fields) == 3 and all(fields[1:])
+    point = _EC_POINT.get(key.kind)
+    return (point is not None and len(fields) == 3 and fields[1] == key.kind[11:].encode()
+            and len(fields[2]) == point and fields[2][0] == 4)
 
 
 @dataclass(frozen=True)
@@ -197,7 +231,8 @@ def _parse_known_hosts(path: Path) -> tuple[list[HostLine], frozenset[tuple[str,
     key, any run of spaces or tabs between them), without paramiko: a fan-out on
     libssh2 never imports it. Lines paramiko would not read are skipped, as it skipped
     them: a key type it does not know, a key that is not base64 or whose blob is not
-    of the type the line names. Also the keys of `@revoked` lines (type, base64);
+    of the type the line names, or not made of the fields of that type (well_formed).
+    Also the keys of `@revoked` lines (type, base64);
     `@cert-authority` lines are skipped: host certificates are not used. (paramiko's
     own HostKeys.load checked every line against every line before it: quadratic.)"""
     entries, revoked = [], set()
@@ -213,7 +248,7 @@ def _parse_known_hosts(path: Path) -> tuple[list[HostLine], frozenset[tuple[str,
                 key = key_from_blob(binascii.a2b_base64(fields[2].encode("ascii")))
             except (binascii.Error, ValueError, UnicodeEncodeError):
                 continue
-            if key is None or key.kind != fields[1]:
+            if key is None or key.kind != KNOWN_TYPES[fields[1]] or not well_formed(key):
                 continue
             if marker == "@revoked":
                 revoked.add((key.kind, key.b64))
