@@ -170,3 +170,14 @@ def test_a_host_the_config_cannot_be_applied_to_fails_alone(tmp_path: Path) -> N
     assert str(err.value) == ("ssh config for broken: CanonicalizeHostname without "
                               "CanonicalDomains")
     assert resolve_target(parse_host_spec("fine"), config).hostname == "fine"
+
+
+def test_a_port_in_the_config_that_is_no_number_fails_the_host_alone(tmp_path: Path) -> None:
+    """`Port ssh` (or a typo): int() raised ValueError out of resolve_target, which the
+    callers do not catch (they catch HostSpecError): a traceback instead of the host
+    failing with the reason."""
+    config = load_ssh_config(write(tmp_path / "config", "Host broken\n  Port 22a\n"),
+                             tmp_path / "none")
+    with pytest.raises(HostSpecError, match="Port"):
+        resolve_target(parse_host_spec("broken"), config)
+    assert resolve_target(parse_host_spec("fine"), config).port == 22
