@@ -85,7 +85,11 @@ def resolve_target(
         found: dict[str, Any] = ssh_config.lookup(spec.host) if ssh_config else {}
     except ConfigLookupError as exc:
         raise HostSpecError(f"ssh config for {spec.host}: {exc}") from None
-    port = spec.port or int(found.get("port", DEFAULT_PORT))
+    try:
+        port = spec.port or int(found.get("port", DEFAULT_PORT))
+    except ValueError:
+        raise HostSpecError(f"ssh config for {spec.host}: Port {found['port']!r} "
+                            "is not a number") from None
     keys = [identity_file] if identity_file else []
     keys += [os.path.expanduser(k) for k in found.get("identityfile", [])]
     jump = str(found.get("proxyjump", "")).strip()
