@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,29 @@ def test_a_shipper_that_cannot_start_is_reported_once_and_the_run_goes_on(
     assert reports == [(STOPPED, "the store's shipper could not start ([Errno 11] Resource "
                                  "temporarily unavailable); `runbookctl store sync` ships this "
                                  "run's events")]
+
+
+def test_a_forked_child_collects_its_cycles_though_the_run_forked_it_with_the_collector_off(
+        run_dir: Path, journal: Journal, nobody: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cli/app.py:entry turns the collector off at start-up and drive() turns it back on
+    (cli/collector.lasting), but drive_shipped forks the shipper (store attach) before
+    drive: the child, which lives as long as the run (hours), inherited it off for good."""
+    import gc
+
+    from runbookctl.store import worker
+
+    def serve(spec: Any, ctl: int, out: Any, mem_fd: int) -> None:
+        out.write(f'{{"kind": "gc", "message": "{gc.isenabled()}"}}\n'.encode())
+        out.flush()
+
+    monkeypatch.setattr(worker, "serve", serve)
+    shipper, reports = _process(run_dir, journal, nobody, fork=True)
+    was = gc.isenabled()
+    gc.disable()  # as the console script's entry leaves it until drive()
+    try:
+        shipper.start()
+    finally:
+        if was:
+            gc.enable()
+    shipper.close(timeout=30)
+    assert reports[:1] == [("gc", "True")]
