@@ -190,6 +190,7 @@ def _after_fork(keep: tuple[int, ...]) -> None:
     import gc
 
     gc.freeze()  # what the run holds is never collected (its finalisers are the run's)
+    gc.enable()  # what the child makes is: the run may fork it with the collector still off
     os.setsid()
     for sig in signal.valid_signals():
         if callable(signal.getsignal(sig)):
