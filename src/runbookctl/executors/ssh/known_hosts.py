@@ -113,9 +113,10 @@ def well_formed(key: Key) -> bool:
         return len(fields) == 2 and len(fields[1]) == 32
     if key.kind == "ssh-rsa":
         return len(fields) == 3 and all(fields[1:])
-    point = _EC_POINT.get(key.kind)
+    point = _EC_POINT.get(key.kind)  # uncompressed (04 x y) or, as paramiko takes, compressed
     return (point is not None and len(fields) == 3 and fields[1] == key.kind[11:].encode()
-            and len(fields[2]) == point and fields[2][0] == 4)
+            and (len(fields[2]), fields[2][:1]) in ((point, b"\4"), (point // 2 + 1, b"\2"),
+                                                    (point // 2 + 1, b"\3")))
 
 
 @dataclass(frozen=True)
