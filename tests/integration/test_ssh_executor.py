@@ -375,6 +375,31 @@ def test_changed_host_key_is_refused_under_both_policies(sshd_fleet: Fleet,
     assert known.read_text().count("\n") == 1
 
 
+def test_a_host_known_by_several_keys_of_one_type_is_known_by_any(sshd_fleet: Fleet,
+                                                                  tmp_path: Path) -> None:
+    """A host re-keyed with its old line kept (or one name on several lines): OpenSSH takes
+    any of its known keys, where paramiko compares the first of the type only (the host
+    read as HOST KEY CHANGED); a key that is none of them is still refused."""
+    server, other, third = sshd_fleet.hosts(3)
+    out_dir = sshd_fleet.scratch()
+    known = tmp_path / "known_hosts"
+    stale = other.known_hosts_line.replace(f":{other.port} ", f":{server.port} ")
+    known.write_text(stale + server.known_hosts_line)
+    for policy in ("strict", "accept-new"):
+        ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy=policy))
+        (r,), _ = run(ex, make_spec(tmp_path, f"touch {out_dir}/ran-{policy}", [server.spec]))
+        assert (r.exit_code, r.error, r.host_key_accepted) == (0, None, None)
+    assert known.read_text() == stale + server.known_hosts_line  # nothing filed
+    known.write_text(stale + third.known_hosts_line.replace(f":{third.port} ",
+                                                            f":{server.port} "))
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known)))
+    (r,), _ = run(ex, make_spec(tmp_path, f"touch {out_dir}/changed", [server.spec]))
+    assert r.error is not None and r.error.startswith(
+        f"HOST KEY CHANGED for 127.0.0.1:{server.port} ({server.fingerprint}, expected "
+        f"{other.fingerprint.split()[1]})")
+    assert sorted(p.name for p in out_dir.iterdir()) == ["ran-accept-new", "ran-strict"]
+
+
 def test_a_hashed_known_hosts_file_is_read_as_openssh_writes_it(sshd_fleet: Fleet,
                                                                  tmp_path: Path) -> None:
     """`ssh-keygen -H` (HashKnownHosts): the host is known by its hashed line among many

@@ -75,6 +75,7 @@ class HostKeyPolicy:
         self.target = target
         self.revoked = revoked  # `@revoked` keys of the known_hosts files (type, base64)
         self.accepted: str | None = None
+        self.keys: tuple[Key, ...] = ()  # the host's known keys (host_entries)
 
     def missing(self, hostname: str, key: Key) -> None:
         """ConnectError unless the key may be, and was, filed under `hostname`."""
@@ -141,15 +142,36 @@ def host_entries(known: KnownHosts, target: Target
     revoked = frozenset().union(*(f.revoked for f in files))
     lines = [e for f in files for e in f.matching(name)
              if (e.key.kind, e.key.b64) not in revoked]
-    return lines, HostKeyPolicy(known, target, revoked)
+    policy = HostKeyPolicy(known, target, revoked)
+    policy.keys = tuple(line.key for line in lines)
+    return lines, policy
 
 
-def new_client(known: KnownHosts, target: Target) -> tuple[paramiko.SSHClient, HostKeyPolicy]:
+def is_known(key: Key, keys: tuple[Key, ...]) -> bool:
+    """Whether the server's key is one of the host's known keys, as OpenSSH checks it: any
+    line of the host with this very key (a host re-keyed, its old and new lines both kept;
+    one name on several lines)."""
+    return any(k.blob == key.blob for k in keys)
+
+
+class KnownElsewhere(Exception):
+    """The server's key is a known key of the host but not the first of its type, the one
+    paramiko compares (HostKeys.lookup): connect again with that key first."""
+
+    def __init__(self, key: Key) -> None:
+        super().__init__(key.shown)
+        self.key = key
+
+
+def new_client(known: KnownHosts, target: Target, first: Key | None = None
+               ) -> tuple[paramiko.SSHClient, HostKeyPolicy]:
     """An SSHClient that knows the host's known_hosts lines and our host key policy
-    (host_entries): the host may be known from either file, as OpenSSH reads them."""
+    (host_entries): the host may be known from either file, as OpenSSH reads them.
+    `first`: a known key to put before the others of its type (KnownElsewhere)."""
     import paramiko
 
     lines, policy = host_entries(known, target)
+    lines.sort(key=lambda line: line.key != first)  # stable: the rest keep their order
     client = paramiko.SSHClient()
     entries = client.get_host_keys()._entries  # type: ignore[attr-defined]
     # Under the very name paramiko looks up: ours matched it (case, patterns), not paramiko.
@@ -182,9 +204,11 @@ def dial(target: Target, timeout: float) -> socket.socket:
 
 
 def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout: float,
-                 use_agent: bool = True, revoked: frozenset[tuple[str, str]] = frozenset()
-                 ) -> None:
-    """SSH handshake, host key check and login over an open socket or channel."""
+                 use_agent: bool = True, revoked: frozenset[tuple[str, str]] = frozenset(),
+                 keys: tuple[Key, ...] = ()) -> None:
+    """SSH handshake, host key check and login over an open socket or channel. `keys`:
+    the host's known keys; the server's key being one of them but not the one paramiko
+    compares raises KnownElsewhere."""
     import paramiko
 
     where = target.address
@@ -201,7 +225,10 @@ def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout:
     except ConnectError:
         raise
     except paramiko.BadHostKeyException as exc:
-        raise changed_key(target, key_of(exc.key), key_of(exc.expected_key), revoked) from None
+        got = key_of(exc.key)
+        if is_known(got, keys):
+            raise KnownElsewhere(got) from None
+        raise changed_key(target, got, key_of(exc.expected_key), revoked) from None
     except paramiko.AuthenticationException as exc:
         tried = ", ".join(target.key_files) or "agent and default keys"
         raise ConnectError(f"authentication failed for {target.user}@{where} "
@@ -281,13 +308,20 @@ class ConnectionPool:
             raise ConnectError(f"cannot open a session on {target.address}: {exc}") from None
 
     def _open(self, target: Target) -> tuple[paramiko.SSHClient, str | None]:
+        try:
+            return self._connect(target)
+        except KnownElsewhere as known:  # once: a second time the key is taken as changed
+            return self._connect(target, known.key)
+
+    def _connect(self, target: Target, first: Key | None = None
+                 ) -> tuple[paramiko.SSHClient, str | None]:
         timeout = self.config.connect_timeout
         sock = self._socket(target)
-        client, policy = new_client(self.known, target)
+        client, policy = new_client(self.known, target, first)
         try:
             with self.tracked(sock):
                 authenticate(client, target, sock, timeout, self.config.use_agent,
-                             policy.revoked)
+                             policy.revoked, () if first else policy.keys)
         except BaseException:
             client.close()
             sock.close()

@@ -46,6 +46,7 @@ from runbookctl.executors.ssh.connections import (
     changed_key,
     dial,
     host_entries,
+    is_known,
 )
 from runbookctl.executors.ssh.keys import login_file
 from runbookctl.executors.ssh.known_hosts import Key, key_from_blob
@@ -112,9 +113,9 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
     reached or its key is refused. `track`: a context manager that makes the socket
     one a Ctrl-C can break off (ConnectionPool._tracked)."""
     lines, policy = host_entries(known, target)
-    ours: dict[str, Key] = {}  # the first key of each type, as paramiko's lookup gives them
+    ours: dict[str, list[Key]] = {}  # the host's known keys by type, in file order
     for line in lines:
-        ours.setdefault(line.key.kind, line.key)
+        ours.setdefault(line.key.kind, []).append(line.key)
     with open(key_file, "rb") as f:
         private = f.read()
     sock = dial(target, timeout)
@@ -136,10 +137,11 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
             server_key = _host_key(session)
             if not ours:  # ConnectError if refused
                 policy.missing(target.known_hosts_name, server_key)
-            else:
-                expected = ours.get(server_key.kind) or next(iter(ours.values()))
-                if expected.blob != server_key.blob:
-                    raise changed_key(target, server_key, expected, policy.revoked)
+            elif not is_known(server_key, tuple(ours.get(server_key.kind, ()))):
+                # any known key of its type will do, as in OpenSSH; none of its type: the
+                # host is known by others (paramiko's rule), so its key has changed
+                expected = (ours.get(server_key.kind) or next(iter(ours.values())))[0]
+                raise changed_key(target, server_key, expected, policy.revoked)
             try:
                 session.userauth_publickey_frommemory(target.user, private)
             except SSH2Error:  # a key the server refuses: paramiko tries the others
