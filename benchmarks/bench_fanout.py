@@ -237,7 +237,9 @@ def _floor_ratio(v: Variant, left: bool = False) -> float:
     def cores(s: Any) -> float:
         return max(CORES - OTHERS.get(id(s), 0.0), 0.1) if left else CORES
 
-    return statistics.median(s.seconds / (s.server_cpu / cores(s)) for s in v.samples)
+    # A run whose servers' CPU read zero has no floor of its own (no run has: nan).
+    ratios = [s.seconds / (s.server_cpu / cores(s)) for s in v.samples if s.server_cpu > 0]
+    return statistics.median(ratios) if ratios else float("nan")
 
 
 def _section(results: dict[int, dict[str, Any]], reps: int) -> Section:
