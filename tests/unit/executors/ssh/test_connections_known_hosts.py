@@ -56,3 +56,51 @@ def test_an_unreadable_known_hosts_file_is_one_clear_error(tmp_path: Path) -> No
     known.write_bytes(b"\xff\xfe not text\n")
     with pytest.raises(ConnectError, match=r"^cannot read known_hosts file .*known_hosts: "):
         new_client(KnownHosts(user_file=known, extra_file=None), TARGET)
+
+
+def _compressed(key: paramiko.ECDSAKey) -> str:
+    """The key's base64 with its point compressed (paramiko and OpenSSH read it as the same
+    key)."""
+    import base64
+    import struct
+
+    from cryptography.hazmat.primitives import serialization
+
+    point = key.verifying_key.public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.CompressedPoint)
+    blob = b"".join(struct.pack(">I", len(s)) + s
+                    for s in (b"ecdsa-sha2-nistp256", b"nistp256", point))
+    return base64.b64encode(blob).decode("ascii")
+
+
+def test_a_key_revoked_by_its_compressed_point_is_revoked(tmp_path: Path) -> None:
+    """`@revoked` names the server's key with its point compressed: the same key, as
+    paramiko and OpenSSH compare keys; the key is refused, not known, nor filed under
+    accept-new (refuse_revoked compared the base64 text, the wire's form uncompressed)."""
+    from runbookctl.executors.ssh.connections import host_entries, refuse_revoked
+    from runbookctl.executors.ssh.known_hosts import key_of
+
+    (key,) = _keys(1)
+    assert isinstance(key, paramiko.ECDSAKey)
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:2222 {key.get_name()} {key.get_base64()}\n"
+                     f"@revoked * {key.get_name()} {_compressed(key)}\n")
+    lines, policy = host_entries(KnownHosts(user_file=known, extra_file=None), TARGET)
+    assert lines == []
+    with pytest.raises(ConnectError, match=r"^REVOKED host key"):
+        refuse_revoked(key_of(key), policy.revoked, TARGET)
+
+
+def test_a_host_known_by_a_compressed_point_is_known_by_its_key(tmp_path: Path) -> None:
+    """A known key written with its point compressed (paramiko takes it as the server's
+    key, OpenSSH too) is one of the host's keys for is_known, which both engines ask."""
+    from runbookctl.executors.ssh.connections import host_entries, is_known
+    from runbookctl.executors.ssh.known_hosts import key_of
+
+    old, key = _keys(2)
+    assert isinstance(key, paramiko.ECDSAKey)
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:2222 {old.get_name()} {old.get_base64()}\n"
+                     f"[127.0.0.1]:2222 {key.get_name()} {_compressed(key)}\n")
+    _lines, policy = host_entries(KnownHosts(user_file=known, extra_file=None), TARGET)
+    assert is_known(key_of(key), policy.keys)
