@@ -103,6 +103,21 @@ def _ssh_strings(blob: bytes) -> list[bytes] | None:
     return out
 
 
+def uncompressed(key: Key) -> Key | None:
+    """The key with the blob the wire carries: an ECDSA point written compressed (the same
+    key to paramiko and OpenSSH) uncompressed, so that comparing blobs (a known key, a
+    `@revoked` one) compares keys; None for a compressed point not on its curve."""
+    fields = _ssh_strings(key.blob)
+    if key.kind not in _EC_POINT or fields is None or fields[2][:1] == b"\4":
+        return key
+    import paramiko
+
+    try:  # paramiko reads the point (as PKey.from_type_string) and writes it uncompressed
+        return Key(key.kind, paramiko.ECDSAKey(data=key.blob).asbytes())
+    except Exception:  # as paramiko's own parse: a key it cannot read is skipped
+        return None
+
+
 def well_formed(key: Key) -> bool:
     """Whether the blob has the fields paramiko reads for its type (so that a key it
     would skip is skipped on the libssh2 path too, not taken as the host's key)."""
@@ -250,6 +265,9 @@ def _parse_known_hosts(path: Path) -> tuple[list[HostLine], frozenset[tuple[str,
             except (binascii.Error, ValueError, UnicodeEncodeError):
                 continue
             if key is None or key.kind != KNOWN_TYPES[fields[1]] or not well_formed(key):
+                continue
+            key = uncompressed(key)  # the wire's form: keys are compared by their blobs
+            if key is None:
                 continue
             if marker == "@revoked":
                 revoked.add((key.kind, key.b64))
