@@ -571,6 +571,58 @@ def test_proxy_jump_from_ssh_config(sshd_fleet: Fleet, tmp_path: Path) -> None:
         ex.close()
 
 
+
+def test_a_host_behind_a_jump_host_known_by_its_second_hashed_line(sshd_fleet: Fleet,
+                                                                   tmp_path: Path) -> None:
+    """Through a jump host the second connect (KnownElsewhere) opens a second channel: the
+    first is closed, the jump host is not reopened, and a key none of the host's lines
+    has is still refused."""
+    from runbookctl.executors.ssh.known_hosts import hash_host
+
+    jump, inner, other = sshd_fleet.hosts(3)
+    name = f"[127.0.0.1]:{inner.port}"
+    known = tmp_path / "known_hosts"
+
+    stale, line = (f"{hash_host(name)} {' '.join(s.known_hosts_line.split()[1:])}\n"
+                   for s in (other, inner))
+
+    known.write_text(jump.known_hosts_line + stale + line)
+    config = tmp_path / "ssh_config"
+    config.write_text(textwrap.dedent(f"""\
+        Host behind
+            HostName 127.0.0.1
+            Port {inner.port}
+            User {inner.user}
+            ProxyJump {jump.user}@127.0.0.1:{jump.port}
+        Host *
+            IdentityFile {sshd_fleet.client_key}
+        """))
+    for policy in ("strict", "accept-new"):
+        ex = SSHExecutor(sshd_fleet.config(config_file=str(config), identity_file=None,
+                                           known_hosts=str(known), host_key_policy=policy))
+        try:
+            (ok,), _ = run(ex, make_spec(tmp_path, "echo ${SSH_CONNECTION##* }", ["behind"]))
+            assert (ok.exit_code, ok.stdout, ok.host_key_accepted) == (0, f"{inner.port}\n",
+                                                                       None), ok.error
+            clients = ex._conns._clients
+            assert len(clients) == 2
+            hop = next(c for t, c in clients.items() if t.port == jump.port)
+            transport = hop.get_transport()
+            assert transport is not None
+            assert len(transport._channels.values()) == 1  # the inner host's tunnel only
+        finally:
+            ex.close()
+    assert known.read_text() == jump.known_hosts_line + stale + line
+    known.write_text(jump.known_hosts_line + stale)
+    ex = SSHExecutor(sshd_fleet.config(config_file=str(config), identity_file=None,
+                                       known_hosts=str(known)))
+    try:
+        (r,), _ = run(ex, make_spec(tmp_path, "true", ["behind"]))
+        assert r.error is not None and r.error.startswith(
+            f"HOST KEY CHANGED for 127.0.0.1:{inner.port} ({inner.fingerprint}"), r.error
+    finally:
+        ex.close()
+
 # --- stopping remote commands -------------------------------------------------------
 
 
