@@ -153,12 +153,12 @@ def test_runs_since_reads_the_same_durations(age: str, seconds: int) -> None:
 def test_every_default_and_choice_comes_from_the_one_table() -> None:
     """Config repeated default_timeout's 600s and the SSH code its own host key policy
     words (#13.4): both now read SETTINGS / SSH_SETTINGS."""
-    from runbookctl.executors.ssh import connections
+    from runbookctl.executors.ssh import host_keys
     from runbookctl.runbook.config import Config
 
     assert Config().default_timeout == SETTINGS["default_timeout"].default
-    assert SSH_SETTINGS["host_key_policy"].choices == (connections.STRICT, connections.ACCEPT_NEW)
-    assert connections.KnownHosts.__dataclass_fields__["policy"].default == SSHConfig().host_key_policy
+    assert SSH_SETTINGS["host_key_policy"].choices == (host_keys.STRICT, host_keys.ACCEPT_NEW)
+    assert host_keys.KnownHosts.__dataclass_fields__["policy"].default == SSHConfig().host_key_policy
 
 
 @pytest.mark.parametrize(("text", "size"), [
