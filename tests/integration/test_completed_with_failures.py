@@ -123,6 +123,7 @@ def _says_one_failed_everywhere(tmp_path: Path, out: str) -> None:
     assert "| **Status** | ⚠️ **completed — 1 step failed (continued)**" in report
     assert "The run **completed — 1 step failed (continued)**: `db`." in report
     assert "- `db` db — skipped after failure: exit code 2" in report
+    assert "| **Steps** | 1 failed, 2 ok |" in report  # never "1 skipped": it failed
     listed = run_cli(["runs"], cwd=tmp_path, state=tmp_path / "state")
     assert "completed — 1 step failed (continued)" in listed.output
     rows = json.loads(run_cli(["runs", "--json"], cwd=tmp_path, state=tmp_path / "state").stdout)

@@ -146,9 +146,12 @@ def _review(state: RunState) -> list[dict[str, Any]]:
 
 
 def _counts(steps: list[StepRecord]) -> dict[str, int]:
+    """Steps by outcome for the Steps row: one skipped after it failed is failed, as the
+    run's outcome says (outcomes.py:is_failure)."""
     counts: dict[str, int] = {}
     for s in steps:
-        counts[s.status] = counts.get(s.status, 0) + 1
+        status = "failed" if s.failed else s.status
+        counts[status] = counts.get(status, 0) + 1
     return counts
 
 
