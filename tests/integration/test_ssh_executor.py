@@ -507,6 +507,30 @@ def test_accept_new_records_a_first_seen_key(sshd_fleet: Fleet, tmp_path: Path) 
     assert run(strict, make_spec(tmp_path, "true", [server.spec]))[0][0].ok
 
 
+def test_a_key_accepted_before_the_login_moved_to_paramiko_is_on_the_hosts_row(
+        sshd_fleet: Fleet, tmp_path: Path, engine: str) -> None:
+    """accept-new files the host's key, then the server refuses the first key file
+    (libssh2's only try): paramiko logs in with the next, and the host's result still
+    says which key was accepted, as the run's list does."""
+    (server,) = sshd_fleet.hosts(1)
+    stranger = tmp_path / "id_stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)],
+                   check=True)
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host *\n  IdentityFile {sshd_fleet.client_key}\n")
+    known = tmp_path / "known_hosts"
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy="accept-new",
+                                       config_file=str(config), identity_file=str(stranger)))
+    try:
+        (r,), _ = run(ex, make_spec(tmp_path, "echo hi", [server.spec]))
+    finally:
+        ex.close()
+    assert (r.exit_code, r.stdout, r.host_key_accepted) == (0, "hi\n", server.fingerprint), engine
+    assert [(k.host, k.fingerprint) for k in ex.accepted_keys] == [
+        (server.spec, server.fingerprint)]
+    assert len(known.read_text().splitlines()) == 1
+
+
 def test_accept_new_files_the_key_hashed_under_hash_known_hosts(sshd_fleet: Fleet,
                                                                tmp_path: Path) -> None:
     """`HashKnownHosts yes` in ~/.ssh/config: the accepted key's line does not name the

@@ -161,6 +161,8 @@ class SSHExecutor:
                 if stop.is_set():  # a handshake broken off by Ctrl-C: no paramiko try after it
                     raise ConnectError("interrupted")
             client, channel, accepted = self._conns.session(target)
+            if self._fast is not None:  # accepted by libssh2, then handed over: its row says so
+                accepted = self._fast.handed(target) or accepted
         except (ConnectError, HostSpecError) as exc:
             if stop.is_set():
                 return _not_run(label, started, "interrupted while connecting", interrupted=True)

@@ -218,6 +218,8 @@ class Libssh2Pool:
         self._open: dict[Target, Libssh2Conn] = {}
         self._locks: dict[Target, threading.Lock] = {}
         self._paramiko: set[Target] = set()  # hosts libssh2 could not log in to
+        # a key accepted (accept-new) by a host then handed to paramiko, for its result
+        self._handed: dict[Target, str] = {}
 
     def get(self, target: Target) -> tuple[Libssh2Conn | None, str | None]:
         """The host's session (opened now, or earlier in the run) and the host key it
@@ -240,9 +242,16 @@ class Libssh2Pool:
                                                        str(self.conns.known.write_file)))
             if conn is None:
                 self._paramiko.add(target)
+                if accepted:
+                    self._handed[target] = accepted
             else:
                 self._open[target] = conn
             return conn, accepted
+
+    def handed(self, target: Target) -> str | None:
+        """The host key accepted for `target` before it was handed to paramiko (once)."""
+        with self._lock:
+            return self._handed.pop(target, None)
 
     def drop(self, target: Target, conn: Libssh2Conn) -> None:
         """A session found dead: closed, and opened again at the next get."""
