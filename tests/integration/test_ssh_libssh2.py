@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from runbookctl.executors.ssh.client import SSHExecutor
+from runbookctl.safety.masking import Redactor
+from tests.integration.test_ssh_executor import Sink as ReachedSink
 from tests.integration.test_ssh_executor import make_spec, run
 from tests.sshd import Fleet
 from tests.waiting import wait_for
@@ -108,10 +110,25 @@ def test_a_connection_lost_mid_command_is_reported_lost(
     server = sshd_fleet.start_extra()
     sshd_fleet.known_hosts.write_text(sshd_fleet.known_hosts.read_text()
                                       + server.known_hosts_line)
-    # the shell's parent is the per-connection sshd: killing it drops the TCP connection
-    cmd = "echo before; kill -9 $(awk '{print $4}' /proc/$PPID/stat); sleep 5; echo after"
+    # the shell's parent is the per-connection sshd: killing it drops the TCP connection.
+    # It does so once "before" has reached us (the sink makes `go`): killed earlier, the
+    # server (or the kernel, at the reset) could drop it, and the test would be a race.
+    go = sshd_fleet.scratch() / "go"
+
+    class Sink(ReachedSink):
+        def output(self, host: str, stream: str, text: str) -> None:
+            super().output(host, stream, text)
+            if "before" in text:
+                go.touch()
+
+    cmd = (f"echo before; i=0; while [ ! -e {go} ] && [ $i -lt 300 ]; do sleep 0.05; "
+           "i=$((i+1)); done; kill -9 $(awk '{print $4}' /proc/$PPID/stat); sleep 5; "
+           "echo after")
     started = time.monotonic()
-    (r,), _ = run(executor, make_spec(tmp_path, cmd, [server.spec], timeout=20))
+    sink = Sink()
+    (r,) = executor.execute(make_spec(tmp_path, cmd, [server.spec], timeout=20), sink,
+                            Redactor())
+    assert go.exists()
     assert r.stdout == "before\n"
     assert r.exit_code is None and not r.ok, (engine, r)
     assert r.error and "connection lost" in r.error, (engine, r.error)
