@@ -67,6 +67,7 @@ steps:
   - {id: ssh-option, run: "timeout 5 ssh db1 -oProxyCommand={{ v }} true"}
   - {id: int-array, shell: bash, run: "declare -ai a; a=({{ v }})"}
   - {id: indirect, shell: bash, run: "echo ${!{{ v }}}"}
+  - {id: subscript, shell: bash, run: "a=([{{ v }}]=1); echo ${a[@]}"}
 """
 
 
@@ -74,11 +75,14 @@ def test_an_ssh_option_after_the_destination_an_integer_array_and_an_indirect_na
         tmp_path: Path) -> None:
     book = _book(tmp_path, "others", OTHERS)
     found = validate_refusals(book, tmp_path)
-    assert [(line, col) for line, col, _ in found] == [(7, 61), (8, 58), (9, 47)]
+    assert [(line, col) for line, col, _ in found][:3] == [(7, 61), (8, 58), (9, 47)]
+    assert found[3][0] == 10
     assert "is in an ssh option" in found[0][2]
     assert "is in shell arithmetic, where only an integer is safe" in found[1][2]
     assert "names a parameter in ${…}" in found[2][2]
+    assert "is in shell arithmetic, where only an integer is safe" in found[3][2]
     assert_refused_before_any_step(book, tmp_path, "--var", f"v=touch {tmp_path}/PWNED")
+    assert_refused_before_any_step(book, tmp_path, "--var", f"v=a[$(touch {tmp_path}/PWNED)]")
 
 
 ACCEPTED = """\
@@ -95,6 +99,7 @@ steps:
   - {id: loop, run: "while read l; do echo \\"$l {{ v }}\\"; done < f"}
   - {id: options, run: "ssh db1 -i {{ v }} -p {{ n }} uptime"}
   - {id: ints, shell: bash, run: "declare -ai a; a=({{ n }} {{ v | int }})"}
+  - {id: elements, shell: bash, run: "a=([{{ n }}]={{ v }} {{ v }})"}
   - {id: procsub, shell: bash, run: "diff <(sort {{ v }}) <(sort b)"}
 """
 

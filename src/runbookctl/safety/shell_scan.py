@@ -360,6 +360,7 @@ class _Scanner(Expansions, HeredocBodies):
         name = array_name(raw)
         if name:
             inner.int_elements = self.attributes.get(name) == "int"  # `declare -ai a=(…)`
+            inner.elements = True
         elif i and self.t[i - 1] in "<>" and not self.t.startswith("<<(", i - 2):
             inner.procsub = self.t[i - 1]
             if inner.procsub == ">":  # `| tee >(sh)`, `cmd > >(sh)`: what the command writes

@@ -63,6 +63,7 @@ class Frame:
     procsub: str = ""  # `<(…)` or `>(…)`: its direction, '<' or '>'
     first_rep: int = 0  # the first replacement made inside this frame
     int_elements: bool = False  # `a=(…)` of an array declared integer: each is arithmetic
+    elements: bool = False  # `a=(…)`: an element's `[subscript]=` is arithmetic too
     cases: list[str] = field(default_factory=list)  # subject | pattern | body
     depth: int = 0  # open parentheses (arithmetic)
     phase: str = "name"  # ${…}: name | word | int
@@ -91,6 +92,7 @@ _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?\+?=")
 _QUOTES = re.compile(r"\\(.)|['\"]", re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SUBSCRIPT_OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$")
+_ELEMENT_SUBSCRIPT = re.compile(r"\[[^\]]*$")  # `a=( [SUB]=v )`: bash evaluates SUB
 # Operands of these are evaluated as arithmetic (or as names with subscripts) by bash.
 _TEST_ARITH = re.compile(r"(?:^|\s)-(?:eq|ne|lt|le|gt|ge|v)(?=\s|$)")
 
@@ -229,8 +231,9 @@ def command_rule(base: Frame, test_text: str, attributes: dict[str, str] | None 
         kind = (attributes or {}).get(assigned.group(1), "")
         if kind:
             return kind  # declare -i n; n=VALUE — or a nameref's new target
-    if base.command == "let" or base.command_int or _SUBSCRIPT_OPEN.fullmatch(base.word):
-        return "int"
+    if base.command == "let" or base.command_int or _SUBSCRIPT_OPEN.fullmatch(base.word) \
+            or (base.elements and _ELEMENT_SUBSCRIPT.fullmatch(base.word)):
+        return "int"  # an associative array's key too: which kind `a` is, is not known here
     if base.kind == TEST and _TEST_ARITH.search(test_text):
         return "int"
     return ""

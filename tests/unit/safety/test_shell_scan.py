@@ -250,6 +250,24 @@ def test_the_elements_of_an_array_declared_integer_are_arithmetic(template: str)
     assert render_command(template.replace("{}", "{{ v }}"), {"v": 7}, "/bin/bash").endswith(("7)", "7\")"))
 
 
+@pytest.mark.parametrize("template", [
+    "a=([{}]=1)", "a+=([{}]=x)", "declare -a a=([{}]=1)", "a=( x [{}]=1 )",
+    "declare -A m=([{}]=v)", "a=([1]=x [2{}]=y)",
+])
+def test_an_elements_subscript_in_an_array_assignment_is_arithmetic(template: str) -> None:
+    """`a=([SUB]=v)`: bash evaluates SUB as arithmetic, where `a[$(cmd)]` runs cmd even
+    from a quoted value; an associative array's key is held to the same rule (which kind
+    `a` is, is not known where it is written)."""
+    assert kinds(template, "bash") == [INT]
+    with pytest.raises(TemplateError, match="only an integer is safe"):
+        render_command(template.replace("{}", "{{ v }}"), {"v": "a[$(touch x)]"}, "/bin/bash")
+    assert "7]=" in render_command(template.replace("{}", "{{ v }}"), {"v": 7}, "/bin/bash")
+
+
+def test_an_elements_value_and_a_quoted_bracket_are_words() -> None:
+    assert kinds('a=([1]={} "[{}]" {})', "bash") == ["word", "dq", "word"]
+
+
 def test_the_elements_of_other_arrays_are_words() -> None:
     assert kinds("a=({} b); declare -a b=({}); declare -i n; c=({})", "bash") == ["word"] * 3
 
