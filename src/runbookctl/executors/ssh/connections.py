@@ -17,15 +17,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+# ConnectError and KnownHosts are named here too: every caller of the pool uses them
 from runbookctl.executors.ssh.host_keys import ConnectError as ConnectError
-from runbookctl.executors.ssh.host_keys import HostKeyPolicy as HostKeyPolicy
-from runbookctl.executors.ssh.host_keys import KnownElsewhere as KnownElsewhere
+from runbookctl.executors.ssh.host_keys import (
+    HostKeyPolicy,
+    KnownElsewhere,
+    changed_key,
+    host_entries,
+    is_known,
+)
 from runbookctl.executors.ssh.host_keys import KnownHosts as KnownHosts
-from runbookctl.executors.ssh.host_keys import changed_key as changed_key
-from runbookctl.executors.ssh.host_keys import fingerprint as fingerprint
-from runbookctl.executors.ssh.host_keys import host_entries as host_entries
-from runbookctl.executors.ssh.host_keys import is_known as is_known
-from runbookctl.executors.ssh.host_keys import refuse_revoked as refuse_revoked
 from runbookctl.executors.ssh.keys import first_key
 from runbookctl.executors.ssh.known_hosts import Key, key_of
 from runbookctl.executors.ssh.reasons import BannerSocket, dial_failure, handshake_failure

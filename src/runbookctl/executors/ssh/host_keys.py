@@ -40,27 +40,23 @@ class KnownHosts:
         return self.extra_file or self.user_file
 
 
-def fingerprint(key: Key) -> str:
-    """`ssh-ed25519 SHA256:...`, as `ssh-keygen -l` shows it."""
-    return key.shown
-
-
 class HostKeyPolicy:
     """What to do with a host absent from every known_hosts file: refuse it, or file
     its key (accept-new). Both paths call it: libssh2 directly (`missing`), paramiko
     through SSHClient (`missing_host_key`)."""
 
     def __init__(self, known: KnownHosts, target: Target,
-                 revoked: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 revoked: frozenset[tuple[str, str]] = frozenset(),
+                 keys: tuple[Key, ...] = ()) -> None:
         self.known = known
         self.target = target
         self.revoked = revoked  # `@revoked` keys of the known_hosts files (type, base64)
+        self.keys = keys  # the host's known keys, less the revoked (host_entries)
         self.accepted: str | None = None
-        self.keys: tuple[Key, ...] = ()  # the host's known keys (host_entries)
 
     def missing(self, hostname: str, key: Key) -> None:
         """ConnectError unless the key may be, and was, filed under `hostname`."""
-        shown = fingerprint(key)
+        shown = key.shown
         refuse_revoked(key, self.revoked, self.target)
         if self.known.policy != ACCEPT_NEW:
             raise ConnectError(
@@ -85,7 +81,7 @@ def refuse_revoked(key: Key, revoked: frozenset[tuple[str, str]], target: Target
     """ConnectError if known_hosts marks the server's key `@revoked` (under any policy,
     whatever else the files say of the host), before we authenticate to it."""
     if (key.kind, key.b64) in revoked:
-        raise ConnectError(f"REVOKED host key for {target.address} ({fingerprint(key)}): "
+        raise ConnectError(f"REVOKED host key for {target.address} ({key.shown}): "
                            "known_hosts marks it @revoked; refusing to log in")
 
 
@@ -95,7 +91,7 @@ def changed_key(target: Target, key: Key, expected: Key,
     once if the key is `@revoked`)."""
     refuse_revoked(key, revoked, target)
     return ConnectError(
-        f"HOST KEY CHANGED for {target.address} ({fingerprint(key)}, expected "
+        f"HOST KEY CHANGED for {target.address} ({key.shown}, expected "
         f"{expected.fingerprint}); if the host was re-installed, remove its old "
         "line from known_hosts")
 
@@ -123,9 +119,7 @@ def host_entries(known: KnownHosts, target: Target
     revoked = frozenset().union(*(f.revoked for f in files))
     lines = [e for f in files for e in f.matching(name)
              if (e.key.kind, e.key.b64) not in revoked]
-    policy = HostKeyPolicy(known, target, revoked)
-    policy.keys = tuple(line.key for line in lines)
-    return lines, policy
+    return lines, HostKeyPolicy(known, target, revoked, tuple(line.key for line in lines))
 
 
 def is_known(key: Key, keys: tuple[Key, ...]) -> bool:

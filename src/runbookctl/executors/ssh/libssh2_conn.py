@@ -7,7 +7,7 @@ RESULTS.md). It is used only where it does exactly what the paramiko path does, 
 the paramiko path remains for everything else (client.FANOUT, `login_key`):
 
 - the TCP connection is `dial`'s, the host key is checked against our known_hosts
-  entries with paramiko's rules and our policy (connections.host_entries: patterns,
+  entries with paramiko's rules and our policy (host_keys.host_entries: patterns,
   hashed names, `@revoked`, accept-new), modern algorithms only;
 - it logs in with the first key file ssh would try, when it opens as it is
   (keys.login_file: no passphrase, no certificate);
@@ -38,13 +38,11 @@ from ssh2.session import (
     Session,
 )
 
-from runbookctl.executors.ssh.connections import (
-    AcceptedKey,
+from runbookctl.executors.ssh.connections import AcceptedKey, ConnectionPool, dial
+from runbookctl.executors.ssh.host_keys import (
     ConnectError,
-    ConnectionPool,
     KnownHosts,
     changed_key,
-    dial,
     host_entries,
     is_known,
 )

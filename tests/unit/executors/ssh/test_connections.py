@@ -8,13 +8,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from runbookctl.executors.ssh.connections import (
-    ConnectError,
-    KnownHosts,
-    changed_key,
-    host_entries,
-    new_client,
-)
+from runbookctl.executors.ssh.connections import new_client
+from runbookctl.executors.ssh.host_keys import ConnectError, KnownHosts, changed_key, host_entries
 from runbookctl.executors.ssh.known_hosts import Key, key_of
 from runbookctl.executors.ssh.targets import Target
 from runbookctl.runbook.config import ACCEPT_NEW

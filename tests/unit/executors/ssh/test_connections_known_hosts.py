@@ -77,7 +77,7 @@ def test_a_key_revoked_by_its_compressed_point_is_revoked(tmp_path: Path) -> Non
     """`@revoked` names the server's key with its point compressed: the same key, as
     paramiko and OpenSSH compare keys; the key is refused, not known, nor filed under
     accept-new (refuse_revoked compared the base64 text, the wire's form uncompressed)."""
-    from runbookctl.executors.ssh.connections import host_entries, refuse_revoked
+    from runbookctl.executors.ssh.host_keys import host_entries, refuse_revoked
     from runbookctl.executors.ssh.known_hosts import key_of
 
     (key,) = _keys(1)
@@ -94,7 +94,7 @@ def test_a_key_revoked_by_its_compressed_point_is_revoked(tmp_path: Path) -> Non
 def test_a_host_known_by_a_compressed_point_is_known_by_its_key(tmp_path: Path) -> None:
     """A known key written with its point compressed (paramiko takes it as the server's
     key, OpenSSH too) is one of the host's keys for is_known, which both engines ask."""
-    from runbookctl.executors.ssh.connections import host_entries, is_known
+    from runbookctl.executors.ssh.host_keys import host_entries, is_known
     from runbookctl.executors.ssh.known_hosts import key_of
 
     old, key = _keys(2)
