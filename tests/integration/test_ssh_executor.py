@@ -567,23 +567,22 @@ def test_auth_failure_with_a_key_the_server_does_not_know(sshd_fleet: Fleet,
                               f"(tried {stranger})")
 
 
+def _behind(tmp_path: Path, fleet: Fleet, jump: Server, inner: Server,
+            broken_jump: int | None = None) -> Path:
+    """An ssh config: `behind` is `inner` through the jump host `jump`; with `broken_jump`,
+    `broken` is `inner` through a port nothing listens on."""
+    hosts = {"behind": jump.port, **({"broken": broken_jump} if broken_jump else {})}
+    config = tmp_path / "ssh_config"
+    config.write_text("".join(
+        f"Host {name}\n  HostName 127.0.0.1\n  Port {inner.port}\n  User {inner.user}\n"
+        f"  ProxyJump {jump.user}@127.0.0.1:{port}\n" for name, port in hosts.items())
+        + f"Host *\n  IdentityFile {fleet.client_key}\n")
+    return config
+
+
 def test_proxy_jump_from_ssh_config(sshd_fleet: Fleet, tmp_path: Path) -> None:
     jump, inner = sshd_fleet.hosts(2)
-    config = tmp_path / "ssh_config"
-    config.write_text(textwrap.dedent(f"""\
-        Host behind
-            HostName 127.0.0.1
-            Port {inner.port}
-            User {inner.user}
-            ProxyJump {jump.user}@127.0.0.1:{jump.port}
-        Host broken
-            HostName 127.0.0.1
-            Port {inner.port}
-            User {inner.user}
-            ProxyJump {jump.user}@127.0.0.1:{free_port()}
-        Host *
-            IdentityFile {sshd_fleet.client_key}
-        """))
+    config = _behind(tmp_path, sshd_fleet, jump, inner, broken_jump=free_port())
     ex = SSHExecutor(sshd_fleet.config(config_file=str(config), identity_file=None))
     try:
         assert ex.target("behind").jump == (f"{jump.user}@127.0.0.1:{jump.port}",)
@@ -611,16 +610,7 @@ def test_a_host_behind_a_jump_host_known_by_its_second_hashed_line(sshd_fleet: F
                    for s in (other, inner))
 
     known.write_text(jump.known_hosts_line + stale + line)
-    config = tmp_path / "ssh_config"
-    config.write_text(textwrap.dedent(f"""\
-        Host behind
-            HostName 127.0.0.1
-            Port {inner.port}
-            User {inner.user}
-            ProxyJump {jump.user}@127.0.0.1:{jump.port}
-        Host *
-            IdentityFile {sshd_fleet.client_key}
-        """))
+    config = _behind(tmp_path, sshd_fleet, jump, inner)
     for policy in ("strict", "accept-new"):
         ex = SSHExecutor(sshd_fleet.config(config_file=str(config), identity_file=None,
                                            known_hosts=str(known), host_key_policy=policy))
