@@ -496,3 +496,25 @@ def test_a_fan_out_on_libssh2_never_imports_paramiko(tmp_path: Path, sshd_fleet:
     assert all(s.spec in report for s in servers) and servers[0].fingerprint in report
     filed = known.read_text().splitlines()[-1]
     assert filed.startswith("|1|") and filed.split()[1:] == servers[0].known_hosts_line.split()[1:]
+
+
+@pytest.mark.parametrize("count", [1, 12], ids=["paramiko", "libssh2"])
+def test_a_known_hosts_file_with_bytes_that_are_not_utf8_still_works(
+        tmp_path: Path, sshd_fleet: Fleet, count: int) -> None:
+    """A Latin-1 comment and a Latin-1 host name in known_hosts (as another tool may
+    write them) cost only their own lines, on both engines: before, every host failed
+    with "cannot read known_hosts"."""
+    servers = sshd_fleet.wide(count) if count > 1 else sshd_fleet.hosts(1)
+    project = _project(tmp_path, sshd_fleet, [s.spec for s in servers])
+    known = project / "known_hosts"
+    known.write_bytes(b"# cl\xe9s de l'\xe9quipe\ncaf\xe9 ssh-ed25519 AAAA\n"
+                      + sshd_fleet.known_hosts.read_bytes())
+    text = (project / "runbookctl.yaml").read_text()
+    (project / "runbookctl.yaml").write_text(text.replace(str(sshd_fleet.known_hosts), str(known)))
+    book = project / "runbooks" / "fleet-check.yaml"
+    book.write_text(book.read_text().replace("{{ tag }}", "utf8"))
+    code, output = _run(project)
+    assert code == 0, output
+    assert "cannot read known_hosts" not in output
+    report = only_report(project / "reports")
+    assert all(s.spec in report for s in servers)

@@ -250,9 +250,12 @@ def _parse_known_hosts(path: Path) -> tuple[list[HostLine], frozenset[tuple[str,
     of the type the line names, or not made of the fields of that type (well_formed).
     Also the keys of `@revoked` lines (type, base64);
     `@cert-authority` lines are skipped: host certificates are not used. (paramiko's
-    own HostKeys.load checked every line against every line before it: quadratic.)"""
+    own HostKeys.load checked every line against every line before it: quadratic.)
+    Bytes that are not UTF-8 (a Latin-1 comment, a name another tool wrote) are kept
+    as they are, as OpenSSH reads the file: such a name matches no host, such a key is
+    skipped, and every other line still counts."""
     entries, revoked = [], set()
-    with open(path, encoding="utf-8") as lines:
+    with open(path, encoding="utf-8", errors="surrogateescape") as lines:
         for line in lines:
             fields = line.split()
             if not fields or fields[0].startswith("#"):

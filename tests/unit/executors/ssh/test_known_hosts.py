@@ -148,6 +148,28 @@ def test_marker_lines_and_undecodable_keys_are_no_crash_and_revoked_keys_are_kep
     assert known.matching("web1") == known.entries and known.matching("*.corp.example") == []
 
 
+def test_bytes_that_are_not_utf8_cost_only_their_own_line(tmp_path: Path) -> None:
+    """A Latin-1 comment or host name (written by another tool) does not make the whole
+    file unreadable, for every host: OpenSSH reads the file as bytes. Such a name
+    matches no host, a key with such bytes is skipped, the other lines count."""
+    web, db, odd = (paramiko.ECDSAKey.generate() for _ in range(3))
+    path = tmp_path / "known_hosts"
+    path.write_bytes(b"# serveur de l'\xe9quipe \xb7 Caf\xe9\n"
+                     + f"web1 {web.get_name()} {web.get_base64()}\n".encode()
+                     + f"caf\xe9,db1 {db.get_name()} {db.get_base64()}\n".encode("latin-1")
+                     + f"web2 {odd.get_name()} {odd.get_base64()[:-4]}\xe9\xe9==\n".encode(
+                         "latin-1")
+                     + f"|1|\xe9\xe9|\xe9 {odd.get_name()} {odd.get_base64()}\n".encode(
+                         "latin-1"))
+    known = known_hosts.known_entries(path)
+    assert [e.key.b64 for e in known.matching("web1")] == [web.get_base64()]
+    assert [e.key.b64 for e in known.matching("db1")] == [db.get_base64()]
+    assert known.matching("web2") == [] and known.matching("caf\xe9") == []
+    found = subprocess.run(["ssh-keygen", "-F", "db1", "-f", str(path)],  # OpenSSH too
+                           capture_output=True, check=True).stdout
+    assert b"# Host db1 found: line 3" in found
+
+
 def _keygen_finds(path: Path, name: str) -> list[str]:
     """The lines OpenSSH's own lookup finds for `name` (ssh-keygen -F), by their names
     field; ssh lowercases the host it is given before it looks it up."""
