@@ -35,7 +35,7 @@ from benchlib import PYTHON, ROOT, Section, ensure_tools, machine, table, tool_v
 
 CASES = ("startup", "steps", "store", "ssh", "fanout", "output", "scale")
 # runs per variant: (full, --quick)
-REPS = {"startup": (20, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "fanout": (5, 1),
+REPS = {"startup": (20, 3), "steps": (5, 1), "store": (5, 1), "ssh": (5, 1), "fanout": (7, 1),
         "output": (3, 1), "scale": (5, 1)}
 
 
