@@ -51,11 +51,28 @@ def test_a_known_hosts_file_is_parsed_once_for_many_hosts(tmp_path: Path, monkey
     assert loads == [str(known), str(known)]
 
 
-def test_an_unreadable_known_hosts_file_is_one_clear_error(tmp_path: Path) -> None:
+def test_an_unreadable_known_hosts_file_is_one_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+
+    def unreadable(path: Path) -> Any:  # root reads a mode-000 file: the error is made here
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(known_hosts, "_parse_known_hosts", unreadable)
+    with pytest.raises(ConnectError, match=r"^cannot read known_hosts file .*known_hosts: "
+                                           r".*Input/output error"):
+        new_client(KnownHosts(user_file=known, extra_file=None), TARGET)
+
+
+def test_a_known_hosts_file_that_is_not_utf8_is_read_as_openssh_reads_it(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 are no error (they were, for every host): the host is then
+    simply not known by them."""
     known = tmp_path / "known_hosts"
     known.write_bytes(b"\xff\xfe not text\n")
-    with pytest.raises(ConnectError, match=r"^cannot read known_hosts file .*known_hosts: "):
-        new_client(KnownHosts(user_file=known, extra_file=None), TARGET)
+    client, policy = new_client(KnownHosts(user_file=known, extra_file=None), TARGET)
+    assert client.get_host_keys().lookup(TARGET.known_hosts_name) is None
+    client.close()
 
 
 def _compressed(key: paramiko.ECDSAKey) -> str:
