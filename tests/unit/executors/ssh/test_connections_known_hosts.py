@@ -70,7 +70,7 @@ def test_a_known_hosts_file_that_is_not_utf8_is_read_as_openssh_reads_it(tmp_pat
     simply not known by them."""
     known = tmp_path / "known_hosts"
     known.write_bytes(b"\xff\xfe not text\n")
-    client, policy = new_client(KnownHosts(user_file=known, extra_file=None), TARGET)
+    client, _policy = new_client(KnownHosts(user_file=known, extra_file=None), TARGET)
     assert client.get_host_keys().lookup(TARGET.known_hosts_name) is None
     client.close()
 
