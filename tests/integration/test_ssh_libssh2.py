@@ -295,3 +295,33 @@ def test_ctrl_c_on_the_libssh2_path_stops_the_remote_commands(
                                   capture_output=True, text=True).stdout.split()
 
     wait_for("the remote commands to be gone", gone, deadline=10)
+
+
+def test_a_fan_out_on_libssh2_drives_its_hosts_from_one_thread(
+        sshd_fleet: Fleet, tmp_path: Path) -> None:
+    """12 hosts at once, each held in its command until the test lets it go: meanwhile
+    one thread (libssh2_loop.FanOut) drives them all, not a thread a host."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.integration.test_ssh_executor import barrier
+
+    servers = sshd_fleet.hosts(12)
+    out_dir = sshd_fleet.scratch()
+    gate = out_dir / "go"
+    command = (barrier(out_dir, 12) + f'; while [ ! -e "{gate}" ]; do sleep 0.05; done; '
+               "echo done-$((6*7))")
+    ex = SSHExecutor(sshd_fleet.config(), fanout=10)
+    try:
+        with ThreadPoolExecutor(1) as caller:
+            step = caller.submit(run, ex, make_spec(tmp_path, command,
+                                                    [s.spec for s in servers], parallel=12))
+            wait_for("12 commands running", lambda: len(list(out_dir.glob("started-*"))) == 12)
+            names = [t.name for t in threading.enumerate()]
+            gate.touch()
+            results, _ = step.result(timeout=60)
+    finally:
+        ex.close()
+    assert [(r.exit_code, r.stdout) for r in results] == [(0, "done-42\n")] * 12
+    assert names.count("runbookctl-ssh-loop") == 1, names
+    assert not [n for n in names if n.startswith("runbookctl-ssh_")], names  # no host's thread

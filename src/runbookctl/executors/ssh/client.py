@@ -19,7 +19,6 @@ log file: `<log stem>.<host>.log` beside `spec.log_path`.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -36,7 +35,7 @@ from runbookctl.executors.base import (
 )
 from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.connections import AcceptedKey, ConnectError, ConnectionPool
-from runbookctl.executors.ssh.host_run import RemoteRun, Stop, host_result
+from runbookctl.executors.ssh.host_run import RemoteRun, Stop, host_log, host_result
 from runbookctl.executors.ssh.remote_shell import remote_command
 from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.executors.ssh.targets import Target, describe
@@ -93,11 +92,20 @@ class SSHExecutor:
         stop, go = Stop(), threading.Event()
         lock = threading.Lock()
         pool = ThreadPoolExecutor(max(1, min(spec.parallel, len(hosts))), "runbookctl-ssh")
-        futures = [pool.submit(self._host, spec, h, _HostSink(sink, str(h), lock), masker, stop,
-                               go) for h in hosts]
-        # Threads start one by one, each waiting for the GIL; with the first
-        # hosts already handshaking the last would start ~100 ms late.
-        go.set()
+        sinks: list[OutputSink] = [_HostSink(sink, str(h), lock) for h in hosts]
+        if len(hosts) >= self.fanout and (fast := self._libssh2()) is not None:
+            from runbookctl.executors.ssh.libssh2_loop import FanOut
+
+            go.set()  # a host handed to a thread runs at once
+            futures = FanOut(fast, spec, hosts, sinks, masker, stop, pool,
+                             lambda i: self._host(spec, hosts[i], sinks[i], masker, stop, go)
+                             ).start()
+        else:
+            futures = [pool.submit(self._host, spec, h, s, masker, stop, go)
+                       for h, s in zip(hosts, sinks, strict=True)]
+            # Threads start one by one, each waiting for the GIL; with the first
+            # hosts already handshaking the last would start ~100 ms late.
+            go.set()
         try:
             _wait_all(futures)
         except KeyboardInterrupt:
@@ -245,12 +253,6 @@ def _so_far(future: Future[HostResult], label: str, started: float) -> HostResul
 def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:
     return HostResult(host=label, exit_code=None, duration=time.monotonic() - started,
                       error=error, interrupted=interrupted)
-
-
-def host_log(log_path: Path, host: str) -> Path:
-    """The log of one host: `0003-step.log` -> `0003-step.web1_2222.log`."""
-    safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", host)
-    return log_path.with_name(f"{log_path.stem}.{safe}{log_path.suffix}")
 
 
 class _HostSink:

@@ -3,6 +3,7 @@ times out or is stopped, kill it remotely when needed, and say how it ended."""
 
 from __future__ import annotations
 
+import re
 import selectors
 import threading
 import time
@@ -247,3 +248,9 @@ def _dies_within(client: paramiko.SSHClient, seconds: float) -> bool:
 
 def _join(reason: str, extra: str | None) -> str:
     return f"{reason}; {extra}" if extra else reason
+
+
+def host_log(log_path: Path, host: str) -> Path:
+    """The log of one host: `0003-step.log` -> `0003-step.web1_2222.log`."""
+    safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", host)
+    return log_path.with_name(f"{log_path.stem}.{safe}{log_path.suffix}")

@@ -19,15 +19,18 @@ the paramiko path remains for everything else (client.FANOUT, `login_key`):
 
 from __future__ import annotations
 
+import select
 import socket
 import sys
 import threading
 import time
-from contextlib import suppress
+from collections.abc import Callable, Generator
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ssh2.exceptions import SSH2Error, Timeout
+from ssh2.error_codes import LIBSSH2_ERROR_EAGAIN
+from ssh2.exceptions import SSH2Error
 from ssh2.session import (
     LIBSSH2_METHOD_CRYPT_CS,
     LIBSSH2_METHOD_CRYPT_SC,
@@ -35,6 +38,8 @@ from ssh2.session import (
     LIBSSH2_METHOD_KEX,
     LIBSSH2_METHOD_MAC_CS,
     LIBSSH2_METHOD_MAC_SC,
+    LIBSSH2_SESSION_BLOCK_INBOUND,
+    LIBSSH2_SESSION_BLOCK_OUTBOUND,
     Session,
 )
 
@@ -62,6 +67,9 @@ _KEX = ("curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
 _CIPHERS = ("chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
             "aes256-ctr,aes192-ctr,aes128-ctr")
 _MACS = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512"
+# What a non-blocking step waits for: a socket (fd, poll events) until a deadline.
+Wait = tuple[int, int, float]
+T = TypeVar("T")
 _HOST_KEYS = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
               "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256")
 
@@ -110,51 +118,56 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
     None for the paramiko path to connect instead. ConnectError when the host cannot be
     reached or its key is refused. `track`: a context manager that makes the socket
     one a Ctrl-C can break off (ConnectionPool._tracked)."""
+    sock = dial(target, timeout)
+    sock.settimeout(None)
+    return drive(login(known, target, key_file, sock, timeout, keepalive, track))
+
+
+def login(known: KnownHosts, target: Target, key_file: str, sock: socket.socket,
+          timeout: float, keepalive: float, track: Any
+          ) -> Generator[Wait, Any, tuple[Libssh2Conn | None, str | None]]:
+    """open_libssh2 over the connected `sock` (closed unless kept), non-blocking: yields
+    what it waits for (`drive` waits here; libssh2_loop waits for many at once)."""
     lines, policy = host_entries(known, target)
     ours: dict[str, list[Key]] = {}  # the host's known keys by type, in file order
     for line in lines:
         ours.setdefault(line.key.kind, []).append(line.key)
-    with open(key_file, "rb") as f:
-        private = f.read()
-    sock = dial(target, timeout)
-    sock.settimeout(None)
     session = Session()
-    session.set_timeout(max(1, int(timeout * 1000)))
-    _prefer(session, list(ours))
-    try:
-        with track(sock):
-            began = time.monotonic()
-            try:
-                session.handshake(sock)
-            except Timeout:  # a host that says nothing: once is enough to wait for it
-                raise ConnectError(banner_failure(TimeoutError(), target.address, timeout,
-                                                  time.monotonic() - began, b"")) from None
-            except SSH2Error:  # the paramiko path connects again and says why
-                sock.close()
-                return None, None
-            server_key = _host_key(session)
-            if not ours:  # ConnectError if refused
-                policy.missing(target.known_hosts_name, server_key)
-            elif not is_known(server_key, tuple(ours.get(server_key.kind, ()))):
-                # any known key of its type will do, as in OpenSSH; none of its type: the
-                # host is known by others (paramiko's rule), so its key has changed
-                expected = (ours.get(server_key.kind) or next(iter(ours.values())))[0]
-                raise changed_key(target, server_key, expected, policy.revoked)
-            try:
-                session.userauth_publickey_frommemory(target.user, private)
-            except SSH2Error:  # a key the server refuses: paramiko tries the others
-                sock.close()
-                return None, policy.accepted
-    except BaseException:
-        sock.close()
-        raise
-    if keepalive > 0:
-        session.keepalive_config(False, max(1, round(keepalive)))
     session.set_blocking(False)
+    prefer(session, list(ours))
+    with ExitStack() as stack:
+        stack.callback(sock.close)  # unless the session is kept (below)
+        stack.enter_context(track(sock))
+        with open(key_file, "rb") as f:
+            private = f.read()
+        began = time.monotonic()
+        try:
+            yield from call(sock, session, began + timeout, session.handshake, sock)
+        except TimeoutError:  # a host that says nothing: once is enough to wait for it
+            raise ConnectError(banner_failure(TimeoutError(), target.address, timeout,
+                                              time.monotonic() - began, b"")) from None
+        except SSH2Error:  # the paramiko path connects again and says why
+            return None, None
+        server_key = host_key(session)
+        if not ours:  # ConnectError if refused
+            policy.missing(target.known_hosts_name, server_key)
+        elif not is_known(server_key, tuple(ours.get(server_key.kind, ()))):
+            # any known key of its type will do, as in OpenSSH; none of its type: the
+            # host is known by others (paramiko's rule), so its key has changed
+            expected = (ours.get(server_key.kind) or next(iter(ours.values())))[0]
+            raise changed_key(target, server_key, expected, policy.revoked)
+        try:
+            yield from call(sock, session, time.monotonic() + timeout,
+                            session.userauth_publickey_frommemory, target.user, private)
+        except (SSH2Error, TimeoutError):  # a key the server refuses: paramiko tries others
+            return None, policy.accepted
+        if keepalive > 0:
+            session.keepalive_config(False, max(1, round(keepalive)))
+        stack.pop_all()
     return Libssh2Conn(sock, session), policy.accepted
 
 
-def _prefer(session: Any, known_types: list[str]) -> None:
+def prefer(session: Any, known_types: list[str]) -> None:
     """Modern algorithms only; the host key types known for the host first (as paramiko
     and ssh do, so a host known by its ed25519 key is not asked for its ECDSA one)."""
     first: list[str] = []
@@ -170,7 +183,7 @@ def _prefer(session: Any, known_types: list[str]) -> None:
         session.method_pref(method, _MACS)
 
 
-def _host_key(session: Any) -> Key:
+def host_key(session: Any) -> Key:
     """The server's host key (the blob starts with its type)."""
     blob, _ = session.hostkey()
     key = key_from_blob(bytes(blob))
@@ -181,17 +194,47 @@ def _host_key(session: Any) -> Key:
 
 def wait_socket(conn: Libssh2Conn, seconds: float) -> None:
     """Wait (at most `seconds`) for the socket to be ready the way libssh2 needs it."""
-    import select
+    poll_once(waiting(conn.sock, conn.session, time.monotonic() + seconds))
 
-    from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND, LIBSSH2_SESSION_BLOCK_OUTBOUND
 
-    directions = conn.session.block_directions()
+def waiting(sock: socket.socket, session: Any, until: float) -> Wait:
+    """What to wait for, until `until`: the socket, ready the way libssh2 needs it."""
+    directions = session.block_directions()
     events = select.POLLIN if directions & LIBSSH2_SESSION_BLOCK_INBOUND or not directions else 0
     if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND:
         events |= select.POLLOUT
+    return sock.fileno(), events, until
+
+
+def poll_once(wait: Wait) -> None:
+    fd, events, until = wait
     poller = select.poll()  # not select(): a busy process has sockets numbered past 1023
-    poller.register(conn.sock, events)
-    poller.poll(max(0, round(seconds * 1000)))
+    poller.register(fd, events)
+    poller.poll(max(0, round((until - time.monotonic()) * 1000)))
+
+
+def call(sock: socket.socket, session: Any, until: float, fn: Callable[..., Any], *args: Any
+         ) -> Generator[Wait, Any, Any]:
+    """`fn(*args)` on the non-blocking session until it is done, waiting on the socket
+    between tries; TimeoutError once `until` is past."""
+    while True:
+        got = fn(*args)
+        if got != LIBSSH2_ERROR_EAGAIN:
+            return got
+        if time.monotonic() >= until:
+            raise TimeoutError
+        yield waiting(sock, session, until)
+
+
+def drive(steps: Generator[Wait, Any, T]) -> T:
+    """Run a generator of waits (`login`, `call`) to its end from this thread."""
+    try:
+        wait = next(steps)
+        while True:
+            poll_once(wait)
+            wait = steps.send(None)
+    except StopIteration as end:
+        return cast(T, end.value)
 
 
 def blocking(conn: Libssh2Conn, call: Any, timeout: float) -> Any:
@@ -226,25 +269,37 @@ class Libssh2Pool:
         key_file = login_key(target, config.use_agent)
         if key_file is None:
             return None, None
-        with self._lock:
-            lock = self._locks.setdefault(target, threading.Lock())
-        with lock:
+        with self.lock_of(target):
             conn = self._open.get(target)
             if conn is not None or target in self._paramiko:
                 return conn, None
             conn, accepted = open_libssh2(self.conns.known, target, key_file,
                                           config.connect_timeout, config.keepalive,
                                           self.conns.tracked)
-            if accepted:
-                self.conns.accepted.append(AcceptedKey(target.label, accepted,
-                                                       str(self.conns.known.write_file)))
-            if conn is None:
-                self._paramiko.add(target)
-                if accepted:
-                    self._handed[target] = accepted
-            else:
-                self._open[target] = conn
+            self.opened(target, conn, accepted)
             return conn, accepted
+
+    def lock_of(self, target: Target) -> threading.Lock:
+        """Held while the host's session is opened (once for the run)."""
+        with self._lock:
+            return self._locks.setdefault(target, threading.Lock())
+
+    def known(self, target: Target) -> tuple[Libssh2Conn | None, bool]:
+        """The host's open session, and whether it is the paramiko path's (lock_of held)."""
+        return self._open.get(target), target in self._paramiko
+
+    def opened(self, target: Target, conn: Libssh2Conn | None, accepted: str | None) -> None:
+        """What `login` made of `target` (lock_of held): its session, or the paramiko
+        path's host (with the key accepted before it was handed over)."""
+        if accepted:
+            self.conns.accepted.append(AcceptedKey(target.label, accepted,
+                                                   str(self.conns.known.write_file)))
+        if conn is None:
+            self._paramiko.add(target)
+            if accepted:
+                self._handed[target] = accepted
+        else:
+            self._open[target] = conn
 
     def handed(self, target: Target) -> str | None:
         """The host key accepted for `target` before it was handed to paramiko (once)."""

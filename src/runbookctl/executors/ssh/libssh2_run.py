@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Generator
 from contextlib import suppress
 from typing import Any
 
@@ -30,7 +31,14 @@ from runbookctl.executors.ssh.host_run import (
     cut_short,
     host_result,
 )
-from runbookctl.executors.ssh.libssh2_conn import Libssh2Conn, blocking, wait_socket
+from runbookctl.executors.ssh.libssh2_conn import (
+    Libssh2Conn,
+    Wait,
+    blocking,
+    call,
+    drive,
+    wait_socket,
+)
 from runbookctl.executors.ssh.remote_shell import (
     confirmed_command,
     kill_command,
@@ -79,14 +87,21 @@ class Libssh2Run:
         self.closed = False
 
     def run(self, label: str, started: float) -> HostResult:
-        state, error, code = "done", None, None
-        begun = time.monotonic()
         try:
-            state = self._pump(begun)
+            state = self._pump(time.monotonic())
+        except (SSH2Error, OSError):  # libssh2 says no more than the socket failed
+            state = "lost"
+        return self.end(state, label, started)
+
+    def end(self, state: str, label: str, started: float) -> HostResult:
+        """After the pump (`state` as it ended: "done", "timeout", "interrupted" or
+        "lost"): the remote kill when needed, the exit status, the HostResult."""
+        error, code = None, None
+        try:
             if state in ("timeout", "interrupted"):
                 error = self._kill()
                 self._drain(time.monotonic() + 1.0)
-            else:  # closed, or its status came and a child holds the output (LINGER)
+            elif state == "done":  # closed, or its status came and a child holds the output
                 code = self._status()
                 error = None if code is not None else NO_STATUS
         except (SSH2Error, OSError):  # libssh2 says no more than the socket failed
@@ -100,8 +115,9 @@ class Libssh2Run:
         return host_result(self.spec, self.out, self.stop, label, started, state, code, error,
                            self.how)
 
-    def _pump(self, begun: float) -> str:
-        """Read until the command ends: "done", "timeout" or "interrupted"."""
+    def pump(self, begun: float) -> Generator[float, None, str]:
+        """Read until the command ends; yields how long to wait on the socket (the caller
+        waits as wait_socket does) and returns "done", "timeout" or "interrupted"."""
         timeout = self.spec.timeout
         deadline = None if timeout is None else begun + timeout
         linger_until: float | None = None
@@ -120,7 +136,17 @@ class Libssh2Run:
                     return "done"
             self.conn.session.keepalive_send()
             left = POLL if deadline is None else min(POLL, deadline - now)
-            wait_socket(self.conn, min(left, linger_until - now) if linger_until else left)
+            yield min(left, linger_until - now) if linger_until else left
+
+    def _pump(self, begun: float) -> str:
+        """The pump, waiting on the socket from this thread."""
+        steps = self.pump(begun)
+        while True:
+            try:
+                seconds = next(steps)
+            except StopIteration as done:
+                return str(done.value)
+            wait_socket(self.conn, seconds)
 
     def _status(self) -> int | None:
         """The exit status, once it came: not 0, or 0 with the mark."""
@@ -208,7 +234,16 @@ class Libssh2Run:
 def open_channel(config: SSHConfig, conn: Libssh2Conn) -> Any:
     """A new session channel on `conn` (an error here: the connection went stale, and
     nothing was sent to run)."""
-    return blocking(conn, lambda session: session.open_session(), config.connect_timeout)
+    return drive(channel_steps(config, conn))
+
+
+def channel_steps(config: SSHConfig, conn: Libssh2Conn) -> Generator[Wait, Any, Any]:
+    """open_channel, non-blocking (libssh2_conn.login says how)."""
+    until = time.monotonic() + config.connect_timeout
+    channel = yield from call(conn.sock, conn.session, until, conn.session.open_session)
+    if isinstance(channel, int):  # no channel, and no error said
+        raise SSH2Error(f"no channel ({channel})")
+    return channel
 
 
 def start_command(config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn, channel: Any
@@ -216,14 +251,28 @@ def start_command(config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn, chann
     """Start `spec`'s command on `channel` (its stdin closed, or given the sudo password);
     the token that finds it again and the mark of its exit 0. An error here may come after
     the host took the command: it is never sent again."""
+    return drive(start_steps(config, spec, conn, channel))
+
+
+def start_steps(config: SSHConfig, spec: CommandSpec, conn: Libssh2Conn, channel: Any
+                ) -> Generator[Wait, Any, tuple[str, bytes]]:
+    """start_command, non-blocking."""
     token = uuid.uuid4().hex
     line, mark = confirmed_command(spec, token)
-
-    def start(session: Any) -> None:
-        channel.execute(line)
-        if spec.sudo and spec.sudo_password is not None:
-            channel.write((spec.sudo_password + "\n").encode("utf-8"))
-        channel.send_eof()  # the command reads EOF, as a local one does
-
-    blocking(conn, start, config.connect_timeout)
+    sock, session = conn.sock, conn.session
+    until = time.monotonic() + config.connect_timeout
+    yield from call(sock, session, until, channel.execute, line)
+    if spec.sudo and spec.sudo_password is not None:
+        data = (spec.sudo_password + "\n").encode("utf-8")
+        while data:
+            sent = yield from call(sock, session, until, _write, channel, data)
+            data = data[sent:]
+    yield from call(sock, session, until, channel.send_eof)  # EOF, as a local command reads
     return token, mark
+
+
+def _write(channel: Any, data: bytes) -> int:
+    """How much of `data` the channel took now (LIBSSH2_ERROR_EAGAIN: none yet). ssh2's
+    write says (its code, bytes written): EAGAIN may come after a part was taken."""
+    rc, sent = channel.write(data)
+    return int(sent) if sent > 0 or rc != LIBSSH2_ERROR_EAGAIN else LIBSSH2_ERROR_EAGAIN

@@ -12,7 +12,7 @@ import pytest
 from ssh2.session import LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_HOSTKEY, LIBSSH2_METHOD_KEX
 
 from runbookctl.executors.ssh.connections import ConnectError
-from runbookctl.executors.ssh.libssh2_conn import _host_key, _prefer, login_key
+from runbookctl.executors.ssh.libssh2_conn import host_key, login_key, prefer
 from runbookctl.executors.ssh.targets import Target
 
 
@@ -40,9 +40,9 @@ def _key(tmp_path: Path, kind: str = "ed25519", passphrase: str = "") -> Path:
     (["ecdsa-sha2-nistp256"], "ecdsa-sha2-nistp256"),
     (["ssh-rsa"], "rsa-sha2-512,rsa-sha2-256,ssh-ed25519"),
 ])
-def test_the_host_key_types_known_for_the_host_come_first(known: list[str], first: str) -> None:
+def test_thehost_key_types_known_for_the_host_come_first(known: list[str], first: str) -> None:
     session = _Session()
-    _prefer(session, known)
+    prefer(session, known)
     offered = session.prefs[LIBSSH2_METHOD_HOSTKEY]
     assert offered.startswith(first)
     assert "ssh-rsa" not in offered.split(",")  # SHA-1 signatures: never
@@ -51,7 +51,7 @@ def test_the_host_key_types_known_for_the_host_come_first(known: list[str], firs
 
 def test_only_modern_algorithms_are_offered() -> None:
     session = _Session()
-    _prefer(session, [])
+    prefer(session, [])
     kex, ciphers = session.prefs[LIBSSH2_METHOD_KEX], session.prefs[LIBSSH2_METHOD_CRYPT_CS]
     assert kex.startswith("curve25519-sha256") and "kex-strict-c-v00@openssh.com" in kex
     assert "sha1" not in kex
@@ -76,8 +76,8 @@ def test_the_key_file_libssh2_logs_in_with(tmp_path: Path) -> None:
 def test_the_server_key_is_read_as_paramiko_reads_it(tmp_path: Path) -> None:
     public = _key(tmp_path).with_suffix(".pub").read_text().split()
     blob = base64.b64decode(public[1])
-    key = _host_key(_Session(blob))
+    key = host_key(_Session(blob))
     assert (key.kind, key.b64) == ("ssh-ed25519", public[1])
     assert key.fingerprint == paramiko.PKey.from_type_string("ssh-ed25519", blob).fingerprint
     with pytest.raises(ConnectError, match=r"unreadable host key \(2 bytes\)"):
-        _host_key(_Session(b"\0\0"))
+        host_key(_Session(b"\0\0"))

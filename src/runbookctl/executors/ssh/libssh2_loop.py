@@ -1,0 +1,369 @@
+"""A step's hosts over libssh2 from one thread (README.md, "SSH").
+
+With a thread a host, each of the ~30 libssh2 calls a host makes lets the GIL go and
+takes it back, and 50 threads on 2 cores that sshd keeps busy hand it round through
+the kernel: on a 200-host step that was a third of our CPU (benchmarks/RESULTS.md).
+Here one thread drives every host's session, non-blocking, waiting on all their
+sockets at once: each host is a generator that yields what it waits for.
+
+It does what the thread of a host does (client.SSHExecutor._host with libssh2_conn and
+libssh2_run), and hands the host to such a thread for anything else:
+
+- a host for the paramiko path (no key file libssh2 can use, a ProxyJump, a handshake
+  or a key libssh2 cannot do: libssh2_conn says when), or whose connection another
+  host of the step holds, runs as it would in its thread;
+- a command that times out or is stopped is killed from its thread (a second
+  channel, waited for), which then ends it as libssh2_run does.
+
+The TCP connection is still `dial`'s, in a thread unless the host is an IP address
+(its name may take a resolver's time).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ssh2.exceptions import SSH2Error
+
+from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
+from runbookctl.executors.output import Output
+from runbookctl.executors.ssh.connections import dial
+from runbookctl.executors.ssh.host_keys import ConnectError
+from runbookctl.executors.ssh.host_run import POLL, Stop, host_log, host_result
+from runbookctl.executors.ssh.libssh2_conn import (
+    Libssh2Conn,
+    Libssh2Pool,
+    login,
+    login_key,
+    waiting,
+)
+from runbookctl.executors.ssh.libssh2_run import Libssh2Run, channel_steps, start_steps
+from runbookctl.executors.ssh.reasons import dial_failure
+from runbookctl.runbook.inventory import HostSpec, HostSpecError, as_host_spec
+
+if TYPE_CHECKING:
+    from runbookctl.executors.ssh.targets import Target
+
+# What a host's generator yields: a socket to wait on (fd, poll events, until when), or
+# a Future (work done in a thread) whose result it is sent back.
+Wait = tuple[int, int, float] | Future[Any]
+# What it returns: its result, or a call that makes it in a thread (a hand-off).
+Done = HostResult | Callable[[], HostResult]
+HostGen = Generator[Wait, Any, Done]
+
+
+class FanOut:
+    """Runs `spec` on `hosts` from one thread, at most `spec.parallel` at a time: a
+    Future a host, in their order. `threads`: for hand-offs and name lookups;
+    `thread_run(i)`: host i as its own thread runs it (client.SSHExecutor._host)."""
+
+    def __init__(self, fast: Libssh2Pool, spec: CommandSpec, hosts: Sequence[str | HostSpec],
+                 sinks: Sequence[OutputSink], masker: Masker, stop: Stop,
+                 threads: ThreadPoolExecutor, thread_run: Callable[[int], HostResult]) -> None:
+        self.fast, self.conns, self.config = fast, fast.conns, fast.conns.config
+        self.spec, self.hosts = spec, hosts
+        self.sinks, self.masker, self.stop, self.threads = sinks, masker, stop, threads
+        self.thread_run = thread_run
+        self.futures: list[Future[HostResult]] = [Future() for _ in hosts]
+        self._woken: deque[tuple[int, Future[Any] | None]] = deque()  # threads' work done
+        # Threads wake the loop through this pair; never closed by hand (a late thread
+        # could write to a number reused by then): they go with the FanOut.
+        self._bell, self._ring = socket.socketpair()
+        self._bell.setblocking(False)
+        self._ring.setblocking(False)
+
+    def start(self) -> list[Future[HostResult]]:
+        threading.Thread(target=self._loop, name="runbookctl-ssh-loop", daemon=True).start()
+        return self.futures
+
+    def _loop(self) -> None:
+        try:
+            _Loop(self).run()
+        except BaseException as exc:  # a defect: every host not ended raises it
+            for fut in self.futures:
+                if not fut.done():
+                    fut.set_exception(exc)
+
+    def wake(self, i: int, fut: Future[Any] | None) -> None:
+        """From a thread: host i's work there is done (`fut`: what it made for a host
+        still in the loop; None: a handed-off host ended)."""
+        self._woken.append((i, fut))
+        with suppress(OSError):
+            self._ring.send(b"x")
+
+    def hand_off(self, i: int, call: Callable[[], HostResult]) -> None:
+        """Host i's result made by `call` in a thread."""
+        try:
+            handed = self.threads.submit(call)
+        except RuntimeError:  # the step is over (a second Ctrl-C): not run
+            self.futures[i].set_result(_not_run(str(self.hosts[i]), time.monotonic(),
+                                                "interrupted", interrupted=True))
+            self.wake(i, None)
+            return
+
+        def settle(f: Future[HostResult]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                self.futures[i].set_exception(exc)
+            else:
+                self.futures[i].set_result(f.result())
+            self.wake(i, None)
+        handed.add_done_callback(settle)
+
+    def ready(self) -> list[tuple[int, Future[Any] | None]]:
+        """What threads finished since the last call."""
+        with suppress(BlockingIOError):
+            while self._bell.recv(512):
+                pass
+        done = []
+        while self._woken:
+            done.append(self._woken.popleft())
+        return done
+
+
+    # -- a host
+
+    def _host(self, i: int) -> HostGen:
+        """Host i, as client.SSHExecutor._host runs it over libssh2."""
+        host, spec = self.hosts[i], self.spec
+        label, started = str(host), time.monotonic()
+        if self.stop.is_set():
+            return _not_run(label, started, "interrupted before it started", interrupted=True)
+        if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
+            spec = replace(spec, command=spec.per_host[label])
+        try:
+            target = self.conns.target(as_host_spec(host))
+        except HostSpecError as exc:
+            return _not_run(label, started, str(exc))
+        key_file = login_key(target, self.config.use_agent)
+        lock = self.fast.lock_of(target)
+        if key_file is None or not lock.acquire(blocking=False):  # paramiko's, or busy
+            return partial(self.thread_run, i)
+        try:
+            for attempt in (1, 2):  # a session gone stale since an earlier step: once more
+                conn, paramiko = self.fast.known(target)
+                accepted = None
+                if paramiko:
+                    return partial(self.thread_run, i)
+                if conn is None:
+                    try:
+                        conn, accepted = yield from self._connect(target, key_file)
+                    except ConnectError as exc:
+                        if not self.stop.is_set():
+                            return _not_run(label, started, str(exc))
+                    if self.stop.is_set():  # a handshake broken off: no paramiko try after it
+                        return _not_run(label, started, "interrupted while connecting",
+                                        interrupted=True)
+                    if conn is None:  # the paramiko path's
+                        return partial(self.thread_run, i)
+                if not conn.lock.acquire(blocking=False):
+                    return partial(self.thread_run, i)
+                done = yield from self._command(i, spec, target, conn, label, started,
+                                                attempt == 2)
+                if done is not None:
+                    return done if callable(done) else replace(done, host_key_accepted=accepted)
+        finally:
+            lock.release()
+        raise AssertionError("not reached: the second attempt always ends the host")
+
+    def _connect(self, target: Target, key_file: str
+                 ) -> Generator[Wait, Any, tuple[Libssh2Conn | None, str | None]]:
+        """libssh2_conn.open_libssh2, from the loop."""
+        config = self.config
+        if _literal(target.hostname):
+            sock = yield from _dial(target, config.connect_timeout, self.stop)
+        else:  # a name: looked up (and dialled) in a thread
+            sock = (yield self.threads.submit(dial, target, config.connect_timeout)).result()
+        conn, accepted = yield from login(self.conns.known, target, key_file, sock,
+                                          config.connect_timeout, config.keepalive,
+                                          self.conns.tracked)
+        self.fast.opened(target, conn, accepted)
+        return conn, accepted
+
+    def _command(self, i: int, spec: CommandSpec, target: Target, conn: Libssh2Conn,
+                 label: str, started: float, last: bool) -> Generator[Wait, Any, Done | None]:
+        """client.SSHExecutor._fast_run's command on `conn`, whose lock is held and let go
+        of here (or by the thread it is handed to); None: no session could be opened on
+        it, and it is not the `last` try."""
+        handed = False
+        config = self.config
+        try:
+            try:
+                channel = yield from channel_steps(config, conn)
+            except (SSH2Error, OSError) as exc:
+                self.fast.drop(target, conn)
+                if not last:
+                    return None
+                return _not_run(label, started, f"cannot open a session on {target.address}: "
+                                f"{exc or type(exc).__name__}")
+            out = Output(replace(spec, log_path=host_log(spec.log_path, label)), self.sinks[i],
+                         self.masker)
+            try:
+                token, mark = yield from start_steps(config, spec, conn, channel)
+            except (SSH2Error, OSError):  # the host may have taken it: lost, not resent
+                self.fast.drop(target, conn)
+                out.finish()
+                return host_result(spec, out, self.stop, label, started, "lost", None, None,
+                                   None)
+            run = Libssh2Run(config, spec, conn, channel, out, self.stop, token, mark)
+            pump = run.pump(time.monotonic())
+            try:
+                while True:
+                    seconds = next(pump)
+                    yield waiting(conn.sock, conn.session, time.monotonic() + seconds)
+            except StopIteration as end:
+                state = str(end.value)
+            except (SSH2Error, OSError):  # libssh2 says no more than the socket failed
+                state = "lost"
+            if state not in ("timeout", "interrupted"):
+                return run.end(state, label, started)
+            handed = True  # killed from a thread: it waits for the kill
+
+            def ended() -> HostResult:
+                try:
+                    return run.end(state, label, started)
+                finally:
+                    conn.lock.release()
+            return ended
+        finally:
+            if not handed:
+                conn.lock.release()
+
+
+class _Loop:
+    """The loop of a FanOut: its hosts' generators, and the sockets they wait on."""
+
+    def __init__(self, fan: FanOut) -> None:
+        self.fan = fan
+        self.gens: dict[int, HostGen] = {}
+        self.waits: dict[int, tuple[int, float]] = {}  # host -> (fd, until) while it waits
+        self.by_fd: dict[int, int] = {}
+        self.poller = select.poll()
+        self.poller.register(fan._bell, select.POLLIN)
+        self.busy = 0  # hosts begun and not ended (here, or handed to a thread)
+
+    def run(self) -> None:
+        fan, todo = self.fan, deque(range(len(self.fan.hosts)))
+        parallel, stopped = max(1, fan.spec.parallel), False
+        while todo or self.busy:
+            while todo and self.busy < parallel and not stopped:
+                i = todo.popleft()
+                self.busy += 1
+                self.gens[i] = fan._host(i)
+                self.advance(i, None)
+            now = time.monotonic()
+            until = min((u for _, u in self.waits.values()), default=now + POLL)
+            events = self.poller.poll(max(0, round(min(POLL, until - now) * 1000)))
+            ready = [self.by_fd[fd] for fd, _ in events if fd in self.by_fd]
+            for i, fut in fan.ready():
+                if fut is not None and i in self.gens:  # a thread's work for a host here
+                    self.advance(i, fut)
+                elif fut is None:  # a handed-off host ended
+                    self.busy -= 1
+            now = time.monotonic()
+            stopping = fan.stop.is_set() and not stopped
+            due = [i for i, (_, u) in self.waits.items() if now >= u or stopping]
+            for i in dict.fromkeys(ready + due):
+                if i in self.waits:
+                    self.advance(i, None)
+            if stopping:  # the hosts not begun are not run
+                stopped = True
+                while todo:
+                    i = todo.popleft()
+                    fan.futures[i].set_result(_not_run(str(fan.hosts[i]), time.monotonic(),
+                                                       "interrupted before it started",
+                                                       interrupted=True))
+
+    def advance(self, i: int, value: Any) -> None:
+        """Host i's generator on to its next wait (or its end)."""
+        if i in self.waits:
+            fd, _ = self.waits.pop(i)
+            self.poller.unregister(fd)
+            del self.by_fd[fd]
+        fan = self.fan
+        try:
+            item = self.gens[i].send(value)
+        except StopIteration as end:
+            del self.gens[i]
+            if isinstance(end.value, HostResult):
+                fan.futures[i].set_result(end.value)
+                self.busy -= 1
+            else:
+                fan.hand_off(i, end.value)
+            return
+        except BaseException as exc:  # a defect: the host's result raises it
+            del self.gens[i]
+            fan.futures[i].set_exception(exc)
+            self.busy -= 1
+            return
+        if isinstance(item, Future):
+            item.add_done_callback(partial(fan.wake, i))
+            return
+        fd, events, until = item
+        self.waits[i] = (fd, until)
+        self.by_fd[fd] = i
+        self.poller.register(fd, events)
+
+
+def _dial(target: Target, timeout: float, stop: Stop) -> Generator[Wait, Any, socket.socket]:
+    """connections.dial to an IP address, non-blocking: the same socket, or the same
+    ConnectError (broken off once `stop` is set)."""
+    started = time.monotonic()
+    sock = socket.socket(socket.AF_INET6 if ":" in target.hostname else socket.AF_INET)
+    try:
+        sock.setblocking(False)
+        err = sock.connect_ex((target.hostname, target.port))
+        until = started + timeout
+        while err == errno.EINPROGRESS:
+            yield sock.fileno(), select.POLLOUT, until
+            if stop.is_set():
+                raise InterruptedError(errno.EINTR, "interrupted")
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err == 0 and not _connected(sock):
+                err = errno.EINPROGRESS if time.monotonic() < until else errno.ETIMEDOUT
+                if err == errno.ETIMEDOUT:
+                    raise TimeoutError  # our own timeout (no errno), as dial's
+        if err:
+            raise OSError(err, os.strerror(err))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as exc:
+        sock.close()
+        raise ConnectError(dial_failure(exc, target.address, target.hostname, timeout,
+                                        time.monotonic() - started)) from None
+    return sock
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+    except OSError:
+        return False
+    return True
+
+
+def _literal(name: str) -> bool:
+    """An IP address: nothing to look up."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:
+    return HostResult(host=label, exit_code=None, duration=time.monotonic() - started,
+                      error=error, interrupted=interrupted)
