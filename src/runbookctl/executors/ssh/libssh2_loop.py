@@ -114,6 +114,12 @@ class FanOut:
             return
 
         def settle(f: Future[HostResult]) -> None:
+            if f.cancelled():  # the step's threads shut down before it began (a 2nd Ctrl-C)
+                self.futures[i].set_result(_not_run(str(self.hosts[i]), time.monotonic(),
+                                                    "interrupted before it started",
+                                                    interrupted=True))
+                self.wake(i, None)
+                return
             exc = f.exception()
             if exc is not None:
                 self.futures[i].set_exception(exc)
@@ -185,7 +191,14 @@ class FanOut:
         if _literal(target.hostname):
             sock = yield from _dial(target, config.connect_timeout, self.stop)
         else:  # a name: looked up (and dialled) in a thread
-            sock = (yield self.threads.submit(dial, target, config.connect_timeout)).result()
+            try:
+                pending = self.threads.submit(dial, target, config.connect_timeout)
+            except RuntimeError:  # the step's threads shut down (a 2nd Ctrl-C)
+                raise ConnectError("interrupted") from None
+            looked_up = yield pending
+            if looked_up.cancelled():
+                raise ConnectError("interrupted")
+            sock = looked_up.result()
         conn, accepted = yield from login(self.conns.known, target, key_file, sock,
                                           config.connect_timeout, config.keepalive,
                                           self.conns.tracked)

@@ -30,20 +30,25 @@ class Scripted(FanOut):
     """A FanOut whose hosts are the test's generators, each waiting on its own socket
     pair: `ring(i)` makes host i's socket ready."""
 
-    def __init__(self, hosts: int, parallel: int, script: Any) -> None:
+    def __init__(self, hosts: int, parallel: int, script: Any, threads: int = 4) -> None:
         spec = CommandSpec(step_id="s", command="true", display="true",
                            log_path=Path("/nonexistent/s.log"), hosts=[f"h{i}" for i in
                                                                        range(hosts)],
                            parallel=parallel)
-        self.pool = ThreadPoolExecutor(4)
+        self.pool = ThreadPoolExecutor(threads)
         super().__init__(SimpleNamespace(conns=SimpleNamespace(config=None)),  # type: ignore[arg-type]
                          spec, list(spec.hosts),
                          [], None, Stop(), self.pool, self._thread_run)  # type: ignore[arg-type]
         self.pairs = [socket.socketpair() for _ in range(hosts)]
         self.script = script
         self.begun: list[int] = []
+        self.handed: list[int] = []
         self.running: set[int] = set()
         self.most = 0
+
+    def hand_off(self, i: int, call: Any) -> None:
+        super().hand_off(i, call)
+        self.handed.append(i)
 
     def _thread_run(self, i: int) -> HostResult:
         return _result(i, f"thread {threading.current_thread().name}")
@@ -107,6 +112,24 @@ def test_a_handed_off_host_runs_in_a_thread_and_holds_its_place() -> None:
     assert outcomes[0][1] is not None and outcomes[0][1].startswith("thread ")
     assert "loop" not in outcomes[0][1]
     assert outcomes[1:] == [(0, None), (0, None)]
+
+
+def test_a_hand_off_the_step_never_began_is_not_run() -> None:
+    """A second Ctrl-C shuts the step's threads down with hand-offs still queued."""
+    release = threading.Event()
+
+    def script(fan: Scripted, i: int) -> Generator[Any, Any, Any]:
+        if i == 0:
+            return lambda: _result(0) if release.wait(10) else _result(0, "never released")
+        return lambda: _result(i)
+        yield
+
+    fan = Scripted(2, 2, script, threads=1)
+    fan.start()
+    wait_for("both hosts handed off", lambda: fan.handed == [0, 1])
+    fan.pool.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    assert _outcomes(fan) == [(0, None), (None, "interrupted before it started")]
 
 
 def test_work_a_host_waits_for_in_a_thread_is_sent_back_to_it() -> None:
