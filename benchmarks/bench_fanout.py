@@ -142,35 +142,44 @@ def connect_profile(fleet: Any, servers: list[Any], logs: Path) -> tuple[list[fl
             with lock:
                 active[0] -= 1
 
-    # From 10 hosts the executor connects with libssh2 (README, "SSH"): the connection is
-    # Libssh2Pool.get's, the session channel start_command's, on the host's own thread.
-    from runbookctl.executors.ssh import libssh2_conn, libssh2_run
+    # From 10 hosts the executor drives its hosts over libssh2 from one thread (README,
+    # "SSH"): a host is libssh2_loop.FanOut._host's generator, and its command has
+    # started once its Libssh2Run is made (the Output it is given names the host's log).
+    from runbookctl.executors.ssh import libssh2_loop
+    from runbookctl.executors.ssh.host_run import host_log
 
-    began = threading.local()
-    get, start = libssh2_conn.Libssh2Pool.get, libssh2_run.start_command
+    began: dict[Path, float] = {}
+    host_gen, made = libssh2_loop.FanOut._host, libssh2_loop.Libssh2Run.__init__
 
-    def timed_get(pool: Any, target: Any) -> Any:
-        began.at = time.monotonic()
-        return get(pool, target)
-
-    def timed_start(*args: Any) -> Any:
-        opened = start(*args)
+    def counted_gen(fan: Any, i: int) -> Any:
+        began[host_log(fan.spec.log_path, str(fan.hosts[i]))] = time.monotonic()
         with lock:
-            latencies.append(time.monotonic() - began.at)
-        return opened
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            return (yield from host_gen(fan, i))
+        finally:
+            with lock:
+                active[0] -= 1
+
+    def timed_made(run: Any, config: Any, spec: Any, conn: Any, channel: Any, out: Any,
+                   *rest: Any) -> None:
+        made(run, config, spec, conn, channel, out, *rest)
+        with lock:
+            latencies.append(time.monotonic() - began[out.log.path])
 
     executor._conns.session = timed_session  # type: ignore[method-assign]
     executor._host = counted_host  # type: ignore[method-assign]
-    libssh2_conn.Libssh2Pool.get = timed_get  # type: ignore[method-assign]
-    libssh2_run.start_command = timed_start
+    libssh2_loop.FanOut._host = counted_gen  # type: ignore[method-assign]
+    libssh2_loop.Libssh2Run.__init__ = timed_made  # type: ignore[method-assign]
     spec = CommandSpec("bench", COMMAND, COMMAND, logs / "0001-bench.log",
                        hosts=[s.spec for s in servers], parallel=PARALLEL, timeout=120)
     try:
         results = executor.execute(spec, Discard(), Redactor())
     finally:
         executor.close()
-        libssh2_conn.Libssh2Pool.get = get  # type: ignore[method-assign]
-        libssh2_run.start_command = start
+        libssh2_loop.FanOut._host = host_gen  # type: ignore[method-assign]
+        libssh2_loop.Libssh2Run.__init__ = made  # type: ignore[method-assign]
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0]
     return latencies, peak[0]
