@@ -325,3 +325,17 @@ def test_a_fan_out_on_libssh2_drives_its_hosts_from_one_thread(
     assert [(r.exit_code, r.stdout) for r in results] == [(0, "done-42\n")] * 12
     assert names.count("runbookctl-ssh-loop") == 1, names
     assert not [n for n in names if n.startswith("runbookctl-ssh_")], names  # no host's thread
+
+
+def test_a_host_named_twice_in_a_step_runs_twice_on_its_one_connection(
+        sshd_fleet: Fleet, tmp_path: Path, engine: str) -> None:
+    """The second is handed to a thread (libssh2_loop.FanOut): it waits for the first
+    on the host's one session, then runs on it."""
+    (server,) = sshd_fleet.hosts(1)
+    ex = SSHExecutor(sshd_fleet.config(), fanout=ENGINES[engine])
+    try:
+        results, _ = run(ex, make_spec(tmp_path, 'echo "pid $PPID"', [server.spec] * 2))
+    finally:
+        ex.close()
+    assert [(r.host, r.exit_code) for r in results] == [(server.spec, 0)] * 2, results
+    assert all(r.stdout.startswith("pid ") for r in results)
