@@ -339,3 +339,42 @@ def test_a_host_named_twice_in_a_step_runs_twice_on_its_one_connection(
         ex.close()
     assert [(r.host, r.exit_code) for r in results] == [(server.spec, 0)] * 2, results
     assert all(r.stdout.startswith("pid ") for r in results)
+
+
+def test_a_host_flooding_output_does_not_hold_up_the_others(
+        sshd_fleet: Fleet, tmp_path: Path, engine: str) -> None:
+    """One host prints without pause (faster than it can be read) until the three
+    others have run theirs: they must get their turns meanwhile (one thread drives them
+    all on libssh2), or they wait until the flood gives up, past their timeouts."""
+    servers = sshd_fleet.hosts(4)
+    out_dir = sshd_fleet.scratch()
+    flood = (f'yes flood & y=$!; touch "{out_dir}/flooding"; n=0; '
+             f'while [ "$(ls {out_dir} | grep -c done-)" -lt 3 ]; do sleep 0.05; '
+             "n=$((n+1)); if [ $n -gt 160 ]; then kill $y; exit 9; fi; done; kill $y; echo")
+    # Each waits for the flood, then prints more than a channel's window: the server
+    # holds it until it is read.
+    quick = (f'while [ ! -e "{out_dir}/flooding" ]; do sleep 0.02; done; '
+             "head -c 3000000 /dev/zero | tr '\\0' q >/dev/stderr; "
+             f'touch "{out_dir}/done-${{SSH_CONNECTION##* }}"; echo quick')
+    ex = SSHExecutor(sshd_fleet.config(), fanout=ENGINES[engine])
+    try:
+        spec = make_spec(tmp_path, quick, [s.spec for s in servers], timeout=20)
+        spec.per_host[servers[0].spec] = flood
+        results, _ = run(ex, spec)
+    finally:
+        ex.close()
+    assert [(r.exit_code, r.stdout) for r in results[1:]] == [(0, "quick\n")] * 3, results[1:]
+    assert results[0].exit_code == 0, results[0].error
+
+
+def test_a_key_accepted_by_a_host_whose_command_timed_out_is_on_its_row(
+        sshd_fleet: Fleet, tmp_path: Path, engine: str) -> None:
+    (server,) = sshd_fleet.hosts(1)
+    known = tmp_path / "ssh" / "known_hosts"
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy="accept-new"),
+                     fanout=ENGINES[engine])
+    try:
+        (r,), _ = run(ex, make_spec(tmp_path, "sleep 30", [server.spec], timeout=1))
+    finally:
+        ex.close()
+    assert (r.timed_out, r.host_key_accepted) == (True, server.fingerprint), r

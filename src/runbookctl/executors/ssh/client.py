@@ -192,7 +192,12 @@ class SSHExecutor:
         a command is never sent twice."""
         from ssh2.exceptions import SSH2Error
 
-        from runbookctl.executors.ssh.libssh2_run import Libssh2Run, open_channel, start_command
+        from runbookctl.executors.ssh.libssh2_run import (
+            Libssh2Run,
+            no_session,
+            open_channel,
+            start_command,
+        )
 
         assert self._fast is not None
         for attempt in (1, 2):
@@ -205,8 +210,7 @@ class SSHExecutor:
                 except (SSH2Error, OSError) as exc:
                     self._fast.drop(target, conn)
                     if attempt == 2:
-                        raise ConnectError(f"cannot open a session on {target.address}: "
-                                           f"{exc or type(exc).__name__}") from None
+                        raise ConnectError(no_session(target, exc, self.config)) from None
                     continue
                 out = Output(replace(spec, log_path=log), sink, masker)
                 try:

@@ -6,12 +6,14 @@ Every failure to connect becomes one ConnectError line.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -83,6 +85,57 @@ def dial(target: Target, timeout: float) -> socket.socket:
         reason = dial_failure(exc, target.address, target.hostname, timeout,
                               time.monotonic() - started)
         raise ConnectError(reason) from None
+
+
+def dial_steps(target: Target, timeout: float, stop: threading.Event
+               ) -> Generator[tuple[int, int, float], Any, socket.socket]:
+    """`dial` to an IP address (is_address), non-blocking: yields the socket's wait (fd,
+    poll events, until when) while it connects; the same socket, or the same ConnectError
+    (broken off once `stop` is set)."""
+    started = time.monotonic()
+    sock: socket.socket | None = None
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in target.hostname else socket.AF_INET)
+        sock.setblocking(False)
+        err = sock.connect_ex((target.hostname, target.port))
+        until = started + timeout
+        while err == errno.EINPROGRESS:
+            yield sock.fileno(), select.POLLOUT, until
+            if stop.is_set():
+                raise InterruptedError(errno.EINTR, "interrupted")
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err == 0 and not _connected(sock):
+                err = errno.EINPROGRESS if time.monotonic() < until else errno.ETIMEDOUT
+                if err == errno.ETIMEDOUT:
+                    raise TimeoutError  # our own timeout (no errno), as dial's
+        if err:
+            raise OSError(err, os.strerror(err))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        raise ConnectError(dial_failure(exc, target.address, target.hostname, timeout,
+                                        time.monotonic() - started)) from None
+    return sock
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+    except OSError:
+        return False
+    return True
+
+
+def is_address(name: str) -> bool:
+    """An IP address: dialled without a name to look up (dial_steps)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def authenticate(client: paramiko.SSHClient, target: Target, sock: Any, timeout: float,

@@ -118,28 +118,39 @@ def open_libssh2(known: KnownHosts, target: Target, key_file: str, timeout: floa
     None for the paramiko path to connect instead. ConnectError when the host cannot be
     reached or its key is refused. `track`: a context manager that makes the socket
     one a Ctrl-C can break off (ConnectionPool._tracked)."""
+    known_keys = host_known(known, target, key_file)
     sock = dial(target, timeout)
     sock.settimeout(None)
-    return drive(login(known, target, key_file, sock, timeout, keepalive, track))
+    return drive(login(known_keys, target, sock, timeout, keepalive, track))
 
 
-def login(known: KnownHosts, target: Target, key_file: str, sock: socket.socket,
-          timeout: float, keepalive: float, track: Any
+# What a login checks the host against, read before it is dialled: the host's known
+# keys by type (in file order), the host-key policy, the private key file's bytes.
+HostKnown = tuple[dict[str, list[Key]], Any, bytes]
+
+
+def host_known(known: KnownHosts, target: Target, key_file: str) -> HostKnown:
+    """The known_hosts entries and key `login` needs (an error here: nothing dialled)."""
+    lines, policy = host_entries(known, target)
+    ours: dict[str, list[Key]] = {}
+    for line in lines:
+        ours.setdefault(line.key.kind, []).append(line.key)
+    with open(key_file, "rb") as f:
+        return ours, policy, f.read()
+
+
+def login(known_keys: HostKnown, target: Target, sock: socket.socket, timeout: float,
+          keepalive: float, track: Any
           ) -> Generator[Wait, Any, tuple[Libssh2Conn | None, str | None]]:
     """open_libssh2 over the connected `sock` (closed unless kept), non-blocking: yields
     what it waits for (`drive` waits here; libssh2_loop waits for many at once)."""
-    lines, policy = host_entries(known, target)
-    ours: dict[str, list[Key]] = {}  # the host's known keys by type, in file order
-    for line in lines:
-        ours.setdefault(line.key.kind, []).append(line.key)
-    session = Session()
-    session.set_blocking(False)
-    prefer(session, list(ours))
+    ours, policy, private = known_keys
     with ExitStack() as stack:
         stack.callback(sock.close)  # unless the session is kept (below)
         stack.enter_context(track(sock))
-        with open(key_file, "rb") as f:
-            private = f.read()
+        session = Session()
+        session.set_blocking(False)
+        prefer(session, list(ours))
         began = time.monotonic()
         try:
             yield from call(sock, session, began + timeout, session.handshake, sock)

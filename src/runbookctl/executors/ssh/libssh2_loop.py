@@ -21,8 +21,6 @@ The TCP connection is still `dial`'s, in a thread unless the host is an IP addre
 
 from __future__ import annotations
 
-import errno
-import os
 import select
 import socket
 import threading
@@ -39,23 +37,31 @@ from ssh2.exceptions import SSH2Error
 
 from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSink
 from runbookctl.executors.output import Output
-from runbookctl.executors.ssh.connections import dial
+from runbookctl.executors.ssh.connections import dial, dial_steps, is_address
 from runbookctl.executors.ssh.host_keys import ConnectError
 from runbookctl.executors.ssh.host_run import POLL, Stop, host_log, host_result
 from runbookctl.executors.ssh.libssh2_conn import (
     Libssh2Conn,
     Libssh2Pool,
+    host_known,
     login,
     login_key,
     waiting,
 )
-from runbookctl.executors.ssh.libssh2_run import Libssh2Run, channel_steps, start_steps
-from runbookctl.executors.ssh.reasons import dial_failure
+from runbookctl.executors.ssh.libssh2_run import (
+    Libssh2Run,
+    channel_steps,
+    no_session,
+    start_steps,
+)
 from runbookctl.runbook.inventory import HostSpec, HostSpecError, as_host_spec
 
 if TYPE_CHECKING:
     from runbookctl.executors.ssh.targets import Target
 
+# Longest read of one host's flood before the loop turns to the others (a host's own
+# thread reads for host_run.SLICE between its checks).
+LOOP_SLICE = 0.005
 # What a host's generator yields: a socket to wait on (fd, poll events, until when), or
 # a Future (work done in a thread) whose result it is sent back.
 Wait = tuple[int, int, float] | Future[Any]
@@ -105,15 +111,9 @@ class FanOut:
 
     def hand_off(self, i: int, call: Callable[[], HostResult]) -> None:
         """Host i's result made by `call` in a thread."""
-        try:
-            handed = self.threads.submit(call)
-        except RuntimeError:  # the step is over (a second Ctrl-C): not run
-            self.futures[i].set_result(_not_run(str(self.hosts[i]), time.monotonic(),
-                                                "interrupted", interrupted=True))
-            self.wake(i, None)
-            return
-
         def settle(f: Future[HostResult]) -> None:
+            if self.futures[i].done():  # the loop itself failed (a defect) and said so
+                return
             if f.cancelled():  # the step's threads shut down before it began (a 2nd Ctrl-C)
                 self.futures[i].set_result(_not_run(str(self.hosts[i]), time.monotonic(),
                                                     "interrupted before it started",
@@ -126,6 +126,13 @@ class FanOut:
             else:
                 self.futures[i].set_result(f.result())
             self.wake(i, None)
+
+        try:
+            handed = self.threads.submit(call)
+        except RuntimeError:  # the step's threads are shut down (a second Ctrl-C): a
+            handed = Future()  # thread of its own still stops the command it ran
+            threading.Thread(target=_run_into, args=(call, handed), daemon=True,
+                             name="runbookctl-ssh-stop").start()
         handed.add_done_callback(settle)
 
     def ready(self) -> list[tuple[int, Future[Any] | None]]:
@@ -161,9 +168,7 @@ class FanOut:
             for attempt in (1, 2):  # a session gone stale since an earlier step: once more
                 conn, paramiko = self.fast.known(target)
                 accepted = None
-                if paramiko:
-                    return partial(self.thread_run, i)
-                if conn is None:
+                if conn is None and not paramiko:
                     try:
                         conn, accepted = yield from self._connect(target, key_file)
                     except ConnectError as exc:
@@ -172,14 +177,13 @@ class FanOut:
                     if self.stop.is_set():  # a handshake broken off: no paramiko try after it
                         return _not_run(label, started, "interrupted while connecting",
                                         interrupted=True)
-                    if conn is None:  # the paramiko path's
-                        return partial(self.thread_run, i)
-                if not conn.lock.acquire(blocking=False):
+                if conn is None or not conn.lock.acquire(blocking=False):  # paramiko's, or busy
                     return partial(self.thread_run, i)
                 done = yield from self._command(i, spec, target, conn, label, started,
                                                 attempt == 2)
-                if done is not None:
-                    return done if callable(done) else replace(done, host_key_accepted=accepted)
+                if done is not None:  # its result, or its kill (in a thread)
+                    return partial(_with_key, done, accepted) if callable(done) else replace(
+                        done, host_key_accepted=accepted)
         finally:
             lock.release()
         raise AssertionError("not reached: the second attempt always ends the host")
@@ -188,8 +192,9 @@ class FanOut:
                  ) -> Generator[Wait, Any, tuple[Libssh2Conn | None, str | None]]:
         """libssh2_conn.open_libssh2, from the loop."""
         config = self.config
-        if _literal(target.hostname):
-            sock = yield from _dial(target, config.connect_timeout, self.stop)
+        known_keys = host_known(self.conns.known, target, key_file)  # before it is dialled
+        if is_address(target.hostname):
+            sock = yield from dial_steps(target, config.connect_timeout, self.stop)
         else:  # a name: looked up (and dialled) in a thread
             try:
                 pending = self.threads.submit(dial, target, config.connect_timeout)
@@ -199,9 +204,8 @@ class FanOut:
             if looked_up.cancelled():
                 raise ConnectError("interrupted")
             sock = looked_up.result()
-        conn, accepted = yield from login(self.conns.known, target, key_file, sock,
-                                          config.connect_timeout, config.keepalive,
-                                          self.conns.tracked)
+        conn, accepted = yield from login(known_keys, target, sock, config.connect_timeout,
+                                          config.keepalive, self.conns.tracked)
         self.fast.opened(target, conn, accepted)
         return conn, accepted
 
@@ -217,10 +221,12 @@ class FanOut:
                 channel = yield from channel_steps(config, conn)
             except (SSH2Error, OSError) as exc:
                 self.fast.drop(target, conn)
+                if self.stop.is_set():
+                    return _not_run(label, started, "interrupted while connecting",
+                                    interrupted=True)
                 if not last:
                     return None
-                return _not_run(label, started, f"cannot open a session on {target.address}: "
-                                f"{exc or type(exc).__name__}")
+                return _not_run(label, started, no_session(target, exc, config))
             out = Output(replace(spec, log_path=host_log(spec.log_path, label)), self.sinks[i],
                          self.masker)
             try:
@@ -231,7 +237,7 @@ class FanOut:
                 return host_result(spec, out, self.stop, label, started, "lost", None, None,
                                    None)
             run = Libssh2Run(config, spec, conn, channel, out, self.stop, token, mark)
-            pump = run.pump(time.monotonic())
+            pump = run.pump(time.monotonic(), LOOP_SLICE)
             try:
                 while True:
                     seconds = next(pump)
@@ -330,51 +336,16 @@ class _Loop:
         self.poller.register(fd, events)
 
 
-def _dial(target: Target, timeout: float, stop: Stop) -> Generator[Wait, Any, socket.socket]:
-    """connections.dial to an IP address, non-blocking: the same socket, or the same
-    ConnectError (broken off once `stop` is set)."""
-    started = time.monotonic()
-    sock = socket.socket(socket.AF_INET6 if ":" in target.hostname else socket.AF_INET)
+def _with_key(end: Callable[[], HostResult], accepted: str | None) -> HostResult:
+    """A host's end made in a thread, with the host key its login accepted."""
+    return replace(end(), host_key_accepted=accepted)
+
+
+def _run_into(call: Callable[[], HostResult], future: Future[HostResult]) -> None:
     try:
-        sock.setblocking(False)
-        err = sock.connect_ex((target.hostname, target.port))
-        until = started + timeout
-        while err == errno.EINPROGRESS:
-            yield sock.fileno(), select.POLLOUT, until
-            if stop.is_set():
-                raise InterruptedError(errno.EINTR, "interrupted")
-            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err == 0 and not _connected(sock):
-                err = errno.EINPROGRESS if time.monotonic() < until else errno.ETIMEDOUT
-                if err == errno.ETIMEDOUT:
-                    raise TimeoutError  # our own timeout (no errno), as dial's
-        if err:
-            raise OSError(err, os.strerror(err))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError as exc:
-        sock.close()
-        raise ConnectError(dial_failure(exc, target.address, target.hostname, timeout,
-                                        time.monotonic() - started)) from None
-    return sock
-
-
-def _connected(sock: socket.socket) -> bool:
-    try:
-        sock.getpeername()
-    except OSError:
-        return False
-    return True
-
-
-def _literal(name: str) -> bool:
-    """An IP address: nothing to look up."""
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
+        future.set_result(call())
+    except BaseException as exc:  # the host's result raises it, as from a pool thread
+        future.set_exception(exc)
 
 
 def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:

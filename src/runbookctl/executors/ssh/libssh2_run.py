@@ -15,11 +15,12 @@ import time
 import uuid
 from collections.abc import Generator
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssh2.error_codes import LIBSSH2_ERROR_EAGAIN
 from ssh2.exceptions import SSH2Error
 
+from runbookctl.durations import format_seconds
 from runbookctl.executors.base import CommandSpec, HostResult
 from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.host_run import (
@@ -45,6 +46,9 @@ from runbookctl.executors.ssh.remote_shell import (
     kill_outcome,
 )
 from runbookctl.executors.ssh.settings import SSHConfig
+
+if TYPE_CHECKING:
+    from runbookctl.executors.ssh.targets import Target
 
 NO_STATUS = "the remote command ended without an exit status (killed?)"
 
@@ -115,18 +119,20 @@ class Libssh2Run:
         return host_result(self.spec, self.out, self.stop, label, started, state, code, error,
                            self.how)
 
-    def pump(self, begun: float) -> Generator[float, None, str]:
+    def pump(self, begun: float, slice_: float = SLICE) -> Generator[float, None, str]:
         """Read until the command ends; yields how long to wait on the socket (the caller
-        waits as wait_socket does) and returns "done", "timeout" or "interrupted"."""
+        waits as wait_socket does; 0 after `slice_` of a flood, for a caller with others
+        to serve) and returns "done", "timeout" or "interrupted"."""
         timeout = self.spec.timeout
         deadline = None if timeout is None else begun + timeout
         linger_until: float | None = None
         while True:
-            pending = self._read(time.monotonic() + SLICE)
+            pending = self._read(time.monotonic() + slice_)
             now = time.monotonic()
             if cut := cut_short(self.stop, deadline, now):
                 return cut
             if pending:
+                yield 0.0
                 continue
             if self._ended():
                 return "done"
@@ -229,6 +235,15 @@ class Libssh2Run:
                 return int(killer.get_exit_status())
             wait_socket(self.conn, min(POLL, until - time.monotonic()))
         return None
+
+
+def no_session(target: Target, exc: BaseException, config: SSHConfig) -> str:
+    """Why no session channel could be opened on a host's connection."""
+    if isinstance(exc, TimeoutError):
+        why = f"no answer within {format_seconds(config.connect_timeout)}"
+    else:
+        why = str(exc) or type(exc).__name__
+    return f"cannot open a session on {target.address}: {why}"
 
 
 def open_channel(config: SSHConfig, conn: Libssh2Conn) -> Any:

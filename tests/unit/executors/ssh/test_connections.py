@@ -3,13 +3,20 @@ tests/integration/test_ssh_executor.py, over paramiko and libssh2)."""
 
 from __future__ import annotations
 
+import errno
+import select
+import socket
+import time
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import paramiko
 import pytest
 
-from runbookctl.executors.ssh.connections import new_client
+from runbookctl.executors.ssh.connections import dial_steps, is_address, new_client
 from runbookctl.executors.ssh.host_keys import ConnectError, KnownHosts, changed_key, host_entries
+from runbookctl.executors.ssh.host_run import Stop
 from runbookctl.executors.ssh.known_hosts import Key, key_of
 from runbookctl.executors.ssh.targets import Target
 from runbookctl.runbook.config import ACCEPT_NEW
@@ -94,3 +101,60 @@ def test_a_line_typed_rsa_sha2_is_the_hosts_rsa_key_as_paramiko_reads_it(
     lines, policy = host_entries(KnownHosts(path, None, ACCEPT_NEW), target)
     assert [line.key for line in lines] == [key_of(known_key)]
     assert policy.revoked == {("ssh-rsa", other.get_base64())}
+
+
+def _drive(steps: Generator[Any, Any, socket.socket]) -> socket.socket:
+    """Run _dial to its end, waiting on its socket as the loop does."""
+    try:
+        wait = next(steps)
+        while True:
+            fd, events, until = wait
+            poller = select.poll()
+            poller.register(fd, events)
+            poller.poll(max(0, round((until - time.monotonic()) * 1000)))
+            wait = steps.send(None)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]
+
+
+def _target(port: int, host: str = "127.0.0.1") -> Target:
+    return Target(hostname=host, port=port, user="u", label=f"u@{host}:{port}")
+
+
+def test_dial_connects_to_an_ip_address_without_blocking() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        sock = _drive(dial_steps(_target(port), 5.0, Stop()))
+        try:
+            assert sock.getpeername() == ("127.0.0.1", port)
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        finally:
+            sock.close()
+
+
+def test_dial_says_a_refused_connection_as_dial_does() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+    with pytest.raises(ConnectError, match=rf"^connection refused by 127\.0\.0\.1:{port} "):
+        _drive(dial_steps(_target(port), 5.0, Stop()))
+
+
+def test_ip_addresses_are_dialled_without_a_lookup_names_are_not() -> None:
+    assert is_address("127.0.0.1") and is_address("::1") and is_address("10.1.2.3")
+    assert not is_address("localhost") and not is_address("web1.example.com")
+
+
+def test_dial_says_a_socket_that_cannot_be_made_as_dial_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No IPv6 on the machine: that host fails with the reason, the step goes on."""
+    real = socket.socket
+
+    def no_ipv6(family: int = socket.AF_INET, *args: Any) -> socket.socket:
+        if family == socket.AF_INET6:
+            raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
+        return real(family, *args)
+
+    monkeypatch.setattr(socket, "socket", no_ipv6)
+    with pytest.raises(ConnectError, match=r"^cannot reach \[::1\]:22: address family not "
+                       r"supported by protocol \(after [0-9.]+ ?m?s\)$"):
+        _drive(dial_steps(_target(22, "::1"), 5.0, Stop()))

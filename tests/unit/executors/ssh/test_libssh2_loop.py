@@ -17,10 +17,8 @@ from typing import Any
 import pytest
 
 from runbookctl.executors.base import CommandSpec, HostResult
-from runbookctl.executors.ssh.host_keys import ConnectError
 from runbookctl.executors.ssh.host_run import Stop
-from runbookctl.executors.ssh.libssh2_loop import FanOut, _dial, _literal
-from runbookctl.executors.ssh.targets import Target
+from runbookctl.executors.ssh.libssh2_loop import FanOut
 from tests.waiting import wait_for
 
 FAR = 3600.0
@@ -182,44 +180,3 @@ def test_a_stop_wakes_every_waiting_host_and_begins_no_other() -> None:
                               (None, "interrupted before it started"),
                               (None, "interrupted before it started")]
     assert fan.begun == [0, 1]
-
-
-def _drive(steps: Generator[Any, Any, socket.socket]) -> socket.socket:
-    """Run _dial to its end, waiting on its socket as the loop does."""
-    try:
-        wait = next(steps)
-        while True:
-            fd, events, until = wait
-            poller = select.poll()
-            poller.register(fd, events)
-            poller.poll(max(0, round((until - time.monotonic()) * 1000)))
-            wait = steps.send(None)
-    except StopIteration as end:
-        return end.value  # type: ignore[no-any-return]
-
-
-def _target(port: int, host: str = "127.0.0.1") -> Target:
-    return Target(hostname=host, port=port, user="u", label=f"u@{host}:{port}")
-
-
-def test_dial_connects_to_an_ip_address_without_blocking() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        sock = _drive(_dial(_target(port), 5.0, Stop()))
-        try:
-            assert sock.getpeername() == ("127.0.0.1", port)
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-        finally:
-            sock.close()
-
-
-def test_dial_says_a_refused_connection_as_dial_does() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-    with pytest.raises(ConnectError, match=rf"^connection refused by 127\.0\.0\.1:{port} "):
-        _drive(_dial(_target(port), 5.0, Stop()))
-
-
-def test_literal_addresses_are_dialled_from_the_loop_names_are_looked_up() -> None:
-    assert _literal("127.0.0.1") and _literal("::1") and _literal("10.1.2.3")
-    assert not _literal("localhost") and not _literal("web1.example.com")

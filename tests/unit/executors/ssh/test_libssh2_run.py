@@ -4,6 +4,7 @@ every executor test over libssh2 too: tests/integration/test_ssh_executor.py).""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from runbookctl.executors.ssh.host_run import Stop
 from runbookctl.executors.ssh.libssh2_conn import Libssh2Conn
 from runbookctl.executors.ssh.libssh2_run import NO_STATUS, Libssh2Run
 from runbookctl.executors.ssh.settings import SSHConfig
+from runbookctl.executors.ssh.targets import Target
 from runbookctl.safety.masking import Redactor
 
 AGAIN = (LIBSSH2_ERROR_EAGAIN, b"")
@@ -129,3 +131,40 @@ def test_a_socket_failure_is_a_lost_connection(tmp_path: Path, conn: Libssh2Conn
     result = _run(tmp_path, conn, channel)
     assert result.exit_code is None
     assert result.error == "connection lost while the command ran (it may still be running there)"
+
+
+class _Flood(_Channel):
+    """A channel that always has more to read."""
+
+    def __init__(self) -> None:
+        super().__init__([], 0, closes=False)
+        self.reads = 0
+
+    def read(self, size: int) -> tuple[int, bytes]:
+        self.reads += 1
+        return 5, b"yes\n\n"
+
+
+def test_a_flood_gives_the_caller_its_turn_after_each_slice(tmp_path: Path,
+                                                            conn: Libssh2Conn) -> None:
+    """The pump yields (a wait of 0) once it has read for its slice with more still
+    there: the fan-out loop's other hosts get their turns (libssh2_loop)."""
+    spec = CommandSpec("s", "x", "x", tmp_path / "0001-s.log", hosts=["h"], timeout=5)
+    channel = _Flood()
+    run = Libssh2Run(SSHConfig(), spec, conn, channel, Output(spec, _Sink(), Redactor()),
+                     Stop(), "tok", MARK)
+    pump = run.pump(time.monotonic(), 0.001)
+    assert next(pump) == 0.0
+    assert next(pump) == 0.0
+    assert channel.reads > 2
+
+
+@pytest.mark.parametrize(("exc", "why"), [
+    (TimeoutError(), "no answer within 7s"),
+    (OSError("Socket recv error"), "Socket recv error"),
+    (OSError(), "OSError"),
+])
+def test_why_no_session_could_be_opened(exc: BaseException, why: str) -> None:
+    target = Target(label="web1", hostname="10.0.0.5", port=2222, user="u")
+    assert libssh2_run.no_session(target, exc, SSHConfig(connect_timeout=7.0)) == (
+        f"cannot open a session on 10.0.0.5:2222: {why}")
