@@ -130,6 +130,21 @@ def test_a_hand_off_the_step_never_began_is_not_run() -> None:
     assert _outcomes(fan) == [(0, None), (None, "interrupted before it started")]
 
 
+def test_a_hand_off_after_the_threads_shut_down_still_runs_in_a_thread() -> None:
+    """A command stopped after a second Ctrl-C shut the step's threads down is still
+    killed: its hand-off gets a thread of its own."""
+    def script(fan: Scripted, i: int) -> Generator[Any, Any, Any]:
+        yield fan.wait_on(i)
+        return lambda: fan._thread_run(i)
+
+    fan = Scripted(1, 1, script)
+    fan.start()
+    wait_for("the host begun", lambda: fan.begun == [0])
+    fan.pool.shutdown(wait=True)
+    fan.ring(0)
+    assert _outcomes(fan) == [(None, "thread runbookctl-ssh-stop")]
+
+
 def test_work_a_host_waits_for_in_a_thread_is_sent_back_to_it() -> None:
     def script(fan: Scripted, i: int) -> Generator[Any, Any, HostResult]:
         got = yield fan.pool.submit(lambda: f"looked up {i}")
