@@ -378,3 +378,29 @@ def test_a_key_accepted_by_a_host_whose_command_timed_out_is_on_its_row(
     finally:
         ex.close()
     assert (r.timed_out, r.host_key_accepted) == (True, server.fingerprint), r
+
+
+def test_a_stop_as_a_login_completes_keeps_its_accepted_key_on_the_row(
+        sshd_fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is filed in known_hosts by then: the host's row must say so."""
+    from runbookctl.executors.ssh import libssh2_loop
+
+    connect = libssh2_loop.FanOut._connect
+
+    def then_stop(fan: Any, target: Any, key_file: str) -> Any:
+        opened = yield from connect(fan, target, key_file)
+        fan.stop.set()  # as a Ctrl-C would, right then
+        return opened
+
+    monkeypatch.setattr(libssh2_loop.FanOut, "_connect", then_stop)
+    (server,) = sshd_fleet.hosts(1)
+    known = tmp_path / "ssh" / "known_hosts"
+    ex = SSHExecutor(sshd_fleet.config(known_hosts=str(known), host_key_policy="accept-new"),
+                     fanout=1)
+    try:
+        (r,), _ = run(ex, make_spec(tmp_path, "true", [server.spec]))
+    finally:
+        ex.close()
+    assert (r.interrupted, r.error, r.host_key_accepted) == (
+        True, "interrupted while connecting", server.fingerprint)
+    assert server.public_key.split()[1] in known.read_text()

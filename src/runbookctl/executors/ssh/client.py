@@ -221,6 +221,7 @@ class SSHExecutor:
                     return host_result(spec, out, stop, label, started, "lost", None, None,
                                        None)
                 run = Libssh2Run(self.config, spec, conn, channel, out, stop, token, mark)
+                del channel  # run.run frees it, with the connection's lock held
                 return replace(run.run(label, started), host_key_accepted=accepted)
         return None
 

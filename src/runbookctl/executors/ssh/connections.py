@@ -92,6 +92,8 @@ def dial_steps(target: Target, timeout: float, stop: threading.Event
     """`dial` to an IP address (is_address), non-blocking: yields the socket's wait (fd,
     poll events, until when) while it connects; the same socket, or the same ConnectError
     (broken off once `stop` is set)."""
+    if not 0 <= target.port <= 65535:  # connect_ex would raise OverflowError: dial says it
+        return dial(target, timeout)
     started = time.monotonic()
     sock: socket.socket | None = None
     try:

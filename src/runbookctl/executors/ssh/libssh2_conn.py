@@ -145,36 +145,36 @@ def login(known_keys: HostKnown, target: Target, sock: socket.socket, timeout: f
     """open_libssh2 over the connected `sock` (closed unless kept), non-blocking: yields
     what it waits for (`drive` waits here; libssh2_loop waits for many at once)."""
     ours, policy, private = known_keys
-    with ExitStack() as stack:
-        stack.callback(sock.close)  # unless the session is kept (below)
-        stack.enter_context(track(sock))
-        session = Session()
-        session.set_blocking(False)
-        prefer(session, list(ours))
-        began = time.monotonic()
-        try:
-            yield from call(sock, session, began + timeout, session.handshake, sock)
-        except TimeoutError:  # a host that says nothing: once is enough to wait for it
-            raise ConnectError(banner_failure(TimeoutError(), target.address, timeout,
-                                              time.monotonic() - began, b"")) from None
-        except SSH2Error:  # the paramiko path connects again and says why
-            return None, None
-        server_key = host_key(session)
-        if not ours:  # ConnectError if refused
-            policy.missing(target.known_hosts_name, server_key)
-        elif not is_known(server_key, tuple(ours.get(server_key.kind, ()))):
-            # any known key of its type will do, as in OpenSSH; none of its type: the
-            # host is known by others (paramiko's rule), so its key has changed
-            expected = (ours.get(server_key.kind) or next(iter(ours.values())))[0]
-            raise changed_key(target, server_key, expected, policy.revoked)
-        try:
-            yield from call(sock, session, time.monotonic() + timeout,
-                            session.userauth_publickey_frommemory, target.user, private)
-        except (SSH2Error, TimeoutError):  # a key the server refuses: paramiko tries others
-            return None, policy.accepted
-        if keepalive > 0:
-            session.keepalive_config(False, max(1, round(keepalive)))
-        stack.pop_all()
+    with ExitStack() as closing:
+        closing.callback(sock.close)  # unless the session is kept (below)
+        with track(sock):  # a Ctrl-C breaks the login off (ConnectionPool.abort_pending)
+            session = Session()
+            session.set_blocking(False)
+            prefer(session, list(ours))
+            began = time.monotonic()
+            try:
+                yield from call(sock, session, began + timeout, session.handshake, sock)
+            except TimeoutError:  # a host that says nothing: once is enough to wait for it
+                raise ConnectError(banner_failure(TimeoutError(), target.address, timeout,
+                                                  time.monotonic() - began, b"")) from None
+            except SSH2Error:  # the paramiko path connects again and says why
+                return None, None
+            server_key = host_key(session)
+            if not ours:  # ConnectError if refused
+                policy.missing(target.known_hosts_name, server_key)
+            elif not is_known(server_key, tuple(ours.get(server_key.kind, ()))):
+                # any known key of its type will do, as in OpenSSH; none of its type: the
+                # host is known by others (paramiko's rule), so its key has changed
+                expected = (ours.get(server_key.kind) or next(iter(ours.values())))[0]
+                raise changed_key(target, server_key, expected, policy.revoked)
+            try:
+                yield from call(sock, session, time.monotonic() + timeout,
+                                session.userauth_publickey_frommemory, target.user, private)
+            except (SSH2Error, TimeoutError):  # a key the server refuses: paramiko tries others
+                return None, policy.accepted
+            if keepalive > 0:
+                session.keepalive_config(False, max(1, round(keepalive)))
+        closing.pop_all()  # kept: the session's
     return Libssh2Conn(sock, session), policy.accepted
 
 

@@ -115,10 +115,7 @@ class FanOut:
             if self.futures[i].done():  # the loop itself failed (a defect) and said so
                 return
             if f.cancelled():  # the step's threads shut down before it began (a 2nd Ctrl-C)
-                self.futures[i].set_result(_not_run(str(self.hosts[i]), time.monotonic(),
-                                                    "interrupted before it started",
-                                                    interrupted=True))
-                self.wake(i, None)
+                alone(call).add_done_callback(settle)  # a kill must still run
                 return
             exc = f.exception()
             if exc is not None:
@@ -130,9 +127,7 @@ class FanOut:
         try:
             handed = self.threads.submit(call)
         except RuntimeError:  # the step's threads are shut down (a second Ctrl-C): a
-            handed = Future()  # thread of its own still stops the command it ran
-            threading.Thread(target=_run_into, args=(call, handed), daemon=True,
-                             name="runbookctl-ssh-stop").start()
+            handed = alone(call)  # thread of its own still stops the command it ran
         handed.add_done_callback(settle)
 
     def ready(self) -> list[tuple[int, Future[Any] | None]]:
@@ -144,7 +139,6 @@ class FanOut:
         while self._woken:
             done.append(self._woken.popleft())
         return done
-
 
     # -- a host
 
@@ -175,8 +169,8 @@ class FanOut:
                         if not self.stop.is_set():
                             return _not_run(label, started, str(exc))
                     if self.stop.is_set():  # a handshake broken off: no paramiko try after it
-                        return _not_run(label, started, "interrupted while connecting",
-                                        interrupted=True)
+                        return replace(_not_run(label, started, "interrupted while connecting",
+                                                interrupted=True), host_key_accepted=accepted)
                 if conn is None or not conn.lock.acquire(blocking=False):  # paramiko's, or busy
                     return partial(self.thread_run, i)
                 done = yield from self._command(i, spec, target, conn, label, started,
@@ -204,6 +198,9 @@ class FanOut:
             if looked_up.cancelled():
                 raise ConnectError("interrupted")
             sock = looked_up.result()
+            if self.stop.is_set():
+                sock.close()
+                raise ConnectError("interrupted")
         conn, accepted = yield from login(known_keys, target, sock, config.connect_timeout,
                                           config.keepalive, self.conns.tracked)
         self.fast.opened(target, conn, accepted)
@@ -237,6 +234,7 @@ class FanOut:
                 return host_result(spec, out, self.stop, label, started, "lost", None, None,
                                    None)
             run = Libssh2Run(config, spec, conn, channel, out, self.stop, token, mark)
+            del channel  # run.end frees it, with the connection's lock held
             pump = run.pump(time.monotonic(), LOOP_SLICE)
             try:
                 while True:
@@ -341,11 +339,17 @@ def _with_key(end: Callable[[], HostResult], accepted: str | None) -> HostResult
     return replace(end(), host_key_accepted=accepted)
 
 
-def _run_into(call: Callable[[], HostResult], future: Future[HostResult]) -> None:
-    try:
-        future.set_result(call())
-    except BaseException as exc:  # the host's result raises it, as from a pool thread
-        future.set_exception(exc)
+def alone(call: Callable[[], HostResult]) -> Future[HostResult]:
+    """`call` in a thread of its own (the step's are shut down); its Future."""
+    future: Future[HostResult] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # the host's result raises it, as from a pool thread
+            future.set_exception(exc)
+    threading.Thread(target=run, daemon=True, name="runbookctl-ssh-stop").start()
+    return future
 
 
 def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:

@@ -113,6 +113,9 @@ class Libssh2Run:
         finally:
             with suppress(SSH2Error, OSError):
                 self.channel.close()  # non-blocking: our half of the close, if it can go now
+            # Freed here (libssh2 writes to the session), while the caller holds the
+            # connection's lock: not later, where another host may be using the session.
+            self.channel = None
             if held := self.mark.rest():  # bytes that looked like the mark's beginning
                 self.out.feed("stdout", held)
             self.out.finish()

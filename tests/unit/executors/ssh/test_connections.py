@@ -14,7 +14,7 @@ from typing import Any
 import paramiko
 import pytest
 
-from runbookctl.executors.ssh.connections import dial_steps, is_address, new_client
+from runbookctl.executors.ssh.connections import dial, dial_steps, is_address, new_client
 from runbookctl.executors.ssh.host_keys import ConnectError, KnownHosts, changed_key, host_entries
 from runbookctl.executors.ssh.host_run import Stop
 from runbookctl.executors.ssh.known_hosts import Key, key_of
@@ -158,3 +158,13 @@ def test_dial_says_a_socket_that_cannot_be_made_as_dial_does(
     with pytest.raises(ConnectError, match=r"^cannot reach \[::1\]:22: address family not "
                        r"supported by protocol \(after [0-9.]+ ?m?s\)$"):
         _drive(dial_steps(_target(22, "::1"), 5.0, Stop()))
+
+
+@pytest.mark.parametrize("port", [70000, -1])
+def test_dial_says_a_port_out_of_range_as_dial_does(port: int) -> None:
+    target = _target(port)
+    with pytest.raises(ConnectError) as blocking:
+        dial(target, 1.0)
+    with pytest.raises(ConnectError) as steps:
+        _drive(dial_steps(target, 1.0, Stop()))
+    assert str(steps.value) == str(blocking.value)

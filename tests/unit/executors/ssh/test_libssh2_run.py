@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,3 +169,16 @@ def test_why_no_session_could_be_opened(exc: BaseException, why: str) -> None:
     target = Target(label="web1", hostname="10.0.0.5", port=2222, user="u")
     assert libssh2_run.no_session(target, exc, SSHConfig(connect_timeout=7.0)) == (
         f"cannot open a session on 10.0.0.5:2222: {why}")
+
+
+def test_the_channel_is_let_go_when_the_run_ends(tmp_path: Path, conn: Libssh2Conn) -> None:
+    """libssh2 frees a channel by writing to its session: at the run's end, while its
+    caller holds the connection's lock, not whenever the last reference goes."""
+    channel = _Channel([b"hi\n" + MARK], 0)
+    gone = weakref.ref(channel)
+    spec = CommandSpec("s", "x", "x", tmp_path / "0001-s.log", hosts=["h"], timeout=30)
+    run = Libssh2Run(SSHConfig(), spec, conn, channel, Output(spec, _Sink(), Redactor()),
+                     Stop(), "tok", MARK)
+    del channel
+    assert run.run("h", time.monotonic()).exit_code == 0
+    assert gone() is None
