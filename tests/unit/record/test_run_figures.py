@@ -72,6 +72,18 @@ def test_from_state_measures_each_first_milestone_from_the_start() -> None:
     assert (figures.active, figures.month) == (12.5, "2026-11")
 
 
+def test_a_run_s_figures_are_the_same_from_its_journal_and_from_its_report() -> None:
+    """The report writes the active time to the millisecond ("0.050"): the journal's
+    0.0496 s is read to the millisecond too, so both give the same tenth (0.1)."""
+    state = RunState(run_id="r", runbook="db", started="2026-11-02T10:00:00.000Z",
+                     status="completed")
+    state.active_closed = 0.0496
+    meta = {"run_id": "r", "runbook": "db", "status": "completed", "failed_steps": [],
+            "started": "2026-11-02T10:00:00.000Z", "active_seconds": float(f"{0.0496:.3f}")}
+    assert rows([from_state(state)]) == rows([from_front_matter(meta)])  # type: ignore[list-item]
+    assert rows([from_state(state)])[0]["median_seconds"] == 0.1
+
+
 META = {"run_id": "r1", "runbook": "db", "status": "completed", "failed_steps": ["drain"],
         "started": "2026-11-02T10:00:00.000Z", "duration_seconds": 98.0}
 
