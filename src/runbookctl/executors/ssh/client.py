@@ -35,7 +35,13 @@ from runbookctl.executors.base import (
 )
 from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.connections import AcceptedKey, ConnectError, ConnectionPool
-from runbookctl.executors.ssh.host_run import RemoteRun, Stop, host_log, host_result
+from runbookctl.executors.ssh.host_run import (
+    RemoteRun,
+    Stop,
+    host_log,
+    host_result,
+    not_run,
+)
 from runbookctl.executors.ssh.remote_shell import remote_command
 from runbookctl.executors.ssh.settings import SSHConfig
 from runbookctl.executors.ssh.targets import Target, describe
@@ -86,7 +92,7 @@ class SSHExecutor:
         try:
             remote_command(spec, "check")
         except ValueError as exc:
-            return [_not_run(str(h), started, str(exc)) for h in hosts]
+            return [not_run(str(h), started, str(exc)) for h in hosts]
         if not hosts:
             return []
         stop, go = Stop(), threading.Event()
@@ -156,7 +162,7 @@ class SSHExecutor:
         go.wait()
         label, started = str(host), time.monotonic()
         if stop.is_set():
-            return _not_run(label, started, "interrupted before it started", interrupted=True)
+            return not_run(label, started, "interrupted before it started", interrupted=True)
         if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
             spec = replace(spec, command=spec.per_host[label])
         log = host_log(spec.log_path, label)
@@ -173,8 +179,8 @@ class SSHExecutor:
                 accepted = self._fast.handed(target) or accepted
         except (ConnectError, HostSpecError) as exc:
             if stop.is_set():
-                return _not_run(label, started, "interrupted while connecting", interrupted=True)
-            return _not_run(label, started, str(exc))
+                return not_run(label, started, "interrupted while connecting", interrupted=True)
+            return not_run(label, started, str(exc))
         out = Output(replace(spec, log_path=log), sink, masker)  # its file made at the first byte
         run = RemoteRun(self.config, spec, client, channel, out, stop, log)
         return replace(run.run(label, started), host_key_accepted=accepted)
@@ -244,7 +250,7 @@ def _wait_all(futures: list[Future[HostResult]]) -> None:
 
 def _collect(future: Future[HostResult], label: str, started: float) -> HostResult:
     if future.cancelled() or not future.done():
-        return _not_run(label, started, "interrupted before it started", interrupted=True)
+        return not_run(label, started, "interrupted before it started", interrupted=True)
     return future.result()
 
 
@@ -252,12 +258,7 @@ def _so_far(future: Future[HostResult], label: str, started: float) -> HostResul
     """A host's result as the run stops: its own, or that it did not finish."""
     if future.done() and not future.cancelled() and future.exception() is None:
         return future.result()
-    return _not_run(label, started, "interrupted", interrupted=True)
-
-
-def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:
-    return HostResult(host=label, exit_code=None, duration=time.monotonic() - started,
-                      error=error, interrupted=interrupted)
+    return not_run(label, started, "interrupted", interrupted=True)
 
 
 class _HostSink:

@@ -254,3 +254,9 @@ def host_log(log_path: Path, host: str) -> Path:
     """The log of one host: `0003-step.log` -> `0003-step.web1_2222.log`."""
     safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", host)
     return log_path.with_name(f"{log_path.stem}.{safe}{log_path.suffix}")
+
+
+def not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:
+    """A host whose command was never run (`error` says why)."""
+    return HostResult(host=label, exit_code=None, duration=time.monotonic() - started,
+                      error=error, interrupted=interrupted)

@@ -2,7 +2,8 @@
 
 With a thread a host, each of the ~30 libssh2 calls a host makes lets the GIL go and
 takes it back, and 50 threads on 2 cores that sshd keeps busy hand it round through
-the kernel: on a 200-host step that was a third of our CPU (benchmarks/RESULTS.md).
+the kernel: on a 200-host step that was about a quarter of our CPU (685 ms against 505
+ms from one thread; benchmarks/RESULTS.md).
 Here one thread drives every host's session, non-blocking, waiting on all their
 sockets at once: each host is a generator that yields what it waits for.
 
@@ -15,8 +16,8 @@ libssh2_run), and hands the host to such a thread for anything else:
 - a command that times out or is stopped is killed from its thread (a second
   channel, waited for), which then ends it as libssh2_run does.
 
-The TCP connection is still `dial`'s, in a thread unless the host is an IP address
-(its name may take a resolver's time).
+An IP address is dialled from the loop (connections.dial_steps); a name is looked up
+and dialled by `dial` in a thread (a resolver may take its time).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from runbookctl.executors.base import CommandSpec, HostResult, Masker, OutputSin
 from runbookctl.executors.output import Output
 from runbookctl.executors.ssh.connections import dial, dial_steps, is_address
 from runbookctl.executors.ssh.host_keys import ConnectError
-from runbookctl.executors.ssh.host_run import POLL, Stop, host_log, host_result
+from runbookctl.executors.ssh.host_run import POLL, Stop, host_log, host_result, not_run
 from runbookctl.executors.ssh.libssh2_conn import (
     Libssh2Conn,
     Libssh2Pool,
@@ -147,13 +148,13 @@ class FanOut:
         host, spec = self.hosts[i], self.spec
         label, started = str(host), time.monotonic()
         if self.stop.is_set():
-            return _not_run(label, started, "interrupted before it started", interrupted=True)
+            return not_run(label, started, "interrupted before it started", interrupted=True)
         if label in spec.per_host:  # the command mentions {{ host }}: rendered for this host
             spec = replace(spec, command=spec.per_host[label])
         try:
             target = self.conns.target(as_host_spec(host))
         except HostSpecError as exc:
-            return _not_run(label, started, str(exc))
+            return not_run(label, started, str(exc))
         key_file = login_key(target, self.config.use_agent)
         lock = self.fast.lock_of(target)
         if key_file is None or not lock.acquire(blocking=False):  # paramiko's, or busy
@@ -167,9 +168,9 @@ class FanOut:
                         conn, accepted = yield from self._connect(target, key_file)
                     except ConnectError as exc:
                         if not self.stop.is_set():
-                            return _not_run(label, started, str(exc))
+                            return not_run(label, started, str(exc))
                     if self.stop.is_set():  # a handshake broken off: no paramiko try after it
-                        return replace(_not_run(label, started, "interrupted while connecting",
+                        return replace(not_run(label, started, "interrupted while connecting",
                                                 interrupted=True), host_key_accepted=accepted)
                 if conn is None or not conn.lock.acquire(blocking=False):  # paramiko's, or busy
                     return partial(self.thread_run, i)
@@ -219,11 +220,11 @@ class FanOut:
             except (SSH2Error, OSError) as exc:
                 self.fast.drop(target, conn)
                 if self.stop.is_set():
-                    return _not_run(label, started, "interrupted while connecting",
+                    return not_run(label, started, "interrupted while connecting",
                                     interrupted=True)
                 if not last:
                     return None
-                return _not_run(label, started, no_session(target, exc, config))
+                return not_run(label, started, no_session(target, exc, config))
             out = Output(replace(spec, log_path=host_log(spec.log_path, label)), self.sinks[i],
                          self.masker)
             try:
@@ -299,7 +300,7 @@ class _Loop:
                 stopped = True
                 while todo:
                     i = todo.popleft()
-                    fan.futures[i].set_result(_not_run(str(fan.hosts[i]), time.monotonic(),
+                    fan.futures[i].set_result(not_run(str(fan.hosts[i]), time.monotonic(),
                                                        "interrupted before it started",
                                                        interrupted=True))
 
@@ -351,7 +352,3 @@ def alone(call: Callable[[], HostResult]) -> Future[HostResult]:
     threading.Thread(target=run, daemon=True, name="runbookctl-ssh-stop").start()
     return future
 
-
-def _not_run(label: str, started: float, error: str, interrupted: bool = False) -> HostResult:
-    return HostResult(host=label, exit_code=None, duration=time.monotonic() - started,
-                      error=error, interrupted=interrupted)

@@ -152,3 +152,12 @@ def test_a_flood_stops_at_the_stop_flag(tmp_path: Path) -> None:
     assert result.interrupted
     assert result.error == "interrupted by SIGINT (Ctrl-C); command stopped with SIGTERM"
     assert took < GIVE_UP / 2
+
+
+def test_a_host_not_run_says_why_with_no_exit_status() -> None:
+    from runbookctl.executors.ssh.host_run import not_run
+
+    r = not_run("web1", time.monotonic(), "interrupted before it started", interrupted=True)
+    assert (r.host, r.exit_code, r.error, r.interrupted, r.ok) == (
+        "web1", None, "interrupted before it started", True, False)
+    assert 0 <= r.duration < 60
