@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, journal_events, only_report, only_run_dir, run_cli
+from tests.helpers import FIXTURES, CliResult, journal_events, only_report, only_run_dir, run_cli
 
 E2E = FIXTURES / "e2e"
 TOKEN = "tok-3f9a1c77e2b04d"
@@ -43,6 +43,14 @@ def _run(work: Path, *extra: str) -> tuple[int, str, str]:
         cwd=work, state=work / "state", RB_TEST_TOKEN=TOKEN,
     )
     return result.code, result.stdout, result.stderr
+
+
+def _run_book(tmp_path: Path, rid: str, steps: str) -> CliResult:
+    """`runbookctl run` of a runbook of these steps, reports in tmp_path/r."""
+    runbook = tmp_path / f"{rid}.yaml"
+    runbook.write_text(f"id: {rid}\ntitle: {rid}\nsteps:\n{steps}")
+    return run_cli(["run", str(runbook), "--no-input", "--report-dir", str(tmp_path / "r")],
+                   cwd=tmp_path, state=tmp_path / "state")
 
 
 def test_every_action_runs_in_graph_order_exactly_once(work: Path) -> None:
@@ -132,14 +140,10 @@ def test_yes_does_not_answer_dangerous_steps(work: Path) -> None:
 
 
 def test_capture_is_kept_when_expect_fails(tmp_path: Path) -> None:
-    runbook = tmp_path / "usage.yaml"
-    runbook.write_text(
-        "id: usage\ntitle: Usage\nsteps:\n"
+    result = _run_book(tmp_path, "usage", (
         "  - id: usage\n    run: echo 93\n    capture: pct\n    expect: result.stdout | int < 80\n"
         "    on_failure: continue\n"
-        "  - id: act\n    when: pct | int >= 80\n    run: echo acting on {{ pct }} > acted\n")
-    result = run_cli(["run", str(runbook), "--no-input", "--report-dir", str(tmp_path / "r")],
-                     cwd=tmp_path, state=tmp_path / "state")
+        "  - id: act\n    when: pct | int >= 80\n    run: echo acting on {{ pct }} > acted\n"))
     assert result.code == 0, result.output
     assert (tmp_path / "acted").read_text() == "acting on 93\n"
     report = only_report(tmp_path / "r")
@@ -155,3 +159,31 @@ def test_dry_run_executes_only_readonly_steps(work: Path) -> None:
     assert "dry run: would run: rm -f" in out
     report = only_report(work / "reports")
     assert "dry run: only read-only steps executed" in report
+
+
+def test_a_command_that_cannot_start_is_journaled_with_why_and_the_run_goes_on(
+        tmp_path: Path) -> None:
+    # The shell is started before its command is journaled (engine/command_step.py):
+    # one that never starts still leaves its command, and why, in the record.
+    result = _run_book(tmp_path, "nostart", (
+        "  - {id: noshell, run: echo a > a, shell: /no/such/shell, on_failure: continue}\n"
+        "  - {id: nocwd, run: echo b > b, cwd: /no/such/dir, on_failure: continue}\n"
+        "  - {id: fine, run: echo c > c}\n"))
+    assert result.code == 0, result.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert (tmp_path / "c").read_text() == "c\n"
+    events = journal_events(only_run_dir(tmp_path / "state"))
+    for step, command, why in [
+            ("noshell", "echo a > a", "cannot start /no/such/shell: No such file or directory"),
+            ("nocwd", "echo b > b", "cwd does not exist: /no/such/dir")]:
+        mine = [e for e in events if e["step"] == step]
+        assert [e["type"] for e in mine] == [
+            "step_started", "command_started", "command_finished", "step_finished"]
+        assert mine[1]["data"]["command"] == command
+        assert mine[2]["data"]["hosts"][0]["error"] == why
+        assert result.output.count(f"$ {command}") == 1
+    assert [e["type"] for e in events if e["step"] == "fine"] == [
+        "step_started", "command_started", "command_process", "command_finished", "step_finished"]
+    report = only_report(tmp_path / "r")
+    assert "cannot start /no/such/shell: No such file or directory" in report
+    assert "cwd does not exist: /no/such/dir" in report

@@ -32,6 +32,8 @@ from runbookctl.safety.templating import render_command, render_text
 from runbookctl.signals import deferred, describe, stopped_command
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from runbookctl.engine.context import StepContext
 
 DEFAULT_EVERY = 10.0
@@ -196,38 +198,67 @@ def _interrupt_reason(results: list[HostResult]) -> str:
 
 
 def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResult]:
-    key = ctx.key
-    log = ctx.resources.log_path(key)
-    ctx.ui.command(spec.display, list(spec.hosts) or None)
+    log = ctx.resources.log_path(ctx.key)
     local = ctx.step.action == "run"
-    ctx.publish(ev.COMMAND_STARTED, key, command=spec.display, hosts=list(spec.hosts),
-                attempt=attempt, timeout=spec.timeout, log=str(log), defer_sync=local)
-    executor = ctx.local if local else ctx.resources.ssh()
-    if local:  # the shell waits at its gate until its start is on disk (_gated)
-        spec = replace(spec, log_path=log, on_start=lambda pgid, at: _gated(ctx, pgid, at))
+    start = _Start(ctx, spec, attempt, log)
+    if local and not spec.interactive:
+        # The shell is started first and waits at its gate while its start is journaled
+        # (_Start.gate): the shell's own start-up overlaps that work.
+        spec = replace(spec, log_path=log, on_start=start.gate)
     else:
-        spec = replace(spec, log_path=log)
+        start.announce()
+        spec = replace(spec, log_path=log,
+                       on_start=start.record if local else None)
     try:
         if spec.interactive:
             return [interactive.session(ctx, spec)]
+        executor = ctx.local if local else ctx.resources.ssh()
         results = executor.execute(spec, ctx.ui, ctx.redactor)
     except (KeyboardInterrupt, InterruptedRun, BrokenPipeError) as exc:
+        with deferred():
+            start.announce()  # stopped before its shell reached the gate
         _stopped(ctx, attempt, spec, exc)
         raise
     finally:
         ctx.ui.flush_output()  # many hosts: their grouped output (cli/gathered.py)
         _warn_tokens(ctx)
+    start.announce()  # a shell that could not be started: the start is still journaled
     ctx.ui.hosts_done(results)
     return results
 
 
-def _gated(ctx: StepContext, pgid: int, started: str | None) -> None:
-    """The shell waits at its gate: record its process group, and fsync the journal
-    (command_started and what came before with it) before the gate opens
-    (docs/record.md, section 5). The fsync is made here, on this thread, while the
-    shell finishes starting: made on a thread of its own during the spawn, it cost
-    more in wake-ups between threads than it overlapped."""
-    ctx.publish(ev.COMMAND_PROCESS, ctx.key, pgid=pgid, start=started)
+class _Start:
+    """A command's start: shown, journaled (command_started), and for a local command
+    its process group (command_process), fsynced before the gate opens (docs/record.md,
+    section 5)."""
+
+    def __init__(self, ctx: StepContext, spec: CommandSpec, attempt: int, log: Path) -> None:
+        self.ctx, self.spec, self.attempt, self.log = ctx, spec, attempt, log
+        self.announced = False
+
+    def announce(self) -> None:
+        """Show the command and journal command_started, once (without fsync for a local
+        command: the fsync of command_process takes it along)."""
+        if self.announced:
+            return
+        self.announced = True  # first: a journal that failed here is not written to again
+        ctx, spec = self.ctx, self.spec
+        ctx.ui.command(spec.display, list(spec.hosts) or None)
+        ctx.publish(ev.COMMAND_STARTED, ctx.key, command=spec.display, hosts=list(spec.hosts),
+                    attempt=self.attempt, timeout=spec.timeout, log=str(self.log),
+                    defer_sync=self.ctx.step.action == "run")
+
+    def gate(self, pgid: int, started: str | None) -> None:
+        """The shell waits at its gate: announce the command, then record."""
+        self.announce()
+        self.record(pgid, started)
+
+    def record(self, pgid: int, started: str | None) -> None:
+        """Record the shell's process group and fsync the journal with what came before
+        it, before the gate opens. The fsync is made here, on this thread, while the
+        shell finishes starting: made on a thread of its own during the spawn, it cost
+        more in wake-ups between threads than it overlapped."""
+        self.ctx.publish(ev.COMMAND_PROCESS, self.ctx.key, pgid=pgid, start=started)
 
 
 def _warn_tokens(ctx: StepContext) -> None:

@@ -565,6 +565,76 @@ def test_a_local_command_waits_at_its_gate_for_the_fsync_of_its_start() -> None:
     assert types.index("command_process") < types.index("command_finished")
 
 
+class ShellStartExecutor(FakeExecutor):
+    """A local shell as the executor starts it: notes what the journal held then; `stop`
+    is raised, or `error` returned, before the shell reaches its gate (on_start)."""
+
+    def __init__(self, journal: MemoryJournal, *, stop: BaseException | None = None,
+                 error: str | None = None) -> None:
+        super().__init__()
+        self.journal, self.stop, self.error = journal, stop, error
+        self.at_spawn: list[list[str]] = []
+
+    def execute(self, spec: CommandSpec, sink: OutputSink, masker: Masker, *,
+                remote: bool = False) -> list[HostResult]:
+        self.at_spawn.append([e.type for e in self.journal.events])
+        if self.stop is not None:
+            raise self.stop
+        if self.error is not None:
+            return [HostResult("local", None, 0.0, error=self.error)]
+        return super().execute(spec, sink, masker, remote=remote)
+
+
+def test_a_local_shell_starts_before_its_command_is_journaled_and_waits_at_its_gate() -> None:
+    # The shell's own start-up overlaps the journaling of its start; the gate still
+    # opens only after command_started and command_process are on disk (test above).
+    journal = MemoryJournal()
+    executor = ShellStartExecutor(journal)
+    run = make_engine(book("  - {id: a, run: echo a}\n  - {id: b, ssh: uptime, hosts: [web1]}"),
+                      journal=journal, executor=executor)
+    run.run()
+    assert executor.at_spawn[0][-1] == "step_started"  # nothing of the command's yet
+    assert executor.at_spawn[1][-1] == "command_started"  # ssh: journaled, then connected
+    assert [e.type for e in run.events(step="a")] == [
+        "step_started", "command_started", "command_process", "command_finished", "step_finished"]
+    assert run.display.said("command") == ["echo a", "uptime"]
+
+
+def test_a_local_shell_that_cannot_start_still_journals_the_command_it_was_to_run() -> None:
+    journal = MemoryJournal()
+    error = "cannot start /bin/nope: No such file or directory"
+    run = make_engine(book("  - {id: a, run: echo a, on_failure: continue}\n"),
+                      journal=journal, executor=ShellStartExecutor(journal, error=error))
+    run.run()
+    assert [e.type for e in run.events(step="a")] == [
+        "step_started", "command_started", "command_finished", "step_finished"]
+    assert run.events("command_started")[0].data["command"] == "echo a"
+    assert run.events("command_finished")[0].data["hosts"][0]["error"] == error
+    assert run.display.said("command") == ["echo a"]
+
+
+def test_a_stop_while_a_local_shell_starts_journals_its_command_then_how_it_ended() -> None:
+    journal = MemoryJournal()
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      journal=journal, executor=ShellStartExecutor(journal, stop=KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    assert [e.type for e in run.events(step="a")] == [
+        "step_started", "command_started", "command_finished", "step_interrupted"]
+    assert run.events("command_finished")[0].data["hosts"][0]["interrupted"] is True
+    assert run.state().steps["a"].status == "interrupted"
+
+
+def test_a_stop_after_the_gate_journals_the_command_once() -> None:
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      executor=FakeExecutor({"echo a": KeyboardInterrupt()}))
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    assert [e.type for e in run.events(step="a")] == [
+        "step_started", "command_started", "command_process", "command_finished",
+        "step_interrupted"]
+
+
 def test_step_timeout_and_environment_reach_the_executor() -> None:
     run = make_engine(book("""\
   - {id: a, run: echo a, timeout: 5s, env: {NAME: "{{ who }}"}, cwd: "/srv/{{ who }}"}
