@@ -75,9 +75,14 @@ class UI:
     def live(self) -> bool:
         """Whether command output is shown: not when quiet, nor into /dev/null
         (where preparing 500 MB for display would only cost time)."""
+        return not (self.quiet or self.discarded)
+
+    @property
+    def discarded(self) -> bool:
+        """The output goes to /dev/null: nothing shown there needs preparing."""
         if self._discarded is None:
             self._discarded = _is_devnull(self._stream)
-        return not (self.quiet or self._discarded)
+        return self._discarded
 
     @property
     def animated(self) -> bool:
@@ -121,6 +126,8 @@ class UI:
             os.close(null)
 
     def _print(self, *parts: Any, **kw: Any) -> None:
+        if self.discarded:  # three lines a step, masked and formatted, for nobody
+            return
         with self._writing():
             self.hold()  # nothing is drawn over a line, a prompt or a session that follows
             if not self.styled and all(isinstance(p, str) for p in parts):

@@ -67,6 +67,31 @@ def test_output_into_dev_null_is_not_prepared(tmp_path: Path) -> None:
     assert UI(io.StringIO()).live
 
 
+class Watched(io.TextIOWrapper):
+    """A text stream onto a real file that notes what was written to it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(open(path, "wb"), encoding="utf-8")  # noqa: SIM115
+        self.written: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.written.append(text)
+        return super().write(text)
+
+
+def test_lines_into_dev_null_are_not_prepared_nor_written(tmp_path: Path) -> None:
+    lines = (lambda ui: ui.step("s1", "one", "run"), lambda ui: ui.command("true"),
+             lambda ui: ui.ok("ok"), lambda ui: ui.warn("careful"),
+             lambda ui: ui.block("Status page", "text"))
+    with Watched(os.devnull) as null, Watched(str(tmp_path / "out")) as file:
+        for show in lines:
+            show(UI(null))
+            show(UI(file))
+        assert null.written == []
+        assert "".join(file.written).splitlines()[1:4] == [
+            "▶ s1 one (run)", "  $ true", "  ✔ ok"]
+
+
 def test_markup_escape_is_exactly_richs() -> None:
     from rich.markup import escape
 
