@@ -80,6 +80,11 @@ def test_keys_reach_the_program_and_on_failure_applies(work: Path) -> None:
     assert finished[0]["data"]["hosts"][0]["cast"].endswith("-chat.cast")
     steps = [e["step"] for e in journal_events(run_dir) if e["type"] == "step_started"]
     assert steps == ["chat", "after-failure"]  # on_failure: the exit code 3 decided
+    # the session's process group is on record before it runs (a resumed run finds it)
+    chat = [e for e in journal_events(run_dir) if e["step"] == "chat"]
+    assert [e["type"] for e in chat][:4] == [
+        "step_started", "command_started", "command_process", "command_finished"]
+    assert chat[2]["data"]["pgid"] > 1
     report = only_report(work / "reports")
     assert "session recording <code>" in report and "-chat.cast</code>" in report
     # the last screen as text, as a terminal showed it: no escape codes, no \r

@@ -288,6 +288,8 @@ class UI:
 
     def block(self, title: str, text: str) -> None:
         """A rendered message (status-page text, instructions), shown verbatim."""
+        if self.discarded:
+            return
         from rich.panel import Panel
         from rich.text import Text
 

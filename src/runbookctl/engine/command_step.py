@@ -214,15 +214,15 @@ def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResu
             return [interactive.session(ctx, spec)]
         executor = ctx.local if local else ctx.resources.ssh()
         results = executor.execute(spec, ctx.ui, ctx.redactor)
+        start.announce()  # a shell that could not be started: the start is still journaled
     except (KeyboardInterrupt, InterruptedRun, BrokenPipeError) as exc:
-        with deferred():
-            start.announce()  # stopped before its shell reached the gate
-        _stopped(ctx, attempt, spec, exc)
+        with deferred():  # one block: a second signal cannot land between the two events
+            start.announce(show=False)  # stopped before its shell reached the gate
+            _stopped(ctx, attempt, spec, exc)
         raise
     finally:
         ctx.ui.flush_output()  # many hosts: their grouped output (cli/gathered.py)
         _warn_tokens(ctx)
-    start.announce()  # a shell that could not be started: the start is still journaled
     ctx.ui.hosts_done(results)
     return results
 
@@ -236,14 +236,18 @@ class _Start:
         self.ctx, self.spec, self.attempt, self.log = ctx, spec, attempt, log
         self.announced = False
 
-    def announce(self) -> None:
+    def announce(self, *, show: bool = True) -> None:
         """Show the command and journal command_started, once (without fsync for a local
-        command: the fsync of command_process takes it along)."""
+        command: the fsync of command_process takes it along). `show=False`: the run is
+        stopping (its output may be gone), only the record counts."""
         if self.announced:
             return
-        self.announced = True  # first: a journal that failed here is not written to again
         ctx, spec = self.ctx, self.spec
-        ctx.ui.command(spec.display, list(spec.hosts) or None)
+        if show:  # before the flag: a line that cannot be shown leaves the start unjournaled
+            ctx.ui.command(spec.display, list(spec.hosts) or None)
+        # Set before the write: a journal that failed, or a subscriber that failed after
+        # it (a closed terminal), is not written to again.
+        self.announced = True
         ctx.publish(ev.COMMAND_STARTED, ctx.key, command=spec.display, hosts=list(spec.hosts),
                     attempt=self.attempt, timeout=spec.timeout, log=str(self.log),
                     defer_sync=self.ctx.step.action == "run")

@@ -83,11 +83,21 @@ def test_lines_into_dev_null_are_not_prepared_nor_written(tmp_path: Path) -> Non
     lines = (lambda ui: ui.step("s1", "one", "run"), lambda ui: ui.command("true"),
              lambda ui: ui.ok("ok"), lambda ui: ui.warn("careful"),
              lambda ui: ui.block("Status page", "text"))
+    masked: list[str] = []
+
+    class Masker:
+        def mask(self, text: str) -> str:
+            masked.append(text)
+            return text
+
     with Watched(os.devnull) as null, Watched(str(tmp_path / "out")) as file:
         for show in lines:
-            show(UI(null))
+            discarded = UI(null)
+            discarded.masker = Masker()  # type: ignore[assignment]
+            show(discarded)
             show(UI(file))
         assert null.written == []
+        assert masked == []  # not even masked
         assert "".join(file.written).splitlines()[1:4] == [
             "▶ s1 one (run)", "  $ true", "  ✔ ok"]
 

@@ -625,6 +625,46 @@ def test_a_stop_while_a_local_shell_starts_journals_its_command_then_how_it_ende
     assert run.state().steps["a"].status == "interrupted"
 
 
+STOPS = [BrokenPipeError(32, "the output was closed"), KeyboardInterrupt()]
+
+
+@pytest.mark.parametrize("stop", STOPS)
+@pytest.mark.parametrize("fails", ["command", "running"])
+def test_a_terminal_that_fails_at_the_gate_leaves_one_start_and_its_end(
+        stop: BaseException, fails: str) -> None:
+    # `command`: the line cannot be shown, nothing is journaled yet; `running`: it
+    # fails after command_started was written, which is not written again
+    run = make_engine(book("  - {id: a, run: echo a}\n"))
+
+    def closed(*_shown: object) -> None:
+        raise stop
+
+    setattr(run.display, fails, closed)
+    with pytest.raises(type(stop)):
+        run.run()
+    assert [e.type for e in run.events(step="a")] == [
+        "step_started", "command_started", "command_finished", "step_interrupted"]
+    assert run.executor.commands == ["echo a"]  # its shell was started, never let through
+    assert run.state().steps["a"].commands[0]["command"] == "echo a"
+
+
+def test_a_second_ctrl_c_while_a_stopped_start_is_journaled_waits_for_its_end() -> None:
+    import signal
+
+    journal = MemoryJournal()
+    run = make_engine(book("  - {id: a, run: echo a}\n"),
+                      journal=journal, executor=ShellStartExecutor(journal, stop=KeyboardInterrupt()))
+
+    def second_ctrl_c() -> None:  # while command_started is published on the way out
+        signal.raise_signal(signal.SIGINT)
+
+    run.display.running = second_ctrl_c  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    assert [e.type for e in run.events(step="a")] == [
+        "step_started", "command_started", "command_finished", "step_interrupted"]
+
+
 def test_a_stop_after_the_gate_journals_the_command_once() -> None:
     run = make_engine(book("  - {id: a, run: echo a}\n"),
                       executor=FakeExecutor({"echo a": KeyboardInterrupt()}))
