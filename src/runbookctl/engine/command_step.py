@@ -246,11 +246,13 @@ class _Start:
         if show:  # before the flag: a line that cannot be shown leaves the start unjournaled
             ctx.ui.command(spec.display, list(spec.hosts) or None)
         # Set before the write: a journal that failed, or a subscriber that failed after
-        # it (a closed terminal), is not written to again.
-        self.announced = True
-        ctx.publish(ev.COMMAND_STARTED, ctx.key, command=spec.display, hosts=list(spec.hosts),
-                    attempt=self.attempt, timeout=spec.timeout, log=str(self.log),
-                    defer_sync=self.ctx.step.action == "run")
+        # it (a closed terminal), is not written to again. Signals wait until the line is
+        # written: one in between would leave the flag set and no command_started.
+        with deferred():
+            self.announced = True
+            ctx.publish(ev.COMMAND_STARTED, ctx.key, command=spec.display,
+                        hosts=list(spec.hosts), attempt=self.attempt, timeout=spec.timeout,
+                        log=str(self.log), defer_sync=self.ctx.step.action == "run")
 
     def gate(self, pgid: int, started: str | None) -> None:
         """The shell waits at its gate: announce the command, then record."""

@@ -648,6 +648,41 @@ def test_a_terminal_that_fails_at_the_gate_leaves_one_start_and_its_end(
     assert run.state().steps["a"].commands[0]["command"] == "echo a"
 
 
+class SignalAtJournal(MemoryJournal):
+    """A Ctrl-C that lands as the first event of `type_` is about to be written."""
+
+    def __init__(self, type_: str) -> None:
+        super().__init__()
+        self.type_ = type_
+
+    def append(self, type: str, step: str | None, actor: str,
+               data: Mapping[str, Any] | None = None, *, sync: bool = True) -> Event:
+        import signal
+
+        if type == self.type_:
+            self.type_ = ""
+            signal.raise_signal(signal.SIGINT)  # its handler runs at once, unless held
+        return super().append(type, step, actor, data, sync=sync)
+
+
+@pytest.mark.parametrize(("lands_at", "journaled"), [
+    # held until command_started is written; the gate then never opens
+    ("command_started", ["step_started", "command_started", "command_finished",
+                         "step_interrupted"]),
+    # as before: the command never ran, and its end is journaled after its start
+    ("command_process", ["step_started", "command_started", "command_finished",
+                         "step_interrupted"]),
+])
+def test_a_ctrl_c_as_a_local_start_is_journaled_leaves_its_start_before_its_end(
+        lands_at: str, journaled: list[str]) -> None:
+    journal = SignalAtJournal(lands_at)
+    run = make_engine(book("  - {id: a, run: echo a}\n"), journal=journal)
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    assert [e.type for e in run.events(step="a")] == journaled
+    assert run.state().steps["a"].status == "interrupted"
+
+
 def test_a_second_ctrl_c_while_a_stopped_start_is_journaled_waits_for_its_end() -> None:
     import signal
 
