@@ -167,8 +167,9 @@ def _command_process(state: RunState, e: Event) -> None:
 
 def _command_finished(state: RunState, e: Event) -> None:
     rec = _step(state, e)
-    if not rec.commands:
-        rec.commands.append({"command": "?", "started": e.ts})
+    if not rec.commands:  # its start is not in the record: what the end says, and "?"
+        rec.commands.append({"command": "?", "hosts": [], "attempt": e.data.get("attempt", 1),
+                             "timeout": None, "log": "", "started": e.ts})
     cmd = rec.commands[-1]
     cmd.update(results=e.data.get("hosts", []), ok=e.data.get("ok"), reason=e.data.get("reason"),
                finished=e.ts, again=e.data.get("again") is True)

@@ -147,3 +147,29 @@ def test_how_long_a_resumed_run_took_reads_active_then_wall() -> None:
     straight = replay(_timed(("run_started", "0", {"run_id": "r", "runbook": "db"}),
                              ("run_finished", "7.5", {"status": "completed"})))
     assert straight.took == "7.5s"
+
+
+def test_a_command_end_without_its_start_still_makes_a_report(tmp_path: Path) -> None:
+    # a record cut or written by an older build: the report says what it can, never fails
+    from runbookctl.record.writeup import render_state
+
+    journal = _journal(tmp_path / "j", [
+        ("run_started", None, {"run_id": "r", "runbook": "db"}),
+        ("step_started", "kill", {"title": "Kill", "action": "run"}),
+        ("command_finished", "kill", {
+            "attempt": 2, "ok": False, "reason": "interrupted by SIGTERM", "again": False,
+            "hosts": [{"host": "local", "exit_code": None, "duration": 0.0, "bytes": 0,
+                       "sha256": "", "tail": "", "timed_out": False, "interrupted": True,
+                       "error": "interrupted by SIGTERM", "log": "",
+                       "host_key_accepted": None}]}),
+        ("step_interrupted", "kill", {"reason": "interrupted by SIGTERM"}),
+        ("run_interrupted", None, {"reason": "interrupted by SIGTERM"}),
+    ])
+    journal.close()
+    state = replay(read_journal(tmp_path / "j").events)
+    (command,) = state.steps["kill"].commands
+    assert (command["command"], command["attempt"]) == ("?", 2)
+    report = render_state(state)
+    assert "### " in report and "`kill`" in report
+    assert "$ ?" in report
+    assert "interrupted by SIGTERM" in report
