@@ -199,8 +199,8 @@ def _interrupt_reason(results: list[HostResult]) -> str:
 
 def _execute(ctx: StepContext, spec: CommandSpec, attempt: int) -> list[HostResult]:
     log = ctx.resources.log_path(ctx.key)
-    local = ctx.step.action == "run"
     start = _Start(ctx, spec, attempt, log)
+    local = start.local
     if local and not spec.interactive:
         # The shell is started first and waits at its gate while its start is journaled
         # (_Start.gate): the shell's own start-up overlaps that work.
@@ -234,6 +234,7 @@ class _Start:
 
     def __init__(self, ctx: StepContext, spec: CommandSpec, attempt: int, log: Path) -> None:
         self.ctx, self.spec, self.attempt, self.log = ctx, spec, attempt, log
+        self.local = ctx.step.action == "run"
         self.announced = False
 
     def announce(self, *, show: bool = True) -> None:
@@ -252,7 +253,7 @@ class _Start:
             self.announced = True
             ctx.publish(ev.COMMAND_STARTED, ctx.key, command=spec.display,
                         hosts=list(spec.hosts), attempt=self.attempt, timeout=spec.timeout,
-                        log=str(self.log), defer_sync=self.ctx.step.action == "run")
+                        log=str(self.log), defer_sync=self.local)
 
     def gate(self, pgid: int, started: str | None) -> None:
         """The shell waits at its gate: announce the command, then record."""

@@ -171,7 +171,7 @@ class FanOut:
                             return not_run(label, started, str(exc))
                     if self.stop.is_set():  # a handshake broken off: no paramiko try after it
                         return replace(not_run(label, started, "interrupted while connecting",
-                                                interrupted=True), host_key_accepted=accepted)
+                                               interrupted=True), host_key_accepted=accepted)
                 if conn is None or not conn.lock.acquire(blocking=False):  # paramiko's, or busy
                     return partial(self.thread_run, i)
                 done = yield from self._command(i, spec, target, conn, label, started,
@@ -221,7 +221,7 @@ class FanOut:
                 self.fast.drop(target, conn)
                 if self.stop.is_set():
                     return not_run(label, started, "interrupted while connecting",
-                                    interrupted=True)
+                                   interrupted=True)
                 if not last:
                     return None
                 return not_run(label, started, no_session(target, exc, config))
@@ -301,8 +301,8 @@ class _Loop:
                 while todo:
                     i = todo.popleft()
                     fan.futures[i].set_result(not_run(str(fan.hosts[i]), time.monotonic(),
-                                                       "interrupted before it started",
-                                                       interrupted=True))
+                                                      "interrupted before it started",
+                                                      interrupted=True))
 
     def advance(self, i: int, value: Any) -> None:
         """Host i's generator on to its next wait (or its end)."""
@@ -351,4 +351,3 @@ def alone(call: Callable[[], HostResult]) -> Future[HostResult]:
             future.set_exception(exc)
     threading.Thread(target=run, daemon=True, name="runbookctl-ssh-stop").start()
     return future
-
